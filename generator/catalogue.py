@@ -1,0 +1,92 @@
+"""Finding instruments: the ones shipped with coproduce and those in a user's own folder.
+
+An organisation adds an instrument by dropping a YAML file into a folder and pointing
+coproduce at it (``--standards DIR`` or the ``COPRODUCE_STANDARDS`` environment variable);
+no code changes.  Each folder is searched for ``*.yaml`` / ``*.yml`` files (not recursively);
+files whose ``kind`` is not ``instrument`` (scoring rules, for example) are passed over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from .errors import CoproduceError, InstrumentFileError, UnknownInstrumentError
+from .instrument import INSTRUMENT_KIND, Instrument, instrument_from_data, load_instrument, read_instrument_kind
+from .yamlfile import read_yaml
+
+#: The instrument used when a command is not told which one.
+DEFAULT_INSTRUMENT = "coproduction-v1.1"
+
+#: Environment variable naming a folder of the user's own instruments.
+STANDARDS_ENV = "COPRODUCE_STANDARDS"
+
+
+def builtin_standards_dir() -> Path:
+    """The ``standards`` folder shipped inside the installed package.
+
+    A wheel carries it as ``generator/standards``; a source checkout (or an editable
+    install) has it beside the package, at the top of the repository.
+    """
+    packaged = Path(str(resources.files("generator"))) / "standards"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "standards"
+
+
+@dataclass
+class Catalogue:
+    """The instruments found in some folders, and the files that could not be loaded."""
+
+    instruments: dict[str, Instrument] = field(default_factory=dict)
+    problems: list[CoproduceError] = field(default_factory=list)
+
+    def get(self, instrument_id: str) -> Instrument:
+        """The instrument with this id, or :class:`UnknownInstrumentError` saying what there is."""
+        if instrument_id in self.instruments:
+            return self.instruments[instrument_id]
+        message = f"There is no instrument '{instrument_id}'. Available: {', '.join(sorted(self.instruments)) or 'none'}."
+        if self.problems:
+            message += f" ({len(self.problems)} instrument file(s) could not be loaded: {'; '.join(map(str, self.problems))})"
+        raise UnknownInstrumentError(message)
+
+
+def find_instruments(extra_dirs: Iterable[Path] = ()) -> Catalogue:
+    """Load every instrument in the built-in standards folder and in ``extra_dirs``.
+
+    A file that fails to load is recorded in ``problems`` and the search goes on.  Two
+    files defining the same instrument id are a problem too: the first one found is kept.
+    """
+    catalogue = Catalogue()
+    for folder in (builtin_standards_dir(), *extra_dirs):
+        if not folder.is_dir():
+            catalogue.problems.append(InstrumentFileError(folder, "is not a folder"))
+            continue
+        paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".yaml", ".yml") and p.is_file())
+        for path in paths:
+            try:
+                data = read_yaml(path)
+                if read_instrument_kind(data) != INSTRUMENT_KIND:
+                    continue
+                instrument = instrument_from_data(data, path)
+            except InstrumentFileError as error:
+                catalogue.problems.append(error)
+                continue
+            earlier = catalogue.instruments.get(instrument.id)
+            if earlier is not None:
+                catalogue.problems.append(
+                    InstrumentFileError(path, f"defines the instrument '{instrument.id}', already defined in {earlier.source}; this file is ignored")
+                )
+                continue
+            catalogue.instruments[instrument.id] = instrument
+    return catalogue
+
+
+def resolve_instrument(name: str = DEFAULT_INSTRUMENT, extra_dirs: Iterable[Path] = ()) -> Instrument:
+    """The instrument called ``name``: an id from the standards folders, or a path to a YAML file."""
+    candidate = Path(name)
+    if candidate.suffix.lower() in (".yaml", ".yml") and candidate.is_file():
+        return load_instrument(candidate)
+    return find_instruments(extra_dirs).get(name)

@@ -1,0 +1,112 @@
+"""The ``coproduce`` command line: each command parses its options and calls the library.
+
+Errors of the library (:class:`~generator.errors.CoproduceError`) are turned into
+Click errors here, once: a one-line message and exit status 1.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from .catalogue import DEFAULT_INSTRUMENT, STANDARDS_ENV, find_instruments, resolve_instrument
+from .describe import errata_text, instrument_text, instruments_table
+from .errors import CoproduceError
+from .instrument import apply_errata
+
+
+@contextmanager
+def _reported() -> Iterator[None]:
+    """Turn coproduce's own errors into a clean Click error (exit 1, no traceback)."""
+    try:
+        yield
+    except CoproduceError as error:
+        raise click.ClickException(str(error)) from error
+
+
+def _extra_dirs(ctx: click.Context) -> list[Path]:
+    folder = ctx.find_root().params.get("standards")
+    return [folder] if folder else []
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="coproduce", prog_name="coproduce")
+@click.option(
+    "--standards",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    envvar=STANDARDS_ENV,
+    show_envvar=True,
+    help="A folder of your own instrument YAML files, used as well as the built-in ones.",
+)
+def cli(standards: Path | None) -> None:
+    """coproduce: the Co-Production Quality Standards checklist "How are we doing? V1.1"
+    as forms to fill in, and the completed forms back as results and action plans.
+
+    Example: coproduce show --section 1
+    """
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+@click.pass_context
+def instruments(ctx: click.Context, as_json: bool) -> None:
+    """List the instruments available, with their sections and indicators.
+
+    Example: coproduce instruments
+    """
+    catalogue = find_instruments(_extra_dirs(ctx))
+    found = sorted(catalogue.instruments.values(), key=lambda i: i.id)
+    if as_json:
+        for instrument in found:
+            click.echo(json.dumps({
+                "id": instrument.id, "title": instrument.title, "version": instrument.version,
+                "sections": len(instrument.sections), "indicators": len(instrument.indicators),
+                "file": str(instrument.source),
+            }, ensure_ascii=False))
+    else:
+        click.echo(instruments_table(found))
+    for problem in catalogue.problems:
+        click.echo(f"Error: {problem}", err=True)
+    if catalogue.problems:
+        ctx.exit(1)
+
+
+@cli.command()
+@click.argument("instrument", default=DEFAULT_INSTRUMENT, metavar="[INSTRUMENT]")
+@click.option("--section", "section_number", type=int, help="Show only this section (its number).")
+@click.option("--json", "as_json", is_flag=True, help="Print the instrument as JSON data.")
+@click.option("--errata", "list_errata", is_flag=True, help="List the suggested corrections of the published text.")
+@click.option("--apply-errata", "corrected", is_flag=True, help="Show the text with the suggested corrections applied.")
+@click.pass_context
+def show(ctx: click.Context, instrument: str, section_number: int | None, as_json: bool, list_errata: bool, corrected: bool) -> None:
+    """Show an instrument's sections, indicators and criteria.
+
+    INSTRUMENT is an id from `coproduce instruments` (default: coproduction-v1.1)
+    or the path of an instrument YAML file.
+
+    Example: coproduce show --section 6
+    """
+    with _reported():
+        chosen = resolve_instrument(instrument, _extra_dirs(ctx))
+        if list_errata:
+            click.echo(errata_text(chosen))
+            return
+        if corrected:
+            chosen = apply_errata(chosen)
+        sections = [chosen.section(section_number)] if section_number is not None else list(chosen.sections)
+    if as_json:
+        data = chosen.as_data()
+        data["sections"] = [s for s in data["sections"] if s["number"] in {sec.number for sec in sections}]
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        click.echo(instrument_text(chosen, sections, width=min(shutil.get_terminal_size().columns, 100)))
+
+
+def main() -> None:
+    """Entry point of the ``coproduce`` console command."""
+    cli(prog_name="coproduce")

@@ -1,0 +1,37 @@
+"""The exceptions coproduce raises.
+
+Each message is a sentence a non-programmer can act on: it names the file and the place
+in it.  The command line catches :class:`CoproduceError` once and prints the message.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class CoproduceError(Exception):
+    """Base class of every error coproduce reports to its user."""
+
+
+class InstrumentFileError(CoproduceError):
+    """An instrument definition (a YAML file in a standards folder) cannot be used."""
+
+    def __init__(self, path: Path | str, problem: str, *, place: str = "", line: int | None = None):
+        self.path = Path(path)
+        self.problem = problem
+        self.place = place
+        self.line = line
+        where = [str(self.path)]
+        if line is not None:
+            where.append(f"line {line}")
+        if place:
+            where.append(place)
+        super().__init__(f"{', '.join(where)}: {problem}")
+
+
+class UnknownInstrumentError(CoproduceError):
+    """No instrument with the requested id is available."""
+
+
+class UnknownSectionError(CoproduceError):
+    """The instrument has no section with the requested number."""

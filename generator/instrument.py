@@ -1,0 +1,473 @@
+"""The instrument model (a checklist: its scale, sections and indicators) and its loader.
+
+An instrument is data: everything about "How are we doing? V1.1" lives in
+``standards/coproduction-v1.1.yaml``; this module knows only the shape of such a file.
+:func:`load_instrument` reads and validates one file and returns an :class:`Instrument`;
+every mistake is an :class:`~generator.errors.InstrumentFileError` naming the file, the
+line and the place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import InstrumentFileError, UnknownSectionError
+from .yamlfile import YamlMapping, YamlSequence, read_yaml
+
+#: The ``kind`` an instrument file declares (or leaves out).  Other kinds of YAML file
+#: may share a standards folder (scoring rules, for one) and are not instruments.
+INSTRUMENT_KIND = "instrument"
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+
+
+@dataclass(frozen=True)
+class Level:
+    """One step of a scale: ``id`` is stored in results, ``label`` is shown to people."""
+
+    id: str
+    label: str
+    colour: str | None = None
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The answers an indicator can take, from lowest to highest.
+
+    ``cumulative`` means each level includes the criteria of the levels below it
+    (V1.1: Silver = Bronze criteria plus Silver criteria).
+    """
+
+    levels: tuple[Level, ...]
+    cumulative: bool = False
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(level.id for level in self.levels)
+
+    def level(self, level_id: str) -> Level:
+        """The level with this id; ``KeyError`` if the scale has none."""
+        for level in self.levels:
+            if level.id == level_id:
+                return level
+        raise KeyError(level_id)
+
+    def rank(self, level_id: str) -> int:
+        """Position of the level on the scale: 0 for the lowest."""
+        return self.ids.index(level_id)
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One row of the checklist.  ``criteria`` maps a level id to its bullet sentences."""
+
+    id: str
+    title: str
+    section: int
+    criteria: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A numbered heading of the checklist with its prompt and its indicators."""
+
+    number: int
+    title: str
+    prompt: str
+    indicators: tuple[Indicator, ...]
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Headings of the checklist table: the indicator column, one per criteria level,
+    the answer column and the comments column."""
+
+    indicator: str
+    answer: str
+    comments: str
+    criteria: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Erratum:
+    """A suggested correction of the published text, kept apart from it.
+
+    ``id`` names an indicator ("6.2") or a section ("8") whose text holds ``original``.
+    """
+
+    id: str
+    original: str
+    suggested: str
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """A whole checklist, as loaded from one YAML file."""
+
+    id: str
+    title: str
+    version: str
+    scale: Scale
+    columns: Columns
+    sections: tuple[Section, ...]
+    subtitle: str = ""
+    intro: str = ""
+    errata: tuple[Erratum, ...] = ()
+    source: Path | None = None
+
+    @property
+    def indicators(self) -> tuple[Indicator, ...]:
+        """Every indicator, in checklist order."""
+        return tuple(indicator for section in self.sections for indicator in section.indicators)
+
+    def indicator(self, indicator_id: str) -> Indicator:
+        """The indicator with this id; ``KeyError`` if there is none."""
+        for indicator in self.indicators:
+            if indicator.id == indicator_id:
+                return indicator
+        raise KeyError(indicator_id)
+
+    def section(self, number: int) -> Section:
+        """The section with this number; :class:`UnknownSectionError` if there is none."""
+        for section in self.sections:
+            if section.number == number:
+                return section
+        numbers = ", ".join(str(s.number) for s in self.sections)
+        raise UnknownSectionError(f"{self.id} has no section {number}; its sections are {numbers}.")
+
+    def as_data(self) -> dict[str, Any]:
+        """The instrument as JSON-ready data, in the shape DESIGN.md gives for ``show --json``."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "subtitle": self.subtitle,
+            "version": self.version,
+            "intro": self.intro,
+            "scale": [
+                {"id": level.id, "label": level.label, **({"colour": level.colour} if level.colour else {})}
+                for level in self.scale.levels
+            ],
+            "cumulative": self.scale.cumulative,
+            "columns": {
+                "indicator": self.columns.indicator,
+                "criteria": dict(self.columns.criteria),
+                "answer": self.columns.answer,
+                "comments": self.columns.comments,
+            },
+            "sections": [
+                {
+                    "number": section.number,
+                    "title": section.title,
+                    "prompt": section.prompt,
+                    "indicators": [
+                        {"id": ind.id, "title": ind.title, "criteria": {k: list(v) for k, v in ind.criteria.items()}}
+                        for ind in section.indicators
+                    ],
+                }
+                for section in self.sections
+            ],
+            "errata": [dataclasses.asdict(erratum) for erratum in self.errata],
+        }
+
+
+def apply_errata(instrument: Instrument) -> Instrument:
+    """A copy of ``instrument`` with every suggested correction applied to its text."""
+    sections = []
+    for section in instrument.sections:
+        fixes = [e for e in instrument.errata if e.id == str(section.number)]
+        indicators = []
+        for indicator in section.indicators:
+            own = [e for e in instrument.errata if e.id == indicator.id]
+            indicators.append(
+                dataclasses.replace(
+                    indicator,
+                    title=_corrected(indicator.title, own),
+                    criteria={k: tuple(_corrected(b, own) for b in v) for k, v in indicator.criteria.items()},
+                )
+            )
+        sections.append(
+            dataclasses.replace(
+                section,
+                title=_corrected(section.title, fixes),
+                prompt=_corrected(section.prompt, fixes),
+                indicators=tuple(indicators),
+            )
+        )
+    return dataclasses.replace(instrument, sections=tuple(sections), errata=())
+
+
+def _corrected(text: str, errata: list[Erratum]) -> str:
+    for erratum in errata:
+        text = text.replace(erratum.original, erratum.suggested)
+    return text
+
+
+def _texts(instrument_sections: tuple[Section, ...]) -> dict[str, list[str]]:
+    """Every piece of text an erratum may refer to, by indicator id or section number."""
+    texts: dict[str, list[str]] = {}
+    for section in instrument_sections:
+        texts[str(section.number)] = [section.title, section.prompt]
+        for indicator in section.indicators:
+            texts[indicator.id] = [indicator.title, *(b for bullets in indicator.criteria.values() for b in bullets)]
+    return texts
+
+
+# --- loading -------------------------------------------------------------------------
+
+
+def read_instrument_kind(data: Any) -> str:
+    """The ``kind`` a parsed YAML file declares; instrument when it says nothing."""
+    if isinstance(data, dict) and isinstance(data.get("kind"), str):
+        return data["kind"]
+    return INSTRUMENT_KIND
+
+
+def load_instrument(path: Path | str) -> Instrument:
+    """Read, validate and return the instrument defined in the YAML file at ``path``."""
+    path = Path(path)
+    return instrument_from_data(read_yaml(path), path)
+
+
+def instrument_from_data(data: Any, path: Path) -> Instrument:
+    """Build an :class:`Instrument` from parsed YAML, checking every key and type.
+
+    ``path`` is used in error messages only.
+    """
+    return _Builder(path).instrument(data)
+
+
+class _Builder:
+    """Walks the parsed YAML, building dataclasses and reporting the first mistake."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    # error helpers -----------------------------------------------------------------
+    def fail(self, problem: str, place: str = "", line: int | None = None) -> InstrumentFileError:
+        return InstrumentFileError(self.path, problem, place=place, line=line)
+
+    def mapping(self, value: Any, place: str, line: int | None, *, required: tuple[str, ...], optional: tuple[str, ...] | None = ()) -> YamlMapping:
+        """Check ``value`` is a mapping holding the ``required`` keys and, unless
+        ``optional`` is None, no keys beyond ``required`` and ``optional``."""
+        if not isinstance(value, dict):
+            raise self.fail(f"should be a block of 'key: value' lines, but is {_describe(value)}", place, line)
+        allowed = required + (optional or ())
+        for key in value:
+            if optional is not None and key not in allowed:
+                raise self.fail(
+                    f"unknown key '{key}' (expected {_names(allowed)})", place, _line_of(value, key, line)
+                )
+        for key in required:
+            if key not in value:
+                raise self.fail(f"missing key '{key}'", place, getattr(value, "line", line))
+        return value
+
+    def text(self, mapping: dict, key: str, place: str, *, required: bool = True, hint: str = "") -> str:
+        if key not in mapping:
+            if required:
+                raise self.fail(f"missing key '{key}'", place, getattr(mapping, "line", None))
+            return ""
+        value = mapping[key]
+        if not isinstance(value, str):
+            raise self.fail(f"'{key}' should be text, but is {_describe(value)}{hint}", place, _line_of(mapping, key))
+        if not value.strip():
+            raise self.fail(f"'{key}' is empty", place, _line_of(mapping, key))
+        return value.strip()
+
+    def identifier(self, mapping: dict, key: str, place: str) -> str:
+        value = self.text(mapping, key, place, hint=' (write it in quotes, e.g. "1.1")')
+        if not _ID.match(value):
+            raise self.fail(
+                f"'{key}' '{value}' may hold only letters, digits, '.', '-' and '_'", place, _line_of(mapping, key)
+            )
+        return value
+
+    def sequence(self, mapping: dict, key: str, place: str) -> YamlSequence:
+        value = mapping[key]
+        if not isinstance(value, list):
+            raise self.fail(f"'{key}' should be a list of '- ' items, but is {_describe(value)}", place, _line_of(mapping, key))
+        if not value:
+            raise self.fail(f"'{key}' is an empty list", place, _line_of(mapping, key))
+        return value
+
+    # the file, top down ----------------------------------------------------------------
+    def instrument(self, data: Any) -> Instrument:
+        if data is None:
+            raise self.fail("the file is empty")
+        top = self.mapping(
+            data, "", None,
+            required=("id", "title", "version", "scale", "columns", "sections"),
+            optional=("kind", "subtitle", "intro", "errata"),
+        )
+        kind = top.get("kind", INSTRUMENT_KIND)
+        if kind != INSTRUMENT_KIND:
+            raise self.fail(f"'kind' is '{kind}', not '{INSTRUMENT_KIND}'", "", _line_of(top, "kind"))
+        scale = self.scale(top["scale"], _line_of(top, "scale"))
+        columns = self.columns(top["columns"], _line_of(top, "columns"), scale)
+        sections = self.sections(top, scale)
+        instrument = Instrument(
+            id=self.identifier(top, "id", ""),
+            title=self.text(top, "title", ""),
+            version=self.text(top, "version", "", hint=' (write it in quotes, e.g. "1.1")'),
+            subtitle=self.text(top, "subtitle", "", required=False),
+            intro=self.text(top, "intro", "", required=False),
+            scale=scale,
+            columns=columns,
+            sections=sections,
+            source=self.path,
+        )
+        if "errata" in top:
+            instrument = dataclasses.replace(instrument, errata=self.errata(top, sections))
+        return instrument
+
+    def scale(self, value: Any, line: int | None) -> Scale:
+        place = "scale"
+        scale = self.mapping(value, place, line, required=("levels",), optional=("cumulative",))
+        cumulative = scale.get("cumulative", False)
+        if not isinstance(cumulative, bool):
+            raise self.fail(f"'cumulative' should be true or false, but is {_describe(cumulative)}", place, _line_of(scale, "cumulative"))
+        items = self.sequence(scale, "levels", place)
+        if len(items) < 2:
+            raise self.fail("a scale needs at least two levels", place, _line_of(scale, "levels"))
+        levels: list[Level] = []
+        for n, item in enumerate(items, 1):
+            where = f"scale level {n}"
+            entry = self.mapping(item, where, items.lines[n - 1], required=("id", "label"), optional=("colour",))
+            level_id = self.identifier(entry, "id", where)
+            if level_id in {lv.id for lv in levels}:
+                raise self.fail(f"duplicate level id '{level_id}'", where, _line_of(entry, "id"))
+            colour = None
+            if "colour" in entry:
+                colour = self.text(entry, "colour", where)
+                if not _COLOUR.match(colour):
+                    raise self.fail(f"'colour' '{colour}' should be written #RRGGBB, e.g. #CD7F32", where, _line_of(entry, "colour"))
+            levels.append(Level(level_id, self.text(entry, "label", where), colour))
+        return Scale(tuple(levels), cumulative)
+
+    def level_keys(self, mapping: dict, scale: Scale, place: str) -> None:
+        for key in mapping:
+            if key not in scale.ids:
+                raise self.fail(
+                    f"'{key}' is not a level of the scale (its levels are {_names(scale.ids)})",
+                    place, _line_of(mapping, key),
+                )
+
+    def columns(self, value: Any, line: int | None, scale: Scale) -> Columns:
+        place = "columns"
+        columns = self.mapping(value, place, line, required=("indicator", "answer", "comments"), optional=("criteria",))
+        headings: dict[str, str] = {}
+        if "criteria" in columns:
+            criteria = self.mapping(columns["criteria"], "columns › criteria", _line_of(columns, "criteria"), required=(), optional=scale.ids)
+            headings = {level: self.text(criteria, level, "columns › criteria") for level in scale.ids if level in criteria}
+        return Columns(
+            indicator=self.text(columns, "indicator", place),
+            answer=self.text(columns, "answer", place),
+            comments=self.text(columns, "comments", place),
+            criteria=headings,
+        )
+
+    def sections(self, top: dict, scale: Scale) -> tuple[Section, ...]:
+        items = self.sequence(top, "sections", "")
+        sections: list[Section] = []
+        seen_ids: dict[str, str] = {}
+        for n, item in enumerate(items, 1):
+            where = f"section {n} of the list"
+            entry = self.mapping(item, where, items.lines[n - 1], required=("number", "title", "indicators"), optional=("prompt",))
+            number = entry["number"]
+            if isinstance(number, bool) or not isinstance(number, int):
+                raise self.fail(f"'number' should be a whole number, but is {_describe(number)}", where, _line_of(entry, "number"))
+            where = f"section {number}"
+            if number in {s.number for s in sections}:
+                raise self.fail(f"duplicate section number {number}", where, _line_of(entry, "number"))
+            indicators = self.indicators(entry, number, scale, seen_ids)
+            sections.append(Section(number, self.text(entry, "title", where), self.text(entry, "prompt", where, required=False), indicators))
+        return tuple(sections)
+
+    def indicators(self, section: dict, number: int, scale: Scale, seen_ids: dict[str, str]) -> tuple[Indicator, ...]:
+        items = self.sequence(section, "indicators", f"section {number}")
+        indicators: list[Indicator] = []
+        for n, item in enumerate(items, 1):
+            where = f"section {number}, indicator {n}"
+            entry = self.mapping(item, where, items.lines[n - 1], required=("id", "title"), optional=("criteria",))
+            indicator_id = self.identifier(entry, "id", where)
+            where = f"section {number}, indicator {indicator_id}"
+            if indicator_id in seen_ids:
+                raise self.fail(
+                    f"duplicate indicator id '{indicator_id}' (already used in {seen_ids[indicator_id]})",
+                    where, _line_of(entry, "id"),
+                )
+            seen_ids[indicator_id] = f"section {number}"
+            criteria = self.criteria(entry, scale, where)
+            indicators.append(Indicator(indicator_id, self.text(entry, "title", where), number, criteria))
+        return tuple(indicators)
+
+    def criteria(self, indicator: dict, scale: Scale, where: str) -> dict[str, tuple[str, ...]]:
+        if "criteria" not in indicator:
+            return {}
+        place = f"{where}, criteria"
+        criteria = self.mapping(indicator["criteria"], place, _line_of(indicator, "criteria"), required=(), optional=None)
+        self.level_keys(criteria, scale, place)
+        result: dict[str, tuple[str, ...]] = {}
+        for level in scale.ids:  # scale order, whatever order the file used
+            if level not in criteria:
+                continue
+            bullets = self.sequence(criteria, level, place)
+            for i, bullet in enumerate(bullets):
+                if not isinstance(bullet, str) or not bullet.strip():
+                    raise self.fail(
+                        f"{level} criterion {i + 1} should be a sentence of text, but is {_describe(bullet)}",
+                        place, bullets.lines[i],
+                    )
+            result[level] = tuple(" ".join(b.split()) for b in bullets)
+        return result
+
+    def errata(self, top: dict, sections: tuple[Section, ...]) -> tuple[Erratum, ...]:
+        items = top["errata"]
+        if not isinstance(items, list):
+            raise self.fail(f"'errata' should be a list of '- ' items, but is {_describe(items)}", "", _line_of(top, "errata"))
+        texts = _texts(sections)
+        errata = []
+        for n, item in enumerate(items, 1):
+            where = f"erratum {n}"
+            entry = self.mapping(item, where, items.lines[n - 1], required=("id", "original", "suggested"))
+            target = self.text(entry, "id", where, hint=' (write it in quotes, e.g. "6.2")')
+            original = self.text(entry, "original", where)
+            if target not in texts:
+                raise self.fail(f"'{target}' is neither an indicator id nor a section number", where, _line_of(entry, "id"))
+            if not any(original in text for text in texts[target]):
+                raise self.fail(f"the text '{original}' is not in {target}", where, _line_of(entry, "original"))
+            errata.append(Erratum(target, original, self.text(entry, "suggested", where)))
+        return tuple(errata)
+
+
+def _line_of(mapping: Any, key: Any, default: int | None = None) -> int | None:
+    lines = getattr(mapping, "lines", None)
+    if isinstance(lines, dict) and key in lines:
+        return lines[key]
+    return getattr(mapping, "line", default)
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return f"'{str(value).lower()}' (yes/no)"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the text '{value}'"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a block of keys"
+    return type(value).__name__
+
+
+def _names(names: Iterator[str] | tuple[str, ...]) -> str:
+    return ", ".join(f"'{n}'" for n in names)
