@@ -19,8 +19,23 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0+unknown"
 
 __all__ = [
-    "DEFAULT_INSTRUMENT", "Catalogue", "Columns", "CoproduceError", "Erratum", "Indicator", "Instrument",
-    "InstrumentFileError", "Level", "Scale", "Section", "UnknownInstrumentError", "UnknownSectionError",
-    "__version__", "apply_errata", "builtin_standards_dir", "find_instruments", "load_instrument",
+    "DEFAULT_INSTRUMENT",
+    "Catalogue",
+    "Columns",
+    "CoproduceError",
+    "Erratum",
+    "Indicator",
+    "Instrument",
+    "InstrumentFileError",
+    "Level",
+    "Scale",
+    "Section",
+    "UnknownInstrumentError",
+    "UnknownSectionError",
+    "__version__",
+    "apply_errata",
+    "builtin_standards_dir",
+    "find_instruments",
+    "load_instrument",
     "resolve_instrument",
 ]

@@ -47,9 +47,13 @@ class Catalogue:
         """The instrument with this id, or :class:`UnknownInstrumentError` saying what there is."""
         if instrument_id in self.instruments:
             return self.instruments[instrument_id]
-        message = f"There is no instrument '{instrument_id}'. Available: {', '.join(sorted(self.instruments)) or 'none'}."
+        message = (
+            f"There is no instrument '{instrument_id}'. Available: {', '.join(sorted(self.instruments)) or 'none'}."
+        )
         if self.problems:
-            message += f" ({len(self.problems)} instrument file(s) could not be loaded: {'; '.join(map(str, self.problems))})"
+            message += (
+                f" ({len(self.problems)} instrument file(s) could not be loaded: {'; '.join(map(str, self.problems))})"
+            )
         raise UnknownInstrumentError(message)
 
 
@@ -77,7 +81,11 @@ def find_instruments(extra_dirs: Iterable[Path] = ()) -> Catalogue:
             earlier = catalogue.instruments.get(instrument.id)
             if earlier is not None:
                 catalogue.problems.append(
-                    InstrumentFileError(path, f"defines the instrument '{instrument.id}', already defined in {earlier.source}; this file is ignored")
+                    InstrumentFileError(
+                        path,
+                        f"defines the instrument '{instrument.id}', already defined in {earlier.source}; "
+                        "this file is ignored",
+                    )
                 )
                 continue
             catalogue.instruments[instrument.id] = instrument

@@ -63,11 +63,19 @@ def instruments(ctx: click.Context, as_json: bool) -> None:
     found = sorted(catalogue.instruments.values(), key=lambda i: i.id)
     if as_json:
         for instrument in found:
-            click.echo(json.dumps({
-                "id": instrument.id, "title": instrument.title, "version": instrument.version,
-                "sections": len(instrument.sections), "indicators": len(instrument.indicators),
-                "file": str(instrument.source),
-            }, ensure_ascii=False))
+            click.echo(
+                json.dumps(
+                    {
+                        "id": instrument.id,
+                        "title": instrument.title,
+                        "version": instrument.version,
+                        "sections": len(instrument.sections),
+                        "indicators": len(instrument.indicators),
+                        "file": str(instrument.source),
+                    },
+                    ensure_ascii=False,
+                )
+            )
     else:
         click.echo(instruments_table(found))
     for problem in catalogue.problems:
@@ -83,7 +91,9 @@ def instruments(ctx: click.Context, as_json: bool) -> None:
 @click.option("--errata", "list_errata", is_flag=True, help="List the suggested corrections of the published text.")
 @click.option("--apply-errata", "corrected", is_flag=True, help="Show the text with the suggested corrections applied.")
 @click.pass_context
-def show(ctx: click.Context, instrument: str, section_number: int | None, as_json: bool, list_errata: bool, corrected: bool) -> None:
+def show(
+    ctx: click.Context, instrument: str, section_number: int | None, as_json: bool, list_errata: bool, corrected: bool
+) -> None:
     """Show an instrument's sections, indicators and criteria.
 
     INSTRUMENT is an id from `coproduce instruments` (default: coproduction-v1.1)

@@ -16,7 +16,7 @@ def instruments_table(instruments: Iterable[Instrument]) -> str:
         for i in instruments
     ]
     widths = [max(len(row[c]) for row in rows) for c in range(len(header))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
 
 
 def instrument_text(instrument: Instrument, sections: Sequence[Section] | None = None, width: int = 88) -> str:
@@ -33,7 +33,12 @@ def instrument_text(instrument: Instrument, sections: Sequence[Section] | None =
         if section.prompt:
             lines += textwrap.wrap(section.prompt, width, initial_indent="   ", subsequent_indent="   ")
         for indicator in section.indicators:
-            lines += ["", *textwrap.wrap(f"{indicator.id}  {indicator.title}", width, initial_indent="   ", subsequent_indent="        ")]
+            lines += [
+                "",
+                *textwrap.wrap(
+                    f"{indicator.id}  {indicator.title}", width, initial_indent="   ", subsequent_indent="        "
+                ),
+            ]
             for level_id, bullets in indicator.criteria.items():
                 lines.append(f"      {instrument.scale.level(level_id).label}:")
                 for bullet in bullets:

@@ -252,7 +252,15 @@ class _Builder:
     def fail(self, problem: str, place: str = "", line: int | None = None) -> InstrumentFileError:
         return InstrumentFileError(self.path, problem, place=place, line=line)
 
-    def mapping(self, value: Any, place: str, line: int | None, *, required: tuple[str, ...], optional: tuple[str, ...] | None = ()) -> YamlMapping:
+    def mapping(
+        self,
+        value: Any,
+        place: str,
+        line: int | None,
+        *,
+        required: tuple[str, ...],
+        optional: tuple[str, ...] | None = (),
+    ) -> YamlMapping:
         """Check ``value`` is a mapping holding the ``required`` keys and, unless
         ``optional`` is None, no keys beyond ``required`` and ``optional``."""
         if not isinstance(value, dict):
@@ -260,9 +268,7 @@ class _Builder:
         allowed = required + (optional or ())
         for key in value:
             if optional is not None and key not in allowed:
-                raise self.fail(
-                    f"unknown key '{key}' (expected {_names(allowed)})", place, _line_of(value, key, line)
-                )
+                raise self.fail(f"unknown key '{key}' (expected {_names(allowed)})", place, _key_line(value, key))
         for key in required:
             if key not in value:
                 raise self.fail(f"missing key '{key}'", place, getattr(value, "line", line))
@@ -291,7 +297,9 @@ class _Builder:
     def sequence(self, mapping: dict, key: str, place: str) -> YamlSequence:
         value = mapping[key]
         if not isinstance(value, list):
-            raise self.fail(f"'{key}' should be a list of '- ' items, but is {_describe(value)}", place, _line_of(mapping, key))
+            raise self.fail(
+                f"'{key}' should be a list of '- ' items, but is {_describe(value)}", place, _line_of(mapping, key)
+            )
         if not value:
             raise self.fail(f"'{key}' is an empty list", place, _line_of(mapping, key))
         return value
@@ -300,14 +308,16 @@ class _Builder:
     def instrument(self, data: Any) -> Instrument:
         if data is None:
             raise self.fail("the file is empty")
+        kind = read_instrument_kind(data)
+        if kind != INSTRUMENT_KIND:
+            raise self.fail(f"'kind' is '{kind}', not '{INSTRUMENT_KIND}'", "", _line_of(data, "kind"))
         top = self.mapping(
-            data, "", None,
+            data,
+            "",
+            None,
             required=("id", "title", "version", "scale", "columns", "sections"),
             optional=("kind", "subtitle", "intro", "errata"),
         )
-        kind = top.get("kind", INSTRUMENT_KIND)
-        if kind != INSTRUMENT_KIND:
-            raise self.fail(f"'kind' is '{kind}', not '{INSTRUMENT_KIND}'", "", _line_of(top, "kind"))
         scale = self.scale(top["scale"], _line_of(top, "scale"))
         columns = self.columns(top["columns"], _line_of(top, "columns"), scale)
         sections = self.sections(top, scale)
@@ -331,7 +341,11 @@ class _Builder:
         scale = self.mapping(value, place, line, required=("levels",), optional=("cumulative",))
         cumulative = scale.get("cumulative", False)
         if not isinstance(cumulative, bool):
-            raise self.fail(f"'cumulative' should be true or false, but is {_describe(cumulative)}", place, _line_of(scale, "cumulative"))
+            raise self.fail(
+                f"'cumulative' should be true or false, but is {_describe(cumulative)}",
+                place,
+                _line_of(scale, "cumulative"),
+            )
         items = self.sequence(scale, "levels", place)
         if len(items) < 2:
             raise self.fail("a scale needs at least two levels", place, _line_of(scale, "levels"))
@@ -346,7 +360,9 @@ class _Builder:
             if "colour" in entry:
                 colour = self.text(entry, "colour", where)
                 if not _COLOUR.match(colour):
-                    raise self.fail(f"'colour' '{colour}' should be written #RRGGBB, e.g. #CD7F32", where, _line_of(entry, "colour"))
+                    raise self.fail(
+                        f"'colour' '{colour}' should be written #RRGGBB, e.g. #CD7F32", where, _line_of(entry, "colour")
+                    )
             levels.append(Level(level_id, self.text(entry, "label", where), colour))
         return Scale(tuple(levels), cumulative)
 
@@ -355,7 +371,8 @@ class _Builder:
             if key not in scale.ids:
                 raise self.fail(
                     f"'{key}' is not a level of the scale (its levels are {_names(scale.ids)})",
-                    place, _line_of(mapping, key),
+                    place,
+                    _key_line(mapping, key),
                 )
 
     def columns(self, value: Any, line: int | None, scale: Scale) -> Columns:
@@ -363,8 +380,16 @@ class _Builder:
         columns = self.mapping(value, place, line, required=("indicator", "answer", "comments"), optional=("criteria",))
         headings: dict[str, str] = {}
         if "criteria" in columns:
-            criteria = self.mapping(columns["criteria"], "columns › criteria", _line_of(columns, "criteria"), required=(), optional=scale.ids)
-            headings = {level: self.text(criteria, level, "columns › criteria") for level in scale.ids if level in criteria}
+            criteria = self.mapping(
+                columns["criteria"],
+                "columns › criteria",
+                _line_of(columns, "criteria"),
+                required=(),
+                optional=scale.ids,
+            )
+            headings = {
+                level: self.text(criteria, level, "columns › criteria") for level in scale.ids if level in criteria
+            }
         return Columns(
             indicator=self.text(columns, "indicator", place),
             answer=self.text(columns, "answer", place),
@@ -378,15 +403,26 @@ class _Builder:
         seen_ids: dict[str, str] = {}
         for n, item in enumerate(items, 1):
             where = f"section {n} of the list"
-            entry = self.mapping(item, where, items.lines[n - 1], required=("number", "title", "indicators"), optional=("prompt",))
+            entry = self.mapping(
+                item, where, items.lines[n - 1], required=("number", "title", "indicators"), optional=("prompt",)
+            )
             number = entry["number"]
             if isinstance(number, bool) or not isinstance(number, int):
-                raise self.fail(f"'number' should be a whole number, but is {_describe(number)}", where, _line_of(entry, "number"))
+                raise self.fail(
+                    f"'number' should be a whole number, but is {_describe(number)}", where, _line_of(entry, "number")
+                )
             where = f"section {number}"
             if number in {s.number for s in sections}:
                 raise self.fail(f"duplicate section number {number}", where, _line_of(entry, "number"))
             indicators = self.indicators(entry, number, scale, seen_ids)
-            sections.append(Section(number, self.text(entry, "title", where), self.text(entry, "prompt", where, required=False), indicators))
+            sections.append(
+                Section(
+                    number,
+                    self.text(entry, "title", where),
+                    self.text(entry, "prompt", where, required=False),
+                    indicators,
+                )
+            )
         return tuple(sections)
 
     def indicators(self, section: dict, number: int, scale: Scale, seen_ids: dict[str, str]) -> tuple[Indicator, ...]:
@@ -400,7 +436,8 @@ class _Builder:
             if indicator_id in seen_ids:
                 raise self.fail(
                     f"duplicate indicator id '{indicator_id}' (already used in {seen_ids[indicator_id]})",
-                    where, _line_of(entry, "id"),
+                    where,
+                    _line_of(entry, "id"),
                 )
             seen_ids[indicator_id] = f"section {number}"
             criteria = self.criteria(entry, scale, where)
@@ -411,7 +448,9 @@ class _Builder:
         if "criteria" not in indicator:
             return {}
         place = f"{where}, criteria"
-        criteria = self.mapping(indicator["criteria"], place, _line_of(indicator, "criteria"), required=(), optional=None)
+        criteria = self.mapping(
+            indicator["criteria"], place, _line_of(indicator, "criteria"), required=(), optional=None
+        )
         self.level_keys(criteria, scale, place)
         result: dict[str, tuple[str, ...]] = {}
         for level in scale.ids:  # scale order, whatever order the file used
@@ -422,7 +461,8 @@ class _Builder:
                 if not isinstance(bullet, str) or not bullet.strip():
                     raise self.fail(
                         f"{level} criterion {i + 1} should be a sentence of text, but is {_describe(bullet)}",
-                        place, bullets.lines[i],
+                        place,
+                        bullets.lines[i],
                     )
             result[level] = tuple(" ".join(b.split()) for b in bullets)
         return result
@@ -430,7 +470,9 @@ class _Builder:
     def errata(self, top: dict, sections: tuple[Section, ...]) -> tuple[Erratum, ...]:
         items = top["errata"]
         if not isinstance(items, list):
-            raise self.fail(f"'errata' should be a list of '- ' items, but is {_describe(items)}", "", _line_of(top, "errata"))
+            raise self.fail(
+                f"'errata' should be a list of '- ' items, but is {_describe(items)}", "", _line_of(top, "errata")
+            )
         texts = _texts(sections)
         errata = []
         for n, item in enumerate(items, 1):
@@ -439,7 +481,9 @@ class _Builder:
             target = self.text(entry, "id", where, hint=' (write it in quotes, e.g. "6.2")')
             original = self.text(entry, "original", where)
             if target not in texts:
-                raise self.fail(f"'{target}' is neither an indicator id nor a section number", where, _line_of(entry, "id"))
+                raise self.fail(
+                    f"'{target}' is neither an indicator id nor a section number", where, _line_of(entry, "id")
+                )
             if not any(original in text for text in texts[target]):
                 raise self.fail(f"the text '{original}' is not in {target}", where, _line_of(entry, "original"))
             errata.append(Erratum(target, original, self.text(entry, "suggested", where)))
@@ -451,6 +495,13 @@ def _line_of(mapping: Any, key: Any, default: int | None = None) -> int | None:
     if isinstance(lines, dict) and key in lines:
         return lines[key]
     return getattr(mapping, "line", default)
+
+
+def _key_line(mapping: Any, key: Any) -> int | None:
+    lines = getattr(mapping, "key_lines", None)
+    if isinstance(lines, dict) and key in lines:
+        return lines[key]
+    return _line_of(mapping, key)
 
 
 def _describe(value: Any) -> str:

@@ -20,10 +20,12 @@ MAX_YAML_BYTES = 2 * 1024 * 1024
 
 
 class YamlMapping(dict):
-    """A mapping read from YAML; ``line`` is where it starts, ``lines[key]`` where each value does."""
+    """A mapping read from YAML: ``line`` is where it starts, ``lines[key]`` where each
+    value starts and ``key_lines[key]`` where each key is written."""
 
     line: int
     lines: dict[Any, int]
+    key_lines: dict[Any, int]
 
 
 class YamlSequence(list):
@@ -55,17 +57,21 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> YamlMappi
     mapping = YamlMapping()
     mapping.line = _line(node)
     mapping.lines = {}
+    mapping.key_lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, (str, int, float, bool)) and key is not None:
             raise _DuplicateKey(None, None, "a key must be plain text", key_node.start_mark)
         if key in mapping:
             raise _DuplicateKey(
-                None, None, f"the key '{key}' appears twice in the same block (first on line {mapping.lines[key]})",
+                None,
+                None,
+                f"the key '{key}' appears twice in the same block (first on line {mapping.lines[key]})",
                 key_node.start_mark,
             )
         mapping[key] = loader.construct_object(value_node, deep=True)
         mapping.lines[key] = _line(value_node)
+        mapping.key_lines[key] = _line(key_node)
     return mapping
 
 
@@ -89,7 +95,9 @@ def read_yaml(path: Path) -> Any:
     try:
         size = path.stat().st_size
         if size > MAX_YAML_BYTES:
-            raise InstrumentFileError(path, f"the file is {size:,} bytes; an instrument file is at most {MAX_YAML_BYTES:,}")
+            raise InstrumentFileError(
+                path, f"the file is {size:,} bytes; an instrument file is at most {MAX_YAML_BYTES:,}"
+            )
         raw = path.read_bytes()
     except OSError as error:
         raise InstrumentFileError(path, f"cannot be read ({error.strerror or error})") from error

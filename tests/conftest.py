@@ -1,0 +1,17 @@
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).parent.parent
+
+
+@pytest.fixture
+def fixtures() -> Path:
+    return FIXTURES
+
+
+@pytest.fixture
+def audit_yaml() -> Path:
+    """The second, made-up instrument with a Not met / Partly met / Met scale."""
+    return FIXTURES / "standards" / "audit-three-level.yaml"

@@ -1,0 +1,56 @@
+"""The wheel carries the standards data: a plain (non-editable) install must find it."""
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).parent.parent
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    pytest.importorskip("hatchling", reason="building the wheel needs hatchling (in the test extra)")
+    out = tmp_path_factory.mktemp("wheel")
+    source = tmp_path_factory.mktemp("source") / "coproduce"
+    # build from a copy so no build artefacts land in the checkout
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".git", ".venv", "output", "__pycache__", "*.egg-info"))
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(source)],
+        check=True,
+        capture_output=True,
+    )
+    (built,) = out.glob("coproduce-*.whl")
+    return built
+
+
+def test_wheel_contains_the_standards(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "generator/standards/coproduction-v1.1.yaml" in names
+    assert "generator/cli.py" in names
+    assert not any(name.startswith("tests/") for name in names)
+
+
+def test_installed_wheel_lists_v11_from_its_packaged_data(wheel, tmp_path):
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    env.pop("COPRODUCE_STANDARDS", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "instruments"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    row = result.stdout.splitlines()[1]
+    assert row.split()[:1] == ["coproduction-v1.1"] and row.split()[5:7] == ["10", "36"]
+    assert str(site / "generator" / "standards") in row
