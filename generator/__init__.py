@@ -11,7 +11,19 @@ from importlib.metadata import PackageNotFoundError, version
 
 from .catalogue import DEFAULT_INSTRUMENT, Catalogue, builtin_standards_dir, find_instruments, resolve_instrument
 from .errors import CoproduceError, InstrumentFileError, UnknownInstrumentError, UnknownSectionError
-from .instrument import Columns, Erratum, Indicator, Instrument, Level, Scale, Section, apply_errata, load_instrument
+from .instrument import (
+    Columns,
+    CoverField,
+    Erratum,
+    FormText,
+    Indicator,
+    Instrument,
+    Level,
+    Scale,
+    Section,
+    apply_errata,
+    load_instrument,
+)
 
 try:
     __version__ = version("coproduce")
@@ -22,6 +34,8 @@ __all__ = [
     "DEFAULT_INSTRUMENT",
     "Catalogue",
     "Columns",
+    "CoverField",
+    "FormText",
     "CoproduceError",
     "Erratum",
     "Indicator",

@@ -25,6 +25,7 @@ INSTRUMENT_KIND = "instrument"
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+_FIELD_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,27 @@ class Columns:
 
 
 @dataclass(frozen=True)
+class CoverField:
+    """A question on a form's cover page.  ``id`` names the field in every format
+    (a PDF field name, an Excel name), so it is plain lower-case letters, digits and ``_``."""
+
+    id: str
+    label: str
+    lines: int = 1
+
+
+@dataclass(frozen=True)
+class FormText:
+    """The wording of forms made from an instrument: cover page and answer prompt."""
+
+    cover_title: str
+    cover: tuple[CoverField, ...]
+    instructions_title: str
+    instructions: tuple[str, ...]
+    answer_placeholder: str
+
+
+@dataclass(frozen=True)
 class Erratum:
     """A suggested correction of the published text, kept apart from it.
 
@@ -119,6 +141,7 @@ class Instrument:
     subtitle: str = ""
     intro: str = ""
     errata: tuple[Erratum, ...] = ()
+    form: FormText | None = None
     source: Path | None = None
 
     @property
@@ -316,7 +339,7 @@ class _Builder:
             "",
             None,
             required=("id", "title", "version", "scale", "columns", "sections"),
-            optional=("kind", "subtitle", "intro", "errata"),
+            optional=("kind", "subtitle", "intro", "errata", "form"),
         )
         scale = self.scale(top["scale"], _line_of(top, "scale"))
         columns = self.columns(top["columns"], _line_of(top, "columns"), scale)
@@ -330,6 +353,7 @@ class _Builder:
             scale=scale,
             columns=columns,
             sections=sections,
+            form=self.form(top["form"], _line_of(top, "form")) if "form" in top else None,
             source=self.path,
         )
         if "errata" in top:
@@ -365,6 +389,51 @@ class _Builder:
                     )
             levels.append(Level(level_id, self.text(entry, "label", where), colour))
         return Scale(tuple(levels), cumulative)
+
+    def form(self, value: Any, line: int | None) -> FormText:
+        place = "form"
+        form = self.mapping(
+            value,
+            place,
+            line,
+            required=("cover_title", "cover", "instructions_title", "instructions", "answer_placeholder"),
+        )
+        fields: list[CoverField] = []
+        items = self.sequence(form, "cover", place)
+        for n, item in enumerate(items, 1):
+            where = f"form › cover field {n}"
+            entry = self.mapping(item, where, items.lines[n - 1], required=("id", "label"), optional=("lines",))
+            field_id = self.text(entry, "id", where)
+            if not _FIELD_ID.match(field_id):
+                raise self.fail(
+                    f"cover field id '{field_id}' may hold only lower-case letters, digits and '_', "
+                    "starting with a letter",
+                    where,
+                    _line_of(entry, "id"),
+                )
+            if field_id in {f.id for f in fields}:
+                raise self.fail(f"duplicate cover field id '{field_id}'", where, _line_of(entry, "id"))
+            lines = entry.get("lines", 1)
+            if isinstance(lines, bool) or not isinstance(lines, int) or not 1 <= lines <= 20:
+                raise self.fail(
+                    f"'lines' should be a whole number from 1 to 20, but is {_describe(lines)}",
+                    where,
+                    _line_of(entry, "lines"),
+                )
+            fields.append(CoverField(field_id, self.text(entry, "label", where), lines))
+        steps = self.sequence(form, "instructions", place)
+        for i, step in enumerate(steps):
+            if not isinstance(step, str) or not step.strip():
+                raise self.fail(
+                    f"instruction {i + 1} should be a sentence of text, but is {_describe(step)}", place, steps.lines[i]
+                )
+        return FormText(
+            cover_title=self.text(form, "cover_title", place),
+            cover=tuple(fields),
+            instructions_title=self.text(form, "instructions_title", place),
+            instructions=tuple(" ".join(step.split()) for step in steps),
+            answer_placeholder=self.text(form, "answer_placeholder", place),
+        )
 
     def level_keys(self, mapping: dict, scale: Scale, place: str) -> None:
         for key in mapping:

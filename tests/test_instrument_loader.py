@@ -63,19 +63,19 @@ MALFORMED = {
     "missing indicator title": (
         "      - id: A.2\n        title: Parking is available\n",
         "      - id: A.2\n",
-        ["line 42", "section 1, indicator 2", "missing key 'title'"],
+        ["line 53", "section 1, indicator 2", "missing key 'title'"],
     ),
     "duplicate indicator id": (
         "id: B.1",
         "id: A.1",
-        ["line 47", "section 2, indicator A.1", "duplicate indicator id 'A.1'"],
+        ["line 58", "section 2, indicator A.1", "duplicate indicator id 'A.1'"],
     ),
-    "duplicate section number": ("  - number: 2\n", "  - number: 1\n", ["line 44", "duplicate section number 1"]),
+    "duplicate section number": ("  - number: 2\n", "  - number: 1\n", ["line 55", "duplicate section number 1"]),
     "unknown level": (
         "          met:\n            - Every room",
         "          platinum:\n            - Every room",
         [
-            "line 50",
+            "line 61",
             "section 2, indicator B.1, criteria",
             "'platinum' is not a level of the scale",
             "'not-met', 'partly-met', 'met'",
@@ -91,21 +91,21 @@ MALFORMED = {
         "version: 0.3",
         ["line 8", "'version' should be text, but is the number 0.3", "in quotes"],
     ),
-    "indicator id as a number": ("id: A.2", "id: 1.2", ["line 42", "'id' should be text, but is the number 1.2"]),
+    "indicator id as a number": ("id: A.2", "id: 1.2", ["line 53", "'id' should be text, but is the number 1.2"]),
     "criteria as text": (
         "          met:\n            - Every room used can be reached without steps.",
         "          met: Every room used can be reached without steps.",
-        ["line 50", "'met' should be a list", "the text 'Every room"],
+        ["line 61", "'met' should be a list", "the text 'Every room"],
     ),
     "criterion as a number": (
         "            - A bus stops at the door.",
         "            - 42",
-        ["line 40", "met criterion 1 should be a sentence"],
+        ["line 51", "met criterion 1 should be a sentence"],
     ),
     "empty criterion": (
         "            - A bus stops at the door.",
         "            -",
-        ["line 40", "met criterion 1", "empty"],
+        ["line 51", "met criterion 1", "empty"],
     ),
     "cumulative as text": (
         "cumulative: false",
@@ -115,7 +115,7 @@ MALFORMED = {
     "section number as text": (
         "  - number: 2\n",
         "  - number: two\n",
-        ["line 44", "'number' should be a whole number"],
+        ["line 55", "'number' should be a whole number"],
     ),
     "sections not a list": ("sections:\n  - number: 1", "sections: none\nx:\n  - number: 1", ["unknown key 'x'"]),
     "unknown key": ("subtitle: Quick self-check", "subtitel: Quick self-check", ["line 7", "unknown key 'subtitel'"]),
@@ -148,6 +148,17 @@ MALFORMED = {
         ["erratum 1", "the text 'twenty-minute walk' is not in A.1"],
     ),
     "erratum unknown id": ("  - id: A.1\n    original", "  - id: Z.9\n    original", ["erratum 1", "'Z.9' is neither"]),
+    "cover field id with capitals": ("    - id: venue\n", "    - id: Venue\n", ["form › cover field 2", "lower-case"]),
+    "duplicate cover field id": (
+        "    - id: venue\n",
+        "    - id: organisation\n",
+        ["duplicate cover field id 'organisation'"],
+    ),
+    "missing answer placeholder": (
+        "  answer_placeholder: Choose a rating\n",
+        "",
+        ["form", "missing key 'answer_placeholder'"],
+    ),
     "identifier with spaces": ("id: venue-audit", "id: venue audit", ["line 5", "may hold only letters"]),
 }
 

@@ -158,6 +158,22 @@ def test_continuation_rows_merged_into_the_indicator_they_continue(v11):
     assert v11.indicator("5.3").criteria["bronze"][-1] == "Staff will check to make sure information is understood."
 
 
+def test_form_wording(v11):
+    form = v11.form
+    assert [f.id for f in form.cover] == [
+        "organisation",
+        "completed_by",
+        "date",
+        "review_period",
+        "contact_name",
+        "contact_details",
+    ]
+    assert "staff, service users, members, carers, joint" in form.cover[1].label
+    assert len(form.instructions) == 5
+    assert "members, service users and staff" in form.instructions[0]
+    assert form.answer_placeholder
+
+
 # --- verbatim against the seed ---------------------------------------------------------
 
 
