@@ -17,6 +17,8 @@ import click
 from .catalogue import DEFAULT_INSTRUMENT, STANDARDS_ENV, find_instruments, resolve_instrument
 from .describe import errata_text, instrument_text, instruments_table
 from .errors import CoproduceError
+from .forms import FORMATS
+from .generate import Recipient, generate_pack, generate_packs, read_recipients
 from .instrument import apply_errata
 
 
@@ -115,6 +117,78 @@ def show(
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         click.echo(instrument_text(chosen, sections, width=min(shutil.get_terminal_size().columns, 100)))
+
+
+@cli.command()
+@click.option(
+    "--instrument",
+    "instrument_name",
+    default=DEFAULT_INSTRUMENT,
+    show_default=True,
+    help="Instrument id (see `coproduce instruments`) or the path of an instrument YAML file.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([*FORMATS, "all"]),
+    default="all",
+    show_default=True,
+    help="Which form to write: Word, PDF, Excel, or all three.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="Folder to write into (created if needed).",
+)
+@click.option("--organisation", help="Personalise one pack for this organisation (its name is pre-filled).")
+@click.option(
+    "--recipients",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A CSV with columns organisation, contact, email: one pack per row, in OUT/<organisation>/.",
+)
+@click.option(
+    "--form-id",
+    "form_id_seed",
+    metavar="SEED",
+    help="Derive form ids from SEED instead of at random; with SOURCE_DATE_EPOCH set, output is byte-stable.",
+)
+@click.pass_context
+def generate(
+    ctx: click.Context,
+    instrument_name: str,
+    fmt: str,
+    out: Path,
+    organisation: str | None,
+    recipients: Path | None,
+    form_id_seed: str | None,
+) -> None:
+    """Write the checklist as forms to fill in: Word, fillable PDF and Excel.
+
+    Example: coproduce generate --organisation "Riverside Community Trust"
+    """
+    if organisation and recipients:
+        raise click.UsageError("Give either --organisation or --recipients, not both.")
+    if organisation is not None and not organisation.strip():
+        raise click.BadParameter("is empty", param_hint="--organisation")
+    formats = FORMATS if fmt == "all" else (fmt,)
+    with _reported():
+        instrument = resolve_instrument(instrument_name, _extra_dirs(ctx))
+        if recipients is None:
+            recipient = Recipient(" ".join(organisation.split())) if organisation else None
+            written = generate_pack(instrument, out, formats, recipient, form_id_seed)
+        else:
+            listed = read_recipients(recipients)
+            written = []
+            with click.progressbar(
+                length=len(listed), label=f"Writing {len(listed)} packs", file=click.get_text_stream("stderr")
+            ) as bar:
+                for pack in generate_packs(instrument, listed, out, formats, form_id_seed):
+                    written += pack
+                    bar.update(1)
+    for path in written:
+        click.echo(str(path))
 
 
 def main() -> None:

@@ -1,0 +1,189 @@
+"""Generating form packs: one form per format for a blank checklist, one organisation, or
+every organisation listed in a recipients CSV.
+
+A pack is written into a folder: ``<out>/<instrument-id>.<ext>`` for a blank pack,
+``<out>/<instrument-id>-<slug>.<ext>`` for ``--organisation``, and
+``<out>/<slug>/<instrument-id>-<slug>.<ext>`` per recipient.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from .errors import CoproduceError
+from .forms import FORMATS, FormValues, write_form
+from .forms.identity import creation_time, new_identity
+from .instrument import Instrument
+
+#: A recipients list is a small CSV; refuse anything much bigger before reading it.
+MAX_RECIPIENTS_BYTES = 5 * 1024 * 1024
+
+# Header spellings accepted for each recipients column (compared lower-case, spaces squeezed).
+_COLUMNS = {
+    "organisation": ("organisation", "organization", "organisation name", "organization name", "org"),
+    "contact": ("contact", "contact name", "name"),
+    "email": ("email", "e-mail", "email address", "e-mail address"),
+}
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+_FOLD = str.maketrans({"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Đ": "D", "đ": "d", "ß": "ss", "Æ": "AE",
+                       "æ": "ae", "Œ": "OE", "œ": "oe", "Þ": "Th", "þ": "th", "ı": "i"})  # fmt: skip
+
+#: Namespace for form ids derived from a fixed ``form_id`` seed (byte-stable output).
+_FORM_ID_NAMESPACE = uuid.UUID("6f1c3c1e-2f59-4a57-9d1e-5b1f0c0d7a11")
+
+
+class RecipientsError(CoproduceError):
+    """The recipients CSV cannot be used."""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One row of a recipients CSV: who a personalised pack is for."""
+
+    organisation: str
+    contact: str = ""
+    email: str = ""
+    row: int = 0
+
+
+def slugify(name: str) -> str:
+    """A safe folder/file name for an organisation: lower-case ASCII letters, digits and
+    hyphens; never empty, never a path, never a reserved device name."""
+    folded = unicodedata.normalize("NFKD", name.translate(_FOLD))
+    ascii_only = "".join(c for c in folded if not unicodedata.combining(c)).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_only.lower()).strip("-")[:60].strip("-")
+    if not slug:
+        slug = "organisation"
+    if slug in _RESERVED:
+        slug += "-org"
+    return slug
+
+
+def read_recipients(path: Path) -> list[Recipient]:
+    """Read a recipients CSV (columns organisation, contact, email; others ignored).
+
+    Accepts UTF-8 (with or without BOM) or Windows-1252 text, comma, semicolon or tab
+    separated, as spreadsheets save it.  Raises :class:`RecipientsError` naming the file
+    and row for anything unusable: no organisation column, a row without an organisation,
+    an organisation listed twice, an email that is not one, no rows at all.
+    """
+    try:
+        raw = path.read_bytes()[: MAX_RECIPIENTS_BYTES + 1]
+    except OSError as error:
+        raise RecipientsError(f"{path}: cannot be read ({error.strerror or error})") from error
+    if len(raw) > MAX_RECIPIENTS_BYTES:
+        raise RecipientsError(f"{path}: is larger than {MAX_RECIPIENTS_BYTES:,} bytes; is it really a recipients list?")
+    if b"\x00" in raw:
+        raise RecipientsError(f"{path}: is not a CSV text file (save it from your spreadsheet as CSV)")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    rows = list(csv.reader(io.StringIO(text, newline=""), dialect=_dialect(text)))
+    while rows and not any(cell.strip() for cell in rows[0]):
+        rows.pop(0)
+    if not rows:
+        raise RecipientsError(f"{path}: is empty; expected a header row with an 'organisation' column")
+    header = [" ".join(cell.split()).lower() for cell in rows[0]]
+    where = {key: next((i for i, h in enumerate(header) if h in names), None) for key, names in _COLUMNS.items()}
+    if where["organisation"] is None:
+        raise RecipientsError(
+            f"{path}: row 1 has no 'organisation' column (found: {', '.join(repr(c) for c in rows[0]) or 'nothing'})"
+        )
+    recipients: list[Recipient] = []
+    seen: dict[str, int] = {}
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+
+        def cell(key: str, row: list[str] = row) -> str:
+            index = where[key]
+            return " ".join(row[index].split()) if index is not None and index < len(row) else ""
+
+        organisation, email = cell("organisation"), cell("email")
+        if not organisation:
+            raise RecipientsError(f"{path}: row {number} has no organisation")
+        if email and not _EMAIL.match(email):
+            raise RecipientsError(f"{path}: row {number}: '{email}' does not look like an email address")
+        slug = slugify(organisation)
+        if slug in seen:
+            raise RecipientsError(
+                f"{path}: row {number}: '{organisation}' would share the folder '{slug}' with row {seen[slug]}"
+            )
+        seen[slug] = number
+        recipients.append(Recipient(organisation, cell("contact"), email, number))
+    if not recipients:
+        raise RecipientsError(f"{path}: has a header row but no organisations")
+    return recipients
+
+
+def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
+    try:
+        return csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        return csv.excel
+
+
+def _form_id(seed: str | None, organisation: str | None, fmt: str) -> str | None:
+    if seed is None:
+        return None
+    return uuid.uuid5(_FORM_ID_NAMESPACE, f"{seed}\x1f{organisation or ''}\x1f{fmt}").hex
+
+
+def generate_pack(
+    instrument: Instrument,
+    out_dir: Path,
+    formats: Sequence[str] = FORMATS,
+    recipient: Recipient | None = None,
+    form_id_seed: str | None = None,
+    created: datetime | None = None,
+) -> list[Path]:
+    """Write one form per format into ``out_dir``, personalised for ``recipient`` if given.
+
+    Each file gets its own form id: random, or derived from ``form_id_seed`` so that the
+    same seed, instrument and recipient give byte-identical files (with ``created`` or
+    ``SOURCE_DATE_EPOCH`` fixing the time).  Returns the paths written.
+    """
+    created = created or creation_time()
+    organisation = recipient.organisation if recipient else None
+    values = FormValues()
+    if recipient is not None:
+        values.cover.update(
+            {
+                "organisation": recipient.organisation,
+                "contact_name": recipient.contact,
+                "contact_details": recipient.email,
+            }  # fmt: skip
+        )
+        values.cover = {k: v for k, v in values.cover.items() if v}
+    stem = instrument.id if recipient is None else f"{instrument.id}-{slugify(recipient.organisation)}"
+    written = []
+    for fmt in formats:
+        identity = new_identity(instrument, organisation, _form_id(form_id_seed, organisation, fmt), created)
+        written.append(write_form(fmt, instrument, identity, out_dir / f"{stem}.{fmt}", values))
+    return written
+
+
+def generate_packs(
+    instrument: Instrument,
+    recipients: Sequence[Recipient],
+    out_dir: Path,
+    formats: Sequence[str] = FORMATS,
+    form_id_seed: str | None = None,
+    created: datetime | None = None,
+) -> Iterator[list[Path]]:
+    """One pack per recipient, each in ``out_dir/<organisation-slug>/``; yields each pack's paths
+    as it is written (so a caller can show progress)."""
+    created = created or creation_time()
+    for recipient in recipients:
+        folder = out_dir / slugify(recipient.organisation)
+        yield generate_pack(instrument, folder, formats, recipient, form_id_seed, created)
