@@ -30,11 +30,13 @@ _FIELD_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 @dataclass(frozen=True)
 class Level:
-    """One step of a scale: ``id`` is stored in results, ``label`` is shown to people."""
+    """One step of a scale: ``id`` is stored in results, ``label`` is shown to people,
+    ``aliases`` are other words people type for it ("B", "None yet")."""
 
     id: str
     label: str
     colour: str | None = None
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -374,9 +376,12 @@ class _Builder:
         if len(items) < 2:
             raise self.fail("a scale needs at least two levels", place, _line_of(scale, "levels"))
         levels: list[Level] = []
+        spoken_for: dict[str, str] = {}  # label or alias, case-folded → level id
         for n, item in enumerate(items, 1):
             where = f"scale level {n}"
-            entry = self.mapping(item, where, items.lines[n - 1], required=("id", "label"), optional=("colour",))
+            entry = self.mapping(
+                item, where, items.lines[n - 1], required=("id", "label"), optional=("colour", "aliases")
+            )
             level_id = self.identifier(entry, "id", where)
             if level_id in {lv.id for lv in levels}:
                 raise self.fail(f"duplicate level id '{level_id}'", where, _line_of(entry, "id"))
@@ -387,8 +392,30 @@ class _Builder:
                     raise self.fail(
                         f"'colour' '{colour}' should be written #RRGGBB, e.g. #CD7F32", where, _line_of(entry, "colour")
                     )
-            levels.append(Level(level_id, self.text(entry, "label", where), colour))
+            label = self.text(entry, "label", where)
+            aliases = self.aliases(entry, where)
+            for word in (label, *aliases):
+                key = " ".join(word.casefold().split())
+                if key in spoken_for:
+                    raise self.fail(
+                        f"'{word}' would mean both '{spoken_for[key]}' and '{level_id}'",
+                        where,
+                        _line_of(entry, "aliases"),
+                    )
+                spoken_for[key] = level_id
+            levels.append(Level(level_id, label, colour, aliases))
         return Scale(tuple(levels), cumulative)
+
+    def aliases(self, entry: dict, where: str) -> tuple[str, ...]:
+        if "aliases" not in entry:
+            return ()
+        words = self.sequence(entry, "aliases", where)
+        for i, word in enumerate(words):
+            if not isinstance(word, str) or not word.strip():
+                raise self.fail(
+                    f"alias {i + 1} should be a word or phrase, but is {_describe(word)}", where, words.lines[i]
+                )
+        return tuple(" ".join(word.split()) for word in words)
 
     def form(self, value: Any, line: int | None) -> FormText:
         place = "form"
@@ -577,7 +604,7 @@ def _describe(value: Any) -> str:
     if value is None:
         return "empty"
     if isinstance(value, bool):
-        return f"'{str(value).lower()}' (yes/no)"
+        return f"'{str(value).lower()}' (YAML reads a bare yes/no/on/off as true/false: put the text in quotes)"
     if isinstance(value, (int, float)):
         return f"the number {value}"
     if isinstance(value, str):

@@ -159,6 +159,16 @@ MALFORMED = {
         "",
         ["form", "missing key 'answer_placeholder'"],
     ),
+    "alias read as yes/no": (
+        "      label: Not met\n",
+        "      label: Not met\n      aliases: [No]\n",
+        ["scale level 1", "alias 1 should be a word", "put the text in quotes"],
+    ),
+    "alias meaning two levels": (
+        "      label: Met\n",
+        '      label: Met\n      aliases: ["not met"]\n',
+        ["scale level 3", "'not met' would mean both 'not-met' and 'met'"],
+    ),
     "identifier with spaces": ("id: venue-audit", "id: venue audit", ["line 5", "may hold only letters"]),
 }
 

@@ -34,6 +34,8 @@ def test_scale_is_cumulative_tiers(v11):
     assert v11.scale.ids == ("not-yet", "bronze", "silver", "gold")
     assert [lv.label for lv in v11.scale.levels] == ["Not yet", "Bronze", "Silver", "Gold"]
     assert v11.scale.cumulative is True
+    assert v11.scale.level("not-yet").aliases == ("None", "None yet", "No", "Not achieved", "Not met")
+    assert [v11.scale.level(t).aliases for t in ("bronze", "silver", "gold")] == [("B",), ("S",), ("G",)]
 
 
 def test_section_sizes(v11):
