@@ -1,0 +1,96 @@
+"""The answer normaliser: what people type in "Standard achieved" → a level of the scale.
+
+People decorate answers ("Silver ★", "✓ Bronze", "Gold (achieved 2025)") and abbreviate
+them ("B"); the levels' labels and ``aliases`` in the instrument data say which words mean
+which level.  Anything a careful person could read two ways ("Bronze/Silver", "working
+towards silver", "not gold", "?", "X") is not guessed: it reads as no level, with a
+problem that says what was found.  A blank answer is simply unanswered.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from ..instrument import Scale
+
+# Marks people add around an answer that carry no meaning of their own: stars, ticks,
+# bullets, check boxes, quotes, and closing punctuation.
+_DECORATION = re.compile(r"[★☆✪✯⭐*✓✔☑√✅•·▪■□☐☒\"“”‘’'!.,;:]+")
+# Words that make an answer conditional, partial or negative: never read as achieved.
+_HEDGES = re.compile(
+    r"\b(not|n't|nearly|almost|partly|partially|part|towards?|working|aiming|aim|hope|hoping|maybe|"
+    r"possibly|probably|perhaps|between|or|and|close|going|tbc|unsure|unknown|some)\b|[?/+&~]|\bn/?a\b"
+)
+_NOTE = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]")
+
+
+@dataclass(frozen=True)
+class AnswerReading:
+    """What an answer means: a level id, or None; and why not, when it is not blank."""
+
+    level: str | None
+    problem: str | None = None
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold().replace("’", "'")
+    return " ".join(text.split())
+
+
+def read_answer(raw: str | None, scale: Scale) -> AnswerReading:
+    """Read one typed or chosen answer against ``scale``.
+
+    Returns the level id with no problem, ``AnswerReading(None)`` for a blank, or
+    ``AnswerReading(None, problem)`` when the answer cannot be read one way only.
+    """
+    if raw is None or not raw.strip():
+        return AnswerReading(None)
+    text = _fold(raw)
+    words = {_fold(word): level.id for level in scale.levels for word in (level.label, *level.aliases)}
+
+    # The whole answer, decoration aside, is a label or an alias: "Silver ★", "✓ bronze", "B".
+    plain = " ".join(_DECORATION.sub(" ", text).split())
+    if plain in words:
+        return AnswerReading(words[plain])
+
+    # The answer with trailing notes set aside: "Gold (achieved 2025)".
+    main = " ".join(_DECORATION.sub(" ", _NOTE.sub(" ", text)).split())
+    notes = " ".join(a or b for a, b in _NOTE.findall(text))
+    if main in words and not _HEDGES.search(notes) and not _mentions(notes, words, other_than=words[main]):
+        return AnswerReading(words[main])
+
+    found = _mentions(plain, words)
+    labels = ", ".join(scale.level(level_id).label for level_id in sorted(found, key=scale.rank))
+    if not found:
+        return AnswerReading(None, f"'{raw.strip()}' is not one of {', '.join(lv.label for lv in scale.levels)}")
+    if len(found) > 1:
+        return AnswerReading(None, f"'{raw.strip()}' could mean {labels}: choose one")
+    (level_id,) = found
+    remainder = _without_words(plain, words)
+    if _HEDGES.search(remainder):
+        return AnswerReading(None, f"'{raw.strip()}' does not say {labels} is achieved: choose one")
+    return AnswerReading(level_id)
+
+
+def _pattern(word: str) -> str:
+    return r"(?<![\w-])" + re.escape(word) + r"(?![\w-])"
+
+
+def _mentions(text: str, words: dict[str, str], other_than: str | None = None) -> set[str]:
+    """The levels whose label or alias appears in ``text`` as whole words."""
+    found = set()
+    for word, level_id in words.items():
+        if level_id != other_than and re.search(_pattern(word), text):
+            found.add(level_id)
+    # "not yet" contains no other level's word, but a one-letter alias like "s" must not be
+    # found inside "gold's": whole-word matching above sees to that.
+    return found
+
+
+def _without_words(text: str, words: dict[str, str]) -> str:
+    """``text`` with every label and alias removed, longest first ("not yet" before "no")."""
+    for word in sorted(words, key=len, reverse=True):
+        text = re.sub(_pattern(word), " ", text)
+    return " ".join(text.split())
