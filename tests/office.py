@@ -16,8 +16,8 @@ PDFTOPPM = shutil.which("pdftoppm")
 
 #: LibreOffice filter names for a re-save in the same format ("open in LibreOffice, save").
 RESAVE_FILTERS = {
-    "docx": 'docx:"MS Word 2007 XML"',
-    "xlsx": 'xlsx:"Calc MS Excel 2007 XML"',
+    "docx": "docx:MS Word 2007 XML",
+    "xlsx": "xlsx:Calc MS Excel 2007 XML",
 }
 
 
