@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -181,9 +182,7 @@ def generate(
         else:
             listed = read_recipients(recipients)
             written = []
-            with click.progressbar(
-                length=len(listed), label=f"Writing {len(listed)} packs", file=click.get_text_stream("stderr")
-            ) as bar:
+            with click.progressbar(length=len(listed), label=f"Writing {len(listed)} packs", file=sys.stderr) as bar:
                 for pack in generate_packs(instrument, listed, out, formats, form_id_seed):
                     written += pack
                     bar.update(1)

@@ -1,0 +1,343 @@
+"""The checklist as an editable Word document (.docx), written with python-docx.
+
+Everything shown comes from the :class:`~generator.instrument.Instrument`: titles, intro,
+column headings, level labels and colours, criteria, cover questions, instructions and the
+answer placeholder.  The raw XML python-docx lacks is in :mod:`generator.forms.ooxml`.
+
+The layout, which a reader of returned forms relies on:
+
+* A4 landscape.  The first table is the cover: one row per cover field, label then value;
+  the value cell holds a text control tagged with the field id.
+* Then one table per section, in section order, each on a new page after the title lines,
+  intro, numbered section heading and prompt.  Row 0 holds the headings (repeated on every
+  page); then one row per indicator, in order.  The columns are :func:`checklist_columns`:
+  the indicator title, one column per criteria heading, the answer (a drop-down list of the
+  scale labels, tagged ``achieved_S_N``) and the comments (a rich-text control, tagged
+  ``comment_S_N``).
+* LibreOffice drops the tags of drop-down lists when it re-saves a file, and a person may
+  delete a control and type in the cell, so a reader finds an indicator by its row (whose
+  first cell holds the indicator title), never by tag alone.
+* The identity is in the custom document properties (:meth:`FormIdentity.as_properties`);
+  the core properties carry the title, subject and form id too.
+"""
+
+from __future__ import annotations
+
+from datetime import timezone
+from pathlib import Path
+
+from docx import Document
+from docx.document import Document as DocumentObject
+from docx.enum.section import WD_ORIENT
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.table import WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
+from docx.shared import Cm, Pt, RGBColor
+from docx.styles.style import ParagraphStyle
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+
+from ..atomic import restamp_zip, write_atomically
+from ..instrument import Indicator, Instrument, Section
+from . import FormValues, FormWriteError, ooxml
+from .identity import FormIdentity
+
+#: Page and type.  Widths are in centimetres; A4 landscape is 29.7 × 21 cm.
+_PAGE_WIDTH, _PAGE_HEIGHT, _MARGIN = 29.7, 21.0, 1.27
+_FONT = "Arial"
+_INDICATOR_WIDTH, _ANSWER_WIDTH, _COMMENTS_WIDTH = 3.6, 3.2, 5.4
+_BULLET_INDENT = 0.35
+_COVER_LABEL_WIDTH = 9.0
+_COVER_LINE_HEIGHT = 0.75
+#: Placeholder text is grey, as Word shows its own.
+_PLACEHOLDER_GREY = RGBColor(0x80, 0x80, 0x80)
+#: A placeholder for an empty cover field: blank, so it can never be read as an answer
+#: (LibreOffice forgets that a text control is showing its placeholder), but wide enough
+#: to click.
+_BLANK_PLACEHOLDER = "\u00a0" * 12
+
+
+def checklist_columns(instrument: Instrument) -> tuple[str, ...]:
+    """The columns of each section's table, left to right: ``"indicator"``, the id of each
+    level that has a criteria heading (in scale order), ``"answer"`` and ``"comments"``."""
+    return ("indicator", *instrument.columns.criteria, "answer", "comments")
+
+
+def answer_tag(indicator: Indicator) -> str:
+    """The tag of an indicator's answer control: ``achieved_1_1`` for indicator 1.1."""
+    return f"achieved_{_name_part(indicator.id)}"
+
+
+def comment_tag(indicator: Indicator) -> str:
+    """The tag of an indicator's comment control: ``comment_1_1`` for indicator 1.1."""
+    return f"comment_{_name_part(indicator.id)}"
+
+
+def _name_part(indicator_id: str) -> str:
+    return indicator_id.replace(".", "_")
+
+
+def write_docx_form(
+    instrument: Instrument, identity: FormIdentity, path: Path, values: FormValues | None = None
+) -> Path:
+    """Write the form of ``instrument`` as a Word document at ``path`` and return ``path``.
+
+    ``values`` pre-fill cover fields (by field id), answers (indicator id → level id, or
+    None for blank) and comments (indicator id → text, lines separated by ``\\n``); cover
+    field ids the instrument does not ask are ignored, so one set of values can serve
+    several instruments.
+    The file is written atomically and, for a fixed identity, is the same byte for byte.
+    """
+    path = Path(path)
+    values = values or FormValues()
+    _check_values(instrument, values, path)
+    document = _FormDocument(instrument, identity, values).build()
+
+    def save(target: Path) -> None:
+        document.save(str(target))
+        restamp_zip(target, identity.created)
+
+    return write_atomically(path, save)
+
+
+def _check_values(instrument: Instrument, values: FormValues, path: Path) -> None:
+    if instrument.form is None:
+        raise FormWriteError(
+            f"{path}: the instrument {instrument.id} has no 'form' block (cover page and answer prompt), "
+            "so no Word form can be made from it."
+        )
+    known = {indicator.id for indicator in instrument.indicators}
+    for kind, given in (("answer", values.answers), ("comment", values.comments)):
+        unknown = sorted(set(given) - known)
+        if unknown:
+            raise FormWriteError(
+                f"{path}: cannot pre-fill the {kind} of indicator {', '.join(unknown)}: "
+                f"{instrument.id} has no such indicator."
+            )
+    for indicator_id, level_id in values.answers.items():
+        if level_id is not None and level_id not in instrument.scale.ids:
+            raise FormWriteError(
+                f"{path}: cannot pre-fill indicator {indicator_id} with '{level_id}': "
+                f"the levels of {instrument.id} are {', '.join(instrument.scale.ids)}."
+            )
+
+
+class _FormDocument:
+    """Builds one form; used once (the python-docx document it fills is stateful)."""
+
+    def __init__(self, instrument: Instrument, identity: FormIdentity, values: FormValues):
+        assert instrument.form is not None
+        self.instrument = instrument
+        self.form = instrument.form
+        self.identity = identity
+        self.values = values
+        self.document: DocumentObject = Document()
+        self.control_ids = iter(range(1000, 1_000_000))
+        self.usable_width = _PAGE_WIDTH - 2 * _MARGIN
+
+    def build(self) -> DocumentObject:
+        self._set_up_page()
+        self._set_up_styles()
+        self._set_identity()
+        self._write_cover()
+        for section in self.instrument.sections:
+            self._write_section(section)
+        return self.document
+
+    # page, styles and properties ----------------------------------------------------------
+    def _set_up_page(self) -> None:
+        page = self.document.sections[0]
+        page.orientation = WD_ORIENT.LANDSCAPE
+        page.page_width, page.page_height = Cm(_PAGE_WIDTH), Cm(_PAGE_HEIGHT)
+        page.left_margin = page.right_margin = page.top_margin = page.bottom_margin = Cm(_MARGIN)
+
+    def _set_up_styles(self) -> None:
+        # Styles are looked up by name once, here, and set on paragraphs as objects:
+        # python-docx scans every style for each name it is given.
+        styles = self.document.styles
+        ooxml.set_default_font(self.document, _FONT)
+        normal = styles["Normal"]
+        normal.font.size = Pt(10)
+        normal.paragraph_format.space_after = Pt(4)
+        normal.paragraph_format.line_spacing = 1.0
+
+        self.title = styles["Title"]
+        self.title.font.size = Pt(20)
+        self.title.paragraph_format.space_after = Pt(2)
+        self.subtitle = styles["Subtitle"]
+        self.subtitle.font.size = Pt(13)
+        self.subtitle.paragraph_format.space_after = Pt(6)
+        self.heading = styles["Heading 1"]
+        self.heading.font.size = Pt(14)
+        self.heading.paragraph_format.space_before = Pt(10)
+        self.heading.paragraph_format.space_after = Pt(4)
+        self.numbered = styles["List Number"]
+        self.numbered.paragraph_format.space_after = Pt(4)
+
+        self.cell_text = styles.add_style("Checklist Text", WD_STYLE_TYPE.PARAGRAPH)
+        self.cell_text.base_style = normal
+        self.cell_text.font.size = Pt(9)
+        self.cell_text.paragraph_format.space_after = Pt(2)
+        self.cell_heading = styles.add_style("Checklist Heading", WD_STYLE_TYPE.PARAGRAPH)
+        self.cell_heading.base_style = self.cell_text
+        self.cell_heading.font.bold = True
+        self.bullet = styles["List Bullet"]
+        self.bullet.font.size = Pt(9)
+        self.bullet.paragraph_format.space_after = Pt(2)
+        self.bullet.paragraph_format.left_indent = Cm(_BULLET_INDENT)
+        self.bullet.paragraph_format.first_line_indent = Cm(-_BULLET_INDENT)
+
+        placeholder = styles.add_style("Placeholder Text", WD_STYLE_TYPE.CHARACTER)
+        placeholder.font.color.rgb = _PLACEHOLDER_GREY
+        self.placeholder_style_id = placeholder.style_id
+        self.grid = styles["Table Grid"]
+
+    def _set_identity(self) -> None:
+        ooxml.set_custom_properties(self.document, self.identity.as_properties())
+        core = self.document.core_properties
+        core.title = self.instrument.title
+        core.subject = " — ".join(filter(None, (self.instrument.subtitle, self.identity.organisation)))
+        core.identifier = self.identity.form_id
+        core.keywords = f"{self.identity.instrument_id} {self.identity.instrument_version}"
+        core.author = core.last_modified_by = "coproduce"
+        core.comments = ""
+        core.created = core.modified = self.identity.created.astimezone(timezone.utc).replace(tzinfo=None)
+        core.revision = 1
+
+    # the cover page -----------------------------------------------------------------------
+    def _write_cover(self) -> None:
+        form = self.form
+        self._title_lines()
+        self._paragraph(form.cover_title, self.heading)
+        table = self._table(rows=len(form.cover), widths=(_COVER_LABEL_WIDTH, self.usable_width - _COVER_LABEL_WIDTH))
+        for row, field in zip(table.rows, form.cover, strict=True):
+            label, value = row.cells
+            label_paragraph = label.paragraphs[0]
+            ooxml.set_paragraph_style(label_paragraph, self.cell_heading)
+            label_paragraph.add_run(field.label)
+            row.height = Cm(_COVER_LINE_HEIGHT * field.lines)
+            row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
+            text = self.values.cover.get(field.id, "").replace("\r\n", "\n").strip()
+            value_paragraph = value.paragraphs[0]
+            ooxml.set_paragraph_style(value_paragraph, self.cell_text)
+            ooxml.add_text_control(
+                value_paragraph,
+                text,
+                multiline=field.lines > 1 or "\n" in text,
+                placeholder=_BLANK_PLACEHOLDER,
+                placeholder_style_id=self.placeholder_style_id,
+                control_id=next(self.control_ids),
+                tag=field.id,
+                alias=field.label,
+            )
+        self._paragraph(form.instructions_title, self.heading)
+        for step in form.instructions:
+            self._paragraph(step, self.numbered)
+
+    # a section ------------------------------------------------------------------------------
+    def _write_section(self, section: Section) -> None:
+        doc = self.document
+        self._title_lines(new_page=True)
+        if self.instrument.intro:
+            doc.add_paragraph(self.instrument.intro)
+        self._paragraph(f"{section.number}. {section.title}", self.heading)
+        if section.prompt:
+            doc.add_paragraph().add_run(section.prompt).italic = True
+        table = self._checklist_table(len(section.indicators))
+        for row, indicator in zip(table.rows[1:], section.indicators, strict=True):
+            self._write_indicator(row.cells, indicator)
+
+    def _title_lines(self, new_page: bool = False) -> None:
+        title = self._paragraph(self.instrument.title, self.title)
+        title.paragraph_format.page_break_before = new_page
+        if self.instrument.subtitle:
+            self._paragraph(self.instrument.subtitle, self.subtitle)
+
+    def _checklist_table(self, indicator_count: int) -> Table:
+        instrument, columns = self.instrument, self.instrument.columns
+        criteria_levels = list(columns.criteria)
+        fixed = _INDICATOR_WIDTH + _ANSWER_WIDTH + _COMMENTS_WIDTH
+        criteria_width = (self.usable_width - fixed) / max(len(criteria_levels), 1)
+        widths = (_INDICATOR_WIDTH, *(criteria_width for _ in criteria_levels), _ANSWER_WIDTH, _COMMENTS_WIDTH)
+        if not criteria_levels:  # no criteria columns: the comments take the room
+            widths = (_INDICATOR_WIDTH, _ANSWER_WIDTH, self.usable_width - _INDICATOR_WIDTH - _ANSWER_WIDTH)
+        table = self._table(rows=1 + indicator_count, widths=widths)
+        header = table.rows[0]
+        ooxml.repeat_as_header_row(header)
+        headings = (columns.indicator, *columns.criteria.values(), columns.answer, columns.comments)
+        for cell, heading in zip(header.cells, headings, strict=True):
+            paragraph = cell.paragraphs[0]
+            ooxml.set_paragraph_style(paragraph, self.cell_heading)
+            paragraph.add_run(heading)
+        for cell, level_id in zip(header.cells[1:], criteria_levels, strict=False):
+            colour = instrument.scale.level(level_id).colour
+            if colour:
+                ooxml.shade_cell(cell, colour)
+                cell.paragraphs[0].runs[0].font.color.rgb = _readable_text_colour(colour)
+        return table
+
+    def _write_indicator(self, cells, indicator: Indicator) -> None:
+        title_cell, *criteria_cells, answer_cell, comments_cell = cells
+        title = title_cell.paragraphs[0]
+        ooxml.set_paragraph_style(title, self.cell_heading)
+        title.add_run(indicator.title)
+        for cell, level_id in zip(criteria_cells, self.instrument.columns.criteria, strict=True):
+            bullets = indicator.criteria.get(level_id, ())
+            if not bullets:
+                ooxml.set_paragraph_style(cell.paragraphs[0], self.cell_text)
+            for n, bullet in enumerate(bullets):
+                paragraph = cell.paragraphs[0] if n == 0 else cell.add_paragraph()
+                ooxml.set_paragraph_style(paragraph, self.bullet)
+                paragraph.add_run(bullet)
+
+        level_id = self.values.answers.get(indicator.id)
+        answer = answer_cell.paragraphs[0]
+        ooxml.set_paragraph_style(answer, self.cell_text)
+        ooxml.add_dropdown_control(
+            answer,
+            [level.label for level in self.instrument.scale.levels],
+            selected=self.instrument.scale.level(level_id).label if level_id else None,
+            placeholder=self.form.answer_placeholder,
+            placeholder_style_id=self.placeholder_style_id,
+            control_id=next(self.control_ids),
+            tag=answer_tag(indicator),
+            alias=f"{self.instrument.columns.answer} {indicator.id}",
+        )
+
+        comment = self.values.comments.get(indicator.id, "").replace("\r\n", "\n")
+        for n, line in enumerate(comment.split("\n") if comment else [""]):
+            paragraph = comments_cell.paragraphs[0] if n == 0 else comments_cell.add_paragraph()
+            ooxml.set_paragraph_style(paragraph, self.cell_text)
+            if line:
+                paragraph.add_run(line)
+        ooxml.wrap_in_rich_text_control(
+            comments_cell,
+            control_id=next(self.control_ids),
+            tag=comment_tag(indicator),
+            alias=f"{self.instrument.columns.comments} {indicator.id}",
+        )
+
+    def _paragraph(self, text: str, style: ParagraphStyle) -> Paragraph:
+        paragraph = self.document.add_paragraph(text)
+        ooxml.set_paragraph_style(paragraph, style)
+        return paragraph
+
+    def _table(self, rows: int, widths: tuple[float, ...]) -> Table:
+        table = self.document.add_table(rows=rows, cols=len(widths))
+        table.style = self.grid
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        table.autofit = False
+        for column, width in zip(table.columns, widths, strict=True):
+            column.width = Cm(width)
+        for row in table.rows:
+            for cell, width in zip(row.cells, widths, strict=True):
+                cell.width = Cm(width)
+        return table
+
+
+def _readable_text_colour(colour: str) -> RGBColor:
+    """Black or white, whichever reads better on a background of ``colour`` (#RRGGBB)."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    # Contrast with black is (L + 0.05) / 0.05, with white 1.05 / (L + 0.05); they cross at L ≈ 0.18.
+    return RGBColor(0, 0, 0) if luminance > 0.179 else RGBColor(0xFF, 0xFF, 0xFF)

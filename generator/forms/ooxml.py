@@ -1,0 +1,291 @@
+"""The raw WordprocessingML that python-docx has no API for, in one place.
+
+Content controls (``w:sdt``: drop-down lists, plain and rich text), custom document
+properties (``docProps/custom.xml``), repeating table header rows and cell shading.  The
+form writer calls these by what they mean; nothing else in coproduce builds Word XML by hand.
+
+What LibreOffice 7.4 keeps when it re-saves a .docx (measured): a run-level drop-down list
+with its items, its text and ``w:showingPlcHdr``; rich-text controls with their text and
+line breaks; custom properties.  It drops ``w:tag`` and ``w:alias`` of a drop-down, drops
+``w:showingPlcHdr`` of a plain-text control, moves line breaks out of a plain-text control,
+turns a block-level drop-down into plain text, and shrinks a block-level rich-text control
+to its first paragraph (the text of the others stays in the cell).  The functions below
+choose the forms that survive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from docx.document import Document
+from docx.opc.packuri import PackURI
+from docx.opc.part import Part
+from docx.oxml.ns import qn
+from docx.styles.style import ParagraphStyle
+from docx.table import _Cell, _Row
+from docx.text.paragraph import Paragraph
+from lxml import etree
+
+#: Where custom document properties live in an Office package, and how they are declared.
+CUSTOM_PROPERTIES_PARTNAME = "/docProps/custom.xml"
+CUSTOM_PROPERTIES_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
+CUSTOM_PROPERTIES_RELATIONSHIP = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
+_CUSTOM_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
+_VT_NS = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
+#: The format id Office gives every user-defined property.
+_USER_DEFINED_FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
+
+
+# --- paragraphs ------------------------------------------------------------------------------
+
+
+def set_paragraph_style(paragraph: Paragraph, style: ParagraphStyle) -> None:
+    """Give ``paragraph`` the style ``style``.
+
+    Same as ``paragraph.style = style`` but without python-docx's scan of every style for
+    the document default on each call, which costs a checklist hundreds of milliseconds.
+    """
+    paragraph._p.style = style.style_id
+
+
+# --- tables ------------------------------------------------------------------------------
+
+
+def repeat_as_header_row(row: _Row) -> None:
+    """Mark ``row`` as a header row, repeated at the top of each page the table runs onto,
+    and kept whole on one page."""
+    tr_pr = row._tr.get_or_add_trPr()
+    for tag in ("w:cantSplit", "w:tblHeader"):
+        if tr_pr.find(qn(tag)) is None:
+            etree.SubElement(tr_pr, qn(tag))
+
+
+def shade_cell(cell: _Cell, colour: str) -> None:
+    """Fill ``cell``'s background with ``colour`` (``#RRGGBB``)."""
+    tc_pr = cell._tc.get_or_add_tcPr()
+    shading = tc_pr.find(qn("w:shd"))
+    if shading is None:
+        shading = etree.SubElement(tc_pr, qn("w:shd"))
+    shading.set(qn("w:val"), "clear")
+    shading.set(qn("w:color"), "auto")
+    shading.set(qn("w:fill"), colour.lstrip("#").upper())
+
+
+# --- content controls ----------------------------------------------------------------------
+
+
+def add_dropdown_control(
+    paragraph: Paragraph,
+    items: Sequence[str],
+    *,
+    selected: str | None,
+    placeholder: str,
+    placeholder_style_id: str | None,
+    control_id: int,
+    tag: str,
+    alias: str,
+) -> etree._Element:
+    """Append to ``paragraph`` an in-line drop-down list offering ``items`` (each shown and
+    stored as itself).  With ``selected`` (one of the items) it shows that item; otherwise
+    it shows ``placeholder`` as placeholder text (``w:showingPlcHdr``), in the character
+    style ``placeholder_style_id``.  Returns the ``w:sdt`` element."""
+    if selected is not None and selected not in items:
+        raise ValueError(f"{selected!r} is not one of the items {list(items)!r}")
+    sdt, sdt_pr, content = _new_control(paragraph._p, control_id, tag, alias, showing_placeholder=selected is None)
+    dropdown = etree.SubElement(sdt_pr, qn("w:dropDownList"))
+    if selected is not None:
+        dropdown.set(qn("w:lastValue"), selected)
+    for item in items:
+        etree.SubElement(dropdown, qn("w:listItem"), {qn("w:displayText"): item, qn("w:value"): item})
+    if selected is None:
+        _add_run(content, placeholder, placeholder_style_id)
+    else:
+        _add_run(content, selected)
+    return sdt
+
+
+def add_text_control(
+    paragraph: Paragraph,
+    text: str,
+    *,
+    multiline: bool,
+    placeholder: str,
+    placeholder_style_id: str | None,
+    control_id: int,
+    tag: str,
+    alias: str,
+) -> etree._Element:
+    """Append to ``paragraph`` an in-line text control holding ``text`` (or, when ``text``
+    is empty, ``placeholder`` marked as placeholder text).
+
+    A single-line control is a plain-text control.  A ``multiline`` one is a rich-text
+    control whose lines are separated by line breaks: LibreOffice 7.4 mangles line breaks
+    inside a plain-text control on re-save, but keeps them inside a rich-text one.
+    """
+    sdt, sdt_pr, content = _new_control(paragraph._p, control_id, tag, alias, showing_placeholder=not text)
+    if not multiline:
+        etree.SubElement(sdt_pr, qn("w:text"))
+    if not text:
+        _add_run(content, placeholder, placeholder_style_id)
+        return sdt
+    for n, line in enumerate(text.splitlines() or [""]):
+        if n:
+            etree.SubElement(etree.SubElement(content, qn("w:r")), qn("w:br"))
+        _add_run(content, line)
+    return sdt
+
+
+def wrap_in_rich_text_control(cell: _Cell, *, control_id: int, tag: str, alias: str) -> etree._Element:
+    """Put every paragraph of ``cell`` inside one block-level rich-text control, so the
+    whole cell is an editable area that may hold several paragraphs.  Returns the ``w:sdt``."""
+    tc = cell._tc
+    paragraphs = tc.findall(qn("w:p"))
+    sdt = etree.Element(qn("w:sdt"))
+    sdt_pr = etree.SubElement(sdt, qn("w:sdtPr"))
+    _describe_control(sdt_pr, control_id, tag, alias)
+    content = etree.SubElement(sdt, qn("w:sdtContent"))
+    paragraphs[0].addprevious(sdt)
+    content.extend(paragraphs)
+    return sdt
+
+
+def _new_control(
+    parent: etree._Element, control_id: int, tag: str, alias: str, *, showing_placeholder: bool
+) -> tuple[etree._Element, etree._Element, etree._Element]:
+    sdt = etree.SubElement(parent, qn("w:sdt"))
+    sdt_pr = etree.SubElement(sdt, qn("w:sdtPr"))
+    _describe_control(sdt_pr, control_id, tag, alias)
+    if showing_placeholder:
+        etree.SubElement(sdt_pr, qn("w:showingPlcHdr"))
+    return sdt, sdt_pr, etree.SubElement(sdt, qn("w:sdtContent"))
+
+
+def _describe_control(sdt_pr: etree._Element, control_id: int, tag: str, alias: str) -> None:
+    # Schema order inside w:sdtPr: rPr, alias, tag, id, lock, placeholder, temporary,
+    # showingPlcHdr, …, then the control type.
+    etree.SubElement(sdt_pr, qn("w:alias"), {qn("w:val"): alias})
+    etree.SubElement(sdt_pr, qn("w:tag"), {qn("w:val"): tag})
+    etree.SubElement(sdt_pr, qn("w:id"), {qn("w:val"): str(control_id)})
+
+
+def _add_run(parent: etree._Element, text: str, style_id: str | None = None) -> None:
+    run = etree.SubElement(parent, qn("w:r"))
+    if style_id:
+        etree.SubElement(etree.SubElement(run, qn("w:rPr")), qn("w:rStyle"), {qn("w:val"): style_id})
+    t = etree.SubElement(run, qn("w:t"))
+    t.text = text
+    if text != text.strip():
+        t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+
+
+# --- custom document properties -------------------------------------------------------------
+
+
+def set_custom_properties(document: Document, properties: dict[str, str]) -> None:
+    """Store ``properties`` (name → text) as the document's custom properties
+    (File › Properties › Custom in Word), replacing any it had."""
+    root = etree.Element(qn_custom("Properties"), nsmap={None: _CUSTOM_NS, "vt": _VT_NS})
+    for pid, (name, value) in enumerate(properties.items(), start=2):  # Office numbers them from 2
+        attributes = {"fmtid": _USER_DEFINED_FMTID, "pid": str(pid), "name": name}
+        prop = etree.SubElement(root, qn_custom("property"), attributes)
+        etree.SubElement(prop, f"{{{_VT_NS}}}lpwstr").text = value
+    blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+    package = document.part.package
+    existing = _custom_properties_part(document)
+    if existing is not None:
+        existing._blob = blob
+        return
+    part = Part(PackURI(CUSTOM_PROPERTIES_PARTNAME), CUSTOM_PROPERTIES_CONTENT_TYPE, blob, package)
+    package.relate_to(part, CUSTOM_PROPERTIES_RELATIONSHIP)
+
+
+def custom_properties(document: Document) -> dict[str, str]:
+    """The document's custom properties as name → text; empty when it has none."""
+    part = _custom_properties_part(document)
+    if part is None:
+        return {}
+    root = etree.fromstring(part.blob)
+    return {
+        prop.get("name", ""): "".join(prop.itertext()) for prop in root.iter(qn_custom("property")) if prop.get("name")
+    }
+
+
+def _custom_properties_part(document: Document) -> Part | None:
+    for rel in document.part.package.rels.values():
+        if rel.reltype == CUSTOM_PROPERTIES_RELATIONSHIP and not rel.is_external:
+            return rel.target_part
+    return None
+
+
+def qn_custom(tag: str) -> str:
+    """Clark name of ``tag`` in the custom-properties namespace."""
+    return f"{{{_CUSTOM_NS}}}{tag}"
+
+
+# --- reading controls back ----------------------------------------------------------------
+
+
+def controls_in(element: etree._Element) -> Iterable[etree._Element]:
+    """Every content control (``w:sdt``) inside ``element``, in document order."""
+    return element.iter(qn("w:sdt"))
+
+
+def dropdown_items(sdt: etree._Element) -> list[str]:
+    """The display texts a drop-down control offers; empty for other controls."""
+    return [item.get(qn("w:displayText"), "") for item in sdt.iter(qn("w:listItem"))]
+
+
+def is_dropdown(sdt: etree._Element) -> bool:
+    """Whether ``sdt`` is a drop-down list control."""
+    return sdt.find(f"{qn('w:sdtPr')}/{qn('w:dropDownList')}") is not None
+
+
+def is_showing_placeholder(sdt: etree._Element) -> bool:
+    """Whether ``sdt`` shows its placeholder rather than a value."""
+    return sdt.find(f"{qn('w:sdtPr')}/{qn('w:showingPlcHdr')}") is not None
+
+
+def control_text(sdt: etree._Element) -> str:
+    """The text a control shows: paragraph ends and line breaks become ``\\n``."""
+    content = sdt.find(qn("w:sdtContent"))
+    if content is None:
+        return ""
+    paragraphs = content.findall(qn("w:p"))
+    if paragraphs:
+        return "\n".join(_text_of(p) for p in paragraphs)
+    return _text_of(content)
+
+
+def _text_of(element: etree._Element) -> str:
+    pieces = {qn("w:br"): "\n", qn("w:cr"): "\n", qn("w:tab"): "\t"}
+    return "".join(
+        node.text or "" if node.tag == qn("w:t") else pieces[node.tag] for node in element.iter(qn("w:t"), *pieces)
+    )
+
+
+def control_tag(sdt: etree._Element) -> str | None:
+    """The control's ``w:tag``, or None (LibreOffice drops tags on re-save)."""
+    tag = sdt.find(f"{qn('w:sdtPr')}/{qn('w:tag')}")
+    return None if tag is None else tag.get(qn("w:val"))
+
+
+# --- document defaults ----------------------------------------------------------------------
+
+
+def set_default_font(document: Document, name: str) -> None:
+    """Make ``name`` the document's default font for Latin and complex-script text.
+
+    python-docx's ``style.font.name`` cannot do it: the default template names theme fonts
+    (``w:asciiTheme``), which win over a plain font name, so those are removed here.
+    """
+    defaults = document.styles.element.find(f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}")
+    if defaults is None:
+        return
+    fonts = defaults.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = etree.Element(qn("w:rFonts"))
+        defaults.insert(0, fonts)
+    for theme in ("w:asciiTheme", "w:hAnsiTheme", "w:cstheme"):
+        fonts.attrib.pop(qn(theme), None)
+    for attribute in ("w:ascii", "w:hAnsi", "w:cs"):
+        fonts.set(qn(attribute), name)
