@@ -1,0 +1,629 @@
+"""The checklist as an Excel workbook (.xlsx, openpyxl): a form people fill in.
+
+:func:`write_xlsx_form` lays the instrument out as sheets: a Cover sheet (the cover
+questions as labelled input cells, and how to fill it in), one sheet per section in the
+V1.1 table layout with a dropdown in every answer cell, a Summary sheet whose formulas
+count the answers per level as the user fills in, and a hidden identity sheet.  Every
+heading, label, colour and criterion comes from the :class:`~generator.instrument.Instrument`.
+
+Where the return reader finds things (the contract; names are built by the functions below):
+
+- Workbook-scoped defined names: :func:`answer_name` (``achieved_1_1``) and
+  :func:`comment_name` (``comment_1_1``) for each indicator, :func:`cover_name`
+  (``cover_organisation``) for each cover field.  Each holds an underscore, so none can be
+  mistaken for a cell reference; Excel and LibreOffice keep them when a sheet is renamed.
+- The hidden sheet :data:`~generator.forms.identity.IDENTITY_SHEET`: a header row
+  :data:`MAP_HEADER` (key, value, sheet, cell), then the identity (key = the ``PROPERTY_*``
+  name, value = its text) and one row per defined name (key = the name, value = the
+  indicator id or cover field id, sheet = the sheet's name when written, cell = "E8").
+- Custom document properties: the identity, as :meth:`FormIdentity.as_properties`.
+- By content, when all else is lost: each section sheet has a header row whose first cell
+  is ``columns.indicator`` and whose answer and comments cells are ``columns.answer`` and
+  ``columns.comments``; each indicator's title is in the first column below it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.packaging.custom import StringProperty
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
+
+from ..atomic import restamp_zip, write_atomically
+from ..instrument import FormText, Indicator, Instrument, Level, Section
+from . import FormValues, FormWriteError
+from .identity import IDENTITY_SHEET, FormIdentity
+
+#: Sheet names the writer uses besides one per section.
+COVER_SHEET = "Cover"
+SUMMARY_SHEET = "Summary"
+#: Header row of the hidden identity sheet.
+MAP_HEADER = ("key", "value", "sheet", "cell")
+
+# Wording of the workbook's own furniture (not of the checklist, which is all instrument data).
+_SUMMARY_NOTE = "Answers counted per section. The counts update as the form is filled in."
+_SUMMARY_SECTION = "Section"
+_SUMMARY_BLANK = "Not answered"
+_SUMMARY_COUNT = "Indicators"
+_SUMMARY_TOTAL = "Total"
+_FORM_REFERENCE = "Form reference"
+_ERROR_TITLE = "Not one of the choices"
+_ERROR_TEXT = "Choose one of: {choices}. Leave the cell empty if you have not discussed it yet."
+
+# Looks.  Neutral colours only: the level colours come from the instrument.
+_FONT_NAME = "Arial"
+_BODY_SIZE = 10
+_HEADER_FILL = "D9D9D9"
+_INPUT_FILL = "FFFBEA"
+_GREY_TEXT = "666666"
+_THIN = Side(style="thin", color="808080")
+_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+_LOCKED = Protection(locked=True)
+_UNLOCKED = Protection(locked=False)
+_TEXT_FORMAT = "@"  # input cells keep what is typed as text: "=…" and "14/03/2026" stay as typed
+
+# Column widths, in Excel's units (about one digit of the default font each).
+# A V1.1 table is about 160 wide, so printed to fit A4 landscape 10-point text stays near 8 points.
+_INDICATOR_WIDTH = 20
+_CRITERIA_BUDGET = 96  # shared by the criteria columns
+_CRITERIA_MAX = 44
+_ANSWER_WIDTH = 13
+_COMMENTS_WIDTH = 30
+_COVER_LABEL_WIDTH = 40
+_COVER_INPUT_WIDTH = 80
+
+# Row heights, in points.  Rows written by openpyxl are not auto-fitted by Excel or
+# LibreOffice, so heights are estimated from the text (see _lines).
+_LINE_HEIGHT = 12.0
+_ROW_PADDING = 5.0
+_MIN_TABLE_LINES = 4  # room to write in the answer and comment cells
+_MAX_ROW_HEIGHT = 409.0  # Excel's limit
+
+_SHEET_NAME_MAX = 31
+_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
+_INLINE_LIST_MAX = 255  # Excel's limit on a data validation's inline list
+
+
+# --- the names the reader relies on --------------------------------------------------------
+
+
+def answer_name(indicator_id: str) -> str:
+    """Defined name of an indicator's answer cell: ``achieved_1_1`` for "1.1" (as the PDF field)."""
+    return f"achieved_{_name_part(indicator_id)}"
+
+
+def comment_name(indicator_id: str) -> str:
+    """Defined name of an indicator's comment cell: ``comment_1_1`` for "1.1"."""
+    return f"comment_{_name_part(indicator_id)}"
+
+
+def cover_name(field_id: str) -> str:
+    """Defined name of a cover field's input cell: ``cover_organisation``."""
+    return f"cover_{_name_part(field_id)}"
+
+
+def section_sheet_name(section: Section) -> str:
+    """The sheet name of a section: "1 Equality, Inclusion and Diversity", cut to Excel's
+    31 characters with "…" and without the characters Excel forbids."""
+    return _sheet_name(f"{section.number} {section.title}")
+
+
+def _name_part(text: str) -> str:
+    return _NAME_UNSAFE.sub("_", text)
+
+
+def _sheet_name(text: str) -> str:
+    text = " ".join(_SHEET_NAME_FORBIDDEN.sub("-", text).split()).strip("'")
+    if _utf16_len(text) <= _SHEET_NAME_MAX:
+        return text
+    while _utf16_len(text) > _SHEET_NAME_MAX - 1:
+        text = text[:-1]
+    return text.rstrip(" ,;.-'") + "…"
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Target:
+    """Where a named input cell went."""
+
+    name: str
+    value: str  # the indicator id or cover field id
+    sheet: str
+    cell: str
+
+
+@dataclass
+class _Layout:
+    """What the sheets record while they are written, for the summary, names and map."""
+
+    targets: list[_Target] = field(default_factory=list)
+    answer_ranges: list[tuple[Section, str, str]] = field(default_factory=list)  # section, sheet, "E8:E12"
+
+
+def write_xlsx_form(
+    instrument: Instrument, identity: FormIdentity, path: Path, values: FormValues | None = None
+) -> Path:
+    """Write the Excel form of ``instrument`` to ``path`` (atomically) and return ``path``.
+
+    ``identity`` goes into custom document properties and the hidden identity sheet; with a
+    fixed ``form_id`` and ``created`` the file is byte-identical on every run.  ``values``
+    pre-fills cover fields (by field id; ids the instrument lacks are ignored, so one set of
+    recipient details fits any instrument), answers (indicator id → level id, written as the
+    level's label) and comments.  Raises :class:`FormWriteError` for an instrument without
+    a form block, or an answer naming an unknown indicator or level.
+    """
+    if instrument.form is None:
+        raise FormWriteError(
+            f"{instrument.source or instrument.id}: the instrument has no 'form' block (cover page and answer "
+            "prompt), so no form can be made from it."
+        )
+    values = values or FormValues()
+    _check_values(instrument, values)
+    workbook = _build_workbook(instrument, instrument.form, identity, values)
+
+    def save(tmp: Path) -> None:
+        # openpyxl's save_workbook() stamps "modified" with the current time; ExcelWriter does not.
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+            ExcelWriter(workbook, archive).save()
+        restamp_zip(tmp, identity.created)
+
+    return write_atomically(Path(path), save)
+
+
+def _check_values(instrument: Instrument, values: FormValues) -> None:
+    ids = {indicator.id for indicator in instrument.indicators}
+    for indicator_id, level_id in values.answers.items():
+        if indicator_id not in ids:
+            raise FormWriteError(
+                f"Cannot pre-fill an answer for '{indicator_id}': {instrument.id} has no such indicator."
+            )
+        if level_id is not None and level_id not in instrument.scale.ids:
+            raise FormWriteError(
+                f"Cannot pre-fill indicator {indicator_id} with '{level_id}': the levels of {instrument.id} are "
+                f"{', '.join(instrument.scale.ids)}."
+            )
+    for indicator_id in values.comments:
+        if indicator_id not in ids:
+            raise FormWriteError(
+                f"Cannot pre-fill a comment for '{indicator_id}': {instrument.id} has no such indicator."
+            )
+
+
+def _build_workbook(instrument: Instrument, form: FormText, identity: FormIdentity, values: FormValues) -> Workbook:
+    workbook = Workbook()
+    workbook.properties.title = (
+        f"{instrument.title} — {instrument.subtitle}" if instrument.subtitle else instrument.title
+    )
+    workbook.properties.creator = "coproduce"
+    created = _utc(identity.created)
+    workbook.properties.created = workbook.properties.modified = created
+    for name, text in identity.as_properties().items():
+        workbook.custom_doc_props.append(StringProperty(name=name, value=text))
+
+    layout = _Layout()
+    cover = workbook.active
+    cover.title = COVER_SHEET
+    cover_values = dict(values.cover)
+    if identity.organisation and "organisation" in {f.id for f in form.cover}:
+        cover_values.setdefault("organisation", identity.organisation)
+    _write_cover(cover, instrument, form, identity, cover_values, layout)
+
+    used = {COVER_SHEET.casefold(), SUMMARY_SHEET.casefold(), IDENTITY_SHEET.casefold(), "history"}
+    for section in instrument.sections:
+        name = _unique(section_sheet_name(section), used)
+        _write_section(workbook.create_sheet(name), instrument, section, values, layout)
+
+    _write_summary(workbook.create_sheet(SUMMARY_SHEET), instrument, layout)
+    choices_ref = _write_identity_sheet(workbook.create_sheet(IDENTITY_SHEET), instrument, identity, layout)
+    _add_answer_validations(workbook, instrument, form, layout, choices_ref)
+    names = [target.name for target in layout.targets]
+    if len(set(names)) != len(names):
+        clash = sorted({name for name in names if names.count(name) > 1})
+        raise FormWriteError(
+            f"{instrument.source or instrument.id}: indicator or cover field ids that differ only in '.', '-' or "
+            f"'_' would share the Excel name {', '.join(clash)}; make them differ in a letter or digit."
+        )
+    for target in layout.targets:
+        reference = f"{quote_sheetname(target.sheet)}!{_absolute(target.cell)}"
+        workbook.defined_names[target.name] = DefinedName(target.name, attr_text=reference)
+    workbook.active = 0
+    return workbook
+
+
+def _utc(when: datetime) -> datetime:
+    """``when`` as a naive UTC time, as openpyxl writes it (a naive ``when`` is taken as UTC)."""
+    return when.astimezone(timezone.utc).replace(tzinfo=None) if when.tzinfo else when
+
+
+def _unique(name: str, used: set[str]) -> str:
+    candidate, n = name, 2
+    while candidate.casefold() in used:
+        suffix = f" ({n})"
+        candidate = _sheet_name(name)[: _SHEET_NAME_MAX - len(suffix)] + suffix
+        n += 1
+    used.add(candidate.casefold())
+    return candidate
+
+
+# --- the cover ----------------------------------------------------------------------------------
+
+
+def _write_cover(
+    sheet: Worksheet,
+    instrument: Instrument,
+    form: FormText,
+    identity: FormIdentity,
+    cover_values: dict[str, str],
+    layout: _Layout,
+) -> None:
+    sheet.column_dimensions["A"].width = _COVER_LABEL_WIDTH
+    sheet.column_dimensions["B"].width = _COVER_INPUT_WIDTH
+    total_width = _COVER_LABEL_WIDTH + _COVER_INPUT_WIDTH
+    row = _write_heading_lines(sheet, instrument)
+    _text(sheet.cell(row, 1), form.cover_title, font=_font(bold=True, size=13))
+    sheet.row_dimensions[row].height = 20
+    row += 1
+    for cover_field in form.cover:
+        label = sheet.cell(row, 1)
+        _text(label, cover_field.label, font=_font(bold=True), alignment=_WRAP_TOP, border=_BOX)
+        answer = sheet.cell(row, 2)
+        _input(answer, cover_values.get(cover_field.id) or "")
+        lines = max(
+            cover_field.lines,
+            _lines(cover_field.label, _COVER_LABEL_WIDTH, bold=True),
+            _lines(str(answer.value or ""), _COVER_INPUT_WIDTH),
+        )
+        sheet.row_dimensions[row].height = _height(lines)
+        layout.targets.append(_Target(cover_name(cover_field.id), cover_field.id, sheet.title, answer.coordinate))
+        row += 1
+    row += 1
+    _text(sheet.cell(row, 1), form.instructions_title, font=_font(bold=True, size=13))
+    sheet.row_dimensions[row].height = 20
+    row += 1
+    for n, step in enumerate(form.instructions, 1):
+        text = f"{n}. {step}"
+        _merged_text(sheet, row, 2, text, _font(), total_width)
+        row += 1
+    row += 1
+    reference = f"{_FORM_REFERENCE}: {identity.form_id} · {instrument.id} {instrument.version}"
+    _text(sheet.cell(row, 1), reference, font=_font(size=8, color=_GREY_TEXT))
+    _print_setup(sheet)
+    sheet.protection.sheet = True
+
+
+def _write_heading_lines(sheet: Worksheet, instrument: Instrument) -> int:
+    """The title and subtitle lines at the top of a sheet; returns the next free row."""
+    _text(sheet.cell(1, 1), instrument.title, font=_font(bold=True, size=14))
+    sheet.row_dimensions[1].height = 20
+    row = 2
+    if instrument.subtitle:
+        _text(sheet.cell(2, 1), instrument.subtitle, font=_font(size=12))
+        sheet.row_dimensions[2].height = 18
+        row = 3
+    return row + 1
+
+
+# --- a section -------------------------------------------------------------------------------
+
+
+def _criteria_levels(instrument: Instrument) -> list[tuple[Level, str]]:
+    """The criteria columns: each level with a heading, or with criteria, in scale order."""
+    with_criteria = {level_id for ind in instrument.indicators for level_id in ind.criteria}
+    return [
+        (level, instrument.columns.criteria.get(level.id, level.label))
+        for level in instrument.scale.levels
+        if level.id in instrument.columns.criteria or level.id in with_criteria
+    ]
+
+
+def _write_section(
+    sheet: Worksheet,
+    instrument: Instrument,
+    section: Section,
+    values: FormValues,
+    layout: _Layout,
+) -> None:
+    levels = _criteria_levels(instrument)
+    criteria_width = min(_CRITERIA_MAX, _CRITERIA_BUDGET / max(len(levels), 1))
+    widths = [_INDICATOR_WIDTH, *([criteria_width] * len(levels)), _ANSWER_WIDTH, _COMMENTS_WIDTH]
+    for column, width in enumerate(widths, 1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    last = len(widths)
+    answer_column, comments_column = last - 1, last
+
+    row = _write_heading_lines(sheet, instrument)
+    if instrument.intro:
+        _merged_text(sheet, row, last, instrument.intro, _font(), sum(widths))
+        row += 2
+    _text(sheet.cell(row, 1), f"{section.number}. {section.title}", font=_font(bold=True, size=13))
+    sheet.row_dimensions[row].height = 20
+    row += 1
+    if section.prompt:
+        _merged_text(sheet, row, last, section.prompt, _font(italic=True), sum(widths))
+        row += 1
+
+    header_row = row
+    headings = [
+        (instrument.columns.indicator, None),
+        *((heading, level.colour) for level, heading in levels),
+        (instrument.columns.answer, None),
+        (instrument.columns.comments, None),
+    ]
+    header_lines = 1
+    for column, (heading, colour) in enumerate(headings, 1):
+        cell = sheet.cell(header_row, column)
+        _text(cell, heading, font=_font(bold=True, color=_text_colour(colour)), border=_BOX)
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        cell.fill = PatternFill(fill_type="solid", fgColor=(colour or _HEADER_FILL).lstrip("#"))
+        header_lines = max(header_lines, _lines(heading, widths[column - 1], bold=True))
+    sheet.row_dimensions[header_row].height = _height(header_lines)
+
+    first = header_row + 1
+    for row, indicator in enumerate(section.indicators, first):
+        lines = [_lines(indicator.title, _INDICATOR_WIDTH, bold=True), _MIN_TABLE_LINES]
+        title = sheet.cell(row, 1)
+        _text(title, indicator.title, font=_font(bold=True), alignment=_WRAP_TOP, border=_BOX)
+        for column, (level, _) in enumerate(levels, 2):
+            bullets = _bullets(indicator.criteria.get(level.id, ()))
+            _text(sheet.cell(row, column), bullets, font=_font(), alignment=_WRAP_TOP, border=_BOX)
+            lines.append(_lines(bullets, widths[column - 1]))
+        answer = sheet.cell(row, answer_column)
+        _input(answer, _answer_label(instrument, values, indicator))
+        answer.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        comment = sheet.cell(row, comments_column)
+        _input(comment, values.comments.get(indicator.id) or "")
+        lines.append(_lines(str(comment.value or ""), _COMMENTS_WIDTH))
+        sheet.row_dimensions[row].height = _height(max(lines))
+        layout.targets.append(_Target(answer_name(indicator.id), indicator.id, sheet.title, answer.coordinate))
+        layout.targets.append(_Target(comment_name(indicator.id), indicator.id, sheet.title, comment.coordinate))
+    last_row = first + len(section.indicators) - 1
+    letter = get_column_letter(answer_column)
+    layout.answer_ranges.append((section, sheet.title, f"{letter}{first}:{letter}{last_row}"))
+
+    sheet.freeze_panes = sheet.cell(first, 1).coordinate
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    _print_setup(sheet)
+    sheet.protection.sheet = True
+
+
+def _answer_label(instrument: Instrument, values: FormValues, indicator: Indicator) -> str:
+    level_id = values.answers.get(indicator.id)
+    return instrument.scale.level(level_id).label if level_id else ""
+
+
+def _bullets(criteria: Iterable[str]) -> str:
+    return "\n".join(f"• {sentence}" for sentence in criteria)
+
+
+# --- the summary ----------------------------------------------------------------------------
+
+
+def _write_summary(sheet: Worksheet, instrument: Instrument, layout: _Layout) -> None:
+    levels = instrument.scale.levels
+    headings = [_SUMMARY_SECTION, *(level.label for level in levels), _SUMMARY_BLANK, _SUMMARY_COUNT]
+    sheet.column_dimensions["A"].width = 50
+    for column in range(2, len(headings) + 1):
+        sheet.column_dimensions[get_column_letter(column)].width = 14
+    _text(sheet.cell(1, 1), instrument.title, font=_font(bold=True, size=14))
+    sheet.row_dimensions[1].height = 20
+    _text(sheet.cell(2, 1), _SUMMARY_NOTE, font=_font(italic=True))
+    header_row = 4
+    colours = [None, *(level.colour for level in levels), None, None]
+    for column, (heading, colour) in enumerate(zip(headings, colours, strict=True), 1):
+        cell = sheet.cell(header_row, column)
+        _text(cell, heading, font=_font(bold=True, color=_text_colour(colour)), border=_BOX)
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center" if column > 1 else None)
+        cell.fill = PatternFill(fill_type="solid", fgColor=(colour or _HEADER_FILL).lstrip("#"))
+    sheet.row_dimensions[header_row].height = _height(1)
+
+    row = header_row
+    for row, (section, sheet_name, cells) in enumerate(layout.answer_ranges, header_row + 1):
+        answers = f"{quote_sheetname(sheet_name)}!{_absolute(cells)}"
+        _text(sheet.cell(row, 1), f"{section.number}. {section.title}", font=_font(), border=_BOX)
+        formulas = [f'=COUNTIF({answers},"{_countif_text(level.label)}")' for level in levels]
+        formulas += [f"=COUNTBLANK({answers})", f"=ROWS({answers})"]
+        for column, formula in enumerate(formulas, 2):
+            cell = sheet.cell(row, column, formula)
+            cell.font, cell.border = _font(), _BOX
+            cell.alignment = Alignment(horizontal="center")
+    total_row = row + 1
+    _text(sheet.cell(total_row, 1), _SUMMARY_TOTAL, font=_font(bold=True), border=_BOX)
+    for column in range(2, len(headings) + 1):
+        letter = get_column_letter(column)
+        cell = sheet.cell(total_row, column, f"=SUM({letter}{header_row + 1}:{letter}{total_row - 1})")
+        cell.font, cell.border = _font(bold=True), _BOX
+        cell.alignment = Alignment(horizontal="center")
+    sheet.freeze_panes = sheet.cell(header_row + 1, 1).coordinate
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    _print_setup(sheet)
+    sheet.protection.sheet = True
+
+
+def _countif_text(label: str) -> str:
+    """A level label as a COUNTIF criterion matching exactly that text: "=" first so a label
+    such as "<5" is not read as a comparison, wildcards escaped, quotes doubled."""
+    escaped = re.sub(r"([~*?])", r"~\1", label).replace('"', '""')
+    return f"={escaped}"
+
+
+# --- the hidden identity sheet and the dropdowns ---------------------------------------------
+
+
+def _write_identity_sheet(sheet: Worksheet, instrument: Instrument, identity: FormIdentity, layout: _Layout) -> str:
+    """Fill the hidden sheet (see the module docstring); returns a reference to the answer
+    labels it also holds, for dropdowns whose choices cannot be written inline."""
+    rows: list[tuple[str, ...]] = [MAP_HEADER, *identity.as_properties().items()]
+    rows += [(t.name, t.value, t.sheet, t.cell) for t in layout.targets]
+    for row, entries in enumerate(rows, 1):
+        for column, text in enumerate(entries, 1):
+            _text(sheet.cell(row, column), text)
+    choices_column = len(MAP_HEADER) + 2
+    _text(sheet.cell(1, choices_column), "choices")
+    for row, level in enumerate(instrument.scale.levels, 2):
+        _text(sheet.cell(row, choices_column), level.label)
+    for column, width in zip("ABCD", (28, 40, 34, 8), strict=True):
+        sheet.column_dimensions[column].width = width
+    sheet.sheet_state = "hidden"
+    sheet.protection.sheet = True
+    letter = get_column_letter(choices_column)
+    return f"{quote_sheetname(sheet.title)}!${letter}$2:${letter}${len(instrument.scale.levels) + 1}"
+
+
+def _add_answer_validations(
+    workbook: Workbook, instrument: Instrument, form: FormText, layout: _Layout, choices_ref: str
+) -> None:
+    labels = [level.label for level in instrument.scale.levels]
+    inline = '"' + ",".join(labels) + '"'
+    inline_ok = not any("," in label or '"' in label for label in labels) and len(inline) - 2 <= _INLINE_LIST_MAX
+    for _, sheet_name, cells in layout.answer_ranges:
+        validation = DataValidation(
+            type="list",
+            formula1=inline if inline_ok else choices_ref,
+            allow_blank=True,
+            showInputMessage=True,
+            showErrorMessage=True,
+            errorStyle="stop",
+            promptTitle=instrument.columns.answer[:32],
+            prompt=form.answer_placeholder[:255],
+            errorTitle=_ERROR_TITLE,
+            error=_ERROR_TEXT.format(choices=", ".join(labels))[:255],
+        )
+        validation.add(cells)
+        workbook[sheet_name].add_data_validation(validation)
+
+
+# --- cells ----------------------------------------------------------------------------------
+
+
+def _font(*, bold: bool = False, italic: bool = False, size: float = _BODY_SIZE, color: str | None = None) -> Font:
+    return Font(name=_FONT_NAME, size=size, bold=bold, italic=italic, color=color)
+
+
+def _text(
+    cell: Cell,
+    text: str,
+    *,
+    font: Font | None = None,
+    alignment: Alignment | None = None,
+    border: Border | None = None,
+) -> None:
+    """Put ``text`` in ``cell`` as text, never as a formula, even when it starts with "="."""
+    text = ILLEGAL_CHARACTERS_RE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    cell.value = text if text else None
+    if text:
+        cell.data_type = "s"
+        if text[0] in "=+-@":
+            cell.quotePrefix = True  # and Excel keeps it as text when the cell is edited
+    if font is not None:
+        cell.font = font
+    if alignment is not None:
+        cell.alignment = alignment
+    if border is not None:
+        cell.border = border
+
+
+def _input(cell: Cell, text: str) -> None:
+    """An editable cell: unlocked, boxed, tinted, wrapped, formatted as text."""
+    _text(cell, text, font=_font(), alignment=_WRAP_TOP, border=_BOX)
+    cell.protection = _UNLOCKED
+    cell.fill = PatternFill(fill_type="solid", fgColor=_INPUT_FILL)
+    cell.number_format = _TEXT_FORMAT
+
+
+def _merged_text(sheet: Worksheet, row: int, last_column: int, text: str, font: Font, width: float) -> None:
+    """A paragraph across columns 1…``last_column`` of ``row``, with a height that shows it."""
+    _text(sheet.cell(row, 1), text, font=font, alignment=_WRAP_TOP)
+    sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_column)
+    sheet.row_dimensions[row].height = _height(_lines(text, width, italic=font.italic))
+
+
+def _absolute(cells: str) -> str:
+    return ":".join(re.sub(r"^([A-Z]+)(\d+)$", r"$\1$\2", part) for part in cells.split(":"))
+
+
+def _text_colour(fill: str | None) -> str | None:
+    """White text on a dark fill, the default (black) otherwise."""
+    if not fill:
+        return None
+    red, green, blue = (int(fill.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
+    return "FFFFFF" if (0.299 * red + 0.587 * green + 0.114 * blue) / 255 < 0.5 else None
+
+
+def _print_setup(sheet: Worksheet) -> None:
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.5
+    sheet.oddFooter.center.text = "&A — &P / &N"
+    sheet.oddFooter.center.size = 8
+    # Users may resize rows and columns (a long comment needs a taller row); nothing else.
+    sheet.protection.formatRows = False
+    sheet.protection.formatColumns = False
+
+
+# --- estimating row heights ---------------------------------------------------------------
+
+# Relative widths of characters in a proportional sans-serif font, against an average of 1.
+_NARROW = set("iljtfrI.,;:'!|()[] ")
+_WIDE = set("mwMW@%")
+
+
+def _lines(text: str, width: float, *, bold: bool = False, italic: bool = False) -> int:
+    """How many lines ``text`` takes when wrapped in a column ``width`` units wide.
+
+    Greedy word wrap over estimated character widths, tuned so the estimate errs towards
+    too many lines with the wider fonts LibreOffice substitutes for Arial (DejaVu Sans).
+    """
+    capacity = width * (1.05 if not bold else 0.95)
+    total = 0
+    for paragraph in text.split("\n"):
+        lines, used = 1, 0.0
+        for word in paragraph.split(" "):
+            size = sum(_char_width(c) for c in word)
+            gap = _char_width(" ") if used else 0.0
+            if used and used + gap + size > capacity:
+                lines += 1
+                used = 0.0
+                gap = 0.0
+            while size > capacity:  # a word longer than the line breaks anywhere
+                lines += 1
+                size -= capacity
+            used += gap + size
+        total += lines
+    return max(total, 1)
+
+
+def _char_width(char: str) -> float:
+    if char in _NARROW:
+        return 0.55
+    if char in _WIDE or char.isupper():
+        return 1.25
+    return 1.0
+
+
+def _height(lines: int) -> float:
+    return min(_MAX_ROW_HEIGHT, math.ceil(lines * _LINE_HEIGHT + _ROW_PADDING))
