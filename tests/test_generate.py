@@ -1,10 +1,17 @@
 """Generating packs: recipients CSVs as spreadsheets save them, safe folder names, and the
 `generate` command end to end."""
 
+import hashlib
+import re
+import zipfile
 from pathlib import Path
 
+import openpyxl
 import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
 
+from generator.cli import cli
 from generator.generate import Recipient, RecipientsError, read_recipients, slugify
 
 
@@ -75,3 +82,128 @@ def test_bad_recipients_name_the_file_and_row(tmp_path, content, message):
         read_recipients(path)
     assert str(caught.value).startswith(str(path))
     assert message in str(caught.value)
+
+
+# --- the command, end to end, with the real writers ---------------------------------------
+
+AUDIT = Path(__file__).parent / "fixtures" / "standards" / "audit-three-level.yaml"
+
+
+def _run(*args, env=None):
+    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*"))}
+
+
+def test_generate_blank_pack(tmp_path):
+    result = _run("generate", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["coproduction-v1.1.docx", "coproduction-v1.1.pdf", "coproduction-v1.1.xlsx"]
+    assert result.output.splitlines() == [str(tmp_path / n) for n in ("coproduction-v1.1.docx", "coproduction-v1.1.pdf",
+                                                                        "coproduction-v1.1.xlsx")]  # fmt: skip
+    assert (tmp_path / "coproduction-v1.1.pdf").read_bytes().startswith(b"%PDF-")
+    assert (tmp_path / "coproduction-v1.1.docx").read_bytes().startswith(b"PK")
+
+
+def test_generate_one_format_for_one_organisation(tmp_path):
+    result = _run("generate", "--format", "xlsx", "--organisation", "  Café  Łódź ", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    (written,) = tmp_path.iterdir()
+    assert written.name == "coproduction-v1.1-cafe-lodz.xlsx"
+    workbook = openpyxl.load_workbook(written)
+    assert workbook.custom_doc_props["coproduce_organisation"].value == "Café Łódź"
+
+
+def test_generate_for_recipients(tmp_path):
+    orgs = tmp_path / "orgs.csv"
+    orgs.write_text("organisation,contact,email\nRiverside Trust,Asha,asha@r.example\nHillview Carers,,\n")
+    out = tmp_path / "packs"
+    result = _run("generate", "--recipients", str(orgs), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*.*")) == [
+        f"{slug}/coproduction-v1.1-{slug}.{ext}"
+        for slug in ("hillview-carers", "riverside-trust")
+        for ext in ("docx", "pdf", "xlsx")
+    ]
+    fields = PdfReader(out / "riverside-trust" / "coproduction-v1.1-riverside-trust.pdf").get_fields()
+    assert fields["organisation"].get("/V") == "Riverside Trust"
+    assert fields["contact_details"].get("/V") == "asha@r.example"
+
+
+def test_bad_recipients_write_nothing(tmp_path):
+    orgs = tmp_path / "orgs.csv"
+    orgs.write_text("organisation,email\nRiverside Trust,asha at r\n")
+    out = tmp_path / "packs"
+    result = _run("generate", "--recipients", str(orgs), "--out", str(out))
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: {orgs}: row 2: 'asha at r' does not look like an email address"
+    assert not out.exists()
+
+
+def test_organisation_and_recipients_together_is_a_usage_error(tmp_path):
+    orgs = tmp_path / "orgs.csv"
+    orgs.write_text("organisation\nA\n")
+    result = _run("generate", "--organisation", "A", "--recipients", str(orgs), "--out", str(tmp_path / "o"))
+    assert result.exit_code == 2
+    assert "either --organisation or --recipients" in result.output
+
+
+def test_byte_stable_with_fixed_seed_and_time(tmp_path):
+    env = {"SOURCE_DATE_EPOCH": "1767225600"}
+    for run in ("one", "two"):
+        result = _run(
+            "generate", "--form-id", "seed", "--organisation", "Riverside", "--out", str(tmp_path / run), env=env
+        )
+        assert result.exit_code == 0, result.output
+    assert _digests(tmp_path / "one") == _digests(tmp_path / "two")
+    other = _run("generate", "--form-id", "other", "--organisation", "Riverside", "--out", str(tmp_path / "3"), env=env)
+    assert other.exit_code == 0
+    assert set(_digests(tmp_path / "3").values()).isdisjoint(_digests(tmp_path / "one").values())
+
+
+def test_each_form_has_its_own_form_id(tmp_path):
+    assert _run("generate", "--out", str(tmp_path)).exit_code == 0
+    import docx
+    import openpyxl
+    from pypdf import PdfReader
+
+    ids = {
+        docx.Document(tmp_path / "coproduction-v1.1.docx").core_properties
+        and _docx_form_id(tmp_path / "coproduction-v1.1.docx"),
+        openpyxl.load_workbook(tmp_path / "coproduction-v1.1.xlsx").custom_doc_props["coproduce_form_id"].value,
+        PdfReader(tmp_path / "coproduction-v1.1.pdf").metadata["/coproduce_form_id"],
+    }
+    assert len(ids) == 3 and all(len(i) == 32 for i in ids)
+
+
+def _docx_form_id(path: Path) -> str:
+    custom = zipfile.ZipFile(path).read("docProps/custom.xml").decode()
+    match = re.search(r'name="coproduce_form_id"[^>]*>\s*<vt:lpwstr>([^<]+)</vt:lpwstr>', custom)
+    assert match, custom
+    return match.group(1)
+
+
+def test_generate_second_instrument_by_path(tmp_path):
+    result = _run("generate", "--instrument", str(AUDIT), "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["venue-audit.docx", "venue-audit.pdf", "venue-audit.xlsx"]
+
+
+def test_instrument_without_form_block_is_refused(tmp_path):
+    text = AUDIT.read_text()
+    start, end = text.index("form:\n"), text.index("sections:")
+    bare = tmp_path / "bare.yaml"
+    bare.write_text(text[:start] + text[end:])
+    result = _run("generate", "--instrument", str(bare), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1
+    assert "has no 'form' block" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_instrument(tmp_path):
+    result = _run("generate", "--instrument", "nonesuch", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1
+    assert "There is no instrument 'nonesuch'" in result.output

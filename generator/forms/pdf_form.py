@@ -1,0 +1,574 @@
+"""The checklist as a fillable PDF (an AcroForm), laid out like the V1.1 Word checklist.
+
+:func:`write_pdf_form` takes an :class:`~generator.instrument.Instrument` and writes an A4
+landscape PDF: a cover page (the instrument's cover fields as text fields, then its
+instructions), then one page run per section with the checklist table.  Every heading,
+label, colour and criterion comes from the instrument.
+
+The fields are a contract with the PDF return reader:
+
+- ``achieved_S_N`` (:func:`answer_field_name`): a radio-button group, one button per scale
+  level; its value is the chosen level's id as a PDF name (``/bronze``), ``/Off`` or absent
+  when blank.  Radio buttons, not a dropdown, because the form must also work printed:
+  each level shows as an empty circle a pen can mark.
+- ``comment_S_N`` (:func:`comment_field_name`): a multi-line text field with no length limit.
+- the cover fields by their ids (``organisation``, ``completed_by``, …): text fields.
+- ``coproduce_identity`` (:data:`~generator.forms.identity.IDENTITY_FIELD`): a hidden,
+  read-only text field holding the form's identity as JSON; the same names and values are
+  in the document information dictionary (``/coproduce_instrument`` …).
+
+reportlab (platypus) lays the pages out; :mod:`generator.forms.pdf_fields` writes the
+fields and their appearance streams.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import partial
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from reportlab import Version as REPORTLAB_VERSION
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    PageBreak,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from ..atomic import write_atomically
+from ..instrument import Indicator, Instrument, Level, Section
+from . import FormValues, FormWriteError
+from .identity import IDENTITY_FIELD, FormIdentity
+from .pdf_fields import Fonts, add_radio_group, add_text_field, register_fonts, set_document_info
+
+PAGE_SIZE = landscape(A4)
+_MARGIN_X = 28.0
+_MARGIN_TOP = 28.0
+_MARGIN_BOTTOM = 36.0
+_FRAME_WIDTH = PAGE_SIZE[0] - 2 * _MARGIN_X
+_FRAME_HEIGHT = PAGE_SIZE[1] - _MARGIN_TOP - _MARGIN_BOTTOM
+
+# Column widths of the checklist table: the criteria columns share what is left.
+_INDICATOR_WIDTH = 112.0
+_ANSWER_WIDTH = 80.0
+_COMMENTS_WIDTH = 140.0
+_PADDING = 4.0
+_MIN_ROW_HEIGHT = 72.0  # room to write a comment by hand
+
+# Answer buttons
+_BUTTON_SIZE = 10.0
+_BUTTON_GAP = 5.0
+_BUTTON_STEP = 15.0
+_LABEL_SIZE = 9.0
+
+_GRID = colors.HexColor("#7F7F7F")
+_HEADER_GREY = colors.HexColor("#E6E6E6")
+_MUTED = colors.HexColor("#595959")
+_TINT = 0.7  # share of a level's colour in its (lighter) heading background
+
+
+def answer_field_name(indicator_id: str) -> str:
+    """The PDF field name of an indicator's answer: "1.1" → "achieved_1_1"."""
+    return "achieved_" + indicator_id.replace(".", "_")
+
+
+def comment_field_name(indicator_id: str) -> str:
+    """The PDF field name of an indicator's comments: "1.1" → "comment_1_1"."""
+    return "comment_" + indicator_id.replace(".", "_")
+
+
+def write_pdf_form(
+    instrument: Instrument, identity: FormIdentity, path: Path, values: FormValues | None = None
+) -> Path:
+    """Write the fillable PDF form of ``instrument`` to ``path`` (atomically) and return ``path``.
+
+    ``values`` pre-fills cover fields (by field id), answers (indicator id → level id, or
+    None for blank) and comments (indicator id → text).  Cover values for fields the
+    instrument does not have are left out (``generate`` offers the contact fields to every
+    instrument); an unknown indicator or level is a :class:`FormWriteError`.  A personalised
+    identity fills an empty ``organisation`` cover field.  With the same identity (form id
+    and creation time) the file is byte-for-byte the same.
+    """
+    path = Path(path)
+    values = values or FormValues()
+    _check(instrument, values, path)
+    return write_atomically(path, partial(_build, instrument, identity, values))
+
+
+def _check(instrument: Instrument, values: FormValues, path: Path) -> None:
+    """Raise :class:`FormWriteError` for an instrument without a form block, or an answer or
+    comment the instrument has no place for."""
+    where = f"{path}: cannot write the PDF form of {instrument.id}"
+    if instrument.form is None:
+        raise FormWriteError(f"{where}: the instrument has no 'form' block (cover page and answer prompt).")
+    indicator_ids = {indicator.id for indicator in instrument.indicators}
+    for kind, mapping in (("answer", values.answers), ("comment", values.comments)):
+        for indicator_id in mapping:
+            if indicator_id not in indicator_ids:
+                raise FormWriteError(f"{where}: there is no indicator '{indicator_id}' to pre-fill an {kind} for.")
+    for indicator_id, level_id in values.answers.items():
+        if level_id is not None and level_id not in instrument.scale.ids:
+            raise FormWriteError(
+                f"{where}: the answer '{level_id}' for {indicator_id} is not a level of the scale "
+                f"(its levels are {', '.join(instrument.scale.ids)})."
+            )
+
+
+# --- the document ------------------------------------------------------------------------
+
+
+def _build(instrument: Instrument, identity: FormIdentity, values: FormValues, target: Path) -> None:
+    fonts = register_fonts()
+    styles = _Styles(fonts)
+    doc = BaseDocTemplate(
+        str(target),
+        pagesize=PAGE_SIZE,
+        leftMargin=_MARGIN_X,
+        rightMargin=_MARGIN_X,
+        topMargin=_MARGIN_TOP,
+        bottomMargin=_MARGIN_BOTTOM,
+        invariant=1,
+        pageCompression=1,
+        lang="en-GB",
+        displayDocTitle=1,
+        initialFontName=fonts.regular,
+        initialFontSize=9,
+    )
+    frame = Frame(_MARGIN_X, _MARGIN_BOTTOM, _FRAME_WIDTH, _FRAME_HEIGHT, 0, 0, 0, 0, id="body")
+    doc.addPageTemplates(PageTemplate("page", [frame], onPage=partial(_decorate_page, instrument, identity, fonts)))
+    story: list[Flowable] = _cover(instrument, identity, values, styles)
+    checklist = _Checklist(instrument, values, styles)
+    for section in instrument.sections:
+        story.append(PageBreak())
+        story.extend(checklist.section(section))
+    doc.build(story, canvasmaker=partial(_canvas, _document_info(instrument, identity), identity))
+
+
+def _document_info(instrument: Instrument, identity: FormIdentity) -> dict[str, str]:
+    """The document information dictionary: title, and the identity under its property names."""
+    title = f"{instrument.title}: {instrument.subtitle}" if instrument.subtitle else instrument.title
+    if identity.organisation:
+        title += f" — {identity.organisation}"
+    return {
+        "Title": title,
+        "Subject": f"{instrument.id} version {instrument.version}, form {identity.form_id}",
+        "Creator": "coproduce",
+        "Producer": f"coproduce with ReportLab {REPORTLAB_VERSION}",
+        **identity.as_properties(),
+    }
+
+
+def _canvas(info: dict[str, str], identity: FormIdentity, *args, **kwargs) -> Canvas:
+    """A reportlab canvas whose document carries ``info`` (platypus calls this to make it)."""
+    canv = Canvas(*args, **kwargs)
+    set_document_info(canv, info, identity.created)
+    return canv
+
+
+def _decorate_page(instrument: Instrument, identity: FormIdentity, fonts: Fonts, canv: Canvas, doc) -> None:
+    """The footer of every page."""
+    canv.saveState()
+    canv.setFont(fonts.regular, 7.5)
+    canv.setFillColor(_MUTED)
+    y = _MARGIN_BOTTOM / 2
+    left = f"{instrument.title} — {instrument.subtitle}" if instrument.subtitle else instrument.title
+    canv.drawString(_MARGIN_X, y, left)
+    right = f"{instrument.id} {instrument.version} · form {identity.form_id} · page {doc.page}"
+    canv.drawRightString(PAGE_SIZE[0] - _MARGIN_X, y, right)
+    canv.restoreState()
+
+
+class _Styles:
+    """Paragraph styles, all in the embedded font (body text 9 pt, criteria 8.5 pt)."""
+
+    def __init__(self, fonts: Fonts):
+        self.fonts = fonts
+        base = ParagraphStyle("base", fontName=fonts.regular, fontSize=9, leading=11.5)
+        self.title = ParagraphStyle("title", base, fontName=fonts.bold, fontSize=22, leading=27, spaceAfter=4)
+        self.subtitle = ParagraphStyle("subtitle", base, fontSize=14, leading=18, spaceAfter=14)
+        self.heading = ParagraphStyle("heading", base, fontName=fonts.bold, fontSize=13, leading=16, spaceAfter=6)
+        self.cover_label = ParagraphStyle("cover_label", base, fontSize=10, leading=12.5)
+        self.instruction = ParagraphStyle(
+            "instruction", base, fontSize=10, leading=13, leftIndent=16, bulletIndent=0, spaceAfter=4
+        )
+        self.page_title = ParagraphStyle("page_title", base, fontName=fonts.bold, fontSize=11, leading=13.5)
+        self.page_subtitle = ParagraphStyle("page_subtitle", base, fontSize=10, leading=12.5, spaceAfter=4)
+        self.intro = ParagraphStyle("intro", base, spaceAfter=6)
+        self.prompt = ParagraphStyle("prompt", base, fontName=fonts.italic, fontSize=9.5, leading=12, spaceAfter=6)
+        self.column_heading = ParagraphStyle("column_heading", base, fontName=fonts.bold, fontSize=8.5, leading=10.5)
+        self.indicator = ParagraphStyle("indicator", base)
+        self.continued = ParagraphStyle("continued", base, fontName=fonts.italic, textColor=_MUTED)
+        self.criterion = ParagraphStyle(
+            "criterion", base, fontSize=8.5, leading=10.5, leftIndent=8, bulletIndent=0, spaceAfter=2.5
+        )
+
+
+def _text(value: str) -> str:
+    """Plain text as paragraph markup."""
+    return escape(value)
+
+
+# --- cover page ------------------------------------------------------------------------------
+
+
+def _cover(instrument: Instrument, identity: FormIdentity, values: FormValues, styles: _Styles) -> list[Flowable]:
+    form = instrument.form
+    assert form is not None  # checked by _check
+    story: list[Flowable] = [Paragraph(_text(instrument.title), styles.title)]
+    if instrument.subtitle:
+        story.append(Paragraph(_text(instrument.subtitle), styles.subtitle))
+    story.append(Paragraph(_text(form.cover_title), styles.heading))
+    label_width = 220.0
+    field_width = min(480.0, _FRAME_WIDTH - label_width)
+    cover = dict(values.cover)
+    if identity.organisation and not cover.get("organisation"):
+        cover["organisation"] = identity.organisation  # only where the cover has that field
+    rows = []
+    for field in form.cover:
+        height = 20.0 if field.lines <= 1 else field.lines * 14.0 + 6
+        box = _TextBox(
+            field.id,
+            height,
+            styles.fonts.regular,
+            10,
+            value=cover.get(field.id) or "",
+            multiline=field.lines > 1,
+            tooltip=field.label,
+        )
+        rows.append([Paragraph(_text(field.label), styles.cover_label), box])
+    table = Table(rows, colWidths=[label_width, field_width], hAlign="LEFT")
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (0, -1), 0),
+                ("RIGHTPADDING", (0, 0), (0, -1), 10),
+                ("TOPPADDING", (0, 0), (0, -1), 4),
+                ("BOTTOMPADDING", (0, 0), (0, -1), 6),
+                ("LEFTPADDING", (1, 0), (1, -1), 0),
+                ("RIGHTPADDING", (1, 0), (1, -1), 0),
+                ("TOPPADDING", (1, 0), (1, -1), 0),
+                ("BOTTOMPADDING", (1, 0), (1, -1), 0),
+                ("BOX", (1, 0), (1, 0), 0.75, _GRID),
+                *[("BOX", (1, row), (1, row), 0.75, _GRID) for row in range(1, len(rows))],
+            ]
+        )
+    )
+    story += [table, Spacer(0, 6), _IdentityField(identity), Spacer(0, 10)]
+    story.append(Paragraph(_text(form.instructions_title), styles.heading))
+    for number, step in enumerate(form.instructions, 1):
+        story.append(Paragraph(_text(step), styles.instruction, bulletText=f"{number}."))
+    return story
+
+
+# --- checklist pages ---------------------------------------------------------------------------
+
+
+class _Checklist:
+    """Builds the flowables of each section: heading lines, intro, prompt, and the table."""
+
+    def __init__(self, instrument: Instrument, values: FormValues, styles: _Styles):
+        self.instrument = instrument
+        self.values = values
+        self.styles = styles
+        scale = instrument.scale
+        headings = instrument.columns.criteria
+        used = {level for indicator in instrument.indicators for level in indicator.criteria}
+        #: Levels with a criteria column, in scale order: those with a heading or with criteria.
+        self.criteria_levels: list[Level] = [lv for lv in scale.levels if lv.id in headings or lv.id in used]
+        criteria_width = _FRAME_WIDTH - _INDICATOR_WIDTH - _ANSWER_WIDTH - _COMMENTS_WIDTH
+        if self.criteria_levels:
+            self.widths = [_INDICATOR_WIDTH]
+            self.widths += [criteria_width / len(self.criteria_levels)] * len(self.criteria_levels)
+            self.widths += [_ANSWER_WIDTH, _COMMENTS_WIDTH]
+        else:
+            self.widths = [_INDICATOR_WIDTH, _ANSWER_WIDTH, _COMMENTS_WIDTH + criteria_width]
+        self.header = self._header_row()
+        header_height = max(_cell_height(cell, width) for cell, width in zip(self.header, self.widths, strict=True))
+        #: The tallest a body row may be: a page holding only the repeated header and that row.
+        self.max_row_height = _FRAME_HEIGHT - header_height - 2
+
+    @property
+    def answer_column(self) -> int:
+        return len(self.widths) - 2
+
+    def section(self, section: Section) -> list[Flowable]:
+        styles = self.styles
+        instrument = self.instrument
+        story: list[Flowable] = [Paragraph(_text(instrument.title), styles.page_title)]
+        if instrument.subtitle:
+            story.append(Paragraph(_text(instrument.subtitle), styles.page_subtitle))
+        if instrument.intro:
+            story.append(Paragraph(_text(instrument.intro), styles.intro))
+        story.append(Paragraph(_text(f"{section.number}. {section.title}"), styles.heading))
+        if section.prompt:
+            story.append(Paragraph(_text(section.prompt), styles.prompt))
+        # the first indicator shares its page with the lines above; it is split rather
+        # than leave them alone at the foot of a page
+        opening = sum(f.wrap(_FRAME_WIDTH, _FRAME_HEIGHT)[1] + f.getSpaceAfter() for f in story) + 4
+        rows: list[list] = [self.header]
+        for n, indicator in enumerate(section.indicators):
+            first_limit = self.max_row_height - opening if n == 0 else self.max_row_height
+            rows.extend(self._indicator_rows(indicator, max(first_limit, _MIN_ROW_HEIGHT)))
+        table = Table(rows, colWidths=self.widths, repeatRows=1, splitByRow=1, hAlign="LEFT")
+        table.setStyle(TableStyle(self._table_style()))
+        story.append(table)
+        return story
+
+    def _header_row(self) -> list:
+        style = self.styles.column_heading
+        columns = self.instrument.columns
+        cells = [[Paragraph(_text(columns.indicator), style)]]
+        for level in self.criteria_levels:
+            cells.append([Paragraph(_text(columns.criteria.get(level.id, level.label)), style)])
+        cells.append([Paragraph(_text(columns.answer), style)])
+        cells.append([Paragraph(_text(columns.comments), style)])
+        return cells
+
+    def _table_style(self) -> list[tuple]:
+        answer = self.answer_column
+        commands: list[tuple] = [
+            ("GRID", (0, 0), (-1, -1), 0.5, _GRID),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), _PADDING),
+            ("RIGHTPADDING", (0, 0), (-1, -1), _PADDING),
+            ("TOPPADDING", (0, 0), (-1, -1), _PADDING),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), _PADDING),
+            ("BACKGROUND", (0, 0), (-1, 0), _HEADER_GREY),
+            # the comment field fills its whole cell
+            ("LEFTPADDING", (-1, 1), (-1, -1), 0),
+            ("RIGHTPADDING", (-1, 1), (-1, -1), 0),
+            ("TOPPADDING", (-1, 1), (-1, -1), 0),
+            ("BOTTOMPADDING", (-1, 1), (-1, -1), 0),
+            ("LEFTPADDING", (answer, 1), (answer, -1), 6),
+            ("TOPPADDING", (answer, 1), (answer, -1), 6),
+        ]
+        for column, level in enumerate(self.criteria_levels, 1):
+            if level.colour:
+                commands.append(("BACKGROUND", (column, 0), (column, 0), _tint(level.colour)))
+        return commands
+
+    def _indicator_rows(self, indicator: Indicator, first_limit: float) -> list[list]:
+        """The table rows of one indicator: one, or more when it is taller than ``first_limit``
+        (its first row) or than a page (the rows after).
+
+        The first row carries the indicator, its criteria as bullets, the answer buttons and
+        the comment field; continuation rows carry the rest of the criteria.
+        """
+        styles = self.styles
+        name = answer_field_name(indicator.id)
+        title = Paragraph(f"<b>{_text(indicator.id)}</b> {_text(indicator.title)}", styles.indicator)
+        criteria = [
+            [
+                Paragraph(_text(sentence), styles.criterion, bulletText="•")
+                for sentence in indicator.criteria.get(lv.id, ())
+            ]
+            for lv in self.criteria_levels
+        ]
+        answer = _AnswerButtons(
+            name,
+            self.instrument.scale.levels,
+            self.values.answers.get(indicator.id),
+            styles.fonts.regular,
+            tooltip=f"{indicator.id} {indicator.title}: {self.instrument.form.answer_placeholder}",
+        )
+        text_cells = [[title], *criteria]
+        text_widths = self.widths[: len(text_cells)]
+        answer_height = answer.height + 6 + _PADDING
+        rows: list[list] = []
+        first = True
+        limit = max(first_limit, answer_height)
+        while True:
+            heights = [_cell_height(cell, width) for cell, width in zip(text_cells, text_widths, strict=True)]
+            height = max([*heights, answer_height if first else 0, _MIN_ROW_HEIGHT])
+            if height <= limit:
+                rows.append(self._row(indicator, text_cells, answer if first else None, height, first))
+                return rows
+            parts = [
+                _split_cell(cell, width, limit - 2 * _PADDING)
+                for cell, width in zip(text_cells, text_widths, strict=True)
+            ]
+            heads = [head for head, _ in parts]
+            tails = [tail for _, tail in parts]
+            if not any(heads) and limit == self.max_row_height:
+                raise FormWriteError(f"The criteria of {indicator.id} cannot be split to fit a page.")
+            rows.append(self._row(indicator, heads, answer if first else None, limit, first))
+            first = False
+            limit = self.max_row_height
+            continued = Paragraph(_text(f"{indicator.id} (continued)"), styles.continued)
+            text_cells = [[continued, *tails[0]], *tails[1:]]
+
+    def _row(self, indicator: Indicator, text_cells: list, answer: Flowable | None, height: float, first: bool):
+        comment: Flowable | str = ""
+        if first:
+            comment = _TextBox(
+                comment_field_name(indicator.id),
+                height,
+                self.styles.fonts.regular,
+                9,
+                value=self.values.comments.get(indicator.id) or "",
+                multiline=True,
+                tooltip=f"{indicator.id} {indicator.title}: {self.instrument.columns.comments}",
+            )
+        return [*text_cells, answer or "", comment]
+
+
+def _cell_height(cell: Sequence[Flowable], width: float) -> float:
+    """Height of a table cell holding ``cell`` in a column ``width`` wide, paddings included
+    (the same sum reportlab's Table makes)."""
+    total = 0.0
+    inner = width - 2 * _PADDING
+    for n, flowable in enumerate(cell):
+        _, height = flowable.wrap(inner, 1e6)
+        total += height + (flowable.getSpaceBefore() if n else 0)
+        if n < len(cell) - 1:
+            total += flowable.getSpaceAfter()
+    return total + 2 * _PADDING
+
+
+def _split_cell(cell: Sequence[Flowable], width: float, height: float) -> tuple[list[Flowable], list[Flowable]]:
+    """Split a cell's flowables into what fits ``height`` and the rest, splitting the
+    paragraph that straddles the limit between its lines."""
+    inner = width - 2 * _PADDING
+    used = 0.0
+    for n, flowable in enumerate(cell):
+        _, h = flowable.wrap(inner, 1e6)
+        if used + h <= height:
+            used += h + flowable.getSpaceAfter()
+            continue
+        parts = flowable.split(inner, height - used)
+        if len(parts) == 2:
+            return [*cell[:n], parts[0]], [parts[1], *cell[n + 1 :]]
+        return list(cell[:n]), list(cell[n:])
+    return list(cell), []
+
+
+def _tint(hex_colour: str) -> colors.Color:
+    """A lighter shade of a level colour, so black heading text on it stays readable."""
+    colour = colors.HexColor(hex_colour)
+    mix = [_TINT * c + (1 - _TINT) for c in (colour.red, colour.green, colour.blue)]
+    return colors.Color(*(round(c, 3) for c in mix))
+
+
+# --- flowables that place fields -----------------------------------------------------------
+
+
+class _TextBox(Flowable):
+    """A text field filling the width it is given and ``height`` points."""
+
+    def __init__(
+        self,
+        name: str,
+        height: float,
+        font: str,
+        font_size: float,
+        *,
+        value: str = "",
+        multiline: bool = False,
+        tooltip: str = "",
+    ):
+        super().__init__()
+        self.name = name
+        self.height = height
+        self.font = font
+        self.font_size = font_size
+        self.value = value
+        self.multiline = multiline
+        self.tooltip = tooltip
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        self.width = available_width
+        return self.width, self.height
+
+    def draw(self) -> None:
+        x, y = self.canv.absolutePosition(0, 0)
+        add_text_field(
+            self.canv,
+            self.name,
+            (x, y, x + self.width, y + self.height),
+            font=self.font,
+            font_size=self.font_size,
+            value=self.value,
+            multiline=self.multiline,
+            tooltip=self.tooltip,
+        )
+
+
+class _AnswerButtons(Flowable):
+    """A radio-button group: one labelled circle per scale level, top to bottom."""
+
+    def __init__(self, name: str, levels: Sequence[Level], selected: str | None, font: str, *, tooltip: str):
+        super().__init__()
+        self.name = name
+        self.levels = levels
+        self.selected = selected
+        self.font = font
+        self.tooltip = tooltip
+        self.labels: list[list[str]] = []
+        self.width = _ANSWER_WIDTH - 6 - _PADDING
+        label_width = self.width - _BUTTON_SIZE - _BUTTON_GAP
+        for level in levels:
+            self.labels.append(simpleSplit(level.label, font, _LABEL_SIZE, label_width) or [level.label])
+        self.height = sum(self._step(lines) for lines in self.labels)
+
+    @staticmethod
+    def _step(lines: list[str]) -> float:
+        return max(_BUTTON_STEP, len(lines) * _LABEL_SIZE * 1.2 + 4)
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        canv = self.canv
+        buttons = []
+        top = self.height
+        ascent = pdfmetrics.getAscent(self.font, _LABEL_SIZE)
+        canv.setFont(self.font, _LABEL_SIZE)
+        for level, lines in zip(self.levels, self.labels, strict=True):
+            button_y = top - _BUTTON_SIZE - 1
+            x, y = canv.absolutePosition(0, button_y)
+            buttons.append((level.id, x, y))
+            baseline = button_y + (_BUTTON_SIZE - ascent) / 2 + 0.5
+            for n, line in enumerate(lines):
+                canv.drawString(_BUTTON_SIZE + _BUTTON_GAP, baseline - n * _LABEL_SIZE * 1.2, line)
+            top -= self._step(lines)
+        add_radio_group(
+            canv, self.name, buttons, size=_BUTTON_SIZE, selected=self.selected, tooltip=self.tooltip, border=_GRID
+        )
+
+
+class _IdentityField(Flowable):
+    """The hidden, read-only field carrying the form's identity as JSON; takes no room."""
+
+    def __init__(self, identity: FormIdentity):
+        super().__init__()
+        self.value = json.dumps(identity.as_properties(), sort_keys=True, ensure_ascii=False)
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        return 0, 0
+
+    def draw(self) -> None:
+        x, y = self.canv.absolutePosition(0, 0)
+        add_text_field(
+            self.canv,
+            IDENTITY_FIELD,
+            (x, y, x + 1, y + 1),
+            font=register_fonts().regular,
+            font_size=6,
+            value=self.value,
+            read_only=True,
+            hidden=True,
+        )
