@@ -17,7 +17,8 @@ from pypdf import PdfReader
 
 from generator import builtin_standards_dir, load_instrument
 from generator.forms import FormValues, FormWriteError, ooxml, write_form
-from generator.forms.docx_form import answer_tag, checklist_columns, comment_tag, write_docx_form
+from generator.forms.docx_form import checklist_columns, write_docx_form
+from generator.forms.fields import answer_field_name, comment_field_name
 from generator.forms.identity import PROPERTY_FORM_ID, PROPERTY_ORGANISATION, new_identity
 
 CREATED = datetime(2026, 3, 14, 9, 30, tzinfo=timezone.utc)
@@ -125,7 +126,11 @@ def test_one_dropdown_per_indicator_with_the_scale_and_a_placeholder(v11, blank)
             assert values == labels
             assert ooxml.is_showing_placeholder(control)
             assert ooxml.control_text(control) == v11.form.answer_placeholder
-            assert ooxml.control_tag(control) == answer_tag(indicator) == f"achieved_{indicator.id.replace('.', '_')}"
+            assert (
+                ooxml.control_tag(control)
+                == answer_field_name(indicator.id)
+                == f"achieved_{indicator.id.replace('.', '_')}"
+            )
             count += 1
     assert count == len(v11.indicators) == 36
     dropdowns = [c for c in ooxml.controls_in(blank.element.body) if ooxml.is_dropdown(c)]
@@ -138,7 +143,7 @@ def test_every_comment_cell_is_an_empty_editable_control(v11, blank):
             control = _only_control(row.cells[5])
             assert not ooxml.is_dropdown(control)
             assert control.find(f"{qn('w:sdtPr')}/{qn('w:text')}") is None, "rich text, so it may hold paragraphs"
-            assert ooxml.control_tag(control) == comment_tag(indicator)
+            assert ooxml.control_tag(control) == comment_field_name(indicator.id)
             assert ooxml.control_text(control) == ""
 
 

@@ -21,8 +21,9 @@ import yaml
 from pypdf import PdfReader, PdfWriter
 
 from generator.forms import FormValues, FormWriteError
+from generator.forms.fields import answer_field_name, comment_field_name
 from generator.forms.identity import IDENTITY_FIELD, new_identity
-from generator.forms.pdf_form import answer_field_name, comment_field_name, write_pdf_form
+from generator.forms.pdf_form import write_pdf_form
 from generator.instrument import Instrument, load_instrument
 
 REPO = Path(__file__).parent.parent

@@ -20,13 +20,12 @@ from office import convert, resave
 
 from generator import Section, load_instrument, resolve_instrument
 from generator.forms import FormValues, FormWriteError, write_form
+from generator.forms.fields import answer_field_name, comment_field_name
 from generator.forms.identity import IDENTITY_SHEET, PROPERTY_ORGANISATION, new_identity
 from generator.forms.xlsx_form import (
     COVER_SHEET,
     MAP_HEADER,
     SUMMARY_SHEET,
-    answer_name,
-    comment_name,
     cover_name,
     section_sheet_name,
     write_xlsx_form,
@@ -133,8 +132,8 @@ def test_section_sheet_follows_the_v11_layout(v11, blank_v11):
             assert cell.alignment.wrap_text
             # tall enough for at least one line per bullet (they wrap to more)
             assert sheet.row_dimensions[row].height >= 12 * cell.value.count("•")
-        assert _cell(workbook, answer_name(indicator.id)).coordinate == f"E{row}"
-        assert _cell(workbook, comment_name(indicator.id)).coordinate == f"F{row}"
+        assert _cell(workbook, answer_field_name(indicator.id)).coordinate == f"E{row}"
+        assert _cell(workbook, comment_field_name(indicator.id)).coordinate == f"F{row}"
 
     assert sheet.freeze_panes == f"A{header_row + 1}"
     assert sheet.print_title_rows == f"${header_row}:${header_row}"
@@ -148,7 +147,7 @@ def test_every_answer_cell_has_the_dropdown_with_an_input_message(v11, blank_v11
     workbook = openpyxl.load_workbook(blank_v11)
     labels = [level.label for level in v11.scale.levels]
     for indicator in v11.indicators:
-        cell = _cell(workbook, answer_name(indicator.id))
+        cell = _cell(workbook, answer_field_name(indicator.id))
         assert cell.parent.title == section_sheet_name(v11.section(indicator.section))
         validation = _validation(cell.parent, cell.coordinate)
         assert validation.type == "list"
@@ -210,14 +209,14 @@ def test_identity_is_in_properties_hidden_sheet_and_defined_names(v11, filled_v1
         assert by_key[key][1] == value
     assert by_key[PROPERTY_ORGANISATION][1] == ORGANISATION
     for indicator in v11.indicators:
-        for name in (answer_name(indicator.id), comment_name(indicator.id)):
+        for name in (answer_field_name(indicator.id), comment_field_name(indicator.id)):
             _, value, sheet, coordinate = by_key[name]
             assert value == indicator.id
             assert _cell(workbook, name) is workbook[sheet][coordinate]
     for field in v11.form.cover:
         assert by_key[cover_name(field.id)][1:3] == (field.id, COVER_SHEET)
 
-    assert answer_name("1.1") == "achieved_1_1" and comment_name("10.3") == "comment_10_3"
+    assert answer_field_name("1.1") == "achieved_1_1" and comment_field_name("10.3") == "comment_10_3"
     assert len(workbook.defined_names) == 2 * len(v11.indicators) + len(v11.form.cover)
     for name in workbook.defined_names:
         assert not CELL_REFERENCE.match(name) and "_" in name, name
@@ -230,8 +229,8 @@ def test_summary_counts_each_section_with_formulas(v11, blank_v11):
     assert header[1:5] == [level.label for level in v11.scale.levels]
     for row, section in enumerate(v11.sections, 5):
         assert summary.cell(row, 1).value == f"{section.number}. {section.title}"
-        first = _cell(workbook, answer_name(section.indicators[0].id)).coordinate
-        last = _cell(workbook, answer_name(section.indicators[-1].id)).coordinate
+        first = _cell(workbook, answer_field_name(section.indicators[0].id)).coordinate
+        last = _cell(workbook, answer_field_name(section.indicators[-1].id)).coordinate
         answers = f"'{section_sheet_name(section)}'!${first[0]}${first[1:]}:${last[0]}${last[1:]}"
         assert summary.cell(row, 2).value == f'=COUNTIF({answers},"=Not yet")'
         assert summary.cell(row, 5).value == f'=COUNTIF({answers},"=Gold")'
@@ -250,9 +249,9 @@ def test_prefilled_values_come_back(v11, filled_v11):
     assert _cell(workbook, "cover_date").value == "14/03/2026"
     for indicator in v11.indicators:
         expected = v11.scale.level(values.answers[indicator.id]).label if indicator.id in values.answers else None
-        assert _cell(workbook, answer_name(indicator.id)).value == expected
-    assert _cell(workbook, comment_name("1.1")).value == "Panel of members.\nSecond paragraph ✓"
-    formula_like = _cell(workbook, comment_name("1.2"))
+        assert _cell(workbook, answer_field_name(indicator.id)).value == expected
+    assert _cell(workbook, comment_field_name("1.1")).value == "Panel of members.\nSecond paragraph ✓"
+    formula_like = _cell(workbook, comment_field_name("1.2"))
     assert formula_like.value == FORMULA_COMMENT and formula_like.data_type == "s"
     assert formula_like.quotePrefix
     # and in the file itself: a string, not a <f> formula element
@@ -419,10 +418,10 @@ def test_identity_names_validations_and_values_survive_a_libreoffice_resave(v11,
             before.value,
         )
         assert not after.protection.locked
-    assert _cell(resaved, comment_name("1.2")).value == FORMULA_COMMENT
+    assert _cell(resaved, comment_field_name("1.2")).value == FORMULA_COMMENT
     assert _cell(resaved, "cover_organisation").value == ORGANISATION
     for indicator in v11.indicators:
-        cell = _cell(resaved, answer_name(indicator.id))
+        cell = _cell(resaved, answer_field_name(indicator.id))
         validation = _validation(cell.parent, cell.coordinate)
         assert validation.formula1 == '"Not yet,Bronze,Silver,Gold"' and validation.showInputMessage
     for sheet in resaved.worksheets:
@@ -451,8 +450,8 @@ def test_summary_follows_answers_filled_in_later(v11, blank_v11, tmp_path):
     """A user's answers (typed into the blank form, here with openpyxl) are counted."""
     workbook = openpyxl.load_workbook(blank_v11)
     for indicator in v11.section(2).indicators:
-        _cell(workbook, answer_name(indicator.id)).value = "Gold"
-    _cell(workbook, answer_name("3.1")).value = "Not yet"
+        _cell(workbook, answer_field_name(indicator.id)).value = "Gold"
+    _cell(workbook, answer_field_name("3.1")).value = "Not yet"
     typed = tmp_path / "typed.xlsx"
     workbook.save(typed)
     summary = openpyxl.load_workbook(resave(typed, tmp_path / "out"), data_only=True)[SUMMARY_SHEET]

@@ -39,6 +39,7 @@ from docx.text.paragraph import Paragraph
 from ..atomic import restamp_zip, write_atomically
 from ..instrument import Indicator, Instrument, Section
 from . import FormValues, FormWriteError, ooxml
+from .fields import answer_field_name, comment_field_name
 from .identity import FormIdentity
 
 #: Page and type.  Widths are in centimetres; A4 landscape is 29.7 × 21 cm.
@@ -60,20 +61,6 @@ def checklist_columns(instrument: Instrument) -> tuple[str, ...]:
     """The columns of each section's table, left to right: ``"indicator"``, the id of each
     level that has a criteria heading (in scale order), ``"answer"`` and ``"comments"``."""
     return ("indicator", *instrument.columns.criteria, "answer", "comments")
-
-
-def answer_tag(indicator: Indicator) -> str:
-    """The tag of an indicator's answer control: ``achieved_1_1`` for indicator 1.1."""
-    return f"achieved_{_name_part(indicator.id)}"
-
-
-def comment_tag(indicator: Indicator) -> str:
-    """The tag of an indicator's comment control: ``comment_1_1`` for indicator 1.1."""
-    return f"comment_{_name_part(indicator.id)}"
-
-
-def _name_part(indicator_id: str) -> str:
-    return indicator_id.replace(".", "_")
 
 
 def write_docx_form(
@@ -299,7 +286,7 @@ class _FormDocument:
             placeholder=self.form.answer_placeholder,
             placeholder_style_id=self.placeholder_style_id,
             control_id=next(self.control_ids),
-            tag=answer_tag(indicator),
+            tag=answer_field_name(indicator.id),
             alias=f"{self.instrument.columns.answer} {indicator.id}",
         )
 
@@ -312,7 +299,7 @@ class _FormDocument:
         ooxml.wrap_in_rich_text_control(
             comments_cell,
             control_id=next(self.control_ids),
-            tag=comment_tag(indicator),
+            tag=comment_field_name(indicator.id),
             alias=f"{self.instrument.columns.comments} {indicator.id}",
         )
 

@@ -51,6 +51,7 @@ from reportlab.platypus import (
 from ..atomic import write_atomically
 from ..instrument import Indicator, Instrument, Level, Section
 from . import FormValues, FormWriteError
+from .fields import answer_field_name, comment_field_name
 from .identity import IDENTITY_FIELD, FormIdentity
 from .pdf_fields import Fonts, add_radio_group, add_text_field, register_fonts, set_document_info
 
@@ -78,16 +79,6 @@ _GRID = colors.HexColor("#7F7F7F")
 _HEADER_GREY = colors.HexColor("#E6E6E6")
 _MUTED = colors.HexColor("#595959")
 _TINT = 0.7  # share of a level's colour in its (lighter) heading background
-
-
-def answer_field_name(indicator_id: str) -> str:
-    """The PDF field name of an indicator's answer: "1.1" → "achieved_1_1"."""
-    return "achieved_" + indicator_id.replace(".", "_")
-
-
-def comment_field_name(indicator_id: str) -> str:
-    """The PDF field name of an indicator's comments: "1.1" → "comment_1_1"."""
-    return "comment_" + indicator_id.replace(".", "_")
 
 
 def write_pdf_form(

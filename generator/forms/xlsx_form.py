@@ -8,8 +8,8 @@ heading, label, colour and criterion comes from the :class:`~generator.instrumen
 
 Where the return reader finds things (the contract; names are built by the functions below):
 
-- Workbook-scoped defined names: :func:`answer_name` (``achieved_1_1``) and
-  :func:`comment_name` (``comment_1_1``) for each indicator, :func:`cover_name`
+- Workbook-scoped defined names: :func:`~generator.forms.fields.answer_field_name` (``achieved_1_1``) and
+  :func:`~generator.forms.fields.comment_field_name` (``comment_1_1``) for each indicator, :func:`cover_name`
   (``cover_organisation``) for each cover field.  Each holds an underscore, so none can be
   mistaken for a cell reference; Excel and LibreOffice keep them when a sheet is renamed.
 - The hidden sheet :data:`~generator.forms.identity.IDENTITY_SHEET`: a header row
@@ -45,6 +45,7 @@ from openpyxl.writer.excel import ExcelWriter
 from ..atomic import restamp_zip, write_atomically
 from ..instrument import FormText, Indicator, Instrument, Level, Section
 from . import FormValues, FormWriteError
+from .fields import answer_field_name, comment_field_name, name_part
 from .identity import IDENTITY_SHEET, FormIdentity
 
 #: Sheet names the writer uses besides one per section.
@@ -95,36 +96,21 @@ _MAX_ROW_HEIGHT = 409.0  # Excel's limit
 
 _SHEET_NAME_MAX = 31
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
-_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
 _INLINE_LIST_MAX = 255  # Excel's limit on a data validation's inline list
 
 
 # --- the names the reader relies on --------------------------------------------------------
 
 
-def answer_name(indicator_id: str) -> str:
-    """Defined name of an indicator's answer cell: ``achieved_1_1`` for "1.1" (as the PDF field)."""
-    return f"achieved_{_name_part(indicator_id)}"
-
-
-def comment_name(indicator_id: str) -> str:
-    """Defined name of an indicator's comment cell: ``comment_1_1`` for "1.1"."""
-    return f"comment_{_name_part(indicator_id)}"
-
-
 def cover_name(field_id: str) -> str:
     """Defined name of a cover field's input cell: ``cover_organisation``."""
-    return f"cover_{_name_part(field_id)}"
+    return f"cover_{name_part(field_id)}"
 
 
 def section_sheet_name(section: Section) -> str:
     """The sheet name of a section: "1 Equality, Inclusion and Diversity", cut to Excel's
     31 characters with "…" and without the characters Excel forbids."""
     return _sheet_name(f"{section.number} {section.title}")
-
-
-def _name_part(text: str) -> str:
-    return _NAME_UNSAFE.sub("_", text)
 
 
 def _sheet_name(text: str) -> str:
@@ -395,8 +381,8 @@ def _write_section(
         _input(comment, values.comments.get(indicator.id) or "")
         lines.append(_lines(str(comment.value or ""), _COMMENTS_WIDTH))
         sheet.row_dimensions[row].height = _height(max(lines))
-        layout.targets.append(_Target(answer_name(indicator.id), indicator.id, sheet.title, answer.coordinate))
-        layout.targets.append(_Target(comment_name(indicator.id), indicator.id, sheet.title, comment.coordinate))
+        layout.targets.append(_Target(answer_field_name(indicator.id), indicator.id, sheet.title, answer.coordinate))
+        layout.targets.append(_Target(comment_field_name(indicator.id), indicator.id, sheet.title, comment.coordinate))
     last_row = first + len(section.indicators) - 1
     letter = get_column_letter(answer_column)
     layout.answer_ranges.append((section, sheet.title, f"{letter}{first}:{letter}{last_row}"))

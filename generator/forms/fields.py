@@ -1,0 +1,28 @@
+"""Names of the per-indicator inputs, the same in every format.
+
+``achieved_S_N`` and ``comment_S_N`` (DESIGN.md): the indicator id with every character
+other than a letter, digit or ``_`` written as ``_`` (a period in a PDF field name means a
+parent/child hierarchy, and Excel names allow neither "." nor "-").  They are the PDF field
+names, the Word content-control tags and the Excel defined names.
+"""
+
+from __future__ import annotations
+
+import re
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
+
+
+def name_part(identifier: str) -> str:
+    """``identifier`` made safe for a field name: "1.1" → "1_1", "A.1" → "A_1"."""
+    return _UNSAFE.sub("_", identifier)
+
+
+def answer_field_name(indicator_id: str) -> str:
+    """The name of an indicator's answer input: "1.1" → "achieved_1_1"."""
+    return f"achieved_{name_part(indicator_id)}"
+
+
+def comment_field_name(indicator_id: str) -> str:
+    """The name of an indicator's comments input: "1.1" → "comment_1_1"."""
+    return f"comment_{name_part(indicator_id)}"
