@@ -11,8 +11,16 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
+from generator import load_instrument
 from generator.cli import cli
-from generator.generate import Recipient, RecipientsError, read_recipients, slugify
+from generator.generate import (
+    Recipient,
+    RecipientsError,
+    generate_pack,
+    generate_packs,
+    read_recipients,
+    slugify,
+)
 
 
 @pytest.mark.parametrize(
@@ -94,7 +102,11 @@ def _run(*args, env=None):
 
 
 def _digests(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*"))}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_generate_blank_pack(tmp_path):
@@ -207,3 +219,16 @@ def test_unknown_instrument(tmp_path):
     result = _run("generate", "--instrument", "nonesuch", "--out", str(tmp_path / "out"))
     assert result.exit_code == 1
     assert "There is no instrument 'nonesuch'" in result.output
+
+
+def test_many_recipients_in_parallel_match_one_at_a_time(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    recipients = [Recipient(f"Org {n}", f"Contact {n}", f"c{n}@x.org", n + 2) for n in range(5)]
+    instrument = load_instrument(AUDIT)
+    packs = list(generate_packs(instrument, recipients, tmp_path / "parallel", ("pdf", "xlsx"), form_id_seed="s"))
+    assert [p[0].parent.name for p in packs] == [f"org-{n}" for n in range(5)]
+    for recipient in recipients:
+        generate_pack(
+            instrument, tmp_path / "serial" / slugify(recipient.organisation), ("pdf", "xlsx"), recipient, "s"
+        )
+    assert _digests(tmp_path / "parallel") == _digests(tmp_path / "serial")
