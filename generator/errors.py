@@ -35,3 +35,13 @@ class UnknownInstrumentError(CoproduceError):
 
 class UnknownSectionError(CoproduceError):
     """The instrument has no section with the requested number."""
+
+
+class ReturnReadError(CoproduceError):
+    """A returned file cannot be read as a form.  The message starts with the file name and
+    says what to do about it."""
+
+    def __init__(self, file: str, problem: str):
+        self.file = file
+        self.problem = problem
+        super().__init__(f"{file}: {problem}")

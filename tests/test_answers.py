@@ -21,7 +21,7 @@ AUDIT = load_instrument(Path(__file__).parent / "fixtures" / "standards" / "audi
         ("Not yet", "not-yet"), ("not  YET", "not-yet"), ("None", "not-yet"), ("None yet", "not-yet"),
         ("No", "not-yet"), ("no.", "not-yet"), ("Not achieved", "not-yet"),
         ("Silver standard", "silver"), ("Achieved: Bronze", "bronze"), ("Gold - achieved", "gold"),
-        ("Silver\n", "silver"), ("\u00a0Bronze\u00a0", "bronze"),
+        ("Silver\n", "silver"), ("not-yet", "not-yet"), ("\u00a0Bronze\u00a0", "bronze"),
     ],
 )  # fmt: skip
 def test_answers_that_mean_one_level(raw, level):

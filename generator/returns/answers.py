@@ -34,6 +34,11 @@ class AnswerReading:
     problem: str | None = None
 
 
+def level_words(scale: Scale) -> dict[str, str]:
+    """Every word that names a level, case-folded → level id: ids, labels and aliases."""
+    return {_fold(word): level.id for level in scale.levels for word in (level.id, level.label, *level.aliases)}
+
+
 def _fold(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold().replace("’", "'")
     return " ".join(text.split())
@@ -48,7 +53,7 @@ def read_answer(raw: str | None, scale: Scale) -> AnswerReading:
     if raw is None or not raw.strip():
         return AnswerReading(None)
     text = _fold(raw)
-    words = {_fold(word): level.id for level in scale.levels for word in (level.label, *level.aliases)}
+    words = level_words(scale)
 
     # The whole answer, decoration aside, is a label or an alias: "Silver ★", "✓ bronze", "B".
     plain = " ".join(_DECORATION.sub(" ", text).split())
