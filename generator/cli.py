@@ -21,6 +21,8 @@ from .errors import CoproduceError
 from .forms import FORMATS
 from .generate import Recipient, generate_pack, generate_packs, read_recipients
 from .instrument import apply_errata
+from .returns.export import return_text, write_returns_csv
+from .returns.read import read_return
 
 
 @contextmanager
@@ -188,6 +190,42 @@ def generate(
                     bar.update(1)
     for path in written:
         click.echo(str(path))
+
+
+@cli.command(name="read")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per file (JSON Lines), the shape in DESIGN.md.")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV: one row per indicator per file.")
+@click.pass_context
+def read_command(ctx: click.Context, files: tuple[Path, ...], as_json: bool, as_csv: bool) -> None:
+    """Read completed forms (Word, PDF or Excel) and show their answers.
+
+    A file that cannot be read is reported on one line and the others are still read;
+    the exit status is 1 if any file failed.
+
+    Example: coproduce read returns/*.docx --json
+    """
+    if as_json and as_csv:
+        raise click.UsageError("Give --json or --csv, not both.")
+    catalogue = find_instruments(_extra_dirs(ctx))
+    returns, failed = [], 0
+    for path in files:
+        try:
+            result = read_return(path, catalogue.instruments)
+        except CoproduceError as error:
+            click.echo(f"Error: {error}", err=True)
+            failed += 1
+            continue
+        returns.append(result)
+        if as_json:
+            click.echo(json.dumps(result.as_data(), ensure_ascii=False))
+        elif not as_csv:
+            click.echo(return_text(result, catalogue.instruments.get(result.instrument)) + "\n")
+    if as_csv:
+        write_returns_csv(returns, click.get_text_stream("stdout"))
+    if failed:
+        click.echo(f"{failed} of {len(files)} file(s) could not be read.", err=True)
+        ctx.exit(1)
 
 
 def main() -> None:

@@ -1,0 +1,110 @@
+"""What a returned file really is, judged by its content, not its name.
+
+People send back what they have: the form as we sent it, a re-saved copy in another
+program's format, an old ``.doc``, a password-protected file, a scan.  Each kind that
+cannot be read gets a message that says what it is and what to do.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+
+from ..errors import ReturnReadError
+
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP = b"PK\x03\x04"
+_CONVERT = 'soffice --headless --convert-to {ext} "{file}"'
+
+#: Human names of the formats, for messages.
+FORMAT_NAMES = {"docx": "a Word document", "xlsx": "an Excel workbook", "pdf": "a PDF"}
+_EXTENSIONS = {
+    "docx": (".docx", ".docm", ".dotx", ".dotm"),
+    "xlsx": (".xlsx", ".xlsm", ".xltx", ".xltm"),
+    "pdf": (".pdf",),
+}
+
+
+@dataclass(frozen=True)
+class Detected:
+    """The format of a file (``docx``, ``xlsx`` or ``pdf``) and whether it may hold macros."""
+
+    format: str
+    macro_enabled: bool = False
+
+
+def detect_format(data: bytes, file: str) -> Detected:
+    """Tell which reader ``data`` needs.  Raises :class:`ReturnReadError` for anything that
+    is not a Word, Excel or PDF form, saying what it is and what to do."""
+    if not data:
+        raise ReturnReadError(file, "is empty (0 bytes): ask for the form to be sent again")
+    if b"%PDF-" in data[:1024]:
+        return Detected("pdf")
+    if data.startswith(_OLE2):
+        raise ReturnReadError(file, _ole2_problem(data, file))
+    if data.startswith(_ZIP) or data.startswith(b"PK\x05\x06"):
+        return _detect_zip(data, file)
+    if data.lstrip()[:5].lower() in (b"<html", b"<!doc") or data.startswith(b"{\\rtf"):
+        raise ReturnReadError(
+            file, "is a web page or RTF document, not a form: open it in Word or LibreOffice and save it as .docx "
+            f"(or run: {_CONVERT.format(ext='docx', file=file)})"
+        )  # fmt: skip
+    raise ReturnReadError(file, "is not a Word, Excel or PDF file: coproduce reads .docx, .xlsx and .pdf forms")
+
+
+def extension_mismatch(detected: Detected, file: str) -> str | None:
+    """A note when the file's name says another format than its content, else None."""
+    lower = file.lower()
+    if lower.endswith(_EXTENSIONS[detected.format]):
+        return None
+    dot = lower.rfind(".")
+    ext = lower[dot:] if dot > max(lower.rfind("/"), lower.rfind("\\")) else "(no extension)"
+    return f"the file is named {ext} but is {FORMAT_NAMES[detected.format]}; it was read as one"
+
+
+def _detect_zip(data: bytes, file: str) -> Detected:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = {name.lower(): name for name in archive.namelist()}
+            mimetype = archive.read(names["mimetype"]).decode("ascii", "replace").strip() if "mimetype" in names else ""
+            content_types = archive.read(names["[content_types].xml"]) if "[content_types].xml" in names else b""
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, OSError, EOFError, ValueError) as error:
+        raise ReturnReadError(
+            file, "is damaged or incomplete (its zip container cannot be opened): ask for it to be sent again"
+        ) from error
+    if mimetype.startswith("application/vnd.oasis.opendocument"):
+        kind, ext = ("an OpenDocument spreadsheet (.ods)", "xlsx") if "spreadsheet" in mimetype else (
+            "an OpenDocument text (.odt)", "docx")  # fmt: skip
+        raise ReturnReadError(
+            file,
+            f"is {kind}: open it in LibreOffice and save it as .{ext}, or run: {_CONVERT.format(ext=ext, file=file)}",
+        )
+    macro = b"macroEnabled" in content_types
+    if "word/document.xml" in names:
+        return Detected("docx", macro)
+    if "xl/workbook.xml" in names:
+        return Detected("xlsx", macro)
+    if "ppt/presentation.xml" in names:
+        raise ReturnReadError(file, "is a PowerPoint presentation, not a form")
+    raise ReturnReadError(
+        file, "is a zip file but not a Word or Excel document: coproduce reads .docx, .xlsx and .pdf forms"
+    )
+
+
+def _ole2_problem(data: bytes, file: str) -> str:
+    """The message for an OLE2 compound file: an encrypted Office file, or an old .doc/.xls."""
+    head = data[: 1024 * 1024]
+    if "EncryptedPackage".encode("utf-16-le") in head:
+        return "is password-protected: ask the sender to remove the password (File > Info > Protect) and send it again"
+    if "WordDocument".encode("utf-16-le") in head:
+        return (
+            "is an old Word 97-2003 document (.doc): open it in Word or LibreOffice and save it as .docx, "
+            f"or run: {_CONVERT.format(ext='docx', file=file)}"
+        )
+    if "Workbook".encode("utf-16-le") in head or "Book".encode("utf-16-le") in head:
+        return (
+            "is an old Excel 97-2003 workbook (.xls): open it in Excel or LibreOffice and save it as .xlsx, "
+            f"or run: {_CONVERT.format(ext='xlsx', file=file)}"
+        )
+    return "is an old Microsoft Office file that coproduce cannot read: save it as .docx or .xlsx"
