@@ -51,3 +51,9 @@ def test_date_that_is_not_one_is_kept_with_a_problem():
     result = assemble_return(V11, "f", "xlsx", [], date="spring 2026")
     assert result.date == "spring 2026"
     assert result.problems == ["date: 'spring 2026' is not a date in a form such as 14/03/2026 or 14 March 2026"]
+
+
+def test_a_date_a_spreadsheet_stored():
+    import datetime
+
+    assert assemble_return(V11, "f", "xlsx", [], date=datetime.datetime(2026, 3, 14, 0, 0)).date == "2026-03-14"

@@ -7,6 +7,7 @@ instrument, answered or not, with answers normalised and every doubt recorded as
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,14 +92,15 @@ def assemble_return(
     form_id: str | None = None,
     organisation: str | None = None,
     respondent: str | None = None,
-    date: str | None = None,
+    date: str | datetime.date | None = None,
     problems: list[str] | None = None,
 ) -> Return:
     """Build the :class:`Return` for ``file`` from what its reader found.
 
     Every indicator of ``instrument`` gets a response.  An indicator found twice keeps the
     first answer when both agree and none when they differ, with a problem either way.
-    The date is read as a UK date; text that is not one stays, with a problem.
+    The date (text, or a date a spreadsheet stored) is read as a UK date; text that is not
+    one stays, with a problem.
     """
     problems = list(problems or [])
     by_id: dict[str, list[FoundAnswer]] = {}
@@ -131,9 +133,9 @@ def assemble_return(
                     )
         responses.append(response)
     iso = None
-    if date is not None and date.strip():
+    if isinstance(date, datetime.date) or (date is not None and date.strip()):
         reading = read_date(date)
-        iso = reading.iso if reading.iso else date.strip()
+        iso = reading.iso if reading.iso else str(date).strip()
         if reading.problem:
             problems.append(f"date: {reading.problem}")
     return Return(
