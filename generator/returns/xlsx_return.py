@@ -1,0 +1,783 @@
+"""Reading a completed Excel form (.xlsx) back into answers.
+
+:func:`read_xlsx_return` takes the bytes of a workbook made by
+:func:`~generator.forms.xlsx_form.write_xlsx_form`, filled in and perhaps re-saved by Excel
+or LibreOffice, and returns a :class:`~generator.returns.model.Return`.
+
+Which form it is: the custom document properties, else the hidden identity sheet (both
+survive a LibreOffice re-save).  A workbook with neither is read by its content when one of
+its sheets holds a checklist table of one of the instruments.
+
+Where each input is found, in this order (the contract of the form writer):
+
+1. the workbook's defined names (``achieved_1_1``, ``comment_1_1``, ``cover_date``), which
+   Excel and LibreOffice keep pointing at the right cell when sheets are renamed or moved;
+2. the hidden sheet's map of every name to a sheet name and cell, used when a name was
+   deleted.  The map does not follow edits, so a renamed sheet makes it miss, and where the
+   content (3) finds the indicator's row somewhere else the content wins;
+3. the content: a section sheet is any sheet with a header row whose first cell is the
+   instrument's indicator heading and which holds the answer heading (and the comments
+   heading); each indicator is the row below it with the indicator's title.  Cover fields
+   are the cell to the right of their label.
+
+Cell values become text in a stated way: text as stored, with "\\r\\n" and "\\r" as "\\n";
+whole numbers without a decimal point ("3"), other numbers in Python's shortest form ("2.5");
+TRUE / FALSE; dates as ISO ("2026-03-14", with " 09:30:00" when a time is set); errors as
+Excel shows them ("#N/A").  A formula is never taken for text: its answer or comment is the
+formula as written ("=A1+1"), with a problem.
+
+The file is read with :mod:`zipfile` and :mod:`lxml` directly, not openpyxl: only the parts
+the answers need are parsed (several times faster), no entity is resolved and nothing is
+fetched from the network.  Anything that cannot be read raises
+:class:`~generator.errors.ReturnReadError` naming the file.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import unicodedata
+import zipfile
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from io import BytesIO
+
+from lxml import etree
+
+from ..errors import ReturnReadError
+from ..forms.fields import answer_field_name, comment_field_name
+from ..forms.identity import (
+    IDENTITY_SHEET,
+    PROPERTY_FORM_ID,
+    PROPERTY_INSTRUMENT,
+    PROPERTY_ORGANISATION,
+    PROPERTY_VERSION,
+)
+from ..forms.xlsx_form import MAP_HEADER, cover_name
+from ..instrument import Indicator, Instrument
+from .model import FoundAnswer, Return, assemble_return
+
+FORMAT = "xlsx"
+
+#: Cover field ids whose values become the Return's organisation, respondent and date.
+COVER_ORGANISATION = "organisation"
+COVER_RESPONDENT = "completed_by"
+COVER_DATE = "date"
+
+_DAMAGED = (
+    "is damaged or incomplete and cannot be read as an Excel workbook; ask the sender to save it and send it again"
+)
+_NOT_A_WORKBOOK = "is not an Excel workbook (.xlsx); ask the sender to save it as an Excel workbook and send it again"
+_ENCRYPTED_OR_OLD = (
+    "is password-protected, or is an old Excel 97-2003 file; ask the sender to remove the password and save it "
+    "as an Excel workbook (.xlsx), or convert it with: soffice --headless --convert-to xlsx FILE"
+)
+
+
+def read_xlsx_return(data: bytes, file: str, instruments: Mapping[str, Instrument]) -> Return:
+    """Read the completed Excel form ``data`` (the bytes of ``file``) against ``instruments``
+    (instrument id → :class:`Instrument`).
+
+    Returns a :class:`Return` holding every indicator of the form's instrument.  Raises
+    :class:`ReturnReadError` when the file is damaged, is not a workbook, holds no checklist,
+    or was made for an instrument that is not among ``instruments``.
+    """
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # an OLE container: encrypted OOXML or .xls
+        raise ReturnReadError(file, _ENCRYPTED_OR_OLD)
+    if not data.startswith(b"PK"):
+        raise ReturnReadError(file, _NOT_A_WORKBOOK)
+    try:
+        return _read(_Workbook(data), file, instruments)
+    except _NotAWorkbook as error:
+        raise ReturnReadError(file, _NOT_A_WORKBOOK) from error
+    except _Damaged as error:
+        raise ReturnReadError(file, error.problem or _DAMAGED) from error
+
+
+# --- the form: identity, instrument, inputs ---------------------------------------------------------
+
+
+def _read(book: _Workbook, file: str, instruments: Mapping[str, Instrument]) -> Return:
+    hidden = _HiddenSheet(book)
+    identity = _identity(book, hidden)
+    problems: list[str] = []
+    instrument_id = identity.get(PROPERTY_INSTRUMENT)
+    if instrument_id:
+        instrument = instruments.get(instrument_id)
+        if instrument is None:
+            version = identity.get(PROPERTY_VERSION)
+            made_for = f"'{instrument_id}'" + (f" (version {version})" if version else "")
+            available = ", ".join(f"'{i}'" for i in instruments) or "none"
+            raise ReturnReadError(
+                file, f"is a form of the checklist {made_for}, which is not available here (available: {available})"
+            )
+        version = identity.get(PROPERTY_VERSION)
+        if version and version != instrument.version:
+            problems.append(
+                f"the form was made for version {version} of {instrument.id}; it was read as version "
+                f"{instrument.version}"
+            )
+    else:
+        instrument = _instrument_by_content(book, file, instruments)
+
+    finder = _InputFinder(book, instrument, hidden)
+    found: list[FoundAnswer] = []
+    formula_answers: dict[str, str] = {}
+    not_found: list[str] = []
+    comment_problems: dict[str, list[str]] = {}
+    for indicator in instrument.indicators:
+        answer_places = finder.places(indicator, answer=True)
+        comment_places = finder.places(indicator, answer=False)
+        if not answer_places and not comment_places:
+            not_found.append(indicator.id)
+            continue
+        for n in range(max(len(answer_places), len(comment_places))):
+            answer_place = answer_places[n] if n < len(answer_places) else None
+            comment_place = comment_places[n] if n < len(comment_places) else None
+            answer = book.cell(answer_place) if answer_place else None
+            comment = book.cell(comment_place) if comment_place else None
+            answer_text = answer.text if answer else None
+            comment_text = comment.text if comment else None
+            if answer is not None and answer.formula is not None:
+                answer_text = answer.formula
+                formula_answers[indicator.id] = (
+                    f"the answer in {answer_place} is a formula ({answer.formula}), not a choice: choose one"
+                )
+            if comment is not None and comment.formula is not None:
+                comment_text = comment.formula
+                comment_problems.setdefault(indicator.id, []).append(
+                    f"the comment in {comment_place} is a formula, not text: it is kept as written ({comment.formula})"
+                )
+            where = str(answer_place or comment_place)
+            found.append(FoundAnswer(indicator.id, answer_text, _newlines(comment_text), where))
+
+    cover = {field_id: finder.cover(field_id) for field_id in (COVER_ORGANISATION, COVER_RESPONDENT, COVER_DATE)}
+    for field_id, (cell, place) in cover.items():
+        if cell is not None and cell.formula is not None:
+            problems.append(f"the {field_id.replace('_', ' ')} in {place} is a formula ({cell.formula})")
+    date_cell = cover[COVER_DATE][0]
+    result = assemble_return(
+        instrument,
+        file,
+        FORMAT,
+        found,
+        form_id=identity.get(PROPERTY_FORM_ID) or None,
+        organisation=_text_of(cover[COVER_ORGANISATION][0]) or identity.get(PROPERTY_ORGANISATION),
+        respondent=_text_of(cover[COVER_RESPONDENT][0]),
+        date=_text_of(date_cell),
+        problems=problems + finder.problems,
+    )
+    for response in result.responses:
+        if response.id in formula_answers:
+            response.achieved = None
+            response.problems = [formula_answers[response.id]]
+        response.problems.extend(comment_problems.get(response.id, []))
+        if response.id in not_found:
+            response.problems.append("not found in the workbook: its row or its sheet may have been deleted")
+    return result
+
+
+def _text_of(cell: _Cell | None) -> str | None:
+    return _newlines(cell.text) if cell is not None else None
+
+
+def _newlines(text: str | None) -> str | None:
+    return text.replace("\r\n", "\n").replace("\r", "\n") if text is not None else None
+
+
+def _identity(book: _Workbook, hidden: _HiddenSheet) -> dict[str, str]:
+    """The form's identity: the custom document properties, completed from the hidden sheet
+    when one of them was lost."""
+    identity = {name: value.strip() for name, value in book.custom_properties().items() if value.strip()}
+    if not all(key in identity for key in (PROPERTY_INSTRUMENT, PROPERTY_VERSION, PROPERTY_FORM_ID)):
+        for key, (value, _, _) in hidden.rows.items():
+            if key.startswith("coproduce_") and value.strip():
+                identity.setdefault(key, value.strip())
+    return identity
+
+
+class _HiddenSheet:
+    """The hidden identity sheet's rows, read on first use: key → (value, sheet, cell)."""
+
+    def __init__(self, book: _Workbook):
+        self.book = book
+        self._rows: dict[str, tuple[str, str, str]] | None = None
+
+    @property
+    def rows(self) -> dict[str, tuple[str, str, str]]:
+        if self._rows is None:
+            self._rows = {}
+            sheet = self.book.sheet(IDENTITY_SHEET)
+            for row in sheet.row_numbers if sheet is not None else ():
+                key, value, sheet_name, cell = (
+                    _text_of(sheet.cell(row, column)) or "" for column in range(1, len(MAP_HEADER) + 1)
+                )
+                if key and (key, value, sheet_name, cell) != MAP_HEADER:
+                    self._rows.setdefault(key, (value, sheet_name, cell))
+        return self._rows
+
+    def place(self, name: str) -> tuple[str, str] | None:
+        """The sheet name and cell the map gives for the defined name ``name``."""
+        _, sheet, cell = self.rows.get(name, ("", "", ""))
+        return (sheet, cell) if sheet and cell else None
+
+
+def _instrument_by_content(book: _Workbook, file: str, instruments: Mapping[str, Instrument]) -> Instrument:
+    """The instrument whose checklist table the workbook holds (most titles matched), for a
+    workbook without identity."""
+    best: tuple[int, Instrument] | None = None
+    for instrument in instruments.values():
+        tables = _ContentScan(book, instrument)
+        if not tables.found_table:
+            continue
+        score = len(tables.places)
+        if best is None or score > best[0]:
+            best = (score, instrument)
+    if best is None:
+        known = ", ".join(instruments) or "none"
+        raise ReturnReadError(
+            file,
+            "holds no checklist: it carries no form identity, and none of its sheets has the table of a checklist "
+            f"known here ({known})",
+        )
+    return best[1]
+
+
+@dataclass(frozen=True)
+class _Place:
+    """A cell of the workbook, by the sheet's current name."""
+
+    sheet: str
+    row: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"sheet '{self.sheet}', cell {_column_letters(self.column)}{self.row}"
+
+
+class _InputFinder:
+    """Finds each input of the form: by defined name, by the hidden sheet's map, by content."""
+
+    def __init__(self, book: _Workbook, instrument: Instrument, hidden: _HiddenSheet):
+        self.book = book
+        self.instrument = instrument
+        self.names = book.defined_names()
+        self.hidden = hidden
+        self._scan: _ContentScan | None = None
+
+    @property
+    def problems(self) -> list[str]:
+        return self._scan.problems if self._scan is not None else []
+
+    def content(self) -> _ContentScan:
+        if self._scan is None:
+            self._scan = _ContentScan(self.book, self.instrument)
+        return self._scan
+
+    def places(self, indicator: Indicator, *, answer: bool) -> list[_Place]:
+        """Where the indicator's answer (or comment) cell is; more than one place when the
+        content holds the indicator's row twice."""
+        name = answer_field_name(indicator.id) if answer else comment_field_name(indicator.id)
+        place = self._by_name(name)
+        if place is not None:
+            return [place]
+        place = self._by_map(name)
+        by_content = [pair[0 if answer else 1] for pair in self.content().places.get(indicator.id, [])]
+        by_content = [p for p in by_content if p is not None]
+        if place is not None and (not by_content or place in by_content):
+            return [place]
+        return by_content
+
+    def cover(self, field_id: str) -> tuple[_Cell | None, _Place | None]:
+        if self.instrument.form is None or field_id not in {f.id for f in self.instrument.form.cover}:
+            return None, None
+        name = cover_name(field_id)
+        place = self._by_name(name) or self._by_map(name)
+        if place is None:
+            label = next(f.label for f in self.instrument.form.cover if f.id == field_id)
+            place = self.content().cover_places(label)
+        return (self.book.cell(place), place) if place is not None else (None, None)
+
+    def _by_name(self, name: str) -> _Place | None:
+        reference = self.names.get(name.casefold())
+        return self.book.place(*reference) if reference else None
+
+    def _by_map(self, name: str) -> _Place | None:
+        entry = self.hidden.place(name)
+        return self.book.place(*entry) if entry else None
+
+
+def _normalise(text: str | None) -> str:
+    """Text reduced for comparing headings and titles: Unicode-normalised, case-folded,
+    punctuation and runs of white space as one space."""
+    # TODO: titles should be matched with generator.returns.matching (typos, numbering) once it lands.
+    text = unicodedata.normalize("NFKC", text or "").casefold()
+    return " ".join(re.sub(r"[^\w]+|_", " ", text).split())
+
+
+class _ContentScan:
+    """The instrument's checklist tables found in the workbook by their headings and titles."""
+
+    def __init__(self, book: _Workbook, instrument: Instrument):
+        self.book = book
+        #: indicator id → (answer place, comment place) for each row holding its title.
+        self.places: dict[str, list[tuple[_Place | None, _Place | None]]] = {}
+        self.problems: list[str] = []
+        self.found_table = False
+        titles: dict[str, Indicator | None] = {}
+        for indicator in instrument.indicators:
+            key = _normalise(indicator.title)
+            titles[key] = None if key in titles else indicator  # a title shared by two matches neither
+        headings = (
+            _normalise(instrument.columns.indicator),
+            _normalise(instrument.columns.answer),
+            _normalise(instrument.columns.comments),
+        )
+        for sheet in book.worksheets():
+            if sheet.name.casefold() != IDENTITY_SHEET.casefold():
+                self._scan_sheet(sheet, titles, headings)
+
+    def _scan_sheet(self, sheet: _Sheet, titles: dict[str, Indicator | None], headings: tuple[str, str, str]) -> None:
+        columns: tuple[int, int, int | None] | None = None  # title, answer, comments
+        for row in sheet.row_numbers:
+            # Only the first filled cell of a row can start a header row: the other cells
+            # (criteria, mostly) are looked at only in a row that does.
+            texts = ((column, _text_of(sheet.cell(row, column))) for column in sorted(sheet.row(row)))
+            first, text = next(((column, text) for column, text in texts if text and text.strip()), (0, None))
+            if text is None:
+                continue
+            if _normalise(text) == headings[0]:
+                rest = {column: _normalise(text) for column, text in texts if text}
+                answer = next((c for c, text in rest.items() if text == headings[1]), None)
+                if answer is not None:
+                    comments = next((c for c, text in rest.items() if text == headings[2]), None)
+                    columns = (first, answer, comments)
+                    self.found_table = True
+                    continue
+            if columns is None:
+                continue
+            title_column, answer_column, comments_column = columns
+            title = _normalise(_text_of(sheet.cell(row, title_column)))
+            if not title:
+                continue
+            indicator = titles.get(title)
+            answer_place = _Place(sheet.name, row, answer_column)
+            comment_place = _Place(sheet.name, row, comments_column) if comments_column else None
+            if indicator is not None:
+                self.places.setdefault(indicator.id, []).append((answer_place, comment_place))
+            elif any(p is not None and _text_of(self.book.cell(p)) for p in (answer_place, comment_place)):
+                shown = " ".join((_text_of(sheet.cell(row, title_column)) or "").split())
+                self.problems.append(
+                    f"sheet '{sheet.name}', row {row}: '{shown}' is not an indicator of the checklist; "
+                    "its answer was not read"
+                )
+
+    def cover_places(self, label: str) -> _Place | None:
+        """The cell to the right of the first cell holding ``label``, on any sheet."""
+        wanted = _normalise(label)
+        for sheet in self.book.worksheets():
+            for row in sheet.row_numbers:
+                for column in sorted(sheet.row(row)):
+                    if _normalise(_text_of(sheet.cell(row, column))) == wanted:
+                        return _Place(sheet.name, row, column + 1)
+        return None
+
+
+# --- the package: zip parts, workbook, sheets and cells ------------------------------------------
+
+
+class _Damaged(Exception):
+    """The package is not a well-formed workbook.  ``problem`` is what to tell the user when
+    "damaged" is not the whole story."""
+
+    def __init__(self, detail: str, problem: str | None = None):
+        super().__init__(detail)
+        self.problem = problem
+
+
+# What zipfile raises for a damaged archive: a truncated or garbled directory or entry, a
+# bad CRC, an unsupported compression method, an encrypted entry.
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError, RuntimeError, OSError)
+
+
+class _NotAWorkbook(Exception):
+    """The zip package holds no workbook (a Word document, say)."""
+
+
+_REL_OFFICE_DOCUMENT = "/officeDocument"
+_REL_CUSTOM_PROPERTIES = "/custom-properties"
+_REL_SHARED_STRINGS = "/sharedStrings"
+_REL_STYLES = "/styles"
+_REL_WORKSHEET = "/worksheet"
+_CELL_REFERENCE = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
+_NAME_REFERENCE = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!(\$?[A-Za-z]{1,3}\$?\d{1,7})$")
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+# Number formats Excel builds in that show dates or times (ids 14-22 and 45-47, and the
+# East Asian date formats 27-36 and 50-58).
+_BUILTIN_DATE_FORMATS = frozenset([*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)])
+_FORMAT_NOISE = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.')
+_EPOCH_1900 = datetime(1899, 12, 30)
+_EPOCH_1904 = datetime(1904, 1, 1)
+
+
+def _local(tag: object) -> str:
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+
+
+def _namespace(element: etree._Element) -> str:
+    """ "{namespace}" of ``element``: its children share it (transitional or strict OOXML alike)."""
+    tag = element.tag
+    return tag[: tag.rfind("}") + 1] if isinstance(tag, str) else ""
+
+
+def _children(element: etree._Element | None, name: str) -> list[etree._Element]:
+    return element.findall(_namespace(element) + name) if element is not None else []
+
+
+def _child(element: etree._Element | None, name: str) -> etree._Element | None:
+    return element.find(_namespace(element) + name) if element is not None else None
+
+
+def _attribute(element: etree._Element, name: str) -> str | None:
+    """An attribute by its local name, in whichever namespace (transitional or strict)."""
+    for key, value in element.attrib.items():
+        if _local(key) == name:
+            return value
+    return None
+
+
+def _column_letters(column: int) -> str:
+    letters = ""
+    while column:
+        column, remainder = divmod(column - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+def _unescape(text: str) -> str:
+    """Undo OOXML's escaping of characters XML cannot hold: "_x000D_" is a carriage return."""
+    return _ESCAPED.sub(lambda m: chr(int(m[1], 16)), text) if "_x" in text else text
+
+
+def _string_item(element: etree._Element) -> str:
+    """The text of a shared string or inline string: plain or rich runs, phonetic runs left out."""
+    namespace = _namespace(element)
+    parts = []
+    for child in element:
+        if child.tag == namespace + "t":
+            parts.append(child.text or "")
+        elif child.tag == namespace + "r":
+            parts.extend(t.text or "" for t in child.iterchildren(namespace + "t"))
+    return _unescape("".join(parts))
+
+
+@dataclass(frozen=True)
+class _Cell:
+    """A cell's value as text (see the module docstring), and its formula ("=…") if any."""
+
+    text: str | None
+    formula: str | None = None
+
+
+class _Sheet:
+    """One worksheet.  Its rows are indexed when it is parsed, their cells on first use."""
+
+    def __init__(self, book: _Workbook, name: str, root: etree._Element | None):
+        self.book = book
+        self.name = name
+        self._row_elements: dict[int, list[etree._Element]] = {}
+        self._rows: dict[int, dict[int, etree._Element]] = {}
+        data = _child(root, "sheetData")
+        self._namespace = _namespace(data) if data is not None else ""
+        row_number = 0
+        for row in data.iterchildren(self._namespace + "row") if data is not None else ():
+            row_number = _int(row.get("r"), row_number + 1)
+            self._row_elements.setdefault(row_number, []).append(row)
+
+    @property
+    def row_numbers(self) -> list[int]:
+        return sorted(self._row_elements)
+
+    def row(self, number: int) -> dict[int, etree._Element]:
+        """The cells of row ``number`` by column number."""
+        cells = self._rows.get(number)
+        if cells is None:
+            cells = self._rows[number] = {}
+            for row in self._row_elements.get(number, ()):
+                column = 0
+                for cell in row.iterchildren(self._namespace + "c"):
+                    reference = _CELL_REFERENCE.match(cell.get("r") or "")
+                    column = _column_number(reference[1]) if reference else column + 1
+                    cells[column] = cell
+        return cells
+
+    def cell(self, row: int, column: int) -> _Cell | None:
+        element = self.row(row).get(column)
+        return self.book.cell_value(element) if element is not None else None
+
+
+def _int(text: str | None, default: int) -> int:
+    return int(text) if text and text.isascii() and text.isdigit() else default
+
+
+class _Workbook:
+    """The parts of an .xlsx package a return needs, parsed on first use."""
+
+    def __init__(self, data: bytes):
+        # A parser of its own (lxml parsers are not to be shared between threads) that resolves
+        # no entity and fetches nothing.
+        self.parser = etree.XMLParser(
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            huge_tree=False,
+            remove_comments=True,
+            remove_pis=True,
+        )
+        try:
+            self.zip = zipfile.ZipFile(BytesIO(data))
+        except _ZIP_ERRORS as error:
+            raise _Damaged(f"not a readable zip: {error}") from error
+        self.parts = {info.filename.replace("\\", "/").lstrip("/").casefold(): info for info in self.zip.infolist()}
+        package_rels = self.relationships("")
+        workbook_part = next((t for ty, t in package_rels if ty.endswith(_REL_OFFICE_DOCUMENT)), "xl/workbook.xml")
+        if workbook_part.casefold() not in self.parts:
+            raise _NotAWorkbook(workbook_part)
+        self.custom_part = next((t for ty, t in package_rels if ty.endswith(_REL_CUSTOM_PROPERTIES)), None)
+        root = self.xml(workbook_part)
+        if _local(root.tag) != "workbook":
+            raise _NotAWorkbook(workbook_part)
+        self.root = root
+        properties = _child(root, "workbookPr")
+        self.epoch = _EPOCH_1904 if properties is not None and properties.get("date1904") in ("1", "true") else None
+        rels = {rel_id: (ty, target) for rel_id, ty, target in self._relationships_by_id(workbook_part)}
+        worksheet_parts: dict[str, str] = {}
+        self.sheet_names: list[str] = []
+        sheets = _child(root, "sheets")
+        for sheet in _children(sheets, "sheet") if sheets is not None else ():
+            name = sheet.get("name")
+            kind, target = rels.get(_attribute(sheet, "id") or "", ("", ""))
+            if name and kind.endswith(_REL_WORKSHEET):
+                self.sheet_names.append(name)
+                worksheet_parts[name] = target
+        self.worksheet_parts = worksheet_parts
+        self._folded_names: dict[str, str] = {}
+        for name in self.sheet_names:
+            self._folded_names.setdefault(name.casefold(), name)
+        self.strings_part = next((t for ty, t in rels.values() if ty.endswith(_REL_SHARED_STRINGS)), None)
+        self.styles_part = next((t for ty, t in rels.values() if ty.endswith(_REL_STYLES)), None)
+        self._sheets: dict[str, _Sheet] = {}
+        self._strings: list[etree._Element] | None = None
+        self._string_texts: dict[int, str] = {}
+        self._date_styles: list[bool] | None = None
+
+    # parts -----------------------------------------------------------------------------------
+    def has(self, part: str) -> bool:
+        return part.lstrip("/").casefold() in self.parts
+
+    def read(self, part: str) -> bytes | None:
+        info = self.parts.get(part.lstrip("/").casefold())
+        if info is None:
+            return None
+        try:
+            return self.zip.read(info)
+        except _ZIP_ERRORS as error:
+            raise _Damaged(f"{part} cannot be unpacked: {error}") from error
+
+    def xml(self, part: str) -> etree._Element:
+        data = self.read(part)
+        if data is None:
+            raise _Damaged(f"{part} is missing")
+        try:
+            root = etree.fromstring(data, self.parser)
+        except etree.XMLSyntaxError as error:
+            raise _Damaged(f"{part} is not well-formed XML: {error}") from error
+        if root.getroottree().docinfo.doctype:
+            raise _Damaged(
+                f"{part} has a document type declaration",
+                "holds XML with a document type declaration, which Excel and LibreOffice never write, so it was not "
+                "read; ask the sender to save it again in Excel or LibreOffice",
+            )
+        return root
+
+    def _relationships_by_id(self, part: str) -> list[tuple[str, str, str]]:
+        folder, name = posixpath.split(part)
+        rels_part = posixpath.join(folder, "_rels", f"{name}.rels")
+        if not self.has(rels_part):
+            return []
+        found = []
+        for rel in _children(self.xml(rels_part), "Relationship"):
+            target = rel.get("Target") or ""
+            if rel.get("TargetMode") == "External" or not target:
+                continue
+            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+            found.append((rel.get("Id") or "", rel.get("Type") or "", path))
+        return found
+
+    def relationships(self, part: str) -> list[tuple[str, str]]:
+        """(type, target part) of each internal relationship of ``part`` ("" for the package)."""
+        return [(kind, target) for _, kind, target in self._relationships_by_id(part)]
+
+    # workbook-level data -------------------------------------------------------------------------
+    def custom_properties(self) -> dict[str, str]:
+        part = self.custom_part or "docProps/custom.xml"
+        if not self.has(part):
+            return {}
+        properties = {}
+        for prop in _children(self.xml(part), "property"):
+            name = prop.get("name")
+            if name and len(prop):
+                properties[name] = "".join(prop[0].itertext())
+        return properties
+
+    def defined_names(self) -> dict[str, tuple[str, str]]:
+        """Case-folded defined name → (sheet name, cell), workbook-scoped names first."""
+        names: dict[str, tuple[str, str]] = {}
+        block = _child(self.root, "definedNames")
+        entries = _children(block, "definedName") if block is not None else []
+        for entry in sorted(entries, key=lambda e: e.get("localSheetId") is not None):
+            match = _NAME_REFERENCE.match((entry.text or "").strip())
+            name = (entry.get("name") or "").casefold()
+            if match and name and name not in names:
+                sheet = match[1].replace("''", "'") if match[1] is not None else match[2]
+                names[name] = (sheet, match[3])
+        return names
+
+    def worksheets(self) -> list[_Sheet]:
+        return [sheet for name in self.sheet_names if (sheet := self.sheet(name)) is not None]
+
+    def sheet(self, name: str) -> _Sheet | None:
+        """The worksheet called ``name`` (in any case), parsed; None if there is none."""
+        actual = self._folded_names.get(name.casefold())
+        if actual is None:
+            return None
+        if actual not in self._sheets:
+            part = self.worksheet_parts[actual]
+            self._sheets[actual] = _Sheet(self, actual, self.xml(part) if self.has(part) else None)
+        return self._sheets[actual]
+
+    def place(self, sheet_name: str, reference: str) -> _Place | None:
+        """The cell ``reference`` ("$E$9") of the sheet called ``sheet_name``, if both exist."""
+        sheet = self.sheet(sheet_name)
+        match = _CELL_REFERENCE.match(reference.strip())
+        if sheet is None or match is None:
+            return None
+        return _Place(sheet.name, int(match[2]), _column_number(match[1]))
+
+    def cell(self, place: _Place) -> _Cell | None:
+        sheet = self.sheet(place.sheet)
+        return sheet.cell(place.row, place.column) if sheet is not None else None
+
+    # cells -----------------------------------------------------------------------------------------
+    def cell_value(self, element: etree._Element) -> _Cell:
+        kind = element.get("t", "n")
+        raw = formula = inline = None
+        for child in element:  # <v>, <f>, <is>
+            tag = _local(child.tag)
+            if tag == "v":
+                raw = child.text
+            elif tag == "f":
+                formula = "=" + (child.text or "")
+            elif tag == "is":
+                inline = child
+        if formula is not None and formula.upper() in ("=TRUE()", "=FALSE()"):
+            # LibreOffice saves a typed TRUE or FALSE as these formulas: they are the constant
+            return _Cell(formula[1:-2].upper())
+        if kind == "inlineStr":
+            text = _string_item(inline) if inline is not None else None
+        elif raw is None:
+            text = None
+        elif kind == "s":
+            text = self.string(_int(raw.strip(), -1))
+        elif kind in ("str", "e"):
+            text = _unescape(raw)
+        elif kind == "b":
+            text = "TRUE" if raw.strip() in ("1", "true") else "FALSE"
+        elif kind == "d":
+            text = raw.strip().replace("T", " ")
+            text = text.removesuffix(" 00:00:00")
+        else:
+            text = self._number_text(raw, element.get("s"))
+        return _Cell(text if text != "" else None, formula)
+
+    def _number_text(self, raw: str, style: str | None) -> str:
+        try:
+            number = float(raw)
+        except ValueError:
+            return raw.strip()
+        if style is not None and self._is_date_style(_int(style, 0)):
+            when = _excel_date(number, self.epoch)
+            if when is not None:
+                return when
+        if number.is_integer() and abs(number) < 1e15:
+            return str(int(number))
+        return repr(number)
+
+    def string(self, index: int) -> str:
+        """Shared string number ``index``."""
+        if self._strings is None:
+            part = self.strings_part
+            self._strings = [] if part is None or not self.has(part) else _children(self.xml(part), "si")
+        if not 0 <= index < len(self._strings):
+            raise _Damaged(f"shared string {index} is missing")
+        if index not in self._string_texts:
+            self._string_texts[index] = _string_item(self._strings[index])
+        return self._string_texts[index]
+
+    def _is_date_style(self, index: int) -> bool:
+        if self._date_styles is None:
+            self._date_styles = []
+            if self.styles_part is not None and self.has(self.styles_part):
+                root = self.xml(self.styles_part)
+                formats = _child(root, "numFmts")
+                custom = {
+                    _int(f.get("numFmtId"), -1): f.get("formatCode") or ""
+                    for f in (_children(formats, "numFmt") if formats is not None else [])
+                }
+                cell_formats = _child(root, "cellXfs")
+                for xf in _children(cell_formats, "xf") if cell_formats is not None else []:
+                    format_id = _int(xf.get("numFmtId"), 0)
+                    if format_id in custom:
+                        self._date_styles.append(_is_date_format(custom[format_id]))
+                    else:
+                        self._date_styles.append(format_id in _BUILTIN_DATE_FORMATS)
+        return 0 <= index < len(self._date_styles) and self._date_styles[index]
+
+
+def _is_date_format(code: str) -> bool:
+    """Whether a number format shows a date or time: it has d, m, y, h or s outside quoted
+    text, escapes and [colour] brackets (elapsed-time brackets like [h] count)."""
+    if re.search(r"\[(h+|m+|s+)\]", code, re.IGNORECASE):
+        return True
+    section = _FORMAT_NOISE.sub("", code.split(";")[0])
+    return section.casefold() != "general" and re.search(r"[dmyhs]", section, re.IGNORECASE) is not None
+
+
+def _excel_date(serial: float, epoch: datetime | None) -> str | None:
+    """A date serial as ISO text: "2026-03-14", with " 09:30:00" when it has a time of day."""
+    if not 0 <= serial < 2958466:  # after 9999-12-31
+        return None
+    days = serial
+    if epoch is None:
+        epoch = _EPOCH_1900
+        if 1 <= serial < 60:  # Excel counts 29 February 1900, which never was
+            days += 1
+    try:
+        when = epoch + timedelta(days=days)
+    except OverflowError:  # past the year 9999
+        return None
+    when = when.replace(microsecond=0) + timedelta(seconds=round(when.microsecond / 1e6))
+    if serial < 1:
+        return when.time().isoformat()
+    if when.time() == datetime.min.time():
+        return when.date().isoformat()
+    return when.isoformat(sep=" ")
