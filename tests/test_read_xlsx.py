@@ -22,9 +22,9 @@ from openpyxl.packaging.custom import CustomPropertyList
 
 from generator import load_instrument, resolve_instrument
 from generator.errors import ReturnReadError
-from generator.forms.fields import answer_field_name, comment_field_name
+from generator.forms.fields import answer_field_name, comment_field_name, cover_name
 from generator.forms.identity import IDENTITY_SHEET, new_identity
-from generator.forms.xlsx_form import cover_name, section_sheet_name, write_xlsx_form
+from generator.forms.xlsx_form import section_sheet_name, write_xlsx_form
 from generator.returns.xlsx_return import read_xlsx_return
 
 V11 = resolve_instrument("coproduction-v1.1")

@@ -26,3 +26,14 @@ def answer_field_name(indicator_id: str) -> str:
 def comment_field_name(indicator_id: str) -> str:
     """The name of an indicator's comments input: "1.1" → "comment_1_1"."""
     return f"comment_{name_part(indicator_id)}"
+
+
+def cover_name(field_id: str) -> str:
+    """The Excel defined name of a cover field's input cell: "organisation" → "cover_organisation".
+    (Prefixed so that no cover id can read as a cell reference, like "org2024".)"""
+    return f"cover_{name_part(field_id)}"
+
+
+#: Header row of the hidden ``coproduce`` sheet of an Excel form: each row below maps an
+#: input's defined name to its sheet and cell (identity rows leave sheet and cell empty).
+MAP_HEADER = ("key", "value", "sheet", "cell")

@@ -45,14 +45,12 @@ from openpyxl.writer.excel import ExcelWriter
 from ..atomic import restamp_zip, write_atomically
 from ..instrument import FormText, Indicator, Instrument, Level, Section
 from . import FormValues, FormWriteError
-from .fields import answer_field_name, comment_field_name, name_part
+from .fields import MAP_HEADER, answer_field_name, comment_field_name, cover_name
 from .identity import IDENTITY_SHEET, FormIdentity
 
 #: Sheet names the writer uses besides one per section.
 COVER_SHEET = "Cover"
 SUMMARY_SHEET = "Summary"
-#: Header row of the hidden identity sheet.
-MAP_HEADER = ("key", "value", "sheet", "cell")
 
 # Wording of the workbook's own furniture (not of the checklist, which is all instrument data).
 _SUMMARY_NOTE = "Answers counted per section. The counts update as the form is filled in."
@@ -100,11 +98,6 @@ _INLINE_LIST_MAX = 255  # Excel's limit on a data validation's inline list
 
 
 # --- the names the reader relies on --------------------------------------------------------
-
-
-def cover_name(field_id: str) -> str:
-    """Defined name of a cover field's input cell: ``cover_organisation``."""
-    return f"cover_{name_part(field_id)}"
 
 
 def section_sheet_name(section: Section) -> str:
