@@ -47,7 +47,7 @@ from io import BytesIO
 from lxml import etree
 
 from ..errors import ReturnReadError
-from ..forms.fields import answer_field_name, comment_field_name
+from ..forms.fields import MAP_HEADER, answer_field_name, comment_field_name, cover_name
 from ..forms.identity import (
     IDENTITY_SHEET,
     PROPERTY_FORM_ID,
@@ -55,7 +55,6 @@ from ..forms.identity import (
     PROPERTY_ORGANISATION,
     PROPERTY_VERSION,
 )
-from ..forms.xlsx_form import MAP_HEADER, cover_name
 from ..instrument import Indicator, Instrument
 from .model import FoundAnswer, Return, assemble_return
 

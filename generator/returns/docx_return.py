@@ -1,0 +1,759 @@
+"""Reading a completed Word form (.docx) back into answers.
+
+Two kinds of document come back:
+
+* **Our forms** (:mod:`generator.forms.docx_form`): the custom document properties name
+  the instrument and the form id.  A cover table (label | value), then one checklist
+  table per section.
+* **The legacy V1.1 Word table** organisations have circulated for years: no identity;
+  the instrument is the one whose indicator titles the rows match; cover lines such as
+  "Organisation: …" before the first table; tables split at page breaks, the part of a
+  row that ran onto the next page a row with an empty first cell.
+
+Both are read the same way, without trusting anything a word processor may drop (content
+control tags, aliases, "showing placeholder" marks): a checklist table is found by its
+header row (:class:`~generator.returns.matching.HeadingMatcher`), which also says where
+the answer and comments columns are; each row's indicator by its title
+(:class:`~generator.returns.matching.TitleMatcher`); the answer is the text the
+"Standard achieved" cell shows (a drop-down's choice, or words typed in the cell) and the
+comment all the text of the comments cell.  What is found goes to
+:func:`~generator.returns.model.assemble_return`, which normalises answers and dates.
+
+The file is read with :mod:`zipfile` and lxml directly (4–8 ms a form, less than
+python-docx takes just to open one), with a parser that expands no entities and fetches
+nothing and refuses a DTD.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import zipfile
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from ..errors import ReturnReadError
+from ..forms.identity import PROPERTY_FORM_ID, PROPERTY_INSTRUMENT, PROPERTY_ORGANISATION, PROPERTY_VERSION
+from ..instrument import Instrument
+from .matching import HeadingMatcher, TitleMatcher, normalise_title
+from .model import FoundAnswer, Return, assemble_return
+
+FORMAT = "docx"
+
+_W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_MC_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+#: The main document's relationship type, transitional and strict.
+_OFFICE_DOCUMENT = (
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument",
+    "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument",
+)
+#: Word's "Strict Open XML" flavour names the same elements in another namespace.
+_W_STRICT_NS = b"http://purl.oclc.org/ooxml/wordprocessingml/main"
+_CUSTOM_PROPERTIES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
+_CUSTOM_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
+
+
+def _w(tag: str) -> str:
+    return f"{{{_W_NS}}}{tag}"
+
+
+_P, _T, _TBL, _TR, _TC, _SDT = _w("p"), _w("t"), _w("tbl"), _w("tr"), _w("tc"), _w("sdt")
+_SDT_PR, _SDT_CONTENT, _CUSTOM_XML = _w("sdtPr"), _w("sdtContent"), _w("customXml")
+_FLD_CHAR = _w("fldChar")
+_TR_PR, _TC_PR, _GRID_BEFORE, _GRID_SPAN, _VAL = _w("trPr"), _w("tcPr"), _w("gridBefore"), _w("gridSpan"), _w("val")
+_CHARACTERS = {_w("tab"): "\t", _w("br"): "\n", _w("cr"): "\n", _w("noBreakHyphen"): "-"}
+#: Elements whose content is not text a reader sees in the cell: formatting, deleted and
+#: moved-away revisions, drawings and text boxes (whose text would be read twice through
+#: their fallback), field codes.
+_NOT_SHOWN = {
+    *(_w(tag) for tag in ("rPr", "pPr", "tblPr", "trPr", "tcPr", "sectPr", "del", "moveFrom", "drawing", "pict")),
+    *(_w(tag) for tag in ("object", "instrText", "delText", "footnoteReference", "endnoteReference")),
+    f"{{{_MC_NS}}}AlternateContent",
+}
+
+#: Placeholder texts Word puts in empty content controls of its own.
+_WORD_PLACEHOLDERS = ("Choose an item.", "Click or tap here to enter text.", "Click here to enter text.")
+
+#: Cover questions a reader fills (field ids of the instruments' ``form.cover``), and the
+#: other labels people give them in documents we did not make ("Name of organisation:").
+_COVER_FIELDS = {"organisation": "organisation", "completed_by": "respondent", "date": "date"}
+_COVER_LABELS = {
+    "organisation": ("organisation", "organization", "name of organisation", "name of organization",
+                     "organisation name", "organization name"),
+    "respondent": ("completed by", "respondent", "respondents", "filled in by", "completed by names and roles"),
+    "date": ("date", "date completed", "date of completion", "completed on"),
+}  # fmt: skip
+
+#: How many rows at the top of a table may come before its header row (a title row).
+_HEADER_SEARCH_ROWS = 3
+#: How much of a row's text a problem quotes.
+_QUOTE_LENGTH = 80
+
+
+def read_docx_return(data: bytes, file: str, instruments: Mapping[str, Instrument]) -> Return:
+    """Read the completed Word form ``data`` (the bytes of a .docx) into a :class:`Return`.
+
+    ``file`` names it in the Return and in messages; ``instruments`` (id → Instrument) are
+    those it may be a form of.  Raises :class:`ReturnReadError` for a damaged file, a form
+    of an instrument not in ``instruments``, or a document with no checklist table.
+    """
+    package = _Package.open(data, file)
+    placeholders = {i.form.answer_placeholder for i in instruments.values() if i.form}
+    document = _Document(package.document, _CellText({*placeholders, *_WORD_PLACEHOLDERS}))
+    problems: list[str] = []
+    try:
+        properties = package.custom_properties()
+    except ReturnReadError:  # the answers may still be there: read them, and say what is missing
+        properties = {}
+        problems.append(
+            "its custom document properties (docProps/custom.xml) are damaged, so the form id is unknown; "
+            "the checklist was recognised by its indicator titles"
+        )
+    instrument_id = properties.get(PROPERTY_INSTRUMENT, "").strip()
+    if instrument_id:
+        instrument = _instrument_of_form(instrument_id, properties, instruments, file, problems)
+        reading = _ChecklistReading(document, instrument)
+        if not reading.tables:
+            raise ReturnReadError(file, _no_checklist([instrument]))
+    else:
+        reading = _legacy_reading(document, instruments, file)
+        instrument = reading.instrument
+    cover = _Cover(instrument)
+    cover.read_tables(document, before=reading.first_table, skip=reading.table_numbers)
+    cover.read_lines(document.paragraph_texts(before=reading.first_table))
+    organisation = cover.values.get("organisation") or properties.get(PROPERTY_ORGANISATION)
+    found, reading_problems = reading.results()
+    return assemble_return(
+        instrument,
+        file,
+        FORMAT,
+        found,
+        form_id=(properties.get(PROPERTY_FORM_ID) or None) if instrument_id else None,
+        organisation=organisation,
+        respondent=cover.values.get("respondent"),
+        date=cover.values.get("date"),
+        problems=problems + reading_problems,
+    )
+
+
+def _instrument_of_form(
+    instrument_id: str, properties: dict[str, str], instruments: Mapping[str, Instrument], file: str, problems: list
+) -> Instrument:
+    version = properties.get(PROPERTY_VERSION, "").strip()
+    instrument = instruments.get(instrument_id)
+    if instrument is None:
+        made_for = f"'{instrument_id}'" + (f" (version {version})" if version else "")
+        available = ", ".join(sorted(instruments)) or "none"
+        raise ReturnReadError(
+            file,
+            f"is a form of the instrument {made_for}, which is not among the instruments available ({available}): "
+            "add that instrument's YAML file to a standards folder (--standards) and read it again",
+        )
+    if version and version != instrument.version:
+        problems.append(
+            f"the form was made for version {version} of {instrument_id}, but read against version "
+            f"{instrument.version}: check the indicators still match"
+        )
+    return instrument
+
+
+def _legacy_reading(document: _Document, instruments: Mapping[str, Instrument], file: str) -> _ChecklistReading:
+    """The reading of a document we did not make against the instrument its rows match best."""
+    readings = [_ChecklistReading(document, instrument) for instrument in instruments.values()]
+    with_tables = [r for r in readings if r.tables]
+    if not with_tables:
+        raise ReturnReadError(file, _no_checklist(list(instruments.values())))
+    best = max(with_tables, key=lambda r: (len(r.matched_ids), r.match_share))
+    if not best.matched_ids or best.match_share <= 0.5:
+        raise ReturnReadError(
+            file,
+            f"has tables headed like a checklist, but most of their rows are not indicators of "
+            f"{_titles(list(instruments.values()))} (the best matched {len(best.matched_ids)} of "
+            f"{best.titled_rows} rows): check it is the right checklist, or send the form we made for it",
+        )
+    return best
+
+
+def _no_checklist(instruments: list[Instrument]) -> str:
+    return (
+        f"holds no checklist table of {_titles(instruments)} (no table has the checklist's column headings): "
+        "check it is the completed checklist, and if it is not, ask the sender for it"
+    )
+
+
+def _titles(instruments: list[Instrument]) -> str:
+    names = [" — ".join(filter(None, (i.title, i.subtitle))) for i in instruments]
+    return " or ".join(f'"{name}"' for name in names) if names else "any instrument (none are available)"
+
+
+# --- the package ------------------------------------------------------------------------------
+
+
+class _Package:
+    """The parts of a .docx a reader needs, from the zip, with a safe XML parser."""
+
+    def __init__(self, archive: zipfile.ZipFile, file: str):
+        self.archive = archive
+        self.file = file
+        self._rels: dict[str, list[tuple[str, str]]] = {}
+        self.document = self._part(self._main_part_name(), "its main document part", strict_to_transitional=True)
+
+    @classmethod
+    def open(cls, data: bytes, file: str) -> _Package:
+        try:
+            archive = zipfile.ZipFile(io.BytesIO(data))
+        except Exception as error:  # zipfile fails on a broken directory in many ways, all meaning "damaged"
+            raise ReturnReadError(file, _damaged(f"it is not a complete .docx (zip) file: {error}")) from error
+        return cls(archive, file)
+
+    def _read(self, name: str, what: str) -> bytes:
+        try:
+            return self.archive.read(name)
+        except KeyError as error:
+            raise ReturnReadError(self.file, _damaged(f"{what} ({name}) is missing")) from error
+        except RuntimeError as error:  # an encrypted zip entry
+            raise ReturnReadError(self.file, _damaged(f"{what} ({name}) is encrypted: {error}")) from error
+        except Exception as error:  # bad CRC, bad deflate stream, unknown compression, cut short …
+            raise ReturnReadError(self.file, _damaged(f"{what} ({name}) cannot be unpacked: {error}")) from error
+
+    def _part(self, name: str, what: str, strict_to_transitional: bool = False) -> etree._Element:
+        parser = etree.XMLParser(
+            resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
+        )
+        data = self._read(name, what)
+        if strict_to_transitional and _W_STRICT_NS in data[:4096]:
+            data = data.replace(_W_STRICT_NS, _W_NS.encode())
+        try:
+            tree = etree.parse(io.BytesIO(data), parser)
+        except etree.XMLSyntaxError as error:
+            raise ReturnReadError(self.file, _damaged(f"{what} ({name}) is not well-formed XML: {error}")) from error
+        if tree.docinfo.doctype:
+            # The packaging rules forbid a DTD: one is there only to play tricks with entities.
+            raise ReturnReadError(
+                self.file, f"{what} ({name}) declares a DTD, which a Word document never does: it was not read"
+            )
+        return tree.getroot()
+
+    def _relationships(self, name: str) -> list[tuple[str, str]]:
+        if name not in self._rels:
+            found = []
+            try:
+                root = self._part(name, "a relationships part") if name in self.archive.NameToInfo else None
+            except ReturnReadError:
+                root = None  # then the parts are looked for where Word and LibreOffice put them
+            if root is not None:
+                found = [(r.get("Type", ""), r.get("Target", "")) for r in root.iter(f"{{{_REL_NS}}}Relationship")]
+            self._rels[name] = found
+        return self._rels[name]
+
+    def _main_part_name(self) -> str:
+        for kind, target in self._relationships("_rels/.rels"):
+            name = posixpath.normpath(target.lstrip("/"))
+            if kind in _OFFICE_DOCUMENT and name in self.archive.NameToInfo:
+                return name
+        return "word/document.xml"
+
+    def custom_properties(self) -> dict[str, str]:
+        """The custom document properties, name → text; empty when there are none."""
+        rels = self._relationships("_rels/.rels")
+        names = [posixpath.normpath(target.lstrip("/")) for kind, target in rels if kind == _CUSTOM_PROPERTIES]
+        names = [n for n in names or ["docProps/custom.xml"] if n in self.archive.NameToInfo]
+        if not names:
+            return {}
+        root = self._part(names[0], "the custom document properties")
+        return {
+            prop.get("name", ""): "".join(prop.itertext()).strip()
+            for prop in root.iter(f"{{{_CUSTOM_NS}}}property")
+            if prop.get("name")
+        }
+
+
+def _damaged(detail: str) -> str:
+    return f"the Word file is damaged ({detail}); ask the sender to save it again and send it once more"
+
+
+# --- the document: text, tables ------------------------------------------------------------
+
+
+class _CellText:
+    """The text a reader sees in a cell or paragraph: every paragraph a line, line breaks
+    ``\\n``, content controls showing their placeholder (or a known placeholder text)
+    contributing nothing, nested tables left to be read as tables of their own."""
+
+    def __init__(self, placeholders: Iterable[str]):
+        self.placeholders = {" ".join(p.split()) for p in placeholders if p.strip()}
+
+    def lines(self, container: etree._Element) -> list[str]:
+        """The text of each paragraph in ``container`` (a cell, a control, the body)."""
+        lines: list[str] = []
+        self._block(container, lines)
+        return lines
+
+    def text(self, container: etree._Element | None) -> str:
+        """All paragraphs of ``container`` joined by ``\\n``; "" for no cell."""
+        return "" if container is None else "\n".join(self.lines(container))
+
+    def paragraph(self, p: etree._Element) -> str:
+        out: list[str] = []
+        self._inline(p, out)
+        return "".join(out)
+
+    def _block(self, container: etree._Element, lines: list[str]) -> None:
+        for child in container:
+            tag = child.tag
+            if tag == _P:
+                lines.append(self.paragraph(child))
+            elif tag == _SDT:
+                content = child.find(_SDT_CONTENT)
+                if content is not None and not self._shows_placeholder(child, content):
+                    self._block(content, lines)
+            elif tag == _CUSTOM_XML:
+                self._block(child, lines)
+
+    def _inline(self, element: etree._Element, out: list[str]) -> None:
+        for child in element:
+            tag = child.tag
+            if tag == _T:
+                out.append(child.text or "")
+            elif tag in _CHARACTERS:
+                out.append(_CHARACTERS[tag])
+            elif tag == _SDT:
+                content = child.find(_SDT_CONTENT)
+                if content is not None and not self._shows_placeholder(child, content):
+                    self._inline(content, out)
+            elif tag == _FLD_CHAR:
+                out.append(_form_dropdown_choice(child))
+            elif isinstance(tag, str) and tag not in _NOT_SHOWN:
+                self._inline(child, out)
+
+    def _shows_placeholder(self, sdt: etree._Element, content: etree._Element) -> bool:
+        """Whether a control shows placeholder text rather than a value.  Word marks it
+        (``w:showingPlcHdr``); LibreOffice forgets the mark on text controls, so a control
+        showing a known placeholder text counts too.  A marked drop-down showing one of its
+        own items shows a choice, whatever the mark says: an answer is never thrown away."""
+        if content.find(_P) is not None:
+            shown = " ".join(" ".join(self.lines(content)).split())
+        else:
+            out: list[str] = []
+            self._inline(content, out)
+            shown = " ".join("".join(out).split())
+        if shown in self.placeholders:
+            return True
+        properties = sdt.find(_SDT_PR)
+        if properties is None or properties.find(_w("showingPlcHdr")) is None:
+            return False
+        dropdown = properties.find(_w("dropDownList"))
+        if dropdown is None:
+            dropdown = properties.find(_w("comboBox"))
+        if dropdown is not None:
+            items = {" ".join((item.get(_w("displayText")) or item.get(_w("value")) or "").split())
+                     for item in dropdown.iter(_w("listItem"))}  # fmt: skip
+            return shown not in items
+        return True
+
+
+def _form_dropdown_choice(field_char: etree._Element) -> str:
+    """The entry a legacy Word drop-down form field (FORMDROPDOWN) shows; "" for any other
+    field.  Its choice is stored as an index, not as text in the document."""
+    entries_list = field_char.find(f"{_w('ffData')}/{_w('ddList')}")
+    if entries_list is None:
+        return ""
+    entries = [entry.get(_VAL, "") for entry in entries_list.iter(_w("listEntry"))]
+    for setting in ("result", "default"):
+        chosen = entries_list.find(_w(setting))
+        if chosen is not None:
+            try:
+                index = int(chosen.get(_VAL, "0"))
+            except ValueError:
+                return ""
+            return entries[index] if 0 <= index < len(entries) else ""
+    return entries[0] if entries else ""
+
+
+@dataclass
+class _Cell:
+    start: int  # first grid column
+    span: int
+    element: etree._Element
+    text: str | None = None  # worked out when first needed
+
+
+@dataclass
+class _Row:
+    number: int  # 1-based, as a person counts rows
+    cells: list[_Cell]
+
+    def cell_at(self, column: int | None) -> _Cell | None:
+        if column is None:
+            return None
+        for cell in self.cells:
+            if cell.start <= column < cell.start + cell.span:
+                return cell
+        return None
+
+
+@dataclass
+class _Table:
+    number: int  # 1-based, in document order
+    rows: list[_Row]
+    position: int  # index among the document's blocks
+
+    @property
+    def cells_per_row(self) -> int:
+        """The number of cells most rows have."""
+        counts = Counter(len(row.cells) for row in self.rows)
+        return max(counts, key=lambda n: (counts[n], n)) if counts else 0
+
+
+class _Document:
+    """The body of a Word document as blocks in order: paragraphs and tables (nested
+    tables follow the table holding them)."""
+
+    def __init__(self, root: etree._Element, text: _CellText):
+        self.text = text
+        self.blocks: list[etree._Element | _Table] = []
+        self.tables: list[_Table] = []
+        body = root.find(_w("body"))
+        if body is not None:
+            self._collect(body)
+
+    def _collect(self, container: etree._Element) -> None:
+        for child in container:
+            tag = child.tag
+            if tag == _P:
+                self.blocks.append(child)
+            elif tag == _TBL:
+                self._add_table(child)
+            elif tag in (_SDT, _CUSTOM_XML, _SDT_CONTENT):
+                self._collect(child)
+
+    def _add_table(self, element: etree._Element) -> None:
+        table = _Table(len(self.tables) + 1, [], len(self.blocks))
+        self.tables.append(table)
+        self.blocks.append(table)
+        for number, tr in enumerate(_children(element, _TR), 1):
+            cells, column = [], _grid_value(tr, _TR_PR, _GRID_BEFORE, 0)
+            for tc in _children(tr, _TC):
+                span = max(1, _grid_value(tc, _TC_PR, _GRID_SPAN, 1))
+                cells.append(_Cell(column, span, tc))
+                column += span
+            table.rows.append(_Row(number, cells))
+        for inner in element.iter(_TBL):  # a table inside a cell is read as a table of its own
+            if inner is not element and _nearest_table(inner) is element:
+                self._add_table(inner)
+
+    def cell_text(self, cell: _Cell | None) -> str:
+        """The text of ``cell`` (see :class:`_CellText`); "" for no cell."""
+        if cell is None:
+            return ""
+        if cell.text is None:
+            cell.text = self.text.text(cell.element)
+        return cell.text
+
+    def paragraph_texts(self, before: int | None) -> Iterator[str]:
+        """The text of each body paragraph before block ``before`` (all when None)."""
+        for block in self.blocks[:before]:
+            if not isinstance(block, _Table):
+                yield self.text.paragraph(block)
+
+
+def _children(element: etree._Element, tag: str) -> Iterator[etree._Element]:
+    """``element``'s children with ``tag``, also those wrapped in content controls or custom XML."""
+    for child in element:
+        if child.tag == tag:
+            yield child
+        elif child.tag in (_SDT, _CUSTOM_XML, _SDT_CONTENT):
+            yield from _children(child, tag)
+
+
+def _nearest_table(element: etree._Element) -> etree._Element | None:
+    parent = element.getparent()
+    while parent is not None and parent.tag != _TBL:
+        parent = parent.getparent()
+    return parent
+
+
+def _grid_value(element: etree._Element, properties: str, name: str, default: int) -> int:
+    # Plain loops: the properties come first and hold a handful of children, and lxml's
+    # find() costs more than walking them (this runs for every cell).
+    for holder in element:
+        if holder.tag == properties:
+            for item in holder:
+                if item.tag == name:
+                    try:
+                        return int(item.get(_VAL, default))
+                    except ValueError:
+                        return default
+            break
+    return default
+
+
+_MATCHERS: dict[int, tuple[Instrument, TitleMatcher]] = {}
+
+
+def _title_matcher(instrument: Instrument) -> TitleMatcher:
+    """One :class:`TitleMatcher` per instrument, kept for the next file (a batch reads many)."""
+    kept = _MATCHERS.get(id(instrument))
+    if kept is None or kept[0] is not instrument:
+        if len(_MATCHERS) > 32:
+            _MATCHERS.clear()
+        kept = _MATCHERS[id(instrument)] = (instrument, TitleMatcher(instrument))
+    return kept[1]
+
+
+# --- checklist tables --------------------------------------------------------------------------
+
+
+@dataclass
+class _Layout:
+    """Where a checklist table's columns are, found from its header row.
+
+    Rows with as many cells as the header have their columns in the same order; that is
+    what survives best (tables joined into one, by LibreOffice or by deleting the line
+    between them, keep each row's cells but not their grid positions).  A row with fewer or
+    more cells (cells merged across) is read by grid column."""
+
+    cells: int  # in the header row
+    index: dict[str, int]  # column ("indicator", "answer", "comments") → its cell in the header row
+    grid: dict[str, int]  # column → its grid column
+
+    def cell(self, row: _Row, column: str) -> _Cell | None:
+        if column not in self.index:
+            return None
+        if len(row.cells) == self.cells:
+            return row.cells[self.index[column]]
+        return row.cell_at(self.grid[column])
+
+    def spans_the_table(self, row: _Row) -> bool:
+        """Whether the row's title cell reaches over the answer column: a heading in the table."""
+        if len(row.cells) == self.cells:
+            return False
+        title = row.cell_at(self.grid["indicator"])
+        return title is not None and title.start <= self.grid["answer"] < title.start + title.span
+
+
+@dataclass
+class _Record:
+    """One indicator row (with any continuation rows merged in)."""
+
+    title: str
+    indicator_id: str | None
+    answer: list[str]
+    comment: list[str]
+    where: str
+    reported: bool = False  # its problem is already recorded (with its table)
+
+
+@dataclass
+class _ChecklistReading:
+    """The checklist tables of a document read against one instrument."""
+
+    document: _Document
+    instrument: Instrument
+    tables: list[_Table] = field(default_factory=list)
+    records: list[_Record] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    titled_rows: int = 0
+
+    def __post_init__(self) -> None:
+        self.headings = HeadingMatcher(self.instrument)
+        self.titles = _title_matcher(self.instrument)
+        self.section_titles = {normalise_title(s.title) for s in self.instrument.sections}
+        self.placeholders = self.document.text.placeholders
+        layout: _Layout | None = None  # of the checklist table just read, while tables carry it on
+        for table in self.document.tables:
+            header = self._header(table)
+            if header is not None:
+                row_index, new_layout = header
+                self._read_table(table, new_layout, row_index + 1, headed=True, continuing=layout is not None)
+                layout = new_layout
+            elif layout is not None and table.cells_per_row == layout.cells and self._continues(table, layout):
+                self._read_table(table, layout, 0, headed=False, continuing=True)
+            else:
+                layout = None
+
+    # recognising tables -------------------------------------------------------------------------
+    def _header(self, table: _Table) -> tuple[int, _Layout] | None:
+        for index, row in enumerate(table.rows[:_HEADER_SEARCH_ROWS]):
+            layout = self._header_layout(row)
+            if layout is not None:
+                return index, layout
+        return None
+
+    def _header_layout(self, row: _Row) -> _Layout | None:
+        index: dict[str, int] = {}
+        for n, cell in enumerate(row.cells):
+            role = self.headings.role(self.document.cell_text(cell))
+            if role is not None and role not in index:
+                index[role] = n
+        if "answer" not in index or not ({"indicator", "comments"} & set(index)):
+            return None
+        index.setdefault("indicator", 0)
+        index = {column: n for column, n in index.items() if column in ("indicator", "answer", "comments")}
+        return _Layout(len(row.cells), index, {column: row.cells[n].start for column, n in index.items()})
+
+    def _continues(self, table: _Table, layout: _Layout) -> bool:
+        """Whether a table with no header row carries on the checklist table before it: it
+        starts with the rest of a row split at a page break, or holds an indicator row."""
+        for row in table.rows:
+            title = self.document.cell_text(layout.cell(row, "indicator"))
+            if not title.strip():
+                if row is table.rows[0]:
+                    return True
+                continue
+            if self.titles.match(title) is not None:
+                return True
+        return False
+
+    # reading rows -------------------------------------------------------------------------------
+    def _read_table(self, table: _Table, layout: _Layout, first_row: int, *, headed: bool, continuing: bool) -> None:
+        """Read the rows of ``table`` from ``first_row``.  A row with an empty first cell
+        carries on the row above, also the last row of the table before when this one
+        ``continuing``-ly follows it (a table split at a page break, header repeated or not)."""
+        self.tables.append(table)
+        records: list[_Record] = []
+        previous = self.records[-1] if self.records and continuing else None
+        for row in table.rows[first_row:]:
+            where = f"table {table.number}, row {row.number}"
+            if layout.spans_the_table(row):
+                continue  # one cell across the table: a heading inside it, not an indicator
+            title = self.document.cell_text(layout.cell(row, "indicator")).strip()
+            answer = self._answer(row, layout)
+            comment = self.document.cell_text(layout.cell(row, "comments")).strip()
+            if not title:
+                if not answer and not comment:
+                    continue
+                if previous is None:
+                    self.problems.append(
+                        f"{where} has an answer or comment but no indicator title ({_quote(answer or comment)}): "
+                        "it was not read"
+                    )
+                    continue
+                previous.answer += [answer] if answer else []
+                previous.comment += [comment] if comment else []
+                continue
+            indicator = self.titles.match(title)
+            if indicator is None and self._header_layout(row) is not None:
+                continue  # the header row repeated by hand
+            if indicator is None and normalise_title(title) in self.section_titles and not answer and not comment:
+                continue  # a section heading typed into the table
+            previous = _Record(title, indicator.id if indicator else None, [answer] if answer else [],
+                               [comment] if comment else [], where)  # fmt: skip
+            records.append(previous)
+        self.records += records
+        self.titled_rows += len(records)
+        if headed and not any(r.indicator_id for r in records):
+            titles = ", ".join(_quote(r.title) for r in records[:5]) + (", …" if len(records) > 5 else "")
+            self.problems.append(
+                f"table {table.number} has the checklist's headings but none of its rows is an indicator of "
+                f"{self.instrument.title}" + (f" (its rows: {titles})" if records else "") + ": it was not read"
+            )
+            for record in records:
+                record.reported = True
+
+    def _answer(self, row: _Row, layout: _Layout) -> str:
+        answer = self.document.cell_text(layout.cell(row, "answer")).strip()
+        return "" if " ".join(answer.split()) in self.placeholders else answer
+
+    # results ----------------------------------------------------------------------------------------
+    @property
+    def first_table(self) -> int | None:
+        """The block index of the first checklist table (None when there is none)."""
+        return self.tables[0].position if self.tables else None
+
+    @property
+    def table_numbers(self) -> set[int]:
+        return {table.number for table in self.tables}
+
+    @property
+    def matched_ids(self) -> set[str]:
+        return {r.indicator_id for r in self.records if r.indicator_id}
+
+    @property
+    def match_share(self) -> float:
+        matched = sum(1 for r in self.records if r.indicator_id)
+        return matched / self.titled_rows if self.titled_rows else 0.0
+
+    def results(self) -> tuple[list[FoundAnswer], list[str]]:
+        """What the rows say, per indicator, and the problems met: tables and rows that name
+        no indicator among them."""
+        answers, problems = [], list(self.problems)
+        for record in self.records:
+            answer = "\n".join(record.answer)
+            comment = "\n".join(record.comment)
+            if record.indicator_id is None:
+                if not record.reported:
+                    problems.append(_unmatched(record, self.instrument, answer, comment))
+                continue
+            answers.append(FoundAnswer(record.indicator_id, answer or None, comment or None, record.where))
+        return answers, problems
+
+
+def _unmatched(record: _Record, instrument: Instrument, answer: str, comment: str) -> str:
+    lost = [f"answer {_quote(answer)}"] if answer else []
+    lost += [f"comment {_quote(comment)}"] if comment else []
+    return f"{record.where}: {_quote(record.title)} is not an indicator of {instrument.title}" + (
+        f"; its {' and '.join(lost)} {'were' if len(lost) > 1 else 'was'} not read" if lost else ""
+    )
+
+
+def _quote(text: str) -> str:
+    text = " ".join(text.split())
+    return f"'{text if len(text) <= _QUOTE_LENGTH else text[: _QUOTE_LENGTH - 1] + '…'}'"
+
+
+# --- the cover -------------------------------------------------------------------------------------
+
+
+class _Cover:
+    """Organisation, respondent and date: from a cover table (label | value) or from lines
+    such as "Organisation: …" before the checklist."""
+
+    def __init__(self, instrument: Instrument):
+        labels: dict[str, str] = {}
+        for name, words in _COVER_LABELS.items():
+            labels.update({label: name for label in words})
+        for cover_field in instrument.form.cover if instrument.form else ():
+            name = _COVER_FIELDS.get(cover_field.id)
+            if name:
+                labels[normalise_title(cover_field.label)] = name
+                labels[normalise_title(_without_brackets(cover_field.label))] = name
+        self.labels = labels
+        self.values: dict[str, str] = {}
+
+    def _take(self, label: str, value: str) -> None:
+        name = self.labels.get(normalise_title(label))
+        if name and name not in self.values and value.strip():
+            self.values[name] = value
+
+    def read_tables(self, document: _Document, before: int | None, skip: set[int]) -> None:
+        for table in document.tables:
+            if before is not None and table.position >= before:
+                break
+            if table.number in skip:
+                continue
+            for row in table.rows:
+                if len(row.cells) >= 2:
+                    label = document.cell_text(row.cells[0]).rstrip().rstrip(":")
+                    self._take(label, document.cell_text(row.cells[1]).strip())
+
+    def read_lines(self, paragraphs: Iterable[str]) -> None:
+        for paragraph in paragraphs:
+            for line in paragraph.split("\n"):
+                label, colon, value = line.partition(":")
+                if colon:
+                    self._take(label, value.strip())
+
+
+def _without_brackets(text: str) -> str:
+    out, depth = [], 0
+    for char in text:
+        depth += char == "("
+        if not depth:
+            out.append(char)
+        depth -= char == ")" and depth > 0
+    return "".join(out)
