@@ -314,6 +314,17 @@ def test_names_and_hidden_sheet_deleted_still_read_by_content(filled):
     _assert_reads_the_answer_set(_read(filled))  # the identity is still in the document properties
 
 
+def test_titles_retyped_with_numbering_case_and_a_typo_still_match_by_content(filled):
+    workbook = openpyxl.load_workbook(filled)
+    title_cell = _named_cell(workbook, answer_field_name("1.1")).offset(column=-4)
+    assert title_cell.value == "People report feeling included"
+    title_cell.value = "1) PEOPLE REPORT FEELING INCLDED"
+    workbook.save(filled)
+    _delete_names(filled)
+    _delete_hidden_sheet(filled)
+    _assert_reads_the_answer_set(_read(filled))
+
+
 def _delete_properties(path: Path) -> None:
     workbook = openpyxl.load_workbook(path)
     workbook.custom_doc_props = CustomPropertyList()

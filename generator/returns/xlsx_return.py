@@ -56,6 +56,7 @@ from ..forms.identity import (
     PROPERTY_VERSION,
 )
 from ..instrument import Indicator, Instrument
+from .matching import TitleMatcher
 from .model import FoundAnswer, Return, assemble_return
 
 FORMAT = "xlsx"
@@ -311,7 +312,6 @@ class _InputFinder:
 def _normalise(text: str | None) -> str:
     """Text reduced for comparing headings and titles: Unicode-normalised, case-folded,
     punctuation and runs of white space as one space."""
-    # TODO: titles should be matched with generator.returns.matching (typos, numbering) once it lands.
     text = unicodedata.normalize("NFKC", text or "").casefold()
     return " ".join(re.sub(r"[^\w]+|_", " ", text).split())
 
@@ -325,10 +325,7 @@ class _ContentScan:
         self.places: dict[str, list[tuple[_Place | None, _Place | None]]] = {}
         self.problems: list[str] = []
         self.found_table = False
-        titles: dict[str, Indicator | None] = {}
-        for indicator in instrument.indicators:
-            key = _normalise(indicator.title)
-            titles[key] = None if key in titles else indicator  # a title shared by two matches neither
+        titles = TitleMatcher(instrument)
         headings = (
             _normalise(instrument.columns.indicator),
             _normalise(instrument.columns.answer),
@@ -338,7 +335,7 @@ class _ContentScan:
             if sheet.name.casefold() != IDENTITY_SHEET.casefold():
                 self._scan_sheet(sheet, titles, headings)
 
-    def _scan_sheet(self, sheet: _Sheet, titles: dict[str, Indicator | None], headings: tuple[str, str, str]) -> None:
+    def _scan_sheet(self, sheet: _Sheet, titles: TitleMatcher, headings: tuple[str, str, str]) -> None:
         columns: tuple[int, int, int | None] | None = None  # title, answer, comments
         for row in sheet.row_numbers:
             # Only the first filled cell of a row can start a header row: the other cells
@@ -358,10 +355,10 @@ class _ContentScan:
             if columns is None:
                 continue
             title_column, answer_column, comments_column = columns
-            title = _normalise(_text_of(sheet.cell(row, title_column)))
-            if not title:
+            title = _text_of(sheet.cell(row, title_column))
+            if not _normalise(title):
                 continue
-            indicator = titles.get(title)
+            indicator = titles.match(title)
             answer_place = _Place(sheet.name, row, answer_column)
             comment_place = _Place(sheet.name, row, comments_column) if comments_column else None
             if indicator is not None:
