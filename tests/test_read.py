@@ -185,3 +185,16 @@ def test_read_command_json_and_csv_are_exclusive(tmp_path):
     result = CliRunner().invoke(cli, ["read", "x.pdf", "--json", "--csv"])
     assert result.exit_code == 2
     assert "not both" in result.output
+
+
+def test_a_file_whose_extension_lies_is_read_by_its_content_and_says_so(tmp_path):
+    from generator.forms import FormValues, write_form
+    from generator.forms.identity import new_identity
+
+    real = write_form("xlsx", V11, new_identity(V11), tmp_path / "form.xlsx", FormValues(answers={"1.1": "gold"}))
+    liar = tmp_path / "riverside.pdf"
+    liar.write_bytes(real.read_bytes())
+    result = read_return(liar, {V11.id: V11})
+    assert result.format == "xlsx"
+    assert result.responses[0].achieved == "gold"
+    assert "the file is named .pdf but is an Excel workbook; it was read as one" in result.problems
