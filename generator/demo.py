@@ -1,0 +1,95 @@
+"""Sample returns for trying coproduce out: several organisations, several respondents each,
+every format, a few blanks, ambiguous answers, the same form sent twice, and a broken file.
+
+Deterministic: the same seed gives the same files (with ``SOURCE_DATE_EPOCH`` fixing times).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from .forms import FormValues, write_form
+from .forms.identity import new_identity
+from .generate import slugify
+from .instrument import Instrument
+
+
+@dataclass(frozen=True)
+class SampleRespondent:
+    organisation: str
+    completed_by: str
+    fmt: str
+    outlook: int  # how many levels above (+) or below (-) the organisation's real standing they answer
+    blanks: int = 0
+
+
+SAMPLE = (
+    SampleRespondent("Riverside Community Trust", "Asha Patel (staff, quality lead)", "docx", +1),
+    SampleRespondent("Riverside Community Trust", "Service user panel", "pdf", -1),
+    SampleRespondent("Riverside Community Trust", "Tom Reed (carer)", "xlsx", 0, blanks=2),
+    SampleRespondent("Hillview Carers Network", "Joint group: staff, members and carers", "xlsx", 0),
+    SampleRespondent("Hillview Carers Network", "Priya Shah (manager)", "pdf", +1),
+    SampleRespondent("Northgate Housing Association", "Staff team", "docx", 0),
+    SampleRespondent("Northgate Housing Association", "Members' forum", "docx", -1, blanks=5),
+)
+
+
+def sample_values(
+    instrument: Instrument, respondent: SampleRespondent, rng: random.Random, standing: dict[str, int]
+) -> FormValues:
+    """Answers, comments and cover values for one sample respondent."""
+    top = len(instrument.scale.levels) - 1
+    answers, comments = {}, {}
+    blanks = set(rng.sample([i.id for i in instrument.indicators], respondent.blanks))
+    for indicator in instrument.indicators:
+        if indicator.id in blanks:
+            continue
+        rank = max(0, min(top, standing[indicator.id] + respondent.outlook + rng.choice((0, 0, 0, -1, 1))))
+        answers[indicator.id] = instrument.scale.levels[rank].id
+        if rng.random() < 0.2:
+            comments[indicator.id] = rng.choice((
+                "We ask everyone at the annual review.\nNext: ask new members too.",
+                "Easy-read versions of the main policies are ready.",
+                "Not sure we all agree on this one.",
+                "=Needs work — see last year's action plan",
+                "Training booked for spring 😀",
+            ))  # fmt: skip
+    cover = {"organisation": respondent.organisation, "completed_by": respondent.completed_by,
+             "date": f"{rng.randint(1, 28):02d}/03/2026", "review_period": "April 2025 to March 2026"}  # fmt: skip
+    return FormValues(cover=cover, answers=answers, comments=comments)
+
+
+def write_sample_returns(instrument: Instrument, folder: Path, seed: int = 2026) -> list[Path]:
+    """Write the sample returns into ``folder``; returns every file written (the broken one too)."""
+    rng = random.Random(seed)
+    standings: dict[str, dict[str, int]] = {}
+    written = []
+    for n, respondent in enumerate(SAMPLE, 1):
+        standing = standings.setdefault(
+            respondent.organisation,
+            {i.id: rng.randint(0, len(instrument.scale.levels) - 1) for i in instrument.indicators},
+        )
+        values = sample_values(instrument, respondent, rng, standing)
+        identity = new_identity(instrument, respondent.organisation, form_id=f"sample-{seed}-{n}")
+        path = folder / f"{slugify(respondent.organisation)}-{n}.{respondent.fmt}"
+        written.append(write_form(respondent.fmt, instrument, identity, path, values))
+    # the same form sent again later, with one answer changed: it supersedes the first
+    first = SAMPLE[0]
+    values = sample_values(instrument, first, random.Random(seed), standings[first.organisation])
+    values.cover["date"] = "31/03/2026"
+    identity = new_identity(instrument, first.organisation, form_id=f"sample-{seed}-1")
+    written.append(
+        write_form(
+            first.fmt,
+            instrument,
+            identity,
+            folder / "resent" / f"{slugify(first.organisation)}-1-v2.{first.fmt}",
+            values,
+        )
+    )
+    broken = folder / "damaged-return.docx"
+    broken.write_bytes(written[0].read_bytes()[:2000])
+    (folder / "notes.txt").write_text("Returns collected by the partnership lead.\n", encoding="utf-8")
+    return [*written, broken, folder / "notes.txt"]

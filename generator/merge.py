@@ -1,0 +1,254 @@
+"""Merging returns: every input file accounted for, returns grouped by organisation.
+
+:func:`merge_returns` finds the files under the given paths, reads them in parallel (one
+process per core), and gives each file a fate in the manifest: merged, superseded (the
+same form sent again later, or an identical copy), rejected (with the reader's reason) or
+skipped (not a form: a text file, an image, an Office lock file).  Merged returns are
+grouped by instrument and organisation, each one a respondent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import CoproduceError
+from .instrument import Instrument
+from .returns.model import Return
+from .returns.read import read_return
+from .scoring import ScoringRules, role_of
+
+MERGED, SUPERSEDED, REJECTED, SKIPPED = "merged", "superseded", "rejected", "skipped"
+
+#: Extensions worth reading: forms, and the formats people turn them into (each of
+#: those gets a clear rejection saying how to convert it).  Anything else is skipped.
+FORM_SUFFIXES = {".docx", ".docm", ".dotx", ".xlsx", ".xlsm", ".pdf", ".doc", ".xls", ".odt", ".ods", ".rtf", ".htm",
+                 ".html", ""}  # fmt: skip
+_SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
+
+
+@dataclass
+class ManifestEntry:
+    """One input file and what became of it."""
+
+    file: str
+    fate: str
+    reason: str | None = None
+    sha256: str | None = None
+    format: str | None = None
+    organisation: str | None = None
+    superseded_by: str | None = None
+
+    def as_data(self) -> dict:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+@dataclass
+class Respondent:
+    """A merged return: one respondent of an organisation."""
+
+    result: Return
+    sha256: str
+    role: str
+
+
+@dataclass
+class OrganisationGroup:
+    """The merged returns of one organisation for one instrument."""
+
+    key: str
+    name: str
+    instrument: str
+    respondents: list[Respondent] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Merged:
+    """All inputs with their fates, and the organisations made of the merged ones."""
+
+    manifest: list[ManifestEntry]
+    organisations: list[OrganisationGroup]
+
+    def counts(self) -> dict[str, int]:
+        counts = {"found": len(self.manifest), MERGED: 0, SUPERSEDED: 0, REJECTED: 0, SKIPPED: 0}
+        for entry in self.manifest:
+            counts[entry.fate] += 1
+        return counts
+
+
+def find_files(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[list[Path], list[ManifestEntry]]:
+    """The files under ``paths`` (folders searched recursively), sorted, each once; and
+    manifest entries for paths that do not exist.  Files under ``exclude`` are left out."""
+    excluded = [p.resolve() for p in exclude]
+    found: dict[Path, Path] = {}
+    missing = []
+    for path in paths:
+        if path.is_dir():
+            candidates = [p for p in path.rglob("*") if p.is_file()]
+        elif path.exists():
+            candidates = [path]
+        else:
+            missing.append(ManifestEntry(str(path), REJECTED, "does not exist"))
+            continue
+        for candidate in candidates:
+            resolved = candidate.resolve()
+            if any(resolved.is_relative_to(folder) for folder in excluded):
+                continue
+            found.setdefault(resolved, candidate)
+    return sorted(found.values(), key=str), missing
+
+
+def skip_reason(path: Path) -> str | None:
+    """Why ``path`` is not a form worth reading, or None when it should be read."""
+    name = path.name.lower()
+    if name.startswith("~$") or name.startswith(".~lock"):
+        return "an Office lock file, not a form"
+    if name in _SYSTEM_FILES or name.startswith("."):
+        return "a hidden or system file, not a form"
+    if path.suffix.lower() not in FORM_SUFFIXES:
+        return f"not a form ({path.suffix.lower()} file)"
+    return None
+
+
+# --- reading in parallel ------------------------------------------------------------------
+
+_WORKER_INSTRUMENTS: Mapping[str, Instrument] = {}
+
+
+def _start_worker(instruments: Mapping[str, Instrument]) -> None:
+    global _WORKER_INSTRUMENTS
+    _WORKER_INSTRUMENTS = instruments
+
+
+def _read_one(path: Path) -> tuple[str, Return | str, float]:
+    """Read one file: (sha256, the Return or the error message, modification time)."""
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        mtime = path.stat().st_mtime
+    except OSError as error:
+        return "", f"{path}: cannot be opened ({(error.strerror or str(error)).lower()})", 0.0
+    try:
+        return digest, read_return(path, _WORKER_INSTRUMENTS), mtime
+    except CoproduceError as error:
+        return digest, str(error), mtime
+
+
+def read_files(
+    files: Sequence[Path], instruments: Mapping[str, Instrument], progress: Callable[[], None] | None = None
+) -> list[tuple[str, Return | str, float]]:
+    """Read ``files`` in parallel (one process per core), in order; ``progress`` is called per file."""
+    results = []
+    workers = min(os.cpu_count() or 1, len(files))
+    if workers < 2 or len(files) < 8:
+        _start_worker(instruments)
+        for path in files:
+            results.append(_read_one(path))
+            if progress:
+                progress()
+        return results
+    with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(instruments,)) as pool:
+        for outcome in pool.map(_read_one, files, chunksize=8):
+            results.append(outcome)
+            if progress:
+                progress()
+    return results
+
+
+# --- merging --------------------------------------------------------------------------------
+
+
+def organisation_key(name: str) -> str:
+    """Organisation names compared case- and space-insensitively."""
+    return " ".join(name.casefold().split())
+
+
+def merge_returns(
+    paths: Sequence[Path],
+    instruments: Mapping[str, Instrument],
+    rules: ScoringRules,
+    exclude: Iterable[Path] = (),
+    progress: Callable[[int], Callable[[], None]] | None = None,
+) -> Merged:
+    """Find, read and group the returns under ``paths``; nothing is left out of the manifest.
+
+    ``progress``, if given, is called once with the number of files to read and returns
+    a function called after each file.
+    """
+    files, manifest = find_files(paths, exclude)
+    to_read = []
+    for path in files:
+        reason = skip_reason(path)
+        if reason:
+            manifest.append(ManifestEntry(str(path), SKIPPED, reason))
+        else:
+            to_read.append(path)
+    tick = progress(len(to_read)) if progress else None
+    outcomes = read_files(to_read, instruments, tick)
+
+    read_ok: list[tuple[Path, Return, str, float]] = []
+    entries: dict[str, ManifestEntry] = {}
+    for path, (digest, outcome, mtime) in zip(to_read, outcomes, strict=True):
+        entry = ManifestEntry(str(path), MERGED, sha256=digest or None)
+        if isinstance(outcome, str):
+            entry.fate, entry.reason = REJECTED, outcome.removeprefix(f"{path}: ")
+        else:
+            entry.format, entry.organisation = outcome.format, outcome.organisation
+            read_ok.append((path, outcome, digest, mtime))
+        entries[str(path)] = entry
+        manifest.append(entry)
+
+    kept = _drop_superseded(read_ok, entries)
+    organisations = _group(kept, rules)
+    manifest.sort(key=lambda e: e.file)
+    return Merged(manifest, organisations)
+
+
+def _drop_superseded(
+    read_ok: list[tuple[Path, Return, str, float]], entries: dict[str, ManifestEntry]
+) -> list[tuple[Path, Return, str]]:
+    """Keep the latest return of each form (form date, then file time) and one of identical copies."""
+    latest: dict[str, tuple[Path, Return, str, float]] = {}
+    for item in read_ok:
+        form_id = item[1].form_id
+        if form_id is None:
+            continue
+        best = latest.get(form_id)
+        if best is None or (item[1].date or "", item[3], str(item[0])) > (best[1].date or "", best[3], str(best[0])):
+            latest[form_id] = item
+    kept, seen_digest = [], {}
+    for path, result, digest, _ in read_ok:
+        entry = entries[str(path)]
+        winner = latest.get(result.form_id) if result.form_id else None
+        if winner is not None and winner[0] != path:
+            entry.fate, entry.superseded_by = SUPERSEDED, str(winner[0])
+            entry.reason = "the same form was returned again later"
+            continue
+        if digest in seen_digest:
+            entry.fate, entry.superseded_by = SUPERSEDED, seen_digest[digest]
+            entry.reason = "an identical copy of another file"
+            continue
+        seen_digest[digest] = str(path)
+        kept.append((path, result, digest))
+    return kept
+
+
+def _group(kept: list[tuple[Path, Return, str]], rules: ScoringRules) -> list[OrganisationGroup]:
+    groups: dict[str, OrganisationGroup] = {}
+    for path, result, digest in kept:
+        if result.organisation:
+            key = f"{result.instrument}\x1f{organisation_key(result.organisation)}"
+            name = result.organisation
+        else:
+            key, name = f"{result.instrument}\x1ffile:{path}", f"(no organisation: {path.name})"
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = OrganisationGroup(key.split("\x1f", 1)[1], name, result.instrument)
+            if not result.organisation:
+                group.problems.append(f"{path}: gives no organisation; it is kept on its own under its file name")
+        group.respondents.append(Respondent(result, digest, role_of(result.respondent, rules)))
+    return sorted(groups.values(), key=lambda g: (g.instrument, g.key))
