@@ -1,0 +1,168 @@
+"""Scoring rules as data, and the tier arithmetic, checked by hand-worked examples."""
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from generator import resolve_instrument
+from generator.merge import Merged, OrganisationGroup, Respondent
+from generator.results import results_data
+from generator.returns.model import FoundAnswer, assemble_return
+from generator.scoring import (
+    ScoringRulesError,
+    Threshold,
+    combined_tier,
+    consensus_level,
+    load_rules,
+    role_of,
+    shares,
+)
+
+V11 = resolve_instrument()
+SCALE = V11.scale
+RULES = load_rules()
+
+
+def test_default_rules():
+    assert (RULES.consensus, RULES.section_rule, RULES.organisation_rule) == ("lowest", "floor", "floor")
+    assert RULES.points == {"not-yet": 0, "bronze": 1, "silver": 2, "gold": 3}
+    assert RULES.perception_gap == 2
+    assert [t.tier for t in RULES.thresholds] == ["gold", "silver", "bronze"]
+    RULES.check_against(V11)
+
+
+@pytest.mark.parametrize(
+    ("levels", "lowest", "median"),
+    [
+        (["gold"], "gold", "gold"),
+        (["gold", "bronze", "silver"], "bronze", "silver"),
+        (["gold", "silver"], "silver", "silver"),  # even count: the lower middle answer
+        (["gold", "gold", "not-yet", "silver"], "not-yet", "silver"),
+        ([], None, None),
+    ],
+)
+def test_consensus(levels, lowest, median):
+    assert consensus_level(levels, SCALE, "lowest") == lowest
+    assert consensus_level(levels, SCALE, "median") == median
+
+
+def test_floor_and_threshold():
+    four_silver_one_bronze = ["silver", "silver", "silver", "silver", "bronze"]
+    assert combined_tier(four_silver_one_bronze, SCALE, "floor", RULES.thresholds) == "bronze"
+    assert combined_tier(four_silver_one_bronze, SCALE, "threshold", RULES.thresholds) == "silver"  # 80% silver+
+    three_silver = ["silver", "silver", "silver", "bronze", "bronze"]
+    assert combined_tier(three_silver, SCALE, "threshold", RULES.thresholds) == "bronze"  # 60% silver+
+    with_not_yet = ["gold", "gold", "gold", "gold", "not-yet"]
+    assert combined_tier(with_not_yet, SCALE, "threshold", RULES.thresholds) == "bronze"  # none below bronze fails
+    two_not_yet = ["gold", "gold", "gold", "not-yet", "not-yet"]
+    assert combined_tier(two_not_yet, SCALE, "threshold", RULES.thresholds) == "not-yet"
+    assert combined_tier(["gold"] * 5, SCALE, "threshold", RULES.thresholds) == "gold"
+
+
+def test_a_blank_makes_the_whole_incomplete():
+    assert combined_tier(["gold", None, "gold"], SCALE, "floor", RULES.thresholds) is None
+    assert combined_tier(["gold", None], SCALE, "threshold", RULES.thresholds) is None
+    assert shares(["gold", None, "bronze", "bronze"], SCALE) == {
+        "not-yet": 0.0, "bronze": 0.6667, "silver": 0.0, "gold": 0.3333,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "role"),
+    [
+        ("Asha Patel (staff, quality lead)", "staff"), ("Service user panel", "service-user"),
+        ("Tom Reed (carer)", "carer"), ("Members' forum", "member"), ("Priya Shah, manager", "staff"),
+        ("Staff and service user panel", "joint"), ("Joint group", "joint"), ("Bob", "unknown"), (None, "unknown"),
+    ],
+)  # fmt: skip
+def test_roles(text, role):
+    assert role_of(text, RULES) == role
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("consensus: lowest\n", "is not a scoring rules file"),
+        ("kind: scoring\nconsensus: average\n", "line 2: 'consensus' is 'average'; choose lowest or median"),
+        ("kind: scoring\nsection_rule: mean\n", "'section_rule' is 'mean'"),
+        ("kind: scoring\nsection_rule: threshold\n", "no 'thresholds' are given"),
+        ("kind: scoring\nthresholds:\n  - {tier: gold, at_least: 80, none_below: silver}\n", "a share from 0 to 1"),
+        ("kind: scoring\npoints: {gold: three}\n", "'points' should give a whole number"),
+        ("kind: scoring\nperception_gap: 0\n", "'perception_gap' should be a whole number"),
+        ("kind: scoring\nconsensus: lowest\nextra: 1\n", "line 3: unknown key 'extra'"),
+        ("kind: scoring\nconsensus: [\n", "not valid YAML"),
+    ],
+)
+def test_bad_rules_files(tmp_path, text, message):
+    path = tmp_path / "rules.yaml"
+    path.write_text(text)
+    with pytest.raises(ScoringRulesError) as caught:
+        load_rules(path)
+    assert str(caught.value).startswith(str(path)) and message in str(caught.value)
+
+
+def test_rules_naming_levels_the_scale_lacks():
+    rules = dataclasses.replace(RULES, section_rule="threshold", thresholds=(Threshold("platinum", 0.8, "gold"),))
+    with pytest.raises(ScoringRulesError, match="platinum are not on the scale of coproduction-v1.1"):
+        rules.check_against(V11)
+
+
+# --- a worked example, by hand -------------------------------------------------------------
+
+
+def _respondent(role_text: str, answers: dict[str, str], file: str) -> Respondent:
+    found = [FoundAnswer(i, a, None, "test") for i, a in answers.items()]
+    result = assemble_return(V11, file, "xlsx", found, organisation="Riverside", respondent=role_text)
+    return Respondent(result, "0" * 64, role_of(role_text, RULES))
+
+
+def _everything(level: str) -> dict[str, str]:
+    return {i.id: level for i in V11.indicators}
+
+
+def test_worked_example():
+    staff = _everything("gold") | {"1.1": "gold", "1.2": "silver"}
+    users = _everything("silver") | {"1.1": "bronze", "1.2": "silver"}
+    group = OrganisationGroup("riverside", "Riverside", V11.id, [
+        _respondent("Staff team", staff, "staff.docx"), _respondent("Service users", users, "users.pdf"),
+    ])  # fmt: skip
+    data = results_data(Merged([], [group]), {V11.id: V11}, RULES)
+    org = data["organisations"][0]
+    first, second = org["indicators"][:2]
+    assert (first["consensus"], first["disagreement"]) == ("bronze", True)  # lowest of gold and bronze
+    assert first["perception_gaps"] == [{
+        "levels_apart": 2, "higher": {"role": "staff", "achieved": "gold", "file": "staff.docx"},
+        "lower": {"role": "service-user", "achieved": "bronze", "file": "users.pdf"},
+    }]  # fmt: skip
+    assert (second["consensus"], second["disagreement"], second["perception_gaps"]) == ("silver", False, [])
+    section1 = org["sections"][0]
+    assert section1["tier"] == "bronze"  # floor: 1.1 is bronze
+    assert (section1["points"], section1["max_points"]) == (1 + 2 * 4, 15)
+    assert [s["tier"] for s in org["sections"][1:]] == ["silver"] * 9
+    assert org["tier"] == "bronze"
+    assert (org["points"], org["max_points"]) == (1 + 2 * 35, 108)
+    median = results_data(Merged([], [group]), {V11.id: V11}, dataclasses.replace(RULES, consensus="median"))
+    assert median["organisations"][0]["indicators"][0]["consensus"] == "bronze"  # lower middle of two
+
+
+def test_blank_indicator_leaves_its_section_and_the_organisation_incomplete():
+    answers = _everything("gold")
+    del answers["3.2"]
+    group = OrganisationGroup("r", "R", V11.id, [_respondent("Staff", answers, "a.docx")])
+    org = results_data(Merged([], [group]), {V11.id: V11}, RULES)["organisations"][0]
+    section3 = org["sections"][2]
+    assert (section3["tier"], section3["complete"], section3["answered"], section3["total"]) == (None, False, 3, 4)
+    assert section3["points"] == 9 and section3["shares"]["gold"] == 1.0
+    assert org["tier"] is None and org["complete"] is False
+    assert org["sections"][0]["tier"] == "gold"
+    assert org["indicators"][V11.indicators.index(V11.indicator("3.2"))]["consensus"] is None
+
+
+def test_rules_file_is_data(tmp_path):
+    path = Path(tmp_path / "mine.yaml")
+    path.write_text("kind: scoring\nconsensus: median\nsection_rule: threshold\norganisation_rule: floor\n"
+                    "thresholds:\n  - {tier: silver, at_least: 0.5, none_below: not-yet}\n")  # fmt: skip
+    rules = load_rules(path)
+    assert combined_tier(["silver", "not-yet"], SCALE, rules.section_rule, rules.thresholds) == "silver"
+    assert rules.points_for("gold", SCALE) == 3  # not listed: its place on the scale
