@@ -226,7 +226,9 @@ def _drop_superseded(
         winner = latest.get(result.form_id) if result.form_id else None
         if winner is not None and winner[0] != path:
             entry.fate, entry.superseded_by = SUPERSEDED, str(winner[0])
-            entry.reason = "the same form was returned again later"
+            entry.reason = (
+                "an identical copy of another file" if winner[2] == digest else "the same form was returned again later"
+            )
             continue
         if digest in seen_digest:
             entry.fate, entry.superseded_by = SUPERSEDED, seen_digest[digest]
