@@ -6,11 +6,12 @@ Click errors here, once: a one-line message and exit status 1.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import click
@@ -21,8 +22,13 @@ from .errors import CoproduceError
 from .forms import FORMATS
 from .generate import Recipient, generate_pack, generate_packs, read_recipients
 from .instrument import apply_errata
+from .merge import merge_returns
+from .results import results_data, write_results_json
 from .returns.export import return_text, write_returns_csv
 from .returns.read import read_return
+from .scoring import CONSENSUS_RULES, load_rules
+from .summary import merge_summary
+from .workbook import write_consolidated_workbook
 
 
 @contextmanager
@@ -225,6 +231,60 @@ def read_command(ctx: click.Context, files: tuple[Path, ...], as_json: bool, as_
         write_returns_csv(returns, click.get_text_stream("stdout"))
     if failed:
         click.echo(f"{failed} of {len(files)} file(s) could not be read.", err=True)
+        ctx.exit(1)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="Folder for results.json and consolidated.xlsx (created if needed).",
+)
+@click.option("--consensus", type=click.Choice(CONSENSUS_RULES), help="Override the rules file's consensus rule.")
+@click.option(
+    "--rules",
+    "rules_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A scoring rules YAML file (default: the built-in standards/scoring.yaml).",
+)
+@click.pass_context
+def merge(
+    ctx: click.Context, paths: tuple[Path, ...], out: Path, consensus: str | None, rules_file: Path | None
+) -> None:
+    """Merge returns (files or folders, searched recursively) and score them.
+
+    Writes OUT/results.json and OUT/consolidated.xlsx, and prints a summary. Every file
+    found is accounted for: merged, superseded, rejected (with the reason) or skipped.
+    The exit status is 1 if any file was rejected; the results are written for the rest.
+
+    Example: coproduce merge returns/ --out results/
+    """
+    with _reported():
+        catalogue = find_instruments(_extra_dirs(ctx))
+        rules = load_rules(rules_file)
+        if consensus:
+            rules = dataclasses.replace(rules, consensus=consensus)
+        with ExitStack() as stack:
+
+            def progress(total: int):
+                bar = stack.enter_context(
+                    click.progressbar(length=total, label=f"Reading {total} files", file=sys.stderr)
+                )
+                return lambda: bar.update(1)
+
+            merged = merge_returns(paths, catalogue.instruments, rules, exclude=[out], progress=progress)
+        for group in merged.organisations:
+            rules.check_against(catalogue.instruments[group.instrument])
+        data = results_data(merged, catalogue.instruments, rules)
+        written = [write_results_json(data, out / "results.json")]
+        written.append(write_consolidated_workbook(data, out / "consolidated.xlsx", catalogue.instruments))
+    click.echo(merge_summary(data))
+    for path in written:
+        click.echo(f"Wrote {path}")
+    if data["counts"]["rejected"]:
         ctx.exit(1)
 
 

@@ -54,7 +54,10 @@ class ScoringRules:
     def as_data(self) -> dict[str, Any]:
         """The rules as JSON-ready data (for results.json)."""
         return {
-            "file": str(self.source) if self.source else None,
+            # the built-in file by name only, so results.json is the same on every machine
+            "file": (
+                "scoring.yaml (built in)" if self.source == default_rules_path() else str(self.source or "") or None
+            ),
             "consensus": self.consensus,
             "section_rule": self.section_rule,
             "organisation_rule": self.organisation_rule,
