@@ -4,7 +4,8 @@
 process per core), and gives each file a fate in the manifest: merged, superseded (the
 same form sent again later, or an identical copy), rejected (with the reader's reason) or
 skipped (not a form: a text file, an image, an Office lock file).  Merged returns are
-grouped by instrument and organisation, each one a respondent.
+grouped by instrument and organisation (the organisation a personalised form was made for,
+else the name on the form), each one a respondent.
 """
 
 from __future__ import annotations
@@ -242,15 +243,16 @@ def _drop_superseded(
 def _group(kept: list[tuple[Path, Return, str]], rules: ScoringRules) -> list[OrganisationGroup]:
     groups: dict[str, OrganisationGroup] = {}
     for path, result, digest in kept:
-        if result.organisation:
-            key = f"{result.instrument}\x1f{organisation_key(result.organisation)}"
-            name = result.organisation
+        named = result.identity_organisation or result.organisation  # the form's identity first
+        if named:
+            key = f"{result.instrument}\x1f{organisation_key(named)}"
+            name = named
         else:
             key, name = f"{result.instrument}\x1ffile:{path}", f"(no organisation: {path.name})"
         group = groups.get(key)
         if group is None:
             group = groups[key] = OrganisationGroup(key.split("\x1f", 1)[1], name, result.instrument)
-            if not result.organisation:
+            if not named:
                 group.problems.append(f"{path}: gives no organisation; it is kept on its own under its file name")
         group.respondents.append(Respondent(result, digest, role_of(result.respondent, rules)))
     return sorted(groups.values(), key=lambda g: (g.instrument, g.key))

@@ -99,3 +99,14 @@ def test_output_folder_inside_the_inputs_is_not_read(sample, tmp_path):
     merged = merge_returns([folder], INSTRUMENTS, RULES, exclude=[out])
     assert not any(Path(e.file).parent == out for e in merged.manifest)
     assert merged.counts()["found"] == 10
+
+
+def test_a_personalised_form_groups_by_its_identity_whatever_is_typed_on_the_cover(sample, tmp_path):
+    folder = _copy(sample, tmp_path)
+    identity = new_identity(V11, organisation="Hillview Carers Network")
+    values = FormValues(cover={"organisation": "Hillview CN (north team)"}, answers={"1.1": "gold"})
+    write_form("docx", V11, identity, folder / "hillview-north.docx", values)
+    merged = merge_returns([folder], INSTRUMENTS, RULES)
+    hillview = next(g for g in merged.organisations if g.name == "Hillview Carers Network")
+    assert "hillview-north.docx" in {Path(r.result.file).name for r in hillview.respondents}
+    assert len(merged.organisations) == 3

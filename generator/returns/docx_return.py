@@ -134,6 +134,7 @@ def read_docx_return(data: bytes, file: str, instruments: Mapping[str, Instrumen
         found,
         form_id=(properties.get(PROPERTY_FORM_ID) or None) if instrument_id else None,
         organisation=organisation,
+        identity_organisation=properties.get(PROPERTY_ORGANISATION),
         respondent=cover.values.get("respondent"),
         date=cover.values.get("date"),
         problems=problems + reading_problems,

@@ -42,6 +42,9 @@ class Return:
     respondent: str | None = None
     date: str | None = None
     problems: list[str] = field(default_factory=list)
+    #: The organisation the form was made for (its identity), if it was personalised.  Not
+    #: part of the JSON contract: merging uses it to group returns by the form's identity.
+    identity_organisation: str | None = None
 
     def as_data(self) -> dict[str, Any]:
         """JSON-ready data in the DESIGN.md shape."""
@@ -94,6 +97,7 @@ def assemble_return(
     respondent: str | None = None,
     date: str | datetime.date | None = None,
     problems: list[str] | None = None,
+    identity_organisation: str | None = None,
 ) -> Return:
     """Build the :class:`Return` for ``file`` from what its reader found.
 
@@ -148,6 +152,7 @@ def assemble_return(
         respondent=_clean_lines(respondent),
         date=iso,
         problems=problems,
+        identity_organisation=_clean(identity_organisation),
     )
 
 

@@ -446,6 +446,7 @@ def read_pdf_return(data: bytes, file: str, instruments: Mapping[str, Instrument
         found_answers,
         form_id=identity.form_id,
         organisation=cover[COVER_ORGANISATION] or identity.organisation,
+        identity_organisation=identity.organisation,
         respondent=cover[COVER_RESPONDENT],
         date=cover[COVER_DATE],
         problems=problems,

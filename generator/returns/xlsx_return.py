@@ -165,6 +165,7 @@ def _read(book: _Workbook, file: str, instruments: Mapping[str, Instrument]) -> 
         found,
         form_id=identity.get(PROPERTY_FORM_ID) or None,
         organisation=_text_of(cover[COVER_ORGANISATION][0]) or identity.get(PROPERTY_ORGANISATION),
+        identity_organisation=identity.get(PROPERTY_ORGANISATION),
         respondent=_text_of(cover[COVER_RESPONDENT][0]),
         date=_text_of(date_cell),
         problems=problems + finder.problems,
