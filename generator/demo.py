@@ -16,23 +16,33 @@ from .generate import slugify
 from .instrument import Instrument
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SampleRespondent:
     organisation: str
     completed_by: str
     fmt: str
     outlook: int  # how many levels above (+) or below (-) the organisation's real standing they answer
     blanks: int = 0
+    typed: dict[str, str] | None = None  # answers typed over the dropdown (Excel returns), as people type them
 
 
 SAMPLE = (
     SampleRespondent("Riverside Community Trust", "Asha Patel (staff, quality lead)", "docx", +1),
-    SampleRespondent("Riverside Community Trust", "Service user panel", "pdf", -1),
-    SampleRespondent("Riverside Community Trust", "Tom Reed (carer)", "xlsx", 0, blanks=2),
-    SampleRespondent("Hillview Carers Network", "Joint group: staff, members and carers", "xlsx", 0),
+    SampleRespondent("Riverside Community Trust", "Service user panel", "pdf", 0),
+    SampleRespondent(
+        "Riverside Community Trust",
+        "Tom Reed (carer)",
+        "xlsx",
+        0,
+        blanks=2,
+        typed={"2.3": "Bronze/Silver", "5.4": "working towards gold", "1.2": "Silver ★"},
+    ),
+    SampleRespondent(
+        "Hillview Carers Network", "Joint group: staff, members and carers", "xlsx", 0, typed={"9.2": "?", "1.1": "b"}
+    ),
     SampleRespondent("Hillview Carers Network", "Priya Shah (manager)", "pdf", +1),
     SampleRespondent("Northgate Housing Association", "Staff team", "docx", 0),
-    SampleRespondent("Northgate Housing Association", "Members' forum", "docx", -1, blanks=5),
+    SampleRespondent("Northgate Housing Association", "Members' forum", "docx", 0, blanks=5),
 )
 
 
@@ -46,7 +56,7 @@ def sample_values(
     for indicator in instrument.indicators:
         if indicator.id in blanks:
             continue
-        rank = max(0, min(top, standing[indicator.id] + respondent.outlook + rng.choice((0, 0, 0, -1, 1))))
+        rank = max(0, min(top, standing[indicator.id] + respondent.outlook + rng.choice((0,) * 12 + (-1, 1))))
         answers[indicator.id] = instrument.scale.levels[rank].id
         if rng.random() < 0.2:
             comments[indicator.id] = rng.choice((
@@ -75,6 +85,8 @@ def write_sample_returns(instrument: Instrument, folder: Path, seed: int = 2026)
         identity = new_identity(instrument, respondent.organisation, form_id=f"sample-{seed}-{n}")
         path = folder / f"{slugify(respondent.organisation)}-{n}.{respondent.fmt}"
         written.append(write_form(respondent.fmt, instrument, identity, path, values))
+        if respondent.typed:
+            _type_over_answers(path, respondent.typed)
     # the same form sent again later, with one answer changed: it supersedes the first
     first = SAMPLE[0]
     values = sample_values(instrument, first, random.Random(seed), standings[first.organisation])
@@ -93,3 +105,16 @@ def write_sample_returns(instrument: Instrument, folder: Path, seed: int = 2026)
     broken.write_bytes(written[0].read_bytes()[:2000])
     (folder / "notes.txt").write_text("Returns collected by the partnership lead.\n", encoding="utf-8")
     return [*written, broken, folder / "notes.txt"]
+
+
+def _type_over_answers(path: Path, typed: dict[str, str]) -> None:
+    """Type answers into an Excel return's answer cells, as a person bypassing the dropdown would."""
+    from openpyxl import load_workbook
+
+    from .forms.fields import answer_field_name
+
+    workbook = load_workbook(path)
+    for indicator_id, text in typed.items():
+        [(sheet, cell)] = list(workbook.defined_names[answer_field_name(indicator_id)].destinations)
+        workbook[sheet][cell.replace("$", "")].value = text
+    workbook.save(path)
