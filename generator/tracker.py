@@ -1,0 +1,476 @@
+"""An organisation's action plan as an Excel tracker (.xlsx): one row per action, to fill in.
+
+:func:`write_action_tracker` takes the context of one organisation's plan (see
+:func:`generator.plans.organisation_plan`) and lays it out as two sheets:
+
+- **Actions**: a title block (organisation, instrument, review date, overall tier, who took
+  part, how many actions are done), then one row per action in the plan's order (lowest
+  tier first).  An action is one indicator's next step: where the organisation is (Now),
+  the next tier (Next), that tier's criteria verbatim as the things to do, the perception
+  gaps and the comments from the returns; then the columns people fill in — Owner, By when
+  (a date), Status (a dropdown: Not started, In progress, Done), Evidence and Notes.
+- **Not yet assessed**: the indicators left blank, to agree an answer for.
+
+One row per indicator rather than per criterion: the criteria of a tier are met together
+(a tier is reached when all of them are), each row matches one entry of the Word plan, and
+the indicator's comments and gaps are not repeated on every bullet.
+
+Level colours come from the context.  Text from returns is written as text, never as a
+formula (a comment "=SUM(A1)" stays as typed).  The workbook is not protected: people edit
+it.  It is stamped with the review date, so the same context gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import zipfile
+from collections.abc import Iterable
+from datetime import date, datetime, time, timezone
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
+
+from .atomic import restamp_zip, write_atomically
+
+ACTIONS_SHEET = "Actions"
+NOT_ASSESSED_SHEET = "Not yet assessed"
+
+#: The Status dropdown's choices; the first is every action's starting value.
+STATUSES = ("Not started", "In progress", "Done")
+#: The number format of the By when cells (and of the review date).
+DATE_FORMAT = "dd/mm/yyyy"
+
+#: The Actions table's columns: heading and width (in Excel's units, about one digit each).
+COLUMNS = (
+    ("Indicator id", 10),
+    ("Section", 14),
+    ("Indicator", 22),
+    ("Now", 9),
+    ("Next", 9),
+    ("Action to take", 50),
+    ("Perception gaps", 15),
+    ("Comments from the return(s)", 28),
+    ("Owner", 12),
+    ("By when", 11),
+    ("Status", 12),
+    ("Evidence", 15),
+    ("Notes", 15),
+)
+_COLUMN = {heading: number for number, (heading, _) in enumerate(COLUMNS, 1)}
+_TRACKING = ("Owner", "By when", "Status", "Evidence", "Notes")
+
+#: The file's time when the context has no readable review date.
+_FALLBACK_TIME = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+# Wording of the workbook's own furniture (the standards' wording all comes from the context).
+_TITLE = "Action plan: {organisation}"
+_REVIEW_DATE = "Review date"
+_OVERALL = "Overall tier"
+_OVERALL_DETAIL = "{points} of {max_points} points; {answered} of {total} indicators answered"
+_TOOK_PART = "Who took part"
+_PROGRESS = "Progress"
+_PROGRESS_FORMULA = '=COUNTIF({cells},"{done}")&" of {count} actions {done_lower}"'
+_HOW_TO = (
+    "One row per indicator below the top tier, lowest tier first: do what 'Action to take' lists to reach the "
+    "'Next' tier. Fill in Owner, By when (a date), Status (choose from the list), Evidence and Notes."
+)
+_NO_ACTIONS = "No actions: every assessed indicator is at the top tier."
+_NOT_ASSESSED_TITLE = "Not yet assessed: {organisation}"
+_NOT_ASSESSED_NOTE = (
+    "These indicators were left blank, or their answers could not be read. Agree where the organisation stands, "
+    "then plan the next step."
+)
+_ALL_ASSESSED = "Every indicator was assessed."
+_NOT_ASSESSED_COLUMNS = (("Indicator id", 10), ("Section", 36), ("Indicator", 70))
+_DATE_PROMPT_TITLE = "By when"
+_DATE_PROMPT = "Type the date this action should be done by, for example 30/09/2026."
+_DATE_ERROR_TITLE = "Not a date"
+_DATE_ERROR = "Type a date such as 30/09/2026, or leave the cell empty."
+_STATUS_PROMPT_TITLE = "Status"
+_STATUS_PROMPT = "Choose from the list: {choices}."
+_STATUS_ERROR_TITLE = "Not one of the choices"
+_STATUS_ERROR = "Choose one of: {choices}."
+_UNKNOWN_RESPONDENT = "(not given)"
+_PROGRESS_ROW = 7  # in the title block, written once the table's rows are known
+
+# Looks.  Neutral colours only, and the status colours (Excel's own "Good" and "Neutral"):
+# the level colours come from the context.
+_FONT_NAME = "Arial"
+_BODY_SIZE = 10
+_HEADER_FILL = "D9D9D9"
+_INPUT_FILL = "FFFBEA"
+_GREY_TEXT = "595959"
+_DONE_FILL, _DONE_TEXT = "C6EFCE", "006100"
+_IN_PROGRESS_FILL, _IN_PROGRESS_TEXT = "FFEB9C", "9C5700"
+_THIN = Side(style="thin", color="A6A6A6")
+_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+_TEXT_FORMAT = "@"  # Owner, Evidence, Notes keep what is typed as text
+
+# Dates a By when cell accepts (Excel serial numbers: 1 January 2000 to 31 December 2099).
+_FIRST_DATE, _LAST_DATE = 36526, 73050
+
+# Row heights, in points.  Rows written by openpyxl are not auto-fitted by Excel or
+# LibreOffice, so heights are estimated from the text (see _lines).
+_LINE_HEIGHT = 12.75
+_ROW_PADDING = 4.0
+_MIN_ACTION_LINES = 3  # room to write in the tracking cells
+_MAX_ROW_HEIGHT = 409.0  # Excel's limit
+_CELL_TEXT_MAX = 32767  # Excel's limit on the text of one cell
+_ESCAPE_LIKE = re.compile(r"(_x[0-9A-Fa-f]{4}_)")  # OOXML reads "_x000D_" as a character: keep it as typed
+
+
+def write_action_tracker(context: dict[str, Any], path: Path) -> Path:
+    """Write the tracker of ``context`` (an :func:`~generator.plans.organisation_plan`) to ``path``.
+
+    Written atomically; the same context gives the same bytes.  Returns ``path``.
+    """
+    stamp = _stamp_time(context.get("review_date"))
+    workbook = Workbook()
+    workbook.properties.title = _TITLE.format(organisation=context["organisation"])
+    workbook.properties.subject = _instrument_line(context["instrument"])
+    workbook.properties.creator = "coproduce"
+    workbook.properties.created = workbook.properties.modified = stamp.replace(tzinfo=None)
+    actions = workbook.active
+    actions.title = ACTIONS_SHEET
+    _write_actions(actions, context)
+    _write_not_assessed(workbook.create_sheet(NOT_ASSESSED_SHEET), context)
+
+    def save(tmp: Path) -> None:
+        # openpyxl's save_workbook() stamps "modified" with the current time; ExcelWriter does not.
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+            ExcelWriter(workbook, archive).save()
+        restamp_zip(tmp, stamp)
+
+    return write_atomically(Path(path), save)
+
+
+def _stamp_time(review_date: Any) -> datetime:
+    """Noon UTC on the review date, or 1 January 2000 when there is none a zip entry can carry."""
+    day = _date(review_date)
+    if day is None or not 1980 < day.year < 2100:
+        return _FALLBACK_TIME
+    return datetime.combine(day, time(12), tzinfo=timezone.utc)
+
+
+def _date(text: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(text))
+    except ValueError:
+        return None
+
+
+def _instrument_line(instrument: dict[str, Any]) -> str:
+    return f"{instrument['title']} — {instrument['subtitle']}" if instrument.get("subtitle") else instrument["title"]
+
+
+# --- the Actions sheet ----------------------------------------------------------------------------
+
+
+def _write_actions(sheet: Worksheet, context: dict[str, Any]) -> None:
+    for number, (_, width) in enumerate(COLUMNS, 1):
+        sheet.column_dimensions[get_column_letter(number)].width = width
+    actions = context["actions"]
+    header_row = _write_title_block(sheet, context)
+    first = header_row + 1
+    last = first + len(actions) - 1
+    if actions:
+        status = get_column_letter(_COLUMN["Status"])
+        _label(sheet, _PROGRESS_ROW, _PROGRESS)
+        progress = sheet.cell(_PROGRESS_ROW, 3)
+        progress.value = _PROGRESS_FORMULA.format(
+            cells=f"${status}${first}:${status}${last}", done=STATUSES[-1], count=len(actions),
+            done_lower=STATUSES[-1].lower(),
+        )  # fmt: skip
+        progress.font = _font()
+    _write_header(sheet, header_row)
+    for row, action in enumerate(actions, first):
+        _write_action(sheet, row, action)
+    if actions:
+        _add_tracking_rules(sheet, first, last)
+        sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(COLUMNS))}{last}"
+    else:
+        _text(sheet.cell(first, 1), _NO_ACTIONS, font=_font(italic=True))
+    sheet.freeze_panes = sheet.cell(first, _COLUMN["Now"]).coordinate
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    _print_setup(sheet)
+
+
+def _write_title_block(sheet: Worksheet, context: dict[str, Any]) -> int:
+    """The organisation, instrument, review date, overall tier, who took part and how to use
+    the tracker (the progress row is left for later); returns the row of the table's header."""
+    _text(sheet.cell(1, 1), _TITLE.format(organisation=context["organisation"]), font=_font(bold=True, size=14))
+    sheet.row_dimensions[1].height = 20
+    _text(sheet.cell(2, 1), _instrument_line(context["instrument"]), font=_font(size=12))
+    sheet.row_dimensions[2].height = 17
+
+    _label(sheet, 4, _REVIEW_DATE)
+    review = sheet.cell(4, 3)
+    day = _date(context.get("review_date"))
+    if day is not None:
+        review.value = day
+        review.number_format = DATE_FORMAT
+        review.font = _font()
+        review.alignment = Alignment(horizontal="left")
+    else:
+        _text(review, str(context.get("review_date") or ""), font=_font())
+
+    overall = context["overall"]
+    _label(sheet, 5, _OVERALL)
+    _shaded(sheet.cell(5, 3), overall["label"], overall.get("colour"))
+    sheet.cell(5, 3).alignment = Alignment(horizontal="center")
+    detail = sheet.cell(5, 4)
+    _text(detail, _OVERALL_DETAIL.format(**overall), font=_font(color=_GREY_TEXT))
+    detail.alignment = Alignment(indent=1)
+
+    _label(sheet, 6, _TOOK_PART)
+    people = "; ".join(
+        f"{r['respondent'] or _UNKNOWN_RESPONDENT} ({r['role']})" if r.get("role") else r["respondent"]
+        for r in context["respondents"]
+    )
+    _text(sheet.cell(6, 3), people, font=_font())
+    _text(sheet.cell(_PROGRESS_ROW + 1, 1), _HOW_TO, font=_font(italic=True, color=_GREY_TEXT))
+    return _PROGRESS_ROW + 2
+
+
+def _label(sheet: Worksheet, row: int, text: str) -> None:
+    _text(sheet.cell(row, 1), text, font=_font(bold=True))
+
+
+def _write_header(sheet: Worksheet, row: int) -> None:
+    lines = 1
+    for number, (heading, width) in enumerate(COLUMNS, 1):
+        cell = sheet.cell(row, number)
+        _text(cell, heading, font=_font(bold=True), border=_BOX)
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        fill = _INPUT_FILL if heading in _TRACKING else _HEADER_FILL
+        cell.fill = PatternFill(fill_type="solid", fgColor=fill)
+        lines = max(lines, _lines(heading, width, bold=True))
+    sheet.row_dimensions[row].height = _height(lines)
+
+
+def _write_action(sheet: Worksheet, row: int, action: dict[str, Any]) -> None:
+    texts = {
+        "Indicator id": action["id"],
+        "Section": f"{action['section']}. {action['section_title']}",
+        "Indicator": action["title"],
+        "Action to take": _bullets(action["criteria"]),
+        "Perception gaps": "\n".join(action["perception_gaps"]),
+        "Comments from the return(s)": _comments(action["comments"]),
+    }
+    lines = [_MIN_ACTION_LINES]
+    for heading, text in texts.items():
+        column = _COLUMN[heading]
+        bold = heading == "Indicator"
+        _text(sheet.cell(row, column), text, font=_font(bold=bold), alignment=_WRAP_TOP, border=_BOX)
+        lines.append(_lines(text, COLUMNS[column - 1][1], bold=bold))
+    for heading, label, colour in (("Now", action["current"], action.get("current_colour")),
+                                   ("Next", action["next"], action.get("next_colour"))):  # fmt: skip
+        cell = sheet.cell(row, _COLUMN[heading])
+        _shaded(cell, label, colour)
+        cell.alignment = Alignment(horizontal="center", vertical="top", wrap_text=True)
+        lines.append(_lines(label, COLUMNS[_COLUMN[heading] - 1][1], bold=bool(colour)))
+    for heading in _TRACKING:
+        cell = sheet.cell(row, _COLUMN[heading])
+        cell.font, cell.border, cell.alignment = _font(), _BOX, _WRAP_TOP
+        cell.fill = PatternFill(fill_type="solid", fgColor=_INPUT_FILL)
+        if heading == "By when":
+            cell.number_format = DATE_FORMAT
+        elif heading == "Status":
+            _text(cell, STATUSES[0])
+        else:
+            cell.number_format = _TEXT_FORMAT
+    sheet.row_dimensions[row].height = _height(max(lines))
+
+
+def _bullets(criteria: Iterable[str]) -> str:
+    return "\n".join(f"• {sentence}" for sentence in criteria)
+
+
+def _comments(comments: list[dict[str, str]]) -> str:
+    """Each comment as typed, then who made it; a blank line between comments."""
+    parts = []
+    for comment in comments:
+        who = comment["respondent"] or _UNKNOWN_RESPONDENT
+        if comment.get("role"):
+            who = f"{who} ({comment['role']})"
+        parts.append(f"{comment['text']}\n— {who}")
+    return "\n\n".join(parts)
+
+
+def _add_tracking_rules(sheet: Worksheet, first: int, last: int) -> None:
+    """The date check on By when, the Status dropdown and its colours, over rows first…last."""
+    dates = _column_range("By when", first, last)
+    date_check = DataValidation(
+        type="date", operator="between", formula1=str(_FIRST_DATE), formula2=str(_LAST_DATE), allow_blank=True,
+        showInputMessage=True, showErrorMessage=True, errorStyle="stop",
+        promptTitle=_DATE_PROMPT_TITLE, prompt=_DATE_PROMPT, errorTitle=_DATE_ERROR_TITLE, error=_DATE_ERROR,
+    )  # fmt: skip
+    date_check.add(dates)
+    sheet.add_data_validation(date_check)
+
+    statuses = _column_range("Status", first, last)
+    choices = ", ".join(STATUSES)
+    status_list = DataValidation(
+        type="list", formula1='"' + ",".join(STATUSES) + '"', allow_blank=True,
+        showInputMessage=True, showErrorMessage=True, errorStyle="stop",
+        promptTitle=_STATUS_PROMPT_TITLE, prompt=_STATUS_PROMPT.format(choices=choices),
+        errorTitle=_STATUS_ERROR_TITLE, error=_STATUS_ERROR.format(choices=choices),
+    )  # fmt: skip
+    status_list.add(statuses)
+    sheet.add_data_validation(status_list)
+    for status, fill, colour in ((STATUSES[-1], _DONE_FILL, _DONE_TEXT),
+                                 (STATUSES[1], _IN_PROGRESS_FILL, _IN_PROGRESS_TEXT)):  # fmt: skip
+        rule = CellIsRule(
+            operator="equal", formula=[f'"{status}"'], font=Font(color=colour, bold=True),
+            fill=PatternFill(fill_type="solid", fgColor=fill, bgColor=fill),
+        )  # fmt: skip
+        sheet.conditional_formatting.add(statuses, rule)
+
+
+def _column_range(heading: str, first: int, last: int) -> str:
+    letter = get_column_letter(_COLUMN[heading])
+    return f"{letter}{first}:{letter}{last}"
+
+
+# --- the Not yet assessed sheet -------------------------------------------------------------------
+
+
+def _write_not_assessed(sheet: Worksheet, context: dict[str, Any]) -> None:
+    for number, (_, width) in enumerate(_NOT_ASSESSED_COLUMNS, 1):
+        sheet.column_dimensions[get_column_letter(number)].width = width
+    title = _NOT_ASSESSED_TITLE.format(organisation=context["organisation"])
+    _text(sheet.cell(1, 1), title, font=_font(bold=True, size=14))
+    sheet.row_dimensions[1].height = 20
+    _text(sheet.cell(2, 1), _instrument_line(context["instrument"]), font=_font(size=12))
+    items = context["not_assessed"]
+    _text(sheet.cell(3, 1), _NOT_ASSESSED_NOTE if items else _ALL_ASSESSED, font=_font(italic=True))
+    header_row = 5
+    for number, (heading, _) in enumerate(_NOT_ASSESSED_COLUMNS, 1):
+        cell = sheet.cell(header_row, number)
+        _text(cell, heading, font=_font(bold=True), border=_BOX)
+        cell.fill = PatternFill(fill_type="solid", fgColor=_HEADER_FILL)
+    for row, item in enumerate(items, header_row + 1):
+        texts = (item["id"], f"{item['section']}. {item['section_title']}", item["title"])
+        lines = 1
+        for number, text in enumerate(texts, 1):
+            _text(sheet.cell(row, number), text, font=_font(), alignment=_WRAP_TOP, border=_BOX)
+            lines = max(lines, _lines(text, _NOT_ASSESSED_COLUMNS[number - 1][1]))
+        sheet.row_dimensions[row].height = _height(lines)
+    if items:
+        sheet.auto_filter.ref = (
+            f"A{header_row}:{get_column_letter(len(_NOT_ASSESSED_COLUMNS))}{header_row + len(items)}"
+        )
+    sheet.freeze_panes = sheet.cell(header_row + 1, 1).coordinate
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    _print_setup(sheet)
+
+
+# --- cells ------------------------------------------------------------------------------------------
+
+
+def _font(*, bold: bool = False, italic: bool = False, size: float = _BODY_SIZE, color: str | None = None) -> Font:
+    return Font(name=_FONT_NAME, size=size, bold=bold, italic=italic, color=color)
+
+
+def _text(
+    cell: Cell,
+    text: str,
+    *,
+    font: Font | None = None,
+    alignment: Alignment | None = None,
+    border: Border | None = None,
+) -> None:
+    """Put ``text`` in ``cell`` as text, never as a formula, even when it starts with "="."""
+    if text:
+        text = ILLEGAL_CHARACTERS_RE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+        text = _ESCAPE_LIKE.sub(r"_x005F\1", text)[:_CELL_TEXT_MAX]
+    cell.value = text or None
+    if text:
+        cell.data_type = "s"
+        if text[0] in "=+-@":
+            cell.quotePrefix = True  # and Excel keeps it as text when the cell is edited
+    if font is not None:
+        cell.font = font
+    if alignment is not None:
+        cell.alignment = alignment
+    if border is not None:
+        cell.border = border
+
+
+def _shaded(cell: Cell, label: str, colour: str | None) -> None:
+    """A tier's label on its level's colour (plain when the level has none)."""
+    fill = (colour or "").lstrip("#").upper()
+    _text(cell, label, font=_font(bold=bool(fill), color=_text_colour(fill)), border=_BOX)
+    if fill:
+        cell.fill = PatternFill(fill_type="solid", fgColor=fill)
+
+
+def _text_colour(fill: str) -> str | None:
+    """White text on a dark fill, the default (black) otherwise."""
+    if not fill:
+        return None
+    red, green, blue = (int(fill[i : i + 2], 16) for i in (0, 2, 4))
+    return "FFFFFF" if (0.299 * red + 0.587 * green + 0.114 * blue) / 255 < 0.5 else None
+
+
+def _print_setup(sheet: Worksheet) -> None:
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.5
+    sheet.oddFooter.center.text = "&A — &P / &N"
+    sheet.oddFooter.center.size = 8
+
+
+# --- estimating row heights ---------------------------------------------------------------------
+
+# Relative widths of characters in a proportional sans-serif font, against an average of 1.
+_NARROW = set("iljtfrI.,;:'!|()[] ")
+_WIDE = set("mwMW@%")
+
+
+def _lines(text: str, width: float, *, bold: bool = False) -> int:
+    """How many lines ``text`` takes when word-wrapped in a column ``width`` units wide.
+
+    Tuned on LibreOffice's rendering (Liberation Sans for Arial), erring towards one line too many.
+    """
+    capacity = max(1.0, (width * 1.08 - 1) * (1.0 if not bold else 0.93))
+    total = 0
+    for paragraph in text.split("\n"):
+        lines, used = 1, 0.0
+        for word in paragraph.split(" "):
+            size = sum(_char_width(c) for c in word)
+            gap = _char_width(" ") if used else 0.0
+            if used and used + gap + size > capacity:
+                lines, used, gap = lines + 1, 0.0, 0.0
+            while size > capacity:  # a word longer than the line breaks anywhere
+                lines += 1
+                size -= capacity
+            used += gap + size
+        total += lines
+    return max(total, 1)
+
+
+def _char_width(char: str) -> float:
+    if char in _NARROW:
+        return 0.55
+    if char in _WIDE or char.isupper():
+        return 1.25
+    return 1.0
+
+
+def _height(lines: int) -> float:
+    return min(_MAX_ROW_HEIGHT, math.ceil(lines * _LINE_HEIGHT + _ROW_PADDING))

@@ -1,0 +1,363 @@
+"""The action-plan tracker (.xlsx): every row and cell checked against the plan it was made from.
+
+The data is real: the sample returns (every format, several respondents, a broken file)
+merged, scored and turned into each organisation's plan context.  Each test reopens the
+workbook with openpyxl; the LibreOffice tests convert it to PDF, and re-save it after a
+user has marked actions done.
+"""
+
+import copy
+import datetime
+import subprocess
+import time
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from office import PDFTOPPM, convert, render_pages, resave
+
+from generator import find_instruments, resolve_instrument
+from generator.demo import write_sample_returns
+from generator.merge import merge_returns
+from generator.plans import organisation_plan
+from generator.results import results_data
+from generator.scoring import load_rules
+from generator.tracker import (
+    ACTIONS_SHEET,
+    COLUMNS,
+    DATE_FORMAT,
+    NOT_ASSESSED_SHEET,
+    STATUSES,
+    write_action_tracker,
+)
+
+HEADINGS = [heading for heading, _ in COLUMNS]
+TRICKY = [
+    '=HYPERLINK("http://example.com","click")',
+    "+44 20 7946 0000",
+    "@everyone",
+    "-1",
+    "=1+1\nsecond line",
+]
+FORMULA_COMMENT = "=Needs work — see last year's action plan"  # typed in some sample returns
+
+
+@pytest.fixture(scope="module")
+def v11():
+    return resolve_instrument()
+
+
+@pytest.fixture(scope="module")
+def data(v11, tmp_path_factory) -> dict:
+    folder = tmp_path_factory.mktemp("returns")
+    write_sample_returns(v11, folder)
+    catalogue, rules = find_instruments(), load_rules()
+    return results_data(merge_returns([folder], catalogue.instruments, rules), catalogue.instruments, rules)
+
+
+@pytest.fixture(scope="module")
+def contexts(data, v11) -> list[dict]:
+    return [organisation_plan(organisation, v11) for organisation in data["organisations"]]
+
+
+@pytest.fixture(scope="module")
+def context(contexts) -> dict:
+    """The plan with the most comments, among them one that looks like a formula."""
+    return max(contexts, key=lambda c: sum(len(a["comments"]) for a in c["actions"]))
+
+
+@pytest.fixture(scope="module")
+def written(context, tmp_path_factory) -> Path:
+    return write_action_tracker(context, tmp_path_factory.mktemp("out") / "tracker.xlsx")
+
+
+@pytest.fixture(scope="module")
+def workbook(written):
+    return openpyxl.load_workbook(written)
+
+
+@pytest.fixture(scope="module")
+def unassessed(data, v11) -> dict:
+    """A real plan with two indicators left blank by every respondent."""
+    organisation = copy.deepcopy(data["organisations"][0])
+    for item in organisation["indicators"]:
+        if item["id"] in ("2.3", "9.1"):
+            item["consensus"] = None
+    return organisation_plan(organisation, v11)
+
+
+def _table(sheet, first_heading: str = "Indicator id"):
+    """The header row number, the headings, and the rows below it up to the first empty row."""
+    header_row = next(r for r in range(1, sheet.max_row + 1) if sheet.cell(r, 1).value == first_heading)
+    rows = []
+    for row in sheet.iter_rows(min_row=header_row + 1):
+        if row[0].value is None:
+            break
+        rows.append({heading: cell for heading, cell in zip(HEADINGS, row, strict=False)})
+    return header_row, [c.value for c in sheet[header_row] if c.value is not None], rows
+
+
+def _validation(sheet, coordinate: str):
+    [validation] = [v for v in sheet.data_validations.dataValidation if coordinate in v.sqref]
+    return validation
+
+
+def _fill(cell) -> str | None:
+    return cell.fill.fgColor.rgb[-6:] if cell.fill.fill_type == "solid" else None
+
+
+# --- the table ----------------------------------------------------------------------------------------
+
+
+def test_sheets_and_the_table_headings(workbook):
+    assert workbook.sheetnames == [ACTIONS_SHEET, NOT_ASSESSED_SHEET]
+    _, headings, _ = _table(workbook[ACTIONS_SHEET])
+    assert headings == [
+        "Indicator id", "Section", "Indicator", "Now", "Next", "Action to take", "Perception gaps",
+        "Comments from the return(s)", "Owner", "By when", "Status", "Evidence", "Notes",
+    ]  # fmt: skip
+
+
+def test_one_row_per_action_in_the_plan_order(workbook, context):
+    _, _, rows = _table(workbook[ACTIONS_SHEET])
+    assert [r["Indicator id"].value for r in rows] == [a["id"] for a in context["actions"]]
+    assert len(rows) == len(context["actions"]) > 20
+    for row, action in zip(rows, context["actions"], strict=True):
+        assert row["Section"].value == f"{action['section']}. {action['section_title']}"
+        assert row["Indicator"].value == action["title"]
+        assert row["Now"].value == action["current"] and row["Next"].value == action["next"]
+        assert row["Perception gaps"].value == ("\n".join(action["perception_gaps"]) or None)
+
+
+def test_now_and_next_are_filled_with_the_level_colours_of_the_context(workbook, context):
+    _, _, rows = _table(workbook[ACTIONS_SHEET])
+    for row, action in zip(rows, context["actions"], strict=True):
+        assert _fill(row["Now"]) == (action["current_colour"].lstrip("#").upper() or None)
+        assert _fill(row["Next"]) == (action["next_colour"].lstrip("#").upper() or None)
+    assert {_fill(r["Next"]) for r in rows} >= {"CD7F32", "C0C0C0", "D4AF37"}  # V1.1: Bronze, Silver, Gold
+
+
+def test_colours_are_the_contexts_not_built_in(context, tmp_path):
+    changed = copy.deepcopy(context)
+    changed["actions"][0]["current_colour"], changed["actions"][0]["next_colour"] = "#123456", "#ABCDEF"
+    changed["overall"]["colour"] = "#00FF00"
+    sheet = openpyxl.load_workbook(write_action_tracker(changed, tmp_path / "t.xlsx"))[ACTIONS_SHEET]
+    _, _, rows = _table(sheet)
+    assert (_fill(rows[0]["Now"]), _fill(rows[0]["Next"])) == ("123456", "ABCDEF")
+    assert rows[0]["Now"].font.color.rgb[-6:] == "FFFFFF"  # white text on a dark fill
+    assert _fill(sheet["C5"]) == "00FF00"
+
+
+def test_the_action_is_the_next_tiers_criteria_verbatim_one_bullet_a_line(workbook, context, v11):
+    _, _, rows = _table(workbook[ACTIONS_SHEET])
+    for row, action in zip(rows, context["actions"], strict=True):
+        criteria = v11.indicator(action["id"]).criteria[action["next_tier"]]
+        assert row["Action to take"].value == "\n".join(f"• {sentence}" for sentence in criteria)
+        assert row["Action to take"].alignment.wrap_text
+
+
+def test_comments_are_the_returns_text_exactly_with_who_said_it(workbook, context):
+    _, _, rows = _table(workbook[ACTIONS_SHEET])
+    seen = 0
+    for row, action in zip(rows, context["actions"], strict=True):
+        cell = row["Comments from the return(s)"].value or ""
+        for comment in action["comments"]:
+            assert f"{comment['text']}\n— {comment['respondent']} ({comment['role']})" in cell
+            seen += 1
+        assert bool(cell) == bool(action["comments"])
+    assert seen == sum(len(a["comments"]) for a in context["actions"]) > 5
+
+
+def test_a_comment_that_looks_like_a_formula_stays_text(workbook, written, context):
+    _, _, rows = _table(workbook[ACTIONS_SHEET])
+    cells = [r["Comments from the return(s)"] for r in rows]
+    [first, *_] = [c for c in cells if c.value and c.value.startswith(FORMULA_COMMENT)]
+    assert first.data_type == "s" and first.quotePrefix
+    with zipfile.ZipFile(written) as archive:
+        sheet_xml = archive.read("xl/worksheets/sheet1.xml").decode()
+    assert sheet_xml.count("<f>") == 1  # the progress count, our own formula, and nothing else
+
+
+def test_text_from_returns_stays_text(context, tmp_path):
+    changed = copy.deepcopy(context)
+    for action, text in zip(changed["actions"], TRICKY, strict=False):
+        action["comments"] = [{"respondent": "", "role": "", "text": text}]
+    changed["actions"][0]["comments"].append({"respondent": "A\x07B", "role": "staff", "text": "_x000D_"})
+    changed["organisation"] = "=Riverside Trust"
+    sheet = openpyxl.load_workbook(write_action_tracker(changed, tmp_path / "t.xlsx"))[ACTIONS_SHEET]
+    _, _, rows = _table(sheet)
+    for row, text in zip(rows, TRICKY, strict=False):
+        cell = row["Comments from the return(s)"]
+        assert cell.value.startswith(text + "\n— ")
+        assert cell.data_type == "s" and cell.quotePrefix
+    assert "_x005F_x000D_\n— AB (staff)" in rows[0]["Comments from the return(s)"].value  # kept as typed
+    assert sheet["A1"].value == "Action plan: =Riverside Trust"
+    assert not [c for row in sheet.iter_rows() for c in row if c.data_type == "f" and c.coordinate != "C7"]
+
+
+def test_rows_are_tall_enough_for_their_bullets(workbook, context):
+    sheet = workbook[ACTIONS_SHEET]
+    _, _, rows = _table(sheet)
+    for row, action in zip(rows, context["actions"], strict=True):
+        height = sheet.row_dimensions[row["Indicator id"].row].height
+        assert 12 * len(action["criteria"]) < height <= 409
+
+
+# --- the columns people fill in ---------------------------------------------------------------------
+
+
+def test_status_is_a_dropdown_starting_at_not_started_with_colours(workbook, context):
+    sheet = workbook[ACTIONS_SHEET]
+    _, _, rows = _table(sheet)
+    cells = [r["Status"] for r in rows]
+    assert [c.value for c in cells] == ["Not started"] * len(context["actions"])
+    assert STATUSES == ("Not started", "In progress", "Done")
+    validation = _validation(sheet, cells[0].coordinate)
+    assert validation.type == "list" and validation.formula1 == '"Not started,In progress,Done"'
+    assert validation.showErrorMessage and validation.showInputMessage
+    assert all(c.coordinate in validation.sqref for c in cells)
+    [(status_range, rules)] = [(str(cf.sqref), cf.rules) for cf in sheet.conditional_formatting]
+    assert status_range == f"{cells[0].coordinate}:{cells[-1].coordinate}"
+    assert {rule.formula[0]: rule.dxf.fill.fgColor.rgb[-6:] for rule in rules} == {
+        '"Done"': "C6EFCE",  # green
+        '"In progress"': "FFEB9C",  # amber
+    }
+
+
+def test_by_when_is_a_date_cell_with_a_date_check_and_an_input_message(workbook):
+    sheet = workbook[ACTIONS_SHEET]
+    _, _, rows = _table(sheet)
+    cells = [r["By when"] for r in rows]
+    assert {c.number_format for c in cells} == {DATE_FORMAT} == {"dd/mm/yyyy"}
+    assert {c.value for c in cells} == {None}
+    validation = _validation(sheet, cells[0].coordinate)
+    assert validation.type == "date" and validation.operator == "between"
+    assert all(c.coordinate in validation.sqref for c in cells)
+    assert validation.showInputMessage and validation.promptTitle == "By when" and "30/09/2026" in validation.prompt
+    assert validation.showErrorMessage and validation.allow_blank
+
+
+def test_header_frozen_filtered_printed_a4_landscape_and_nothing_protected(workbook):
+    sheet = workbook[ACTIONS_SHEET]
+    header_row, headings, rows = _table(sheet)
+    assert sheet.freeze_panes == f"D{header_row + 1}"
+    assert sheet.auto_filter.ref == f"A{header_row}:M{header_row + len(rows)}"
+    assert sheet.print_title_rows == f"${header_row}:${header_row}"
+    assert sheet.page_setup.orientation == "landscape" and int(sheet.page_setup.paperSize) == 9  # A4
+    assert sheet.page_setup.fitToWidth == 1 and sheet.page_setup.fitToHeight == 0
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert all(sheet.cell(header_row, c).font.b for c in range(1, len(headings) + 1))
+    assert not any(s.protection.sheet for s in workbook.worksheets)
+    assert not workbook.security or not workbook.security.lockStructure
+
+
+def test_title_block(workbook, context):
+    sheet = workbook[ACTIONS_SHEET]
+    labels = {sheet.cell(r, 1).value: sheet.cell(r, 3) for r in range(1, 8)}
+    assert sheet["A1"].value == f"Action plan: {context['organisation']}"
+    assert sheet["A2"].value == f"{context['instrument']['title']} — {context['instrument']['subtitle']}"
+    review = labels["Review date"]
+    assert review.value == datetime.datetime.fromisoformat(context["review_date"]) and review.is_date
+    assert review.number_format == DATE_FORMAT
+    assert labels["Overall tier"].value == context["overall"]["label"]
+    for respondent in context["respondents"]:
+        assert respondent["respondent"] in labels["Who took part"].value
+    assert labels["Progress"].value.startswith("=COUNTIF($K$")
+
+
+# --- not yet assessed, edge cases, files ---------------------------------------------------------------
+
+
+def test_not_assessed_indicators_have_their_own_sheet(unassessed, tmp_path):
+    assert [i["id"] for i in unassessed["not_assessed"]] == ["2.3", "9.1"]
+    workbook = openpyxl.load_workbook(write_action_tracker(unassessed, tmp_path / "t.xlsx"))
+    _, headings, rows = _table(workbook[NOT_ASSESSED_SHEET])
+    assert headings == ["Indicator id", "Section", "Indicator"]
+    assert [[c.value for c in list(r.values())[:3]] for r in rows] == [
+        [i["id"], f"{i['section']}. {i['section_title']}", i["title"]] for i in unassessed["not_assessed"]
+    ]
+    _, _, actions = _table(workbook[ACTIONS_SHEET])
+    assert not {"2.3", "9.1"} & {r["Indicator id"].value for r in actions}
+
+
+def test_all_assessed_says_so(workbook):
+    sheet = workbook[NOT_ASSESSED_SHEET]
+    assert sheet["A3"].value == "Every indicator was assessed."
+    _, _, rows = _table(sheet)
+    assert rows == []
+
+
+def test_a_plan_without_actions_says_so(context, tmp_path):
+    changed = {**context, "actions": [], "review_date": ""}
+    sheet = openpyxl.load_workbook(write_action_tracker(changed, tmp_path / "t.xlsx"))[ACTIONS_SHEET]
+    header_row, _, _ = _table(sheet)
+    assert sheet.cell(header_row + 1, 1).value.startswith("No actions")
+    assert not sheet.data_validations.dataValidation and sheet["C7"].value is None
+    with zipfile.ZipFile(tmp_path / "t.xlsx") as archive:
+        assert {info.date_time for info in archive.infolist()} == {(2000, 1, 1, 0, 0, 0)}  # no review date
+
+
+def test_same_context_same_bytes_stamped_with_the_review_date(context, written, tmp_path):
+    time.sleep(1.1)  # a timestamp taken from the clock would now differ
+    again = write_action_tracker(context, tmp_path / "again.xlsx")
+    assert again.read_bytes() == written.read_bytes()
+    day = datetime.date.fromisoformat(context["review_date"])
+    with zipfile.ZipFile(again) as archive:
+        assert {info.date_time for info in archive.infolist()} == {(day.year, day.month, day.day, 12, 0, 0)}
+        assert f"{context['review_date']}T12:00:00Z" in archive.read("docProps/core.xml").decode()
+
+
+def test_written_atomically_without_temporary_files(context, tmp_path, monkeypatch):
+    path = tmp_path / "plans" / "tracker.xlsx"
+    write_action_tracker(context, path)
+    assert [p.name for p in path.parent.iterdir()] == ["tracker.xlsx"]
+    before = path.read_bytes()
+
+    def broken(self):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("generator.tracker.ExcelWriter.save", broken)
+    with pytest.raises(OSError, match="disk full"):
+        write_action_tracker({**context, "organisation": "Other"}, path)
+    assert path.read_bytes() == before
+    assert [p.name for p in path.parent.iterdir()] == ["tracker.xlsx"]
+
+
+def test_write_time(contexts, tmp_path):
+    start = time.perf_counter()
+    for n, plan in enumerate(contexts):
+        write_action_tracker(plan, tmp_path / f"{n}.xlsx")
+    print(f"\n{len(contexts)} trackers written in {1000 * (time.perf_counter() - start):.0f} ms")
+
+
+# --- in LibreOffice --------------------------------------------------------------------------------------
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_converts_it_to_pdf(written, context, tmp_path):
+    pdf = convert(written, "pdf", tmp_path)
+    assert pdf.read_bytes().startswith(b"%PDF")
+    if not PDFTOPPM:
+        pytest.skip("poppler is not installed")
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert f"Action plan: {context['organisation']}" in text
+    assert "=Needs work —" in text  # a comment shown as typed, not computed
+    assert f"0 of {len(context['actions'])} actions done" in text  # the progress count, computed
+    [page] = render_pages(pdf, tmp_path / "png", first=1, last=1, dpi=100)
+    assert page.stat().st_size > 10_000  # docs/action-tracker.png was made this way, and looked at
+
+
+@pytest.mark.libreoffice
+def test_progress_counts_the_actions_marked_done(written, context, tmp_path):
+    workbook = openpyxl.load_workbook(written)
+    _, _, rows = _table(workbook[ACTIONS_SHEET])
+    rows[0]["Status"].value = rows[2]["Status"].value = "Done"
+    rows[1]["Status"].value = "In progress"
+    rows[0]["By when"].value = datetime.date(2026, 9, 30)
+    typed = tmp_path / "typed.xlsx"
+    workbook.save(typed)
+    again = openpyxl.load_workbook(resave(typed, tmp_path / "out"), data_only=True)[ACTIONS_SHEET]
+    assert again["C7"].value == f"2 of {len(context['actions'])} actions done"
+    _, _, rows = _table(again)
+    assert rows[0]["By when"].value == datetime.datetime(2026, 9, 30) and rows[0]["By when"].is_date
