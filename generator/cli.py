@@ -23,6 +23,7 @@ from .forms import FORMATS
 from .generate import Recipient, generate_pack, generate_packs, read_recipients
 from .instrument import apply_errata
 from .merge import merge_returns
+from .pipeline import load_results, run_demo, run_pipeline, write_plans
 from .results import results_data, write_results_json
 from .returns.export import return_text, write_returns_csv
 from .returns.read import read_return
@@ -38,6 +39,17 @@ def _reported() -> Iterator[None]:
         yield
     except CoproduceError as error:
         raise click.ClickException(str(error)) from error
+
+
+def _progress_bar(stack: ExitStack):
+    """A progress callback for the library: given the number of files, it opens a bar on
+    stderr (closed with ``stack``) and returns the function to call after each file."""
+
+    def start(total: int):
+        bar = stack.enter_context(click.progressbar(length=total, label=f"Reading {total} files", file=sys.stderr))
+        return lambda: bar.update(1)
+
+    return start
 
 
 def _extra_dirs(ctx: click.Context) -> list[Path]:
@@ -268,14 +280,7 @@ def merge(
         if consensus:
             rules = dataclasses.replace(rules, consensus=consensus)
         with ExitStack() as stack:
-
-            def progress(total: int):
-                bar = stack.enter_context(
-                    click.progressbar(length=total, label=f"Reading {total} files", file=sys.stderr)
-                )
-                return lambda: bar.update(1)
-
-            merged = merge_returns(paths, catalogue.instruments, rules, exclude=[out], progress=progress)
+            merged = merge_returns(paths, catalogue.instruments, rules, exclude=[out], progress=_progress_bar(stack))
         for group in merged.organisations:
             rules.check_against(catalogue.instruments[group.instrument])
         data = results_data(merged, catalogue.instruments, rules)
@@ -286,6 +291,126 @@ def merge(
         click.echo(f"Wrote {path}")
     if data["counts"]["rejected"]:
         ctx.exit(1)
+
+
+_template_options = [
+    click.option(
+        "--template",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Your own copy of templates/action-plan.docx, restyled in Word.",
+    ),
+    click.option(
+        "--partnership-template",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Your own copy of templates/partnership-plan.docx.",
+    ),
+]
+
+
+def template_options(command):
+    """The --template and --partnership-template options, shared by `plan` and `run`."""
+    for option in reversed(_template_options):
+        command = option(command)
+    return command
+
+
+def _echo_written(written: list[Path]) -> None:
+    for path in written:
+        click.echo(f"Wrote {path}")
+
+
+@cli.command()
+@click.argument("results", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="Folder for the plans (created if needed).",
+)
+@template_options
+@click.pass_context
+def plan(
+    ctx: click.Context, results: Path, out: Path, template: Path | None, partnership_template: Path | None
+) -> None:
+    """Write action plans from a results.json: one per organisation (Word, and an Excel
+    tracker) and one for the partnership.
+
+    Example: coproduce plan output/results.json --out output/
+    """
+    with _reported():
+        catalogue = find_instruments(_extra_dirs(ctx))
+        written = write_plans(load_results(results), catalogue.instruments, out, template, partnership_template)
+    _echo_written(written)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="Folder for results, workbook and plans (created if needed).",
+)
+@click.option(
+    "--rules",
+    "rules_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A scoring rules YAML file (default: the built-in standards/scoring.yaml).",
+)
+@template_options
+@click.pass_context
+def run(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    out: Path,
+    rules_file: Path | None,
+    template: Path | None,
+    partnership_template: Path | None,
+) -> None:
+    """Merge and score returns, then write the action plans: merge and plan in one go.
+
+    Example: coproduce run returns/ --out output/
+    """
+    with _reported():
+        catalogue = find_instruments(_extra_dirs(ctx))
+        rules = load_rules(rules_file)
+        with ExitStack() as stack:
+            output = run_pipeline(
+                paths, catalogue.instruments, rules, out, template, partnership_template, _progress_bar(stack)
+            )
+    click.echo(merge_summary(output.results))
+    _echo_written(output.written)
+    if output.results["counts"]["rejected"]:
+        ctx.exit(1)
+
+
+@cli.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output") / "demo",
+    show_default=True,
+    help="Folder for everything the demo makes.",
+)
+@click.pass_context
+def demo(ctx: click.Context, out: Path) -> None:
+    """Try the whole pipeline on sample returns: blank forms, sample returns from several
+    organisations (every format, blanks, ambiguous answers, a damaged file), merged and
+    scored, the consolidated workbook and the action plans.
+
+    Example: coproduce demo
+    """
+    with _reported():
+        catalogue = find_instruments(_extra_dirs(ctx))
+        with ExitStack() as stack:
+            output = run_demo(
+                catalogue.get(DEFAULT_INSTRUMENT), catalogue.instruments, load_rules(), out, _progress_bar(stack)
+            )
+    click.echo(merge_summary(output.results))
+    click.echo("(The sample returns include a damaged file on purpose: it shows how a rejected file is reported.)")
+    _echo_written(output.written)
 
 
 def main() -> None:

@@ -31,6 +31,9 @@ def wheel(tmp_path_factory) -> Path:
 def test_wheel_contains_the_standards(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert "generator/standards/coproduction-v1.1.yaml" in names
+    assert "generator/standards/scoring.yaml" in names
+    assert {"generator/templates/action-plan.docx", "generator/templates/partnership-plan.docx"} <= set(names)
+    assert "generator/fonts/DejaVuSans.ttf" in names
     assert "generator/cli.py" in names
     assert not any(name.startswith("tests/") for name in names)
 
@@ -54,3 +57,15 @@ def test_installed_wheel_lists_v11_from_its_packaged_data(wheel, tmp_path):
     row = result.stdout.splitlines()[1]
     assert row.split()[:1] == ["coproduction-v1.1"] and row.split()[5:7] == ["10", "36"]
     assert str(site / "generator" / "standards") in row
+
+
+def test_installed_wheel_finds_its_templates(wheel, tmp_path):
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    code = "from generator.plan_docx import default_template; print(default_template('organisation'))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(site)},
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(site / "generator" / "templates" / "action-plan.docx")

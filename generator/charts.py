@@ -1,0 +1,186 @@
+"""The charts embedded in the action plans, drawn with matplotlib as PNG bytes.
+
+:func:`section_points_chart` draws one organisation's points per section, each bar in the
+colour of the section's tier; :func:`partnership_tiers_chart` draws, per section, how the
+partnership's answers spread across the tiers.  Both take the plan contexts of
+:mod:`generator.plans`, so level colours and labels come from the instrument, never from here.
+
+The PNGs are byte-stable: fixed size and dpi, matplotlib's default style whatever the
+user's matplotlibrc says, its bundled DejaVu Sans font, and no date or software stamp.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+#: Neutral colours; the colours that mean something are the levels' own.
+_TRACK = "#E6E6E6"  # the most a section can score, behind its bar
+_NOT_ASSESSED = "#F2F2F2"
+_EDGE = "#595959"  # outline of every bar, so a level without a colour still shows
+_TEXT = "#262626"
+_NO_COLOUR = "#FFFFFF"
+
+_DPI = 150
+_FONT_SIZE = 8
+#: Width of the charts in inches (16 cm in the portrait plan, 24 cm in the landscape one).
+_PORTRAIT_WIDTH, _LANDSCAPE_WIDTH = 6.3, 9.45
+
+
+def section_points_chart(context: dict[str, Any]) -> bytes:
+    """A horizontal bar per section of an organisation's plan context: its points, in the
+    colour of its tier, over a grey bar of the most it can score; labelled "points of max"."""
+    sections = context["sections"]
+    height = 0.55 + 0.32 * len(sections)
+    with _style():
+        figure = Figure(figsize=(_PORTRAIT_WIDTH, height), dpi=_DPI)
+        axes = figure.add_subplot()
+        positions = range(len(sections))
+        most = max((s["max_points"] for s in sections), default=0) or 1
+        axes.barh(positions, [s["max_points"] for s in sections], height=0.62, color=_TRACK, zorder=1)
+        axes.barh(
+            positions,
+            [s["points"] for s in sections],
+            height=0.62,
+            color=[_fill(s["colour"]) for s in sections],
+            edgecolor=_EDGE,
+            linewidth=0.6,
+            zorder=2,
+        )
+        for y, section in zip(positions, sections, strict=True):
+            axes.text(
+                section["max_points"] + most * 0.015,
+                y,
+                f"{section['points']} of {section['max_points']}",
+                va="center",
+                fontsize=_FONT_SIZE - 0.5,
+                color=_TEXT,
+            )
+        axes.set_yticks(list(positions), _section_labels(sections, 32))
+        axes.set_xlim(0, most * 1.14)
+        axes.xaxis.get_major_locator().set_params(integer=True)
+        axes.set_xlabel("Points")
+        axes.legend(
+            handles=_level_key(context["levels"]),
+            loc="lower center",
+            bbox_to_anchor=(0.5, 1.0),
+            ncol=len(context["levels"]),
+            frameon=False,
+            fontsize=_FONT_SIZE - 0.5,
+            handlelength=1.2,
+        )
+        _tidy(axes)
+        return _png(figure)
+
+
+def partnership_tiers_chart(context: dict[str, Any]) -> bytes:
+    """A bar per section of the partnership plan context, split by tier: of every indicator
+    of the section for every organisation, the share at each tier (and not assessed),
+    with the count written in each part wide enough to hold it."""
+    sections = context["sections"]
+    levels = context["levels"]
+    rows = []
+    for section in sections:
+        counts = [0] * len(levels)
+        blank = 0
+        for indicator in section["indicators"]:
+            for i, count in enumerate(indicator["counts"]):
+                counts[i] += count["count"]
+            blank += len(indicator["not_assessed"])
+        rows.append([*counts, blank])
+    colours = [_fill(level["colour"]) for level in levels] + [_NOT_ASSESSED]
+    labels = [level["label"] for level in levels] + ["Not assessed"]
+    height = 0.6 + 0.3 * len(sections)
+    with _style():
+        figure = Figure(figsize=(_LANDSCAPE_WIDTH, height), dpi=_DPI)
+        axes = figure.add_subplot()
+        positions = list(range(len(sections)))
+        left = [0.0] * len(sections)
+        for part, colour in enumerate(colours):
+            totals = [sum(row) or 1 for row in rows]
+            widths = [row[part] / total * 100 for row, total in zip(rows, totals, strict=True)]
+            axes.barh(positions, widths, left=left, height=0.62, color=colour, edgecolor=_EDGE, linewidth=0.6)
+            for y, (row, start, width) in enumerate(zip(rows, left, widths, strict=True)):
+                if row[part] and width >= 3.5:
+                    axes.text(start + width / 2, y, str(row[part]), ha="center", va="center",
+                              fontsize=_FONT_SIZE - 1, color=_TEXT)  # fmt: skip
+            left = [a + b for a, b in zip(left, widths, strict=True)]
+        axes.set_yticks(positions, _section_labels(sections, 48))
+        axes.set_xlim(0, 100)
+        axes.set_xticks([0, 25, 50, 75, 100], ["0%", "25%", "50%", "75%", "100%"])
+        used = [i for i in range(len(colours)) if any(row[i] for row in rows) or i < len(levels)]
+        axes.legend(
+            handles=[Patch(facecolor=colours[i], edgecolor=_EDGE, linewidth=0.6, label=labels[i]) for i in used],
+            loc="lower center",
+            bbox_to_anchor=(0.5, 1.0),
+            ncol=len(used),
+            frameon=False,
+            fontsize=_FONT_SIZE - 0.5,
+            handlelength=1.2,
+        )
+        _tidy(axes)
+        return _png(figure)
+
+
+def _style():
+    """matplotlib's defaults (not the user's matplotlibrc), with small type."""
+    return matplotlib.rc_context(
+        {
+            **_DEFAULTS,
+            "font.family": "DejaVu Sans",
+            "font.size": _FONT_SIZE,
+            "axes.edgecolor": _EDGE,
+            "axes.labelcolor": _TEXT,
+            "xtick.color": _TEXT,
+            "ytick.color": _TEXT,
+            "svg.hashsalt": "coproduce",
+        }
+    )
+
+
+#: matplotlib's own defaults, minus the settings that are not about looks.
+_DEFAULTS = {
+    key: value
+    for key, value in matplotlib.rcParamsDefault.items()
+    if key not in {"backend", "backend_fallback", "interactive", "webagg.port", "toolbar", "timezone"}
+    and not key.startswith(("savefig.directory",))
+}
+
+
+def _fill(colour: str) -> str:
+    return colour if colour else _NO_COLOUR
+
+
+def _section_labels(sections: Sequence[dict[str, Any]], width: int) -> list[str]:
+    """Each section's number and title, on at most two lines of ``width`` characters."""
+    return [
+        "\n".join(textwrap.wrap(f"{s['number']}. {s['title']}", width=width, max_lines=2, placeholder="…"))
+        for s in sections
+    ]
+
+
+def _level_key(levels: Sequence[dict[str, Any]]) -> list[Patch]:
+    return [Patch(facecolor=_fill(lv["colour"]), edgecolor=_EDGE, linewidth=0.6, label=lv["label"]) for lv in levels]
+
+
+def _tidy(axes) -> None:
+    axes.invert_yaxis()  # first section at the top, as in the table above the chart
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    axes.tick_params(axis="y", length=0)
+    axes.grid(axis="x", color=_TRACK, linewidth=0.6, zorder=0)
+    axes.set_axisbelow(True)
+    axes.figure.tight_layout(pad=0.4)
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    FigureCanvasAgg(figure).print_png(buffer, metadata={"Software": None})
+    return buffer.getvalue()

@@ -1,0 +1,453 @@
+"""Action plans as Word documents: the plan contexts of :mod:`generator.plans` poured into
+docxtpl templates that a user can restyle in Word.
+
+The look and the wording around the data are in the templates (``templates/action-plan.docx``
+and ``templates/partnership-plan.docx``, or the user's own copies); this module only supplies
+the context, the chart image and the checks.  A template's tags are Jinja, run in a sandbox
+with autoescape on (a comment like ``<b> & =SUM(A1)`` stays text) and strict about names
+(a misspelt variable is an error, not an empty gap).  Besides the context's keys a template
+can use ``chart`` (the chart image) and the filter ``shade``, which turns a level colour into
+a cell fill for docxtpl's ``{% cellbg %}``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from datetime import date, datetime, time, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from docx import Document
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.exceptions import PackageNotFoundError
+from docx.oxml.ns import qn
+from docx.shared import Mm
+from docxtpl import DocxTemplate, InlineImage
+from jinja2 import StrictUndefined, TemplateSyntaxError, meta
+from jinja2 import TemplateError as JinjaTemplateError
+from jinja2.sandbox import SandboxedEnvironment
+from lxml import etree
+
+from . import charts
+from .atomic import restamp_zip, write_atomically
+from .errors import CoproduceError
+
+__all__ = [
+    "TEMPLATE_NAMES",
+    "TEMPLATE_VARIABLES",
+    "TemplateError",
+    "check_template",
+    "default_template",
+    "render_organisation_plan",
+    "render_partnership_plan",
+    "shade",
+]
+
+#: The two kinds of plan, and the file name of each one's built-in template.
+TEMPLATE_NAMES = {"organisation": "action-plan.docx", "partnership": "partnership-plan.docx"}
+
+#: The variables a template of each kind can use: the keys of the plan context
+#: (:func:`generator.plans.organisation_plan`, :func:`generator.plans.partnership_plan`) and ``chart``.
+TEMPLATE_VARIABLES = {
+    "organisation": frozenset({
+        "organisation", "instrument", "review_date", "respondents", "roles", "levels", "overall", "sections",
+        "actions", "not_assessed", "disagreements", "perception_gap_count", "chart",
+    }),
+    "partnership": frozenset({
+        "instrument", "levels", "first_tier", "organisation_count", "organisations", "section_numbers", "summary",
+        "sections", "shared_actions", "chart",
+    }),
+}  # fmt: skip
+
+#: Width of the chart in each kind of plan (16 cm fits A4 portrait, 24 cm A4 landscape).
+_CHART_WIDTH = {"organisation": Mm(160), "partnership": Mm(240)}
+#: The zip time of a plan with no review date, so the same context gives the same bytes.
+_FALLBACK_TIME = datetime(2000, 1, 1, 12, tzinfo=timezone.utc)
+#: docxtpl's own tags, which are not Jinja blocks.
+_DOCXTPL_TAGS = {"cellbg", "colspan", "vm", "hm"}
+#: Jinja tags that open a block, and the tag that closes each.
+_BLOCKS = {"for", "if", "macro", "call", "filter", "with", "block", "raw", "autoescape", "set"}
+_MIDDLES = {"else": {"if", "for"}, "elif": {"if"}}
+#: The order of a table cell's properties in WordprocessingML (w:tcPr's sequence).
+_TC_PR_ORDER = {
+    qn(f"w:{tag}"): i
+    for i, tag in enumerate(("cnfStyle", "tcW", "gridSpan", "hMerge", "vMerge", "tcBorders", "shd", "noWrap", "tcMar",
+                             "textDirection", "tcFitText", "vAlign", "hideMark", "headers", "cellIns", "cellDel",
+                             "cellMerge", "tcPrChange"))
+}  # fmt: skip
+#: Characters Word's XML cannot hold (control characters, lone surrogates); tab and newline stay.
+_NOT_XML = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]")
+_OPENERS = re.compile(r"\{[{%#]")
+_CLOSERS = {"{{": "}}", "{%": "%}", "{#": "#}"}
+#: A whole tag: its kind ({, % or #), docxtpl's prefix (p, tr, tc, r) if any, and its body.
+_TAG = re.compile(r"^\{([{%#])-?(?:(tr|tc|p|r)(?=\s))?\s*(.*?)\s*-?[}%#]\}$", re.DOTALL)
+
+
+class TemplateError(CoproduceError):
+    """A plan template cannot be used: a broken tag, an unknown variable, or not a .docx file.
+    The message names the template file and the tag."""
+
+    def __init__(self, path: Path | str, problem: str):
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
+def default_template(kind: str) -> Path:
+    """The built-in template of ``kind`` ("organisation" or "partnership").
+
+    A wheel carries the templates as ``generator/templates``; a source checkout has them
+    at the top of the repository.
+    """
+    name = TEMPLATE_NAMES[_check_kind(kind)]
+    packaged = Path(str(resources.files("generator"))) / "templates" / name
+    if packaged.is_file():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "templates" / name
+
+
+def render_organisation_plan(context: dict[str, Any], out: Path, template: Path | None = None) -> Path:
+    """Write one organisation's action plan to ``out`` (.docx) from its context
+    (:func:`generator.plans.organisation_plan`), with ``template`` or the built-in one.
+    Returns ``out``; raises :class:`TemplateError` if the template cannot be filled in."""
+    stamp = _date_time(context.get("review_date"))
+    return _render("organisation", context, charts.section_points_chart(context), out, template, stamp)
+
+
+def render_partnership_plan(context: dict[str, Any], out: Path, template: Path | None = None) -> Path:
+    """Write the partnership plan to ``out`` (.docx) from its context
+    (:func:`generator.plans.partnership_plan`), with ``template`` or the built-in one.
+    Returns ``out``; raises :class:`TemplateError` if the template cannot be filled in."""
+    return _render("partnership", context, charts.partnership_tiers_chart(context), out, template, _FALLBACK_TIME)
+
+
+def check_template(path: Path, kind: str) -> None:
+    """Check that ``path`` is a usable plan template of ``kind`` ("organisation" or
+    "partnership"): a .docx file whose tags are whole, whose blocks are closed, and whose
+    variables are all known.  Raises :class:`TemplateError` naming the file and the tag."""
+    variables = TEMPLATE_VARIABLES[_check_kind(kind)]
+    document = _open_docx(path)
+    _check_tags(path, document)
+    _check_properties(path, document)
+    environment = _environment()
+    source = _jinja_source(path)
+    try:
+        used = meta.find_undeclared_variables(environment.parse(source))
+    except TemplateSyntaxError as error:  # what the tag-by-tag checks above did not catch
+        near = _line_text(source, error.lineno)
+        raise TemplateError(path, f"has a broken tag near “{near}”: {error.message}") from error
+    unknown = sorted(used - variables - set(environment.globals))
+    if unknown:
+        raise TemplateError(path, _unknown_variables(unknown, variables, kind))
+
+
+def shade(colour: Any) -> str:
+    """The ``shade`` filter: a colour ("#CD7F32", "CD7F32", or "" for none) as a cell fill for
+    docxtpl's ``{% cellbg %}`` — "CD7F32", or "auto" (no fill) when there is no colour."""
+    text = str(colour or "").strip().lstrip("#")
+    return text.upper() if re.fullmatch(r"[0-9A-Fa-f]{6}", text) else "auto"
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+
+def _render(
+    kind: str, context: dict[str, Any], chart: bytes, out: Path, template: Path | None, stamp: datetime
+) -> Path:
+    path = Path(template) if template is not None else default_template(kind)
+    if template is not None:
+        _check_once(path, kind, *_signature(path))
+    elif not path.is_file():
+        raise TemplateError(path, "the built-in template is missing: reinstall coproduce")
+    values = _xml_safe(context)
+
+    def write(tmp: Path) -> None:
+        document = DocxTemplate(path)  # one per output: a DocxTemplate keeps state from a render
+        values["chart"] = InlineImage(document, io.BytesIO(chart), width=_CHART_WIDTH[kind])
+        try:
+            document.render(values, jinja_env=_environment(), autoescape=True)
+        except JinjaTemplateError as error:
+            check_template(path, kind)  # names the broken tag or unknown variable, if that is the cause
+            raise TemplateError(path, f"cannot be filled in: {_plain(error)}") from error
+        body = document.docx.element.body
+        _fit_table_grids(body)
+        _tidy_cell_properties(body)
+        document.save(tmp)
+        restamp_zip(tmp, stamp)
+
+    return write_atomically(Path(out), write)
+
+
+@functools.lru_cache(maxsize=8)
+def _check_once(path: Path, kind: str, _where: str, _mtime: int, _size: int) -> None:
+    """check_template, once per version of a template file (a run fills it in once per organisation)."""
+    check_template(path, kind)
+
+
+def _signature(path: Path) -> tuple[str, int, int]:
+    """What tells one version of a file from another: where it is, when it changed, its size."""
+    try:
+        status = path.stat()
+    except OSError:
+        return "", 0, 0
+    return str(path.resolve()), status.st_mtime_ns, status.st_size
+
+
+def _plain(error: JinjaTemplateError) -> str:
+    """Jinja's message, in the template's words where it speaks of Python's."""
+    message = str(error.message or error)
+    if missing := re.search(r"has no attribute '([^']+)'", message):
+        return f"it uses .{missing.group(1)}, which that value does not have (see templates/README.md)"
+    return message
+
+
+def _environment() -> SandboxedEnvironment:
+    """The Jinja environment of every plan: sandboxed (a template is a file from outside),
+    autoescaped (data is text, never XML), strict (a misspelt name fails, not prints nothing)."""
+    environment = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+    environment.filters["shade"] = shade
+    return environment
+
+
+def _xml_safe(value: Any) -> Any:
+    """A copy of ``value`` whose strings Word can hold: line ends as ``\\n`` (docxtpl makes
+    those line breaks), other control characters removed (docxtpl would turn a form feed
+    into a page break)."""
+    if isinstance(value, str):
+        return _NOT_XML.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+    if isinstance(value, dict):
+        return {key: _xml_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_xml_safe(item) for item in value]
+    return value
+
+
+def _fit_table_grids(body: etree._Element) -> None:
+    """Give each table's column grid the widths its cells ask for.
+
+    docxtpl's ``{%tc for %}`` repeats a cell but shares the original grid out evenly; Word
+    and LibreOffice then draw columns of the wrong widths.  Each cell keeps the width set
+    in the template, so the grid is rebuilt from the row with the most cells.
+    """
+    for table in body.iter(qn("w:tbl")):
+        grid = table.find(qn("w:tblGrid"))
+        rows = [row.findall(qn("w:tc")) for row in table.findall(qn("w:tr"))]
+        if grid is None or not rows:
+            continue
+        widest = max(rows, key=len)
+        widths = [_cell_width(cell) for cell in widest]
+        if None in widths or any(_cell_span(cell) != 1 for cell in widest):
+            continue
+        for column in grid.findall(qn("w:gridCol")):
+            grid.remove(column)
+        for width in widths:
+            etree.SubElement(grid, qn("w:gridCol")).set(qn("w:w"), str(width))
+
+
+def _tidy_cell_properties(body: etree._Element) -> None:
+    """Put each cell's properties in the order Word's schema wants, and make every cell fill
+    a colour Word accepts.
+
+    docxtpl's ``{% cellbg %}`` puts the fill first, where Word expects it after the width and
+    span; and a template may give ``cellbg`` a colour as "#CD7F32" or "" instead of using
+    ``shade``."""
+    for properties in body.iter(qn("w:tcPr")):
+        children = sorted(properties, key=lambda child: _TC_PR_ORDER.get(child.tag, len(_TC_PR_ORDER)))
+        properties[:] = children
+        for fill in properties.findall(qn("w:shd")):
+            if fill.get(qn("w:fill")) is not None:
+                fill.set(qn("w:fill"), shade(fill.get(qn("w:fill"))))
+
+
+def _cell_width(cell: etree._Element) -> int | None:
+    width = cell.find(f"{qn('w:tcPr')}/{qn('w:tcW')}")
+    if width is None or width.get(qn("w:type")) != "dxa":
+        return None
+    try:
+        return int(width.get(qn("w:w")))
+    except (TypeError, ValueError):
+        return None
+
+
+def _cell_span(cell: etree._Element) -> int:
+    span = cell.find(f"{qn('w:tcPr')}/{qn('w:gridSpan')}")
+    return int(span.get(qn("w:val"), "1")) if span is not None else 1
+
+
+def _date_time(value: Any) -> datetime:
+    """Noon on the date ``value`` (ISO), or the fallback time: what a plan's zip entries carry."""
+    try:
+        day = date.fromisoformat(str(value))
+    except ValueError:
+        return _FALLBACK_TIME
+    return datetime.combine(day, time(12), tzinfo=timezone.utc) if 1980 < day.year < 2100 else _FALLBACK_TIME
+
+
+# --- checking a template ------------------------------------------------------------------------
+
+
+def _check_kind(kind: str) -> str:
+    if kind not in TEMPLATE_NAMES:
+        raise ValueError(f"unknown kind of plan {kind!r}: use one of {', '.join(TEMPLATE_NAMES)}")
+    return kind
+
+
+def _open_docx(path: Path):
+    """The template as a python-docx Document; TemplateError if it is not one."""
+    if not Path(path).is_file():
+        raise TemplateError(path, "the template file does not exist")
+    try:
+        return Document(str(path))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError, etree.XMLSyntaxError) as error:
+        raise TemplateError(path, f"is not a Word .docx file that can be used as a template ({error})") from error
+
+
+def _paragraphs(document) -> Iterator[tuple[str, str, bool]]:
+    """(where, text, in a table cell) of every paragraph of the body, page headers and page footers, in order."""
+    parts = [("the paragraph", document.part.element)]
+    for rel in document.part.rels.values():
+        if rel.reltype == RT.HEADER:
+            parts.append(("the page header", rel.target_part.element))
+        elif rel.reltype == RT.FOOTER:
+            parts.append(("the page footer", rel.target_part.element))
+    for where, element in parts:
+        for paragraph in element.iter(qn("w:p")):
+            in_cell = paragraph.getparent() is not None and paragraph.getparent().tag == qn("w:tc")
+            text = "".join(text.text or "" for text in paragraph.iter(qn("w:t")))
+            yield ("a table cell" if in_cell and where == "the paragraph" else where), text, in_cell
+
+
+def _check_tags(path: Path, document) -> None:
+    """Every tag whole within its paragraph and valid on its own; every block closed, by a
+    tag of the same kind (``{%p``, ``{%tr``, ``{%tc``)."""
+    environment = _environment()
+    open_blocks: list[tuple[str, str, str, str]] = []  # keyword, prefix, tag, where
+    for where, text, in_cell in _paragraphs(document):
+        place = f"in {where} “{_short(text)}”"
+        for tag in _tags_of(path, text, place):
+            match = _TAG.match(tag)
+            if match is None:
+                continue
+            kind, prefix, body = match.group(1), match.group(2) or "", match.group(3)
+            if kind == "{":
+                _parse_alone(path, environment, f"{{{{ {body} }}}}", tag, place)
+                continue
+            if kind == "#":
+                continue
+            keyword = body.split(maxsplit=1)[0] if body else ""
+            if keyword in _DOCXTPL_TAGS:
+                if not in_cell:
+                    raise TemplateError(path, f"the tag “{tag}” ({place}) only works inside a table cell")
+                _parse_alone(path, environment, f"{{{{ {body[len(keyword) :]} }}}}", tag, place)
+            elif keyword in _BLOCKS and not (keyword == "set" and "=" in body):
+                if keyword in ("for", "if"):
+                    _parse_alone(path, environment, f"{{% {body} %}}{{% end{keyword} %}}", tag, place)
+                open_blocks.append((keyword, prefix, tag, place))
+            elif keyword in _MIDDLES:
+                if not open_blocks or open_blocks[-1][0] not in _MIDDLES[keyword]:
+                    raise TemplateError(path, f"the tag “{tag}” ({place}) is not inside an if or for block")
+                if keyword == "elif":
+                    _parse_alone(path, environment, f"{{% if {body[4:]} %}}{{% endif %}}", tag, place)
+            elif keyword.startswith("end"):
+                opened = keyword[3:]
+                if not open_blocks:
+                    raise TemplateError(path, f"the tag “{tag}” ({place}) has no “{{% {opened} … %}}” before it")
+                top_keyword, top_prefix, top_tag, top_place = open_blocks.pop()
+                if top_keyword != opened:
+                    raise TemplateError(
+                        path,
+                        f"the tag “{tag}” ({place}) closes “{top_tag}” ({top_place}), which needs end{top_keyword}",
+                    )
+                if top_prefix != prefix:
+                    raise TemplateError(
+                        path,
+                        f"the tag “{top_tag}” ({top_place}) is closed by “{tag}” ({place}): "
+                        f"both must be of the same kind, {_opening(top_prefix)}",
+                    )
+    if open_blocks:
+        keyword, prefix, tag, place = open_blocks[-1]
+        raise TemplateError(
+            path, f"the tag “{tag}” ({place}) is never closed: add “{_opening(prefix)} end{keyword} %}}” after it"
+        )
+
+
+def _check_properties(path: Path, document) -> None:
+    """docxtpl fills in the document properties (File > Properties) as templates too."""
+    environment = _environment()
+    properties = document.core_properties
+    for name in ("author", "comments", "identifier", "language", "subject", "title"):  # the ones docxtpl renders
+        value = getattr(properties, name) or ""
+        try:
+            environment.parse(value)
+        except TemplateSyntaxError as error:
+            raise TemplateError(
+                path, f"the document property {name} (“{_short(value)}”) has a broken tag: {error.message}"
+            ) from error
+
+
+def _tags_of(path: Path, text: str, place: str) -> Iterator[str]:
+    """The tags in a paragraph's text; TemplateError for one not closed in the same paragraph."""
+    position = 0
+    while (start := _OPENERS.search(text, position)) is not None:
+        closer = _CLOSERS[start.group()]
+        end = text.find(closer, start.end())
+        following = _OPENERS.search(text, start.end())
+        if end == -1 or (following is not None and following.start() < end):
+            stop = following.start() if following is not None else len(text)
+            fragment = _short(text[start.start() : stop].rstrip())
+            raise TemplateError(path, f"the tag “{fragment}” ({place}) is not closed: it needs “{closer}”")
+        yield text[start.start() : end + 2]
+        position = end + 2
+
+
+def _parse_alone(path: Path, environment: SandboxedEnvironment, source: str, tag: str, place: str) -> None:
+    try:
+        environment.compile(source)  # compiling, not only parsing, finds unknown filters
+    except TemplateSyntaxError as error:
+        raise TemplateError(path, f"the tag “{tag}” ({place}) is not valid: {error.message}") from error
+
+
+def _jinja_source(path: Path) -> str:
+    """The Jinja source docxtpl makes of the template: body, headers and footers."""
+    template = DocxTemplate(path)
+    template.init_docx()
+    source = template.patch_xml(template.xml_to_string(template.docx._element.body))
+    for uri in (template.HEADER_URI, template.FOOTER_URI):
+        for _key, part in template.get_headers_footers(uri):
+            source += template.patch_xml(template.get_part_xml(part))
+    # docxtpl puts each paragraph on a line of its own, so an error's line is a paragraph.
+    return re.sub(r"<w:p([ >])", r"\n<w:p\1", source)
+
+
+def _line_text(source: str, line: int | None) -> str:
+    lines = source.splitlines()
+    if not line or line > len(lines):
+        return "the end of the template"
+    return _short(re.sub(r"<[^>]+>", "", lines[line - 1]))
+
+
+def _unknown_variables(unknown: list[str], variables: frozenset[str], kind: str) -> str:
+    names = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, variables, n=1)
+        names.append(f"{{{{ {name} }}}}" + (f" (did you mean {{{{ {close[0]} }}}}?)" if close else ""))
+    listed = ", ".join(sorted(variables))
+    return (
+        f"uses {', '.join(names)}, which {'is not a variable' if len(names) == 1 else 'are not variables'} "
+        f"of the {kind} plan; its variables are {listed} (see templates/README.md)"
+    )
+
+
+def _opening(prefix: str) -> str:
+    return "{%" + prefix
+
+
+def _short(text: str, width: int = 70) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,460 @@
+"""Write the two action-plan templates, templates/action-plan.docx and templates/partnership-plan.docx.
+
+The committed .docx files are what users (and coproduce) use; they are restyled in Word or
+LibreOffice, not here.  This script is how the first versions were made, kept so a developer
+can rebuild them after a change of content — run it, then look at a rendered plan:
+
+    python templates/make_templates.py
+
+It overwrites both files, losing any restyling done in Word since: re-apply that by hand.
+
+The templates use docxtpl's tags (https://docxtpl.readthedocs.io): ``{{ … }}`` prints a value,
+``{%p … %}``, ``{%tr … %}`` and ``{%tc … %}`` repeat or hide the paragraph, table row or table
+cell that holds the tag, and ``{% cellbg … %}`` shades the table cell it is in.  ``shade`` is
+coproduce's filter that turns a level colour ("#CD7F32", or "" for none) into a cell fill.
+Looks are in named styles (Title, Heading 1, Heading 2, Plan Note, Plan Cell, Plan Cell
+Heading, List Bullet, the table style Plan Table), so restyling one changes the whole plan.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from docx import Document
+from docx.document import Document as DocumentObject
+from docx.enum.section import WD_ORIENT
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.table import WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.shared import Cm, Pt, RGBColor
+from docx.table import Table, _Cell
+
+from generator.atomic import restamp_zip
+
+HERE = Path(__file__).resolve().parent
+FONT = "Arial"
+INK = RGBColor(0x1F, 0x3A, 0x5F)  # headings: a dark blue that prints well in black and white
+GREY = RGBColor(0x59, 0x59, 0x59)
+HEADER_FILL = "DCE3EA"  # table heading rows: light, so they print on any printer
+BORDER = "8C8C8C"
+WHEN = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+# --- the document and its styles ---------------------------------------------------------------
+
+
+def new_document(*, landscape: bool, title: str) -> DocumentObject:
+    """An empty A4 document with the plans' styles."""
+    document = Document()
+    section = document.sections[0]
+    width, height = Cm(21.0), Cm(29.7)
+    if landscape:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        width, height = height, width
+    section.page_width, section.page_height = width, height
+    margin = Cm(1.6)
+    section.left_margin = section.right_margin = margin
+    section.top_margin, section.bottom_margin = Cm(1.5), Cm(1.4)
+    section.header_distance = section.footer_distance = Cm(0.7)
+    _styles(document)
+    properties = document.core_properties
+    properties.title = title
+    properties.subject = "Co-production quality standards"
+    properties.author = properties.last_modified_by = "coproduce"
+    properties.comments = "A coproduce template: restyle it in Word, but keep the tags in curly brackets."
+    properties.keywords = "coproduce template"
+    properties.created = properties.modified = WHEN.replace(tzinfo=None)
+    properties.revision = 1
+    package = document.part.package
+    for key, rel in list(package.rels.items()):
+        if rel.reltype == RT.THUMBNAIL:  # python-docx's own template carries a picture of another document
+            package.rels.pop(key)
+    return document
+
+
+def _styles(document: DocumentObject) -> None:
+    styles = document.styles
+    defaults = styles.element.find(f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}")
+    _set_fonts(defaults)
+    normal = styles["Normal"]
+    _set_fonts(normal.element.get_or_add_rPr())
+    normal.font.size = Pt(10)
+    normal.paragraph_format.space_after = Pt(4)
+    normal.paragraph_format.line_spacing = 1.1
+
+    def paragraph_style(name: str, size: float, *, bold: bool = False, colour: RGBColor | None = None,
+                        before: float = 0, after: float = 4, keep: bool = False) -> None:  # fmt: skip
+        style = styles[name] if name in [s.name for s in styles] else styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        if style.base_style is None and name != "Normal":
+            style.base_style = normal
+        r_pr = style.element.get_or_add_rPr()
+        fonts = r_pr.find(qn("w:rFonts"))
+        if fonts is not None:  # theme fonts win over Normal's: drop them, so Normal's font is used
+            r_pr.remove(fonts)
+        for tag in ("w:color", "w:i", "w:iCs", "w:spacing"):
+            for element in r_pr.findall(qn(tag)):
+                r_pr.remove(element)
+        p_pr = style.element.get_or_add_pPr()
+        for element in p_pr.findall(qn("w:pBdr")) + p_pr.findall(qn("w:numPr")):
+            p_pr.remove(element)
+        style.font.size = Pt(size)
+        style.font.bold = bold
+        if colour is not None:
+            style.font.color.rgb = colour
+        style.paragraph_format.space_before = Pt(before)
+        style.paragraph_format.space_after = Pt(after)
+        style.paragraph_format.keep_with_next = keep
+        style.quick_style = True
+
+    paragraph_style("Title", 24, bold=True, colour=INK, after=2)
+    paragraph_style("Subtitle", 16, bold=True, after=10)
+    paragraph_style("Heading 1", 15, bold=True, colour=INK, before=14, after=6, keep=True)
+    paragraph_style("Heading 2", 12, bold=True, colour=INK, before=14, after=3, keep=True)
+    paragraph_style("Plan Note", 8.5, colour=GREY, after=4)
+    paragraph_style("Plan Cell", 9, after=0)
+    paragraph_style("Plan Cell Heading", 9, bold=True, after=0, keep=True)
+    styles["Plan Cell Heading"].base_style = styles["Plan Cell"]
+    styles["List Bullet"].font.size = Pt(10)
+    styles["List Bullet"].paragraph_format.space_after = Pt(2)
+
+    table = styles.add_style("Plan Table", WD_STYLE_TYPE.TABLE)
+    table.base_style = styles["Normal Table"]
+    table.element.append(
+        parse_xml(
+            f"<w:tblPr {nsdecls('w')}><w:tblBorders>"
+            + "".join(
+                f'<w:{side} w:val="single" w:sz="4" w:space="0" w:color="{BORDER}"/>'
+                for side in ("top", "left", "bottom", "right", "insideH", "insideV")
+            )
+            + "</w:tblBorders><w:tblCellMar>"
+            '<w:top w:w="45" w:type="dxa"/><w:left w:w="85" w:type="dxa"/>'
+            '<w:bottom w:w="45" w:type="dxa"/><w:right w:w="85" w:type="dxa"/>'
+            "</w:tblCellMar></w:tblPr>"
+        )
+    )
+
+
+def _set_fonts(r_pr) -> None:
+    fonts = r_pr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = parse_xml(f"<w:rFonts {nsdecls('w')}/>")
+        r_pr.insert(0, fonts)
+    for theme in ("w:asciiTheme", "w:hAnsiTheme", "w:cstheme", "w:eastAsiaTheme"):
+        fonts.attrib.pop(qn(theme), None)
+    for attribute in ("w:ascii", "w:hAnsi", "w:cs"):
+        fonts.set(qn(attribute), FONT)
+
+
+# --- building blocks ----------------------------------------------------------------------------
+
+
+def para(document, text: str = "", style: str = "Normal", *, bold_prefix: str = "", align=None, page_break=False):
+    paragraph = document.add_paragraph(style=style)
+    if bold_prefix:
+        paragraph.add_run(bold_prefix).bold = True
+    if text:
+        paragraph.add_run(text)
+    if align is not None:
+        paragraph.alignment = align
+    if page_break:
+        paragraph.paragraph_format.page_break_before = True
+    return paragraph
+
+
+def control(document, tag: str):
+    """A paragraph holding only a docxtpl ``{%p … %}`` tag: it disappears from the plan."""
+    return para(document, tag, "Plan Note")
+
+
+def table(document, widths: list[float], rows: list[list[str]], *, header: bool = True) -> Table:
+    """A table in the Plan Table style with fixed column widths (cm); row 0 is a heading
+    row (shaded, repeated on each page) when ``header``."""
+    t = document.add_table(rows=len(rows), cols=len(widths))
+    t.style = document.styles["Plan Table"]
+    t.alignment = WD_TABLE_ALIGNMENT.LEFT
+    t.autofit = False
+    for i, width in enumerate(widths):
+        t.columns[i].width = Cm(width)
+    for r, texts in enumerate(rows):
+        row = t.rows[r]
+        row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
+        _cant_split(row)
+        for c, text in enumerate(texts):
+            cell = row.cells[c]
+            cell.width = Cm(widths[c])
+            heading = header and r == 0
+            cell_text(cell, text, "Plan Cell Heading" if heading else "Plan Cell")
+            if heading:
+                shade(cell, HEADER_FILL)
+        if header and r == 0:
+            _repeat_header(row)
+    return t
+
+
+def cell_text(cell: _Cell, text: str, style: str = "Plan Cell", *, align=None) -> None:
+    paragraph = cell.paragraphs[0]
+    paragraph.style = cell.part.document.styles[style]
+    for run in list(paragraph.runs):
+        run._r.getparent().remove(run._r)
+    if text:
+        paragraph.add_run(text)
+    if align is not None:
+        paragraph.alignment = align
+
+
+def merge(first: _Cell, last: _Cell, text: str, style: str, *, prefix: str = "") -> None:
+    """Merge the cells from ``first`` to ``last`` of a row into one holding ``text``."""
+    cell = first.merge(last)
+    for paragraph in cell.paragraphs[1:]:
+        paragraph._p.getparent().remove(paragraph._p)
+    cell_text(cell, text, style)
+    if prefix:
+        paragraph = cell.paragraphs[0]
+        run = paragraph.add_run(prefix)
+        run.bold = True
+        paragraph._p.remove(run._r)
+        paragraph.runs[0]._r.addprevious(run._r)
+
+
+def shade(cell: _Cell, fill: str) -> None:
+    tc_pr = cell._tc.get_or_add_tcPr()
+    tc_pr.append(parse_xml(f'<w:shd {nsdecls("w")} w:val="clear" w:color="auto" w:fill="{fill}"/>'))
+
+
+def _cant_split(row) -> None:
+    row._tr.get_or_add_trPr().append(parse_xml(f"<w:cantSplit {nsdecls('w')}/>"))
+
+
+def _repeat_header(row) -> None:
+    row._tr.get_or_add_trPr().append(parse_xml(f"<w:tblHeader {nsdecls('w')}/>"))
+
+
+def keep_with_next(t: Table, rows: int) -> None:
+    """Keep the first ``rows`` rows with the row after them, so a heading row is never left
+    alone at the foot of a page.  Not every row: LibreOffice keeps a table whose every row
+    keeps with the next with the paragraph after it, which chains table to table."""
+    for row in t.rows[:rows]:
+        for cell in row.cells:
+            for paragraph in cell.paragraphs:
+                paragraph.paragraph_format.keep_with_next = True
+
+
+def row_height(t: Table, index: int, cm: float) -> None:
+    t.rows[index].height = Cm(cm)
+
+
+def centre_column(t: Table, index: int) -> None:
+    for row in t.rows:
+        row.cells[index].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+
+def header_footer(document, header: str, footer: str) -> None:
+    section = document.sections[0]
+    head = section.header.paragraphs[0]
+    head.style = document.styles["Plan Note"]
+    head.add_run(header)
+    foot = section.footer.paragraphs[0]
+    foot.style = document.styles["Plan Note"]
+    foot.add_run(footer + "\tPage ")
+    foot._p.append(_field("PAGE"))
+    foot.add_run(" of ")
+    foot._p.append(_field("NUMPAGES"))
+    usable = section.page_width - section.left_margin - section.right_margin
+    foot.paragraph_format.tab_stops.add_tab_stop(usable, alignment=2)  # right-aligned
+
+
+def _field(code: str):
+    return parse_xml(
+        f'<w:fldSimple {nsdecls("w")} w:instr=" {code} \\* MERGEFORMAT "><w:r><w:t>1</w:t></w:r></w:fldSimple>'
+    )
+
+
+# --- the organisation's action plan -------------------------------------------------------------
+
+
+def action_plan() -> DocumentObject:
+    """templates/action-plan.docx: A4 portrait; page 1 is where the organisation stands."""
+    d = new_document(landscape=False, title="Co-production action plan")
+    header_footer(
+        d, "{{ organisation }} · co-production action plan", "{{ instrument.title }}: {{ instrument.subtitle }}"
+    )
+    para(d, "Co-production action plan", "Title")
+    para(d, "{{ organisation }}", "Subtitle")
+    para(d, "{{ review_date or 'not given' }}", bold_prefix="Review date: ")
+    para(d, "{{ instrument.title }}, “{{ instrument.subtitle }}”", bold_prefix="Checklist: ")
+
+    para(d, "Who took part", "Heading 1")
+    para(d, "{{ respondents|length }} {{ 'return' if respondents|length == 1 else 'returns' }}. "
+            "Roles taking part: {{ roles or 'not given' }}.")  # fmt: skip
+    who = table(d, [8.4, 4.6, 4.8], [
+        ["Who filled in the form", "Role", "Date of the return"],
+        ["{%tr for r in respondents %}", "", ""],
+        ["{{ r.respondent }}", "{{ r.role }}", "{{ r.date or 'not given' }}"],
+        ["{%tr endfor %}", "", ""],
+    ])  # fmt: skip
+    keep_with_next(who, 1)
+
+    para(d, "Where you stand", "Heading 1")
+    overall = ("{{ overall.label }}. {{ overall.points }} of {{ overall.max_points }} points; "
+               "{{ overall.answered }} of {{ overall.total }} indicators answered.")  # fmt: skip
+    para(d, overall, bold_prefix="Overall tier: ")
+    stand = table(d, [10.0, 2.8, 2.5, 2.5], [
+        ["Section", "Tier", "Answered", "Points"],
+        ["{%tr for s in sections %}", "", "", ""],
+        ["{{ s.number }}. {{ s.title }}", "{% cellbg s.colour|shade %}{{ s.label }}",
+         "{{ s.answered }} of {{ s.total }}", "{{ s.points }} of {{ s.max_points }}"],
+        ["{%tr endfor %}", "", "", ""],
+    ])  # fmt: skip
+    for column in (1, 2, 3):
+        centre_column(stand, column)
+    keep_with_next(stand, 1)
+    para(d, "{{ chart }}", align=WD_ALIGN_PARAGRAPH.CENTER).paragraph_format.space_before = Pt(8)
+    para(d, "Points per section. Each bar is in the colour of the section’s tier; the grey bar behind it is the most "
+            "the section can score. A section is Incomplete while any of its indicators is unanswered.",
+         "Plan Note")  # fmt: skip
+
+    para(d, "Your actions", "Heading 1", page_break=True)
+    para(d, "One table for each indicator not yet at {{ levels[-1].label }}, lowest tier first. The actions are the "
+            "criteria of the next tier, word for word from the standards. Agree an owner and a date for each, then "
+            "record its status and the evidence as you go.")  # fmt: skip
+    control(d, "{%p for a in actions %}")
+    para(d, "{{ a.id }}  {{ a.title }}", "Heading 2")
+    para(d, "Section {{ a.section }}: {{ a.section_title }}", "Plan Note").paragraph_format.keep_with_next = True
+    todo = table(d, [7.6, 2.6, 2.2, 2.2, 3.2], [
+        ["{% cellbg a.current_colour|shade %}Where you are now: {{ a.current }}", "", "", "", ""],
+        ["{% for x in a.answers %}{{ x.respondent }} ({{ x.role }}): {{ x.label }}"
+         "{% if not loop.last %}; {% endif %}{% endfor %}", "", "", "", ""],
+        ["Actions to reach {{ a.next }}", "Owner", "By when", "Status", "Evidence"],
+        ["{%tr for c in a.criteria %}", "", "", "", ""],
+        ["{{ c }}", "", "", "", ""],
+        ["{%tr endfor %}", "", "", "", ""],
+    ], header=False)  # fmt: skip
+    first, answers = todo.rows[0].cells, todo.rows[1].cells
+    merge(first[1], first[4], "{% cellbg a.next_colour|shade %}Next tier: {{ a.next }}", "Plan Cell Heading")
+    cell_text(first[0], first[0].text, "Plan Cell Heading")
+    merge(answers[0], answers[4], answers[0].text, "Plan Note", prefix="Answers: ")
+    for cell in todo.rows[2].cells:
+        cell_text(cell, cell.text, "Plan Cell Heading")
+        shade(cell, HEADER_FILL)
+    for index in (0, 1, 2):
+        _repeat_header(todo.rows[index])
+    row_height(todo, 4, 1.3)
+    keep_with_next(todo, 3)
+    control(d, "{%p if a.comments %}")
+    para(d, "What you said", "Plan Cell Heading").paragraph_format.space_before = Pt(6)
+    control(d, "{%p for c in a.comments %}")
+    para(d, "{{ c.text }}", "List Bullet", bold_prefix="{{ c.respondent }} ({{ c.role }}): ")
+    control(d, "{%p endfor %}")
+    control(d, "{%p endif %}")
+    control(d, "{%p if a.perception_gaps %}")
+    para(d, "Perception gap between roles", "Plan Cell Heading").paragraph_format.space_before = Pt(6)
+    control(d, "{%p for g in a.perception_gaps %}")
+    para(d, "{{ g }}", "List Bullet")
+    control(d, "{%p endfor %}")
+    control(d, "{%p endif %}")
+    control(d, "{%p endfor %}")
+    control(d, "{%p if not actions %}")
+    para(d, "Every indicator is at {{ levels[-1].label }}: there is nothing to do but keep it there.")
+    control(d, "{%p endif %}")
+
+    para(d, "Not yet assessed", "Heading 1")
+    control(d, "{%p if not_assessed %}")
+    para(d, "These indicators were left blank on every return. Assess them together at your next review:")
+    control(d, "{%p for i in not_assessed %}")
+    para(d, "{{ i.id }}  {{ i.title }} (section {{ i.section }}: {{ i.section_title }})", "List Bullet")
+    control(d, "{%p endfor %}")
+    control(d, "{%p else %}")
+    para(d, "None: every indicator was answered.")
+    control(d, "{%p endif %}")
+    return d
+
+
+# --- the partnership plan -----------------------------------------------------------------------
+
+
+def partnership_plan() -> DocumentObject:
+    """templates/partnership-plan.docx: A4 landscape."""
+    d = new_document(landscape=True, title="Partnership action plan")
+    header_footer(d, "Partnership action plan", "{{ instrument.title }}: {{ instrument.subtitle }}")
+    para(d, "Partnership action plan", "Title")
+    para(d, "{{ instrument.title }}, “{{ instrument.subtitle }}”", "Subtitle")
+    count = "{{ organisation_count }} {{ 'organisation' if organisation_count == 1 else 'organisations' }}: "
+    para(d, "{{ organisations|join(', ') }}.", bold_prefix=count)
+
+    para(d, "Where the partnership stands", "Heading 1")
+    para(d, "Each organisation’s tier in each section, in the colour of the tier. A section is Incomplete while "
+            "any of its indicators is unanswered.")  # fmt: skip
+    summary = table(d, [5.6, 0.4, 1.85, 0.4, 2.6], [
+        ["Organisation", "{%tc for s in sections %}", "{{ s.number }}", "{%tc endfor %}", "Overall"],
+        ["{%tr for o in summary %}", "", "", "", ""],
+        ["{{ o.organisation }}", "{%tc for s in o.sections %}", "{% cellbg s.colour|shade %}{{ s.label }}",
+         "{%tc endfor %}", "{% cellbg o.overall.colour|shade %}{{ o.overall.label }}"],
+        ["{%tr endfor %}", "", "", "", ""],
+    ])  # fmt: skip
+    for column in (2, 4):
+        centre_column(summary, column)
+    para(d, "Sections: {% for s in sections %}{{ s.number }}. {{ s.title }}{% if not loop.last %}; {% endif %}"
+            "{% endfor %}.", "Plan Note").paragraph_format.space_before = Pt(3)  # fmt: skip
+    para(d, "{{ chart }}", align=WD_ALIGN_PARAGRAPH.CENTER).paragraph_format.space_before = Pt(6)
+    caption = ("How the organisations’ answers spread across the tiers, section by section: each bar is every "
+               "indicator of the section for every organisation.")  # fmt: skip
+    para(d, caption, "Plan Note", align=WD_ALIGN_PARAGRAPH.CENTER)
+
+    para(d, "Shared actions", "Heading 1", page_break=True)
+    para(d, "Where most organisations need the same next step: the places where joint training or shared policies "
+            "would help most. The most widely shared come first; the actions are the criteria of that tier, word "
+            "for word from the standards.")  # fmt: skip
+    control(d, "{%p for a in shared_actions %}")
+    para(d, "{{ a.id }}  {{ a.title }}", "Heading 2")
+    note = para(d, "Section {{ a.section }}: {{ a.section_title }}. {{ a.count }} of {{ organisation_count }} "
+                   "organisations need to reach {{ a.next }}: {{ a.organisations|join(', ') }}.",
+                "Plan Note")  # fmt: skip
+    note.paragraph_format.keep_with_next = True
+    shared = table(d, [12.5, 3.6, 2.6, 2.6, 5.2], [
+        ["Shared actions to reach {{ a.next }}", "Who leads", "By when", "Status", "Evidence"],
+        ["{%tr for c in a.criteria %}", "", "", "", ""],
+        ["{{ c }}", "", "", "", ""],
+        ["{%tr endfor %}", "", "", "", ""],
+    ])  # fmt: skip
+    row_height(shared, 2, 1.1)
+    keep_with_next(shared, 1)
+    control(d, "{%p endfor %}")
+    control(d, "{%p if not shared_actions %}")
+    para(d, "No next step is shared by more than one organisation.")
+    control(d, "{%p endif %}")
+
+    para(d, "Section by section", "Heading 1", page_break=True)
+    para(d, "For each indicator: how many organisations sit at each tier, who has not answered, who is below "
+            "{{ first_tier }}, where roles see things differently, and the next step most of them share.")  # fmt: skip
+    control(d, "{%p for s in sections %}")
+    para(d, "Section {{ s.number }}: {{ s.title }}", "Heading 2")
+    detail = table(d, [6.2, 0.4, 1.75, 0.4, 2.3, 3.8, 4.6, 2.8], [
+        ["Indicator", "{%tc for lv in levels %}", "{% cellbg lv.colour|shade %}{{ lv.label }}", "{%tc endfor %}",
+         "Not assessed", "Below {{ first_tier }}", "Perception gaps", "Most common next step"],
+        ["{%tr for i in s.indicators %}", "", "", "", "", "", "", ""],
+        ["{{ i.id }}  {{ i.title }}", "{%tc for c in i.counts %}",
+         "{% cellbg (c.colour if c.count else '')|shade %}{{ c.count }}", "{%tc endfor %}",
+         "{{ i.not_assessed|join(', ') or '–' }}", "{{ i.below_first_tier|join(', ') or '–' }}",
+         "{{ i.perception_gaps|join('\\n') or '–' }}",
+         "{% if i.shared_action %}{{ i.shared_action.next }}: {{ i.shared_action.count }} of {{ organisation_count }}"
+         "{% else %}–{% endif %}"],
+        ["{%tr endfor %}", "", "", "", "", "", "", ""],
+    ])  # fmt: skip
+    centre_column(detail, 2)
+    control(d, "{%p endfor %}")
+    return d
+
+
+def main() -> None:
+    for name, build in (("action-plan.docx", action_plan), ("partnership-plan.docx", partnership_plan)):
+        build().save(HERE / name)
+        restamp_zip(HERE / name, WHEN)  # the same content gives the same bytes
+        print(f"wrote {HERE / name}")
+
+
+if __name__ == "__main__":
+    main()
