@@ -7,8 +7,6 @@ The library is usable without the command line::
     print(len(v11.indicators))  # 36
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from .catalogue import DEFAULT_INSTRUMENT, Catalogue, builtin_standards_dir, find_instruments, resolve_instrument
 from .errors import CoproduceError, InstrumentFileError, UnknownInstrumentError, UnknownSectionError
 from .instrument import (
@@ -25,10 +23,18 @@ from .instrument import (
     load_instrument,
 )
 
-try:
-    __version__ = version("coproduce")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+
+def __getattr__(name: str) -> str:
+    # the version is looked up only when asked for: importlib.metadata is slow to import
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("coproduce")
+        except PackageNotFoundError:  # a source tree that was never installed
+            return "0+unknown"
+    raise AttributeError(name)
+
 
 __all__ = [
     "DEFAULT_INSTRUMENT",

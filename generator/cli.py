@@ -29,7 +29,6 @@ from .returns.export import return_text, write_returns_csv
 from .returns.read import read_return
 from .scoring import CONSENSUS_RULES, load_rules
 from .summary import merge_summary
-from .workbook import write_consolidated_workbook
 
 
 @contextmanager
@@ -285,6 +284,8 @@ def merge(
             rules.check_against(catalogue.instruments[group.instrument])
         data = results_data(merged, catalogue.instruments, rules)
         written = [write_results_json(data, out / "results.json")]
+        from .workbook import write_consolidated_workbook  # openpyxl: imported only when needed
+
         written.append(write_consolidated_workbook(data, out / "consolidated.xlsx", catalogue.instruments))
     click.echo(merge_summary(data))
     for path in written:
