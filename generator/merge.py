@@ -3,7 +3,11 @@
 :func:`merge_returns` finds the files under the given paths, reads them in parallel (one
 process per core), and gives each file a fate in the manifest: merged, superseded (the
 same form sent again later, or an identical copy), rejected (with the reader's reason) or
-skipped (not a form: a text file, an image, an Office lock file).  Merged returns are
+skipped (not a form: a text file, an image, an Office lock file).
+
+Each file is read in a worker process with a time limit and a memory limit
+(:class:`generator.safety.Limits`): a file that hangs its reader, exhausts its memory or
+crashes it is rejected with a reason, its worker replaced, and the batch goes on.  Merged returns are
 grouped by instrument and organisation (the organisation a personalised form was made for,
 else the name on the form), each one a respondent.
 """
@@ -11,12 +15,17 @@ else the name on the form), each one a respondent.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
+import signal
+import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
+from . import safety
 from .errors import CoproduceError
 from .instrument import Instrument
 from .returns.model import Return
@@ -116,7 +125,10 @@ def skip_reason(path: Path) -> str | None:
     return None
 
 
-# --- reading in parallel ------------------------------------------------------------------
+# --- reading in parallel, each file under a time and memory limit -----------------------------
+
+#: What a read gives: (sha256 of the file, the Return or the one-line error, modification time).
+Outcome = tuple[str, "Return | str", float]
 
 _WORKER_INSTRUMENTS: Mapping[str, Instrument] = {}
 
@@ -126,11 +138,19 @@ def _start_worker(instruments: Mapping[str, Instrument]) -> None:
     _WORKER_INSTRUMENTS = instruments
 
 
-def _read_one(path: Path) -> tuple[str, Return | str, float]:
+def _fingerprint(path: Path) -> tuple[str, float]:
+    """The file's sha256 (read a block at a time: a huge file is not held in memory) and mtime."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while block := stream.read(1024 * 1024):
+            digest.update(block)
+    return digest.hexdigest(), path.stat().st_mtime
+
+
+def _read_one(path: Path) -> Outcome:
     """Read one file: (sha256, the Return or the error message, modification time)."""
     try:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        mtime = path.stat().st_mtime
+        digest, mtime = _fingerprint(path)
     except OSError as error:
         return "", f"{path}: cannot be opened ({(error.strerror or str(error)).lower()})", 0.0
     try:
@@ -139,25 +159,143 @@ def _read_one(path: Path) -> tuple[str, Return | str, float]:
         return digest, str(error), mtime
 
 
+def _limit_memory(extra: int) -> None:
+    """Let this process use at most ``extra`` bytes of address space more than it has now
+    (Linux; elsewhere nothing is limited), so a file built to exhaust memory raises
+    MemoryError in its reader instead of bringing the machine down."""
+    try:
+        import resource
+
+        with open("/proc/self/statm") as statm:
+            current = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        resource.setrlimit(resource.RLIMIT_AS, (current + extra, resource.RLIM_INFINITY))
+    except (ImportError, OSError, ValueError):
+        pass
+
+
+def _reader_main(conn: Connection, instruments: Mapping[str, Instrument], memory: int) -> None:
+    """A worker: read each path sent, send back its outcome, until told to stop (None)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
+    _limit_memory(memory)
+    _start_worker(instruments)
+    while True:
+        try:
+            path = conn.recv()
+        except (EOFError, OSError):
+            return
+        if path is None:
+            return
+        conn.send(_read_one(path))
+
+
+class _Worker:
+    """A reader process, the pipe to it, and the file it is reading (index, deadline)."""
+
+    def __init__(self, context, instruments: Mapping[str, Instrument], limits: safety.Limits):
+        self.conn, child = context.Pipe()
+        self.process = context.Process(
+            target=_reader_main, args=(child, instruments, limits.read_memory_bytes), daemon=True
+        )
+        self.process.start()
+        child.close()
+        self.job: tuple[int, float] | None = None
+
+    def stop(self, *, kill: bool = False) -> None:
+        if kill:
+            self.process.kill()
+        else:
+            try:
+                self.conn.send(None)
+            except OSError:
+                pass
+        self.process.join(timeout=None if kill else 2)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.conn.close()
+
+
+def _stopped_outcome(path: Path, problem: str) -> Outcome:
+    try:
+        digest, mtime = _fingerprint(path)
+    except OSError:
+        digest, mtime = "", 0.0
+    return digest, f"{path}: {problem}", mtime
+
+
 def read_files(
-    files: Sequence[Path], instruments: Mapping[str, Instrument], progress: Callable[[], None] | None = None
-) -> list[tuple[str, Return | str, float]]:
-    """Read ``files`` in parallel (one process per core), in order; ``progress`` is called per file."""
-    results = []
-    workers = min(os.cpu_count() or 1, len(files))
-    if workers < 2 or len(files) < 8:
-        _start_worker(instruments)
-        for path in files:
-            results.append(_read_one(path))
-            if progress:
-                progress()
-        return results
-    with ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(instruments,)) as pool:
-        for outcome in pool.map(_read_one, files, chunksize=8):
-            results.append(outcome)
-            if progress:
-                progress()
-    return results
+    files: Sequence[Path],
+    instruments: Mapping[str, Instrument],
+    progress: Callable[[], None] | None = None,
+    limits: safety.Limits | None = None,
+) -> list[Outcome]:
+    """Read ``files`` in worker processes (one per core), each file within ``limits``
+    (default :data:`generator.safety.LIMITS`): the outcomes in the order of ``files``.
+    ``progress`` is called as each file is done.
+
+    A file whose reading takes longer than ``limits.read_seconds``, or kills its worker,
+    gets a one-line error as its outcome; its worker is replaced.
+    """
+    limits = limits or safety.LIMITS
+    outcomes: list[Outcome | None] = [None] * len(files)
+    waiting = deque(range(len(files)))
+    context = multiprocessing.get_context()
+    workers: list[_Worker | None] = [None] * min(os.cpu_count() or 1, len(files))
+    finished = False
+    try:
+        while waiting or any(w is not None and w.job for w in workers):
+            for n, worker in enumerate(workers):
+                if waiting and (worker is None or worker.job is None):
+                    if worker is None:
+                        worker = workers[n] = _Worker(context, instruments, limits)
+                    try:
+                        worker.conn.send(files[waiting[0]])
+                    except OSError:  # it died while idle: the next round starts another
+                        worker.stop(kill=True)
+                        workers[n] = None
+                        continue
+                    worker.job = (waiting.popleft(), time.monotonic() + limits.read_seconds)
+            busy = [w for w in workers if w is not None and w.job]
+            first_deadline = min(w.job[1] for w in busy)
+            ready = wait([w.conn for w in busy], timeout=max(0.0, first_deadline - time.monotonic()))
+            for worker in busy:
+                index, deadline = worker.job
+                path = files[index]
+                if worker.conn in ready:
+                    try:
+                        outcomes[index] = worker.conn.recv()
+                        worker.job = None
+                    except (EOFError, OSError):
+                        worker.process.join(timeout=5)
+                        outcomes[index] = _stopped_outcome(path, _crashed(worker.process.exitcode))
+                        worker.stop(kill=True)
+                        workers[workers.index(worker)] = None
+                elif time.monotonic() >= deadline:
+                    worker.stop(kill=True)
+                    workers[workers.index(worker)] = None
+                    outcomes[index] = _stopped_outcome(
+                        path,
+                        f"took more than {limits.read_seconds:g} s to read, so reading it was stopped: it may be "
+                        "damaged or made to hang a reader; open it and save it again, or enter its answers by hand",
+                    )
+                else:
+                    continue
+                if progress:
+                    progress()
+        finished = True
+    finally:  # stop the workers, at once when interrupted
+        for worker in workers:
+            if worker is not None:
+                worker.stop(kill=not finished)
+    return outcomes  # type: ignore[return-value]  # every slot is filled
+
+
+def _crashed(exitcode: int | None) -> str:
+    how = f"signal {-exitcode}" if exitcode is not None and exitcode < 0 else f"exit code {exitcode}"
+    return (
+        f"stopped its reader without an answer ({how}): it may be damaged or made to crash a reader; "
+        "please report this with the file"
+    )
 
 
 # --- merging --------------------------------------------------------------------------------
@@ -174,11 +312,13 @@ def merge_returns(
     rules: ScoringRules,
     exclude: Iterable[Path] = (),
     progress: Callable[[int], Callable[[], None]] | None = None,
+    limits: safety.Limits | None = None,
 ) -> Merged:
     """Find, read and group the returns under ``paths``; nothing is left out of the manifest.
 
     ``progress``, if given, is called once with the number of files to read and returns
-    a function called after each file.
+    a function called after each file.  ``limits`` (default :data:`generator.safety.LIMITS`)
+    bound each file's reading, its time included: see :func:`read_files`.
     """
     files, manifest = find_files(paths, exclude)
     to_read = []
@@ -189,7 +329,7 @@ def merge_returns(
         else:
             to_read.append(path)
     tick = progress(len(to_read)) if progress else None
-    outcomes = read_files(to_read, instruments, tick)
+    outcomes = read_files(to_read, instruments, tick, limits)
 
     read_ok: list[tuple[Path, Return, str, float]] = []
     entries: dict[str, ManifestEntry] = {}

@@ -18,7 +18,11 @@
 - **Charts data**: the tables the charts draw.
 
 Text from returns is written as text, never as a formula (a comment "=SUM(A1)" stays as
-typed), without the control characters XML cannot hold.  The results carry no run time,
+typed), and never lost (:func:`generator.safety.sheet_text`): characters a workbook cannot
+hold as such go in as ``_xHHHH_`` codes that Excel reads back as the characters, and text
+over Excel's 32,767 characters a cell is split over rows of a table (cut elsewhere, the whole
+of it being in ``results.json``).  Each such change is listed on a **Text changes** sheet,
+there only when something was changed.  The results carry no run time,
 so the file is stamped with the date of the latest return: the same data gives the same
 bytes.  A tier of ``None`` (blank answers) shows as "Incomplete", never as the lowest level.
 """
@@ -28,7 +32,9 @@ from __future__ import annotations
 import math
 import re
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
@@ -36,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import Cell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.chart.label import DataLabelList
@@ -57,6 +63,7 @@ from openpyxl.writer.excel import ExcelWriter
 from .atomic import restamp_zip, write_atomically
 from .catalogue import find_instruments
 from .instrument import Instrument
+from .safety import EXCEL_CELL_CHARACTERS, SheetText, sheet_text
 
 SUMMARY_SHEET = "Summary"
 CHARTS_SHEET = "Charts"
@@ -66,6 +73,7 @@ COMMENTS_SHEET = "Comments"
 RESPONDENTS_SHEET = "Respondents"
 MANIFEST_SHEET = "Manifest"
 CHART_DATA_SHEET = "Charts data"
+TEXT_CHANGES_SHEET = "Text changes"
 
 #: How a tier of ``None`` (a section or organisation with blank answers) is shown.
 INCOMPLETE = "Incomplete"
@@ -116,8 +124,8 @@ _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _SUMMARY_ROW_HEIGHT = 18.0
 _LINE_HEIGHT = 12.75  # points per line of 10-point text
 _MAX_ROW_HEIGHT = 409.0  # Excel's limit
-_CELL_TEXT_MAX = 32767  # Excel's limit on the text of one cell
-_ESCAPE_LIKE = re.compile(r"(_x[0-9A-Fa-f]{4}_)")  # OOXML reads "_x000D_" as a character: keep it as typed
+#: What XML cannot hold, taken out of chart titles (the text itself is in the cells).
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 # Chart sizes, in centimetres; the Charts sheet's rows are 15 points (0.53 cm) each.
 _ROW_CM = 0.53
@@ -227,6 +235,14 @@ def _stamp_time(data: dict[str, Any]) -> datetime:
 
 
 def _build_workbook(data: dict[str, Any], looks: dict[str, _Look], stamp: datetime) -> Workbook:
+    with _recording_text_changes() as changes:
+        workbook = _build_sheets(data, looks, stamp)
+    if changes:
+        _write_text_changes(workbook.create_sheet(TEXT_CHANGES_SHEET), changes)
+    return workbook
+
+
+def _build_sheets(data: dict[str, Any], looks: dict[str, _Look], stamp: datetime) -> Workbook:
     workbook = Workbook()
     workbook.properties.title = _TITLE
     workbook.properties.creator = "coproduce"
@@ -489,7 +505,7 @@ def _text_categories(chart: BarChart, sheet: Worksheet, column: int, first: int,
 
 
 def _chart_title(text: str, size: int) -> Title:
-    title = title_maker(_clean(text))
+    title = title_maker(_NOT_IN_XML.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))
     for paragraph in title.tx.rich.paragraphs:
         paragraph.pPr.defRPr = CharacterProperties(sz=size * 100, b=True)
     title.overlay = False
@@ -708,31 +724,43 @@ def _table(
     # cells; a table's cells share a few styles, so each is made once and copied.
     styles: dict[tuple, StyleArray] = {}
     body, row = _font(), header_row
-    for row, values in enumerate(rows, header_row + 1):
-        lines = 1
-        for column, (value, spec, align) in enumerate(zip(values, columns, aligns, strict=True), 1):
-            cell = sheet.cell(row, column)
-            shade = value if isinstance(value, _Shade) else None
-            key = (column, shade.fill, shade.muted) if shade else (column,)
-            if key in styles:
-                cell._style = copy(styles[key])
-            else:
-                if shade:
-                    _style_shade(cell, shade)
+    for values in rows:
+        texts = [_fitted(v.text if isinstance(v, _Shade) else v) for v in values]
+        # A text too long for one cell goes on over the rows below, which repeat the row's
+        # other texts (so sorting and filtering keep them together) but not its tiers or numbers.
+        for part in range(max((len(t.parts) for t in texts if t is not None), default=1)):
+            row += 1
+            lines = 1
+            for column, (value, text, spec, align) in enumerate(zip(values, texts, columns, aligns, strict=True), 1):
+                cell = sheet.cell(row, column)
+                shade = value if isinstance(value, _Shade) else None
+                key = (column, shade.fill, shade.muted) if shade else (column,)
+                if key in styles:
+                    cell._style = copy(styles[key])
                 else:
-                    cell.font, cell.border = body, _BOX
-                cell.alignment = align
-                styles[key] = copy(cell._style)
-            if shade:
-                _put(cell, shade.text)
-            elif isinstance(value, str):
-                _put(cell, value)
-                if spec.wrap:
-                    lines = max(lines, _lines(value, spec.width))
-            elif value is not None:
-                cell.value = value
-        if lines > 1 or min_height:
-            sheet.row_dimensions[row].height = max(_height(lines), min_height or 0)
+                    if shade:
+                        _style_shade(cell, shade)
+                    else:
+                        cell.font, cell.border = body, _BOX
+                    cell.alignment = align
+                    styles[key] = copy(cell._style)
+                if text is None:
+                    if part == 0 and value is not None:
+                        cell.value = value
+                    continue
+                if shade and part > 0:
+                    continue
+                if part < len(text.parts):
+                    shown = text.parts[part]
+                else:  # past the end of this text: a one-part text is repeated, a split one is done
+                    shown = text.parts[0] if len(text.parts) == 1 else None
+                _set_text(cell, shown)
+                if part == 0:
+                    _record(cell, text, len(value.text if shade else value))
+                if spec.wrap and shown:
+                    lines = max(lines, _lines(shown, spec.width))
+            if lines > 1 or min_height:
+                sheet.row_dimensions[row].height = max(_height(lines), min_height or 0)
     last_letter = get_column_letter(len(columns))
     if autofilter:
         sheet.auto_filter.ref = f"A{header_row}:{last_letter}{max(row, header_row + 1)}"
@@ -758,23 +786,75 @@ def _style_shade(cell: Cell, shade: _Shade) -> None:
 
 
 def _put(cell: Cell, text: str | None, *, font: Font | None = None, border: Border | None = None) -> None:
-    """Put ``text`` in ``cell`` as text, never as a formula, even when it starts with "="."""
-    if text:
-        text = _ESCAPE_LIKE.sub(r"_x005F\1", _clean(text))[:_CELL_TEXT_MAX]
-    cell.value = text or None
-    if text:
-        cell.data_type = "s"
-        if text[0] in "=+-@":
-            cell.quotePrefix = True  # and Excel keeps it as text when the cell is edited
+    """Put ``text`` in ``cell`` as text, never as a formula, even when it starts with "=".
+    Text too long for a cell is cut (the whole of it is in ``results.json``); every change
+    made to fit it in is recorded."""
+    fitted = _fitted(text)
+    _set_text(cell, fitted.parts[0] if fitted else None)
+    if fitted is not None:
+        _record(cell, fitted, len(text), cut=True)
     if font is not None:
         cell.font = font
     if border is not None:
         cell.border = border
 
 
-def _clean(text: str) -> str:
-    """``text`` without the control characters XML cannot hold, with line breaks as "\\n"."""
-    return ILLEGAL_CHARACTERS_RE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+def _fitted(value: Any) -> SheetText | None:
+    """Text as a cell can hold it (line breaks as "\n"); None for what is not text or is empty."""
+    if not isinstance(value, str) or not value:
+        return None
+    return sheet_text(value.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def _set_text(cell: Cell, text: str | None) -> None:
+    cell.value = text or None
+    if text:
+        cell.data_type = "s"
+        if text[0] in "=+-@":
+            cell.quotePrefix = True  # and Excel keeps it as text when the cell is edited
+
+
+# --- what was changed to fit text in, listed on its own sheet ------------------------------------
+
+_TEXT_CHANGES: ContextVar[list[tuple[str, str, str]] | None] = ContextVar("text_changes", default=None)
+
+
+@contextmanager
+def _recording_text_changes() -> Iterator[list[tuple[str, str, str]]]:
+    changes: list[tuple[str, str, str]] = []
+    token = _TEXT_CHANGES.set(changes)
+    try:
+        yield changes
+    finally:
+        _TEXT_CHANGES.reset(token)
+
+
+def _record(cell: Cell, text: SheetText, length: int, *, cut: bool = False) -> None:
+    """Note what was done to fit a text of ``length`` characters into ``cell``, if anything."""
+    changes = _TEXT_CHANGES.get()
+    if changes is None or (not text.changes and len(text.parts) == 1):
+        return
+    place = cell.coordinate
+    notes = list(text.changes)
+    if len(text.parts) > 1:
+        too_long = f"{length:,} characters, more than the {EXCEL_CELL_CHARACTERS:,} a cell can hold"
+        if cut:
+            notes.append(f"{too_long}: cut after the first {len(text.parts[0]):,}; the whole text is in results.json")
+        else:
+            last = cell.offset(row=len(text.parts) - 1).coordinate
+            place = f"{place}:{last}"
+            notes.append(f"{too_long}: split over {len(text.parts)} rows ({place}), to be read in order")
+    changes.append((cell.parent.title, place, "; ".join(notes)))
+
+
+def _write_text_changes(sheet: Worksheet, changes: list[tuple[str, str, str]]) -> None:
+    columns = [
+        _Column("Sheet", 16),
+        _Column("Cell", 14),
+        _Column("What was changed to fit the text in", 100, wrap=True),
+    ]
+    _table(sheet, 1, columns, [list(change) for change in changes])
+    _print_setup(sheet, title_row=1)
 
 
 def _font(*, bold: bool = False, italic: bool = False, size: float = _BODY_SIZE, color: str | None = None) -> Font:

@@ -2,6 +2,7 @@
 everything that is not a readable form, and the `read` command's outputs."""
 
 import csv
+import dataclasses
 import io
 import zipfile
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from office import convert
 
-from generator import resolve_instrument
+from generator import resolve_instrument, safety
 from generator.cli import cli
 from generator.errors import ReturnReadError
 from generator.returns import read as read_module
@@ -109,7 +110,7 @@ def test_missing_file_and_folder(tmp_path):
 
 
 def test_oversized_file_is_refused_unread(tmp_path, monkeypatch):
-    monkeypatch.setattr(read_module, "MAX_RETURN_BYTES", 10)
+    monkeypatch.setattr(safety, "LIMITS", dataclasses.replace(safety.LIMITS, file_bytes=10))
     path = tmp_path / "big.pdf"
     path.write_bytes(b"%PDF-1.7\n" + b"0" * 100)
     with pytest.raises(ReturnReadError, match="a returned form is at most"):

@@ -465,8 +465,9 @@ def test_xml_with_a_document_type_declaration_is_refused(filled):
             if info.filename == "xl/workbook.xml":
                 data = b'<!DOCTYPE workbook [<!ENTITY e "boom">]>' + data.split(b"?>", 1)[-1]
             target.writestr(info, data)
-    assert "holds XML with a document type declaration, which Excel and LibreOffice never write" in _error(
-        buffer.getvalue()
+    assert (
+        "holds XML that declares a DTD (in xl/workbook.xml), which Word, Excel and LibreOffice never write"
+        in _error(buffer.getvalue())
     )
 
 

@@ -33,7 +33,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import Cell
 from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
@@ -44,6 +44,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from ..atomic import restamp_zip, write_atomically
 from ..instrument import FormText, Indicator, Instrument, Level, Section
+from ..safety import EXCEL_CELL_CHARACTERS, sheet_text, unfit_for_xml
 from . import FormValues, FormWriteError
 from .fields import MAP_HEADER, answer_field_name, comment_field_name, cover_name
 from .identity import IDENTITY_SHEET, FormIdentity
@@ -198,6 +199,11 @@ def _build_workbook(instrument: Instrument, form: FormText, identity: FormIdenti
     created = _utc(identity.created)
     workbook.properties.created = workbook.properties.modified = created
     for name, text in identity.as_properties().items():
+        unfit = unfit_for_xml(text)
+        if unfit:  # a document property has no way to carry it: say so, rather than fail to save
+            raise FormWriteError(
+                f"The form's {name} ({text!r}) holds {unfit}, which a workbook cannot hold; remove it."
+            )
         workbook.custom_doc_props.append(StringProperty(name=name, value=text))
 
     layout = _Layout()
@@ -507,8 +513,16 @@ def _text(
     alignment: Alignment | None = None,
     border: Border | None = None,
 ) -> None:
-    """Put ``text`` in ``cell`` as text, never as a formula, even when it starts with "="."""
-    text = ILLEGAL_CHARACTERS_RE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    """Put ``text`` in ``cell`` as text, never as a formula, even when it starts with "=".
+    Characters XML cannot hold go in as ``_xHHHH_`` codes that Excel reads back as the
+    characters (:func:`generator.safety.sheet_text`); text too long for a cell is refused."""
+    fitted = sheet_text(text.replace("\r\n", "\n").replace("\r", "\n"))
+    if len(fitted.parts) > 1:
+        raise FormWriteError(
+            f"Cannot write a text of {len(text):,} characters into cell {cell.coordinate} of sheet "
+            f"'{cell.parent.title}': an Excel cell holds at most {EXCEL_CELL_CHARACTERS:,}."
+        )
+    text = fitted.parts[0]
     cell.value = text if text else None
     if text:
         cell.data_type = "s"

@@ -7,11 +7,10 @@ cannot be read gets a message that says what it is and what to do.
 
 from __future__ import annotations
 
-import io
-import zipfile
 from dataclasses import dataclass
 
 from ..errors import ReturnReadError
+from ..safety import DAMAGED_ZIP_ERRORS, open_zip
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP = b"PK\x03\x04"
@@ -64,12 +63,13 @@ def extension_mismatch(detected: Detected, file: str) -> str | None:
 
 
 def _detect_zip(data: bytes, file: str) -> Detected:
+    # The container's limits (entries, sizes, ratio, duplicate parts) are checked here, before
+    # any part is inflated: a zip bomb is refused before a reader sees it.
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = {name.lower(): name for name in archive.namelist()}
-            mimetype = archive.read(names["mimetype"]).decode("ascii", "replace").strip() if "mimetype" in names else ""
-            content_types = archive.read(names["[content_types].xml"]) if "[content_types].xml" in names else b""
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, OSError, EOFError, ValueError) as error:
+        archive = open_zip(data, file)
+        mimetype = archive.read("mimetype").decode("ascii", "replace").strip() if archive.has("mimetype") else ""
+        content_types = archive.read("[Content_Types].xml") if archive.has("[Content_Types].xml") else b""
+    except DAMAGED_ZIP_ERRORS as error:
         raise ReturnReadError(
             file, "is damaged or incomplete (its zip container cannot be opened): ask for it to be sent again"
         ) from error
@@ -81,11 +81,11 @@ def _detect_zip(data: bytes, file: str) -> Detected:
             f"is {kind}: open it in LibreOffice and save it as .{ext}, or run: {_CONVERT.format(ext=ext, file=file)}",
         )
     macro = b"macroEnabled" in content_types
-    if "word/document.xml" in names:
+    if archive.has("word/document.xml"):
         return Detected("docx", macro)
-    if "xl/workbook.xml" in names:
+    if archive.has("xl/workbook.xml"):
         return Detected("xlsx", macro)
-    if "ppt/presentation.xml" in names:
+    if archive.has("ppt/presentation.xml"):
         raise ReturnReadError(file, "is a PowerPoint presentation, not a form")
     raise ReturnReadError(
         file, "is a zip file but not a Word or Excel document: coproduce reads .docx, .xlsx and .pdf forms"

@@ -19,16 +19,15 @@ the answer and comments columns are; each row's indicator by its title
 comment all the text of the comments cell.  What is found goes to
 :func:`~generator.returns.model.assemble_return`, which normalises answers and dates.
 
-The file is read with :mod:`zipfile` and lxml directly (4–8 ms a form, less than
-python-docx takes just to open one), with a parser that expands no entities and fetches
-nothing and refuses a DTD.
+The file is read with lxml directly (4–8 ms a form, less than python-docx takes just to
+open one), through the guards of :mod:`generator.safety`: the zip container's limits are
+checked before anything is inflated and enforced while it is, and the XML parser expands no
+entities, fetches nothing and refuses a DTD.
 """
 
 from __future__ import annotations
 
-import io
 import posixpath
-import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from lxml import etree
 from ..errors import ReturnReadError
 from ..forms.identity import PROPERTY_FORM_ID, PROPERTY_INSTRUMENT, PROPERTY_ORGANISATION, PROPERTY_VERSION
 from ..instrument import Instrument
+from ..safety import SafeZip, UnsafeFileError, open_zip, parse_xml
 from .matching import HeadingMatcher, TitleMatcher, normalise_title
 from .model import FoundAnswer, Return, assemble_return
 
@@ -107,6 +107,8 @@ def read_docx_return(data: bytes, file: str, instruments: Mapping[str, Instrumen
     problems: list[str] = []
     try:
         properties = package.custom_properties()
+    except UnsafeFileError:
+        raise
     except ReturnReadError:  # the answers may still be there: read them, and say what is missing
         properties = {}
         problems.append(
@@ -197,7 +199,7 @@ def _titles(instruments: list[Instrument]) -> str:
 class _Package:
     """The parts of a .docx a reader needs, from the zip, with a safe XML parser."""
 
-    def __init__(self, archive: zipfile.ZipFile, file: str):
+    def __init__(self, archive: SafeZip, file: str):
         self.archive = archive
         self.file = file
         self._rels: dict[str, list[tuple[str, str]]] = {}
@@ -206,7 +208,9 @@ class _Package:
     @classmethod
     def open(cls, data: bytes, file: str) -> _Package:
         try:
-            archive = zipfile.ZipFile(io.BytesIO(data))
+            archive = open_zip(data, file)
+        except UnsafeFileError:
+            raise
         except Exception as error:  # zipfile fails on a broken directory in many ways, all meaning "damaged"
             raise ReturnReadError(file, _damaged(f"it is not a complete .docx (zip) file: {error}")) from error
         return cls(archive, file)
@@ -216,34 +220,27 @@ class _Package:
             return self.archive.read(name)
         except KeyError as error:
             raise ReturnReadError(self.file, _damaged(f"{what} ({name}) is missing")) from error
-        except RuntimeError as error:  # an encrypted zip entry
-            raise ReturnReadError(self.file, _damaged(f"{what} ({name}) is encrypted: {error}")) from error
+        except UnsafeFileError:
+            raise
         except Exception as error:  # bad CRC, bad deflate stream, unknown compression, cut short …
             raise ReturnReadError(self.file, _damaged(f"{what} ({name}) cannot be unpacked: {error}")) from error
 
     def _part(self, name: str, what: str, strict_to_transitional: bool = False) -> etree._Element:
-        parser = etree.XMLParser(
-            resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
-        )
         data = self._read(name, what)
         if strict_to_transitional and _W_STRICT_NS in data[:4096]:
             data = data.replace(_W_STRICT_NS, _W_NS.encode())
         try:
-            tree = etree.parse(io.BytesIO(data), parser)
+            return parse_xml(data, self.file, name)
         except etree.XMLSyntaxError as error:
             raise ReturnReadError(self.file, _damaged(f"{what} ({name}) is not well-formed XML: {error}")) from error
-        if tree.docinfo.doctype:
-            # The packaging rules forbid a DTD: one is there only to play tricks with entities.
-            raise ReturnReadError(
-                self.file, f"{what} ({name}) declares a DTD, which a Word document never does: it was not read"
-            )
-        return tree.getroot()
 
     def _relationships(self, name: str) -> list[tuple[str, str]]:
         if name not in self._rels:
             found = []
             try:
-                root = self._part(name, "a relationships part") if name in self.archive.NameToInfo else None
+                root = self._part(name, "a relationships part") if self.archive.has(name) else None
+            except UnsafeFileError:
+                raise
             except ReturnReadError:
                 root = None  # then the parts are looked for where Word and LibreOffice put them
             if root is not None:
@@ -254,7 +251,7 @@ class _Package:
     def _main_part_name(self) -> str:
         for kind, target in self._relationships("_rels/.rels"):
             name = posixpath.normpath(target.lstrip("/"))
-            if kind in _OFFICE_DOCUMENT and name in self.archive.NameToInfo:
+            if kind in _OFFICE_DOCUMENT and self.archive.has(name):
                 return name
         return "word/document.xml"
 
@@ -262,7 +259,7 @@ class _Package:
         """The custom document properties, name → text; empty when there are none."""
         rels = self._relationships("_rels/.rels")
         names = [posixpath.normpath(target.lstrip("/")) for kind, target in rels if kind == _CUSTOM_PROPERTIES]
-        names = [n for n in names or ["docProps/custom.xml"] if n in self.archive.NameToInfo]
+        names = [n for n in names or ["docProps/custom.xml"] if self.archive.has(n)]
         if not names:
             return {}
         root = self._part(names[0], "the custom document properties")
@@ -274,6 +271,7 @@ class _Package:
 
 
 def _damaged(detail: str) -> str:
+    detail = " ".join(detail.split())  # lxml's and zipfile's messages may run over lines: the message is one
     return f"the Word file is damaged ({detail}); ask the sender to save it again and send it once more"
 
 

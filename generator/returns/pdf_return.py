@@ -25,8 +25,10 @@ What fillers do differently, and how each is read:
   Line breaks ``\\r\\n`` and ``\\r`` (Acrobat) become ``\\n``; nothing else is changed.
 
 Reading changes nothing and keeps no state, so it can run in a worker process with a time
-limit.  Measured on the V1.1 form: 15–20 ms when filled, about 25 ms when blank (every button
-of an unanswered group is read), against 25–30 ms for pypdf's ``get_fields()`` alone.
+limit (:mod:`generator.merge` does so); pypdf runs with the limits of
+:func:`generator.safety.pdf_limits`.  Measured on the V1.1 form: 15–20 ms when filled,
+about 25 ms when blank (every button of an unanswered group is read), against 25–30 ms for
+pypdf's ``get_fields()`` alone.
 Nearly all of it is pypdf parsing objects (~0.13 ms each): the ~115 a filled form needs
 (answer groups, one button each, comments, cover); opening the file takes ~1.5 ms.
 """
@@ -65,6 +67,7 @@ from ..forms.identity import (
     PROPERTY_VERSION,
 )
 from ..instrument import Instrument
+from ..safety import pdf_limits
 from .answers import read_answer
 from .model import FoundAnswer, Return, assemble_return
 
@@ -392,6 +395,11 @@ def read_pdf_return(data: bytes, file: str, instruments: Mapping[str, Instrument
     is not a PDF, is damaged or cut short, needs a password, has no form fields (flattened or
     scanned), is not a coproduce checklist, or was made for an instrument not available.
     """
+    with pdf_limits():  # pypdf's own limits, tightened to a returned form (generator.safety)
+        return _read_pdf_return(data, file, instruments)
+
+
+def _read_pdf_return(data: bytes, file: str, instruments: Mapping[str, Instrument]) -> Return:
     reader = _open(data, file)
     try:
         form = _read_form(reader)

@@ -1,7 +1,9 @@
 """Reading one returned file: check what it is, hand it to the reader for its format.
 
 Readers are bytes-in functions (``read_<format>_return(data, file, instruments)``), imported
-only when a file of their format turns up, so the command line starts fast.
+only when a file of their format turns up, so the command line starts fast.  The bytes pass
+the guards of :mod:`generator.safety` first: the size limit here, the zip container's limits
+in :func:`~generator.returns.detect.detect_format`, before any reader sees them.
 """
 
 from __future__ import annotations
@@ -10,13 +12,11 @@ from collections.abc import Mapping
 from importlib import import_module
 from pathlib import Path
 
+from .. import safety
 from ..errors import CoproduceError, ReturnReadError
 from ..instrument import Instrument
 from .detect import detect_format, extension_mismatch
 from .model import Return
-
-#: Returned forms are small; a bigger file is refused before it is read.
-MAX_RETURN_BYTES = 50 * 1024 * 1024
 
 _READERS = {
     "docx": ("generator.returns.docx_return", "read_docx_return"),
@@ -33,26 +33,32 @@ def read_return(path: Path, instruments: Mapping[str, Instrument]) -> Return:
     """
     file = str(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_RETURN_BYTES:
-            raise ReturnReadError(
-                file,
-                f"is {size / 1024 / 1024:.0f} MB; a returned form is at most {MAX_RETURN_BYTES // 1024 // 1024} MB",
-            )
-        data = path.read_bytes()
+        data = safety.read_untrusted(path, file)  # a file over the size limit is refused unread
     except OSError as error:
         reason = "it is a folder" if path.is_dir() else (error.strerror or str(error)).lower()
         raise ReturnReadError(file, f"cannot be opened ({reason})") from error
-    detected = detect_format(data, file)
-    module, function = _READERS[detected.format]
-    reader = getattr(import_module(module), function)
     try:
+        detected = detect_format(data, file)
+        module, function = _READERS[detected.format]
+        reader = getattr(import_module(module), function)
         result: Return = reader(data, file, instruments)
+    except ReturnReadError as error:
+        if len(error.problem.splitlines()) < 2:
+            raise
+        # Text from the file (a field name, an instrument id) or from a library's message can
+        # hold line breaks; the message is one line all the same.
+        raise type(error)(file, " ".join(error.problem.split())) from error
     except CoproduceError:
         raise
+    except MemoryError as error:  # a file built to exhaust memory (a batch's readers run with a memory limit)
+        raise safety.UnsafeFileError(
+            file, "needs more memory to read than a returned form ever could: it was not read"
+        ) from error
     except Exception as error:  # a reader bug or a file no check foresaw: the batch must go on
         raise ReturnReadError(
-            file, f"could not be read ({type(error).__name__}: {error}); please report this with the file"
+            file,
+            f"could not be read ({type(error).__name__}: {' '.join(str(error).split())}); please report this "
+            "with the file",
         ) from error
     note = extension_mismatch(detected, file)
     if note:

@@ -26,9 +26,10 @@ TRUE / FALSE; dates as ISO ("2026-03-14", with " 09:30:00" when a time is set); 
 Excel shows them ("#N/A").  A formula is never taken for text: its answer or comment is the
 formula as written ("=A1+1"), with a problem.
 
-The file is read with :mod:`zipfile` and :mod:`lxml` directly, not openpyxl: only the parts
-the answers need are parsed (several times faster), no entity is resolved and nothing is
-fetched from the network.  Anything that cannot be read raises
+The file is read with :mod:`lxml` directly, not openpyxl: only the parts the answers need
+are parsed (several times faster), through the guards of :mod:`generator.safety` (the zip
+container's limits checked before and while inflating; no DTD, no entity resolved, nothing
+fetched from the network).  Anything that cannot be read raises
 :class:`~generator.errors.ReturnReadError` naming the file.
 """
 
@@ -37,12 +38,9 @@ from __future__ import annotations
 import posixpath
 import re
 import unicodedata
-import zipfile
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from io import BytesIO
 
 from lxml import etree
 
@@ -56,6 +54,7 @@ from ..forms.identity import (
     PROPERTY_VERSION,
 )
 from ..instrument import Indicator, Instrument
+from ..safety import DAMAGED_ZIP_ERRORS, open_zip, parse_xml, xml_parser
 from .matching import TitleMatcher
 from .model import FoundAnswer, Return, assemble_return
 
@@ -89,7 +88,7 @@ def read_xlsx_return(data: bytes, file: str, instruments: Mapping[str, Instrumen
     if not data.startswith(b"PK"):
         raise ReturnReadError(file, _NOT_A_WORKBOOK)
     try:
-        return _read(_Workbook(data), file, instruments)
+        return _read(_Workbook(data, file), file, instruments)
     except _NotAWorkbook as error:
         raise ReturnReadError(file, _NOT_A_WORKBOOK) from error
     except _Damaged as error:
@@ -394,11 +393,6 @@ class _Damaged(Exception):
         self.problem = problem
 
 
-# What zipfile raises for a damaged archive: a truncated or garbled directory or entry, a
-# bad CRC, an unsupported compression method, an encrypted entry.
-_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImplementedError, RuntimeError, OSError)
-
-
 class _NotAWorkbook(Exception):
     """The zip package holds no workbook (a Word document, say)."""
 
@@ -529,25 +523,18 @@ def _int(text: str | None, default: int) -> int:
 class _Workbook:
     """The parts of an .xlsx package a return needs, parsed on first use."""
 
-    def __init__(self, data: bytes):
+    def __init__(self, data: bytes, file: str):
+        self.file = file
         # A parser of its own (lxml parsers are not to be shared between threads) that resolves
         # no entity and fetches nothing.
-        self.parser = etree.XMLParser(
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            huge_tree=False,
-            remove_comments=True,
-            remove_pis=True,
-        )
+        self.parser = xml_parser()
         try:
-            self.zip = zipfile.ZipFile(BytesIO(data))
-        except _ZIP_ERRORS as error:
+            self.zip = open_zip(data, file)
+        except DAMAGED_ZIP_ERRORS as error:
             raise _Damaged(f"not a readable zip: {error}") from error
-        self.parts = {info.filename.replace("\\", "/").lstrip("/").casefold(): info for info in self.zip.infolist()}
         package_rels = self.relationships("")
         workbook_part = next((t for ty, t in package_rels if ty.endswith(_REL_OFFICE_DOCUMENT)), "xl/workbook.xml")
-        if workbook_part.casefold() not in self.parts:
+        if not self.has(workbook_part):
             raise _NotAWorkbook(workbook_part)
         self.custom_part = next((t for ty, t in package_rels if ty.endswith(_REL_CUSTOM_PROPERTIES)), None)
         root = self.xml(workbook_part)
@@ -579,15 +566,14 @@ class _Workbook:
 
     # parts -----------------------------------------------------------------------------------
     def has(self, part: str) -> bool:
-        return part.lstrip("/").casefold() in self.parts
+        return self.zip.has(part)
 
     def read(self, part: str) -> bytes | None:
-        info = self.parts.get(part.lstrip("/").casefold())
-        if info is None:
+        if not self.zip.has(part):
             return None
         try:
-            return self.zip.read(info)
-        except _ZIP_ERRORS as error:
+            return self.zip.read(part)
+        except DAMAGED_ZIP_ERRORS as error:
             raise _Damaged(f"{part} cannot be unpacked: {error}") from error
 
     def xml(self, part: str) -> etree._Element:
@@ -595,16 +581,9 @@ class _Workbook:
         if data is None:
             raise _Damaged(f"{part} is missing")
         try:
-            root = etree.fromstring(data, self.parser)
+            return parse_xml(data, self.file, part, self.parser)
         except etree.XMLSyntaxError as error:
             raise _Damaged(f"{part} is not well-formed XML: {error}") from error
-        if root.getroottree().docinfo.doctype:
-            raise _Damaged(
-                f"{part} has a document type declaration",
-                "holds XML with a document type declaration, which Excel and LibreOffice never write, so it was not "
-                "read; ask the sender to save it again in Excel or LibreOffice",
-            )
-        return root
 
     def _relationships_by_id(self, part: str) -> list[tuple[str, str, str]]:
         folder, name = posixpath.split(part)

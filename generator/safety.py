@@ -1,0 +1,535 @@
+"""Guards for untrusted files: every returned file passes here before a parser sees its bytes.
+
+Returns come from outside and may be broken or hostile.  Each guard lives here, once, and
+the readers call it by meaning:
+
+* :func:`read_untrusted` — a file's bytes, refused unread past a size limit.
+* :func:`open_zip` — a zip container (.docx, .xlsx) checked from its directory *before*
+  anything is inflated: entry count, each part's and the total unpacked size, compression
+  ratio (Apache POI's ZipSecureFile rule: below 1% past a small grace size is a bomb), no
+  two part names equal ignoring case, no encrypted entries, only the compression methods
+  Office writes.  :meth:`SafeZip.read` inflates a part itself and enforces the same limits
+  *while inflating*, because the directory can lie.
+* :func:`parse_xml` — XML with no DTD (the OOXML packaging rules call one an error; it is
+  only ever there to play tricks with entities), no entity expansion, nothing fetched from
+  the network, libxml2's default depth and text-size limits.
+* :func:`pdf_limits` — pypdf's own limits, tightened to a returned form's size, and no
+  external decoder run.
+
+A file that breaks a limit raises :class:`UnsafeFileError` (a :class:`ReturnReadError`,
+so one line naming the file).  A damaged container raises what :mod:`zipfile` raises
+(:data:`DAMAGED_ZIP_ERRORS`), for each reader to word in its own terms.
+
+The limits are in :data:`LIMITS` (a :class:`Limits`); replace it to change them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import logging
+import os
+import re
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+
+from .errors import ReturnReadError
+
+KiB = 1024
+MiB = 1024 * KiB
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a returned file may be.  The defaults are far above any real form (ours are
+    30-60 KB, and a part of one unpacks to under 1 MiB)."""
+
+    #: a returned file, as stored
+    file_bytes: int = 50 * MiB
+    #: entries in a zip container (Apache POI's default)
+    zip_entries: int = 1000
+    #: bytes of the zip's central directory (read before the entries are counted)
+    zip_directory_bytes: int = 4 * MiB
+    #: one part of a zip container, unpacked
+    part_bytes: int = 50 * MiB
+    #: all parts of a zip container, unpacked, as far as they are read
+    total_bytes: int = 200 * MiB
+    #: compressed / unpacked size below which a part is a zip bomb (POI: 1%) ...
+    min_ratio: float = 0.01
+    #: ... once it has unpacked past this size (POI's grace size)
+    ratio_grace_bytes: int = 100 * KiB
+    #: seconds one file may take to read in a batch (see :mod:`generator.merge`)
+    read_seconds: float = 60.0
+    #: memory a batch's reader process may use beyond what it starts with (Linux only)
+    read_memory_bytes: int = 1024 * MiB
+
+
+#: The limits in force.  Tests and callers replace it (``dataclasses.replace(LIMITS, …)``).
+LIMITS = Limits()
+
+
+class UnsafeFileError(ReturnReadError):
+    """A returned file breaks one of the safety limits: it is refused, not read."""
+
+
+#: What :mod:`zipfile` and :meth:`SafeZip.read` raise for a damaged container: a garbled
+#: directory or entry, a bad deflate stream or CRC, a part cut short, a directory entry
+#: asking for a zip version or feature zipfile lacks (NotImplementedError).
+DAMAGED_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    EOFError,
+    ValueError,
+    OSError,
+    NotImplementedError,
+)
+
+
+def _mib(size: float) -> str:
+    return f"{size / MiB:.0f} MiB" if size >= 10 * MiB else f"{size / MiB:.1f} MiB"
+
+
+# --- files --------------------------------------------------------------------------------------
+
+
+def read_untrusted(path: Path, file: str, limits: Limits | None = None) -> bytes:
+    """The bytes of the file at ``path`` (named ``file`` in messages), at most
+    ``limits.file_bytes`` of them: a bigger file is refused without being read in full.
+
+    Raises :class:`UnsafeFileError` for a file over the limit; :class:`OSError` when it
+    cannot be opened.
+    """
+    limit = (limits or LIMITS).file_bytes
+    with path.open("rb") as stream:
+        size = os.fstat(stream.fileno()).st_size
+        data = stream.read(size + 1) if size <= limit else b""  # (read() sets aside what it is asked for)
+    if size > limit or len(data) > limit:  # the size on disk, or a file that grew while read
+        size = max(size, len(data))
+        raise UnsafeFileError(
+            file, f"is {size / 1024 / 1024:.0f} MB; a returned form is at most {limit // 1024 // 1024} MB"
+        )
+    return data
+
+
+# --- zip containers -------------------------------------------------------------------------------
+
+_END_OF_DIRECTORY = b"PK\x05\x06"
+_ZIP64_LOCATOR = b"PK\x06\x07"
+_ZIP64_END = b"PK\x06\x06"
+_LOCAL_HEADER = b"PK\x03\x04"
+_COMPRESSION_NAMES = {9: "Deflate64", 12: "bzip2", 14: "LZMA", 93: "Zstandard", 95: "XZ", 99: "AES"}
+_INFLATE_CHUNK = 256 * KiB
+_FEED_CHUNK = 64 * KiB
+
+
+def _part_key(name: str) -> str:
+    """A part name as OOXML compares them: case-insensitive, "/" or "\\", no leading "/"."""
+    return name.replace("\\", "/").lstrip("/").casefold()
+
+
+def _directory_size(data: bytes) -> tuple[int, int] | None:
+    """(entries, directory bytes) as the end-of-directory record declares them, ZIP64 too;
+    None when there is no such record (then :mod:`zipfile` says the file is damaged)."""
+    at = data.rfind(_END_OF_DIRECTORY, max(0, len(data) - 22 - 65535))
+    if at < 0 or len(data) < at + 22:
+        return None
+    entries, directory = struct.unpack_from("<HL", data, at + 10)
+    if (entries == 0xFFFF or directory == 0xFFFFFFFF) and at >= 20 and data[at - 20 : at - 16] == _ZIP64_LOCATOR:
+        (offset,) = struct.unpack_from("<Q", data, at - 20 + 8)
+        if offset + 56 <= len(data) and data[offset : offset + 4] == _ZIP64_END:
+            entries, directory = struct.unpack_from("<QQ", data, offset + 32)
+    return entries, directory
+
+
+class SafeZip:
+    """A zip container whose directory has passed the limits; parts read with :meth:`read`.
+
+    Part names are looked up as OOXML compares them (case-insensitively), which is
+    unambiguous because names equal in that sense are refused.
+    """
+
+    def __init__(self, data: bytes, file: str, limits: Limits | None = None):
+        self.data = data
+        self.file = file
+        self.limits = limits = limits or LIMITS
+        declared = _directory_size(data)
+        if declared is not None:
+            entries, directory = declared
+            if entries > limits.zip_entries or directory > limits.zip_directory_bytes:
+                # a central directory entry takes at least 46 bytes
+                raise UnsafeFileError(
+                    file, self._too_many(entries if entries > limits.zip_entries else directory // 46)
+                )
+        archive = zipfile.ZipFile(io.BytesIO(data))  # reads the directory only; may raise DAMAGED_ZIP_ERRORS
+        infos = archive.infolist()
+        if len(infos) > limits.zip_entries:
+            raise UnsafeFileError(file, self._too_many(len(infos)))
+        self.infos: dict[str, zipfile.ZipInfo] = {}
+        total = 0
+        for info in infos:
+            key = _part_key(info.filename)
+            if key in self.infos:
+                other = self.infos[key].filename
+                twice = "twice" if other == info.filename else f"twice, once as {info.filename}"
+                raise UnsafeFileError(
+                    file,
+                    f"holds the part {other} {twice} (only one copy would be read, the other silently ignored): "
+                    "it was not read; ask the sender to save it again in Word, Excel or LibreOffice",
+                )
+            self.infos[key] = info
+            self._check_entry(info)
+            total += info.file_size
+        if total > limits.total_bytes:
+            raise UnsafeFileError(file, self._too_big_in_all(total))
+        #: bytes inflated so far, counted against ``limits.total_bytes``
+        self.inflated = 0
+
+    def _too_many(self, count: int) -> str:
+        return (
+            f"is a zip container of {count} or more parts, more than the {self.limits.zip_entries} a Word or Excel "
+            "form could have: it was not read"
+        )
+
+    def _too_big_in_all(self, total: int) -> str:
+        return (
+            f"unpacks to {_mib(total)} or more, more than the {_mib(self.limits.total_bytes)} a returned form "
+            "may unpack to: it was not read"
+        )
+
+    def _bomb(self, name: str, unpacked: int, packed: int) -> str:
+        return (
+            f"holds a part ({name}) that unpacks to {_mib(unpacked)} or more from {packed / KiB:.0f} KiB, "
+            f"more than {1 / self.limits.min_ratio:.0f} to 1: that is a zip bomb, not a form, and it was not read"
+        )
+
+    def _check_entry(self, info: zipfile.ZipInfo) -> None:
+        """The limits a directory entry must keep, checked before anything is inflated."""
+        limits, name = self.limits, info.filename
+        if info.flag_bits & 0x1:
+            raise UnsafeFileError(
+                self.file,
+                f"is password-protected (its part {name} is encrypted): ask the sender to remove the password "
+                "and send it again",
+            )
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            method = _COMPRESSION_NAMES.get(info.compress_type, f"number {info.compress_type}")
+            raise UnsafeFileError(
+                self.file,
+                f"holds a part ({name}) packed with {method} compression, which Word, Excel and LibreOffice never "
+                "use: it was not read; ask the sender to save it again",
+            )
+        if info.file_size > limits.part_bytes:
+            raise UnsafeFileError(
+                self.file,
+                f"holds a part ({name}) that unpacks to {_mib(info.file_size)}, more than the "
+                f"{_mib(limits.part_bytes)} a part of a returned form may be: it was not read",
+            )
+        if (
+            info.compress_type == zipfile.ZIP_DEFLATED
+            and info.file_size > limits.ratio_grace_bytes
+            and info.compress_size < info.file_size * limits.min_ratio
+        ):
+            raise UnsafeFileError(self.file, self._bomb(name, info.file_size, info.compress_size))
+
+    # parts ------------------------------------------------------------------------------------
+    @property
+    def names(self) -> list[str]:
+        """The part names, as stored, in directory order."""
+        return [info.filename for info in self.infos.values()]
+
+    def info(self, name: str) -> zipfile.ZipInfo | None:
+        """The directory entry of the part ``name`` (any case, "/" or "\\"), or None."""
+        return self.infos.get(_part_key(name))
+
+    def has(self, name: str) -> bool:
+        return _part_key(name) in self.infos
+
+    def read(self, name: str) -> bytes:
+        """The unpacked bytes of the part ``name``.
+
+        Inflates it here, not through :mod:`zipfile`, to enforce the limits on what really
+        comes out rather than on what the directory says: the part's size, the total of
+        every part read from this container, and the compression ratio.  Raises
+        :class:`KeyError` for a part that is not there, :class:`UnsafeFileError` for a part
+        that breaks a limit, and :class:`zipfile.BadZipFile` for a damaged one (bad deflate
+        stream or CRC, cut short, or unpacking to another size than its directory says).
+        """
+        info = self.info(name)
+        if info is None:
+            raise KeyError(name)
+        raw = self._packed(info)
+        if info.compress_type == zipfile.ZIP_STORED:
+            if len(raw) != info.file_size:
+                raise zipfile.BadZipFile(f"{info.filename}: stored size differs from its directory entry")
+            self._count(info, len(raw), len(raw))
+            out = bytes(raw)
+        else:
+            out = self._inflate(info, raw)
+        if zlib.crc32(out) != info.CRC:
+            raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
+        return out
+
+    def _packed(self, info: zipfile.ZipInfo) -> memoryview:
+        """The part's bytes as stored, found through its local header."""
+        start = info.header_offset
+        header = self.data[start : start + 30]
+        if len(header) < 30 or header[:4] != _LOCAL_HEADER:
+            raise zipfile.BadZipFile(f"{info.filename}: bad local file header")
+        name_length, extra_length = struct.unpack_from("<HH", header, 26)
+        begin = start + 30 + name_length + extra_length
+        raw = memoryview(self.data)[begin : begin + info.compress_size]
+        if len(raw) < info.compress_size:
+            raise zipfile.BadZipFile(f"{info.filename}: the file is cut short")
+        return raw
+
+    def _inflate(self, info: zipfile.ZipInfo, raw: memoryview) -> bytes:
+        if not raw and info.file_size == 0:
+            return b""
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        out = bytearray()
+        # Fed a slice at a time, and asked for a bounded chunk at a time: neither what goes in
+        # nor what comes out of one call is ever big, whatever the data.  The ratio is of the
+        # bytes fed so far to those unpacked, as POI counts them (a stream reads its input in
+        # buffers): a part is not refused for one run of repetition inside it.
+        for begin in range(0, len(raw), _FEED_CHUNK):
+            pending: bytes | memoryview = raw[begin : begin + _FEED_CHUNK]
+            fed = begin + len(pending)
+            while not inflater.eof:
+                chunk = inflater.decompress(pending, _INFLATE_CHUNK)
+                out += chunk
+                pending = inflater.unconsumed_tail
+                self._count(info, len(out), fed, len(chunk))
+                if not pending and len(chunk) < _INFLATE_CHUNK:  # a full chunk may leave output still to come
+                    break
+            if inflater.eof:
+                break
+        if not inflater.eof:
+            raise zipfile.BadZipFile(f"{info.filename}: its compressed data is cut short")
+        if len(out) != info.file_size:
+            raise zipfile.BadZipFile(
+                f"{info.filename}: unpacks to {len(out)} bytes, its directory entry says {info.file_size}"
+            )
+        return bytes(out)
+
+    def _count(self, info: zipfile.ZipInfo, unpacked: int, consumed: int, new: int | None = None) -> None:
+        """Enforce the limits on a part as it unpacks: ``unpacked`` bytes so far from
+        ``consumed`` compressed bytes, ``new`` of them since the last call."""
+        limits, name = self.limits, info.filename
+        self.inflated += unpacked if new is None else new
+        if unpacked > info.file_size:
+            raise UnsafeFileError(
+                self.file,
+                f"holds a part ({name}) that unpacks to more than the {info.file_size} bytes its zip directory "
+                "declares (a zip bomb's trick): it was not read",
+            )
+        if unpacked > limits.part_bytes:  # unreachable while the directory check holds; kept for a lying one
+            raise UnsafeFileError(
+                self.file, f"holds a part ({name}) that unpacks to more than {_mib(limits.part_bytes)}: it was not read"
+            )
+        if self.inflated > limits.total_bytes:
+            raise UnsafeFileError(self.file, self._too_big_in_all(self.inflated))
+        if unpacked > limits.ratio_grace_bytes and consumed < unpacked * limits.min_ratio:
+            raise UnsafeFileError(self.file, self._bomb(name, unpacked, consumed))
+
+
+def open_zip(data: bytes, file: str, limits: Limits | None = None) -> SafeZip:
+    """The zip container ``data`` (named ``file`` in messages), its directory checked.
+
+    Raises :class:`UnsafeFileError` for a container that breaks a limit, and one of
+    :data:`DAMAGED_ZIP_ERRORS` for one that is not a readable zip.
+    """
+    return SafeZip(data, file, limits)
+
+
+# --- XML ------------------------------------------------------------------------------------------
+
+_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+_PROLOG_ITEM = re.compile(r"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
+
+
+def _declares_dtd(data: bytes) -> bool:
+    """Whether the XML ``data`` has a ``<!DOCTYPE`` in its prolog (what comes before the
+    root element: the XML declaration, comments, processing instructions)."""
+    head, codec = data[: 64 * KiB], "utf-8"
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            head, codec = head[len(bom) :], name
+            break
+    else:
+        if head[:2] in (b"<\x00", b"\x00<"):  # UTF-16 without its byte-order mark
+            codec = "utf-16-le" if head[0] == ord("<") else "utf-16-be"
+    text = head.decode(codec, errors="replace")
+    at = 0
+    while match := _PROLOG_ITEM.match(text, at):
+        at = match.end()
+    return text[at : at + 9].upper() == "<!DOCTYPE"
+
+
+def _dtd_refused(file: str, part: str) -> UnsafeFileError:
+    return UnsafeFileError(
+        file,
+        f"holds XML that declares a DTD (in {part}), which Word, Excel and LibreOffice never write, so it was "
+        "not read: ask the sender to save it again in Word, Excel or LibreOffice",
+    )
+
+
+def xml_parser() -> etree.XMLParser:
+    """An lxml parser that expands no entity, loads no DTD, fetches nothing from the network,
+    and keeps libxml2's limits on depth and text size (``huge_tree`` off).  Comments and
+    processing instructions are dropped.  Make one per use: lxml parsers are not to be
+    shared between threads."""
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+
+
+def parse_xml(data: bytes, file: str, part: str, parser: etree.XMLParser | None = None) -> etree._Element:
+    """The root element of the XML ``data`` (the part ``part`` of ``file``), parsed safely.
+
+    Raises :class:`UnsafeFileError` when the XML declares a DTD (checked on the bytes
+    before parsing, and on the parsed document), and :class:`lxml.etree.XMLSyntaxError`
+    when it is not well-formed, for the reader to report as damage.
+    """
+    if _declares_dtd(data):
+        raise _dtd_refused(file, part)
+    root = etree.fromstring(data, parser if parser is not None else xml_parser())
+    if root.getroottree().docinfo.doctype:
+        raise _dtd_refused(file, part)
+    return root
+
+
+# --- PDF ------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def pdf_limits(limits: Limits | None = None) -> Iterator[None]:
+    """While reading a PDF: pypdf's own limits, tightened to what a returned form can need
+    (no stream over the size of a part, shallow field trees), no external JBIG2 decoder run,
+    and pypdf's warnings not logged (a hostile file makes tens of thousands, one line each on
+    the terminal; the reader reports what matters in its own words).  With a pypdf older
+    than 6.x (no ``Configuration``) its built-in limits apply."""
+    quiet = logging.getLogger("pypdf")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        with _pypdf_configuration(limits or LIMITS):
+            yield
+    finally:
+        quiet.setLevel(level)
+
+
+@contextlib.contextmanager
+def _pypdf_configuration(limits: Limits) -> Iterator[None]:
+    try:
+        from pypdf import Configuration, apply_configuration
+    except ImportError:  # pragma: no cover - older pypdf
+        yield
+        return
+    wanted = {
+        "maximum_declared_stream_length": limits.part_bytes,
+        "zlib_maximum_output_length": limits.part_bytes,
+        "lzw_maximum_output_length": limits.part_bytes,
+        "run_length_maximum_output_length": limits.part_bytes,
+        "array_based_stream_maximum_output_length": limits.part_bytes,
+        "form_fields_maximum_entries": 10_000,
+        "form_fields_maximum_depth": 32,
+        "jbig2dec_binary": None,
+    }
+    known = {f.name for f in dataclasses.fields(Configuration)}
+    with apply_configuration(**{key: value for key, value in wanted.items() if key in known}):
+        yield
+
+
+# --- output: text from returns written into a workbook --------------------------------------------
+
+#: Excel's limit on the text of one cell, in UTF-16 code units.
+EXCEL_CELL_CHARACTERS = 32767
+#: What XML 1.0 (so a workbook) cannot hold: control characters but tab and line breaks,
+#: U+FFFE and U+FFFF, and lone surrogates (broken UTF-16, which openpyxl cannot save at all).
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+#: Text that OOXML would read as an escaped character ("_x000D_"): kept as typed by escaping its "_".
+_ESCAPE_LIKE = re.compile(r"(_x[0-9A-Fa-f]{4}_)")
+
+
+@dataclass(frozen=True)
+class SheetText:
+    """Text made fit for the cells of an .xlsx.  ``parts`` (one, or more for text over a
+    cell's limit) are to be written to cells in order: Excel, LibreOffice and coproduce's
+    reader read each back as the text it came from, and the parts joined are the whole
+    text.  ``changes`` says, in words, what was done to the characters (empty when they went
+    in as they were); a split is for the caller to word, as it knows where the parts went."""
+
+    parts: tuple[str, ...]
+    changes: tuple[str, ...]
+
+
+_TOKEN = re.compile(r"_x[0-9A-Fa-f]{4}_|.", re.DOTALL)
+
+
+def sheet_text(text: str, limit: int = EXCEL_CELL_CHARACTERS) -> SheetText:
+    """``text`` as cells of a workbook can hold it, without losing a character.
+
+    Characters XML cannot hold are written as OOXML's ``_xHHHH_`` codes, which Excel reads
+    back as the characters (and so does coproduce's reader); text that already looks like
+    such a code has its ``_`` escaped the same way, so it stays as typed.  Text too long for
+    one cell is split into parts that fit: each part at most ``limit`` characters as written
+    (openpyxl silently cuts a longer value) and as Excel counts them once read (UTF-16 code
+    units: an emoji counts two).  A code is never split.
+    """
+    whole = _escape_cell_text(text)
+    units = len(text) + sum(1 for c in text if c > "\uffff") if len(text) * 2 > limit else len(text)
+    escaped = [whole] if len(whole) <= limit and units <= limit else _split_cell_text(text, limit)
+    unfit = len(_NOT_IN_XML.findall(text))
+    changes = []
+    if unfit:
+        changes.append(
+            f"{unfit} character{'s' if unfit > 1 else ''} that a workbook cannot hold as such (control characters "
+            "or broken Unicode) written as _xHHHH_ codes, which Excel reads back as the characters"
+        )
+    return SheetText(tuple(escaped), tuple(changes))
+
+
+def _escape_cell_text(text: str) -> str:
+    return _NOT_IN_XML.sub(lambda m: f"_x{ord(m[0]):04X}_", _ESCAPE_LIKE.sub(r"_x005F\1", text))
+
+
+def _split_cell_text(text: str, limit: int) -> list[str]:
+    parts: list[str] = []
+    current: list[str] = []
+    written = shown = 0  # characters as written, and UTF-16 units once read
+    for token in _TOKEN.findall(text):
+        out = _escape_cell_text(token)
+        units = 2 if len(token) == 1 and ord(token) > 0xFFFF else len(token)
+        if current and (written + len(out) > limit or shown + units > limit):
+            parts.append("".join(current))
+            current, written, shown = [], 0, 0
+        current.append(out)
+        written += len(out)
+        shown += units
+    parts.append("".join(current))
+    return parts
+
+
+def unfit_for_xml(text: str) -> str | None:
+    """What in ``text`` an XML document (a .docx, an .xlsx's properties, a PDF's metadata)
+    cannot hold, in words (e.g. "a control character (U+0007) at character 6"); None when
+    there is nothing."""
+    found = _NOT_IN_XML.search(text)
+    if found is None:
+        return None
+    kind = "broken Unicode (a lone surrogate)" if "\ud800" <= found[0] <= "\udfff" else "a control character"
+    return f"{kind} (U+{ord(found[0]):04X}) at character {found.start() + 1}"
