@@ -24,6 +24,7 @@ from .errors import CoproduceError
 from .forms import FORMATS, FormValues, write_form
 from .forms.identity import creation_time, new_identity
 from .instrument import Instrument
+from .safety import unfit_for_xml
 
 #: A recipients list is a small CSV; refuse anything much bigger before reading it.
 MAX_RECIPIENTS_BYTES = 5 * 1024 * 1024
@@ -114,6 +115,10 @@ def read_recipients(path: Path) -> list[Recipient]:
         organisation, email = cell("organisation"), cell("email")
         if not organisation:
             raise RecipientsError(f"{path}: row {number} has no organisation")
+        for value in (organisation, cell("contact"), email):
+            unfit = unfit_for_xml(value)
+            if unfit:
+                raise RecipientsError(f"{path}: row {number}: '{value}' holds {unfit}, which a form cannot hold")
         if email and not _EMAIL.match(email):
             raise RecipientsError(f"{path}: row {number}: '{email}' does not look like an email address")
         slug = slugify(organisation)

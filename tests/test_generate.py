@@ -82,6 +82,7 @@ def test_recipients_as_excel_saves_them(tmp_path):
         ("organisation,email\nA,not an email\n", "row 2: 'not an email' does not look like an email address"),
         ("organisation\nRiverside Trust\nriverside  trust\n", "row 3: 'riverside trust' would share the folder"),
         (b"PK\x03\x04\x00\x00binary", "is not a CSV text file"),
+        ("organisation\nRiver\x07side\n", "row 2: 'River\x07side' holds a control character (U+0007)"),
     ],
 )
 def test_bad_recipients_name_the_file_and_row(tmp_path, content, message):
