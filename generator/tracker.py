@@ -40,6 +40,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from .atomic import restamp_zip, write_atomically
+from .sheets import wrapped_line_count
 
 ACTIONS_SHEET = "Actions"
 NOT_ASSESSED_SHEET = "Not yet assessed"
@@ -437,39 +438,15 @@ def _print_setup(sheet: Worksheet) -> None:
 
 # --- estimating row heights ---------------------------------------------------------------------
 
+
 # Relative widths of characters in a proportional sans-serif font, against an average of 1.
-_NARROW = set("iljtfrI.,;:'!|()[] ")
-_WIDE = set("mwMW@%")
-
-
 def _lines(text: str, width: float, *, bold: bool = False) -> int:
     """How many lines ``text`` takes when word-wrapped in a column ``width`` units wide.
 
     Tuned on LibreOffice's rendering (Liberation Sans for Arial), erring towards one line too many.
     """
     capacity = max(1.0, (width * 1.08 - 1) * (1.0 if not bold else 0.93))
-    total = 0
-    for paragraph in text.split("\n"):
-        lines, used = 1, 0.0
-        for word in paragraph.split(" "):
-            size = sum(_char_width(c) for c in word)
-            gap = _char_width(" ") if used else 0.0
-            if used and used + gap + size > capacity:
-                lines, used, gap = lines + 1, 0.0, 0.0
-            while size > capacity:  # a word longer than the line breaks anywhere
-                lines += 1
-                size -= capacity
-            used += gap + size
-        total += lines
-    return max(total, 1)
-
-
-def _char_width(char: str) -> float:
-    if char in _NARROW:
-        return 0.55
-    if char in _WIDE or char.isupper():
-        return 1.25
-    return 1.0
+    return wrapped_line_count(text, capacity)
 
 
 def _height(lines: int) -> float:

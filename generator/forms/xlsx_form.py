@@ -45,6 +45,7 @@ from openpyxl.writer.excel import ExcelWriter
 from ..atomic import restamp_zip, write_atomically
 from ..instrument import FormText, Indicator, Instrument, Level, Section
 from ..safety import EXCEL_CELL_CHARACTERS, sheet_text, unfit_for_xml
+from ..sheets import wrapped_line_count
 from . import FormValues, FormWriteError
 from .fields import MAP_HEADER, answer_field_name, comment_field_name, cover_name
 from .identity import IDENTITY_SHEET, FormIdentity
@@ -580,11 +581,8 @@ def _print_setup(sheet: Worksheet) -> None:
 
 # --- estimating row heights ---------------------------------------------------------------
 
+
 # Relative widths of characters in a proportional sans-serif font, against an average of 1.
-_NARROW = set("iljtfrI.,;:'!|()[] ")
-_WIDE = set("mwMW@%")
-
-
 def _lines(text: str, width: float, *, bold: bool = False, italic: bool = False) -> int:
     """How many lines ``text`` takes when wrapped in a column ``width`` units wide.
 
@@ -592,30 +590,7 @@ def _lines(text: str, width: float, *, bold: bool = False, italic: bool = False)
     too many lines with the wider fonts LibreOffice substitutes for Arial (DejaVu Sans).
     """
     capacity = width * (1.05 if not bold else 0.95)
-    total = 0
-    for paragraph in text.split("\n"):
-        lines, used = 1, 0.0
-        for word in paragraph.split(" "):
-            size = sum(_char_width(c) for c in word)
-            gap = _char_width(" ") if used else 0.0
-            if used and used + gap + size > capacity:
-                lines += 1
-                used = 0.0
-                gap = 0.0
-            while size > capacity:  # a word longer than the line breaks anywhere
-                lines += 1
-                size -= capacity
-            used += gap + size
-        total += lines
-    return max(total, 1)
-
-
-def _char_width(char: str) -> float:
-    if char in _NARROW:
-        return 0.55
-    if char in _WIDE or char.isupper():
-        return 1.25
-    return 1.0
+    return wrapped_line_count(text, capacity)
 
 
 def _height(lines: int) -> float:
