@@ -120,9 +120,9 @@ def add_text_field(
         "AP": PDFDictionary({"N": appearance}),
     }
     if value:
-        entries["V"] = PDFString(value)
+        entries["V"] = text_string(value)
     if tooltip:
-        entries["TU"] = PDFString(tooltip)
+        entries["TU"] = text_string(tooltip)
     widget = PDFDictionary(entries)
     canv._addAnnotation(widget)
     form.fields.append(form.getRef(widget))
@@ -200,6 +200,19 @@ def _rgb(colour: Color) -> list[float]:
     return [round(c, 3) for c in (colour.red, colour.green, colour.blue)]
 
 
+def text_string(text: str) -> PDFString:
+    """``text`` as a PDF text string that every reader decodes the same way.
+
+    reportlab writes text in PDFDocEncoding where it thinks it can, one byte a character, and
+    lets through characters PDFDocEncoding leaves undefined (DEL came back as "�"); pypdf takes
+    a string whose first or second byte is 0 for UTF-16 without its mark ("-\\x00¿D…" came
+    back as "-䒿…").  Anything but printable ASCII, line breaks and tabs is therefore written
+    as UTF-16BE with its byte-order mark, which no reader can mistake.
+    """
+    plain = all(" " <= char < "\x7f" or char in "\t\n\r" for char in text)
+    return PDFString(text) if plain else PDFString(text, enc="utf-16-be")
+
+
 def set_document_info(canv: Canvas, entries: dict[str, str], created: datetime) -> None:
     """Replace the document information dictionary by ``entries`` (name → text, e.g.
     "Title", "coproduce_form_id") with creation and modification dates ``created``."""
@@ -220,7 +233,7 @@ class _Info(PDFInfo):
 
     def format(self, document) -> bytes:
         stamp = self.created.astimezone(timezone.utc).strftime("D:%Y%m%d%H%M%SZ")
-        entries = {key: PDFString(value) for key, value in self.entries.items()}
+        entries = {key: text_string(value) for key, value in self.entries.items()}
         entries["CreationDate"] = entries["ModDate"] = PDFString(stamp)
         return PDFDictionary(entries).format(document)
 

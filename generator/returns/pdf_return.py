@@ -322,8 +322,10 @@ def _value(value: Any, notes: list[str], where: str) -> str | int | list[str] | 
 
 def _text(value: Any, notes: list[str], where: str) -> str:
     """A PDF string (or name) as text; see :func:`_decode`."""
-    if isinstance(value, TextStringObject) and getattr(value, "autodetect_utf16", False):
-        return str(value)  # pypdf decoded it from UTF-16, strictly
+    if isinstance(value, TextStringObject) and value.original_bytes.startswith(_UTF16_MARKS):
+        return str(value)  # pypdf decoded it from UTF-16 by its byte-order mark
+    # Without a mark pypdf guesses UTF-16LE when the second byte is 0; a PDFDocEncoding string
+    # may hold a 0 there ("-\x00¿D…", as pypdf itself writes it), so the bytes are decoded here.
     if isinstance(value, (TextStringObject, ByteStringObject)):
         raw = value.original_bytes if isinstance(value, TextStringObject) else bytes(value)
         return _decode(raw, notes, where)
@@ -332,6 +334,7 @@ def _text(value: Any, notes: list[str], where: str) -> str:
     return "" if value is None else str(value)
 
 
+_UTF16_MARKS = (codecs.BOM_UTF16_BE, codecs.BOM_UTF16_LE)
 _MARKED = ((codecs.BOM_UTF16_BE, "utf-16-be"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF8, "utf-8"))
 
 
