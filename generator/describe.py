@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Iterable, Sequence
 
-from .instrument import Instrument, Section
+from .instrument import MATRIX_LAYOUT, Instrument, Part, Section
 
 
 def instruments_table(instruments: Iterable[Instrument]) -> str:
@@ -20,30 +20,63 @@ def instruments_table(instruments: Iterable[Instrument]) -> str:
 
 
 def instrument_text(instrument: Instrument, sections: Sequence[Section] | None = None, width: int = 88) -> str:
-    """The instrument's heading, then each section's prompt, indicators and criteria, wrapped to ``width``."""
+    """The instrument's heading, then each section's prompt, indicators and criteria, wrapped to ``width``.
+
+    Sub-headings, guidance and context items appear in their places among the indicators;
+    the preamble, the heading over the sections and the closing text only when every section is shown.
+    """
     width = max(width, 40)
+    shown = list(sections) if sections is not None else list(instrument.sections)
+    whole = [s.number for s in shown] == [s.number for s in instrument.sections]
     lines = [instrument.title]
     if instrument.subtitle:
         lines.append(instrument.subtitle)
     lines.append(f"({instrument.id}, version {instrument.version})")
+    if instrument.layout == MATRIX_LAYOUT:
+        lines.append(f"Rate each statement: {' / '.join(level.label for level in instrument.scale.levels)}")
     if instrument.intro:
         lines += ["", *textwrap.wrap(instrument.intro, width)]
-    for section in sections if sections is not None else instrument.sections:
+    if whole:
+        for paragraph in instrument.preamble:
+            lines += ["", *textwrap.wrap(paragraph, width)]
+        if instrument.sections_heading:
+            lines += ["", instrument.sections_heading.upper()]
+    for section in shown:
         lines += ["", f"{section.number}. {section.title}"]
         if section.prompt:
             lines += textwrap.wrap(section.prompt, width, initial_indent="   ", subsequent_indent="   ")
-        for indicator in section.indicators:
-            lines += [
-                "",
-                *textwrap.wrap(
-                    f"{indicator.id}  {indicator.title}", width, initial_indent="   ", subsequent_indent="        "
-                ),
-            ]
-            for level_id, bullets in indicator.criteria.items():
-                lines.append(f"      {instrument.scale.level(level_id).label}:")
-                for bullet in bullets:
-                    lines += textwrap.wrap(bullet, width, initial_indent="        • ", subsequent_indent="          ")
+        for part in section.parts:
+            lines += _part_text(instrument, part, width)
+    if whole:
+        for paragraph in instrument.closing:
+            lines += ["", *textwrap.wrap(paragraph, width)]
     return "\n".join(lines)
+
+
+def _part_text(instrument: Instrument, part: Part, width: int) -> list[str]:
+    lines: list[str] = []
+    if part.heading:
+        note = "  (for context, not rated)" if part.context and not part.indicators else ""
+        heading = textwrap.wrap(part.heading + note, width, initial_indent="   ", subsequent_indent="   ")
+        lines += ["", *heading, "   " + "-" * (max(len(line) for line in heading) - 3)]
+    for paragraph in part.guidance:
+        lines += ["", *textwrap.wrap(paragraph, width, initial_indent="   ", subsequent_indent="   ")]
+    if part.context:
+        lines.append("")
+        for item in part.context:
+            lines += textwrap.wrap(item, width, initial_indent="      - ", subsequent_indent="        ")
+    for indicator in part.indicators:
+        lines += [
+            "",
+            *textwrap.wrap(
+                f"{indicator.id}  {indicator.title}", width, initial_indent="   ", subsequent_indent="        "
+            ),
+        ]
+        for level_id, bullets in indicator.criteria.items():
+            lines.append(f"      {instrument.scale.level(level_id).label}:")
+            for bullet in bullets:
+                lines += textwrap.wrap(bullet, width, initial_indent="        • ", subsequent_indent="          ")
+    return lines
 
 
 def errata_text(instrument: Instrument) -> str:

@@ -1,7 +1,11 @@
 """The instrument model (a checklist: its scale, sections and indicators) and its loader.
 
 An instrument is data: everything about "How are we doing? V1.1" lives in
-``standards/coproduction-v1.1.yaml``; this module knows only the shape of such a file.
+``standards/coproduction-v1.1.yaml``, and the Appendix D charter in
+``standards/charter-appendix-d.yaml``; this module knows only the shape of such a file.
+A section lists its ``indicators``, or ``parts`` (sub-headings, guidance, context and
+indicators in reading order); forms lay sections out as ``tiers`` (criteria columns per
+level, V1.1) or as a ``matrix`` (a tick column per level, the charter).
 :func:`load_instrument` reads and validates one file and returns an :class:`Instrument`;
 every mistake is an :class:`~generator.errors.InstrumentFileError` naming the file, the
 line and the place.
@@ -26,6 +30,14 @@ INSTRUMENT_KIND = "instrument"
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _FIELD_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+#: How a form lays out a section's table.  ``tiers``: the indicator, one column of
+#: criteria per level, one answer column and a comments column (V1.1).  ``matrix``: the
+#: statement, one tick column per level of the scale, the comments column and, when the
+#: instrument names one, a "rated by" column (the Appendix D charter).
+TIERS_LAYOUT = "tiers"
+MATRIX_LAYOUT = "matrix"
+LAYOUTS = (TIERS_LAYOUT, MATRIX_LAYOUT)
 
 
 @dataclass(frozen=True)
@@ -77,24 +89,78 @@ class Indicator:
 
 
 @dataclass(frozen=True)
+class Part:
+    """A stretch of a section, in reading order: an optional ``heading`` (a sub-heading, or
+    the lead line of a list), ``guidance`` paragraphs to read, ``context`` items shown but
+    not rated (what a list of commitments applies to), then the ``indicators`` to rate."""
+
+    heading: str = ""
+    guidance: tuple[str, ...] = ()
+    context: tuple[str, ...] = ()
+    indicators: tuple[Indicator, ...] = ()
+
+    @property
+    def is_plain(self) -> bool:
+        """True when the part is nothing but indicators (how every V1.1 section reads)."""
+        return not (self.heading or self.guidance or self.context)
+
+
+@dataclass(frozen=True)
 class Section:
-    """A numbered heading of the checklist with its prompt and its indicators."""
+    """A numbered heading of the checklist with its prompt and its indicators.
+
+    ``indicators`` is always every rated indicator of the section, in order.  ``parts``
+    says how they are laid out between sub-headings, guidance and context; a section
+    written with plain ``indicators`` has one plain part holding them all.  The two are
+    kept in step: given ``parts`` only, ``indicators`` is filled from them; given new
+    ``indicators`` with the same ids (``dataclasses.replace``), the parts take them up.
+    """
 
     number: int
     title: str
     prompt: str
     indicators: tuple[Indicator, ...]
+    parts: tuple[Part, ...] = ()
+
+    def __post_init__(self) -> None:
+        indicators = tuple(self.indicators)
+        if all(part.is_plain for part in self.parts):
+            parts = (Part(indicators=indicators),) if indicators else ()
+        else:
+            in_parts = [indicator for part in self.parts for indicator in part.indicators]
+            if not indicators:
+                indicators = tuple(in_parts)
+            elif [i.id for i in in_parts] != [i.id for i in indicators]:
+                raise ValueError(
+                    f"section {self.number}: its indicators ({', '.join(i.id for i in indicators)}) are not "
+                    f"those of its parts ({', '.join(i.id for i in in_parts)})"
+                )
+            by_id = {indicator.id: indicator for indicator in indicators}
+            parts = tuple(
+                dataclasses.replace(part, indicators=tuple(by_id[i.id] for i in part.indicators)) for part in self.parts
+            )
+        object.__setattr__(self, "indicators", indicators)
+        object.__setattr__(self, "parts", parts)
+
+    @property
+    def has_parts(self) -> bool:
+        """True when the section has sub-headings, guidance or context, not just indicators."""
+        return not all(part.is_plain for part in self.parts)
 
 
 @dataclass(frozen=True)
 class Columns:
     """Headings of the checklist table: the indicator column, one per criteria level,
-    the answer column and the comments column."""
+    the answer column and the comments column, and optionally a "rated by" column.
+
+    In a matrix layout ``criteria`` is empty and ``answer`` names the rating (its tick
+    columns are headed with the levels' labels)."""
 
     indicator: str
     answer: str
     comments: str
     criteria: dict[str, str] = field(default_factory=dict)
+    rated_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,20 +175,27 @@ class CoverField:
 
 @dataclass(frozen=True)
 class FormText:
-    """The wording of forms made from an instrument: cover page and answer prompt."""
+    """The wording of forms made from an instrument: cover page and answer prompt, and
+    how the forms are laid out: ``layout`` is one of :data:`LAYOUTS`; ``repeat_intro``
+    says whether the instrument's ``intro`` is printed at the top of every section page
+    (true) or once, before the first section (false)."""
 
     cover_title: str
     cover: tuple[CoverField, ...]
     instructions_title: str
     instructions: tuple[str, ...]
     answer_placeholder: str
+    layout: str = TIERS_LAYOUT
+    repeat_intro: bool = True
 
 
 @dataclass(frozen=True)
 class Erratum:
     """A suggested correction of the published text, kept apart from it.
 
-    ``id`` names an indicator ("6.2") or a section ("8") whose text holds ``original``.
+    ``id`` names an indicator ("6.2") or a section ("8") whose text holds ``original``
+    (a section's text is its title, prompt and its parts' headings, guidance and context),
+    or ``preamble`` or ``closing``.
     """
 
     id: str
@@ -132,7 +205,12 @@ class Erratum:
 
 @dataclass(frozen=True)
 class Instrument:
-    """A whole checklist, as loaded from one YAML file."""
+    """A whole checklist, as loaded from one YAML file.
+
+    ``intro`` is one paragraph (printed on every section page unless the form says
+    otherwise); ``preamble`` is the published text before the sections, printed once,
+    then ``sections_heading`` over the sections; ``closing`` is the text after them.
+    """
 
     id: str
     title: str
@@ -145,6 +223,14 @@ class Instrument:
     errata: tuple[Erratum, ...] = ()
     form: FormText | None = None
     source: Path | None = None
+    preamble: tuple[str, ...] = ()
+    sections_heading: str = ""
+    closing: tuple[str, ...] = ()
+
+    @property
+    def layout(self) -> str:
+        """How its forms lay out a section: ``tiers`` (the default) or ``matrix``."""
+        return self.form.layout if self.form is not None else TIERS_LAYOUT
 
     @property
     def indicators(self) -> tuple[Indicator, ...]:
@@ -167,8 +253,14 @@ class Instrument:
         raise UnknownSectionError(f"{self.id} has no section {number}; its sections are {numbers}.")
 
     def as_data(self) -> dict[str, Any]:
-        """The instrument as JSON-ready data, in the shape DESIGN.md gives for ``show --json``."""
-        return {
+        """The instrument as JSON-ready data, in the shape DESIGN.md gives for ``show --json``.
+
+        Keys for the later features (``layout``, ``repeat_intro``, ``preamble``,
+        ``sections_heading``, ``closing``, ``columns.rated_by``, each section's ``parts``)
+        appear only when the instrument uses them, so V1.1's data keeps its shape.
+        A part lists its indicators by id; the section's ``indicators`` hold them in full.
+        """
+        data: dict[str, Any] = {
             "id": self.id,
             "title": self.title,
             "subtitle": self.subtitle,
@@ -184,6 +276,7 @@ class Instrument:
                 "criteria": dict(self.columns.criteria),
                 "answer": self.columns.answer,
                 "comments": self.columns.comments,
+                **({"rated_by": self.columns.rated_by} if self.columns.rated_by else {}),
             },
             "sections": [
                 {
@@ -199,6 +292,37 @@ class Instrument:
             ],
             "errata": [dataclasses.asdict(erratum) for erratum in self.errata],
         }
+        # The later features' keys, each only when used, placed where a reader expects them.
+        extra: dict[str, Any] = {}
+        if self.layout != TIERS_LAYOUT:
+            extra["layout"] = self.layout
+        if self.form is not None and not self.form.repeat_intro:
+            extra["repeat_intro"] = False
+        if self.preamble:
+            extra["preamble"] = list(self.preamble)
+        if self.sections_heading:
+            extra["sections_heading"] = self.sections_heading
+        if extra:
+            head = list(data)[: list(data).index("scale")]
+            data = {**{k: data[k] for k in head}, **extra, **{k: v for k, v in data.items() if k not in head}}
+        if self.closing:
+            data = {
+                **{k: v for k, v in data.items() if k != "errata"},
+                "closing": list(self.closing),
+                "errata": data["errata"],
+            }
+        if any(section.has_parts for section in self.sections):
+            for entry, section in zip(data["sections"], self.sections, strict=True):
+                entry["parts"] = [
+                    {
+                        "heading": part.heading,
+                        "guidance": list(part.guidance),
+                        "context": list(part.context),
+                        "indicators": [indicator.id for indicator in part.indicators],
+                    }
+                    for part in section.parts
+                ]
+        return data
 
 
 def apply_errata(instrument: Instrument) -> Instrument:
@@ -216,15 +340,33 @@ def apply_errata(instrument: Instrument) -> Instrument:
                     criteria={k: tuple(_corrected(b, own) for b in v) for k, v in indicator.criteria.items()},
                 )
             )
+        parts = tuple(
+            dataclasses.replace(
+                part,
+                heading=_corrected(part.heading, fixes),
+                guidance=tuple(_corrected(p, fixes) for p in part.guidance),
+                context=tuple(_corrected(c, fixes) for c in part.context),
+            )
+            for part in section.parts
+        )
         sections.append(
             dataclasses.replace(
                 section,
                 title=_corrected(section.title, fixes),
                 prompt=_corrected(section.prompt, fixes),
                 indicators=tuple(indicators),
+                parts=parts,
             )
         )
-    return dataclasses.replace(instrument, sections=tuple(sections), errata=())
+    return dataclasses.replace(
+        instrument,
+        sections=tuple(sections),
+        preamble=tuple(
+            _corrected(p, [e for e in instrument.errata if e.id == "preamble"]) for p in instrument.preamble
+        ),
+        closing=tuple(_corrected(p, [e for e in instrument.errata if e.id == "closing"]) for p in instrument.closing),
+        errata=(),
+    )
 
 
 def _corrected(text: str, errata: list[Erratum]) -> str:
@@ -233,11 +375,20 @@ def _corrected(text: str, errata: list[Erratum]) -> str:
     return text
 
 
-def _texts(instrument_sections: tuple[Section, ...]) -> dict[str, list[str]]:
-    """Every piece of text an erratum may refer to, by indicator id or section number."""
+def _texts(
+    instrument_sections: tuple[Section, ...], preamble: tuple[str, ...] = (), closing: tuple[str, ...] = ()
+) -> dict[str, list[str]]:
+    """Every piece of text an erratum may refer to, by indicator id, section number,
+    ``preamble`` or ``closing``."""
     texts: dict[str, list[str]] = {}
+    if preamble:
+        texts["preamble"] = list(preamble)
+    if closing:
+        texts["closing"] = list(closing)
     for section in instrument_sections:
         texts[str(section.number)] = [section.title, section.prompt]
+        for part in section.parts:
+            texts[str(section.number)] += [part.heading, *part.guidance, *part.context]
         for indicator in section.indicators:
             texts[indicator.id] = [indicator.title, *(b for bullets in indicator.criteria.values() for b in bullets)]
     return texts
@@ -341,11 +492,15 @@ class _Builder:
             "",
             None,
             required=("id", "title", "version", "scale", "columns", "sections"),
-            optional=("kind", "subtitle", "intro", "errata", "form"),
+            optional=("kind", "subtitle", "intro", "preamble", "sections_heading", "closing", "errata", "form"),
         )
         scale = self.scale(top["scale"], _line_of(top, "scale"))
-        columns = self.columns(top["columns"], _line_of(top, "columns"), scale)
-        sections = self.sections(top, scale)
+        form = self.form(top["form"], _line_of(top, "form")) if "form" in top else None
+        layout = form.layout if form is not None else TIERS_LAYOUT
+        columns = self.columns(top["columns"], _line_of(top, "columns"), scale, layout)
+        sections = self.sections(top, scale, layout)
+        preamble = self.paragraphs(top, "preamble", "", "paragraph") if "preamble" in top else ()
+        closing = self.paragraphs(top, "closing", "", "paragraph") if "closing" in top else ()
         instrument = Instrument(
             id=self.identifier(top, "id", ""),
             title=self.text(top, "title", ""),
@@ -355,12 +510,24 @@ class _Builder:
             scale=scale,
             columns=columns,
             sections=sections,
-            form=self.form(top["form"], _line_of(top, "form")) if "form" in top else None,
+            form=form,
             source=self.path,
+            preamble=preamble,
+            sections_heading=self.text(top, "sections_heading", "", required=False),
+            closing=closing,
         )
         if "errata" in top:
-            instrument = dataclasses.replace(instrument, errata=self.errata(top, sections))
+            instrument = dataclasses.replace(instrument, errata=self.errata(top, sections, preamble, closing))
         return instrument
+
+    def paragraphs(self, mapping: dict, key: str, place: str, what: str) -> tuple[str, ...]:
+        """The list of text under ``key``: each item a non-empty text, runs of spaces and
+        line breaks inside it joined into one space."""
+        items = self.sequence(mapping, key, place)
+        for i, item in enumerate(items):
+            if not isinstance(item, str) or not item.strip():
+                raise self.fail(f"{key} {what} {i + 1} should be text, but is {_describe(item)}", place, items.lines[i])
+        return tuple(" ".join(item.split()) for item in items)
 
     def scale(self, value: Any, line: int | None) -> Scale:
         place = "scale"
@@ -424,7 +591,20 @@ class _Builder:
             place,
             line,
             required=("cover_title", "cover", "instructions_title", "instructions", "answer_placeholder"),
+            optional=("layout", "repeat_intro"),
         )
+        layout = self.text(form, "layout", place, required=False) or TIERS_LAYOUT
+        if layout not in LAYOUTS:
+            raise self.fail(
+                f"'layout' is '{layout}'; it should be one of {_names(LAYOUTS)}", place, _line_of(form, "layout")
+            )
+        repeat_intro = form.get("repeat_intro", True)
+        if not isinstance(repeat_intro, bool):
+            raise self.fail(
+                f"'repeat_intro' should be true or false, but is {_describe(repeat_intro)}",
+                place,
+                _line_of(form, "repeat_intro"),
+            )
         fields: list[CoverField] = []
         items = self.sequence(form, "cover", place)
         for n, item in enumerate(items, 1):
@@ -460,6 +640,8 @@ class _Builder:
             instructions_title=self.text(form, "instructions_title", place),
             instructions=tuple(" ".join(step.split()) for step in steps),
             answer_placeholder=self.text(form, "answer_placeholder", place),
+            layout=layout,
+            repeat_intro=repeat_intro,
         )
 
     def level_keys(self, mapping: dict, scale: Scale, place: str) -> None:
@@ -471,10 +653,19 @@ class _Builder:
                     _key_line(mapping, key),
                 )
 
-    def columns(self, value: Any, line: int | None, scale: Scale) -> Columns:
+    def columns(self, value: Any, line: int | None, scale: Scale, layout: str) -> Columns:
         place = "columns"
-        columns = self.mapping(value, place, line, required=("indicator", "answer", "comments"), optional=("criteria",))
+        columns = self.mapping(
+            value, place, line, required=("indicator", "answer", "comments"), optional=("criteria", "rated_by")
+        )
         headings: dict[str, str] = {}
+        if "criteria" in columns and layout == MATRIX_LAYOUT:
+            raise self.fail(
+                "a matrix layout has no criteria columns (its columns are the levels of the scale): "
+                "remove 'criteria' here, or use layout 'tiers'",
+                place,
+                _key_line(columns, "criteria"),
+            )
         if "criteria" in columns:
             criteria = self.mapping(
                 columns["criteria"],
@@ -491,16 +682,21 @@ class _Builder:
             answer=self.text(columns, "answer", place),
             comments=self.text(columns, "comments", place),
             criteria=headings,
+            rated_by=self.text(columns, "rated_by", place, required=False) or None,
         )
 
-    def sections(self, top: dict, scale: Scale) -> tuple[Section, ...]:
+    def sections(self, top: dict, scale: Scale, layout: str) -> tuple[Section, ...]:
         items = self.sequence(top, "sections", "")
         sections: list[Section] = []
         seen_ids: dict[str, str] = {}
         for n, item in enumerate(items, 1):
             where = f"section {n} of the list"
             entry = self.mapping(
-                item, where, items.lines[n - 1], required=("number", "title", "indicators"), optional=("prompt",)
+                item,
+                where,
+                items.lines[n - 1],
+                required=("number", "title"),
+                optional=("prompt", "indicators", "parts"),
             )
             number = entry["number"]
             if isinstance(number, bool) or not isinstance(number, int):
@@ -510,25 +706,76 @@ class _Builder:
             where = f"section {number}"
             if number in {s.number for s in sections}:
                 raise self.fail(f"duplicate section number {number}", where, _line_of(entry, "number"))
-            indicators = self.indicators(entry, number, scale, seen_ids)
+            if "indicators" in entry and "parts" in entry:
+                raise self.fail(
+                    "has both 'indicators' and 'parts': put the indicators inside the parts",
+                    where,
+                    _key_line(entry, "parts"),
+                )
+            if "parts" in entry:
+                parts = self.parts(entry, number, scale, layout, seen_ids)
+                indicators = tuple(indicator for part in parts for indicator in part.indicators)
+                if not indicators:
+                    raise self.fail(
+                        "has no indicators in any of its parts: a section needs something to rate",
+                        where,
+                        _key_line(entry, "parts"),
+                    )
+            elif "indicators" in entry:
+                indicators = self.indicators(entry, number, scale, layout, seen_ids, where)
+                parts = ()
+            else:
+                raise self.fail("missing key 'indicators' (or 'parts')", where, getattr(entry, "line", None))
             sections.append(
                 Section(
                     number,
                     self.text(entry, "title", where),
                     self.text(entry, "prompt", where, required=False),
                     indicators,
+                    parts,
                 )
             )
         return tuple(sections)
 
-    def indicators(self, section: dict, number: int, scale: Scale, seen_ids: dict[str, str]) -> tuple[Indicator, ...]:
-        items = self.sequence(section, "indicators", f"section {number}")
+    def parts(
+        self, section: dict, number: int, scale: Scale, layout: str, seen_ids: dict[str, str]
+    ) -> tuple[Part, ...]:
+        items = self.sequence(section, "parts", f"section {number}")
+        parts: list[Part] = []
+        for n, item in enumerate(items, 1):
+            where = f"section {number}, part {n}"
+            entry = self.mapping(
+                item, where, items.lines[n - 1], required=(), optional=("heading", "guidance", "context", "indicators")
+            )
+            if not entry:
+                raise self.fail(
+                    "is empty: a part needs a 'heading', 'guidance', 'context' or 'indicators'",
+                    where,
+                    items.lines[n - 1],
+                )
+            parts.append(
+                Part(
+                    heading=self.text(entry, "heading", where, required=False),
+                    guidance=self.paragraphs(entry, "guidance", where, "paragraph") if "guidance" in entry else (),
+                    context=self.paragraphs(entry, "context", where, "item") if "context" in entry else (),
+                    indicators=(
+                        self.indicators(entry, number, scale, layout, seen_ids, where) if "indicators" in entry else ()
+                    ),
+                )
+            )
+        return tuple(parts)
+
+    def indicators(
+        self, container: dict, number: int, scale: Scale, layout: str, seen_ids: dict[str, str], place: str
+    ) -> tuple[Indicator, ...]:
+        """The indicators listed under ``container['indicators']`` (a section or a part at ``place``)."""
+        items = self.sequence(container, "indicators", place)
         indicators: list[Indicator] = []
         for n, item in enumerate(items, 1):
-            where = f"section {number}, indicator {n}"
+            where = f"{place}, indicator {n}"
             entry = self.mapping(item, where, items.lines[n - 1], required=("id", "title"), optional=("criteria",))
             indicator_id = self.identifier(entry, "id", where)
-            where = f"section {number}, indicator {indicator_id}"
+            where = f"{place}, indicator {indicator_id}"
             if indicator_id in seen_ids:
                 raise self.fail(
                     f"duplicate indicator id '{indicator_id}' (already used in {seen_ids[indicator_id]})",
@@ -536,6 +783,13 @@ class _Builder:
                     _line_of(entry, "id"),
                 )
             seen_ids[indicator_id] = f"section {number}"
+            if "criteria" in entry and layout == MATRIX_LAYOUT:
+                raise self.fail(
+                    "has criteria, but a matrix layout rates each statement as it stands: "
+                    "remove 'criteria', or use layout 'tiers'",
+                    where,
+                    _key_line(entry, "criteria"),
+                )
             criteria = self.criteria(entry, scale, where)
             indicators.append(Indicator(indicator_id, self.text(entry, "title", where), number, criteria))
         return tuple(indicators)
@@ -563,13 +817,15 @@ class _Builder:
             result[level] = tuple(" ".join(b.split()) for b in bullets)
         return result
 
-    def errata(self, top: dict, sections: tuple[Section, ...]) -> tuple[Erratum, ...]:
+    def errata(
+        self, top: dict, sections: tuple[Section, ...], preamble: tuple[str, ...], closing: tuple[str, ...]
+    ) -> tuple[Erratum, ...]:
         items = top["errata"]
         if not isinstance(items, list):
             raise self.fail(
                 f"'errata' should be a list of '- ' items, but is {_describe(items)}", "", _line_of(top, "errata")
             )
-        texts = _texts(sections)
+        texts = _texts(sections, preamble, closing)
         errata = []
         for n, item in enumerate(items, 1):
             where = f"erratum {n}"
@@ -578,7 +834,10 @@ class _Builder:
             original = self.text(entry, "original", where)
             if target not in texts:
                 raise self.fail(
-                    f"'{target}' is neither an indicator id nor a section number", where, _line_of(entry, "id")
+                    f"'{target}' is neither an indicator id nor a section number"
+                    + (" nor 'preamble' or 'closing'" if preamble or closing else ""),
+                    where,
+                    _line_of(entry, "id"),
                 )
             if not any(original in text for text in texts[target]):
                 raise self.fail(f"the text '{original}' is not in {target}", where, _line_of(entry, "original"))

@@ -39,19 +39,22 @@ def test_version(run):
 def test_instruments_lists_v11_with_counts(run):
     result = run("instruments")
     assert result.exit_code == 0
-    header, row = result.output.splitlines()[:2]
+    header, *rows = result.output.splitlines()
     assert header.split()[:5] == ["ID", "TITLE", "VERSION", "SECTIONS", "INDICATORS"]
-    assert row.startswith("coproduction-v1.1")
+    assert [row.split()[0] for row in rows] == ["charter-appendix-d", "coproduction-v1.1"]
+    row = rows[1]
     assert "Co-Production Quality Standards" in row
     assert row.split()[4:7] == ["1.1", "10", "36"]
+    assert rows[0].split()[-4:-1] == ["1.0", "4", "97"]
 
 
 def test_instruments_json(run):
     result = run("instruments", "--json")
     assert result.exit_code == 0
-    (entry,) = [json.loads(line) for line in result.output.splitlines()]
-    assert entry["id"] == "coproduction-v1.1"
-    assert (entry["sections"], entry["indicators"]) == (10, 36)
+    entries = {entry["id"]: entry for entry in map(json.loads, result.output.splitlines())}
+    assert set(entries) == {"charter-appendix-d", "coproduction-v1.1"}
+    assert (entries["coproduction-v1.1"]["sections"], entries["coproduction-v1.1"]["indicators"]) == (10, 36)
+    assert (entries["charter-appendix-d"]["sections"], entries["charter-appendix-d"]["indicators"]) == (4, 97)
 
 
 def test_user_folder_by_option_and_by_environment(run):
@@ -61,7 +64,7 @@ def test_user_folder_by_option_and_by_environment(run):
     ):
         assert result.exit_code == 0
         rows = {line.split()[0]: line for line in result.output.splitlines()[1:]}
-        assert set(rows) == {"coproduction-v1.1", "venue-audit"}
+        assert set(rows) == {"charter-appendix-d", "coproduction-v1.1", "venue-audit"}
         assert "Venue Accessibility Audit" in rows["venue-audit"]
 
 
@@ -109,7 +112,7 @@ def test_show_unknown_section(run):
 def test_show_unknown_instrument(run):
     result = run("show", "nonesuch")
     assert result.exit_code == 1
-    assert "There is no instrument 'nonesuch'. Available: coproduction-v1.1." in result.output
+    assert "There is no instrument 'nonesuch'. Available: charter-appendix-d, coproduction-v1.1." in result.output
     assert "Traceback" not in result.output
 
 

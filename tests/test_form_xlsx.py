@@ -311,12 +311,6 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(v11, tmp_path,
     assert [p.name for p in tmp_path.iterdir()] == ["form.xlsx"]
 
 
-def test_generation_time(v11, tmp_path):
-    start = time.perf_counter()
-    write_form("xlsx", v11, _identity(v11, ORGANISATION), tmp_path / "timed.xlsx", _prefilled(v11))
-    print(f"\nV1.1 xlsx form written in {1000 * (time.perf_counter() - start):.0f} ms")
-
-
 # --- another instrument -----------------------------------------------------------------------
 
 

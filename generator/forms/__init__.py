@@ -28,11 +28,13 @@ FORMATS: tuple[str, ...] = tuple(_WRITERS)
 
 @dataclass
 class FormValues:
-    """Values to pre-fill: cover field id → text, indicator id → level id, indicator id → comment."""
+    """Values to pre-fill: cover field id → text, indicator id → level id, indicator id → comment,
+    indicator id → who rated it (forms with a "rated by" column)."""
 
     cover: dict[str, str] = field(default_factory=dict)
     answers: dict[str, str] = field(default_factory=dict)
     comments: dict[str, str] = field(default_factory=dict)
+    rated_by: dict[str, str] = field(default_factory=dict)
 
 
 class FormWriteError(CoproduceError):

@@ -23,6 +23,7 @@ The layout, which a reader of returned forms relies on:
 
 from __future__ import annotations
 
+import copy
 from datetime import timezone
 from pathlib import Path
 
@@ -31,21 +32,24 @@ from docx.document import Document as DocumentObject
 from docx.enum.section import WD_ORIENT
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt, RGBColor
 from docx.styles.style import ParagraphStyle
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from ..atomic import restamp_zip, write_atomically
-from ..instrument import Indicator, Instrument, Section
+from ..instrument import MATRIX_LAYOUT, Indicator, Instrument, Part, Section
 from . import FormValues, FormWriteError, ooxml
-from .fields import answer_field_name, comment_field_name
+from .fields import answer_field_name, comment_field_name, rated_by_field_name
 from .identity import FormIdentity
 
 #: Page and type.  Widths are in centimetres; A4 landscape is 29.7 × 21 cm.
 _PAGE_WIDTH, _PAGE_HEIGHT, _MARGIN = 29.7, 21.0, 1.27
 _FONT = "Arial"
 _INDICATOR_WIDTH, _ANSWER_WIDTH, _COMMENTS_WIDTH = 3.6, 3.2, 5.4
+#: Matrix columns (the comments take what is left).
+_STATEMENT_WIDTH, _TICK_WIDTH, _RATED_BY_WIDTH = 10.0, 1.9, 3.2
 _BULLET_INDENT = 0.35
 _COVER_LABEL_WIDTH = 9.0
 _COVER_LINE_HEIGHT = 0.75
@@ -118,7 +122,7 @@ class _FormDocument:
         self.identity = identity
         self.values = values
         self.document: DocumentObject = Document()
-        self.control_ids = iter(range(1000, 1_000_000))
+        self.next_control_id = 1000
         self.usable_width = _PAGE_WIDTH - 2 * _MARGIN
 
     def build(self) -> DocumentObject:
@@ -126,9 +130,39 @@ class _FormDocument:
         self._set_up_styles()
         self._set_identity()
         self._write_cover()
+        if self.instrument.preamble:
+            self._write_preamble()
+        self._write_sections()
+        return self.document
+
+    def _new_control_id(self) -> int:
+        self.next_control_id += 1
+        return self.next_control_id - 1
+
+    def _write_sections(self) -> None:
+        """The section pages.  Unanswered, they are the same in every form of the instrument,
+        so they are built once per process and copied into later forms: a ``--recipients``
+        batch personalises only the cover and the properties (a copy takes ~1 ms, building
+        them ~70 ms).  A copy is used only where it would come out the same, control ids
+        included, so the file is byte for byte what building would give."""
+        values = self.values
+        blank = (
+            not any(values.answers.values()) and not any(values.comments.values()) and not any(values.rated_by.values())
+        )
+        body = self.document.element.body
+        section_properties = body[-1]  # python-docx keeps w:sectPr last in the body
+        cached = _BLANK_SECTIONS.get(id(self.instrument)) if blank else None
+        if cached is not None and cached[0] is self.instrument and cached[1] == self.next_control_id:
+            for element in cached[3]:
+                section_properties.addprevious(copy.deepcopy(element))
+            self.next_control_id = cached[2]
+            return
+        first_id, start = self.next_control_id, len(body) - 1
         for section in self.instrument.sections:
             self._write_section(section)
-        return self.document
+        if blank:
+            built = [copy.deepcopy(element) for element in body[start:-1]]
+            _BLANK_SECTIONS[id(self.instrument)] = (self.instrument, first_id, self.next_control_id, built)
 
     # page, styles and properties ----------------------------------------------------------
     def _set_up_page(self) -> None:
@@ -157,6 +191,10 @@ class _FormDocument:
         self.heading.font.size = Pt(14)
         self.heading.paragraph_format.space_before = Pt(10)
         self.heading.paragraph_format.space_after = Pt(4)
+        self.subheading = styles["Heading 2"]
+        self.subheading.font.size = Pt(12)
+        self.subheading.paragraph_format.space_before = Pt(8)
+        self.subheading.paragraph_format.space_after = Pt(3)
         self.numbered = styles["List Number"]
         self.numbered.paragraph_format.space_after = Pt(4)
 
@@ -167,6 +205,7 @@ class _FormDocument:
         self.cell_heading = styles.add_style("Checklist Heading", WD_STYLE_TYPE.PARAGRAPH)
         self.cell_heading.base_style = self.cell_text
         self.cell_heading.font.bold = True
+        self.context_bullet = styles["List Bullet 2"]
         self.bullet = styles["List Bullet"]
         self.bullet.font.size = Pt(9)
         self.bullet.paragraph_format.space_after = Pt(2)
@@ -212,7 +251,7 @@ class _FormDocument:
                 multiline=field.lines > 1 or "\n" in text,
                 placeholder=_BLANK_PLACEHOLDER,
                 placeholder_style_id=self.placeholder_style_id,
-                control_id=next(self.control_ids),
+                control_id=self._new_control_id(),
                 tag=field.id,
                 alias=field.label,
             )
@@ -224,14 +263,45 @@ class _FormDocument:
     def _write_section(self, section: Section) -> None:
         doc = self.document
         self._title_lines(new_page=True)
-        if self.instrument.intro:
+        first = section is self.instrument.sections[0]
+        if self.instrument.intro and (self.form.repeat_intro or first):
             doc.add_paragraph(self.instrument.intro)
+        if first and self.instrument.sections_heading:
+            self._paragraph(self.instrument.sections_heading, self.heading)
         self._paragraph(f"{section.number}. {section.title}", self.heading)
         if section.prompt:
             doc.add_paragraph().add_run(section.prompt).italic = True
-        table = self._checklist_table(len(section.indicators))
-        for row, indicator in zip(table.rows[1:], section.indicators, strict=True):
-            self._write_indicator(row.cells, indicator)
+        for part in section.parts:
+            self._write_part(part)
+        if section is self.instrument.sections[-1]:
+            for paragraph in self.instrument.closing:
+                doc.add_paragraph(paragraph)
+
+    def _write_part(self, part: Part) -> None:
+        """A stretch of a section: its sub-heading, guidance, context list (shown, not rated)
+        and the table of its indicators."""
+        if part.heading:
+            self._paragraph(part.heading, self.subheading)
+        for paragraph in part.guidance:
+            self.document.add_paragraph(paragraph)
+        for item in part.context:
+            self._paragraph(item, self.context_bullet)
+        if not part.indicators:
+            return
+        if self.instrument.layout == MATRIX_LAYOUT:
+            table = self._matrix_table(len(part.indicators))
+            for row, indicator in zip(table.rows[1:], part.indicators, strict=True):
+                self._write_statement(row.cells, indicator)
+        else:
+            table = self._checklist_table(len(part.indicators))
+            for row, indicator in zip(table.rows[1:], part.indicators, strict=True):
+                self._write_indicator(row.cells, indicator)
+
+    def _write_preamble(self) -> None:
+        """The published text before the sections, on a page of its own after the cover."""
+        self._title_lines(new_page=True)
+        for paragraph in self.instrument.preamble:
+            self.document.add_paragraph(paragraph)
 
     def _title_lines(self, new_page: bool = False) -> None:
         title = self._paragraph(self.instrument.title, self.title)
@@ -262,6 +332,69 @@ class _FormDocument:
                 cell.paragraphs[0].runs[0].font.color.rgb = _readable_text_colour(colour)
         return table
 
+    def _matrix_table(self, statement_count: int) -> Table:
+        """A matrix: the statement, a tick column per level, the comments and, when the
+        instrument has one, the "rated by" column."""
+        columns, levels = self.instrument.columns, self.instrument.scale.levels
+        rated_by = (columns.rated_by,) if columns.rated_by else ()
+        fixed = _STATEMENT_WIDTH + _TICK_WIDTH * len(levels) + _RATED_BY_WIDTH * len(rated_by)
+        widths = (
+            _STATEMENT_WIDTH,
+            *(_TICK_WIDTH for _ in levels),
+            self.usable_width - fixed,
+            *(_RATED_BY_WIDTH for _ in rated_by),
+        )
+        table = self._table(rows=1 + statement_count, widths=widths)
+        header = table.rows[0]
+        ooxml.repeat_as_header_row(header)
+        headings = (columns.indicator, *(level.label for level in levels), columns.comments, *rated_by)
+        for cell, heading in zip(header.cells, headings, strict=True):
+            paragraph = cell.paragraphs[0]
+            ooxml.set_paragraph_style(paragraph, self.cell_heading)
+            paragraph.add_run(heading)
+        for cell, level in zip(header.cells[1:], levels, strict=False):
+            cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+            if level.colour:
+                ooxml.shade_cell(cell, level.colour)
+                cell.paragraphs[0].runs[0].font.color.rgb = _readable_text_colour(level.colour)
+        return table
+
+    def _write_statement(self, cells, indicator: Indicator) -> None:
+        """One row of a matrix: the statement (its id first), a check box per level, the
+        comments control and the "rated by" control."""
+        levels = self.instrument.scale.levels
+        statement, tick_cells, rest = cells[0], cells[1 : 1 + len(levels)], cells[1 + len(levels) :]
+        paragraph = statement.paragraphs[0]
+        ooxml.set_paragraph_style(paragraph, self.cell_text)
+        paragraph.add_run(indicator.id).bold = True
+        paragraph.add_run(f"\u2002{indicator.title}")
+        chosen = self.values.answers.get(indicator.id)
+        for cell, level in zip(tick_cells, levels, strict=True):
+            box = cell.paragraphs[0]
+            ooxml.set_paragraph_style(box, self.cell_text)
+            box.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            ooxml.add_checkbox_control(
+                box,
+                checked=chosen == level.id,
+                control_id=self._new_control_id(),
+                tag=f"{answer_field_name(indicator.id)}-{level.id}",
+                alias=f"{level.label} {indicator.id}",
+            )
+        self._write_comments(rest[0], indicator)
+        if len(rest) > 1:
+            value = rest[1].paragraphs[0]
+            ooxml.set_paragraph_style(value, self.cell_text)
+            ooxml.add_text_control(
+                value,
+                self.values.rated_by.get(indicator.id, "").strip(),
+                multiline=False,
+                placeholder=_BLANK_PLACEHOLDER,
+                placeholder_style_id=self.placeholder_style_id,
+                control_id=self._new_control_id(),
+                tag=rated_by_field_name(indicator.id),
+                alias=f"{self.instrument.columns.rated_by} {indicator.id}",
+            )
+
     def _write_indicator(self, cells, indicator: Indicator) -> None:
         title_cell, *criteria_cells, answer_cell, comments_cell = cells
         title = title_cell.paragraphs[0]
@@ -285,11 +418,14 @@ class _FormDocument:
             selected=self.instrument.scale.level(level_id).label if level_id else None,
             placeholder=self.form.answer_placeholder,
             placeholder_style_id=self.placeholder_style_id,
-            control_id=next(self.control_ids),
+            control_id=self._new_control_id(),
             tag=answer_field_name(indicator.id),
             alias=f"{self.instrument.columns.answer} {indicator.id}",
         )
 
+        self._write_comments(comments_cell, indicator)
+
+    def _write_comments(self, comments_cell, indicator: Indicator) -> None:
         comment = self.values.comments.get(indicator.id, "").replace("\r\n", "\n")
         for n, line in enumerate(comment.split("\n") if comment else [""]):
             paragraph = comments_cell.paragraphs[0] if n == 0 else comments_cell.add_paragraph()
@@ -298,7 +434,7 @@ class _FormDocument:
                 paragraph.add_run(line)
         ooxml.wrap_in_rich_text_control(
             comments_cell,
-            control_id=next(self.control_ids),
+            control_id=self._new_control_id(),
             tag=comment_field_name(indicator.id),
             alias=f"{self.instrument.columns.comments} {indicator.id}",
         )
@@ -319,6 +455,11 @@ class _FormDocument:
             for cell, width in zip(row.cells, widths, strict=True):
                 cell.width = Cm(width)
         return table
+
+
+#: Unanswered section pages of each instrument, as built once in this process: instrument id()
+#: → (the instrument, first control id, next control id after them, the body elements).
+_BLANK_SECTIONS: dict[int, tuple[Instrument, int, int, list]] = {}
 
 
 def _readable_text_colour(colour: str) -> RGBColor:

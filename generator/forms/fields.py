@@ -28,6 +28,17 @@ def comment_field_name(indicator_id: str) -> str:
     return f"comment_{name_part(indicator_id)}"
 
 
+def tick_field_name(indicator_id: str, level_id: str) -> str:
+    """The name of a matrix form's tick input for one level: ("C.1", "partly-met") →
+    "achieved_C_1__partly_met" (two underscores before the level)."""
+    return f"{answer_field_name(indicator_id)}__{name_part(level_id)}"
+
+
+def rated_by_field_name(indicator_id: str) -> str:
+    """The name of an indicator's "rated by" input (matrix forms): "C.1" → "rated_by_C_1"."""
+    return f"rated_by_{name_part(indicator_id)}"
+
+
 def cover_name(field_id: str) -> str:
     """The Excel defined name of a cover field's input cell: "organisation" → "cover_organisation".
     (Prefixed so that no cover id can read as a cell reference, like "org2024".)"""

@@ -1,6 +1,6 @@
 """The raw WordprocessingML that python-docx has no API for, in one place.
 
-Content controls (``w:sdt``: drop-down lists, plain and rich text), custom document
+Content controls (``w:sdt``: drop-down lists, check boxes, plain and rich text), custom document
 properties (``docProps/custom.xml``), repeating table header rows and cell shading.  The
 form writer calls these by what they mean; nothing else in coproduce builds Word XML by hand.
 
@@ -133,6 +133,44 @@ def add_text_control(
             etree.SubElement(etree.SubElement(content, qn("w:r")), qn("w:br"))
         _add_run(content, line)
     return sdt
+
+
+#: Word 2010's namespace, where the check-box control lives (declared and ignorable in
+#: python-docx's default document, so older readers skip it).
+W14_NS = "http://schemas.microsoft.com/office/word/2010/wordml"
+#: The glyphs a check box shows, and the font Word draws them in.
+CHECKED_BOX, UNCHECKED_BOX = "\u2612", "\u2610"
+_BOX_FONT = "MS Gothic"
+
+
+def add_checkbox_control(
+    paragraph: Paragraph, *, checked: bool, control_id: int, tag: str, alias: str
+) -> etree._Element:
+    """Append to ``paragraph`` an in-line check box (``w14:checkbox``) showing ☒ or ☐.
+
+    The glyph is the control's content, so where a program does not know the control, or a
+    person deletes it and types an X, the cell's text still says what was ticked."""
+    sdt, sdt_pr, content = _new_control(paragraph._p, control_id, tag, alias, showing_placeholder=False)
+    box = etree.SubElement(sdt_pr, f"{{{W14_NS}}}checkbox")
+    etree.SubElement(box, f"{{{W14_NS}}}checked", {f"{{{W14_NS}}}val": "1" if checked else "0"})
+    for state, glyph in (("checkedState", CHECKED_BOX), ("uncheckedState", UNCHECKED_BOX)):
+        etree.SubElement(
+            box, f"{{{W14_NS}}}{state}", {f"{{{W14_NS}}}val": f"{ord(glyph):04X}", f"{{{W14_NS}}}font": _BOX_FONT}
+        )
+    run = etree.SubElement(content, qn("w:r"))
+    fonts = etree.SubElement(etree.SubElement(run, qn("w:rPr")), qn("w:rFonts"))
+    for attribute in ("w:ascii", "w:eastAsia", "w:hAnsi"):
+        fonts.set(qn(attribute), _BOX_FONT)
+    etree.SubElement(run, qn("w:t")).text = CHECKED_BOX if checked else UNCHECKED_BOX
+    return sdt
+
+
+def checkbox_state(sdt: etree._Element) -> bool | None:
+    """Whether a check-box control is ticked; None for other controls."""
+    checked = sdt.find(f"{qn('w:sdtPr')}/{{{W14_NS}}}checkbox/{{{W14_NS}}}checked")
+    if checked is None:
+        return None if sdt.find(f"{qn('w:sdtPr')}/{{{W14_NS}}}checkbox") is None else False
+    return checked.get(f"{{{W14_NS}}}val", "1").strip().lower() in ("1", "true", "on")
 
 
 def wrap_in_rich_text_control(cell: _Cell, *, control_id: int, tag: str, alias: str) -> etree._Element:

@@ -49,9 +49,9 @@ from reportlab.platypus import (
 )
 
 from ..atomic import write_atomically
-from ..instrument import Indicator, Instrument, Level, Section
+from ..instrument import MATRIX_LAYOUT, Indicator, Instrument, Level, Section
 from . import FormValues, FormWriteError
-from .fields import answer_field_name, comment_field_name
+from .fields import answer_field_name, comment_field_name, rated_by_field_name
 from .identity import IDENTITY_FIELD, FormIdentity
 from .pdf_fields import Fonts, add_radio_group, add_text_field, register_fonts, set_document_info
 
@@ -68,6 +68,12 @@ _ANSWER_WIDTH = 80.0
 _COMMENTS_WIDTH = 140.0
 _PADDING = 4.0
 _MIN_ROW_HEIGHT = 72.0  # room to write a comment by hand
+# Column widths of a matrix: the comments take what is left.
+_STATEMENT_WIDTH = 290.0
+_TICK_WIDTH = 50.0
+_RATED_BY_WIDTH = 80.0
+_MIN_MATRIX_ROW_HEIGHT = 30.0
+_TICK_SIZE = 12.0
 
 # Answer buttons
 _BUTTON_SIZE = 10.0
@@ -141,10 +147,17 @@ def _build(instrument: Instrument, identity: FormIdentity, values: FormValues, t
     frame = Frame(_MARGIN_X, _MARGIN_BOTTOM, _FRAME_WIDTH, _FRAME_HEIGHT, 0, 0, 0, 0, id="body")
     doc.addPageTemplates(PageTemplate("page", [frame], onPage=partial(_decorate_page, instrument, identity, fonts)))
     story: list[Flowable] = _cover(instrument, identity, values, styles)
-    checklist = _Checklist(instrument, values, styles)
+    if instrument.preamble:
+        story += [PageBreak(), *_page_title_lines(instrument, styles)]
+        story += [Paragraph(_text(paragraph), styles.intro) for paragraph in instrument.preamble]
+    if instrument.layout == MATRIX_LAYOUT:
+        checklist: _Checklist | _Matrix = _Matrix(instrument, values, styles)
+    else:
+        checklist = _Checklist(instrument, values, styles)
     for section in instrument.sections:
         story.append(PageBreak())
         story.extend(checklist.section(section))
+    story += [Paragraph(_text(paragraph), styles.intro) for paragraph in instrument.closing]
     doc.build(story, canvasmaker=partial(_canvas, _document_info(instrument, identity), identity))
 
 
@@ -198,6 +211,10 @@ class _Styles:
         self.page_title = ParagraphStyle("page_title", base, fontName=fonts.bold, fontSize=11, leading=13.5)
         self.page_subtitle = ParagraphStyle("page_subtitle", base, fontSize=10, leading=12.5, spaceAfter=4)
         self.intro = ParagraphStyle("intro", base, spaceAfter=6)
+        self.subheading = ParagraphStyle(
+            "subheading", base, fontName=fonts.bold, fontSize=10.5, leading=13, spaceBefore=6, spaceAfter=4
+        )
+        self.context = ParagraphStyle("context", base, leftIndent=22, bulletIndent=10, spaceAfter=2)
         self.prompt = ParagraphStyle("prompt", base, fontName=fonts.italic, fontSize=9.5, leading=12, spaceAfter=6)
         self.column_heading = ParagraphStyle("column_heading", base, fontName=fonts.bold, fontSize=8.5, leading=10.5)
         self.indicator = ParagraphStyle("indicator", base)
@@ -268,6 +285,129 @@ def _cover(instrument: Instrument, identity: FormIdentity, values: FormValues, s
 # --- checklist pages ---------------------------------------------------------------------------
 
 
+def _page_title_lines(instrument: Instrument, styles: _Styles) -> list[Flowable]:
+    story: list[Flowable] = [Paragraph(_text(instrument.title), styles.page_title)]
+    if instrument.subtitle:
+        story.append(Paragraph(_text(instrument.subtitle), styles.page_subtitle))
+    return story
+
+
+def _section_opening(instrument: Instrument, section: Section, styles: _Styles) -> list[Flowable]:
+    """The lines above a section's table: title lines, the intro (on every section page, or
+    on the first only), the heading over all sections, the numbered heading and the prompt."""
+    first = section is instrument.sections[0]
+    story = _page_title_lines(instrument, styles)
+    if instrument.intro and (instrument.form is None or instrument.form.repeat_intro or first):
+        story.append(Paragraph(_text(instrument.intro), styles.intro))
+    if first and instrument.sections_heading:
+        story.append(Paragraph(_text(instrument.sections_heading), styles.heading))
+    story.append(Paragraph(_text(f"{section.number}. {section.title}"), styles.heading))
+    if section.prompt:
+        story.append(Paragraph(_text(section.prompt), styles.prompt))
+    return story
+
+
+class _Matrix:
+    """Builds the flowables of each section of a matrix instrument: per part its sub-heading,
+    guidance and context list, then a table of its statements, each with a tick button per
+    level (one radio group across the level columns), a comments field and, when the
+    instrument has the column, a "rated by" field."""
+
+    def __init__(self, instrument: Instrument, values: FormValues, styles: _Styles):
+        self.instrument = instrument
+        self.values = values
+        self.styles = styles
+        columns, levels = instrument.columns, instrument.scale.levels
+        rated_by = [_RATED_BY_WIDTH] if columns.rated_by else []
+        comments = _FRAME_WIDTH - _STATEMENT_WIDTH - _TICK_WIDTH * len(levels) - sum(rated_by)
+        self.widths = [_STATEMENT_WIDTH, *(_TICK_WIDTH for _ in levels), comments, *rated_by]
+        heading = styles.column_heading
+        self.header = [
+            [Paragraph(_text(columns.indicator), heading)],
+            *([Paragraph(_text(level.label), _centred(heading))] for level in levels),
+            [Paragraph(_text(columns.comments), heading)],
+            *([[Paragraph(_text(columns.rated_by), heading)]] if columns.rated_by else []),
+        ]
+
+    def section(self, section: Section) -> list[Flowable]:
+        styles = self.styles
+        story = _section_opening(self.instrument, section, styles)
+        for part in section.parts:
+            if part.heading:
+                story.append(Paragraph(_text(part.heading), styles.subheading))
+            story += [Paragraph(_text(paragraph), styles.intro) for paragraph in part.guidance]
+            story += [Paragraph(_text(item), styles.context, bulletText="•") for item in part.context]
+            if part.indicators:
+                rows = [self.header, *(self._row(indicator) for indicator in part.indicators)]
+                table = Table(rows, colWidths=self.widths, repeatRows=1, splitByRow=1, hAlign="LEFT")
+                table.setStyle(TableStyle(self._table_style()))
+                story += [table, Spacer(0, 4)]
+        return story
+
+    def _row(self, indicator: Indicator) -> list:
+        styles, levels = self.styles, self.instrument.scale.levels
+        statement = [Paragraph(f"<b>{_text(indicator.id)}</b> {_text(indicator.title)}", styles.indicator)]
+        height = max(_cell_height(statement, self.widths[0]), _MIN_MATRIX_ROW_HEIGHT)
+        group = _TickGroup(
+            answer_field_name(indicator.id),
+            len(levels),
+            self.values.answers.get(indicator.id),
+            tooltip=f"{indicator.id} {indicator.title}: {self.instrument.columns.answer}",
+        )
+        row = [statement, *(_TickButton(group, level.id) for level in levels)]
+        row.append(
+            _TextBox(
+                comment_field_name(indicator.id),
+                height,
+                styles.fonts.regular,
+                9,
+                value=self.values.comments.get(indicator.id) or "",
+                multiline=True,
+                tooltip=f"{indicator.id}: {self.instrument.columns.comments}",
+            )
+        )
+        if self.instrument.columns.rated_by:
+            row.append(
+                _TextBox(
+                    rated_by_field_name(indicator.id),
+                    height,
+                    styles.fonts.regular,
+                    9,
+                    value=self.values.rated_by.get(indicator.id) or "",
+                    multiline=True,
+                    tooltip=f"{indicator.id}: {self.instrument.columns.rated_by}",
+                )
+            )
+        return row
+
+    def _table_style(self) -> list[tuple]:
+        levels = self.instrument.scale.levels
+        fields = 1 + len(levels)  # the first field column
+        commands: list[tuple] = [
+            ("GRID", (0, 0), (-1, -1), 0.5, _GRID),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("VALIGN", (1, 1), (len(levels), -1), "MIDDLE"),
+            ("LEFTPADDING", (0, 0), (-1, -1), _PADDING),
+            ("RIGHTPADDING", (0, 0), (-1, -1), _PADDING),
+            ("TOPPADDING", (0, 0), (-1, -1), _PADDING),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), _PADDING),
+            ("BACKGROUND", (0, 0), (-1, 0), _HEADER_GREY),
+            # the text fields fill their whole cells
+            ("LEFTPADDING", (fields, 1), (-1, -1), 0),
+            ("RIGHTPADDING", (fields, 1), (-1, -1), 0),
+            ("TOPPADDING", (fields, 1), (-1, -1), 0),
+            ("BOTTOMPADDING", (fields, 1), (-1, -1), 0),
+        ]
+        for column, level in enumerate(levels, 1):
+            if level.colour:
+                commands.append(("BACKGROUND", (column, 0), (column, 0), _tint(level.colour)))
+        return commands
+
+
+def _centred(style: ParagraphStyle) -> ParagraphStyle:
+    return ParagraphStyle(f"{style.name}_centred", style, alignment=1)
+
+
 class _Checklist:
     """Builds the flowables of each section: heading lines, intro, prompt, and the table."""
 
@@ -297,16 +437,7 @@ class _Checklist:
         return len(self.widths) - 2
 
     def section(self, section: Section) -> list[Flowable]:
-        styles = self.styles
-        instrument = self.instrument
-        story: list[Flowable] = [Paragraph(_text(instrument.title), styles.page_title)]
-        if instrument.subtitle:
-            story.append(Paragraph(_text(instrument.subtitle), styles.page_subtitle))
-        if instrument.intro:
-            story.append(Paragraph(_text(instrument.intro), styles.intro))
-        story.append(Paragraph(_text(f"{section.number}. {section.title}"), styles.heading))
-        if section.prompt:
-            story.append(Paragraph(_text(section.prompt), styles.prompt))
+        story = _section_opening(self.instrument, section, self.styles)
         # the first indicator shares its page with the lines above; it is split rather
         # than leave them alone at the foot of a page
         opening = sum(f.wrap(_FRAME_WIDTH, _FRAME_HEIGHT)[1] + f.getSpaceAfter() for f in story) + 4
@@ -539,6 +670,48 @@ class _AnswerButtons(Flowable):
         add_radio_group(
             canv, self.name, buttons, size=_BUTTON_SIZE, selected=self.selected, tooltip=self.tooltip, border=_GRID
         )
+
+
+class _TickGroup:
+    """One radio group whose buttons sit in separate table cells: each :class:`_TickButton`
+    notes where it was drawn, and the last one adds the group with all of them."""
+
+    def __init__(self, name: str, size: int, selected: str | None, *, tooltip: str):
+        self.name = name
+        self.size = size
+        self.selected = selected
+        self.tooltip = tooltip
+        self.buttons: list[tuple[str, float, float]] = []
+
+    def place(self, canv: Canvas, value: str, x: float, y: float) -> None:
+        self.buttons.append((value, x, y))
+        if len(self.buttons) == self.size:
+            add_radio_group(
+                canv,
+                self.name,
+                self.buttons,
+                size=_TICK_SIZE,
+                selected=self.selected,
+                tooltip=self.tooltip,
+                border=_GRID,
+            )
+
+
+class _TickButton(Flowable):
+    """A round button of a :class:`_TickGroup`, centred in its cell."""
+
+    def __init__(self, group: _TickGroup, value: str):
+        super().__init__()
+        self.group = group
+        self.value = value
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        self.width = available_width
+        return available_width, _TICK_SIZE
+
+    def draw(self) -> None:
+        x, y = self.canv.absolutePosition((self.width - _TICK_SIZE) / 2, 0)
+        self.group.place(self.canv, self.value, x, y)
 
 
 class _IdentityField(Flowable):

@@ -43,12 +43,15 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from ..atomic import restamp_zip, write_atomically
-from ..instrument import FormText, Indicator, Instrument, Level, Section
+from ..instrument import MATRIX_LAYOUT, FormText, Indicator, Instrument, Level, Section
 from ..safety import EXCEL_CELL_CHARACTERS, sheet_text, unfit_for_xml
 from ..sheets import wrapped_line_count
 from . import FormValues, FormWriteError
-from .fields import MAP_HEADER, answer_field_name, comment_field_name, cover_name
+from .fields import MAP_HEADER, answer_field_name, comment_field_name, cover_name, rated_by_field_name, tick_field_name
 from .identity import IDENTITY_SHEET, FormIdentity
+
+#: What the writer puts in a matrix's tick cell for the chosen level (its dropdown's one choice).
+TICK = "\u2713"
 
 #: Sheet names the writer uses besides one per section.
 COVER_SHEET = "Cover"
@@ -84,6 +87,10 @@ _CRITERIA_BUDGET = 96  # shared by the criteria columns
 _CRITERIA_MAX = 44
 _ANSWER_WIDTH = 13
 _COMMENTS_WIDTH = 30
+_STATEMENT_WIDTH = 60  # a matrix: the statement, a tick column per level, comments, rated by
+_TICK_WIDTH = 10
+_RATED_BY_WIDTH = 18
+_MIN_MATRIX_LINES = 2
 _COVER_LABEL_WIDTH = 40
 _COVER_INPUT_WIDTH = 80
 
@@ -140,6 +147,8 @@ class _Layout:
 
     targets: list[_Target] = field(default_factory=list)
     answer_ranges: list[tuple[Section, str, str]] = field(default_factory=list)  # section, sheet, "E8:E12"
+    #: matrix forms: section, sheet, level id → the ranges of its tick column ("B8:B9", "B12:B14")
+    tick_ranges: list[tuple[Section, str, dict[str, list[str]]]] = field(default_factory=list)
 
 
 def write_xlsx_form(
@@ -216,9 +225,10 @@ def _build_workbook(instrument: Instrument, form: FormText, identity: FormIdenti
     _write_cover(cover, instrument, form, identity, cover_values, layout)
 
     used = {COVER_SHEET.casefold(), SUMMARY_SHEET.casefold(), IDENTITY_SHEET.casefold(), "history"}
+    write = _write_matrix_section if instrument.layout == MATRIX_LAYOUT else _write_section
     for section in instrument.sections:
         name = _unique(section_sheet_name(section), used)
-        _write_section(workbook.create_sheet(name), instrument, section, values, layout)
+        write(workbook.create_sheet(name), instrument, section, values, layout)
 
     _write_summary(workbook.create_sheet(SUMMARY_SHEET), instrument, layout)
     choices_ref = _write_identity_sheet(workbook.create_sheet(IDENTITY_SHEET), instrument, identity, layout)
@@ -393,6 +403,107 @@ def _write_section(
     sheet.protection.sheet = True
 
 
+def _write_matrix_section(
+    sheet: Worksheet,
+    instrument: Instrument,
+    section: Section,
+    values: FormValues,
+    layout: _Layout,
+) -> None:
+    """A section of a matrix instrument: per part its sub-heading, guidance and context
+    (shown, not rated), then a table of statements with a tick column per level, the
+    comments and, when the instrument has one, the "rated by" column."""
+    columns, levels = instrument.columns, instrument.scale.levels
+    rated_by = [_RATED_BY_WIDTH] if columns.rated_by else []
+    widths = [_STATEMENT_WIDTH, *(_TICK_WIDTH for _ in levels), _COMMENTS_WIDTH, *rated_by]
+    for column, width in enumerate(widths, 1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    last, comments_column = len(widths), 2 + len(levels)
+    total = sum(widths)
+
+    row = _write_heading_lines(sheet, instrument)
+    first_section = section is instrument.sections[0]
+    if instrument.intro and (instrument.form is None or instrument.form.repeat_intro or first_section):
+        _merged_text(sheet, row, last, instrument.intro, _font(), total)
+        row += 2
+    if first_section and instrument.sections_heading:
+        _text(sheet.cell(row, 1), instrument.sections_heading, font=_font(bold=True, size=13))
+        row += 1
+    _text(sheet.cell(row, 1), f"{section.number}. {section.title}", font=_font(bold=True, size=13))
+    sheet.row_dimensions[row].height = 20
+    row += 1
+    if section.prompt:
+        _merged_text(sheet, row, last, section.prompt, _font(italic=True), total)
+        row += 1
+
+    headings = [
+        (columns.indicator, None),
+        *((level.label, level.colour) for level in levels),
+        (columns.comments, None),
+        *([(columns.rated_by, None)] if columns.rated_by else []),
+    ]
+    ticks: dict[str, list[str]] = {level.id: [] for level in levels}
+    first_table_row = None
+    for part in section.parts:
+        row += 1
+        if part.heading:
+            _text(sheet.cell(row, 1), part.heading, font=_font(bold=True, size=11))
+            sheet.row_dimensions[row].height = 16
+            row += 1
+        for paragraph in part.guidance:
+            _merged_text(sheet, row, last, paragraph, _font(), total)
+            row += 1
+        for item in part.context:
+            _merged_text(sheet, row, last, f"• {item}", _font(), total)
+            row += 1
+        if not part.indicators:
+            continue
+        header_lines = 1
+        for column, (heading, colour) in enumerate(headings, 1):
+            cell = sheet.cell(row, column)
+            _text(cell, heading, font=_font(bold=True, color=_text_colour(colour)), border=_BOX)
+            cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+            cell.fill = PatternFill(fill_type="solid", fgColor=(colour or _HEADER_FILL).lstrip("#"))
+            header_lines = max(header_lines, _lines(heading, widths[column - 1], bold=True))
+        sheet.row_dimensions[row].height = _height(header_lines)
+        first = row + 1
+        first_table_row = first_table_row or first
+        for row, indicator in enumerate(part.indicators, first):
+            statement = f"{indicator.id}  {indicator.title}"
+            _text(sheet.cell(row, 1), statement, font=_font(), alignment=_WRAP_TOP, border=_BOX)
+            lines = [_lines(statement, _STATEMENT_WIDTH), _MIN_MATRIX_LINES]
+            chosen = values.answers.get(indicator.id)
+            for column, level in enumerate(levels, 2):
+                tick = sheet.cell(row, column)
+                _input(tick, TICK if chosen == level.id else "")
+                tick.alignment = Alignment(horizontal="center", vertical="center")
+                layout.targets.append(
+                    _Target(tick_field_name(indicator.id, level.id), indicator.id, sheet.title, tick.coordinate)
+                )
+            comment = sheet.cell(row, comments_column)
+            _input(comment, values.comments.get(indicator.id) or "")
+            lines.append(_lines(str(comment.value or ""), _COMMENTS_WIDTH))
+            layout.targets.append(
+                _Target(comment_field_name(indicator.id), indicator.id, sheet.title, comment.coordinate)
+            )
+            if columns.rated_by:
+                rater = sheet.cell(row, last)
+                _input(rater, values.rated_by.get(indicator.id) or "")
+                layout.targets.append(
+                    _Target(rated_by_field_name(indicator.id), indicator.id, sheet.title, rater.coordinate)
+                )
+            sheet.row_dimensions[row].height = _height(max(lines))
+        for column, level in enumerate(levels, 2):
+            letter = get_column_letter(column)
+            ticks[level.id].append(f"{letter}{first}:{letter}{row}")
+        row += 1
+    layout.tick_ranges.append((section, sheet.title, ticks))
+    if first_table_row:
+        sheet.freeze_panes = sheet.cell(first_table_row, 1).coordinate
+    _print_setup(sheet)
+    sheet.protection.sheet = True
+
+
 def _answer_label(instrument: Instrument, values: FormValues, indicator: Indicator) -> str:
     level_id = values.answers.get(indicator.id)
     return instrument.scale.level(level_id).label if level_id else ""
@@ -424,11 +535,8 @@ def _write_summary(sheet: Worksheet, instrument: Instrument, layout: _Layout) ->
     sheet.row_dimensions[header_row].height = _height(1)
 
     row = header_row
-    for row, (section, sheet_name, cells) in enumerate(layout.answer_ranges, header_row + 1):
-        answers = f"{quote_sheetname(sheet_name)}!{_absolute(cells)}"
+    for row, (section, formulas) in enumerate(_summary_formulas(instrument, layout), header_row + 1):
         _text(sheet.cell(row, 1), f"{section.number}. {section.title}", font=_font(), border=_BOX)
-        formulas = [f'=COUNTIF({answers},"{_countif_text(level.label)}")' for level in levels]
-        formulas += [f"=COUNTBLANK({answers})", f"=ROWS({answers})"]
         for column, formula in enumerate(formulas, 2):
             cell = sheet.cell(row, column, formula)
             cell.font, cell.border = _font(), _BOX
@@ -444,6 +552,27 @@ def _write_summary(sheet: Worksheet, instrument: Instrument, layout: _Layout) ->
     sheet.print_title_rows = f"{header_row}:{header_row}"
     _print_setup(sheet)
     sheet.protection.sheet = True
+
+
+def _summary_formulas(instrument: Instrument, layout: _Layout) -> Iterable[tuple[Section, list[str]]]:
+    """Per section, the formulas of its summary row: a count per level, the blanks, the total."""
+    levels = instrument.scale.levels
+    for section, sheet_name, cells in layout.answer_ranges:
+        answers = f"{quote_sheetname(sheet_name)}!{_absolute(cells)}"
+        formulas = [f'=COUNTIF({answers},"{_countif_text(level.label)}")' for level in levels]
+        yield section, [*formulas, f"=COUNTBLANK({answers})", f"=ROWS({answers})"]
+    for section, sheet_name, ticks in layout.tick_ranges:
+        # a statement is counted under each level ticked; "not answered" is what no tick accounts for
+        counts = [
+            "=COUNTA(" + ",".join(f"{quote_sheetname(sheet_name)}!{_absolute(r)}" for r in ticks[level.id]) + ")"
+            for level in levels
+        ]
+        count = len(section.indicators)
+        ticked = "+".join(
+            f"COUNTA({','.join(f'{quote_sheetname(sheet_name)}!{_absolute(r)}' for r in ticks[level.id])})"
+            for level in levels
+        )
+        yield section, [*counts, f"=MAX(0,{count}-({ticked}))", f"={count}"]
 
 
 def _countif_text(label: str) -> str:
@@ -496,6 +625,23 @@ def _add_answer_validations(
             error=_ERROR_TEXT.format(choices=", ".join(labels))[:255],
         )
         validation.add(cells)
+        workbook[sheet_name].add_data_validation(validation)
+    for _, sheet_name, ticks in layout.tick_ranges:
+        ranges = [r for level_ranges in ticks.values() for r in level_ranges]
+        if not ranges:
+            continue
+        # One choice, a tick; anything else typed (an X, "yes") is kept and read as a tick too.
+        validation = DataValidation(
+            type="list",
+            formula1=f'"{TICK}"',
+            allow_blank=True,
+            showInputMessage=True,
+            showErrorMessage=False,
+            promptTitle=instrument.columns.answer[:32],
+            prompt=form.answer_placeholder[:255],
+        )
+        for cells in ranges:
+            validation.add(cells)
         workbook[sheet_name].add_data_validation(validation)
 
 
