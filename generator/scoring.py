@@ -8,6 +8,7 @@ Blank answers are never scored as the lowest level: a section with a blank is in
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -39,8 +40,22 @@ class Threshold:
 
 
 @dataclass(frozen=True)
+class Status:
+    """A status a section can be given (a RAG rating: Green, Amber, Red): reached when at least
+    ``at_least`` of its parts are at ``level`` or better and none is below ``none_below``.
+    Without conditions it is the status given when no other holds."""
+
+    label: str
+    colour: str | None = None
+    level: str | None = None
+    at_least: float = 0.0
+    none_below: str | None = None
+
+
+@dataclass(frozen=True)
 class ScoringRules:
-    """The rules of one scoring file."""
+    """The rules of one scoring file; ``instruments`` holds the rules for returns of a given
+    instrument, where the file gives them (its ``instruments:`` block)."""
 
     consensus: str = "lowest"
     section_rule: str = "floor"
@@ -50,6 +65,12 @@ class ScoringRules:
     perception_gap: int = 2
     roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
     source: Path | None = None
+    statuses: tuple[Status, ...] = ()
+    instruments: dict[str, ScoringRules] = field(default_factory=dict)
+
+    def for_instrument(self, instrument_id: str) -> ScoringRules:
+        """The rules for returns of ``instrument_id``: its own block, or these rules."""
+        return self.instruments.get(instrument_id, self)
 
     def as_data(self) -> dict[str, Any]:
         """The rules as JSON-ready data (for results.json)."""
@@ -66,17 +87,28 @@ class ScoringRules:
             ],
             "points": dict(self.points),
             "perception_gap": self.perception_gap,
+            **({"status": [dataclasses.asdict(status) for status in self.statuses]} if self.statuses else {}),
+            **(
+                {"instruments": {key: rules.as_data() for key, rules in sorted(self.instruments.items())}}
+                if self.instruments
+                else {}
+            ),
         }
 
     def check_against(self, instrument: Instrument) -> None:
-        """Raise :class:`ScoringRulesError` if the rules name a level the instrument's scale lacks."""
-        named = {t.tier for t in self.thresholds} | {t.none_below for t in self.thresholds} | set(self.points)
-        unknown = sorted(named - set(instrument.scale.ids))
-        uses_thresholds = "threshold" in (self.section_rule, self.organisation_rule)
-        if unknown and (uses_thresholds or set(unknown) & set(self.points)):
+        """Raise :class:`ScoringRulesError` if the rules for ``instrument`` name a level its scale lacks."""
+        rules = self.for_instrument(instrument.id)
+        named = {t.tier for t in rules.thresholds} | {t.none_below for t in rules.thresholds} | set(rules.points)
+        status_levels = {level for s in rules.statuses for level in (s.level, s.none_below) if level}
+        unknown = sorted((named | status_levels) - set(instrument.scale.ids))
+        uses_thresholds = "threshold" in (rules.section_rule, rules.organisation_rule)
+        if unknown and (uses_thresholds or set(unknown) & (set(rules.points) | status_levels)):
+            where = f"its block under 'instruments: {instrument.id}:'" if instrument.id in self.instruments else (
+                "add a block for it under 'instruments:' (see the built-in scoring.yaml)"
+            )  # fmt: skip
             raise ScoringRulesError(
                 f"{self.source or 'scoring rules'}: the levels {', '.join(unknown)} are not on the scale of "
-                f"{instrument.id} ({', '.join(instrument.scale.ids)})"
+                f"{instrument.id} ({', '.join(instrument.scale.ids)}); {where}"
             )
 
     def points_for(self, level_id: str, scale: Scale) -> int:
@@ -99,23 +131,25 @@ def load_rules(path: Path | None = None) -> ScoringRules:
     return _rules_from(data, path)
 
 
-def _rules_from(data: Any, path: Path) -> ScoringRules:
+#: What an ``instruments:`` block may change.
+_PER_INSTRUMENT = ("consensus", "section_rule", "organisation_rule", "thresholds", "points", "perception_gap", "status")
+
+
+def _rules_from(data: Any, path: Path, instrument: str | None = None) -> ScoringRules:
+    where = f"instruments: {instrument}: " if instrument else ""
+
     def fail(problem: str, key: str | None = None) -> ScoringRulesError:
         line = getattr(data, "lines", {}).get(key) if key else None
-        return ScoringRulesError(f"{path}{f', line {line}' if line else ''}: {problem}")
+        return ScoringRulesError(f"{path}{f', line {line}' if line else ''}: {where}{problem}")
 
-    if not isinstance(data, dict) or data.get("kind") != "scoring":
+    if instrument is None and (not isinstance(data, dict) or data.get("kind") != "scoring"):
         raise fail("is not a scoring rules file (it needs the line 'kind: scoring')")
-    allowed = {
-        "kind",
-        "consensus",
-        "section_rule",
-        "organisation_rule",
-        "thresholds",
-        "points",
-        "perception_gap",
-        "roles",
-    }
+    if not isinstance(data, dict):
+        raise fail("should be a block of rules, e.g. 'points: {not-met: 0, met: 2}'")
+    if instrument is None:
+        allowed = {"kind", "roles", "instruments", *_PER_INSTRUMENT}
+    else:
+        allowed = set(_PER_INSTRUMENT)
     for key in data:
         if key not in allowed:
             raise fail(f"unknown key '{key}' (expected {', '.join(sorted(allowed))})", key)
@@ -149,6 +183,19 @@ def _rules_from(data: Any, path: Path) -> ScoringRules:
     if not isinstance(roles, dict) or not all(isinstance(v, list) and all(isinstance(w, str) for w in v)
                                               for v in roles.values()):  # fmt: skip
         raise fail("'roles' should list words for each role, e.g. 'staff: [staff, manager]'", "roles")
+    statuses = _statuses(data.get("status"), fail)
+    by_instrument: dict[str, ScoringRules] = {}
+    blocks = data.get("instruments") or {}
+    if not isinstance(blocks, dict):
+        raise fail("'instruments' should map an instrument id to its rules", "instruments")
+    for key, block in blocks.items():
+        # an instrument's block starts from the rules above and changes what it names
+        inherited = {
+            k: v for k, v in data.items() if k in _PER_INSTRUMENT and k not in ("thresholds", "points", "status")
+        }
+        merged = _Lines({**inherited, **block} if isinstance(block, dict) else block)
+        merged.lines = getattr(block, "lines", {})
+        by_instrument[str(key)] = dataclasses.replace(_rules_from(merged, path, str(key)), roles=roles_of(data))
     return ScoringRules(
         consensus=consensus,
         section_rule=rules["section_rule"],
@@ -158,7 +205,70 @@ def _rules_from(data: Any, path: Path) -> ScoringRules:
         perception_gap=gap,
         roles={str(role): tuple(words) for role, words in roles.items()},
         source=path,
+        statuses=statuses,
+        instruments=by_instrument,
     )
+
+
+class _Lines(dict):
+    """A mapping that carries the line numbers of the block it was made from."""
+
+    lines: dict = {}
+
+
+def roles_of(data: Any) -> dict[str, tuple[str, ...]]:
+    return {str(role): tuple(words) for role, words in (data.get("roles") or {}).items()}
+
+
+def _statuses(items: Any, fail) -> tuple[Status, ...]:
+    """The ``status`` list: each with a label, optionally a colour and the condition keys."""
+    if items is None:
+        return ()
+    if not isinstance(items, list) or not items:
+        raise fail(
+            "'status' should list the statuses, best first, e.g. '- {label: Green, level: met, at_least: 0.8}'",
+            "status",
+        )
+    statuses = []
+    for n, item in enumerate(items, 1):
+        known = {"label", "colour", "level", "at_least", "none_below"}
+        if not isinstance(item, dict) or "label" not in item or set(item) - known:
+            raise fail(f"status {n} needs a 'label' and may have only {', '.join(sorted(known - {'label'}))}", "status")
+        share = item.get("at_least", 0.0)
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
+            raise fail(f"status {n}: 'at_least' should be a share from 0 to 1 (0.8 for 80%), not {share!r}", "status")
+        if "at_least" in item and "level" not in item:
+            raise fail(f"status {n}: 'at_least' needs the 'level' it counts", "status")
+        colour = item.get("colour")
+        if colour is not None and not (isinstance(colour, str) and re.fullmatch(r"#[0-9A-Fa-f]{6}", colour)):
+            raise fail(f"status {n}: 'colour' should be like '#27AE60', not {colour!r}", "status")
+        statuses.append(
+            Status(
+                str(item["label"]),
+                colour,
+                None if item.get("level") is None else str(item["level"]),
+                float(share),
+                None if item.get("none_below") is None else str(item["none_below"]),
+            )
+        )
+    return tuple(statuses)
+
+
+def status_of(tiers: Sequence[str | None], scale: Scale, statuses: Sequence[Status]) -> Status | None:
+    """The first status whose condition the parts' levels meet; None when a part is blank
+    (an incomplete section has no status) or no status holds."""
+    if not statuses or not tiers or any(t is None for t in tiers):
+        return None
+    ranks = [scale.rank(t) for t in tiers if t is not None]
+    for status in statuses:
+        if status.level is not None:
+            share = sum(1 for r in ranks if r >= scale.rank(status.level)) / len(ranks)
+            if share < status.at_least:
+                continue
+        if status.none_below is not None and min(ranks) < scale.rank(status.none_below):
+            continue
+        return status
+    return None
 
 
 # --- the arithmetic --------------------------------------------------------------------

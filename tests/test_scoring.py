@@ -17,6 +17,7 @@ from generator.scoring import (
     load_rules,
     role_of,
     shares,
+    status_of,
 )
 
 V11 = resolve_instrument()
@@ -166,3 +167,58 @@ def test_rules_file_is_data(tmp_path):
     rules = load_rules(path)
     assert combined_tier(["silver", "not-yet"], SCALE, rules.section_rule, rules.thresholds) == "silver"
     assert rules.points_for("gold", SCALE) == 3  # not listed: its place on the scale
+
+
+# --- rules per instrument, and statuses (the Appendix D charter) ---------------------------------
+
+CHARTER = resolve_instrument("charter-appendix-d")
+
+
+def test_the_charter_has_its_own_rules_and_shares_the_roles():
+    charter = RULES.for_instrument(CHARTER.id)
+    assert charter.points == {"not-met": 0, "partly-met": 1, "met": 2}
+    assert [t.tier for t in charter.thresholds] == ["met", "partly-met"]
+    assert (charter.consensus, charter.section_rule, charter.perception_gap) == ("lowest", "floor", 2)
+    assert charter.roles == RULES.roles
+    assert [s.label for s in charter.statuses] == ["Green", "Amber", "Red"]
+    assert RULES.for_instrument(V11.id) is RULES and RULES.statuses == ()
+    RULES.check_against(CHARTER)
+
+
+@pytest.mark.parametrize(
+    ("levels", "status"),
+    [
+        (["met"] * 8 + ["partly-met"] * 2, "Green"),  # 80% met, none below partly met
+        (["met"] * 9 + ["not-met"], "Amber"),  # 90% met, but one not met at all
+        (["partly-met"] * 5 + ["not-met"] * 5, "Amber"),  # half at least partly met
+        (["partly-met"] * 4 + ["not-met"] * 6, "Red"),
+        (["met", None], None),  # a blank statement: no status, as no tier
+    ],
+)
+def test_status_from_the_share_of_statements_met(levels, status):
+    found = status_of(levels, CHARTER.scale, RULES.for_instrument(CHARTER.id).statuses)
+    assert (found.label if found else None) == status
+
+
+def test_an_instrument_without_rules_of_its_own_is_told_where_to_add_them():
+    rules = dataclasses.replace(RULES, instruments={})
+    with pytest.raises(ScoringRulesError, match="add a block for it under 'instruments:'"):
+        rules.check_against(CHARTER)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("instruments: [1]\n", "'instruments' should map an instrument id to its rules"),
+        ("instruments:\n  x:\n    roles: {}\n", "instruments: x: unknown key 'roles'"),
+        ("instruments:\n  x:\n    status: [{colour: '#FFFFFF'}]\n", "status 1 needs a 'label'"),
+        ("status:\n  - {label: Green, at_least: 0.8}\n", "'at_least' needs the 'level' it counts"),
+        ("status:\n  - {label: Green, level: met, at_least: 80}\n", "a share from 0 to 1"),
+        ("status:\n  - {label: Green, colour: green}\n", "'colour' should be like '#27AE60'"),
+    ],
+)
+def test_bad_instrument_blocks_and_statuses(tmp_path, text, message):
+    path = tmp_path / "rules.yaml"
+    path.write_text("kind: scoring\n" + text)
+    with pytest.raises(ScoringRulesError, match=message):
+        load_rules(path)
