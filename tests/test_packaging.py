@@ -31,6 +31,7 @@ def wheel(tmp_path_factory) -> Path:
 def test_wheel_contains_the_standards(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert "generator/standards/coproduction-v1.1.yaml" in names
+    assert "generator/standards/charter-appendix-d.yaml" in names
     assert "generator/standards/scoring.yaml" in names
     assert {"generator/templates/action-plan.docx", "generator/templates/partnership-plan.docx"} <= set(names)
     assert "generator/fonts/DejaVuSans.ttf" in names
@@ -38,7 +39,7 @@ def test_wheel_contains_the_standards(wheel):
     assert not any(name.startswith("tests/") for name in names)
 
 
-def test_installed_wheel_lists_v11_from_its_packaged_data(wheel, tmp_path):
+def test_installed_wheel_lists_both_instruments_from_its_packaged_data(wheel, tmp_path):
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     elsewhere = tmp_path / "elsewhere"
@@ -54,9 +55,10 @@ def test_installed_wheel_lists_v11_from_its_packaged_data(wheel, tmp_path):
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    row = result.stdout.splitlines()[1]
-    assert row.split()[:1] == ["coproduction-v1.1"] and row.split()[5:7] == ["10", "36"]
-    assert str(site / "generator" / "standards") in row
+    rows = {line.split()[0]: line for line in result.stdout.splitlines()[1:]}
+    assert set(rows) == {"charter-appendix-d", "coproduction-v1.1"}
+    assert rows["coproduction-v1.1"].split()[5:7] == ["10", "36"]
+    assert all(str(site / "generator" / "standards") in row for row in rows.values())
 
 
 def test_installed_wheel_finds_its_templates(wheel, tmp_path):
