@@ -16,7 +16,7 @@ from typing import Any
 from .atomic import write_atomically
 from .instrument import Instrument
 from .merge import Merged, OrganisationGroup
-from .scoring import ScoringRules, combined_tier, consensus_level, shares
+from .scoring import ScoringRules, combined_tier, consensus_level, shares, status_of
 
 RESULTS_FORMAT = "coproduce-results/1"
 
@@ -37,16 +37,119 @@ def results_data(merged: Merged, instruments: Mapping[str, Instrument], rules: S
             for i in used
         ],  # fmt: skip
         "rules": rules.as_data(),
-        "organisations": [_organisation(g, instruments[g.instrument], rules) for g in merged.organisations],
+        "organisations": [
+            _organisation(g, instruments[g.instrument], rules.for_instrument(g.instrument))
+            for g in merged.organisations
+        ],
         "counts": merged.counts(),
         "manifest": [entry.as_data() for entry in merged.manifest],
     }
 
 
 def write_results_json(data: dict[str, Any], path: Path) -> Path:
-    """Write ``data`` as ``results.json`` at ``path``, atomically."""
-    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    return write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    """Write ``data`` as ``results.json`` at ``path``, atomically.
+
+    The text is ``json.dumps(data, ensure_ascii=False, indent=2)`` and a line break, written
+    a piece at a time: the organisations of a large merge are never all in memory as text.
+    """
+
+    def write(tmp: Path) -> None:
+        with tmp.open("w", encoding="utf-8", newline="\n") as out:
+            if not data:
+                out.write("{}\n")
+                return
+            separator = "{\n  "
+            for key, value in data.items():
+                out.write(f"{separator}{_JSON_STRING(key)}: ")
+                if key == "organisations" and type(value) is list and value:  # the bulk, one at a time
+                    item_separator = "[\n    "
+                    for item in value:
+                        pieces = [item_separator]
+                        _json_append(item, "\n    ", pieces)
+                        out.write("".join(pieces))
+                        item_separator = ",\n    "
+                    out.write("\n  ]")
+                else:
+                    pieces = []
+                    _json_append(value, "\n  ", pieces)
+                    out.write("".join(pieces))
+                separator = ",\n  "
+            out.write("\n}\n")
+
+    return write_atomically(path, write)
+
+
+#: json's string encoder (its C one when there is one), as json.dumps(ensure_ascii=False) uses.
+_JSON_STRING = json.encoder.encode_basestring
+
+
+def _json_append(value: Any, newline: str, out: list[str]) -> None:
+    """Append ``value`` to ``out`` as ``json.dumps(value, ensure_ascii=False, indent=2)`` writes it;
+    ``newline`` is a line break and the indent of the line ``value`` starts on.
+
+    json's own indenting encoder is pure Python and several times slower; this one knows the
+    few types results hold (text, numbers, None, True/False, lists, dicts) and leaves anything
+    else to json.
+    """
+    kind = type(value)
+    if kind is str:
+        out.append(_JSON_STRING(value))
+    elif kind is dict and value:
+        inner = newline + "  "
+        separator = "{" + inner
+        for key, item in value.items():
+            name = _JSON_STRING(key if type(key) is str else _json_key(key))
+            scalar = _json_scalar(item)
+            if scalar is not None:
+                out.append(f"{separator}{name}: {scalar}")
+            else:
+                out.append(f"{separator}{name}: ")
+                _json_append(item, inner, out)
+            separator = "," + inner
+        out.append(newline + "}")
+    elif kind is list and value:
+        inner = newline + "  "
+        separator = "[" + inner
+        for item in value:
+            scalar = _json_scalar(item)
+            if scalar is not None:
+                out.append(separator + scalar)
+            else:
+                out.append(separator)
+                _json_append(item, inner, out)
+            separator = "," + inner
+        out.append(newline + "]")
+    else:
+        scalar = _json_scalar(value)
+        if scalar is None:  # a type results do not hold: json's own way
+            scalar = json.dumps(value, ensure_ascii=False, indent=2).replace("\n", newline)
+        out.append(scalar)
+
+
+def _json_scalar(value: Any) -> str | None:
+    """``value`` as JSON when it is text, a number, None, True, False or empty; otherwise None."""
+    kind = type(value)
+    if kind is str:
+        return _JSON_STRING(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is list or kind is dict:
+        return None if value else ("[]" if kind is list else "{}")
+    if kind is float:
+        return json.dumps(value) if value != value or value in (_INFINITY, -_INFINITY) else float.__repr__(value)
+    return None
+
+
+_INFINITY = float("inf")
+
+
+def _json_key(key: Any) -> str:
+    """A dict key that is not text, as json writes it (a number's digits, "true", "null")."""
+    return next(iter(json.loads(json.dumps({key: None}))))
 
 
 def _organisation(group: OrganisationGroup, instrument: Instrument, rules: ScoringRules) -> dict[str, Any]:
@@ -85,6 +188,7 @@ def _organisation(group: OrganisationGroup, instrument: Instrument, rules: Scori
         sections.append({
             "number": section.number, "title": section.title,
             **_score(section_tiers, instrument, rules, rules.section_rule),
+            **({"status": _status(section_tiers, instrument, rules)} if rules.statuses else {}),
         })  # fmt: skip
     overall = _score([s["tier"] for s in sections], instrument, rules, rules.organisation_rule, parts="sections")
     overall_points = _score(list(tiers.values()), instrument, rules, rules.section_rule)
@@ -98,6 +202,12 @@ def _organisation(group: OrganisationGroup, instrument: Instrument, rules: Scori
         "perception_gaps": sum(len(i["perception_gaps"]) for i in indicators),
         "problems": group.problems, "respondents": respondents, "sections": sections, "indicators": indicators,
     }  # fmt: skip
+
+
+def _status(tiers: list[str | None], instrument: Instrument, rules: ScoringRules) -> dict[str, Any] | None:
+    """The section's status by the rules' ``status`` list (a RAG rating); None while incomplete."""
+    found = status_of(tiers, instrument.scale, rules.statuses)
+    return None if found is None else {"label": found.label, "colour": found.colour}
 
 
 def _score(

@@ -13,7 +13,7 @@ the readers call it by meaning:
 * :func:`parse_xml` — XML with no DTD (the OOXML packaging rules call one an error; it is
   only ever there to play tricks with entities), no entity expansion, nothing fetched from
   the network, libxml2's default depth and text-size limits.
-* :func:`pdf_limits` — pypdf's own limits, tightened to a returned form's size, and no
+* :func:`pdf_limits` — qpdf's own limits (pikepdf reads PDFs), tightened to a returned form's size, and no
   external decoder run.
 
 A file that breaks a limit raises :class:`UnsafeFileError` (a :class:`ReturnReadError`,
@@ -26,9 +26,7 @@ The limits are in :data:`LIMITS` (a :class:`Limits`); replace it to change them.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import io
-import logging
 import os
 import re
 import struct
@@ -417,41 +415,29 @@ def parse_xml(data: bytes, file: str, part: str, parser: etree.XMLParser | None 
 
 @contextlib.contextmanager
 def pdf_limits(limits: Limits | None = None) -> Iterator[None]:
-    """While reading a PDF: pypdf's own limits, tightened to what a returned form can need
-    (no stream over the size of a part, shallow field trees), no external JBIG2 decoder run,
-    and pypdf's warnings not logged (a hostile file makes tens of thousands, one line each on
-    the terminal; the reader reports what matters in its own words).  With a pypdf older
-    than 6.x (no ``Configuration``) its built-in limits apply."""
-    quiet = logging.getLogger("pypdf")
-    level = quiet.level
-    quiet.setLevel(logging.ERROR)
+    """While reading a PDF: qpdf's own limits (the reader is pikepdf), tightened to what a
+    returned form can need: no stream inflating past the size of a part, no more than 1,000
+    warnings before a file is given up, objects nested at most 499 deep (qpdf's default).
+    qpdf's limits are process-wide, so the previous ones are put back afterwards; a batch
+    reads each file in a worker process, where nothing else uses them."""
+    limits = limits or LIMITS
     try:
-        with _pypdf_configuration(limits or LIMITS):
-            yield
-    finally:
-        quiet.setLevel(level)
-
-
-@contextlib.contextmanager
-def _pypdf_configuration(limits: Limits) -> Iterator[None]:
-    try:
-        from pypdf import Configuration, apply_configuration
-    except ImportError:  # pragma: no cover - older pypdf
+        from pikepdf.settings import set_qpdf_limits
+    except ImportError:  # pragma: no cover - an older pikepdf: qpdf's built-in limits apply
         yield
         return
-    wanted = {
-        "maximum_declared_stream_length": limits.part_bytes,
-        "zlib_maximum_output_length": limits.part_bytes,
-        "lzw_maximum_output_length": limits.part_bytes,
-        "run_length_maximum_output_length": limits.part_bytes,
-        "array_based_stream_maximum_output_length": limits.part_bytes,
-        "form_fields_maximum_entries": 10_000,
-        "form_fields_maximum_depth": 32,
-        "jbig2dec_binary": None,
-    }
-    known = {f.name for f in dataclasses.fields(Configuration)}
-    with apply_configuration(**{key: value for key, value in wanted.items() if key in known}):
+    previous = set_qpdf_limits(
+        flate_max_memory=limits.part_bytes,
+        run_length_max_memory=limits.part_bytes,
+        png_max_memory=limits.part_bytes,
+        tiff_max_memory=limits.part_bytes,
+        dct_max_memory=limits.part_bytes,
+        doc_max_warnings=1000,
+    )
+    try:
         yield
+    finally:
+        set_qpdf_limits(**previous)
 
 
 # --- output: text from returns written into a workbook --------------------------------------------

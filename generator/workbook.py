@@ -25,25 +25,32 @@ of it being in ``results.json``).  Each such change is listed on a **Text change
 there only when something was changed.  The results carry no run time,
 so the file is stamped with the date of the latest return: the same data gives the same
 bytes.  A tier of ``None`` (blank answers) shows as "Incomplete", never as the lowest level.
+
+Speed and memory: openpyxl holds the sheets' settings, styles and the first chart of each
+kind, but no cells; each sheet's rows are written as XML to a temporary file as they are
+made (:class:`_Sheet`) and spliced into the sheet when it is saved, and the organisations'
+profile charts are filled into a template of the first.  A merge of thousands of returns
+is written in about a second a thousand, in memory that does not grow with the rows.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
-from copy import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
 from openpyxl.chart import BarChart, Reference
+from openpyxl.chart._chart import ChartBase
 from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.chart.label import DataLabelList
 from openpyxl.chart.layout import Layout, ManualLayout
@@ -52,15 +59,18 @@ from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.chart.title import Title, title_maker
 from openpyxl.drawing.fill import ColorChoice, PatternFillProperties
 from openpyxl.drawing.line import LineProperties
+from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.drawing.text import CharacterProperties
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
+from openpyxl.xml.functions import tostring
 
-from .atomic import restamp_zip, write_atomically
+from .atomic import write_atomically
 from .catalogue import find_instruments
 from .instrument import Instrument
 from .safety import EXCEL_CELL_CHARACTERS, SheetText, sheet_text
@@ -82,6 +92,10 @@ NO_ANSWER = "—"
 
 #: The file's time when no return carries a readable date.
 _FALLBACK_TIME = datetime(2000, 1, 1, tzinfo=timezone.utc)
+#: The earliest time a zip entry can carry.
+_ZIP_EPOCH = datetime(1980, 1, 1, tzinfo=timezone.utc)
+#: zlib's level for the parts: the sheets' XML is most of the time of a large merge.
+_COMPRESS_LEVEL = 1
 
 # Wording of the workbook's own furniture.
 _TITLE = "Co-production results"
@@ -150,15 +164,21 @@ class _Look:
     levels: tuple[str, ...]  # level ids, lowest first
     labels: dict[str, str]
     colours: dict[str, str | None]  # "RRGGBB", or None for a level without a colour
+    _shades: dict[tuple[str | None, str], _Shade] = field(default_factory=dict, compare=False, repr=False)
 
     def label(self, tier: str | None) -> str:
         return INCOMPLETE if tier is None else self.labels.get(tier, tier)
 
     def shade(self, tier: str | None, blank: str = INCOMPLETE) -> _Shade:
         """A tier as a cell: its label on its colour; ``blank`` greyed when ``tier`` is None."""
-        if tier is None:
-            return _Shade(blank, _MUTED_FILL, muted=True)
-        return _Shade(self.labels.get(tier, tier), self.colours.get(tier))
+        shade = self._shades.get((tier, blank))
+        if shade is None:
+            if tier is None:
+                shade = _Shade(blank, _MUTED_FILL, muted=True)
+            else:
+                shade = _Shade(self.labels.get(tier, tier), self.colours.get(tier))
+            self._shades[tier, blank] = shade
+        return shade
 
 
 @dataclass(frozen=True)
@@ -190,15 +210,15 @@ def write_consolidated_workbook(
         instruments = find_instruments().instruments
     looks = {entry["id"]: _look(entry, instruments.get(entry["id"])) for entry in data["instruments"]}
     stamp = _stamp_time(data)
-    workbook = _build_workbook(data, looks, stamp)
+    with ExitStack() as spools:
+        workbook, sheets = _build_workbook(data, looks, stamp, spools)
 
-    def save(tmp: Path) -> None:
-        # openpyxl's save_workbook() stamps "modified" with the current time; ExcelWriter does not.
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
-            ExcelWriter(workbook, archive).save()
-        restamp_zip(tmp, stamp)
+        def save(tmp: Path) -> None:
+            # openpyxl's save_workbook() stamps "modified" with the current time; ExcelWriter does not.
+            with _StampedZip(tmp, stamp) as archive:
+                _SpooledExcelWriter(workbook, archive, sheets).save()
 
-    return write_atomically(Path(path), save)
+        return write_atomically(Path(path), save)
 
 
 def _look(entry: dict[str, Any], instrument: Instrument | None) -> _Look:
@@ -234,39 +254,44 @@ def _stamp_time(data: dict[str, Any]) -> datetime:
     return datetime.combine(max(dates), time(12), tzinfo=timezone.utc)
 
 
-def _build_workbook(data: dict[str, Any], looks: dict[str, _Look], stamp: datetime) -> Workbook:
-    with _recording_text_changes() as changes:
-        workbook = _build_sheets(data, looks, stamp)
-    if changes:
-        _write_text_changes(workbook.create_sheet(TEXT_CHANGES_SHEET), changes)
-    return workbook
-
-
-def _build_sheets(data: dict[str, Any], looks: dict[str, _Look], stamp: datetime) -> Workbook:
+def _build_workbook(
+    data: dict[str, Any], looks: dict[str, _Look], stamp: datetime, spools: ExitStack
+) -> tuple[Workbook, dict[str, _Sheet]]:
+    """The workbook's settings, and each sheet's cells spooled (closed when ``spools`` is)."""
     workbook = Workbook()
     workbook.properties.title = _TITLE
     workbook.properties.creator = "coproduce"
     workbook.properties.created = workbook.properties.modified = stamp.astimezone(timezone.utc).replace(tzinfo=None)
-    blocks = _blocks(data, looks)
+    styles = _Styles(workbook)
+    sheets: dict[str, _Sheet] = {}
 
-    summary = workbook.active
-    summary.title = SUMMARY_SHEET
-    _write_summary(summary, data, blocks)
-    charts = workbook.create_sheet(CHARTS_SHEET)
-    responses = workbook.create_sheet(RESPONSES_SHEET)
-    disagreements = workbook.create_sheet(DISAGREEMENTS_SHEET)
-    comments = workbook.create_sheet(COMMENTS_SHEET)
-    respondents = workbook.create_sheet(RESPONDENTS_SHEET)
-    manifest = workbook.create_sheet(MANIFEST_SHEET)
-    chart_data = workbook.create_sheet(CHART_DATA_SHEET)
-    _write_charts(charts, chart_data, blocks)
+    def sheet(title: str) -> _Sheet:
+        worksheet = workbook.active if not sheets else workbook.create_sheet(title)
+        worksheet.title = title
+        sheets[title] = spools.enter_context(_Sheet(worksheet, styles))
+        return sheets[title]
+
+    with _recording_text_changes() as changes:
+        _build_sheets(data, looks, sheet)
+    if changes:
+        _write_text_changes(sheet(TEXT_CHANGES_SHEET), changes)
+    workbook.active = 0
+    return workbook, sheets
+
+
+def _build_sheets(data: dict[str, Any], looks: dict[str, _Look], sheet: Callable[[str], _Sheet]) -> None:
+    blocks = _blocks(data, looks)
+    _write_summary(sheet(SUMMARY_SHEET), data, blocks)
+    charts, data_sheet = sheet(CHARTS_SHEET), None
+    # The sheets are made in their order in the workbook; the chart data, last, is written first.
+    responses, disagreements, comments = sheet(RESPONSES_SHEET), sheet(DISAGREEMENTS_SHEET), sheet(COMMENTS_SHEET)
+    respondents, manifest, data_sheet = sheet(RESPONDENTS_SHEET), sheet(MANIFEST_SHEET), sheet(CHART_DATA_SHEET)
+    _write_charts(charts, data_sheet, blocks)
     _write_responses(responses, data, looks)
     _write_disagreements(disagreements, data, looks)
     _write_comments(comments, data, looks)
     _write_respondents(respondents, data)
     _write_manifest(manifest, data)
-    workbook.active = 0
-    return workbook
 
 
 def _blocks(data: dict[str, Any], looks: dict[str, _Look]) -> list[tuple[_Look, list[dict[str, Any]]]]:
@@ -277,9 +302,9 @@ def _blocks(data: dict[str, Any], looks: dict[str, _Look]) -> list[tuple[_Look, 
 # --- Summary ------------------------------------------------------------------------------------
 
 
-def _write_summary(sheet: Worksheet, data: dict[str, Any], blocks: list[tuple[_Look, list[dict]]]) -> None:
-    _put(sheet.cell(1, 1), _TITLE, font=_font(bold=True, size=14))
-    sheet.row_dimensions[1].height = 20
+def _write_summary(sheet: _Sheet, data: dict[str, Any], blocks: list[tuple[_Look, list[dict]]]) -> None:
+    _put(sheet, 1, 1, _TITLE, font=_font(bold=True, size=14))
+    sheet.height(1, 20)
     rules = data.get("rules") or {}
     source = f" ({Path(rules['file']).name})" if rules.get("file") else ""
     note = _RULES_NOTE.format(
@@ -288,8 +313,8 @@ def _write_summary(sheet: Worksheet, data: dict[str, Any], blocks: list[tuple[_L
         section=rules.get("section_rule", "?"),
         organisation=rules.get("organisation_rule", "?"),
     )
-    _put(sheet.cell(2, 1), note, font=_font(italic=True))
-    _put(sheet.cell(3, 1), _FILES_NOTE.format(**data["counts"]), font=_font(italic=True))
+    _put(sheet, 2, 1, note, font=_font(italic=True))
+    _put(sheet, 3, 1, _FILES_NOTE.format(**data["counts"]), font=_font(italic=True))
 
     row, first_header = 5, None
     several = len(blocks) > 1  # then each row names its instrument, for when rows are copied elsewhere
@@ -299,11 +324,11 @@ def _write_summary(sheet: Worksheet, data: dict[str, Any], blocks: list[tuple[_L
         heading = _BLOCK_HEADING.format(
             title=look.title, version=look.version, count=len(organisations), s="" if len(organisations) == 1 else "s"
         )
-        _put(sheet.cell(row, 1), heading, font=_font(bold=True, size=12))
-        sheet.row_dimensions[row].height = 18
+        _put(sheet, row, 1, heading, font=_font(bold=True, size=12))
+        sheet.height(row, 18)
         row += 1
         columns = _summary_columns(look, instrument=several, notes=notes)
-        rows = [_summary_row(look, organisation, instrument=several, notes=notes) for organisation in organisations]
+        rows = (_summary_row(look, organisation, instrument=several, notes=notes) for organisation in organisations)
         first_header = first_header or row
         last = _table(sheet, row, columns, rows, autofilter=False, freeze=False, min_height=_SUMMARY_ROW_HEIGHT)
         row = _write_key(sheet, last + 2, look) + 3
@@ -313,9 +338,9 @@ def _write_summary(sheet: Worksheet, data: dict[str, Any], blocks: list[tuple[_L
             else:
                 widths.append(column.width)
     for column, width in enumerate(widths, 1):
-        sheet.column_dimensions[get_column_letter(column)].width = width
+        sheet.worksheet.column_dimensions[get_column_letter(column)].width = width
     # Freezing a header row only makes sense with one block; the names always stay in view.
-    sheet.freeze_panes = f"B{first_header + 1}" if len(blocks) == 1 and first_header else "B1"
+    sheet.worksheet.freeze_panes = f"B{first_header + 1}" if len(blocks) == 1 and first_header else "B1"
     _print_setup(sheet, title_row=first_header if len(blocks) == 1 else None)
 
 
@@ -349,22 +374,22 @@ def _summary_row(look: _Look, organisation: dict[str, Any], *, instrument: bool,
     ]
 
 
-def _write_key(sheet: Worksheet, row: int, look: _Look) -> int:
+def _write_key(sheet: _Sheet, row: int, look: _Look) -> int:
     """A row showing each tier's label on its colour, and what Incomplete means; returns the row."""
-    _put(sheet.cell(row, 1), _KEY, font=_font(italic=True))
+    _put(sheet, row, 1, _KEY, font=_font(italic=True))
     column = 2
     for level in look.levels:
-        _write_shade(sheet.cell(row, column), look.shade(level))
+        _write_shade(sheet, row, column, look.shade(level))
         column += 1
-    _write_shade(sheet.cell(row, column), look.shade(None))
-    _put(sheet.cell(row, column + 1), _INCOMPLETE_NOTE, font=_font(italic=True))
+    _write_shade(sheet, row, column, look.shade(None))
+    _put(sheet, row, column + 1, _INCOMPLETE_NOTE, font=_font(italic=True))
     return row
 
 
 # --- Charts ----------------------------------------------------------------------------------
 
 
-def _write_charts(sheet: Worksheet, data_sheet: Worksheet, blocks: list[tuple[_Look, list[dict]]]) -> None:
+def _write_charts(sheet: _Sheet, data_sheet: _Sheet, blocks: list[tuple[_Look, list[dict]]]) -> None:
     """The charts on ``sheet``, drawn from tables written to ``data_sheet``."""
     pages = _ChartPages(sheet)
     data_row = 1
@@ -373,8 +398,8 @@ def _write_charts(sheet: Worksheet, data_sheet: Worksheet, blocks: list[tuple[_L
         distribution.width = _DISTRIBUTION_WIDTH
         distribution.height = max(7.0, 0.9 * len(look.sections) + 3.5)
         row = pages.place(_ROW_CM + distribution.height)
-        _put(sheet.cell(row, 1), f"{look.title} (version {look.version})", font=_font(bold=True, size=12))
-        sheet.add_chart(distribution, f"A{row + 1}")
+        _put(sheet, row, 1, f"{look.title} (version {look.version})", font=_font(bold=True, size=12))
+        sheet.worksheet.add_chart(distribution, f"A{row + 1}")
         pages.place(_ROW_CM)  # a gap
         if not organisations:
             continue
@@ -383,21 +408,21 @@ def _write_charts(sheet: Worksheet, data_sheet: Worksheet, blocks: list[tuple[_L
             column = 1 + (n % _PROFILES_PER_ROW) * _PROFILE_COLUMN_STEP
             if n == 0:  # the note stays with the first row of charts
                 row = pages.place(2 * _ROW_CM + _PROFILE_HEIGHT) + 2
-                _put(sheet.cell(row - 2, 1), _PROFILE_NOTE, font=_font(italic=True))
+                _put(sheet, row - 2, 1, _PROFILE_NOTE, font=_font(italic=True))
             elif column == 1:
                 row = pages.place(_ROW_CM + _PROFILE_HEIGHT) + 1
-            sheet.add_chart(chart, f"{get_column_letter(column)}{row}")
+            sheet.worksheet.add_chart(chart, f"{get_column_letter(column)}{row}")
         pages.place(_ROW_CM)
     _print_setup(sheet)
     last_column = get_column_letter(_PROFILES_PER_ROW * _PROFILE_COLUMN_STEP)
-    sheet.print_area = f"A1:{last_column}{max(pages.row - 1, 1)}"
+    sheet.worksheet.print_area = f"A1:{last_column}{max(pages.row - 1, 1)}"
     _print_setup(data_sheet)
 
 
 class _ChartPages:
     """Places things down the Charts sheet, starting a new printed page rather than cutting a chart in two."""
 
-    def __init__(self, sheet: Worksheet) -> None:
+    def __init__(self, sheet: _Sheet) -> None:
         self.sheet = sheet
         self.row = 1  # the next free row
         self.used = 0.0  # centimetres used on the current page
@@ -405,7 +430,7 @@ class _ChartPages:
     def place(self, height: float) -> int:
         """The first row of something ``height`` cm tall; a page break goes before it when it would not fit."""
         if self.used and self.used + height > _PAGE_CM:
-            self.sheet.row_breaks.append(Break(id=self.row - 1))
+            self.sheet.worksheet.row_breaks.append(Break(id=self.row - 1))
             self.used = 0.0
         row, rows = self.row, math.ceil(height / _ROW_CM)
         self.row += rows
@@ -414,10 +439,10 @@ class _ChartPages:
 
 
 def _distribution_table(
-    sheet: Worksheet, row: int, look: _Look, organisations: list[dict[str, Any]]
+    sheet: _Sheet, row: int, look: _Look, organisations: list[dict[str, Any]]
 ) -> tuple[BarChart, int]:
     """Write the count of organisations at each tier per section; returns its chart and the next free row."""
-    _put(sheet.cell(row, 1), _DISTRIBUTION_DATA.format(title=look.title), font=_font(bold=True))
+    _put(sheet, row, 1, _DISTRIBUTION_DATA.format(title=look.title), font=_font(bold=True))
     header = row + 1
     tiers: list[str | None] = [*look.levels, None]
     columns = [_Column("No.", 6), _Column(_SECTION_AXIS, 44), *(_Column(look.label(t), 14) for t in tiers)]
@@ -430,9 +455,9 @@ def _distribution_table(
     chart = BarChart()
     chart.type, chart.grouping, chart.overlap, chart.gapWidth = "bar", "stacked", 100, 60
     chart.title = _chart_title(_DISTRIBUTION_TITLE, _TITLE_SIZE)
-    data = Reference(sheet, min_col=3, max_col=2 + len(tiers), min_row=header, max_row=last)
+    data = Reference(sheet.worksheet, min_col=3, max_col=2 + len(tiers), min_row=header, max_row=last)
     chart.add_data(data, titles_from_data=True)
-    _text_categories(chart, sheet, 2, header + 1, last)
+    _text_categories(chart, sheet.worksheet, 2, header + 1, last)
     for series, tier in zip(chart.series, tiers, strict=True):
         series.graphicalProperties = _bar_look(look.shade(tier))
     chart.x_axis.scaling.orientation = "maxMin"  # sections top to bottom, as on the Summary
@@ -446,10 +471,10 @@ def _distribution_table(
 
 
 def _profile_charts(
-    sheet: Worksheet, row: int, look: _Look, organisations: list[dict[str, Any]]
-) -> tuple[list[BarChart], int]:
+    sheet: _Sheet, row: int, look: _Look, organisations: list[dict[str, Any]]
+) -> tuple[list[ChartBase], int]:
     """Write the points per section of every organisation; returns one chart each and the next free row."""
-    _put(sheet.cell(row, 1), _PROFILE_DATA.format(title=look.title), font=_font(bold=True))
+    _put(sheet, row, 1, _PROFILE_DATA.format(title=look.title), font=_font(bold=True))
     header = row + 1
     columns = [_Column("No.", 6), _Column(_SECTION_AXIS, 44), _Column(_MAXIMUM, 14)]
     columns += [_Column(o["name"], 14) for o in organisations]
@@ -460,40 +485,130 @@ def _profile_charts(
         rows.append([str(number), f"{number}. {title}", maximum, *points])
     last = _table(sheet, header, columns, rows, autofilter=False, freeze=False)
     top = max((row[2] for row in rows), default=0) or 1
+    if not organisations:
+        return [], last + 2
+    template = _ProfileTemplate(sheet.worksheet, look, header, last, top, organisations[0])
+    return [_ProfileChart(template, organisation, n) for n, organisation in enumerate(organisations)], last + 2
 
-    charts = []
-    for n, organisation in enumerate(organisations):
-        chart = BarChart()
-        chart.type, chart.grouping, chart.overlap, chart.gapWidth = "col", "clustered", 100, 40
-        title = _PROFILE_TITLE.format(
-            name=organisation["name"],
-            tier=look.label(organisation["tier"]),
-            points=organisation["points"],
-            max_points=organisation["max_points"],
+
+def _profile_chart(
+    sheet: Worksheet, look: _Look, organisation: dict[str, Any], n: int, header: int, last: int, top: int
+) -> BarChart:
+    """The profile chart of ``organisation``, the ``n``-th in the table from ``header`` to ``last``, as openpyxl
+    builds it: the pattern every :class:`_ProfileChart` follows."""
+    chart = BarChart()
+    chart.type, chart.grouping, chart.overlap, chart.gapWidth = "col", "clustered", 100, 40
+    chart.title = _chart_title(_profile_title(look, organisation), _PROFILE_TITLE_SIZE)
+    # The maximum first, so the points are drawn over it.
+    chart.add_data(Reference(sheet, min_col=3, min_row=header, max_row=last), titles_from_data=True)
+    chart.add_data(Reference(sheet, min_col=4 + n, min_row=header, max_row=last), titles_from_data=True)
+    maximum, points = chart.series
+    maximum.graphicalProperties = GraphicalProperties(solidFill=_MAXIMUM_FILL, ln=LineProperties(noFill=True))
+    points.dPt = [
+        DataPoint(idx=i, spPr=_bar_look(look.shade(section["tier"])))
+        for i, section in enumerate(organisation["sections"])
+    ]
+    points.dLbls = DataLabelList(showVal=True, showSerName=False, showCatName=False, showLegendKey=False)
+    _text_categories(chart, sheet, 1, header + 1, last)
+    chart.x_axis.title = _SECTION_AXIS
+    chart.y_axis.title = _PROFILE_AXIS
+    chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, top
+    chart.y_axis.majorUnit = max(1, math.ceil(top / 5))
+    chart.y_axis.majorGridlines = None
+    chart.legend = None  # the bars' colours are the tiers: the key is on the Summary
+    chart.width, chart.height = _PROFILE_WIDTH, _PROFILE_HEIGHT
+    chart.layout = Layout(manualLayout=ManualLayout(x=0.02, y=0.14, w=0.96, h=0.72))
+    _show_axes(chart)
+    return chart
+
+
+def _profile_title(look: _Look, organisation: dict[str, Any]) -> str:
+    return _PROFILE_TITLE.format(
+        name=organisation["name"],
+        tier=look.label(organisation["tier"]),
+        points=organisation["points"],
+        max_points=organisation["max_points"],
+    )
+
+
+class _ProfileTemplate:
+    """The XML of one instrument's profile charts, with blanks for what differs between organisations:
+    the title, the column of points, and the colour of each bar.
+
+    openpyxl takes milliseconds to build and write a chart; a merge of thousands of returns
+    has thousands of profiles, so openpyxl writes the first, and the rest are filled in.
+    """
+
+    def __init__(self, sheet: Worksheet, look: _Look, header: int, last: int, top: int, first: dict[str, Any]) -> None:
+        self.look, self.sheet, self.header, self.last = look, sheet.title, header, last
+        chart = _profile_chart(sheet, look, first, 0, header, last, top)
+        chart.series[1].dPt = []
+        xml = tostring(chart._write()).decode().replace("{", "{{").replace("}", "}}")
+        blanks = {
+            _title_xml(_profile_title(look, first)): "{title}",
+            self._column_refs(0)[0]: "{series}",
+            self._column_refs(0)[1]: "{values}",
+            "<dLbls>": "{bars}<dLbls>",
+        }
+        for part, blank in blanks.items():
+            if xml.count(part) != 1:  # pragma: no cover - a change in openpyxl
+                raise RuntimeError(f"the profile chart's XML has {xml.count(part)} of {part!r}")
+            xml = xml.replace(part, blank)
+        self.xml = xml
+
+    def _column_refs(self, n: int) -> tuple[str, str]:
+        """The references to the points of the ``n``-th organisation: its name, its points."""
+        letter, sheet = get_column_letter(4 + n), quote_sheetname(self.sheet)
+        return (
+            f"<f>{sheet}!{letter}{self.header}</f>",
+            f"<f>{sheet}!${letter}${self.header + 1}:${letter}${self.last}</f>",
         )
-        chart.title = _chart_title(title, _PROFILE_TITLE_SIZE)
-        # The maximum first, so the points are drawn over it.
-        chart.add_data(Reference(sheet, min_col=3, min_row=header, max_row=last), titles_from_data=True)
-        chart.add_data(Reference(sheet, min_col=4 + n, min_row=header, max_row=last), titles_from_data=True)
-        maximum, points = chart.series
-        maximum.graphicalProperties = GraphicalProperties(solidFill=_MAXIMUM_FILL, ln=LineProperties(noFill=True))
-        points.dPt = [
-            DataPoint(idx=i, spPr=_bar_look(look.shade(section["tier"])))
-            for i, section in enumerate(organisation["sections"])
-        ]
-        points.dLbls = DataLabelList(showVal=True, showSerName=False, showCatName=False, showLegendKey=False)
-        _text_categories(chart, sheet, 1, header + 1, last)
-        chart.x_axis.title = _SECTION_AXIS
-        chart.y_axis.title = _PROFILE_AXIS
-        chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, top
-        chart.y_axis.majorUnit = max(1, math.ceil(top / 5))
-        chart.y_axis.majorGridlines = None
-        chart.legend = None  # the bars' colours are the tiers: the key is on the Summary
-        chart.width, chart.height = _PROFILE_WIDTH, _PROFILE_HEIGHT
-        chart.layout = Layout(manualLayout=ManualLayout(x=0.02, y=0.14, w=0.96, h=0.72))
-        _show_axes(chart)
-        charts.append(chart)
-    return charts, last + 2
+
+    def fill(self, organisation: dict[str, Any], n: int) -> bytes:
+        series, values = self._column_refs(n)
+        bars = "".join(
+            _data_point_xml(i, self.look.shade(section["tier"])) for i, section in enumerate(organisation["sections"])
+        )
+        title = _title_xml(_profile_title(self.look, organisation))
+        return self.xml.format(title=title, series=series, values=values, bars=bars).encode("utf-8")
+
+
+class _ProfileChart(ChartBase):
+    """An organisation's profile chart, its XML filled in from its :class:`_ProfileTemplate` when saved."""
+
+    def __init__(self, template: _ProfileTemplate, organisation: dict[str, Any], n: int) -> None:
+        # No ChartBase.__init__: the chart's parts are in the template; the drawing needs only its size.
+        self.template, self.organisation, self.n = template, organisation, n
+        self.width, self.height = _PROFILE_WIDTH, _PROFILE_HEIGHT
+
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def xml(self) -> bytes:
+        return self.template.fill(self.organisation, self.n)
+
+
+def _title_xml(text: str) -> str:
+    """A profile chart's title as openpyxl writes it; a one-line title (most are) filled into the pattern."""
+    text = _NOT_IN_XML.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    if "\n" in text:
+        return tostring(_chart_title(text, _PROFILE_TITLE_SIZE).to_tree("title")).decode()
+    before, after = _one_line_title()
+    return before + text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") + after
+
+
+@lru_cache(maxsize=1)
+def _one_line_title() -> tuple[str, str]:
+    """The XML of a one-line profile title: what comes before the text, and after."""
+    before, after = tostring(_chart_title("\ue000", _PROFILE_TITLE_SIZE).to_tree("title")).decode().split("\ue000")
+    return before, after
+
+
+@lru_cache(maxsize=1024)
+def _data_point_xml(index: int, shade: _Shade) -> str:
+    return tostring(DataPoint(idx=index, spPr=_bar_look(shade)).to_tree("dPt")).decode()
 
 
 def _text_categories(chart: BarChart, sheet: Worksheet, column: int, first: int, last: int) -> None:
@@ -533,7 +648,7 @@ def _show_axes(chart: BarChart) -> None:
 # --- Responses, Disagreements, Comments, Respondents ---------------------------------------------
 
 
-def _write_responses(sheet: Worksheet, data: dict[str, Any], looks: dict[str, _Look]) -> None:
+def _write_responses(sheet: _Sheet, data: dict[str, Any], looks: dict[str, _Look]) -> None:
     columns = [
         _Column("Organisation", 28, wrap=True),
         _Column("Respondent", 26, wrap=True),
@@ -547,23 +662,25 @@ def _write_responses(sheet: Worksheet, data: dict[str, Any], looks: dict[str, _L
         _Column("Comment", 50, wrap=True),
         _Column("Problems", 36, wrap=True),
     ]
-    rows = []
-    for organisation in data["organisations"]:
-        look = looks[organisation["instrument"]]
-        for position in range(len(organisation["respondents"])):
-            for indicator in organisation["indicators"]:
-                answer = indicator["answers"][position]
-                rows.append([
-                    organisation["name"], answer["respondent"], answer["role"], answer["file"],
-                    indicator["id"], indicator["section"], indicator["title"],
-                    look.shade(answer["achieved"], blank=NO_ANSWER), answer["raw"], answer["comment"],
-                    "\n".join(answer["problems"]),
-                ])  # fmt: skip
-    _table(sheet, 1, columns, rows)
+
+    def rows() -> Iterator[list[Any]]:
+        for organisation in data["organisations"]:
+            look = looks[organisation["instrument"]]
+            for position in range(len(organisation["respondents"])):
+                for indicator in organisation["indicators"]:
+                    answer = indicator["answers"][position]
+                    yield [
+                        organisation["name"], answer["respondent"], answer["role"], answer["file"],
+                        indicator["id"], indicator["section"], indicator["title"],
+                        look.shade(answer["achieved"], blank=NO_ANSWER), answer["raw"], answer["comment"],
+                        "\n".join(answer["problems"]),
+                    ]  # fmt: skip
+
+    _table(sheet, 1, columns, rows())
     _print_setup(sheet, title_row=1)
 
 
-def _write_disagreements(sheet: Worksheet, data: dict[str, Any], looks: dict[str, _Look]) -> None:
+def _write_disagreements(sheet: _Sheet, data: dict[str, Any], looks: dict[str, _Look]) -> None:
     columns = [
         _Column("Organisation", 28, wrap=True),
         _Column("Indicator", 9, centre=True),
@@ -573,25 +690,28 @@ def _write_disagreements(sheet: Worksheet, data: dict[str, Any], looks: dict[str
         _Column("Perception gaps", 12, centre=True),
         _Column("Who sees it differently", 48, wrap=True),
     ]
-    rows = []
-    for organisation in data["organisations"]:
-        look = looks[organisation["instrument"]]
-        for indicator in organisation["indicators"]:
-            if not indicator["disagreement"]:
-                continue
-            answers = [
-                f"{_answer_text(look, a)} — {a['respondent'] or a['file']} ({a['role']})" for a in indicator["answers"]
-            ]
-            gaps = [
-                f"{gap['higher']['role']} {look.label(gap['higher']['achieved'])} vs {gap['lower']['role']} "
-                f"{look.label(gap['lower']['achieved'])} ({gap['levels_apart']} levels apart)"
-                for gap in indicator["perception_gaps"]
-            ]
-            rows.append([
-                organisation["name"], indicator["id"], indicator["title"], look.shade(indicator["consensus"]),
-                "\n".join(answers), len(gaps), "\n".join(gaps),
-            ])  # fmt: skip
-    _table(sheet, 1, columns, rows)
+
+    def rows() -> Iterator[list[Any]]:
+        for organisation in data["organisations"]:
+            look = looks[organisation["instrument"]]
+            for indicator in organisation["indicators"]:
+                if not indicator["disagreement"]:
+                    continue
+                answers = [
+                    f"{_answer_text(look, a)} — {a['respondent'] or a['file']} ({a['role']})"
+                    for a in indicator["answers"]
+                ]
+                gaps = [
+                    f"{gap['higher']['role']} {look.label(gap['higher']['achieved'])} vs {gap['lower']['role']} "
+                    f"{look.label(gap['lower']['achieved'])} ({gap['levels_apart']} levels apart)"
+                    for gap in indicator["perception_gaps"]
+                ]
+                yield [
+                    organisation["name"], indicator["id"], indicator["title"], look.shade(indicator["consensus"]),
+                    "\n".join(answers), len(gaps), "\n".join(gaps),
+                ]  # fmt: skip
+
+    _table(sheet, 1, columns, rows())
     _print_setup(sheet, title_row=1)
 
 
@@ -601,7 +721,7 @@ def _answer_text(look: _Look, answer: dict[str, Any]) -> str:
     return f'{NO_ANSWER} ("{answer["raw"]}")' if answer["raw"] else NO_ANSWER
 
 
-def _write_comments(sheet: Worksheet, data: dict[str, Any], looks: dict[str, _Look]) -> None:
+def _write_comments(sheet: _Sheet, data: dict[str, Any], looks: dict[str, _Look]) -> None:
     columns = [
         _Column("Organisation", 28, wrap=True),
         _Column("Indicator", 9, centre=True),
@@ -612,22 +732,24 @@ def _write_comments(sheet: Worksheet, data: dict[str, Any], looks: dict[str, _Lo
         _Column("Comment", 60, wrap=True),
         _Column("File", 30, wrap=True),
     ]
-    rows = []
-    for organisation in data["organisations"]:
-        look = looks[organisation["instrument"]]
-        for indicator in organisation["indicators"]:
-            for answer in indicator["answers"]:
-                if answer["comment"] and answer["comment"].strip():
-                    rows.append([
-                        organisation["name"], indicator["id"], indicator["title"], answer["respondent"],
-                        answer["role"], look.shade(answer["achieved"], blank=NO_ANSWER), answer["comment"],
-                        answer["file"],
-                    ])  # fmt: skip
-    _table(sheet, 1, columns, rows)
+
+    def rows() -> Iterator[list[Any]]:
+        for organisation in data["organisations"]:
+            look = looks[organisation["instrument"]]
+            for indicator in organisation["indicators"]:
+                for answer in indicator["answers"]:
+                    if answer["comment"] and answer["comment"].strip():
+                        yield [
+                            organisation["name"], indicator["id"], indicator["title"], answer["respondent"],
+                            answer["role"], look.shade(answer["achieved"], blank=NO_ANSWER), answer["comment"],
+                            answer["file"],
+                        ]  # fmt: skip
+
+    _table(sheet, 1, columns, rows())
     _print_setup(sheet, title_row=1)
 
 
-def _write_respondents(sheet: Worksheet, data: dict[str, Any]) -> None:
+def _write_respondents(sheet: _Sheet, data: dict[str, Any]) -> None:
     columns = [
         _Column("Organisation", 28, wrap=True),
         _Column("Respondent", 30, wrap=True),
@@ -638,14 +760,14 @@ def _write_respondents(sheet: Worksheet, data: dict[str, Any]) -> None:
         _Column("Form id", 20),
         _Column("Problems", 50, wrap=True),
     ]
-    rows = [
+    rows = (
         [
             organisation["name"], respondent["respondent"], respondent["role"], respondent["date"],
             respondent["file"], respondent["format"], respondent["form_id"], "\n".join(respondent["problems"]),
         ]
         for organisation in data["organisations"]
         for respondent in organisation["respondents"]
-    ]  # fmt: skip
+    )  # fmt: skip
     _table(sheet, 1, columns, rows)
     _print_setup(sheet, title_row=1)
 
@@ -653,16 +775,13 @@ def _write_respondents(sheet: Worksheet, data: dict[str, Any]) -> None:
 # --- Manifest -------------------------------------------------------------------------------------
 
 
-def _write_manifest(sheet: Worksheet, data: dict[str, Any]) -> None:
-    _put(sheet.cell(1, 1), _COUNTS_HEADING, font=_font(bold=True, size=12))
+def _write_manifest(sheet: _Sheet, data: dict[str, Any]) -> None:
+    _put(sheet, 1, 1, _COUNTS_HEADING, font=_font(bold=True, size=12))
     counts = data["counts"]
-    names = list(counts)
-    for column, name in enumerate(names, 1):
-        _put(sheet.cell(2, column), name.capitalize(), font=_font(bold=True), border=_BOX)
-        sheet.cell(2, column).fill = _fill(_HEADER_FILL)
-        sheet.cell(3, column).value = counts[name]
-        sheet.cell(3, column).font, sheet.cell(3, column).border = _font(), _BOX
-        sheet.cell(3, column).alignment = Alignment(horizontal="center")
+    for column, name in enumerate(counts, 1):
+        _put(sheet, 2, column, name.capitalize(), font=_font(bold=True), border=_BOX, fill=_HEADER_FILL)
+    for column, name in enumerate(counts, 1):
+        _put(sheet, 3, column, counts[name], border=_BOX, align=_alignment(None, None, "center"))
     columns = [
         _Column("File", 44, wrap=True),
         _Column("Fate", 12, centre=True),
@@ -672,13 +791,13 @@ def _write_manifest(sheet: Worksheet, data: dict[str, Any]) -> None:
         _Column("Format", 8, centre=True),
         _Column("SHA-256", 66),
     ]
-    rows = [
+    rows = (
         [
             entry["file"], _Shade(entry["fate"], _ALERT_FILL) if entry["fate"] == "rejected" else entry["fate"],
             entry["reason"], entry["superseded_by"], entry["organisation"], entry["format"], entry["sha256"],
         ]
         for entry in data["manifest"]
-    ]  # fmt: skip
+    )  # fmt: skip
     _table(sheet, 5, columns, rows)
     _print_setup(sheet, title_row=5)
 
@@ -687,7 +806,7 @@ def _write_manifest(sheet: Worksheet, data: dict[str, Any]) -> None:
 
 
 def _table(
-    sheet: Worksheet,
+    sheet: _Sheet,
     header_row: int,
     columns: Sequence[_Column],
     rows: Iterable[Sequence[Any]],
@@ -701,117 +820,444 @@ def _table(
     A value may be text (written as text), a number, None, or a :class:`_Shade`.  Returns
     the last row written.  ``freeze`` keeps the header and the first column in view;
     ``min_height`` (points) makes every row at least that tall, its text centred vertically.
+    ``rows`` is read once, row by row: a generator keeps a table of any length out of memory.
     """
+    styles = sheet.styles
     header_lines = 1
     for column, spec in enumerate(columns, 1):
-        cell = sheet.cell(header_row, column)
-        _put(cell, spec.heading, font=_font(bold=True), border=_BOX)
-        cell.fill = _fill(_HEADER_FILL)
-        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center" if spec.centre else None)
-        sheet.column_dimensions[get_column_letter(column)].width = spec.width
+        align = _alignment(True, "center", "center" if spec.centre else None)
+        _put(
+            sheet, header_row, column, spec.heading, font=_font(bold=True), border=_BOX, fill=_HEADER_FILL, align=align
+        )
+        sheet.worksheet.column_dimensions[get_column_letter(column)].width = spec.width
         header_lines = max(header_lines, _lines(spec.heading, spec.width, bold=True))
-    sheet.row_dimensions[header_row].height = _height(header_lines)
+    sheet.height(header_row, _height(header_lines))
 
     aligns = [
-        Alignment(
-            wrap_text=spec.wrap,
-            vertical="center" if min_height else "top",
-            horizontal="center" if spec.centre else None,
-        )
-        for spec in columns
+        _alignment(spec.wrap, "center" if min_height else "top", "center" if spec.centre else None) for spec in columns
     ]
-    # openpyxl hashes a style object on every assignment, which is slow over thousands of
-    # cells; a table's cells share a few styles, so each is made once and copied.
-    styles: dict[tuple, StyleArray] = {}
-    body, row = _font(), header_row
+    # Each column's cells share a style (and its quote-prefixed twin, for text that starts
+    # like a formula); a tier's cell, one per tier.
+    body = _font()
+    plain = [(styles.id(body, _BOX, None, a), styles.id(body, _BOX, None, a, quoted=True)) for a in aligns]
+    shaded: dict[tuple[str | None, bool, int], tuple[int, int]] = {}
+    letters = [get_column_letter(column) for column in range(1, len(columns) + 1)]
+    wraps = [spec.width if spec.wrap else 0.0 for spec in columns]
+    count, row = len(columns), header_row
+    # Most cells repeat one seen before in their column (names, files, titles, answers): each
+    # column keeps the XML of its short values, with the row number left blank ("\0", which no
+    # text written can hold).
+    seen: list[dict[Any, tuple[str, int, _Fit | None]]] = [{} for _ in columns]
     for values in rows:
-        texts = [_fitted(v.text if isinstance(v, _Shade) else v) for v in values]
-        # A text too long for one cell goes on over the rows below, which repeat the row's
-        # other texts (so sorting and filtering keep them together) but not its tiers or numbers.
-        for part in range(max((len(t.parts) for t in texts if t is not None), default=1)):
-            row += 1
-            lines = 1
-            for column, (value, text, spec, align) in enumerate(zip(values, texts, columns, aligns, strict=True), 1):
-                cell = sheet.cell(row, column)
-                shade = value if isinstance(value, _Shade) else None
-                key = (column, shade.fill, shade.muted) if shade else (column,)
-                if key in styles:
-                    cell._style = copy(styles[key])
-                else:
-                    if shade:
-                        _style_shade(cell, shade)
-                    else:
-                        cell.font, cell.border = body, _BOX
-                    cell.alignment = align
-                    styles[key] = copy(cell._style)
-                if text is None:
-                    if part == 0 and value is not None:
-                        cell.value = value
-                    continue
-                if shade and part > 0:
-                    continue
-                if part < len(text.parts):
-                    shown = text.parts[part]
-                else:  # past the end of this text: a one-part text is repeated, a split one is done
-                    shown = text.parts[0] if len(text.parts) == 1 else None
-                _set_text(cell, shown)
-                if part == 0:
-                    _record(cell, text, len(value.text if shade else value))
-                if spec.wrap and shown:
-                    lines = max(lines, _lines(shown, spec.width))
-            if lines > 1 or min_height:
-                sheet.row_dimensions[row].height = max(_height(lines), min_height or 0)
+        row += 1
+        cells, lines = [], 1
+        for column, value in enumerate(values):
+            key = value if type(value) is str else (type(value), value)
+            cell = seen[column].get(key)
+            if cell is None:
+                cell = _cell_pattern(
+                    styles, value, letters[column], plain[column], shaded, aligns[column], wraps[column]
+                )
+                if cell is None:  # too long for one cell
+                    break
+                if type(value) is not str or len(value) <= _FIT_CACHED_LENGTH:
+                    if len(seen[column]) >= _FITS_HELD:
+                        seen[column].clear()
+                    seen[column][key] = cell
+            cells.append(cell[0])
+            if cell[1] > lines:
+                lines = cell[1]
+            if cell[2] is not None:
+                _record(sheet, row, column + 1, cell[2].text, cell[2].length)
+        else:
+            height = max(_height(lines), min_height or 0) if lines > 1 or min_height else None
+            sheet.write_row(row, "".join(cells).replace("\0", str(row)), count, height)
+            continue
+        row = _split_row(sheet, row - 1, values, letters, plain, shaded, aligns, wraps, min_height)
     last_letter = get_column_letter(len(columns))
     if autofilter:
-        sheet.auto_filter.ref = f"A{header_row}:{last_letter}{max(row, header_row + 1)}"
+        sheet.worksheet.auto_filter.ref = f"A{header_row}:{last_letter}{max(row, header_row + 1)}"
     if freeze:
-        sheet.freeze_panes = f"B{header_row + 1}"
+        sheet.worksheet.freeze_panes = f"B{header_row + 1}"
     return row
 
 
-def _write_shade(cell: Cell, shade: _Shade) -> None:
-    _style_shade(cell, shade)
-    _put(cell, shade.text)
-
-
-def _style_shade(cell: Cell, shade: _Shade) -> None:
-    cell.border = _BOX
-    if shade.muted:
-        cell.font = _font(italic=True, color=_MUTED_TEXT)
+def _cell_pattern(
+    styles: _Styles,
+    value: Any,
+    letter: str,
+    plain: tuple[int, int],
+    shaded: dict[tuple[str | None, bool, int], tuple[int, int]],
+    align: Alignment,
+    wrap: float,
+) -> tuple[str, int, _Fit | None] | None:
+    """A table's cell holding ``value`` in column ``letter``, its row number left as "\0": its XML, the
+    lines it takes, and the text if it was changed to fit in (to record).  None for a text too long
+    for one cell."""
+    if type(value) is _Shade:
+        key = (value.fill, value.muted, id(align))
+        style = shaded.get(key) or shaded.setdefault(key, _shade_styles(styles, value, align))
+        fit = _fitted(value.text)
     else:
-        cell.font = _font(bold=shade.fill is not None, color=_text_colour(shade.fill))
-    if shade.fill:
-        cell.fill = _fill(shade.fill)
-    cell.alignment = Alignment(horizontal="center", vertical="top")
-
-
-def _put(cell: Cell, text: str | None, *, font: Font | None = None, border: Border | None = None) -> None:
-    """Put ``text`` in ``cell`` as text, never as a formula, even when it starts with "=".
-    Text too long for a cell is cut (the whole of it is in ``results.json``); every change
-    made to fit it in is recorded."""
-    fitted = _fitted(text)
-    _set_text(cell, fitted.parts[0] if fitted else None)
-    if fitted is not None:
-        _record(cell, fitted, len(text), cut=True)
-    if font is not None:
-        cell.font = font
-    if border is not None:
-        cell.border = border
-
-
-def _fitted(value: Any) -> SheetText | None:
-    """Text as a cell can hold it (line breaks as "\n"); None for what is not text or is empty."""
-    if not isinstance(value, str) or not value:
+        style, fit = plain, _fitted(value)
+    if fit is None:
+        return _value_cell(f"{letter}\0", style[0], value), 1, None
+    if fit.count > 1:
         return None
-    return sheet_text(value.replace("\r\n", "\n").replace("\r", "\n"))
+    xml = f'<c r="{letter}\0" s="{style[fit.quoted[0]]}" {fit.xml[0]}'
+    return xml, fit.lines(0, wrap) if wrap else 1, fit if fit.changed else None
 
 
-def _set_text(cell: Cell, text: str | None) -> None:
-    cell.value = text or None
-    if text:
-        cell.data_type = "s"
-        if text[0] in "=+-@":
-            cell.quotePrefix = True  # and Excel keeps it as text when the cell is edited
+def _split_row(
+    sheet: _Sheet,
+    row: int,
+    values: Sequence[Any],
+    letters: list[str],
+    plain: list[tuple[int, int]],
+    shaded: dict[tuple[str | None, bool, int], tuple[int, int]],
+    aligns: list[Alignment],
+    wraps: list[float],
+    min_height: float | None,
+) -> int:
+    """Write a table's row with a text too long for one cell after ``row``; returns the last row written.
+
+    The text goes on over the rows below, which repeat the row's other texts (so sorting and
+    filtering keep them together) but not its tiers or numbers.
+    """
+    styles = sheet.styles
+    fits = [_fitted(v.text if type(v) is _Shade else v) for v in values]
+    for part in range(max(fit.count for fit in fits if fit is not None)):
+        row += 1
+        lines = 1
+        cells = []
+        for column, (value, fit) in enumerate(zip(values, fits, strict=True)):
+            ref = f"{letters[column]}{row}"
+            if type(value) is _Shade:
+                key = (value.fill, value.muted, id(aligns[column]))
+                style = shaded.get(key) or shaded.setdefault(key, _shade_styles(styles, value, aligns[column]))
+                if part:  # counted once
+                    fit = value = None
+            else:
+                style = plain[column]
+            if fit is None:
+                cells.append(_value_cell(ref, style[0], None if part else value))
+                continue
+            shown = part if part < fit.count else 0 if fit.count == 1 else None
+            if shown is None:  # a split text that is done
+                cells.append(f'<c r="{ref}" s="{style[0]}"/>')
+                continue
+            cells.append(f'<c r="{ref}" s="{style[fit.quoted[shown]]}" {fit.xml[shown]}')
+            if fit.changed and not part:
+                _record(sheet, row, column + 1, fit.text, fit.length)
+            if wraps[column]:
+                lines = max(lines, fit.lines(shown, wraps[column]))
+        height = max(_height(lines), min_height or 0) if lines > 1 or min_height else None
+        sheet.write_row(row, "".join(cells), len(cells), height)
+    return row
+
+
+def _shade_styles(styles: _Styles, shade: _Shade, align: Alignment | None = None) -> tuple[int, int]:
+    """The styles (plain, and quote-prefixed) of a cell showing ``shade``, aligned as given."""
+    if shade.muted:
+        font = _font(italic=True, color=_MUTED_TEXT)
+    else:
+        font = _font(bold=shade.fill is not None, color=_text_colour(shade.fill))
+    align = align or _alignment(None, "top", "center")
+    return styles.id(font, _BOX, shade.fill, align), styles.id(font, _BOX, shade.fill, align, quoted=True)
+
+
+def _write_shade(sheet: _Sheet, row: int, column: int, shade: _Shade) -> None:
+    _put(sheet, row, column, shade.text, styles=_shade_styles(sheet.styles, shade))
+
+
+def _put(
+    sheet: _Sheet,
+    row: int,
+    column: int,
+    value: Any,
+    *,
+    font: Font | None = None,
+    border: Border | None = None,
+    fill: str | None = None,
+    align: Alignment | None = None,
+    styles: tuple[int, int] | None = None,
+) -> None:
+    """Put ``value`` in a cell: text as text, never as a formula, even when it starts with "=".
+    Text too long for a cell is cut (the whole of it is in ``results.json``); every change
+    made to fit it in is recorded.  ``styles`` (plain, quote-prefixed) instead of the looks."""
+    if styles is None:
+        font = font or _font()
+        styles = sheet.styles.id(font, border, fill, align), sheet.styles.id(font, border, fill, align, quoted=True)
+    ref = f"{get_column_letter(column)}{row}"
+    fit = _fitted(value)
+    if fit is None:
+        sheet.put(row, column, _value_cell(ref, styles[0], value))
+        return
+    sheet.put(row, column, f'<c r="{ref}" s="{styles[fit.quoted[0]]}" {fit.xml[0]}')
+    _record(sheet, row, column, fit.text, fit.length, cut=True)
+
+
+def _value_cell(ref: str, style: int, value: Any) -> str:
+    """A cell holding a number, or nothing (None or empty text)."""
+    if value is None or value == "":
+        return f'<c r="{ref}" s="{style}"/>'
+    if isinstance(value, bool):
+        return f'<c r="{ref}" s="{style}" t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, int | float):
+        return f'<c r="{ref}" s="{style}"><v>{value!r}</v></c>'
+    raise TypeError(f"cannot write {type(value).__name__} in a cell")  # pragma: no cover - a bug
+
+
+class _Fit:
+    """A text as cells hold it: its parts, each as a cell's XML after the style, and whether it
+    needs a quote prefix (it starts like a formula: Excel keeps it text when it is edited)."""
+
+    __slots__ = ("text", "xml", "quoted", "length", "count", "changed", "_lines")
+
+    def __init__(self, value: str) -> None:
+        self.text = sheet_text(value.replace("\r\n", "\n").replace("\r", "\n"))
+        self.xml = tuple(_inline_string(part) for part in self.text.parts)
+        self.quoted = tuple(bool(part) and part[0] in "=+-@" for part in self.text.parts)
+        self.length = len(value)
+        self.count = len(self.text.parts)
+        self.changed = bool(self.text.changes) or self.count > 1  # a change to record
+        self._lines: dict[tuple[int, float], int] = {}
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return self.text.parts
+
+    def lines(self, part: int, width: float) -> int:
+        """About how many lines ``part`` takes wrapped in a column ``width`` units wide."""
+        key = (part, width)
+        if key not in self._lines:
+            self._lines[key] = _lines(self.text.parts[part], width)
+        return self._lines[key]
+
+
+#: Fitted short texts (names, files, titles, answers repeat on every row), by text; emptied when full.
+_FITS: dict[str, _Fit] = {}
+_FITS_HELD = 20_000
+_FIT_CACHED_LENGTH = 200
+
+
+def _fitted(value: Any) -> _Fit | None:
+    """Text as a cell can hold it (line breaks as "\n"); None for what is not text or is empty."""
+    if type(value) is not str or not value:
+        return None
+    fit = _FITS.get(value)
+    if fit is None:
+        fit = _Fit(value)
+        if len(value) <= _FIT_CACHED_LENGTH:
+            if len(_FITS) >= _FITS_HELD:
+                _FITS.clear()
+            _FITS[value] = fit
+    return fit
+
+
+def _inline_string(text: str) -> str:
+    """The XML, after a cell's style, of a cell holding ``text`` (made fit by :func:`sheet_text`)."""
+    if not text:
+        return "/>"
+    space = ' xml:space="preserve"' if text != text.strip() else ""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f't="inlineStr"><is><t{space}>{escaped}</t></is></c>'
+
+
+# --- sheets: settings in openpyxl, cells streamed --------------------------------------------------
+
+
+class _Styles:
+    """The workbook's cell styles, each registered once; a style is known by its number.
+
+    openpyxl hashes its style objects on every cell assignment, which over hundreds of
+    thousands of cells is most of the time; here each combination is hashed once.
+    """
+
+    def __init__(self, workbook: Workbook) -> None:
+        self.workbook = workbook
+        self._ids: dict[tuple, int] = {}
+        self._kept: list[tuple] = []
+
+    def id(
+        self,
+        font: Font,
+        border: Border | None = None,
+        fill: str | None = None,
+        align: Alignment | None = None,
+        *,
+        quoted: bool = False,
+    ) -> int:
+        # Keyed by identity (hashing openpyxl's style objects is slow); the objects are kept alive with it.
+        key = (id(font), id(border), fill, id(align), quoted)
+        if key not in self._ids:
+            workbook, style = self.workbook, StyleArray()
+            style.fontId = workbook._fonts.add(font)
+            if border is not None:
+                style.borderId = workbook._borders.add(border)
+            if fill:
+                style.fillId = workbook._fills.add(_fill(fill))
+            if align is not None:
+                style.alignmentId = workbook._alignments.add(align)
+            style.quotePrefix = quoted
+            self._ids[key] = workbook._cell_styles.add(style)
+            self._kept.append((font, border, align))
+        return self._ids[key]
+
+
+class _Sheet:
+    """One worksheet: its settings (widths, panes, filter, charts, printing) on an openpyxl
+    worksheet with no cells, its cells written as XML, row by row, to a temporary file.
+
+    openpyxl keeps every cell as an object (about a kilobyte, and tens of microseconds to
+    set and save); a sheet's rows go to disk as they are made, so memory stays flat
+    whatever the number of returns.  Rows come in order; a row's cells may come one by one.
+    """
+
+    _FLUSH = 1 << 20  # characters buffered before a write
+
+    def __init__(self, worksheet: Worksheet, styles: _Styles) -> None:
+        self.worksheet = worksheet
+        self.title = worksheet.title
+        self.styles = styles
+        self.last_row = self.last_column = 0
+        self._file = tempfile.TemporaryFile()
+        self._buffer: list[str] = []
+        self._buffered = 0
+        self._row = 0  # the row whose cells are still coming, or 0
+        self._cells: dict[int, str] = {}
+        self._height: float | None = None
+
+    def __enter__(self) -> _Sheet:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._file.close()
+
+    def put(self, row: int, column: int, cell: str) -> None:
+        """Add ``cell`` (a ``<c>`` element) at ``row``, ``column``."""
+        if row != self._row:
+            self._end_row(row)
+            self._row = row
+        self._cells[column] = cell
+
+    def height(self, row: int, height: float) -> None:
+        """Make ``row`` (the one being written) ``height`` points tall."""
+        if row != self._row:
+            self._end_row(row)
+            self._row = row
+        self._height = height
+
+    def write_row(self, row: int, cells: str, count: int, height: float | None) -> None:
+        """Write a whole row: ``count`` cells, from column A, as XML."""
+        self._end_row(row)
+        self._write(row, cells, count, height)
+
+    def _end_row(self, next_row: int) -> None:
+        if next_row <= self._row or next_row <= self.last_row:  # pragma: no cover - a bug
+            raise ValueError(f"row {next_row} of sheet {self.title!r} written out of order")
+        self._close_row()
+
+    def _close_row(self) -> None:
+        if self._row:
+            columns = sorted(self._cells)
+            self._write(
+                self._row, "".join(self._cells[c] for c in columns), columns[-1] if columns else 0, self._height
+            )
+        self._row, self._cells, self._height = 0, {}, None
+
+    def _write(self, row: int, cells: str, last_column: int, height: float | None) -> None:
+        size = "" if height is None else f' ht="{height:g}" customHeight="1"'
+        text = f'<row r="{row}"{size}>{cells}</row>'
+        self._buffer.append(text)
+        self._buffered += len(text)
+        self.last_row, self.last_column = row, max(self.last_column, last_column)
+        if self._buffered > self._FLUSH:
+            self._flush()
+
+    def _flush(self) -> None:
+        self._file.write("".join(self._buffer).encode("utf-8"))
+        self._buffer, self._buffered = [], 0
+
+    def dimension(self) -> str:
+        """The cells in use, as a range ("A1:K37")."""
+        if not self.last_row:
+            return "A1"
+        return f"A1:{get_column_letter(max(self.last_column, 1))}{self.last_row}"
+
+    def rows_xml(self) -> tuple[int, Iterator[bytes]]:
+        """The size in bytes of the rows' XML, and the XML in chunks."""
+        self._close_row()
+        self._flush()
+        size = self._file.tell()
+        self._file.seek(0)
+        return size, iter(lambda: self._file.read(self._FLUSH), b"")
+
+
+_SHEET_DATA = re.compile(rb"<sheetData\s*/>|<sheetData>\s*</sheetData>")
+_DIMENSION = re.compile(rb'<dimension ref="[^"]*"\s*/>')
+
+
+class _SpooledExcelWriter(ExcelWriter):
+    """openpyxl's writer, each worksheet's rows taken from its :class:`_Sheet`, and profile charts from their XML."""
+
+    def __init__(self, workbook: Workbook, archive: zipfile.ZipFile, sheets: dict[str, _Sheet]) -> None:
+        super().__init__(workbook, archive)
+        self._sheets = sheets
+
+    def write_worksheet(self, ws: Worksheet) -> None:
+        # As ExcelWriter.write_worksheet (openpyxl 3.1), the rows spliced into the empty sheetData.
+        ws._drawing = SpreadsheetDrawing()
+        ws._drawing.charts = ws._charts
+        ws._drawing.images = ws._images
+        writer = WorksheetWriter(ws)
+        writer.write()
+        ws._rels = writer._rels
+        with open(writer.out, "rb") as written:
+            settings = written.read()
+        sheet = self._sheets[ws.title]
+        head, tail = _SHEET_DATA.split(settings, maxsplit=1)
+        head = _DIMENSION.sub(f'<dimension ref="{sheet.dimension()}"/>'.encode(), head, count=1)
+        size, rows = sheet.rows_xml()
+        entry = self._archive.entry(ws.path[1:], len(head) + size + len(tail) + 23)
+        with self._archive.open(entry, "w") as part:
+            part.write(head + b"<sheetData>")
+            for chunk in rows:
+                part.write(chunk)
+            part.write(b"</sheetData>" + tail)
+        self.manifest.append(ws)
+        writer.cleanup()
+
+    def _write_charts(self) -> None:
+        for chart in self._charts:
+            xml = chart.xml() if isinstance(chart, _ProfileChart) else tostring(chart._write())
+            self._archive.writestr(chart.path[1:], xml)
+            self.manifest.append(chart)
+
+
+class _StampedZip(zipfile.ZipFile):
+    """A zip whose every entry carries the time ``stamp``: the same workbook, the same bytes."""
+
+    def __init__(self, path: Path, stamp: datetime) -> None:
+        super().__init__(path, "w", zipfile.ZIP_DEFLATED, compresslevel=_COMPRESS_LEVEL)
+        self.stamp = max(stamp.astimezone(timezone.utc), _ZIP_EPOCH).timetuple()[:6]
+
+    def entry(self, name: str, size: int = 0) -> zipfile.ZipInfo:
+        """A new entry ``name`` of about ``size`` bytes."""
+        info = zipfile.ZipInfo(name, date_time=self.stamp)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info._compresslevel = _COMPRESS_LEVEL  # ZipFile.open() takes an entry's level from the entry
+        info.external_attr = 0o644 << 16
+        info.file_size = size  # so a part over 2 GiB is written as ZIP64
+        return info
+
+    def writestr(self, zinfo_or_arcname: str | zipfile.ZipInfo, data: str | bytes, *args: Any, **kwargs: Any) -> None:
+        if isinstance(zinfo_or_arcname, str):
+            zinfo_or_arcname = self.entry(zinfo_or_arcname)
+        super().writestr(zinfo_or_arcname, data, *args, **kwargs)
+
+    def write(self, *args: Any, **kwargs: Any) -> None:  # pragma: no cover - a bug
+        raise NotImplementedError("every part is written with writestr or open, stamped")
 
 
 # --- what was changed to fit text in, listed on its own sheet ------------------------------------
@@ -829,38 +1275,45 @@ def _recording_text_changes() -> Iterator[list[tuple[str, str, str]]]:
         _TEXT_CHANGES.reset(token)
 
 
-def _record(cell: Cell, text: SheetText, length: int, *, cut: bool = False) -> None:
-    """Note what was done to fit a text of ``length`` characters into ``cell``, if anything."""
+def _record(sheet: _Sheet, row: int, column: int, text: SheetText, length: int, *, cut: bool = False) -> None:
+    """Note what was done to fit a text of ``length`` characters into a cell, if anything."""
     changes = _TEXT_CHANGES.get()
     if changes is None or (not text.changes and len(text.parts) == 1):
         return
-    place = cell.coordinate
+    letter = get_column_letter(column)
+    place = f"{letter}{row}"
     notes = list(text.changes)
     if len(text.parts) > 1:
         too_long = f"{length:,} characters, more than the {EXCEL_CELL_CHARACTERS:,} a cell can hold"
         if cut:
             notes.append(f"{too_long}: cut after the first {len(text.parts[0]):,}; the whole text is in results.json")
         else:
-            last = cell.offset(row=len(text.parts) - 1).coordinate
-            place = f"{place}:{last}"
+            place = f"{place}:{letter}{row + len(text.parts) - 1}"
             notes.append(f"{too_long}: split over {len(text.parts)} rows ({place}), to be read in order")
-    changes.append((cell.parent.title, place, "; ".join(notes)))
+    changes.append((sheet.title, place, "; ".join(notes)))
 
 
-def _write_text_changes(sheet: Worksheet, changes: list[tuple[str, str, str]]) -> None:
+def _write_text_changes(sheet: _Sheet, changes: list[tuple[str, str, str]]) -> None:
     columns = [
         _Column("Sheet", 16),
         _Column("Cell", 14),
         _Column("What was changed to fit the text in", 100, wrap=True),
     ]
-    _table(sheet, 1, columns, [list(change) for change in changes])
+    _table(sheet, 1, columns, changes)
     _print_setup(sheet, title_row=1)
 
 
+@lru_cache(maxsize=64)
 def _font(*, bold: bool = False, italic: bool = False, size: float = _BODY_SIZE, color: str | None = None) -> Font:
     return Font(name=_FONT_NAME, size=size, bold=bold, italic=italic, color=color)
 
 
+@lru_cache(maxsize=64)
+def _alignment(wrap: bool | None, vertical: str | None, horizontal: str | None) -> Alignment:
+    return Alignment(wrap_text=wrap, vertical=vertical, horizontal=horizontal)
+
+
+@lru_cache(maxsize=64)
 def _fill(colour: str) -> PatternFill:
     return PatternFill(fill_type="solid", fgColor=colour)
 
@@ -876,6 +1329,8 @@ def _text_colour(fill: str | None) -> str | None:
 def _lines(text: str, width: float, *, bold: bool = False) -> int:
     """About how many lines ``text`` takes wrapped in a column ``width`` units wide (errs long)."""
     capacity = max(1.0, width * (1.0 if not bold else 0.9))
+    if len(text) * 1.1 <= capacity and "\n" not in text:
+        return 1
     return max(1, sum(max(1, math.ceil(len(paragraph) * 1.1 / capacity)) for paragraph in text.split("\n")))
 
 
@@ -883,15 +1338,16 @@ def _height(lines: int) -> float:
     return min(_MAX_ROW_HEIGHT, math.ceil(lines * _LINE_HEIGHT + 3))
 
 
-def _print_setup(sheet: Worksheet, title_row: int | None = None) -> None:
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.page_margins.left = sheet.page_margins.right = 0.4
-    sheet.page_margins.top = sheet.page_margins.bottom = 0.5
-    sheet.oddFooter.center.text = "&A — &P / &N"
-    sheet.oddFooter.center.size = 8
+def _print_setup(sheet: _Sheet, title_row: int | None = None) -> None:
+    worksheet = sheet.worksheet
+    worksheet.page_setup.orientation = "landscape"
+    worksheet.page_setup.paperSize = worksheet.PAPERSIZE_A4
+    worksheet.page_setup.fitToWidth = 1
+    worksheet.page_setup.fitToHeight = 0
+    worksheet.sheet_properties.pageSetUpPr.fitToPage = True
+    worksheet.page_margins.left = worksheet.page_margins.right = 0.4
+    worksheet.page_margins.top = worksheet.page_margins.bottom = 0.5
+    worksheet.oddFooter.center.text = "&A — &P / &N"
+    worksheet.oddFooter.center.size = 8
     if title_row:
-        sheet.print_title_rows = f"{title_row}:{title_row}"
+        worksheet.print_title_rows = f"{title_row}:{title_row}"

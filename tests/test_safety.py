@@ -487,8 +487,8 @@ NESTED_PDFS = {
 @pytest.mark.parametrize("shape", sorted(NESTED_PDFS))
 def test_deeply_nested_pdf_objects_are_refused_quickly(tmp_path, shape):
     message, seconds, _ = refusal(tmp_path, NESTED_PDFS[shape], "nested.pdf", memory=False)
-    expected = "is a damaged or incomplete PDF" if "field" in shape or "chain" in shape else "has no form fields"
-    assert message.startswith(expected), message
+    # qpdf gives up on objects nested past 499 levels, so every shape reads as damaged
+    assert message.startswith("is a damaged or incomplete PDF"), message
     assert seconds < 2.0
 
 
@@ -642,8 +642,9 @@ BAD_FILES = {
     "flattened.pdf": _FLATTENED.format(
         whose=" left (it is a coproduce form of coproduction-v1.1 for Riverside Community Trust)"
     ),
-    "deeply-nested-arrays.pdf": _FLATTENED.format(whose=""),
-    "deeply-nested-fields.pdf": "is a damaged or incomplete PDF: ask for it to be sent again",
+    "deeply-nested-arrays.pdf": "is a damaged or incomplete PDF (unable to find /Root dictionary): ask for it to be "
+    "sent again",
+    "deeply-nested-fields.pdf": "is a damaged or incomplete PDF (no pages found): ask for it to be sent again",
     "old-word.doc": "is an old Word 97-2003 document (.doc): open it in Word or LibreOffice and save it as .docx, or "
     'run: soffice --headless --convert-to docx "{path}"',
     "old-excel.xls": "is an old Excel 97-2003 workbook (.xls): open it in Excel or LibreOffice and save it as .xlsx, "

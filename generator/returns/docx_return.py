@@ -491,17 +491,19 @@ def _grid_value(element: etree._Element, properties: str, name: str, default: in
     return default
 
 
-_MATCHERS: dict[int, tuple[Instrument, TitleMatcher]] = {}
+_MATCHERS: dict[int, tuple[Instrument, TitleMatcher, HeadingMatcher]] = {}
 
 
-def _title_matcher(instrument: Instrument) -> TitleMatcher:
-    """One :class:`TitleMatcher` per instrument, kept for the next file (a batch reads many)."""
+def _matchers(instrument: Instrument) -> tuple[TitleMatcher, HeadingMatcher]:
+    """One :class:`TitleMatcher` and one :class:`HeadingMatcher` per instrument, kept for the
+    next file (a batch reads many): the heading matcher remembers each heading text it has
+    judged, and every form repeats the same few headings."""
     kept = _MATCHERS.get(id(instrument))
     if kept is None or kept[0] is not instrument:
         if len(_MATCHERS) > 32:
             _MATCHERS.clear()
-        kept = _MATCHERS[id(instrument)] = (instrument, TitleMatcher(instrument))
-    return kept[1]
+        kept = _MATCHERS[id(instrument)] = (instrument, TitleMatcher(instrument), HeadingMatcher(instrument))
+    return kept[1], kept[2]
 
 
 # --- checklist tables --------------------------------------------------------------------------
@@ -559,8 +561,7 @@ class _ChecklistReading:
     titled_rows: int = 0
 
     def __post_init__(self) -> None:
-        self.headings = HeadingMatcher(self.instrument)
-        self.titles = _title_matcher(self.instrument)
+        self.titles, self.headings = _matchers(self.instrument)
         self.section_titles = {normalise_title(s.title) for s in self.instrument.sections}
         self.placeholders = self.document.text.placeholders
         layout: _Layout | None = None  # of the checklist table just read, while tables carry it on

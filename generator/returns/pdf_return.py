@@ -25,37 +25,28 @@ What fillers do differently, and how each is read:
   Line breaks ``\\r\\n`` and ``\\r`` (Acrobat) become ``\\n``; nothing else is changed.
 
 Reading changes nothing and keeps no state, so it can run in a worker process with a time
-limit (:mod:`generator.merge` does so); pypdf runs with the limits of
-:func:`generator.safety.pdf_limits`.  Measured on the V1.1 form: 15–20 ms when filled,
-about 25 ms when blank (every button of an unanswered group is read), against 25–30 ms for
-pypdf's ``get_fields()`` alone.
-Nearly all of it is pypdf parsing objects (~0.13 ms each): the ~115 a filled form needs
-(answer groups, one button each, comments, cover); opening the file takes ~1.5 ms.
+limit (:mod:`generator.merge` does so), inside :func:`generator.safety.pdf_limits`.  The file
+is read with qpdf (through pikepdf), which parses an object only when it is first used: the
+field tree (~80 objects on the V1.1 form, plus the first widget of each answer group, to tell
+widgets from child fields) and the information dictionary, nothing of the pages' content.
+qpdf reads a Python stream through a call back into Python for each read, so the bytes are
+handed to it as an unnamed in-memory file that it maps.  Measured on the filled V1.1 form:
+about 4 ms in all (opening 0.4 ms), against 15–30 ms with pypdf.
 """
 
 from __future__ import annotations
 
 import codecs
-import io
+import contextlib
 import json
+import os
 import re
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
-from pypdf import PdfReader
-from pypdf.errors import DependencyError, PdfReadError
-from pypdf.generic import (
-    ArrayObject,
-    ByteStringObject,
-    DictionaryObject,
-    IndirectObject,
-    NameObject,
-    NumberObject,
-    StreamObject,
-    TextStringObject,
-    decode_pdfdocencoding,
-)
+import pikepdf
 
 from ..errors import ReturnReadError
 from ..forms.fields import answer_field_name, comment_field_name
@@ -127,11 +118,13 @@ class _PdfForm:
     notes: list[str] = field(default_factory=list)  # text that needed a fallback to decode
 
 
-def _open(data: bytes, file: str) -> PdfReader:
-    """A pypdf reader over ``data``, decrypted if it opens without a password.
+@contextlib.contextmanager
+def _open(data: bytes, file: str) -> Iterator[pikepdf.Pdf]:
+    """The PDF ``data``, opened with qpdf (through pikepdf), decrypted if it opens without a
+    password; closed when the ``with`` block ends.
 
     Raises :class:`ReturnReadError` for an empty file, a file that is not a PDF, a PDF cut
-    short (no end-of-file marker near its end) or one pypdf cannot parse, and a PDF that
+    short (no end-of-file marker near its end) or one qpdf cannot open, and a PDF that
     needs a password.
     """
     if not data:
@@ -139,60 +132,90 @@ def _open(data: bytes, file: str) -> PdfReader:
     if b"%PDF-" not in data[:1024]:
         raise ReturnReadError(file, "is not a PDF file (it does not start with '%PDF-'): coproduce reads .pdf forms")
     if b"%%EOF" not in data[-1024:]:
-        # pypdf would rebuild the cross-reference table and read what is left, losing answers
+        # qpdf would rebuild the cross-reference table and read what is left, losing answers
         # without a word; a file that stops before its end-of-file marker was cut short
         raise ReturnReadError(file, _DAMAGED.format(detail=" (it stops before its end-of-file marker)"))
-    try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-    except Exception as error:  # pypdf raises many kinds on a broken file
-        raise ReturnReadError(file, _DAMAGED.format(detail=_reason(error))) from error
-    if reader.is_encrypted:
+    with _memory_file(data) as stream:
         try:
-            opened = reader.decrypt("")  # forms "protected" against editing only open with no password
-        except DependencyError as error:
-            raise ReturnReadError(
-                file, "is encrypted, and opening it needs the Python package 'cryptography' (pip install cryptography)"
-            ) from error
-        except Exception as error:
+            # The empty password opens forms "protected" against editing only; qpdf decrypts
+            # RC4 and AES itself.  Warnings about repaired damage are kept, not printed.
+            pdf = pikepdf.open(stream, password="", suppress_warnings=True, access_mode=pikepdf.AccessMode.mmap)
+        except pikepdf.PasswordError as error:
             raise ReturnReadError(file, _PASSWORD) from error
-        if not opened:
-            raise ReturnReadError(file, _PASSWORD)
-    return reader
+        except Exception as error:  # qpdf raises PdfError, and a few others on a broken file
+            raise ReturnReadError(file, _DAMAGED.format(detail=_reason(error))) from error
+        with pdf:
+            yield pdf
+
+
+def _memory_file(data: bytes) -> IO[bytes]:
+    """An unnamed file holding ``data``, for qpdf to map into memory: it reads a Python stream
+    (io.BytesIO) through a call back into Python for every read, twice as slow in all."""
+    if hasattr(os, "memfd_create"):  # Linux: a file in memory only
+        stream: IO[bytes] = open(os.memfd_create("coproduce-return", os.MFD_CLOEXEC), "w+b")  # noqa: SIM115
+    else:
+        stream = tempfile.TemporaryFile()  # noqa: SIM115
+    try:
+        stream.write(data)
+        stream.seek(0)
+    except BaseException:
+        stream.close()
+        raise
+    return stream
 
 
 def _reason(error: BaseException) -> str:
-    """A short note on why pypdf failed, for the one-line message: " (…)" or ""."""
-    text = " ".join(str(error).split())
+    """A short note on why qpdf failed, for the one-line message: " (…)" or ""."""
     if isinstance(error, RecursionError):
         return " (its objects are nested too deeply)"
-    if not isinstance(error, PdfReadError) or not text:
+    if not isinstance(error, pikepdf.PdfError):
         return ""
-    return f" ({text[:120].rstrip('.')})"
+    text = " ".join(str(error).split())
+    # qpdf names the stream it read ("<memory>: …", "empty PDF: …"); the message names the file
+    text = re.sub(r"^[^:]*(?:memory|stream|PDF)[^:]*: ", "", text)
+    return f" ({text[:120].rstrip('.')})" if text else ""
 
 
-def _read_form(reader: PdfReader) -> _PdfForm:
+def _read_form(pdf: pikepdf.Pdf) -> _PdfForm:
     """The terminal fields of the form and the document's metadata.
 
     Fields are found from the AcroForm's ``/Fields``; where a tool dropped that list (some
-    page-merging tools do) but left the widgets on the pages, from the widgets.
+    page-merging tools do) but left the widgets on the pages, from the widgets.  Only the
+    field tree, the widgets a button field without a value needs, and the information
+    dictionary are read: qpdf parses an object when it is first used.
     """
     notes: list[str] = []
-    root = _resolve(reader.trailer.get("/Root"))
-    acroform = _resolve(root.get("/AcroForm")) if isinstance(root, DictionaryObject) else None
+    root = pdf.trailer.get("/Root")
+    acroform = root.get("/AcroForm") if _is_dictionary(root) else None
     tops: list[Any] = []
     has_xfa = False
-    if isinstance(acroform, DictionaryObject):
+    if _is_dictionary(acroform):
         has_xfa = "/XFA" in acroform
-        fields = _resolve(acroform.get("/Fields"))
-        if isinstance(fields, ArrayObject):
+        fields = acroform.get("/Fields")
+        if isinstance(fields, pikepdf.Array):
             tops = list(fields)
     walker = _FieldWalker(notes)
     for top in tops:
         walker.walk(top)
     if not walker.found:
-        for top in _widget_roots(reader):
+        for top in _widget_roots(pdf):
             walker.walk(top)
-    return _PdfForm(walker.found, _metadata(reader, notes), has_xfa, notes)
+    return _PdfForm(walker.found, _metadata(pdf, notes), has_xfa, notes)
+
+
+def _is_dictionary(value: Any) -> bool:
+    """A dictionary, or a stream (a dictionary with data): what a field or widget may be."""
+    return isinstance(value, (pikepdf.Dictionary, pikepdf.Stream))
+
+
+def _key(node: Any) -> tuple[int, int] | None:
+    """What identifies an object of the file (its object and generation numbers); None for a
+    direct object, which cannot be reached twice."""
+    return node.objgen if node.is_indirect else None
+
+
+#: What a field inherits from its parents in the field tree.
+_INHERITED = frozenset(("/FT", "/Ff", "/V", "/Opt"))
 
 
 class _FieldWalker:
@@ -201,150 +224,149 @@ class _FieldWalker:
     def __init__(self, notes: list[str]):
         self.notes = notes
         self.found: list[_PdfField] = []
-        self._seen: set[int] = set()
+        self._seen: set[tuple[int, int]] = set()
 
     def walk(self, node: Any, parent_name: str = "", inherited: dict[str, Any] | None = None, depth: int = 0) -> None:
         if depth > _MAX_DEPTH:
             raise ValueError("the form's fields are nested too deeply")
-        node = _resolve(node)
-        if not isinstance(node, DictionaryObject) or id(node) in self._seen:
+        if not _is_dictionary(node):
             return
-        self._seen.add(id(node))
+        key = _key(node)
+        if key is not None:
+            if key in self._seen:
+                return
+            self._seen.add(key)
+        keys = node.keys()  # one call into qpdf, then plain set lookups
         inherited = dict(inherited or {})
-        for key in ("/FT", "/Ff", "/V", "/Opt"):
-            if key in node:
-                inherited[key] = node[key]
+        for name in _INHERITED.intersection(keys):
+            inherited[name] = node[name]
         name = parent_name
-        if "/T" in node:
+        if "/T" in keys:
             part = _text(node["/T"], self.notes, "a field name")
             name = f"{parent_name}.{part}" if parent_name else part
-        kids = _resolve(node.get("/Kids"))
-        kids = list(kids) if isinstance(kids, ArrayObject) else []
-        first = _resolve(kids[0]) if kids else None
-        if isinstance(first, DictionaryObject) and "/T" in first:  # children are fields, not widgets
+        kids = node["/Kids"] if "/Kids" in keys else None
+        kids = list(kids) if isinstance(kids, pikepdf.Array) else []
+        first = kids[0] if kids else None
+        if _is_dictionary(first) and "/T" in first:  # children are fields, not widgets
             for kid in kids:
                 self.walk(kid, name, inherited, depth + 1)
             return
         if name:
-            self.found.append(self._field(node, name, inherited, kids))
+            self.found.append(self._field(node, keys, name, inherited, kids))
 
-    def _field(self, node: DictionaryObject, name: str, inherited: dict[str, Any], kids: list[Any]) -> _PdfField:
-        kind = str(_resolve(inherited.get("/FT")) or "")
-        flags = _resolve(inherited.get("/Ff"))
-        result = _PdfField(name, kind, flags if isinstance(flags, int) else 0)
+    def _field(self, node: Any, keys: set[str], name: str, inherited: dict[str, Any], kids: list[Any]) -> _PdfField:
+        kind = inherited.get("/FT")
+        flags = inherited.get("/Ff")
+        result = _PdfField(name, str(kind) if kind is not None else "", _integer(flags) or 0)
         where = f"field {name}"
-        result.value = _value(_resolve(inherited.get("/V")), self.notes, where)
-        options = _resolve(inherited.get("/Opt"))
-        if isinstance(options, ArrayObject):
+        result.value = _value(inherited.get("/V"), self.notes, where)
+        options = inherited.get("/Opt")
+        if isinstance(options, pikepdf.Array):
             for option in options:
-                option = _resolve(option)
-                if isinstance(option, ArrayObject) and len(option) >= 2:
-                    export, label = (_text(_resolve(part), self.notes, where) for part in option[:2])
+                if isinstance(option, pikepdf.Array) and len(option) >= 2:
+                    export, label = (_text(part, self.notes, where) for part in option[:2])
                     pair = (export, label)
                 else:
                     pair = (_text(option, self.notes, where),) * 2
                 result.options.append(pair)
-        indexes = _resolve(node.get("/I"))
-        if isinstance(indexes, ArrayObject):
-            result.selected = [int(i) for i in (_resolve(i) for i in indexes) if isinstance(i, int)]
-        if kind == "/Btn" and result.value in (None, "", "Off", "/Off"):
+        indexes = node["/I"] if "/I" in keys else None
+        if isinstance(indexes, pikepdf.Array):
+            result.selected = [i for i in (_integer(i) for i in indexes) if i is not None]
+        if result.kind == "/Btn" and result.value in (None, "", "Off", "/Off"):
             # some fillers switch the button on (/AS) and leave the group's value unset
-            widgets = [node] if not kids else [_resolve(kid) for kid in kids]
+            widgets = [node] if not kids else kids
             for widget in widgets:
-                state = _resolve(widget.get("/AS")) if isinstance(widget, DictionaryObject) else None
+                state = widget.get("/AS") if _is_dictionary(widget) else None
                 if state is not None and str(state) not in ("/Off", "Off", ""):
                     result.states.append(str(state).removeprefix("/"))
         return result
 
 
-def _widget_roots(reader: PdfReader) -> list[Any]:
+def _integer(value: Any) -> int | None:
+    """A PDF integer as an int (qpdf gives Python's own); None for anything else."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _widget_roots(pdf: pikepdf.Pdf) -> list[Any]:
     """The top-level fields of every widget on the pages, each once."""
     roots: list[Any] = []
-    seen: set[int] = set()
-    for page in reader.pages:
-        annotations = _resolve(page.get("/Annots"))
-        if not isinstance(annotations, ArrayObject):
+    seen: set[tuple[int, int]] = set()
+    for page in pdf.pages:
+        annotations = page.obj.get("/Annots")
+        if not isinstance(annotations, pikepdf.Array):
             continue
-        for annotation in annotations:
-            node = _resolve(annotation)
-            if not isinstance(node, DictionaryObject) or node.get("/Subtype") != "/Widget":
+        for node in annotations:
+            if not _is_dictionary(node) or node.get("/Subtype") != pikepdf.Name.Widget:
                 continue
             for _ in range(_MAX_DEPTH):  # climb to the top of the field tree
-                parent = _resolve(node.get("/Parent"))
-                if not isinstance(parent, DictionaryObject):
+                parent = node.get("/Parent")
+                if not _is_dictionary(parent):
                     break
                 node = parent
-            if id(node) not in seen:
-                seen.add(id(node))
+            key = _key(node)
+            if key is None or key not in seen:
+                if key is not None:
+                    seen.add(key)
                 roots.append(node)
     return roots
 
 
-def _metadata(reader: PdfReader, notes: list[str]) -> dict[str, str]:
+def _metadata(pdf: pikepdf.Pdf, notes: list[str]) -> dict[str, str]:
     """Our entries of the document information dictionary as name (without "/") → text."""
-    info = _resolve(reader.trailer.get("/Info"))
-    if not isinstance(info, DictionaryObject):
+    info = pdf.trailer.get("/Info")
+    if not _is_dictionary(info):
         return {}
     found = {}
-    for key, value in info.items():
-        if not str(key).startswith("/coproduce_"):  # only ours: a garbled /Producer is no concern of a return
+    for key in info.keys():
+        if not key.startswith("/coproduce_"):  # only ours: a garbled /Producer is no concern of a return
             continue
-        value = _resolve(value)
-        if isinstance(value, (TextStringObject, ByteStringObject, str)):
-            found[str(key).removeprefix("/")] = _text(value, notes, f"the metadata entry {key}")
+        value = info.get(key)
+        if isinstance(value, (pikepdf.String, str)):
+            found[key.removeprefix("/")] = _text(value, notes, f"the metadata entry {key}")
     return found
-
-
-def _resolve(value: Any) -> Any:
-    """The object an indirect reference points to (pypdf gives NullObject when it is missing)."""
-    for _ in range(_MAX_DEPTH):
-        if not isinstance(value, IndirectObject):
-            return value
-        value = value.get_object()
-    raise ValueError("a chain of references that never ends")
 
 
 def _value(value: Any, notes: list[str], where: str) -> str | int | list[str] | None:
     """A field value as text, a list of texts, an option index, or None."""
-    if isinstance(value, NameObject):
+    if isinstance(value, pikepdf.Name):
         return str(value).removeprefix("/")
-    if isinstance(value, (TextStringObject, ByteStringObject)):
+    if isinstance(value, pikepdf.String):
         return _text(value, notes, where)
-    if isinstance(value, NumberObject):  # NumberObject: a choice given by its index
-        return int(value)
-    if isinstance(value, ArrayObject):
-        items = [_value(_resolve(item), notes, where) for item in value]
+    if _integer(value) is not None:  # a choice given by its index
+        return value
+    if isinstance(value, pikepdf.Array):
+        items = [_value(item, notes, where) for item in value]
         return [str(item) for item in items if item is not None and not isinstance(item, list)]
-    if isinstance(value, StreamObject):  # a long value may be a text stream
-        return _decode(value.get_data(), notes, where)
+    if isinstance(value, pikepdf.Stream):  # a long value may be a text stream
+        return _decode(value.read_bytes(), notes, where)
     return None
 
 
 def _text(value: Any, notes: list[str], where: str) -> str:
     """A PDF string (or name) as text; see :func:`_decode`."""
-    if isinstance(value, TextStringObject) and value.original_bytes.startswith(_UTF16_MARKS):
-        return str(value)  # pypdf decoded it from UTF-16 by its byte-order mark
-    # Without a mark pypdf guesses UTF-16LE when the second byte is 0; a PDFDocEncoding string
-    # may hold a 0 there ("-\x00¿D…", as pypdf itself writes it), so the bytes are decoded here.
-    if isinstance(value, (TextStringObject, ByteStringObject)):
-        raw = value.original_bytes if isinstance(value, TextStringObject) else bytes(value)
-        return _decode(raw, notes, where)
-    if isinstance(value, NameObject):
+    if isinstance(value, pikepdf.String):
+        return _decode(bytes(value), notes, where)
+    if isinstance(value, pikepdf.Name):
         return str(value).removeprefix("/")
     return "" if value is None else str(value)
 
 
-_UTF16_MARKS = (codecs.BOM_UTF16_BE, codecs.BOM_UTF16_LE)
 _MARKED = ((codecs.BOM_UTF16_BE, "utf-16-be"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF8, "utf-8"))
+_PLAIN = re.compile(rb"[\x20-\x7e\t\n\r]*")
+#: Bytes PDFDocEncoding leaves undefined that qpdf's "pdfdoc" codec passes through as they are.
+_NOT_PDFDOC = b"\x00\x16"
 
 
 def _decode(raw: bytes, notes: list[str], where: str) -> str:
     """Decode the bytes of a PDF text string.
 
-    UTF-16 (big- or little-endian) or UTF-8 with a byte-order mark; otherwise UTF-8 when the
-    bytes are valid UTF-8 and not plain ASCII; otherwise PDFDocEncoding.  Bytes that none of
-    these can decode become U+FFFD, and a note in ``notes`` says where.
+    UTF-16 (big- or little-endian) or UTF-8 with a byte-order mark; otherwise UTF-16BE when it
+    starts with a 0 byte and decodes as such; otherwise UTF-8 when the bytes are valid UTF-8
+    and not plain ASCII; otherwise PDFDocEncoding.  Bytes that none of these can decode become
+    U+FFFD, and a note in ``notes`` says where.
     """
+    if _PLAIN.fullmatch(raw):  # printable ASCII: the same in PDFDocEncoding
+        return raw.decode("ascii")
     for bom, codec in _MARKED:
         if raw.startswith(bom):
             body = raw[len(bom) :]
@@ -353,7 +375,7 @@ def _decode(raw: bytes, notes: list[str], where: str) -> str:
             except UnicodeDecodeError:
                 notes.append(f"{where}: the text is not valid {codec.upper()}; undecodable bytes shown as �")
                 return body.decode(codec, errors="replace")
-    if raw.startswith(b"\x00") and len(raw) % 2 == 0:  # UTF-16BE without its mark (pypdf's guess too)
+    if raw.startswith(b"\x00") and len(raw) % 2 == 0:  # UTF-16BE without its mark
         try:
             return raw.decode("utf-16-be")
         except UnicodeDecodeError:
@@ -363,17 +385,23 @@ def _decode(raw: bytes, notes: list[str], where: str) -> str:
             return raw.decode("utf-8")
         except UnicodeDecodeError:
             pass
+    if not any(byte in raw for byte in _NOT_PDFDOC):
+        try:
+            return raw.decode("pdfdoc")  # the codec pikepdf registers
+        except UnicodeDecodeError:
+            pass
+    chars = [_pdfdoc_character(byte) for byte in raw]
+    notes.append(f"{where}: some characters could not be decoded and are shown as �")
+    return "".join(chars)
+
+
+def _pdfdoc_character(byte: int) -> str:
+    if byte in _NOT_PDFDOC:
+        return "\ufffd"
     try:
-        return decode_pdfdocencoding(raw)
+        return bytes((byte,)).decode("pdfdoc")
     except UnicodeDecodeError:
-        chars = []
-        for byte in raw:
-            try:
-                chars.append(decode_pdfdocencoding(bytes((byte,))))
-            except UnicodeDecodeError:
-                chars.append("\ufffd")
-        notes.append(f"{where}: some characters could not be decoded and are shown as �")
-        return "".join(chars)
+        return "\ufffd"
 
 
 # --- from fields to answers --------------------------------------------------------------------
@@ -398,18 +426,19 @@ def read_pdf_return(data: bytes, file: str, instruments: Mapping[str, Instrument
     is not a PDF, is damaged or cut short, needs a password, has no form fields (flattened or
     scanned), is not a coproduce checklist, or was made for an instrument not available.
     """
-    with pdf_limits():  # pypdf's own limits, tightened to a returned form (generator.safety)
+    with pdf_limits():  # the PDF library's limits, tightened to a returned form (generator.safety)
         return _read_pdf_return(data, file, instruments)
 
 
 def _read_pdf_return(data: bytes, file: str, instruments: Mapping[str, Instrument]) -> Return:
-    reader = _open(data, file)
-    try:
-        form = _read_form(reader)
-    except ReturnReadError:
-        raise
-    except Exception as error:  # a damaged object deep in the file: pypdf raises many kinds
-        raise ReturnReadError(file, _DAMAGED.format(detail=_reason(error))) from error
+    with _open(data, file) as pdf:
+        try:
+            form = _read_form(pdf)
+        except ReturnReadError:
+            raise
+        except Exception as error:  # a damaged object deep in the file: qpdf raises many kinds
+            raise ReturnReadError(file, _DAMAGED.format(detail=_reason(error))) from error
+        repaired = bool(pdf.get_warnings())  # qpdf met damage (and read around it)
     problems: list[str] = list(form.notes)
     by_name: dict[str, list[_PdfField]] = {}
     for found in form.fields:
@@ -419,6 +448,8 @@ def _read_pdf_return(data: bytes, file: str, instruments: Mapping[str, Instrumen
 
     if not form.fields and form.has_xfa:
         raise ReturnReadError(file, _XFA)
+    if not form.fields and repaired:  # the fields may be what the damage took
+        raise ReturnReadError(file, _DAMAGED.format(detail=""))
     if not form.fields:
         whose = ""
         if identity.instrument_id:
@@ -588,7 +619,7 @@ def _answer(found: _PdfField, instrument: Instrument) -> tuple[str, str, str] | 
         else:
             return None
     elif found.kind == "/Btn" and isinstance(value, str):
-        values = [value.removeprefix("/")]  # pypdf writes a button's value as the string "/bronze"
+        values = [value.removeprefix("/")]  # pypdf (the filler) writes a button's value as the string "/bronze"
     else:
         values = [value]
     if not values:
