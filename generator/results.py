@@ -38,7 +38,7 @@ def results_data(merged: Merged, instruments: Mapping[str, Instrument], rules: S
         ],  # fmt: skip
         "rules": rules.as_data(),
         "organisations": [
-            _organisation(g, instruments[g.instrument], rules.for_instrument(g.instrument))
+            _organisation(g, instruments[g.instrument], rules.for_instrument(instruments[g.instrument]))
             for g in merged.organisations
         ],
         "counts": merged.counts(),

@@ -68,9 +68,22 @@ class ScoringRules:
     statuses: tuple[Status, ...] = ()
     instruments: dict[str, ScoringRules] = field(default_factory=dict)
 
-    def for_instrument(self, instrument_id: str) -> ScoringRules:
-        """The rules for returns of ``instrument_id``: its own block, or these rules."""
-        return self.instruments.get(instrument_id, self)
+    def for_instrument(self, instrument: Instrument | str) -> ScoringRules:
+        """The rules for returns of ``instrument`` (or its id): its own block in the file, or
+        these rules.  Given the instrument itself, rules without a block of their own keep
+        only the thresholds, points and statuses that name levels of its scale (points
+        otherwise count each level's rank), so an instrument added as a YAML file alone is
+        scored by the general rules."""
+        instrument_id = instrument if isinstance(instrument, str) else instrument.id
+        if instrument_id in self.instruments or isinstance(instrument, str):
+            return self.instruments.get(instrument_id, self)
+        levels = set(instrument.scale.ids)
+        thresholds = tuple(t for t in self.thresholds if {t.tier, t.none_below} <= levels)
+        points = dict(self.points) if set(self.points) <= levels else {}
+        statuses = tuple(s for s in self.statuses if {s.level, s.none_below} - {None} <= levels)
+        if (thresholds, points, statuses) == (self.thresholds, self.points, self.statuses):
+            return self
+        return dataclasses.replace(self, thresholds=thresholds, points=points, statuses=statuses)
 
     def as_data(self) -> dict[str, Any]:
         """The rules as JSON-ready data (for results.json)."""
@@ -97,13 +110,16 @@ class ScoringRules:
 
     def check_against(self, instrument: Instrument) -> None:
         """Raise :class:`ScoringRulesError` if the rules for ``instrument`` name a level its scale lacks."""
-        rules = self.for_instrument(instrument.id)
+        own = instrument.id in self.instruments
+        rules = self.for_instrument(instrument)
         named = {t.tier for t in rules.thresholds} | {t.none_below for t in rules.thresholds} | set(rules.points)
         status_levels = {level for s in rules.statuses for level in (s.level, s.none_below) if level}
         unknown = sorted((named | status_levels) - set(instrument.scale.ids))
         uses_thresholds = "threshold" in (rules.section_rule, rules.organisation_rule)
+        if not own and uses_thresholds and not rules.thresholds:
+            unknown = sorted({t.tier for t in self.thresholds} - set(instrument.scale.ids))
         if unknown and (uses_thresholds or set(unknown) & (set(rules.points) | status_levels)):
-            where = f"its block under 'instruments: {instrument.id}:'" if instrument.id in self.instruments else (
+            where = f"its block under 'instruments: {instrument.id}:'" if own else (
                 "add a block for it under 'instruments:' (see the built-in scoring.yaml)"
             )  # fmt: skip
             raise ScoringRulesError(

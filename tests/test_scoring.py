@@ -200,8 +200,17 @@ def test_status_from_the_share_of_statements_met(levels, status):
     assert (found.label if found else None) == status
 
 
-def test_an_instrument_without_rules_of_its_own_is_told_where_to_add_them():
-    rules = dataclasses.replace(RULES, instruments={})
+def test_an_instrument_added_as_a_yaml_file_alone_is_scored_by_the_general_rules():
+    rules = dataclasses.replace(RULES, instruments={})  # as if the charter had no block
+    rules.check_against(CHARTER)
+    general = rules.for_instrument(CHARTER)
+    assert (general.points, general.thresholds, general.statuses) == ({}, (), ())
+    assert [general.points_for(level, CHARTER.scale) for level in CHARTER.scale.ids] == [0, 1, 2]  # the ranks
+    assert rules.for_instrument(V11) is rules
+
+
+def test_an_instrument_the_threshold_rule_cannot_score_is_told_where_to_add_rules():
+    rules = dataclasses.replace(RULES, instruments={}, section_rule="threshold")
     with pytest.raises(ScoringRulesError, match="add a block for it under 'instruments:'"):
         rules.check_against(CHARTER)
 
