@@ -438,41 +438,61 @@ def verdict(ok: bool) -> str:
     return "yes" if ok else "**no**"
 
 
-def report(reads, merges, generation, startup, notes) -> str:
-    lines = ["| measure | ours | peer / baseline | ratio | target | within |", "|---|---|---|---|---|---|"]
+#: The table's first lines; the rows follow as each measurement finishes.
+HEADER = ["| measure | ours | peer / baseline | ratio | target | within |", "|---|---|---|---|---|---|"]
+
+
+def emit(lines: list[str]) -> None:
+    """Print rows of the table now, so a long run shows its figures as it goes."""
+    print("\n".join(lines), flush=True)
+
+
+def read_rows(reads) -> list[str]:
+    lines = []
     for kind, ours, peer in reads:
         ratio = ours / peer
         lines.append(f"| read {kind} (median per file) | {ours:.1f} ms | {peer:.1f} ms | {ratio:.1f}× | ≤ 2× "
                      f"| {verdict(ratio <= 2)} |")  # fmt: skip
-    for m in merges:
-        rate = m["n"] / m["cli_wall"]
-        lines.append(f"| merge {m['n']} (CLI, wall) | {m['cli_wall']:.2f} s = {rate:.0f} returns/s | | | "
-                     f"≥ 500 returns/s | {verdict(rate >= 500)} |")  # fmt: skip
-        lines.append(f"| merge {m['n']} peak RSS (CLI, process tree) | {m['cli_peak']:.0f} MB | | | < 300 MB "
-                     f"| {verdict(m['cli_peak'] < 300)} |")  # fmt: skip
-        d = m["detail"]
-        if "merge" in d:
-            lib_rate = m["n"] / d["merge"]
-            lines.append(f"| merge {m['n']} (library merge_returns) | {d['merge']:.2f} s = {lib_rate:.0f} returns/s "
-                         f"| bare parse {m['bare']:.2f} s ({m['workers']} processes) | {d['merge'] / m['bare']:.1f}× "
-                         f"| ≤ 2× | {verdict(d['merge'] / m['bare'] <= 2)} |")  # fmt: skip
-            lines.append(f"| merge {m['n']} breakdown (library) | start-up {d['start']:.2f} s, results_data "
-                         f"{d['results']:.2f} s, peak {m['lib_peak']:.0f} MB | | | | |")  # fmt: skip
-        cli_ratio = m["cli_wall"] / m["bare"]
-        lines.append(f"| merge {m['n']} CLI vs bare parse | {m['cli_wall']:.2f} s | {m['bare']:.2f} s "
-                     f"| {cli_ratio:.1f}× | ≤ 2× | {verdict(cli_ratio <= 2)} |")  # fmt: skip
-    g = generation
-    lines.append(f"| generate one pack (in process, warm) | {g['one_warm']:.0f} ms | | | ≤ 250 ms "
-                 f"| {verdict(g['one_warm'] <= 250)} |")  # fmt: skip
-    lines.append(f"| generate one pack (CLI, whole process) | {g['one_cli']:.0f} ms | | | | |")
+    return lines
+
+
+def merge_rows(m) -> list[str]:
+    lines = []
+    rate = m["n"] / m["cli_wall"]
+    lines.append(f"| merge {m['n']} (CLI, wall) | {m['cli_wall']:.2f} s = {rate:.0f} returns/s | | | "
+                 f"≥ 500 returns/s | {verdict(rate >= 500)} |")  # fmt: skip
+    lines.append(f"| merge {m['n']} peak RSS (CLI, process tree) | {m['cli_peak']:.0f} MB | | | < 300 MB "
+                 f"| {verdict(m['cli_peak'] < 300)} |")  # fmt: skip
+    d = m["detail"]
+    if "merge" in d:
+        lib_rate = m["n"] / d["merge"]
+        lines.append(f"| merge {m['n']} (library merge_returns) | {d['merge']:.2f} s = {lib_rate:.0f} returns/s "
+                     f"| bare parse {m['bare']:.2f} s ({m['workers']} processes) | {d['merge'] / m['bare']:.1f}× "
+                     f"| ≤ 2× | {verdict(d['merge'] / m['bare'] <= 2)} |")  # fmt: skip
+        lines.append(f"| merge {m['n']} breakdown (library) | start-up {d['start']:.2f} s, results_data "
+                     f"{d['results']:.2f} s, peak {m['lib_peak']:.0f} MB | | | | |")  # fmt: skip
+    cli_ratio = m["cli_wall"] / m["bare"]
+    lines.append(f"| merge {m['n']} CLI vs bare parse | {m['cli_wall']:.2f} s | {m['bare']:.2f} s "
+                 f"| {cli_ratio:.1f}× | ≤ 2× | {verdict(cli_ratio <= 2)} |")  # fmt: skip
+    return lines
+
+
+def generation_rows(g) -> list[str]:
     per = g["batch_wall"] / g["recipients"] * 1000
-    lines.append(f"| generate --recipients {g['recipients']} (CLI) | {g['batch_wall']:.1f} s = {per:.0f} ms per "
-                 f"organisation, peak {g['batch_peak']:.0f} MB | | | ≤ 250 ms | {verdict(per <= 250)} |")  # fmt: skip
+    return [
+        f"| generate one pack (in process, warm, one core) | {g['one_warm']:.0f} ms | | | |  |",
+        f"| generate one pack (CLI, whole process) | {g['one_cli']:.0f} ms | | | | |",
+        f"| generate --recipients {g['recipients']} (CLI) | {g['batch_wall']:.1f} s = {per:.0f} ms per "
+        f"organisation, peak {g['batch_peak']:.0f} MB | | | ≤ 250 ms | {verdict(per <= 250)} |",
+    ]
+
+
+def startup_rows(startup) -> list[str]:
     help_ms, read_ms = startup
-    lines.append(f"| `coproduce --help` (median) | {help_ms:.0f} ms | | | ≤ 150 ms | {verdict(help_ms <= 150)} |")
-    lines.append(f"| `coproduce read <one docx>` (median) | {read_ms:.0f} ms | | | ≤ 150 ms "
-                 f"| {verdict(read_ms <= 150)} |")  # fmt: skip
-    return "\n".join(lines + [""] + [f"- {note}" for note in notes])
+    return [
+        f"| `coproduce --help` (median) | {help_ms:.0f} ms | | | ≤ 150 ms | {verdict(help_ms <= 150)} |",
+        f"| `coproduce read <one docx>` (median) | {read_ms:.0f} ms | | | ≤ 150 ms | {verdict(read_ms <= 150)} |",
+    ]
 
 
 def main() -> None:
@@ -512,18 +532,21 @@ def main() -> None:
         for path in sample:
             by_kind.setdefault(path.stem.split("-", 2)[2], []).append(path)
         gc.collect()
-        reads = measure_reads(by_kind)
-        merges = []
-        for size in sizes:
+        emit(HEADER)
+        emit(read_rows(measure_reads(by_kind)))
+        for n, size in enumerate(sizes, 1):
             folder = work / f"batch-{size}"
-            files = build_corpus(templates, folder, size, start_number=10**6 * (len(merges) + 1))
-            merges.append(measure_merge(folder, files, work / f"results-{size}"))
-            if merges[-1]["cli_rc"] not in (0,):
-                notes.append(f"merge {size} exited {merges[-1]['cli_rc']}: {merges[-1]['cli_err'].strip()}")
-            notes.append(f"merge {size} counts: {merges[-1]['detail'].get('counts')}")
-        generation = measure_generation(work / "generate", recipients)
-        startup = measure_startup(by_kind["docx"][0], runs)
-        print(report(reads, merges, generation, startup, notes))
+            files = build_corpus(templates, folder, size, start_number=10**6 * n)
+            merged = measure_merge(folder, files, work / f"results-{size}")
+            emit(merge_rows(merged))
+            if merged["cli_rc"] not in (0,):
+                notes.append(f"merge {size} exited {merged['cli_rc']}: {merged['cli_err'].strip()}")
+            notes.append(f"merge {size} counts: {merged['detail'].get('counts')}")
+            if options.keep is None:
+                shutil.rmtree(folder, ignore_errors=True)  # a big batch's copies are not needed again
+        emit(generation_rows(measure_generation(work / "generate", recipients)))
+        emit(startup_rows(measure_startup(by_kind["docx"][0], runs)))
+        emit([""] + [f"- {note}" for note in notes])
     finally:
         if options.keep is None:
             shutil.rmtree(work, ignore_errors=True)
