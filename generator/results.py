@@ -162,6 +162,7 @@ def _organisation(group: OrganisationGroup, instrument: Instrument, rules: Scori
         for r in group.respondents
     ]  # fmt: skip
     indicators, tiers = [], {}
+    rated_by = bool(instrument.columns.rated_by)  # who rated each answer, where the form asks
     for position, indicator in enumerate(instrument.indicators):
         answers = []
         for r in group.respondents:
@@ -170,6 +171,7 @@ def _organisation(group: OrganisationGroup, instrument: Instrument, rules: Scori
             answers.append({
                 "file": r.result.file, "respondent": r.result.respondent, "role": r.role,
                 "achieved": response.achieved, "raw": response.raw, "comment": response.comment,
+                **({"rated_by": response.rated_by} if rated_by else {}),
                 "problems": response.problems,
             })  # fmt: skip
         given = [a["achieved"] for a in answers if a["achieved"] is not None]

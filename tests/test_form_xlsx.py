@@ -19,7 +19,7 @@ import pytest
 from office import convert, resave
 
 from generator import Section, load_instrument, resolve_instrument
-from generator.forms import FormValues, FormWriteError, write_form
+from generator.forms import FormValues, FormWriteError
 from generator.forms.fields import answer_field_name, comment_field_name
 from generator.forms.identity import IDENTITY_SHEET, PROPERTY_ORGANISATION, new_identity
 from generator.forms.xlsx_form import (

@@ -19,6 +19,13 @@ the answer and comments columns are; each row's indicator by its title
 comment all the text of the comments cell.  What is found goes to
 :func:`~generator.returns.model.assemble_return`, which normalises answers and dates.
 
+A matrix form (the Appendix D charter's) has, for each part of a section, a table headed
+statement | one column per level label | comments | rated by; each row starts with the
+statement's id.  A level cell holds a check box (``w14:checkbox``) showing ☒ or ☐.  A cell
+is marked when its check box is ticked or when it shows any text but ☐ (an X or "yes"
+typed after deleting the box, or the ☒ alone where a program kept only the glyph); the
+row's answer is the levels marked (:attr:`~generator.returns.model.FoundAnswer.marks`).
+
 The file is read with lxml directly (4–8 ms a form, less than python-docx takes just to
 open one), through the guards of :mod:`generator.safety`: the zip container's limits are
 checked before anything is inflated and enforced while it is, and the XML parser expands no
@@ -36,7 +43,7 @@ from lxml import etree
 
 from ..errors import ReturnReadError
 from ..forms.identity import PROPERTY_FORM_ID, PROPERTY_INSTRUMENT, PROPERTY_ORGANISATION, PROPERTY_VERSION
-from ..instrument import Instrument
+from ..instrument import MATRIX_LAYOUT, Instrument
 from ..safety import SafeZip, UnsafeFileError, open_zip, parse_xml
 from .matching import HeadingMatcher, TitleMatcher, normalise_title
 from .model import FoundAnswer, Return, assemble_return
@@ -62,6 +69,10 @@ def _w(tag: str) -> str:
 
 
 _P, _T, _TBL, _TR, _TC, _SDT = _w("p"), _w("t"), _w("tbl"), _w("tr"), _w("tc"), _w("sdt")
+#: Word 2010's check-box control and its state, and the glyph of an empty box.
+_W14_NS = "http://schemas.microsoft.com/office/word/2010/wordml"
+_CHECKBOX_CHECKED, _W14_VAL = f"{{{_W14_NS}}}checked", f"{{{_W14_NS}}}val"
+_EMPTY_BOX = "\u2610"
 _SDT_PR, _SDT_CONTENT, _CUSTOM_XML = _w("sdtPr"), _w("sdtContent"), _w("customXml")
 _FLD_CHAR = _w("fldChar")
 _TR_PR, _TC_PR, _GRID_BEFORE, _GRID_SPAN, _VAL = _w("trPr"), _w("tcPr"), _w("gridBefore"), _w("gridSpan"), _w("val")
@@ -519,8 +530,9 @@ class _Layout:
     more cells (cells merged across) is read by grid column."""
 
     cells: int  # in the header row
-    index: dict[str, int]  # column ("indicator", "answer", "comments") → its cell in the header row
+    index: dict[str, int]  # column ("indicator", "answer", "comments", a level id, "rated_by") → its cell
     grid: dict[str, int]  # column → its grid column
+    ticks: tuple[str, ...] = ()  # a matrix table's tick columns: the level ids, left to right
 
     def cell(self, row: _Row, column: str) -> _Cell | None:
         if column not in self.index:
@@ -534,7 +546,8 @@ class _Layout:
         if len(row.cells) == self.cells:
             return False
         title = row.cell_at(self.grid["indicator"])
-        return title is not None and title.start <= self.grid["answer"] < title.start + title.span
+        answer = self.grid[self.ticks[0]] if self.ticks else self.grid["answer"]
+        return title is not None and title.start <= answer < title.start + title.span
 
 
 @dataclass
@@ -547,6 +560,8 @@ class _Record:
     comment: list[str]
     where: str
     reported: bool = False  # its problem is already recorded (with its table)
+    marks: list[str] | None = None  # a matrix row: the level ids marked (in any of its rows)
+    rated_by: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -562,6 +577,8 @@ class _ChecklistReading:
 
     def __post_init__(self) -> None:
         self.titles, self.headings = _matchers(self.instrument)
+        self.matrix = self.instrument.layout == MATRIX_LAYOUT
+        self.labels = {level.id: level.label for level in self.instrument.scale.levels}
         self.section_titles = {normalise_title(s.title) for s in self.instrument.sections}
         self.placeholders = self.document.text.placeholders
         layout: _Layout | None = None  # of the checklist table just read, while tables carry it on
@@ -590,11 +607,24 @@ class _ChecklistReading:
             role = self.headings.role(self.document.cell_text(cell))
             if role is not None and role not in index:
                 index[role] = n
+        if self.matrix:
+            return self._matrix_layout(row, index)
         if "answer" not in index or not ({"indicator", "comments"} & set(index)):
             return None
         index.setdefault("indicator", 0)
-        index = {column: n for column, n in index.items() if column in ("indicator", "answer", "comments")}
+        index = {column: n for column, n in index.items() if column in ("indicator", "answer", "comments", "rated_by")}
         return _Layout(len(row.cells), index, {column: row.cells[n].start for column, n in index.items()})
+
+    def _matrix_layout(self, row: _Row, index: dict[str, int]) -> _Layout | None:
+        """The layout of a matrix header row: the statement, a tick column per level label
+        (two at least, or the scale's one), the comments and "rated by"."""
+        ticks = tuple(sorted((level for level in self.labels if level in index), key=index.__getitem__))
+        if len(ticks) < min(2, len(self.labels)) or not ({"indicator", "comments"} & set(index)):
+            return None
+        index.setdefault("indicator", 0)
+        index = {column: n for column, n in index.items() if column in ("indicator", "comments", "rated_by", *ticks)}
+        grid = {column: row.cells[n].start for column, n in index.items()}
+        return _Layout(len(row.cells), index, grid, ticks)
 
     def _continues(self, table: _Table, layout: _Layout) -> bool:
         """Whether a table with no header row carries on the checklist table before it: it
@@ -622,19 +652,28 @@ class _ChecklistReading:
             if layout.spans_the_table(row):
                 continue  # one cell across the table: a heading inside it, not an indicator
             title = self.document.cell_text(layout.cell(row, "indicator")).strip()
-            answer = self._answer(row, layout)
+            marks = self._marks(row, layout) if layout.ticks else None
+            answer = (
+                ", ".join(self.labels[level] for level in marks) if marks is not None else self._answer(row, layout)
+            )
             comment = self.document.cell_text(layout.cell(row, "comments")).strip()
+            rated_by = (
+                self.document.cell_text(layout.cell(row, "rated_by")).strip() if "rated_by" in layout.index else ""
+            )
             if not title:
-                if not answer and not comment:
+                if not answer and not comment and not rated_by:
                     continue
                 if previous is None:
                     self.problems.append(
-                        f"{where} has an answer or comment but no indicator title ({_quote(answer or comment)}): "
-                        "it was not read"
+                        f"{where} has an answer or comment but no indicator title "
+                        f"({_quote(answer or comment or rated_by)}): it was not read"
                     )
                     continue
                 previous.answer += [answer] if answer else []
                 previous.comment += [comment] if comment else []
+                previous.rated_by += [rated_by] if rated_by else []
+                if marks is not None:
+                    previous.marks = [*(previous.marks or []), *(m for m in marks if m not in (previous.marks or []))]
                 continue
             indicator = self.titles.match(title)
             if indicator is None and self._header_layout(row) is not None:
@@ -642,7 +681,8 @@ class _ChecklistReading:
             if indicator is None and normalise_title(title) in self.section_titles and not answer and not comment:
                 continue  # a section heading typed into the table
             previous = _Record(title, indicator.id if indicator else None, [answer] if answer else [],
-                               [comment] if comment else [], where)  # fmt: skip
+                               [comment] if comment else [], where, marks=marks,
+                               rated_by=[rated_by] if rated_by else [])  # fmt: skip
             records.append(previous)
         self.records += records
         self.titled_rows += len(records)
@@ -658,6 +698,18 @@ class _ChecklistReading:
     def _answer(self, row: _Row, layout: _Layout) -> str:
         answer = self.document.cell_text(layout.cell(row, "answer")).strip()
         return "" if " ".join(answer.split()) in self.placeholders else answer
+
+    def _marks(self, row: _Row, layout: _Layout) -> list[str]:
+        """The levels whose tick cells in ``row`` are marked: a check box ticked, or any
+        text but an empty box (☐) — an X, a ✓, "yes", or the ☒ a check box leaves behind."""
+        marks = []
+        for level in layout.ticks:
+            cell = layout.cell(row, level)
+            if cell is None:
+                continue
+            if self.document.cell_text(cell).replace(_EMPTY_BOX, "").strip() or _has_ticked_box(cell.element):
+                marks.append(level)
+        return marks
 
     # results ----------------------------------------------------------------------------------------
     @property
@@ -689,8 +741,21 @@ class _ChecklistReading:
                 if not record.reported:
                     problems.append(_unmatched(record, self.instrument, answer, comment))
                 continue
-            answers.append(FoundAnswer(record.indicator_id, answer or None, comment or None, record.where))
+            marks = tuple(record.marks) if record.marks is not None else None
+            rated_by = "\n".join(record.rated_by) or None
+            answers.append(
+                FoundAnswer(record.indicator_id, answer or None, comment or None, record.where, rated_by, marks)
+            )
         return answers, problems
+
+
+def _has_ticked_box(cell: etree._Element) -> bool:
+    """Whether a check-box control in ``cell`` is ticked (``w14:checked``, its value 1 or
+    true, or no value at all)."""
+    return any(
+        (checked.get(_W14_VAL) or "1").strip().lower() in ("1", "true", "on")
+        for checked in cell.iter(_CHECKBOX_CHECKED)
+    )
 
 
 def _unmatched(record: _Record, instrument: Instrument, answer: str, comment: str) -> str:

@@ -1,4 +1,8 @@
-"""Returns as a readable text table and as CSV rows (one row per indicator per file)."""
+"""Returns as a readable text table and as CSV rows (one row per indicator per file).
+
+Returns of an instrument with a "rated by" column also show who rated each indicator: a
+``rated_by`` CSV column (only when such a return is among those written, so the CSV of
+other instruments keeps its columns) and a line in the text view."""
 
 from __future__ import annotations
 
@@ -25,16 +29,29 @@ def spreadsheet_safe(value: object) -> object:
     return value
 
 
+#: The column added after "comment" when a return's instrument has a "rated by" column.
+RATED_BY_COLUMN = "rated_by"
+
+
 def write_returns_csv(returns: Iterable[Return], stream: TextIO) -> None:
-    """Write one CSV row per indicator per return; text from returns cannot become a formula."""
+    """Write one CSV row per indicator per return; text from returns cannot become a formula.
+
+    When any return's instrument has a "rated by" column, a ``rated_by`` column follows
+    ``comment`` (empty for the returns of other instruments)."""
+    returns = list(returns)
+    rated_by = any(result.has_rated_by for result in returns)
+    columns = list(CSV_COLUMNS)
+    if rated_by:
+        columns.insert(columns.index("comment") + 1, RATED_BY_COLUMN)
     writer = csv.writer(stream, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(columns)
     for result in returns:
         head = [result.file, result.format, result.instrument, result.form_id, result.organisation,
                 result.respondent, result.date]  # fmt: skip
         for response in result.responses:
             row = [*head, response.id, response.section, response.indicator, response.achieved, response.raw,
-                   response.comment, "; ".join([*response.problems, *result.problems])]  # fmt: skip
+                   response.comment, *([response.rated_by] if rated_by else []),
+                   "; ".join([*response.problems, *result.problems])]  # fmt: skip
             writer.writerow([spreadsheet_safe("" if v is None else v) for v in row])
 
 
@@ -51,11 +68,17 @@ def return_text(result: Return, instrument: Instrument | None) -> str:
     answered = sum(1 for r in result.responses if r.achieved)
     lines.append(f"  {answered} of {len(result.responses)} answered")
     width = max((len(r.id) for r in result.responses), default=3)
+    shown = max((len(label) for label in labels.values()), default=0)
+    answer_width = max(8, shown)  # "Partly met" is wider than V1.1's labels
+    rated_by = (instrument.columns.rated_by if instrument else None) or "Rated by"
     for response in result.responses:
         answer = labels.get(response.achieved, response.achieved) if response.achieved else "—"
-        lines.append(f"  {response.id.ljust(width)}  {answer:<8}  {response.indicator}")
+        lines.append(f"  {response.id.ljust(width)}  {answer:<{answer_width}}  {response.indicator}")
+        indent = f"  {'':{width}}  {'':{answer_width}}  "
         if response.comment:
             first, *rest = response.comment.split("\n")
-            lines.append(f"  {'':{width}}  {'':8}  “{first}”" + (" …" if rest else ""))
-        lines += [f"  {'':{width}}  {'':8}  ! {problem}" for problem in response.problems]
+            lines.append(f"{indent}“{first}”" + (" …" if rest else ""))
+        if result.has_rated_by and response.rated_by:
+            lines.append(f"{indent}{rated_by}: {' · '.join(response.rated_by.splitlines())}")
+        lines += [f"{indent}! {problem}" for problem in response.problems]
     return "\n".join(lines)

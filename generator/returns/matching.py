@@ -13,6 +13,11 @@ one indicator such a title names, or none:
 A title that normalises the same for two indicators matches neither: a return never has
 one title read as two different indicators.
 
+The rows of a matrix form (the Appendix D charter's) start with the statement's id ("C.1 The
+partnership will …"), which names the statement before its title does: a row whose first
+word is an id of the instrument is that statement, unless the rest of the row is exactly
+another statement's title (a row pasted over another's), which names neither.
+
 :class:`HeadingMatcher` tells, just as loosely, which of the instrument's columns
 ("Standard achieved", "Examples/ Comments/ Areas to improve") a table heading is.
 """
@@ -24,7 +29,7 @@ import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from ..instrument import Indicator, Instrument, apply_errata
+from ..instrument import MATRIX_LAYOUT, Indicator, Instrument, apply_errata
 
 #: Fuzzy matches need at least this similarity (difflib's ratio, 0–1) …
 TITLE_THRESHOLD = 0.85
@@ -93,13 +98,38 @@ class TitleMatcher:
         # one of them must not be taken for a third indicator.
         candidates: list[tuple[str, Indicator | None]] = list(self._exact.items())
         self._candidates = candidates + [(key, None) for key in sorted(self._shared)]
+        #: case-folded id → indicator, for rows that start with their id (matrix forms only:
+        #: a V1.1 row numbered "1.1" by hand is matched by its title, as it always was).
+        self._ids = (
+            {indicator.id.casefold(): indicator for indicator in instrument.indicators}
+            if instrument.layout == MATRIX_LAYOUT
+            else {}
+        )
+
+    def _by_id(self, text: str) -> tuple[Indicator, str] | None:
+        """The indicator whose id is the first word of ``text``, and the rest of the text."""
+        words = text.split(maxsplit=1)  # any white space: the forms put an en space after the id
+        if not words:
+            return None
+        first, rest = words[0].casefold(), words[1] if len(words) > 1 else ""
+        indicator = self._ids.get(first) or self._ids.get(first.rstrip(".:)"))
+        return (indicator, rest) if indicator is not None else None
 
     def match(self, text: str | None) -> Indicator | None:
         """The indicator ``text`` names, or None when it names none clearly.
 
         When the whole text names none, its first lines may be a title exactly and the
         rest a note ("People feel listened to\\n(see survey)"): the longest such first lines
-        that are a title name the indicator."""
+        that are a title name the indicator.  On a matrix form, a row that starts with a
+        statement's id is that statement (see the module docstring)."""
+        if self._ids and text:
+            by_id = self._by_id(text)
+            if by_id is not None:
+                indicator, rest = by_id
+                title = self.best(rest)
+                if title is not None and title.exact and title.indicator.id != indicator.id:
+                    return None  # the id of one statement with the words of another: neither
+                return indicator
         found = self.best(text)
         if found is not None:
             return found.indicator
@@ -142,12 +172,20 @@ class HeadingMatcher:
     headings, loosely: equal once normalised, nearly equal, or one's words all among the
     other's ("Comments" for "Examples/ Comments/ Areas to improve", "Standard achieved
     (tick one)" for "Standard achieved").  A heading as like one column as another
-    ("Standard") is none of them."""
+    ("Standard") is none of them.
+
+    A matrix form's columns are headed by the levels' labels (its tick columns: a level id is
+    their role, as a matrix has no criteria columns) and, when the instrument has one, by the
+    "rated by" heading (role ``"rated_by"``)."""
 
     def __init__(self, instrument: Instrument):
         columns = instrument.columns
         headings = {"indicator": columns.indicator, **columns.criteria, "answer": columns.answer}
         headings["comments"] = columns.comments
+        if instrument.layout == MATRIX_LAYOUT:
+            headings.update({level.id: level.label for level in instrument.scale.levels})
+        if columns.rated_by:
+            headings["rated_by"] = columns.rated_by
         self._headings = []
         for role, text in headings.items():
             words = _heading_words(text)

@@ -3,6 +3,12 @@
 Readers find raw text (:class:`FoundAnswer` per indicator row or field, plus the cover);
 :func:`assemble_return` turns it into a :class:`Return` holding every indicator of the
 instrument, answered or not, with answers normalised and every doubt recorded as a problem.
+
+A matrix form (the Appendix D charter's) has a tick column per level: its readers find which
+columns of a row are marked (:attr:`FoundAnswer.marks`), and the answer is the one level
+marked; a row with two or more marks is never guessed at.  Instruments with a "rated by"
+column (``columns.rated_by``) also say who rated each statement; only their returns carry a
+``rated_by`` key in the JSON, so other instruments' output keeps its shape.
 """
 
 from __future__ import annotations
@@ -11,14 +17,15 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..instrument import Instrument
-from .answers import read_answer
+from ..instrument import Instrument, Scale
+from .answers import AnswerReading, read_answer
 from .dates import read_date
 
 
 @dataclass
 class Response:
-    """One indicator's answer in a return.  ``achieved`` is a level id or None."""
+    """One indicator's answer in a return.  ``achieved`` is a level id or None; ``rated_by``
+    is who rated it, on forms with a "rated by" column."""
 
     id: str
     section: int
@@ -27,6 +34,7 @@ class Response:
     raw: str | None = None
     comment: str | None = None
     problems: list[str] = field(default_factory=list)
+    rated_by: str | None = None
 
 
 @dataclass
@@ -45,9 +53,13 @@ class Return:
     #: The organisation the form was made for (its identity), if it was personalised.  Not
     #: part of the JSON contract: merging uses it to group returns by the form's identity.
     identity_organisation: str | None = None
+    #: Whether the instrument has a "rated by" column: then each response's ``rated_by`` is
+    #: part of the data (after its comment), for other instruments it is left out.
+    has_rated_by: bool = False
 
     def as_data(self) -> dict[str, Any]:
-        """JSON-ready data in the DESIGN.md shape."""
+        """JSON-ready data in the DESIGN.md shape (with each response's ``rated_by`` when the
+        instrument has a "rated by" column)."""
         return {
             "file": self.file,
             "format": self.format,
@@ -64,6 +76,7 @@ class Return:
                     "achieved": r.achieved,
                     "raw": r.raw,
                     "comment": r.comment,
+                    **({"rated_by": r.rated_by} if self.has_rated_by else {}),
                     "problems": list(r.problems),
                 }
                 for r in self.responses
@@ -74,16 +87,36 @@ class Return:
 
 @dataclass
 class FoundAnswer:
-    """What a reader found for one indicator: the raw answer and comment, and where."""
+    """What a reader found for one indicator: the raw answer and comment, and where.
+
+    On a matrix form ``marks`` are the ids of the levels whose tick cells are marked, in
+    scale order (empty: none), and ``answer`` is not read; elsewhere ``marks`` is None.
+    ``rated_by`` is the text of the "rated by" cell or field, if the form has one."""
 
     indicator_id: str
     answer: str | None
     comment: str | None
     where: str
+    rated_by: str | None = None
+    marks: tuple[str, ...] | None = None
 
 
 def _blank_to_none(text: str | None) -> str | None:
     return text if text is not None and text.strip() else None
+
+
+def _reading(found: FoundAnswer, scale: Scale) -> tuple[str | None, AnswerReading]:
+    """(raw answer, its reading) of what was found: the typed or chosen answer read by the
+    normaliser, or the marked tick columns of a matrix row, their labels as the raw answer."""
+    if found.marks is None:
+        return _blank_to_none(found.answer), read_answer(found.answer, scale)
+    marked = [level_id for level_id in scale.ids if level_id in found.marks]
+    if not marked:
+        return None, AnswerReading(None)
+    labels = [scale.level(level_id).label for level_id in marked]
+    if len(marked) == 1:
+        return labels[0], AnswerReading(marked[0])
+    return ", ".join(labels), AnswerReading(None, f"more than one box is ticked ({', '.join(labels)}): tick one")
 
 
 def assemble_return(
@@ -116,24 +149,27 @@ def assemble_return(
         hits = by_id.get(indicator.id, [])
         if hits:
             first = hits[0]
-            response.raw = _blank_to_none(first.answer)
-            reading = read_answer(first.answer, instrument.scale)
+            response.raw, reading = _reading(first, instrument.scale)
             response.achieved = reading.level
             if reading.problem:
                 response.problems.append(f"{reading.problem} ({first.where})")
             comments = [c for c in (_blank_to_none(h.comment) for h in hits) if c is not None]
             response.comment = "\n".join(comments) if comments else None
+            raters = [r.strip() for r in (_blank_to_none(h.rated_by) for h in hits) if r is not None]
+            response.rated_by = "\n".join(dict.fromkeys(raters)) if raters else None
             for again in hits[1:]:
-                other = read_answer(again.answer, instrument.scale)
-                if (other.level, _blank_to_none(again.answer)) == (reading.level, response.raw) or (
+                again_raw, other = _reading(again, instrument.scale)
+                if (other.level, again_raw) == (reading.level, response.raw) or (
                     other.level is not None and other.level == reading.level
                 ):
                     response.problems.append(f"found twice ({first.where} and {again.where}) with the same answer")
                 else:
                     response.achieved = None
+                    first_text = response.raw if first.marks is not None else first.answer
+                    again_text = again_raw if again.marks is not None else again.answer
                     response.problems.append(
-                        f"found twice with different answers: '{first.answer or ''}' ({first.where}) and "
-                        f"'{again.answer or ''}' ({again.where})"
+                        f"found twice with different answers: '{first_text or ''}' ({first.where}) and "
+                        f"'{again_text or ''}' ({again.where})"
                     )
         responses.append(response)
     iso = None
@@ -153,6 +189,7 @@ def assemble_return(
         date=iso,
         problems=problems,
         identity_organisation=_clean(identity_organisation),
+        has_rated_by=bool(instrument.columns.rated_by),
     )
 
 

@@ -14,6 +14,9 @@ What fillers do differently, and how each is read:
   (``/bronze``); some write it as a string, some leave ``/V`` out (or ``/Off``) and switch on
   only the button's appearance state (``/AS``) — then the button shown selected is the answer.
   ``/V`` is trusted when it is set: it is the field's value, ``/AS`` only its look.
+- A matrix form (the Appendix D charter's) has the same radio group per statement, one button
+  in each level's column, exported as the level ids; and a text field ``rated_by_C_1``, read
+  like a comment.
 - A choice field (a dropdown, if the form was re-made with one) holds the option's export
   value, its label (PyPDFForm writes the label) or its index (a number, or digits that
   match no option); an index is looked up in ``/Opt``.  Of an option's export value and
@@ -49,7 +52,7 @@ from typing import IO, Any
 import pikepdf
 
 from ..errors import ReturnReadError
-from ..forms.fields import answer_field_name, comment_field_name
+from ..forms.fields import answer_field_name, comment_field_name, rated_by_field_name
 from ..forms.identity import (
     IDENTITY_FIELD,
     PROPERTY_FORM_ID,
@@ -468,11 +471,19 @@ def _read_pdf_return(data: bytes, file: str, instruments: Mapping[str, Instrumen
             missing.append(indicator.id)
         comments = [c for c in (_comment(f) for f in comment_fields) if c is not None and c.strip()]
         comment = "\n".join(comments) if comments else None
+        rated_by = None
+        if instrument.columns.rated_by:
+            raters = [r for r in (_comment(f) for f in by_name.get(rated_by_field_name(indicator.id), [])) if r]
+            rated_by = "\n".join(r for r in raters if r.strip()) or None
         readings = [reading for reading in (_answer(f, instrument) for f in answer_fields) if reading is not None]
         if not readings:  # blank, or no answer field at all: the comment still counts
-            found_answers.append(FoundAnswer(indicator.id, None, comment, f"field {answer_field_name(indicator.id)}"))
+            where = f"field {answer_field_name(indicator.id)}"
+            found_answers.append(FoundAnswer(indicator.id, None, comment, where, rated_by))
         for n, (text, raw, where) in enumerate(readings):
-            found_answers.append(FoundAnswer(indicator.id, text, comment if n == 0 else None, where))
+            first = n == 0
+            found_answers.append(
+                FoundAnswer(indicator.id, text, comment if first else None, where, rated_by if first else None)
+            )
             if n == 0 and raw != text:
                 raw_as_found[indicator.id] = raw
     if missing and len(missing) < len(instrument.indicators):

@@ -20,6 +20,14 @@ Where each input is found, in this order (the contract of the form writer):
    heading); each indicator is the row below it with the indicator's title.  Cover fields
    are the cell to the right of their label.
 
+A matrix form (the Appendix D charter's) has, instead of one answer cell, a tick cell per
+level (``achieved_C_1__partly_met``, :func:`~generator.forms.fields.tick_field_name`), and a
+"rated by" cell (``rated_by_C_1``); by content, its header rows hold the indicator heading,
+the level labels, the comments heading and the "rated by" heading, and its rows start with
+the statement's id.  Any text in a tick cell marks that level (the form writes ✓; people
+type X); the answer is the levels marked
+(:attr:`~generator.returns.model.FoundAnswer.marks`).
+
 Cell values become text in a stated way: text as stored, with "\\r\\n" and "\\r" as "\\n";
 whole numbers without a decimal point ("3"), other numbers in Python's shortest form ("2.5");
 TRUE / FALSE; dates as ISO ("2026-03-14", with " 09:30:00" when a time is set); errors as
@@ -45,7 +53,14 @@ from datetime import datetime, timedelta
 from lxml import etree
 
 from ..errors import ReturnReadError
-from ..forms.fields import MAP_HEADER, answer_field_name, comment_field_name, cover_name
+from ..forms.fields import (
+    MAP_HEADER,
+    answer_field_name,
+    comment_field_name,
+    cover_name,
+    rated_by_field_name,
+    tick_field_name,
+)
 from ..forms.identity import (
     IDENTITY_SHEET,
     PROPERTY_FORM_ID,
@@ -53,7 +68,7 @@ from ..forms.identity import (
     PROPERTY_ORGANISATION,
     PROPERTY_VERSION,
 )
-from ..instrument import Indicator, Instrument
+from ..instrument import MATRIX_LAYOUT, Indicator, Instrument
 from ..safety import DAMAGED_ZIP_ERRORS, open_zip, parse_xml, xml_parser
 from .matching import TitleMatcher
 from .model import FoundAnswer, Return, assemble_return
@@ -126,31 +141,57 @@ def _read(book: _Workbook, file: str, instruments: Mapping[str, Instrument]) -> 
     formula_answers: dict[str, str] = {}
     not_found: list[str] = []
     comment_problems: dict[str, list[str]] = {}
+    ticks = instrument.scale.ids if instrument.layout == MATRIX_LAYOUT else ()
     for indicator in instrument.indicators:
-        answer_places = finder.places(indicator, answer=True)
-        comment_places = finder.places(indicator, answer=False)
-        if not answer_places and not comment_places:
+        answer_places = {column: finder.places(indicator, column) for column in ticks or ("answer",)}
+        comment_places = finder.places(indicator, "comments")
+        rated_by_places = finder.places(indicator, "rated_by") if instrument.columns.rated_by else []
+        counts = [len(places) for places in (*answer_places.values(), comment_places, rated_by_places)]
+        if not any(counts):
             not_found.append(indicator.id)
             continue
-        for n in range(max(len(answer_places), len(comment_places))):
-            answer_place = answer_places[n] if n < len(answer_places) else None
+        for n in range(max(counts)):
+            answer_place = next((places[n] for places in answer_places.values() if n < len(places)), None)
             comment_place = comment_places[n] if n < len(comment_places) else None
-            answer = book.cell(answer_place) if answer_place else None
             comment = book.cell(comment_place) if comment_place else None
-            answer_text = answer.text if answer else None
             comment_text = comment.text if comment else None
-            if answer is not None and answer.formula is not None:
-                answer_text = answer.formula
-                formula_answers[indicator.id] = (
-                    f"the answer in {answer_place} is a formula ({answer.formula}), not a choice: choose one"
-                )
+            answer_text, marks = None, None
+            if ticks:
+                marks = []
+                for level, places in answer_places.items():
+                    tick = book.cell(places[n]) if n < len(places) else None
+                    if tick is not None and tick.formula is not None:
+                        formula_answers[indicator.id] = (
+                            f"the tick in {places[n]} is a formula ({tick.formula}), not a mark: tick one box"
+                        )
+                    if tick is not None and (tick.formula is not None or _is_mark(tick.text)):
+                        marks.append(level)
+            else:
+                answer = book.cell(answer_place) if answer_place else None
+                answer_text = answer.text if answer else None
+                if answer is not None and answer.formula is not None:
+                    answer_text = answer.formula
+                    formula_answers[indicator.id] = (
+                        f"the answer in {answer_place} is a formula ({answer.formula}), not a choice: choose one"
+                    )
             if comment is not None and comment.formula is not None:
                 comment_text = comment.formula
                 comment_problems.setdefault(indicator.id, []).append(
                     f"the comment in {comment_place} is a formula, not text: it is kept as written ({comment.formula})"
                 )
-            where = str(answer_place or comment_place)
-            found.append(FoundAnswer(indicator.id, answer_text, _newlines(comment_text), where))
+            rated_by = book.cell(rated_by_places[n]) if n < len(rated_by_places) else None
+            rated_by_text = rated_by.formula or rated_by.text if rated_by is not None else None
+            where = str(answer_place or comment_place or rated_by_places[n])
+            found.append(
+                FoundAnswer(
+                    indicator.id,
+                    answer_text,
+                    _newlines(comment_text),
+                    where,
+                    _newlines(rated_by_text),
+                    tuple(marks) if marks is not None else None,
+                )
+            )
 
     cover = {field_id: finder.cover(field_id) for field_id in (COVER_ORGANISATION, COVER_RESPONDENT, COVER_DATE)}
     for field_id, (cell, place) in cover.items():
@@ -177,6 +218,11 @@ def _read(book: _Workbook, file: str, instruments: Mapping[str, Instrument]) -> 
         if response.id in not_found:
             response.problems.append("not found in the workbook: its row or its sheet may have been deleted")
     return result
+
+
+def _is_mark(text: str | None) -> bool:
+    """Whether a tick cell's text marks its level: anything but blanks or an empty box (☐)."""
+    return bool(text and text.replace("\u2610", "").strip())
 
 
 def _text_of(cell: _Cell | None) -> str | None:
@@ -276,15 +322,16 @@ class _InputFinder:
             self._scan = _ContentScan(self.book, self.instrument)
         return self._scan
 
-    def places(self, indicator: Indicator, *, answer: bool) -> list[_Place]:
-        """Where the indicator's answer (or comment) cell is; more than one place when the
-        content holds the indicator's row twice."""
-        name = answer_field_name(indicator.id) if answer else comment_field_name(indicator.id)
+    def places(self, indicator: Indicator, column: str) -> list[_Place]:
+        """Where the indicator's input in ``column`` is ("answer", "comments", "rated_by" or, on
+        a matrix form, a level id: its tick cell); more than one place when the content holds
+        the indicator's row twice."""
+        name = _input_name(indicator.id, column)
         place = self._by_name(name)
         if place is not None:
             return [place]
         place = self._by_map(name)
-        by_content = [pair[0 if answer else 1] for pair in self.content().places.get(indicator.id, [])]
+        by_content = [row.get(column) for row in self.content().places.get(indicator.id, [])]
         by_content = [p for p in by_content if p is not None]
         if place is not None and (not by_content or place in by_content):
             return [place]
@@ -309,6 +356,17 @@ class _InputFinder:
         return self.book.place(*entry) if entry else None
 
 
+def _input_name(indicator_id: str, column: str) -> str:
+    """The defined name of an indicator's input in ``column`` (see :meth:`_InputFinder.places`)."""
+    if column == "answer":
+        return answer_field_name(indicator_id)
+    if column == "comments":
+        return comment_field_name(indicator_id)
+    if column == "rated_by":
+        return rated_by_field_name(indicator_id)
+    return tick_field_name(indicator_id, column)
+
+
 def _normalise(text: str | None) -> str:
     """Text reduced for comparing headings and titles: Unicode-normalised, case-folded,
     punctuation and runs of white space as one space."""
@@ -321,22 +379,44 @@ class _ContentScan:
 
     def __init__(self, book: _Workbook, instrument: Instrument):
         self.book = book
-        #: indicator id → (answer place, comment place) for each row holding its title.
-        self.places: dict[str, list[tuple[_Place | None, _Place | None]]] = {}
+        #: indicator id → for each row holding its title, column ("answer", "comments",
+        #: "rated_by", a matrix's level ids) → the place of its input.
+        self.places: dict[str, list[dict[str, _Place]]] = {}
         self.problems: list[str] = []
         self.found_table = False
         titles = TitleMatcher(instrument)
-        headings = (
-            _normalise(instrument.columns.indicator),
-            _normalise(instrument.columns.answer),
-            _normalise(instrument.columns.comments),
-        )
+        columns = instrument.columns
+        #: column → its normalised heading; a matrix's tick columns are headed by the level labels
+        headings = {"answer": _normalise(columns.answer), "comments": _normalise(columns.comments)}
+        self.ticks: tuple[str, ...] = ()
+        if instrument.layout == MATRIX_LAYOUT:
+            del headings["answer"]
+            headings.update({level.id: _normalise(level.label) for level in instrument.scale.levels})
+            self.ticks = instrument.scale.ids
+        if columns.rated_by:
+            headings["rated_by"] = _normalise(columns.rated_by)
+        indicator_heading = _normalise(columns.indicator)
         for sheet in book.worksheets():
             if sheet.name.casefold() != IDENTITY_SHEET.casefold():
-                self._scan_sheet(sheet, titles, headings)
+                self._scan_sheet(sheet, titles, indicator_heading, headings)
 
-    def _scan_sheet(self, sheet: _Sheet, titles: TitleMatcher, headings: tuple[str, str, str]) -> None:
-        columns: tuple[int, int, int | None] | None = None  # title, answer, comments
+    def _header(self, found: dict[int, str], headings: dict[str, str]) -> dict[str, int] | None:
+        """Column → its column number, from the headings of a row that starts with the
+        indicator heading; None when it is no checklist header (no answer heading, or on a
+        matrix fewer than two of the levels' labels)."""
+        columns: dict[str, int] = {}
+        for name, heading in headings.items():
+            column = next((c for c, text in found.items() if text == heading), None)
+            if column is not None:
+                columns[name] = column
+        if self.ticks:
+            return columns if sum(level in columns for level in self.ticks) >= min(2, len(self.ticks)) else None
+        return columns if "answer" in columns else None
+
+    def _scan_sheet(
+        self, sheet: _Sheet, titles: TitleMatcher, indicator_heading: str, headings: dict[str, str]
+    ) -> None:
+        columns: dict[str, int] | None = None  # "title" and the inputs' columns
         for row in sheet.row_numbers:
             # Only the first filled cell of a row can start a header row: the other cells
             # (criteria, mostly) are looked at only in a row that does.
@@ -344,27 +424,23 @@ class _ContentScan:
             first, text = next(((column, text) for column, text in texts if text and text.strip()), (0, None))
             if text is None:
                 continue
-            if _normalise(text) == headings[0]:
-                rest = {column: _normalise(text) for column, text in texts if text}
-                answer = next((c for c, text in rest.items() if text == headings[1]), None)
-                if answer is not None:
-                    comments = next((c for c, text in rest.items() if text == headings[2]), None)
-                    columns = (first, answer, comments)
+            if _normalise(text) == indicator_heading:
+                header = self._header({column: _normalise(text) for column, text in texts if text}, headings)
+                if header is not None:
+                    columns = {"title": first, **header}
                     self.found_table = True
                     continue
             if columns is None:
                 continue
-            title_column, answer_column, comments_column = columns
-            title = _text_of(sheet.cell(row, title_column))
+            title = _text_of(sheet.cell(row, columns["title"]))
             if not _normalise(title):
                 continue
             indicator = titles.match(title)
-            answer_place = _Place(sheet.name, row, answer_column)
-            comment_place = _Place(sheet.name, row, comments_column) if comments_column else None
+            places = {name: _Place(sheet.name, row, column) for name, column in columns.items() if name != "title"}
             if indicator is not None:
-                self.places.setdefault(indicator.id, []).append((answer_place, comment_place))
-            elif any(p is not None and _text_of(self.book.cell(p)) for p in (answer_place, comment_place)):
-                shown = " ".join((_text_of(sheet.cell(row, title_column)) or "").split())
+                self.places.setdefault(indicator.id, []).append(places)
+            elif any(_text_of(self.book.cell(place)) for place in places.values()):
+                shown = " ".join((title or "").split())
                 self.problems.append(
                     f"sheet '{sheet.name}', row {row}: '{shown}' is not an indicator of the checklist; "
                     "its answer was not read"
