@@ -1,8 +1,10 @@
 """The charts embedded in the action plans, drawn with matplotlib as PNG bytes.
 
 :func:`section_points_chart` draws one organisation's points per section, each bar in the
-colour of the section's tier; :func:`partnership_tiers_chart` draws, per section, how the
-partnership's answers spread across the tiers.  Both take the plan contexts of
+colour of the section's tier; :func:`section_levels_chart` draws, per section, how many of
+an organisation's statements are at each level (with the section's status beside it), for
+plans of statements; :func:`partnership_tiers_chart` draws, per section, how the
+partnership's answers spread across the levels.  Both take the plan contexts of
 :mod:`generator.plans`, so level colours and labels come from the instrument, never from here.
 
 The PNGs are byte-stable: fixed size and dpi, matplotlib's default style whatever the
@@ -27,6 +29,9 @@ _NOT_ASSESSED = "#F2F2F2"
 _EDGE = "#595959"  # outline of every bar, so a level without a colour still shows
 _TEXT = "#262626"
 _NO_COLOUR = "#FFFFFF"
+
+_NOT_ASSESSED_LABEL = "Not assessed"
+_STATEMENTS_AXIS = "Statements"
 
 _DPI = 150
 _FONT_SIZE = 8
@@ -80,6 +85,53 @@ def section_points_chart(context: dict[str, Any]) -> bytes:
         return _png(figure)
 
 
+def section_levels_chart(context: dict[str, Any]) -> bytes:
+    """A horizontal bar per section of an organisation's plan context, split by level: how many
+    of its statements are at each level (and not assessed), each part in its level's colour
+    with its count; beside the bar, the section's status and share at the top level."""
+    sections = context["sections"]
+    levels = context["levels"]
+    rows = [[c["count"] for c in s["counts"]] + [s["blank"]] for s in sections]
+    colours = [_fill(level["colour"]) for level in levels] + [_NOT_ASSESSED]
+    labels = [level["label"] for level in levels] + [_NOT_ASSESSED_LABEL]
+    top = levels[-1]["label"] if levels else ""
+    most = max((sum(row) for row in rows), default=0) or 1
+    height = 0.7 + 0.36 * len(sections)
+    with _style():
+        figure = Figure(figsize=(_PORTRAIT_WIDTH, height), dpi=_DPI)
+        axes = figure.add_subplot()
+        positions = list(range(len(sections)))
+        left = [0] * len(sections)
+        for part, colour in enumerate(colours):
+            widths = [row[part] for row in rows]
+            axes.barh(positions, widths, left=left, height=0.62, color=colour, edgecolor=_EDGE, linewidth=0.6)
+            for y, (start, width) in enumerate(zip(left, widths, strict=True)):
+                if width and width / most >= 0.035:
+                    axes.text(start + width / 2, y, str(width), ha="center", va="center",
+                              fontsize=_FONT_SIZE - 1, color=_TEXT)  # fmt: skip
+            left = [a + b for a, b in zip(left, widths, strict=True)]
+        for y, section in enumerate(sections):
+            status = section["status"]["label"]
+            note = f"{section['top_percent']}% {top}" + (f" · {status}" if status else "")
+            axes.text(sum(rows[y]) + most * 0.015, y, note, va="center", fontsize=_FONT_SIZE - 0.5, color=_TEXT)
+        axes.set_yticks(positions, _section_labels(sections, 32))
+        axes.set_xlim(0, most * 1.3)
+        axes.xaxis.get_major_locator().set_params(integer=True)
+        axes.set_xlabel(_STATEMENTS_AXIS)
+        used = [i for i in range(len(colours)) if i < len(levels) or any(row[i] for row in rows)]
+        axes.legend(
+            handles=[Patch(facecolor=colours[i], edgecolor=_EDGE, linewidth=0.6, label=labels[i]) for i in used],
+            loc="lower center",
+            bbox_to_anchor=(0.5, 1.0),
+            ncol=len(used),
+            frameon=False,
+            fontsize=_FONT_SIZE - 0.5,
+            handlelength=1.2,
+        )
+        _tidy(axes)
+        return _png(figure)
+
+
 def partnership_tiers_chart(context: dict[str, Any]) -> bytes:
     """A bar per section of the partnership plan context, split by tier: of every indicator
     of the section for every organisation, the share at each tier (and not assessed),
@@ -96,7 +148,7 @@ def partnership_tiers_chart(context: dict[str, Any]) -> bytes:
             blank += len(indicator["not_assessed"])
         rows.append([*counts, blank])
     colours = [_fill(level["colour"]) for level in levels] + [_NOT_ASSESSED]
-    labels = [level["label"] for level in levels] + ["Not assessed"]
+    labels = [level["label"] for level in levels] + [_NOT_ASSESSED_LABEL]
     height = 0.6 + 0.3 * len(sections)
     with _style():
         figure = Figure(figsize=(_LANDSCAPE_WIDTH, height), dpi=_DPI)

@@ -2,12 +2,14 @@
 docxtpl templates that a user can restyle in Word.
 
 The look and the wording around the data are in the templates (``templates/action-plan.docx``
-and ``templates/partnership-plan.docx``, or the user's own copies); this module only supplies
-the context, the chart image and the checks.  A template's tags are Jinja, run in a sandbox
-with autoescape on (a comment like ``<b> & =SUM(A1)`` stays text) and strict about names
-(a misspelt variable is an error, not an empty gap).  Besides the context's keys a template
-can use ``chart`` (the chart image) and the filter ``shade``, which turns a level colour into
-a cell fill for docxtpl's ``{% cellbg %}``.
+and ``templates/partnership-plan.docx`` for instruments of tiers, ``…-statements.docx`` for
+instruments of statements rated as they stand — see :func:`generator.plans.plan_style` — or
+the user's own copies); this module only supplies the context, the chart image and the checks.
+A template's tags are Jinja, run in a sandbox with autoescape on (a comment like
+``<b> & =SUM(A1)`` stays text) and strict about names (a misspelt variable is an error, not
+an empty gap).  Besides the context's keys a template can use ``chart`` (the chart image)
+and the filter ``shade``, which turns a level colour into a cell fill for docxtpl's
+``{% cellbg %}``.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from .atomic import restamp_zip, write_atomically
 from .errors import CoproduceError
 
 __all__ = [
+    "STATEMENT_TEMPLATE_NAMES",
     "TEMPLATE_NAMES",
     "TEMPLATE_VARIABLES",
     "TemplateError",
@@ -51,6 +54,11 @@ __all__ = [
 
 #: The two kinds of plan, and the file name of each one's built-in template.
 TEMPLATE_NAMES = {"organisation": "action-plan.docx", "partnership": "partnership-plan.docx"}
+#: The built-in templates of plans of statements (an instrument whose indicators have no criteria).
+STATEMENT_TEMPLATE_NAMES = {
+    "organisation": "action-plan-statements.docx",
+    "partnership": "partnership-plan-statements.docx",
+}
 
 #: The variables a template of each kind can use: the keys of the plan context
 #: (:func:`generator.plans.organisation_plan`, :func:`generator.plans.partnership_plan`) and ``chart``.
@@ -58,10 +66,12 @@ TEMPLATE_VARIABLES = {
     "organisation": frozenset({
         "organisation", "instrument", "review_date", "respondents", "roles", "levels", "overall", "sections",
         "actions", "not_assessed", "disagreements", "perception_gap_count", "chart",
+        "style", "columns", "has_status", "action_groups",
     }),
     "partnership": frozenset({
         "instrument", "levels", "first_tier", "organisation_count", "organisations", "section_numbers", "summary",
         "sections", "shared_actions", "chart",
+        "style", "columns", "statuses", "has_status",
     }),
 }  # fmt: skip
 
@@ -99,13 +109,15 @@ class TemplateError(CoproduceError):
         super().__init__(f"{path}: {problem}")
 
 
-def default_template(kind: str) -> Path:
-    """The built-in template of ``kind`` ("organisation" or "partnership").
+def default_template(kind: str, style: str = "tiers") -> Path:
+    """The built-in template of ``kind`` ("organisation" or "partnership") for plans of
+    ``style`` ("tiers", or "statements": see :func:`generator.plans.plan_style`).
 
     A wheel carries the templates as ``generator/templates``; a source checkout has them
     at the top of the repository.
     """
-    name = TEMPLATE_NAMES[_check_kind(kind)]
+    names = STATEMENT_TEMPLATE_NAMES if style == "statements" else TEMPLATE_NAMES
+    name = names[_check_kind(kind)]
     packaged = Path(str(resources.files("generator"))) / "templates" / name
     if packaged.is_file():
         return packaged
@@ -114,16 +126,20 @@ def default_template(kind: str) -> Path:
 
 def render_organisation_plan(context: dict[str, Any], out: Path, template: Path | None = None) -> Path:
     """Write one organisation's action plan to ``out`` (.docx) from its context
-    (:func:`generator.plans.organisation_plan`), with ``template`` or the built-in one.
-    Returns ``out``; raises :class:`TemplateError` if the template cannot be filled in."""
+    (:func:`generator.plans.organisation_plan`), with ``template`` or the built-in one of the
+    context's style.  Returns ``out``; raises :class:`TemplateError` if the template cannot be filled in."""
     stamp = _date_time(context.get("review_date"))
-    return _render("organisation", context, charts.section_points_chart(context), out, template, stamp)
+    if context.get("style") == "statements":
+        chart = charts.section_levels_chart(context)
+    else:
+        chart = charts.section_points_chart(context)
+    return _render("organisation", context, chart, out, template, stamp)
 
 
 def render_partnership_plan(context: dict[str, Any], out: Path, template: Path | None = None) -> Path:
     """Write the partnership plan to ``out`` (.docx) from its context
-    (:func:`generator.plans.partnership_plan`), with ``template`` or the built-in one.
-    Returns ``out``; raises :class:`TemplateError` if the template cannot be filled in."""
+    (:func:`generator.plans.partnership_plan`), with ``template`` or the built-in one of the
+    context's style.  Returns ``out``; raises :class:`TemplateError` if the template cannot be filled in."""
     return _render("partnership", context, charts.partnership_tiers_chart(context), out, template, _FALLBACK_TIME)
 
 
@@ -160,7 +176,7 @@ def shade(colour: Any) -> str:
 def _render(
     kind: str, context: dict[str, Any], chart: bytes, out: Path, template: Path | None, stamp: datetime
 ) -> Path:
-    path = Path(template) if template is not None else default_template(kind)
+    path = Path(template) if template is not None else default_template(kind, context.get("style", "tiers"))
     if template is not None:
         _check_once(path, kind, *_signature(path))
     elif not path.is_file():

@@ -4,6 +4,19 @@
 its action plan; :func:`partnership_plan` turns the whole results into the partnership
 plan's.  Wording of the standards comes from the instrument, verbatim; the look comes
 from the ``.docx`` templates.  Contexts are plain dicts, so templates can use every key.
+
+Two styles of plan, from the instrument (:func:`plan_style`):
+
+- ``tiers`` (V1.1): each indicator below the top level is an action whose next step is the
+  next level up, and whose things to do are that level's criteria, verbatim;
+- ``statements`` (the Appendix D charter: a statement is rated as it stands, with no
+  criteria): each statement not yet at the top level is an action, the statement itself
+  being what to act on; actions are grouped by section (standard) and sub-heading, lowest
+  level first within each group, and each section carries its status (a RAG rating) when
+  the scoring rules give one.
+
+Both styles' contexts have the same keys, so a template of either style can be filled
+with either (the built-in templates of each style are in ``templates/``).
 """
 
 from __future__ import annotations
@@ -12,6 +25,12 @@ from collections import Counter
 from typing import Any
 
 from .instrument import Instrument
+
+#: The two styles of plan (see the module's docstring).
+TIERS_STYLE = "tiers"
+STATEMENTS_STYLE = "statements"
+#: How a section with blank answers shows where a status would be.
+INCOMPLETE = "Incomplete"
 
 ROLE_NAMES = {"staff": "staff", "service-user": "service users", "carer": "carers", "member": "members",
               "joint": "joint", "unknown": "role not given"}  # fmt: skip
@@ -34,6 +53,59 @@ def _instrument_data(instrument: Instrument) -> dict[str, str]:
             "version": instrument.version}  # fmt: skip
 
 
+def plan_style(instrument: Instrument) -> str:
+    """``statements`` when no indicator of ``instrument`` has criteria (each is rated as it
+    stands, and is itself what to act on); ``tiers`` otherwise (the next level's criteria
+    are the actions)."""
+    return TIERS_STYLE if any(indicator.criteria for indicator in instrument.indicators) else STATEMENTS_STYLE
+
+
+def _columns(instrument: Instrument) -> dict[str, str]:
+    columns = instrument.columns
+    return {"indicator": columns.indicator, "answer": columns.answer, "comments": columns.comments,
+            "rated_by": columns.rated_by or ""}  # fmt: skip
+
+
+def _headings(instrument: Instrument) -> dict[str, str]:
+    """Indicator id → the sub-heading it sits under ("" for none)."""
+    return {
+        indicator.id: part.heading
+        for section in instrument.sections
+        for part in section.parts
+        for indicator in part.indicators
+    }
+
+
+def _rated_by(answers: list[dict[str, Any]]) -> str:
+    """Who rated it, as the returns say (each name once, in order); "" when none says."""
+    names: list[str] = []
+    for answer in answers:
+        name = " ".join(str(answer.get("rated_by") or "").split())
+        if name and name not in names:
+            names.append(name)
+    return "; ".join(names)
+
+
+def _level_counts(instrument: Instrument, tiers: list[str | None]) -> list[dict[str, Any]]:
+    counts = Counter(tiers)
+    return [{"id": lv.id, "label": lv.label, "colour": lv.colour or "", "count": counts.get(lv.id, 0)}
+            for lv in instrument.scale.levels]  # fmt: skip
+
+
+def _percent(shares: dict[str, float], level_id: str) -> int:
+    return round(shares.get(level_id, 0.0) * 100)
+
+
+def _status(section: dict[str, Any]) -> dict[str, str]:
+    """A section's status (label and colour): "Incomplete" while it has blanks, empty when
+    the rules give no statuses."""
+    if "status" not in section:
+        return {"label": "", "colour": ""}
+    if section["status"] is None:
+        return {"label": INCOMPLETE, "colour": ""}
+    return {"label": section["status"]["label"], "colour": section["status"]["colour"] or ""}
+
+
 def _gap_text(gap: dict[str, Any], instrument: Instrument) -> str:
     higher, lower = gap["higher"], gap["lower"]
     return (
@@ -45,22 +117,27 @@ def _gap_text(gap: dict[str, Any], instrument: Instrument) -> str:
 def organisation_plan(org: dict[str, Any], instrument: Instrument) -> dict[str, Any]:
     """The context of one organisation's action plan, from its entry in ``results.json``."""
     scale = instrument.scale
-    top = scale.levels[-1].id
+    style = plan_style(instrument)
+    top = scale.levels[-1]
     sections = {s.number: s for s in instrument.sections}
+    headings = _headings(instrument)
+    order = {indicator.id: n for n, indicator in enumerate(instrument.indicators)}
     actions, not_assessed = [], []
     for item in org["indicators"]:
         indicator = instrument.indicator(item["id"])
         base = {"id": item["id"], "title": indicator.title, "section": item["section"],
-                "section_title": sections[item["section"]].title}  # fmt: skip
+                "section_title": sections[item["section"]].title, "heading": headings.get(item["id"], "")}  # fmt: skip
         if item["consensus"] is None:
             not_assessed.append(base)
             continue
-        if item["consensus"] == top:
+        if item["consensus"] == top.id:
             continue
         rank = scale.rank(item["consensus"])
-        following = scale.levels[rank + 1]
+        # A statement is its own commitment, met or not; a tier's next step is the next tier up.
+        following = top if style == STATEMENTS_STYLE else scale.levels[rank + 1]
         comments = [
-            {"respondent": a["respondent"] or "", "role": ROLE_NAMES.get(a["role"], a["role"]), "text": a["comment"]}
+            {"respondent": a["respondent"] or "", "role": ROLE_NAMES.get(a["role"], a["role"]), "text": a["comment"],
+             "rated_by": a.get("rated_by") or ""}
             for a in item["answers"] if a["comment"]
         ]  # fmt: skip
         actions.append({
@@ -71,17 +148,59 @@ def organisation_plan(org: dict[str, Any], instrument: Instrument) -> dict[str, 
             "criteria": list(indicator.criteria.get(following.id, ())) or [indicator.title],
             "comments": comments,
             "answers": [{"respondent": a["respondent"] or "", "role": ROLE_NAMES.get(a["role"], a["role"]),
-                         "label": _label(instrument, a["achieved"], "blank")} for a in item["answers"]],
+                         "label": _label(instrument, a["achieved"], "blank"), "rated_by": a.get("rated_by") or ""}
+                        for a in item["answers"]],
+            "rated_by": _rated_by(item["answers"]),
             "disagreement": item["disagreement"],
             "perception_gaps": [_gap_text(g, instrument) for g in item["perception_gaps"]],
             "rank": rank,
         })  # fmt: skip
-    actions.sort(key=lambda a: (a["rank"], instrument.indicators.index(instrument.indicator(a["id"]))))
+    if style == STATEMENTS_STYLE:  # by section and sub-heading, as the standards read; lowest level first in each
+        part_of = {
+            i.id: (s.number, n) for s in instrument.sections for n, p in enumerate(s.parts) for i in p.indicators
+        }
+        actions.sort(key=lambda a: (*part_of[a["id"]], a["rank"], order[a["id"]]))
+    else:
+        actions.sort(key=lambda a: (a["rank"], order[a["id"]]))
     dates = sorted(r["date"] for r in org["respondents"] if r["date"])
     roles = sorted({ROLE_NAMES.get(r["role"], r["role"]) for r in org["respondents"]})
+    consensus = {item["id"]: item["consensus"] for item in org["indicators"]}
+    section_entries = []
+    for s in org["sections"]:
+        tiers = [consensus[i.id] for i in sections[s["number"]].indicators]
+        section_entries.append({
+            "number": s["number"],
+            "title": s["title"],
+            "tier": s["tier"],
+            "label": _label(instrument, s["tier"], INCOMPLETE),
+            "colour": _colour(instrument, s["tier"]),
+            "complete": s["complete"],
+            "answered": s["answered"],
+            "total": s["total"],
+            "points": s["points"],
+            "max_points": s["max_points"],
+            "status": _status(s),
+            "top_percent": _percent(s.get("shares") or {}, top.id),
+            "counts": _level_counts(instrument, tiers),
+            "blank": tiers.count(None),
+        })  # fmt: skip
+    groups = []
+    for entry in section_entries:
+        parts: list[dict[str, Any]] = []
+        for action in actions:
+            if action["section"] != entry["number"]:
+                continue
+            if not parts or parts[-1]["heading"] != action["heading"]:
+                parts.append({"heading": action["heading"], "actions": []})
+            parts[-1]["actions"].append(action)
+        if parts:
+            groups.append({**{k: entry[k] for k in ("number", "title", "label", "colour", "status", "top_percent")},
+                           "parts": parts, "count": sum(len(p["actions"]) for p in parts)})  # fmt: skip
     return {
         "organisation": org["name"],
         "instrument": _instrument_data(instrument),
+        "style": style,
+        "columns": _columns(instrument),
         "review_date": dates[-1] if dates else "",
         "respondents": [
             {
@@ -94,9 +213,10 @@ def organisation_plan(org: dict[str, Any], instrument: Instrument) -> dict[str, 
         ],  # fmt: skip
         "roles": ", ".join(roles),
         "levels": _levels(instrument),
+        "has_status": any("status" in s for s in org["sections"]),
         "overall": {
             "tier": org["tier"],
-            "label": _label(instrument, org["tier"], "Incomplete"),
+            "label": _label(instrument, org["tier"], INCOMPLETE),
             "colour": _colour(instrument, org["tier"]),
             "complete": org["complete"],
             "points": org["points"],
@@ -104,23 +224,13 @@ def organisation_plan(org: dict[str, Any], instrument: Instrument) -> dict[str, 
             "answered": org["answered"],
             "total": org["indicators_total"],
             "shares": [{"label": _label(instrument, k), "percent": round(v * 100)} for k, v in org["shares"].items()],
+            "top_percent": _percent(org["shares"], top.id),
+            "counts": _level_counts(instrument, list(consensus.values())),
+            "blank": list(consensus.values()).count(None),
         },  # fmt: skip
-        "sections": [
-            {
-                "number": s["number"],
-                "title": s["title"],
-                "tier": s["tier"],
-                "label": _label(instrument, s["tier"], "Incomplete"),
-                "colour": _colour(instrument, s["tier"]),
-                "complete": s["complete"],
-                "answered": s["answered"],
-                "total": s["total"],
-                "points": s["points"],
-                "max_points": s["max_points"],
-            }
-            for s in org["sections"]
-        ],  # fmt: skip
+        "sections": section_entries,
         "actions": actions,
+        "action_groups": groups,
         "not_assessed": not_assessed,
         "disagreements": org["disagreements"],
         "perception_gap_count": org["perception_gaps"],
@@ -131,10 +241,13 @@ def partnership_plan(results: dict[str, Any], instrument: Instrument) -> dict[st
     """The context of the partnership plan for the organisations of ``instrument`` in ``results``."""
     orgs = [o for o in results["organisations"] if o["instrument"] == instrument.id]
     lowest = instrument.scale.levels[0].id
+    top = instrument.scale.levels[-1].id
     plans = {o["key"]: organisation_plan(o, instrument) for o in orgs}
+    headings = _headings(instrument)
+    statuses = _statuses_of(results, instrument)
     sections = []
     shared = []
-    for section in instrument.sections:
+    for position, section in enumerate(instrument.sections):
         rows = []
         for indicator in section.indicators:
             per_org = {o["name"]: next(i for i in o["indicators"] if i["id"] == indicator.id) for o in orgs}
@@ -144,7 +257,7 @@ def partnership_plan(results: dict[str, Any], instrument: Instrument) -> dict[st
             )
             gaps = [f"{name}: {_gap_text(g, instrument)}" for name, i in per_org.items() for g in i["perception_gaps"]]
             row = {
-                "id": indicator.id, "title": indicator.title,
+                "id": indicator.id, "title": indicator.title, "heading": headings.get(indicator.id, ""),
                 "counts": [{"label": lv.label, "count": counts.get(lv.id, 0), "colour": lv.colour or ""}
                            for lv in instrument.scale.levels],
                 "not_assessed": sorted(n for n, i in per_org.items() if i["consensus"] is None),
@@ -165,15 +278,34 @@ def partnership_plan(results: dict[str, Any], instrument: Instrument) -> dict[st
                     "criteria": list(indicator.criteria.get(step, ())) or [indicator.title],
                 }
                 shared.append({"id": indicator.id, "title": indicator.title, "section": section.number,
-                               "section_title": section.title, **row["shared_action"]})  # fmt: skip
+                               "section_title": section.title, "heading": row["heading"],
+                               **row["shared_action"]})  # fmt: skip
             else:
                 row["shared_action"] = None
             rows.append(row)
-        sections.append({"number": section.number, "title": section.title, "indicators": rows})
-    shared.sort(key=lambda s: (-s["count"], instrument.indicators.index(instrument.indicator(s["id"]))))
+        parts: list[dict[str, Any]] = []
+        for row in rows:
+            if not parts or parts[-1]["heading"] != row["heading"]:
+                parts.append({"heading": row["heading"], "indicators": []})
+            parts[-1]["indicators"].append(row)
+        tiers = [i["consensus"] for o in orgs for i in o["indicators"] if i["section"] == section.number]
+        answered = [t for t in tiers if t is not None]
+        status_counts = Counter(plans[o["key"]]["sections"][position]["status"]["label"] for o in orgs)
+        sections.append({
+            "number": section.number, "title": section.title, "indicators": rows, "parts": parts,
+            "top_percent": round(answered.count(top) / len(answered) * 100) if answered else 0,
+            "status_counts": [{**status, "count": status_counts.get(status["label"], 0)}
+                              for status in [*statuses, {"label": INCOMPLETE, "colour": ""}]] if statuses else [],
+        })  # fmt: skip
+    order = {indicator.id: n for n, indicator in enumerate(instrument.indicators)}
+    shared.sort(key=lambda s: (-s["count"], order[s["id"]]))
     return {
         "instrument": _instrument_data(instrument),
+        "style": plan_style(instrument),
+        "columns": _columns(instrument),
         "levels": _levels(instrument),
+        "statuses": statuses,
+        "has_status": bool(statuses),
         "first_tier": instrument.scale.levels[1].label if len(instrument.scale.levels) > 1 else "",
         "organisation_count": len(orgs),
         "organisations": [p["organisation"] for p in plans.values()],
@@ -189,3 +321,11 @@ def partnership_plan(results: dict[str, Any], instrument: Instrument) -> dict[st
         "sections": sections,
         "shared_actions": [s for s in shared if s["count"] > 1 or len(orgs) == 1],
     }
+
+
+def _statuses_of(results: dict[str, Any], instrument: Instrument) -> list[dict[str, str]]:
+    """The statuses a section of ``instrument`` can be given, best first (label and colour), from the
+    scoring rules recorded in ``results``; empty when the rules give none."""
+    rules = results.get("rules") or {}
+    rules = (rules.get("instruments") or {}).get(instrument.id, rules)
+    return [{"label": s["label"], "colour": s.get("colour") or ""} for s in rules.get("status") or []]

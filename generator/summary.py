@@ -6,9 +6,11 @@ from typing import Any
 
 
 def merge_summary(data: dict[str, Any]) -> str:
-    """Files found, merged, superseded, rejected (with reasons), skipped; organisations and tiers."""
+    """Files found, merged, superseded, rejected (with reasons), skipped; organisations and tiers, and
+    where the rules give sections a status, each section's status and the share at the top level."""
     counts = data["counts"]
     labels = {lv["id"]: lv["label"] for inst in data["instruments"] for lv in inst["scale"]}
+    tops = {inst["id"]: inst["scale"][-1]["id"] for inst in data["instruments"] if inst["scale"]}
     lines = [
         f"Files found: {counts['found']}  merged: {counts['merged']}  superseded: {counts['superseded']}  "
         f"rejected: {counts['rejected']}  skipped: {counts['skipped']}"
@@ -27,9 +29,15 @@ def merge_summary(data: dict[str, Any]) -> str:
         sections = " ".join(
             (labels.get(s["tier"], "?")[:1] if s["tier"] else "·") for s in org["sections"]
         )  # one letter per section
+        status = ""
+        if any("status" in s for s in org["sections"]):  # the rules rate sections (Green, Amber, Red)
+            letters = " ".join((s["status"]["label"][:1] if s.get("status") else "·") for s in org["sections"])
+            top = tops.get(org["instrument"])
+            share = f"  {round(org['shares'].get(top, 0.0) * 100)}% {labels.get(top, top)}" if top else ""
+            status = f"  status: {letters}{share}"
         lines.append(
             f"  {org['name'].ljust(width)}  {tier:<10}  {org['points']}/{org['max_points']} points  "
-            f"sections: {sections}  respondents: {len(org['respondents'])}"
+            f"sections: {sections}{status}  respondents: {len(org['respondents'])}"
             + (f"  disagreements: {org['disagreements']}" if org["disagreements"] else "")
             + (f"  perception gaps: {org['perception_gaps']}" if org["perception_gaps"] else "")
         )

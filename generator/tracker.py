@@ -11,6 +11,12 @@
   (a date), Status (a dropdown: Not started, In progress, Done), Evidence and Notes.
 - **Not yet assessed**: the indicators left blank, to agree an answer for.
 
+A plan of statements (``context["style"] == "statements"``, the Appendix D charter) has one
+row per statement not yet at the top level, in the plan's order (standard by standard, under
+its sub-heading, lowest level first): the statement itself is the thing to do, next to where
+the organisation is (Now), the evidence and comments from the returns and who rated it; its
+headings come from the instrument's columns (``context["columns"]``).
+
 One row per indicator rather than per criterion: the criteria of a tier are met together
 (a tier is reached when all of them are), each row matches one entry of the Word plan, and
 the indicator's comments and gaps are not repeated on every bullet.
@@ -26,6 +32,7 @@ import math
 import re
 import zipfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any
@@ -66,8 +73,9 @@ COLUMNS = (
     ("Evidence", 15),
     ("Notes", 15),
 )
-_COLUMN = {heading: number for number, (heading, _) in enumerate(COLUMNS, 1)}
 _TRACKING = ("Owner", "By when", "Status", "Evidence", "Notes")
+#: What each column of a plan of tiers holds (see _Layout).
+_TIERS_KEYS = ("id", "section", "title", "now", "next", "action", "gaps", "comments", *_TRACKING)
 
 #: The file's time when the context has no readable review date.
 _FALLBACK_TIME = datetime(2000, 1, 1, tzinfo=timezone.utc)
@@ -129,6 +137,88 @@ _MAX_ROW_HEIGHT = 409.0  # Excel's limit
 _CELL_TEXT_MAX = 32767  # Excel's limit on the text of one cell
 _ESCAPE_LIKE = re.compile(r"(_x[0-9A-Fa-f]{4}_)")  # OOXML reads "_x000D_" as a character: keep it as typed
 
+# Wording of a plan of statements' tracker; the column headings of the standards' own text
+# (statement, evidence, rated by) come from the instrument's columns in the context.
+_STATEMENT_ID = "{indicator} id"
+_STANDARD = "Standard"
+_FROM_RETURNS = "{comments} (from the returns)"
+_RATED_BY = "Rated by"
+_STATEMENTS = "Statements"
+_STATEMENTS_LINE = "{top_percent}% {top}"
+_STATEMENTS_DETAIL = "{counts}{blank}. {standards}"
+_STATEMENTS_HOW_TO = (
+    "One row per statement not yet {top}, standard by standard, {lowest} first: the statement is the commitment to "
+    "act on. Fill in Owner, By when (a date), Status (choose from the list), Evidence and Notes."
+)
+_STATEMENTS_NO_ACTIONS = "No actions: every statement rated is {top}."
+_STATEMENTS_NOT_ASSESSED_NOTE = (
+    "These statements were left blank, or their ratings could not be read. Agree a rating together at your next review."
+)
+_STATEMENTS_ALL_ASSESSED = "Every statement was rated."
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """The tracker of one style of plan: its Actions columns — each ``(key, heading, width)``,
+    the key saying what it holds: ``id``, ``section``, ``title``, ``now``, ``next``, ``action``,
+    ``gaps``, ``comments``, ``rated_by`` or a tracking heading — and its wording."""
+
+    columns: tuple[tuple[str, str, float], ...]
+    how_to: str
+    no_actions: str
+    not_assessed_note: str
+    all_assessed: str
+    not_assessed_columns: tuple[tuple[str, float], ...]
+    statements: bool = False
+
+    def column(self, key: str) -> int:
+        return next(n for n, (k, _, _) in enumerate(self.columns, 1) if k == key)
+
+    def width(self, key: str) -> float:
+        return self.columns[self.column(key) - 1][2]
+
+
+_TIERS_LAYOUT = _Layout(
+    columns=tuple((key, heading, width) for key, (heading, width) in zip(_TIERS_KEYS, COLUMNS, strict=True)),
+    how_to=_HOW_TO,
+    no_actions=_NO_ACTIONS,
+    not_assessed_note=_NOT_ASSESSED_NOTE,
+    all_assessed=_ALL_ASSESSED,
+    not_assessed_columns=_NOT_ASSESSED_COLUMNS,
+)
+
+
+def _layout(context: dict[str, Any]) -> _Layout:
+    """The layout of the tracker of ``context``: the V1.1 one, or one for a plan of statements."""
+    if context.get("style") != "statements":
+        return _TIERS_LAYOUT
+    columns = context.get("columns") or {}
+    indicator = columns.get("indicator") or "Statement"
+    levels = context.get("levels") or [{"label": ""}]
+    words = {"top": levels[-1]["label"], "lowest": levels[0]["label"]}
+    return _Layout(
+        columns=(
+            ("id", _STATEMENT_ID.format(indicator=indicator), 10),
+            ("section", _STANDARD, 16),
+            ("action", indicator, 44),
+            ("now", "Now", 10),
+            ("comments", _FROM_RETURNS.format(comments=columns.get("comments") or "Comments"), 30),
+            ("rated_by", columns.get("rated_by") or _RATED_BY, 13),
+            ("gaps", "Perception gaps", 15),
+            *((heading, heading, width) for heading, width in COLUMNS if heading in _TRACKING),
+        ),
+        how_to=_STATEMENTS_HOW_TO.format(**words),
+        no_actions=_STATEMENTS_NO_ACTIONS.format(**words),
+        not_assessed_note=_STATEMENTS_NOT_ASSESSED_NOTE,
+        all_assessed=_STATEMENTS_ALL_ASSESSED,
+        not_assessed_columns=(
+            (_STATEMENT_ID.format(indicator=indicator), 10),
+            (_STANDARD, 36),
+            (indicator, 70),
+        ),
+        statements=True,
+    )
+
 
 def write_action_tracker(context: dict[str, Any], path: Path) -> Path:
     """Write the tracker of ``context`` (an :func:`~generator.plans.organisation_plan`) to ``path``.
@@ -178,14 +268,15 @@ def _instrument_line(instrument: dict[str, Any]) -> str:
 
 
 def _write_actions(sheet: Worksheet, context: dict[str, Any]) -> None:
-    for number, (_, width) in enumerate(COLUMNS, 1):
+    layout = _layout(context)
+    for number, (_, _, width) in enumerate(layout.columns, 1):
         sheet.column_dimensions[get_column_letter(number)].width = width
     actions = context["actions"]
-    header_row = _write_title_block(sheet, context)
+    header_row = _write_title_block(sheet, context, layout)
     first = header_row + 1
     last = first + len(actions) - 1
     if actions:
-        status = get_column_letter(_COLUMN["Status"])
+        status = get_column_letter(layout.column("Status"))
         _label(sheet, _PROGRESS_ROW, _PROGRESS)
         progress = sheet.cell(_PROGRESS_ROW, 3)
         progress.value = _PROGRESS_FORMULA.format(
@@ -193,22 +284,23 @@ def _write_actions(sheet: Worksheet, context: dict[str, Any]) -> None:
             done_lower=STATUSES[-1].lower(),
         )  # fmt: skip
         progress.font = _font()
-    _write_header(sheet, header_row)
+    _write_header(sheet, header_row, layout)
     for row, action in enumerate(actions, first):
-        _write_action(sheet, row, action)
+        _write_action(sheet, row, action, layout)
     if actions:
-        _add_tracking_rules(sheet, first, last)
-        sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(COLUMNS))}{last}"
+        _add_tracking_rules(sheet, first, last, layout)
+        sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(layout.columns))}{last}"
     else:
-        _text(sheet.cell(first, 1), _NO_ACTIONS, font=_font(italic=True))
-    sheet.freeze_panes = sheet.cell(first, _COLUMN["Now"]).coordinate
+        _text(sheet.cell(first, 1), layout.no_actions, font=_font(italic=True))
+    sheet.freeze_panes = sheet.cell(first, layout.column("now")).coordinate
     sheet.print_title_rows = f"{header_row}:{header_row}"
     _print_setup(sheet)
 
 
-def _write_title_block(sheet: Worksheet, context: dict[str, Any]) -> int:
-    """The organisation, instrument, review date, overall tier, who took part and how to use
-    the tracker (the progress row is left for later); returns the row of the table's header."""
+def _write_title_block(sheet: Worksheet, context: dict[str, Any], layout: _Layout) -> int:
+    """The organisation, instrument, review date, overall tier (or share of statements at the top
+    level), who took part and how to use the tracker (the progress row is left for later); returns
+    the row of the table's header."""
     _text(sheet.cell(1, 1), _TITLE.format(organisation=context["organisation"]), font=_font(bold=True, size=14))
     sheet.row_dimensions[1].height = 20
     _text(sheet.cell(2, 1), _instrument_line(context["instrument"]), font=_font(size=12))
@@ -226,11 +318,24 @@ def _write_title_block(sheet: Worksheet, context: dict[str, Any]) -> int:
         _text(review, str(context.get("review_date") or ""), font=_font())
 
     overall = context["overall"]
-    _label(sheet, 5, _OVERALL)
-    _shaded(sheet.cell(5, 3), overall["label"], overall.get("colour"))
-    sheet.cell(5, 3).alignment = Alignment(horizontal="center")
     detail = sheet.cell(5, 4)
-    _text(detail, _OVERALL_DETAIL.format(**overall), font=_font(color=_GREY_TEXT))
+    if layout.statements:
+        top = context["levels"][-1]
+        _label(sheet, 5, _STATEMENTS)
+        _shaded(sheet.cell(5, 3), _STATEMENTS_LINE.format(top_percent=overall["top_percent"], top=top["label"]),
+                top.get("colour"))  # fmt: skip
+        counts = ", ".join(f"{c['count']} {c['label']}" for c in overall["counts"])
+        standards = "; ".join(
+            f"{s['number']}. {s['title']}: {s['status']['label'] or s['label']}" for s in context["sections"]
+        )
+        blank = f", {overall['blank']} not yet assessed" if overall["blank"] else ""
+        _text(detail, _STATEMENTS_DETAIL.format(counts=counts, blank=blank, standards=standards),
+              font=_font(color=_GREY_TEXT))  # fmt: skip
+    else:
+        _label(sheet, 5, _OVERALL)
+        _shaded(sheet.cell(5, 3), overall["label"], overall.get("colour"))
+        _text(detail, _OVERALL_DETAIL.format(**overall), font=_font(color=_GREY_TEXT))
+    sheet.cell(5, 3).alignment = Alignment(horizontal="center")
     detail.alignment = Alignment(indent=1)
 
     _label(sheet, 6, _TOOK_PART)
@@ -239,7 +344,7 @@ def _write_title_block(sheet: Worksheet, context: dict[str, Any]) -> int:
         for r in context["respondents"]
     )
     _text(sheet.cell(6, 3), people, font=_font())
-    _text(sheet.cell(_PROGRESS_ROW + 1, 1), _HOW_TO, font=_font(italic=True, color=_GREY_TEXT))
+    _text(sheet.cell(_PROGRESS_ROW + 1, 1), layout.how_to, font=_font(italic=True, color=_GREY_TEXT))
     return _PROGRESS_ROW + 2
 
 
@@ -247,9 +352,9 @@ def _label(sheet: Worksheet, row: int, text: str) -> None:
     _text(sheet.cell(row, 1), text, font=_font(bold=True))
 
 
-def _write_header(sheet: Worksheet, row: int) -> None:
+def _write_header(sheet: Worksheet, row: int, layout: _Layout) -> None:
     lines = 1
-    for number, (heading, width) in enumerate(COLUMNS, 1):
+    for number, (_, heading, width) in enumerate(layout.columns, 1):
         cell = sheet.cell(row, number)
         _text(cell, heading, font=_font(bold=True), border=_BOX)
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
@@ -259,29 +364,36 @@ def _write_header(sheet: Worksheet, row: int) -> None:
     sheet.row_dimensions[row].height = _height(lines)
 
 
-def _write_action(sheet: Worksheet, row: int, action: dict[str, Any]) -> None:
+def _write_action(sheet: Worksheet, row: int, action: dict[str, Any], layout: _Layout) -> None:
+    section = f"{action['section']}. {action['section_title']}"
+    if layout.statements and action.get("heading"):
+        section += f"\n{action['heading']}"
     texts = {
-        "Indicator id": action["id"],
-        "Section": f"{action['section']}. {action['section_title']}",
-        "Indicator": action["title"],
-        "Action to take": _bullets(action["criteria"]),
-        "Perception gaps": "\n".join(action["perception_gaps"]),
-        "Comments from the return(s)": _comments(action["comments"]),
+        "id": action["id"],
+        "section": section,
+        "title": action["title"],
+        "action": action["title"] if layout.statements else _bullets(action["criteria"]),
+        "gaps": "\n".join(action["perception_gaps"]),
+        "comments": _comments(action["comments"]),
+        "rated_by": action.get("rated_by") or "",
     }
     lines = [_MIN_ACTION_LINES]
-    for heading, text in texts.items():
-        column = _COLUMN[heading]
-        bold = heading == "Indicator"
-        _text(sheet.cell(row, column), text, font=_font(bold=bold), alignment=_WRAP_TOP, border=_BOX)
-        lines.append(_lines(text, COLUMNS[column - 1][1], bold=bold))
-    for heading, label, colour in (("Now", action["current"], action.get("current_colour")),
-                                   ("Next", action["next"], action.get("next_colour"))):  # fmt: skip
-        cell = sheet.cell(row, _COLUMN[heading])
+    for key, _, width in layout.columns:
+        if key not in texts:
+            continue
+        bold = key == "title" or (layout.statements and key == "action")
+        _text(sheet.cell(row, layout.column(key)), texts[key], font=_font(bold=bold), alignment=_WRAP_TOP, border=_BOX)
+        lines.append(_lines(texts[key], width, bold=bold))
+    for key, label, colour in (("now", action["current"], action.get("current_colour")),
+                               ("next", action["next"], action.get("next_colour"))):  # fmt: skip
+        if not any(k == key for k, _, _ in layout.columns):
+            continue
+        cell = sheet.cell(row, layout.column(key))
         _shaded(cell, label, colour)
         cell.alignment = Alignment(horizontal="center", vertical="top", wrap_text=True)
-        lines.append(_lines(label, COLUMNS[_COLUMN[heading] - 1][1], bold=bool(colour)))
+        lines.append(_lines(label, layout.width(key), bold=bool(colour)))
     for heading in _TRACKING:
-        cell = sheet.cell(row, _COLUMN[heading])
+        cell = sheet.cell(row, layout.column(heading))
         cell.font, cell.border, cell.alignment = _font(), _BOX, _WRAP_TOP
         cell.fill = PatternFill(fill_type="solid", fgColor=_INPUT_FILL)
         if heading == "By when":
@@ -308,9 +420,9 @@ def _comments(comments: list[dict[str, str]]) -> str:
     return "\n\n".join(parts)
 
 
-def _add_tracking_rules(sheet: Worksheet, first: int, last: int) -> None:
+def _add_tracking_rules(sheet: Worksheet, first: int, last: int, layout: _Layout) -> None:
     """The date check on By when, the Status dropdown and its colours, over rows first…last."""
-    dates = _column_range("By when", first, last)
+    dates = _column_range(layout, "By when", first, last)
     date_check = DataValidation(
         type="date", operator="between", formula1=str(_FIRST_DATE), formula2=str(_LAST_DATE), allow_blank=True,
         showInputMessage=True, showErrorMessage=True, errorStyle="stop",
@@ -319,7 +431,7 @@ def _add_tracking_rules(sheet: Worksheet, first: int, last: int) -> None:
     date_check.add(dates)
     sheet.add_data_validation(date_check)
 
-    statuses = _column_range("Status", first, last)
+    statuses = _column_range(layout, "Status", first, last)
     choices = ", ".join(STATUSES)
     status_list = DataValidation(
         type="list", formula1='"' + ",".join(STATUSES) + '"', allow_blank=True,
@@ -338,8 +450,8 @@ def _add_tracking_rules(sheet: Worksheet, first: int, last: int) -> None:
         sheet.conditional_formatting.add(statuses, rule)
 
 
-def _column_range(heading: str, first: int, last: int) -> str:
-    letter = get_column_letter(_COLUMN[heading])
+def _column_range(layout: _Layout, key: str, first: int, last: int) -> str:
+    letter = get_column_letter(layout.column(key))
     return f"{letter}{first}:{letter}{last}"
 
 
@@ -347,30 +459,33 @@ def _column_range(heading: str, first: int, last: int) -> str:
 
 
 def _write_not_assessed(sheet: Worksheet, context: dict[str, Any]) -> None:
-    for number, (_, width) in enumerate(_NOT_ASSESSED_COLUMNS, 1):
+    layout = _layout(context)
+    columns = layout.not_assessed_columns
+    for number, (_, width) in enumerate(columns, 1):
         sheet.column_dimensions[get_column_letter(number)].width = width
     title = _NOT_ASSESSED_TITLE.format(organisation=context["organisation"])
     _text(sheet.cell(1, 1), title, font=_font(bold=True, size=14))
     sheet.row_dimensions[1].height = 20
     _text(sheet.cell(2, 1), _instrument_line(context["instrument"]), font=_font(size=12))
     items = context["not_assessed"]
-    _text(sheet.cell(3, 1), _NOT_ASSESSED_NOTE if items else _ALL_ASSESSED, font=_font(italic=True))
+    _text(sheet.cell(3, 1), layout.not_assessed_note if items else layout.all_assessed, font=_font(italic=True))
     header_row = 5
-    for number, (heading, _) in enumerate(_NOT_ASSESSED_COLUMNS, 1):
+    for number, (heading, _) in enumerate(columns, 1):
         cell = sheet.cell(header_row, number)
         _text(cell, heading, font=_font(bold=True), border=_BOX)
         cell.fill = PatternFill(fill_type="solid", fgColor=_HEADER_FILL)
     for row, item in enumerate(items, header_row + 1):
-        texts = (item["id"], f"{item['section']}. {item['section_title']}", item["title"])
+        section = f"{item['section']}. {item['section_title']}"
+        if layout.statements and item.get("heading"):
+            section += f" — {item['heading']}"
+        texts = (item["id"], section, item["title"])
         lines = 1
         for number, text in enumerate(texts, 1):
             _text(sheet.cell(row, number), text, font=_font(), alignment=_WRAP_TOP, border=_BOX)
-            lines = max(lines, _lines(text, _NOT_ASSESSED_COLUMNS[number - 1][1]))
+            lines = max(lines, _lines(text, columns[number - 1][1]))
         sheet.row_dimensions[row].height = _height(lines)
     if items:
-        sheet.auto_filter.ref = (
-            f"A{header_row}:{get_column_letter(len(_NOT_ASSESSED_COLUMNS))}{header_row + len(items)}"
-        )
+        sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(columns))}{header_row + len(items)}"
     sheet.freeze_panes = sheet.cell(header_row + 1, 1).coordinate
     sheet.print_title_rows = f"{header_row}:{header_row}"
     _print_setup(sheet)

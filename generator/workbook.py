@@ -5,10 +5,14 @@
 
 - **Summary**: one row per organisation — overall tier, points, one column per section with
   the section tier filled in its level's colour, answered, respondents, disagreements,
-  perception gaps — one block per instrument, with a key to the colours.
+  perception gaps — one block per instrument, with a key to the colours.  For an instrument
+  whose scoring rules give each section a status (a RAG rating: the Appendix D charter), the
+  block also shows the share of statements at the top level overall and, beside each
+  section's level, its status in the status's colour and its share at the top level.
 - **Charts**: native Excel charts — per instrument, how many organisations are at each tier
   in each section (stacked bars), then each organisation's profile (points per section,
-  each bar in the section tier's colour, against the most the section could score).
+  each bar in the section tier's colour — or its status's, where sections have statuses —
+  against the most the section could score).
 - **Responses**: one row per organisation, respondent and indicator, with an autofilter.
 - **Disagreements**: the indicators where an organisation's respondents disagree, every
   answer, and the perception gaps.
@@ -110,11 +114,22 @@ _FILES_NOTE = (
 _BLOCK_HEADING = "{title} (version {version}) — {count} organisation{s}"
 _KEY = "Key:"
 _INCOMPLETE_NOTE = "a section or organisation with blank answers"
-_DISTRIBUTION_TITLE = "Organisations at each tier, per section"
+_DISTRIBUTION_TITLE = "Organisations at each {level}, per section"
+#: What a step of the scale is called: a tier of a cumulative scale, a level otherwise.
+_TIER, _LEVEL = "tier", "level"
+_STATUS_HEADING = "Status"
+_SHARE_HEADING = "{top}"
+_OVERALL_SHARE_HEADING = "All {top}"
+_STATUS_KEY = "Status:"
+_STATUS_NOTE = "a section's status comes from the share of its statements {top}; Incomplete while any is blank"
 _DISTRIBUTION_AXIS = "Organisations"
 _PROFILE_NOTE = (
     "Each organisation's points per section: a bar in the colour of the section's tier, against the most the section "
     "could score (grey)."
+)
+_STATUS_PROFILE_NOTE = (
+    "Each organisation's points per section: a bar in the colour of the section's status (hatched while it is "
+    "Incomplete), against the most the section could score (grey)."
 )
 _PROFILE_TITLE = "{name}: {tier}, {points} / {max_points} points"
 _PROFILE_AXIS = "Points"
@@ -136,6 +151,7 @@ _MAXIMUM_FILL = "E7E6E6"
 _THIN = Side(style="thin", color="A6A6A6")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _SUMMARY_ROW_HEIGHT = 18.0
+_PERCENT = 9  # Excel's built-in number format "0%"
 _LINE_HEIGHT = 12.75  # points per line of 10-point text
 _MAX_ROW_HEIGHT = 409.0  # Excel's limit
 #: What XML cannot hold, taken out of chart titles (the text itself is in the cells).
@@ -164,10 +180,32 @@ class _Look:
     levels: tuple[str, ...]  # level ids, lowest first
     labels: dict[str, str]
     colours: dict[str, str | None]  # "RRGGBB", or None for a level without a colour
+    cumulative: bool = True
+    #: The statuses a section can be given, best first, as label and "RRGGBB" (or None); empty
+    #: when the instrument's scoring rules give none.
+    statuses: tuple[tuple[str, str | None], ...] = ()
     _shades: dict[tuple[str | None, str], _Shade] = field(default_factory=dict, compare=False, repr=False)
 
     def label(self, tier: str | None) -> str:
         return INCOMPLETE if tier is None else self.labels.get(tier, tier)
+
+    @property
+    def top(self) -> str:
+        """The label of the top level."""
+        return self.label(self.levels[-1]) if self.levels else ""
+
+    def status_shade(self, status: dict[str, Any] | None) -> _Shade:
+        """A section's status as a cell: its label on its colour; Incomplete greyed when None."""
+        if status is None:
+            return self.shade(None)
+        colour = (status.get("colour") or "").lstrip("#").upper() or None
+        return _Shade(status["label"], colour)
+
+    def section_shade(self, section: dict[str, Any]) -> _Shade:
+        """What colours a section's bar in a chart: its status where sections have statuses, else its tier."""
+        if self.statuses and "status" in section:
+            return self.status_shade(section["status"])
+        return self.shade(section["tier"])
 
     def shade(self, tier: str | None, blank: str = INCOMPLETE) -> _Shade:
         """A tier as a cell: its label on its colour; ``blank`` greyed when ``tier`` is None."""
@@ -190,6 +228,10 @@ class _Shade:
     muted: bool = False
 
 
+class _Percent(float):
+    """A share (0 to 1) shown as a percentage."""
+
+
 @dataclass(frozen=True)
 class _Column:
     heading: str
@@ -208,7 +250,10 @@ def write_consolidated_workbook(
     """
     if instruments is None:
         instruments = find_instruments().instruments
-    looks = {entry["id"]: _look(entry, instruments.get(entry["id"])) for entry in data["instruments"]}
+    looks = {
+        entry["id"]: _look(entry, instruments.get(entry["id"]), _statuses_of(data, entry["id"]))
+        for entry in data["instruments"]
+    }
     stamp = _stamp_time(data)
     with ExitStack() as spools:
         workbook, sheets = _build_workbook(data, looks, stamp, spools)
@@ -221,7 +266,16 @@ def write_consolidated_workbook(
         return write_atomically(Path(path), save)
 
 
-def _look(entry: dict[str, Any], instrument: Instrument | None) -> _Look:
+def _statuses_of(data: dict[str, Any], instrument_id: str) -> tuple[tuple[str, str | None], ...]:
+    """The statuses the scoring rules of ``data`` give sections of ``instrument_id``, best first."""
+    rules = data.get("rules") or {}
+    rules = (rules.get("instruments") or {}).get(instrument_id, rules)
+    return tuple(
+        (str(s["label"]), (s.get("colour") or "").lstrip("#").upper() or None) for s in rules.get("status") or []
+    )
+
+
+def _look(entry: dict[str, Any], instrument: Instrument | None, statuses: tuple = ()) -> _Look:
     colours: dict[str, str | None] = {}
     for level in entry["scale"]:
         colour = None
@@ -236,6 +290,8 @@ def _look(entry: dict[str, Any], instrument: Instrument | None) -> _Look:
         levels=tuple(level["id"] for level in entry["scale"]),
         labels={level["id"]: level["label"] for level in entry["scale"]},
         colours=colours,
+        cumulative=instrument.scale.cumulative if instrument is not None else True,
+        statuses=statuses,
     )
 
 
@@ -345,11 +401,26 @@ def _write_summary(sheet: _Sheet, data: dict[str, Any], blocks: list[tuple[_Look
 
 
 def _summary_columns(look: _Look, *, instrument: bool, notes: bool) -> list[_Column]:
+    if look.statuses:  # beside each section's level, its status and its share at the top level
+        sections = [
+            column
+            for number, title in look.sections
+            for column in (
+                _Column(f"{number}. {title}", 13, wrap=True, centre=True),
+                _Column(f"{number}. {_STATUS_HEADING}", 11, wrap=True, centre=True),
+                _Column(f"{number}. {_SHARE_HEADING.format(top=look.top)}", 9, wrap=True, centre=True),
+            )
+        ]
+        overall = [_Column(_OVERALL_SHARE_HEADING.format(top=look.top), 9, wrap=True, centre=True)]
+    else:
+        sections = [_Column(f"{number}. {title}", 13, wrap=True, centre=True) for number, title in look.sections]
+        overall = []
     return [
         _Column("Organisation", 34, wrap=True),
-        _Column("Overall tier", 12, wrap=True, centre=True),
+        _Column(f"Overall {_TIER if look.cumulative else _LEVEL}", 12, wrap=True, centre=True),
         _Column("Points", 10, centre=True),
-        *(_Column(f"{number}. {title}", 13, wrap=True, centre=True) for number, title in look.sections),
+        *overall,
+        *sections,
         _Column("Indicators answered", 11, wrap=True, centre=True),
         _Column("Respondents", 12, wrap=True, centre=True),
         _Column("Disagree-ments", 10, wrap=True, centre=True),
@@ -360,11 +431,26 @@ def _summary_columns(look: _Look, *, instrument: bool, notes: bool) -> list[_Col
 
 
 def _summary_row(look: _Look, organisation: dict[str, Any], *, instrument: bool, notes: bool) -> list[Any]:
+    if look.statuses:
+        top = look.levels[-1]
+        overall = [_Percent((organisation.get("shares") or {}).get(top, 0.0))]
+        sections = [
+            value
+            for section in organisation["sections"]
+            for value in (
+                look.shade(section["tier"]),
+                look.status_shade(section.get("status")),
+                _Percent((section.get("shares") or {}).get(top, 0.0)),
+            )
+        ]
+    else:
+        overall, sections = [], [look.shade(section["tier"]) for section in organisation["sections"]]
     return [
         organisation["name"],
         look.shade(organisation["tier"]),
         f"{organisation['points']} / {organisation['max_points']}",
-        *(look.shade(section["tier"]) for section in organisation["sections"]),
+        *overall,
+        *sections,
         f"{organisation['answered']} / {organisation['indicators_total']}",
         len(organisation["respondents"]),
         organisation["disagreements"],
@@ -383,6 +469,13 @@ def _write_key(sheet: _Sheet, row: int, look: _Look) -> int:
         column += 1
     _write_shade(sheet, row, column, look.shade(None))
     _put(sheet, row, column + 1, _INCOMPLETE_NOTE, font=_font(italic=True))
+    if look.statuses:
+        row += 1
+        _put(sheet, row, 1, _STATUS_KEY, font=_font(italic=True))
+        for column, (label, colour) in enumerate(look.statuses, 2):
+            _write_shade(sheet, row, column, _Shade(label, colour))
+        _write_shade(sheet, row, len(look.statuses) + 2, look.shade(None))
+        _put(sheet, row, len(look.statuses) + 3, _STATUS_NOTE.format(top=look.top), font=_font(italic=True))
     return row
 
 
@@ -408,7 +501,8 @@ def _write_charts(sheet: _Sheet, data_sheet: _Sheet, blocks: list[tuple[_Look, l
             column = 1 + (n % _PROFILES_PER_ROW) * _PROFILE_COLUMN_STEP
             if n == 0:  # the note stays with the first row of charts
                 row = pages.place(2 * _ROW_CM + _PROFILE_HEIGHT) + 2
-                _put(sheet, row - 2, 1, _PROFILE_NOTE, font=_font(italic=True))
+                note = _STATUS_PROFILE_NOTE if look.statuses else _PROFILE_NOTE
+                _put(sheet, row - 2, 1, note, font=_font(italic=True))
             elif column == 1:
                 row = pages.place(_ROW_CM + _PROFILE_HEIGHT) + 1
             sheet.worksheet.add_chart(chart, f"{get_column_letter(column)}{row}")
@@ -454,7 +548,7 @@ def _distribution_table(
 
     chart = BarChart()
     chart.type, chart.grouping, chart.overlap, chart.gapWidth = "bar", "stacked", 100, 60
-    chart.title = _chart_title(_DISTRIBUTION_TITLE, _TITLE_SIZE)
+    chart.title = _chart_title(_DISTRIBUTION_TITLE.format(level=_TIER if look.cumulative else _LEVEL), _TITLE_SIZE)
     data = Reference(sheet.worksheet, min_col=3, max_col=2 + len(tiers), min_row=header, max_row=last)
     chart.add_data(data, titles_from_data=True)
     _text_categories(chart, sheet.worksheet, 2, header + 1, last)
@@ -505,7 +599,7 @@ def _profile_chart(
     maximum, points = chart.series
     maximum.graphicalProperties = GraphicalProperties(solidFill=_MAXIMUM_FILL, ln=LineProperties(noFill=True))
     points.dPt = [
-        DataPoint(idx=i, spPr=_bar_look(look.shade(section["tier"])))
+        DataPoint(idx=i, spPr=_bar_look(look.section_shade(section)))
         for i, section in enumerate(organisation["sections"])
     ]
     points.dLbls = DataLabelList(showVal=True, showSerName=False, showCatName=False, showLegendKey=False)
@@ -567,7 +661,7 @@ class _ProfileTemplate:
     def fill(self, organisation: dict[str, Any], n: int) -> bytes:
         series, values = self._column_refs(n)
         bars = "".join(
-            _data_point_xml(i, self.look.shade(section["tier"])) for i, section in enumerate(organisation["sections"])
+            _data_point_xml(i, self.look.section_shade(section)) for i, section in enumerate(organisation["sections"])
         )
         title = _title_xml(_profile_title(self.look, organisation))
         return self.xml.format(title=title, series=series, values=values, bars=bars).encode("utf-8")
@@ -898,6 +992,12 @@ def _cell_pattern(
         key = (value.fill, value.muted, id(align))
         style = shaded.get(key) or shaded.setdefault(key, _shade_styles(styles, value, align))
         fit = _fitted(value.text)
+    elif type(value) is _Percent:
+        return (
+            _value_cell(f"{letter}\0", styles.id(_font(), _BOX, None, align, number_format=_PERCENT), float(value)),
+            1,
+            None,
+        )
     else:
         style, fit = plain, _fitted(value)
     if fit is None:
@@ -937,6 +1037,9 @@ def _split_row(
                 style = shaded.get(key) or shaded.setdefault(key, _shade_styles(styles, value, aligns[column]))
                 if part:  # counted once
                     fit = value = None
+            elif type(value) is _Percent:
+                style = (styles.id(_font(), _BOX, None, aligns[column], number_format=_PERCENT),) * 2
+                value = float(value)
             else:
                 style = plain[column]
             if fit is None:
@@ -1087,9 +1190,10 @@ class _Styles:
         align: Alignment | None = None,
         *,
         quoted: bool = False,
+        number_format: int = 0,
     ) -> int:
         # Keyed by identity (hashing openpyxl's style objects is slow); the objects are kept alive with it.
-        key = (id(font), id(border), fill, id(align), quoted)
+        key = (id(font), id(border), fill, id(align), quoted, number_format)
         if key not in self._ids:
             workbook, style = self.workbook, StyleArray()
             style.fontId = workbook._fonts.add(font)
@@ -1100,6 +1204,8 @@ class _Styles:
             if align is not None:
                 style.alignmentId = workbook._alignments.add(align)
             style.quotePrefix = quoted
+            if number_format:
+                style.numFmtId = number_format  # one of Excel's built-in formats
             self._ids[key] = workbook._cell_styles.add(style)
             self._kept.append((font, border, align))
         return self._ids[key]

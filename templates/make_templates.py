@@ -1,23 +1,28 @@
-"""Write the two action-plan templates, templates/action-plan.docx and templates/partnership-plan.docx.
+"""Write the action-plan templates: templates/action-plan.docx and templates/partnership-plan.docx for
+instruments of tiers (V1.1), and templates/action-plan-statements.docx and
+templates/partnership-plan-statements.docx for instruments of statements rated as they stand (the
+Appendix D charter).
 
 The committed .docx files are what users (and coproduce) use; they are restyled in Word or
 LibreOffice, not here.  This script is how the first versions were made, kept so a developer
 can rebuild them after a change of content — run it, then look at a rendered plan:
 
-    python templates/make_templates.py
+    python templates/make_templates.py                              # all four
+    python templates/make_templates.py action-plan-statements.docx  # just the ones named
 
-It overwrites both files, losing any restyling done in Word since: re-apply that by hand.
+It overwrites the files it writes, losing any restyling done in Word since: re-apply that by hand.
 
 The templates use docxtpl's tags (https://docxtpl.readthedocs.io): ``{{ … }}`` prints a value,
 ``{%p … %}``, ``{%tr … %}`` and ``{%tc … %}`` repeat or hide the paragraph, table row or table
 cell that holds the tag, and ``{% cellbg … %}`` shades the table cell it is in.  ``shade`` is
 coproduce's filter that turns a level colour ("#CD7F32", or "" for none) into a cell fill.
-Looks are in named styles (Title, Heading 1, Heading 2, Plan Note, Plan Cell, Plan Cell
-Heading, List Bullet, the table style Plan Table), so restyling one changes the whole plan.
+Looks are in named styles (Title, Heading 1, Heading 2, Heading 3, Plan Note, Plan Cell, Plan
+Cell Heading, List Bullet, the table style Plan Table), so restyling one changes the whole plan.
 """
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -114,6 +119,7 @@ def _styles(document: DocumentObject) -> None:
     paragraph_style("Subtitle", 16, bold=True, after=10)
     paragraph_style("Heading 1", 15, bold=True, colour=INK, before=14, after=6, keep=True)
     paragraph_style("Heading 2", 12, bold=True, colour=INK, before=14, after=3, keep=True)
+    paragraph_style("Heading 3", 10.5, bold=True, colour=INK, before=8, after=2, keep=True)
     paragraph_style("Plan Note", 8.5, colour=GREY, after=4)
     paragraph_style("Plan Cell", 9, after=0)
     paragraph_style("Plan Cell Heading", 9, bold=True, after=0, keep=True)
@@ -449,12 +455,217 @@ def partnership_plan() -> DocumentObject:
     return d
 
 
-def main() -> None:
-    for name, build in (("action-plan.docx", action_plan), ("partnership-plan.docx", partnership_plan)):
+# --- plans of statements (an instrument whose statements are rated as they stand) ---------------
+
+
+def action_plan_statements() -> DocumentObject:
+    """templates/action-plan-statements.docx: A4 portrait; page 1 is where the organisation stands,
+    then every statement not yet at the top level, standard by standard, under its sub-heading."""
+    d = new_document(landscape=False, title="Action plan")
+    header_footer(d, "{{ organisation }} · action plan", "{{ instrument.title }}: {{ instrument.subtitle }}")
+    para(d, "Action plan", "Title")
+    para(d, "{{ organisation }}", "Subtitle")
+    para(d, "{{ review_date or 'not given' }}", bold_prefix="Review date: ")
+    para(d, "{{ instrument.title }}, {{ instrument.subtitle }}", bold_prefix="Standards: ")
+
+    para(d, "Who took part", "Heading 1")
+    para(d, "{{ respondents|length }} {{ 'return' if respondents|length == 1 else 'returns' }}. "
+            "Roles taking part: {{ roles or 'not given' }}.")  # fmt: skip
+    who = table(d, [8.4, 4.6, 4.8], [
+        ["Who filled in the form", "Role", "Date of the return"],
+        ["{%tr for r in respondents %}", "", ""],
+        ["{{ r.respondent }}", "{{ r.role }}", "{{ r.date or 'not given' }}"],
+        ["{%tr endfor %}", "", ""],
+    ])  # fmt: skip
+    keep_with_next(who, 1)
+
+    para(d, "Where you stand", "Heading 1")
+    para(d, "{{ overall.top_percent }}% of the statements rated are {{ levels[-1].label }} ("
+            "{% for c in overall.counts %}{{ c.count }} {{ c.label }}{% if not loop.last %}, {% endif %}{% endfor %})"
+            "{% if overall.blank %}; {{ overall.blank }} not yet assessed{% endif %}.",
+         bold_prefix="Statements: ")  # fmt: skip
+    stand = table(d, [6.6, 2.6, 1.6, 0.4, 1.75, 0.4, 2.0], [
+        ["Standard", "{{ 'Status' if has_status else 'Rating' }}", "{{ levels[-1].label }}",
+         "{%tc for lv in levels %}", "{% cellbg lv.colour|shade %}{{ lv.label }}", "{%tc endfor %}", "Not assessed"],
+        ["{%tr for s in sections %}", "", "", "", "", "", ""],
+        ["{{ s.number }}. {{ s.title }}",
+         "{% cellbg (s.status.colour if has_status else s.colour)|shade %}"
+         "{{ s.status.label if has_status else s.label }}",
+         "{{ s.top_percent }}%", "{%tc for c in s.counts %}", "{{ c.count }}", "{%tc endfor %}", "{{ s.blank }}"],
+        ["{%tr endfor %}", "", "", "", "", "", ""],
+    ])  # fmt: skip
+    for column in (1, 2, 4, 6):
+        centre_column(stand, column)
+    keep_with_next(stand, 1)
+    para(d, "{% if has_status %}The status of a standard comes from the share of its statements rated "
+            "{{ levels[-1].label }} and how low the rest are (the scoring rules); a standard is Incomplete while "
+            "any of its statements is unrated.{% else %}A standard is Incomplete while any of its statements is "
+            "unrated.{% endif %} The percentage is the share of the rated statements that are "
+            "{{ levels[-1].label }}.", "Plan Note").paragraph_format.space_before = Pt(3)  # fmt: skip
+    para(d, "{{ chart }}", align=WD_ALIGN_PARAGRAPH.CENTER).paragraph_format.space_before = Pt(8)
+    para(d, "Statements per standard at each rating, in the rating’s colour; beside each bar, the share rated "
+            "{{ levels[-1].label }}{% if has_status %} and the standard’s status{% endif %}.",
+         "Plan Note", align=WD_ALIGN_PARAGRAPH.CENTER)  # fmt: skip
+
+    para(d, "Your actions", "Heading 1", page_break=True)
+    para(d, "Every statement not yet {{ levels[-1].label }}, standard by standard and under its sub-heading, "
+            "{{ levels[0].label }} first. Each statement is the commitment to act on, word for word from the "
+            "standards. Agree an owner and a date for each; the Excel tracker that comes with this plan has room "
+            "to record progress and evidence.")  # fmt: skip
+    control(d, "{%p for g in action_groups %}")
+    para(d, "Standard {{ g.number }}: {{ g.title }}", "Heading 2")
+    note = para(d, "{% if has_status %}Status: {{ g.status.label }}. {% endif %}{{ g.top_percent }}% of its rated "
+                   "statements are {{ levels[-1].label }}; {{ g.count }} to act on.", "Plan Note")  # fmt: skip
+    note.paragraph_format.keep_with_next = True
+    todo = table(d, [6.9, 2.0, 5.2, 1.9, 1.8], [
+        ["{{ columns.indicator }}", "Now", "{{ columns.comments }}", "Owner", "By when"],
+        ["{%tr for p in g.parts %}", "", "", "", ""],
+        ["{%tr if p.heading %}", "", "", "", ""],
+        ["{{ p.heading }}", "", "", "", ""],
+        ["{%tr endif %}", "", "", "", ""],
+        ["{%tr for a in p.actions %}", "", "", "", ""],
+        ["{{ a.id }}  {{ a.title }}", "{% cellbg a.current_colour|shade %}{{ a.current }}",
+         "{% for c in a.comments %}{{ c.text }} ({{ c.respondent }}){% if not loop.last %}{{ '\\n' }}{% endif %}"
+         "{% endfor %}{% if a.rated_by %}{% if a.comments %}{{ '\\n' }}{% endif %}"
+         "{{ columns.rated_by or 'Rated by' }}: {{ a.rated_by }}{% endif %}"
+         "{% if a.disagreement %}{% if a.comments or a.rated_by %}{{ '\\n' }}{% endif %}Ratings differ: "
+         "{% for x in a.answers %}{{ x.respondent }}: {{ x.label }}{% if not loop.last %}; {% endif %}{% endfor %}"
+         "{% endif %}{% for gap in a.perception_gaps %}{{ '\\n' }}{{ gap }}{% endfor %}",
+         "", ""],
+        ["{%tr endfor %}", "", "", "", ""],
+        ["{%tr endfor %}", "", "", "", ""],
+    ])  # fmt: skip
+    centre_column(todo, 1)  # before the merge, which would take the centring to the sub-heading
+    merge(todo.rows[3].cells[0], todo.rows[3].cells[4], "{{ p.heading }}", "Plan Cell Heading")
+    shade(todo.rows[3].cells[0], "F2F2F2")
+    keep_with_next(todo, 1)
+    control(d, "{%p endfor %}")
+    control(d, "{%p if not actions %}")
+    para(d, "Every statement rated is {{ levels[-1].label }}: there is nothing to do but keep it so.")
+    control(d, "{%p endif %}")
+
+    para(d, "Not yet assessed", "Heading 1")
+    control(d, "{%p if not_assessed %}")
+    para(d, "These statements were left blank on every return, or their ratings could not be read. Rate them "
+            "together at your next review:")  # fmt: skip
+    control(d, "{%p for i in not_assessed %}")
+    para(d, "{{ i.id }}  {{ i.title }} (Standard {{ i.section }}: {{ i.section_title }}"
+            "{% if i.heading %}, {{ i.heading }}{% endif %})", "List Bullet")  # fmt: skip
+    control(d, "{%p endfor %}")
+    control(d, "{%p else %}")
+    para(d, "None: every statement was rated.")
+    control(d, "{%p endif %}")
+    return d
+
+
+def partnership_plan_statements() -> DocumentObject:
+    """templates/partnership-plan-statements.docx: A4 landscape."""
+    d = new_document(landscape=True, title="Partnership action plan")
+    header_footer(d, "Partnership action plan", "{{ instrument.title }}: {{ instrument.subtitle }}")
+    para(d, "Partnership action plan", "Title")
+    para(d, "{{ instrument.title }}, {{ instrument.subtitle }}", "Subtitle")
+    count = "{{ organisation_count }} {{ 'organisation' if organisation_count == 1 else 'organisations' }}: "
+    para(d, "{{ organisations|join(', ') }}.", bold_prefix=count)
+
+    para(d, "Where the partnership stands", "Heading 1")
+    para(d, "Each organisation’s {{ 'status' if has_status else 'rating' }} for each standard, in its colour, and "
+            "the share of its rated statements that are {{ levels[-1].label }}. A standard is Incomplete while any "
+            "of its statements is unrated.")  # fmt: skip
+    summary = table(d, [5.6, 0.4, 3.2, 0.4, 2.6], [
+        ["Organisation", "{%tc for s in sections %}", "Standard {{ s.number }}", "{%tc endfor %}",
+         "All statements"],
+        ["{%tr for o in summary %}", "", "", "", ""],
+        ["{{ o.organisation }}", "{%tc for s in o.sections %}",
+         "{% cellbg (s.status.colour if has_status else s.colour)|shade %}"
+         "{{ s.status.label if has_status else s.label }} · {{ s.top_percent }}%", "{%tc endfor %}",
+         "{{ o.overall.top_percent }}% {{ levels[-1].label }}"],
+        ["{%tr endfor %}", "", "", "", ""],
+    ])  # fmt: skip
+    for column in (2, 4):
+        centre_column(summary, column)
+    para(d, "Standards: {% for s in sections %}{{ s.number }}. {{ s.title }}{% if not loop.last %}; {% endif %}"
+            "{% endfor %}.", "Plan Note").paragraph_format.space_before = Pt(3)  # fmt: skip
+    control(d, "{%p if has_status %}")
+    para(d, "How many organisations have each status, standard by standard:").paragraph_format.space_before = Pt(6)
+    statuses = table(d, [7.0, 0.4, 2.2, 0.4, 3.2], [
+        ["Standard", "{%tc for st in statuses %}", "{% cellbg st.colour|shade %}{{ st.label }}", "{%tc endfor %}",
+         "Rated {{ levels[-1].label }}"],
+        ["{%tr for s in sections %}", "", "", "", ""],
+        ["{{ s.number }}. {{ s.title }}", "{%tc for c in s.status_counts[:-1] %}", "{{ c.count }}",
+         "{%tc endfor %}", "{{ s.top_percent }}% of statements"],
+        ["{%tr endfor %}", "", "", "", ""],
+    ])  # fmt: skip
+    for column in (2, 4):
+        centre_column(statuses, column)
+    control(d, "{%p endif %}")
+    para(d, "{{ chart }}", align=WD_ALIGN_PARAGRAPH.CENTER).paragraph_format.space_before = Pt(6)
+    caption = ("How the organisations’ ratings spread across the levels, standard by standard: each bar is every "
+               "statement of the standard for every organisation.")  # fmt: skip
+    para(d, caption, "Plan Note", align=WD_ALIGN_PARAGRAPH.CENTER)
+
+    para(d, "Shared actions", "Heading 1", page_break=True)
+    para(d, "Statements not yet {{ levels[-1].label }} in more than one organisation, the most widely shared first: "
+            "the places where joint training or shared policies would help most. Each statement is the shared "
+            "commitment to act on, word for word from the standards.")  # fmt: skip
+    control(d, "{%p if shared_actions %}")
+    shared = table(d, [9.8, 4.6, 6.0, 3.3, 2.8], [
+        ["{{ columns.indicator }}", "Standard", "Organisations not yet {{ levels[-1].label }}", "Who leads",
+         "By when"],
+        ["{%tr for a in shared_actions %}", "", "", "", ""],
+        ["{{ a.id }}  {{ a.title }}",
+         "{{ a.section }}. {{ a.section_title }}{% if a.heading %}{{ '\\n' }}{{ a.heading }}{% endif %}",
+         "{{ a.count }} of {{ organisation_count }}: {{ a.organisations|join(', ') }}", "", ""],
+        ["{%tr endfor %}", "", "", "", ""],
+    ])  # fmt: skip
+    keep_with_next(shared, 1)
+    control(d, "{%p else %}")
+    para(d, "No statement is below {{ levels[-1].label }} in more than one organisation.")
+    control(d, "{%p endif %}")
+
+    para(d, "Standard by standard", "Heading 1", page_break=True)
+    para(d, "For each statement: how many organisations gave each rating, who has not rated it, who rated it "
+            "{{ levels[0].label }}, and where roles see things differently.")  # fmt: skip
+    control(d, "{%p for s in sections %}")
+    para(d, "Standard {{ s.number }}: {{ s.title }}", "Heading 2")
+    detail = table(d, [9.6, 0.4, 1.75, 0.4, 3.0, 5.0, 6.0], [
+        ["{{ columns.indicator }}", "{%tc for lv in levels %}", "{% cellbg lv.colour|shade %}{{ lv.label }}",
+         "{%tc endfor %}", "Not assessed", "{{ levels[0].label }}", "Perception gaps"],
+        ["{%tr for p in s.parts %}", "", "", "", "", "", ""],
+        ["{%tr if p.heading %}", "", "", "", "", "", ""],
+        ["{{ p.heading }}", "{%tc for lv in levels %}", "", "{%tc endfor %}", "", "", ""],
+        ["{%tr endif %}", "", "", "", "", "", ""],
+        ["{%tr for i in p.indicators %}", "", "", "", "", "", ""],
+        ["{{ i.id }}  {{ i.title }}", "{%tc for c in i.counts %}",
+         "{% cellbg (c.colour if c.count else '')|shade %}{{ c.count }}", "{%tc endfor %}",
+         "{{ i.not_assessed|join(', ') or '–' }}", "{{ i.below_first_tier|join(', ') or '–' }}",
+         "{{ i.perception_gaps|join('\\n') or '–' }}"],
+        ["{%tr endfor %}", "", "", "", "", "", ""],
+        ["{%tr endfor %}", "", "", "", "", "", ""],
+    ])  # fmt: skip
+    cell_text(detail.rows[3].cells[0], "{{ p.heading }}", "Plan Cell Heading")
+    for cell in detail.rows[3].cells:
+        shade(cell, "F2F2F2")
+    centre_column(detail, 2)
+    keep_with_next(detail, 1)
+    control(d, "{%p endfor %}")
+    return d
+
+
+BUILDS = {
+    "action-plan.docx": action_plan,
+    "partnership-plan.docx": partnership_plan,
+    "action-plan-statements.docx": action_plan_statements,
+    "partnership-plan-statements.docx": partnership_plan_statements,
+}
+
+
+def main(names: list[str] | None = None) -> None:
+    for name in names or BUILDS:
+        build = BUILDS[name]
         build().save(HERE / name)
         restamp_zip(HERE / name, WHEN)  # the same content gives the same bytes
         print(f"wrote {HERE / name}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -33,7 +33,13 @@ def test_wheel_contains_the_standards(wheel):
     assert "generator/standards/coproduction-v1.1.yaml" in names
     assert "generator/standards/charter-appendix-d.yaml" in names
     assert "generator/standards/scoring.yaml" in names
-    assert {"generator/templates/action-plan.docx", "generator/templates/partnership-plan.docx"} <= set(names)
+    templates = {
+        "action-plan.docx",
+        "partnership-plan.docx",
+        "action-plan-statements.docx",
+        "partnership-plan-statements.docx",
+    }
+    assert {f"generator/templates/{name}" for name in templates} <= set(names)
     assert "generator/fonts/DejaVuSans.ttf" in names
     assert "generator/cli.py" in names
     assert not any(name.startswith("tests/") for name in names)
