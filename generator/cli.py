@@ -7,26 +7,27 @@ Click errors here, once: a one-line message and exit status 1.
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import shutil
 import sys
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
 
 import click
 
+from . import safety
 from .catalogue import DEFAULT_INSTRUMENT, STANDARDS_ENV, find_instruments, resolve_instrument
 from .describe import errata_text, instrument_text, instruments_table
 from .errors import CoproduceError
 from .forms import FORMATS
 from .generate import Recipient, generate_pack, generate_packs, read_recipients
 from .instrument import apply_errata
-from .merge import merge_returns
+from .merge import iter_read, merge_returns
 from .pipeline import load_results, run_demo, run_pipeline, write_plans
 from .results import results_data, write_results_json
 from .returns.export import return_text, write_returns_csv
-from .returns.read import read_return
 from .scoring import CONSENSUS_RULES, load_rules
 from .summary import merge_summary
 
@@ -49,6 +50,41 @@ def _progress_bar(stack: ExitStack):
         return lambda: bar.update(1)
 
     return start
+
+
+_limit_options = [
+    click.option(
+        "--time-limit",
+        type=click.FloatRange(min=0, min_open=True),
+        metavar="SECONDS",
+        help="Stop reading a file that takes longer than this (a damaged file, or one made to hang a reader) and "
+        f"report it; the other files are still read.  [default: {safety.LIMITS.read_seconds:g}]",
+    ),
+    click.option(
+        "--max-file-size",
+        type=click.IntRange(min=1),
+        metavar="MB",
+        help="Refuse, unread, a file bigger than this many megabytes; the other files are still read.  "
+        f"[default: {safety.LIMITS.file_bytes // safety.MiB}]",
+    ),
+]
+
+
+def limit_options(command):
+    """The --time-limit and --max-file-size options, shared by `read`, `merge` and `run`."""
+    for option in reversed(_limit_options):
+        command = option(command)
+    return command
+
+
+def _limits(time_limit: float | None, max_file_size: int | None) -> safety.Limits:
+    """The limits in force, with those given on the command line instead."""
+    changes: dict[str, float] = {}
+    if time_limit is not None:
+        changes["read_seconds"] = time_limit
+    if max_file_size is not None:
+        changes["file_bytes"] = max_file_size * safety.MiB
+    return dataclasses.replace(safety.LIMITS, **changes)
 
 
 def _extra_dirs(ctx: click.Context) -> list[Path]:
@@ -213,33 +249,44 @@ def generate(
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file (JSON Lines), the shape in DESIGN.md.")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV: one row per indicator per file.")
+@limit_options
 @click.pass_context
-def read_command(ctx: click.Context, files: tuple[Path, ...], as_json: bool, as_csv: bool) -> None:
+def read_command(
+    ctx: click.Context,
+    files: tuple[Path, ...],
+    as_json: bool,
+    as_csv: bool,
+    time_limit: float | None,
+    max_file_size: int | None,
+) -> None:
     """Read completed forms (Word, PDF or Excel) and show their answers.
 
-    A file that cannot be read is reported on one line and the others are still read;
-    the exit status is 1 if any file failed.
+    Each file is read as `merge` reads it, in a separate process with a time and a memory
+    limit. A file that cannot be read is reported on one line and the others are still
+    read; the exit status is 1 if any file failed.
 
     Example: coproduce read returns/*.docx --json
     """
     if as_json and as_csv:
         raise click.UsageError("Give --json or --csv, not both.")
     catalogue = find_instruments(_extra_dirs(ctx))
+    limits = _limits(time_limit, max_file_size)
     returns, failed = [], 0
-    for path in files:
-        try:
-            result = read_return(path, catalogue.instruments)
-        except CoproduceError as error:
-            click.echo(f"Error: {error}", err=True)
-            failed += 1
-            continue
-        returns.append(result)
-        if as_json:
-            click.echo(json.dumps(result.as_data(), ensure_ascii=False))
-        elif not as_csv:
-            click.echo(return_text(result, catalogue.instruments.get(result.instrument)) + "\n")
+    with closing(iter_read(files, catalogue.instruments, limits=limits)) as outcomes:
+        for _, (_, result, _) in outcomes:
+            if isinstance(result, str):  # the one-line error, naming the file
+                click.echo(f"Error: {result}", err=True)
+                failed += 1
+                continue
+            returns.append(result)
+            if as_json:
+                click.echo(json.dumps(result.as_data(), ensure_ascii=False))
+            elif not as_csv:
+                click.echo(return_text(result, catalogue.instruments.get(result.instrument)) + "\n")
     if as_csv:
-        write_returns_csv(returns, click.get_text_stream("stdout"))
+        table = io.StringIO()
+        write_returns_csv(returns, table)
+        click.echo(table.getvalue(), nl=False)
     if failed:
         click.echo(f"{failed} of {len(files)} file(s) could not be read.", err=True)
         ctx.exit(1)
@@ -261,15 +308,23 @@ def read_command(ctx: click.Context, files: tuple[Path, ...], as_json: bool, as_
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A scoring rules YAML file (default: the built-in standards/scoring.yaml).",
 )
+@limit_options
 @click.pass_context
 def merge(
-    ctx: click.Context, paths: tuple[Path, ...], out: Path, consensus: str | None, rules_file: Path | None
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    out: Path,
+    consensus: str | None,
+    rules_file: Path | None,
+    time_limit: float | None,
+    max_file_size: int | None,
 ) -> None:
     """Merge returns (files or folders, searched recursively) and score them.
 
     Writes OUT/results.json and OUT/consolidated.xlsx, and prints a summary. Every file
     found is accounted for: merged, superseded, rejected (with the reason) or skipped.
     The exit status is 1 if any file was rejected; the results are written for the rest.
+    Each file is read in a separate process, within --time-limit and --max-file-size.
 
     Example: coproduce merge returns/ --out results/
     """
@@ -279,7 +334,14 @@ def merge(
         if consensus:
             rules = dataclasses.replace(rules, consensus=consensus)
         with ExitStack() as stack:
-            merged = merge_returns(paths, catalogue.instruments, rules, exclude=[out], progress=_progress_bar(stack))
+            merged = merge_returns(
+                paths,
+                catalogue.instruments,
+                rules,
+                exclude=[out],
+                progress=_progress_bar(stack),
+                limits=_limits(time_limit, max_file_size),
+            )
         for group in merged.organisations:
             rules.check_against(catalogue.instruments[group.instrument])
         data = results_data(merged, catalogue.instruments, rules)
@@ -361,6 +423,7 @@ def plan(
     help="A scoring rules YAML file (default: the built-in standards/scoring.yaml).",
 )
 @template_options
+@limit_options
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -369,6 +432,8 @@ def run(
     rules_file: Path | None,
     template: Path | None,
     partnership_template: Path | None,
+    time_limit: float | None,
+    max_file_size: int | None,
 ) -> None:
     """Merge and score returns, then write the action plans: merge and plan in one go.
 
@@ -379,7 +444,14 @@ def run(
         rules = load_rules(rules_file)
         with ExitStack() as stack:
             output = run_pipeline(
-                paths, catalogue.instruments, rules, out, template, partnership_template, _progress_bar(stack)
+                paths,
+                catalogue.instruments,
+                rules,
+                out,
+                template,
+                partnership_template,
+                _progress_bar(stack),
+                _limits(time_limit, max_file_size),
             )
     click.echo(merge_summary(output.results))
     _echo_written(output.written)

@@ -14,14 +14,18 @@ else the name on the form), each one a respondent.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import os
 import signal
+import sys
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
+from importlib import import_module
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
@@ -79,7 +83,10 @@ class OrganisationGroup:
 
 @dataclass
 class Merged:
-    """All inputs with their fates, and the organisations made of the merged ones."""
+    """All inputs with their fates, and the organisations made of the merged ones.
+
+    Treat its returns as read-only: returns that give the same plain answer to an indicator
+    share one :class:`~generator.returns.model.Response` (see :func:`_share_answers`)."""
 
     manifest: list[ManifestEntry]
     organisations: list[OrganisationGroup]
@@ -130,12 +137,15 @@ def skip_reason(path: Path) -> str | None:
 #: What a read gives: (sha256 of the file, the Return or the one-line error, modification time).
 Outcome = tuple[str, "Return | str", float]
 
+#: Files a worker holds at once: the one it is reading and the next ones, so that it never
+#: waits for the parent between files.  It is sent more when it holds fewer than _TOP_UP.
+_QUEUE = 4
+_TOP_UP = 2
+
+#: The reader a file's suffix suggests, imported before the workers start (see _import_readers).
+_FORMAT_OF_SUFFIX = {".docx": "docx", ".docm": "docx", ".dotx": "docx", ".xlsx": "xlsx", ".xlsm": "xlsx", ".pdf": "pdf"}
+
 _WORKER_INSTRUMENTS: Mapping[str, Instrument] = {}
-
-
-def _start_worker(instruments: Mapping[str, Instrument]) -> None:
-    global _WORKER_INSTRUMENTS
-    _WORKER_INSTRUMENTS = instruments
 
 
 def _fingerprint(path: Path) -> tuple[str, float]:
@@ -151,8 +161,9 @@ def _read_one(path: Path) -> Outcome:
     """Read one file: (sha256, the Return or the error message, modification time)."""
     try:
         digest, mtime = _fingerprint(path)
-    except OSError as error:
-        return "", f"{path}: cannot be opened ({(error.strerror or str(error)).lower()})", 0.0
+    except OSError as error:  # worded as read_return words it
+        reason = "it is a folder" if path.is_dir() else (error.strerror or str(error)).lower()
+        return "", f"{path}: cannot be opened ({reason})", 0.0
     try:
         return digest, read_return(path, _WORKER_INSTRUMENTS), mtime
     except CoproduceError as error:
@@ -173,32 +184,93 @@ def _limit_memory(extra: int) -> None:
         pass
 
 
-def _reader_main(conn: Connection, instruments: Mapping[str, Instrument], memory: int) -> None:
-    """A worker: read each path sent, send back its outcome, until told to stop (None)."""
+def _import_readers(files: Sequence[Path]) -> None:
+    """Import, here in the parent, the readers that ``files`` will need by their suffixes, so
+    that workers forked from it start with them loaded (once, shared) rather than each
+    importing its own.  A file whose content is of another format is still read: its worker
+    imports that reader itself."""
+    from .returns.read import _READERS
+
+    wanted = {_FORMAT_OF_SUFFIX.get(path.suffix.lower()) for path in files}
+    for fmt, (module, _) in _READERS.items():
+        if fmt in wanted:
+            import_module(module)
+
+
+def _die_with(parent: int) -> None:
+    """Have Linux kill this process when ``parent`` dies, even by SIGKILL (which no handler
+    sees): a worker left behind would read on outside any time limit.  Elsewhere a worker
+    still stops when its pipe closes, once it is done with the file it is reading."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it died before we asked
+        os._exit(1)
+
+
+def _reader_main(
+    conn: Connection,
+    instruments: Mapping[str, Instrument],
+    limits: safety.Limits,
+    parent: int,
+    inherited: list[Connection],
+) -> None:
+    """A worker: read each path of each list sent, sending back each outcome as soon as it is
+    known, until told to stop (None) or its parent is gone."""
+    global _WORKER_INSTRUMENTS
+    _die_with(parent)
+    for other in inherited:  # the parent's ends of the other workers' pipes, copied by fork: held
+        other.close()  # here, they would keep those pipes open after the parent's death
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
-    _limit_memory(memory)
-    _start_worker(instruments)
+    _limit_memory(limits.read_memory_bytes)
+    _WORKER_INSTRUMENTS = instruments
+    safety.LIMITS = limits  # this process's own: the readers' guards take their limits from there
+    # What the parent made (instruments, modules) lives as long as this process: the collector
+    # need not walk it, nor so copy its pages.
+    gc.freeze()
     while True:
         try:
-            path = conn.recv()
+            paths = conn.recv()
         except (EOFError, OSError):
             return
-        if path is None:
+        if paths is None:
             return
-        conn.send(_read_one(path))
+        for path in paths:
+            conn.send(_read_one(path))
 
 
 class _Worker:
-    """A reader process, the pipe to it, and the file it is reading (index, deadline)."""
+    """A reader process, the pipe to it, and the files it holds (their indexes, in the
+    order it reads them) with the time it started reading the first."""
 
-    def __init__(self, context, instruments: Mapping[str, Instrument], limits: safety.Limits):
+    def __init__(
+        self, context, instruments: Mapping[str, Instrument], limits: safety.Limits, others: Iterable[_Worker | None]
+    ):
         self.conn, child = context.Pipe()
+        inherited = [w.conn for w in others if w is not None]
         self.process = context.Process(
-            target=_reader_main, args=(child, instruments, limits.read_memory_bytes), daemon=True
+            target=_reader_main, args=(child, instruments, limits, os.getpid(), inherited), daemon=True
         )
         self.process.start()
         child.close()
-        self.job: tuple[int, float] | None = None
+        self.jobs: deque[int] = deque()
+        self.started = 0.0
+
+    def give(self, indexes: list[int], files: Sequence[Path]) -> bool:
+        """Send it these files to read after those it holds; False if it has died."""
+        try:
+            self.conn.send([files[i] for i in indexes])
+        except OSError:
+            return False
+        if not self.jobs:
+            self.started = time.monotonic()
+        self.jobs.extend(indexes)
+        return True
 
     def stop(self, *, kill: bool = False) -> None:
         if kill:
@@ -223,58 +295,70 @@ def _stopped_outcome(path: Path, problem: str) -> Outcome:
     return digest, f"{path}: {problem}", mtime
 
 
-def read_files(
+def iter_read(
     files: Sequence[Path],
     instruments: Mapping[str, Instrument],
     progress: Callable[[], None] | None = None,
     limits: safety.Limits | None = None,
-) -> list[Outcome]:
+) -> Iterator[tuple[Path, Outcome]]:
     """Read ``files`` in worker processes (one per core), each file within ``limits``
-    (default :data:`generator.safety.LIMITS`): the outcomes in the order of ``files``.
-    ``progress`` is called as each file is done.
+    (default :data:`generator.safety.LIMITS`): yields ``(path, outcome)`` in the order of
+    ``files``, each as soon as it and those before it are read.  ``progress`` is called as
+    each file is done.
 
     A file whose reading takes longer than ``limits.read_seconds``, or kills its worker,
-    gets a one-line error as its outcome; its worker is replaced.
+    gets a one-line error as its outcome; its worker is replaced, and the files it held
+    next go to another.  Each worker holds a few files at a time and reports each as it
+    finishes it, so a file's time runs from when its worker starts on it.  Closing the
+    iterator early (or Ctrl-C) kills the workers.
     """
     limits = limits or safety.LIMITS
-    outcomes: list[Outcome | None] = [None] * len(files)
+    _import_readers(files)
+    done: dict[int, Outcome] = {}
     waiting = deque(range(len(files)))
+    given = 0  # the next index to yield
     context = multiprocessing.get_context()
     workers: list[_Worker | None] = [None] * min(os.cpu_count() or 1, len(files))
+
+    def retire(worker: _Worker) -> None:
+        worker.stop(kill=True)
+        workers[workers.index(worker)] = None
+        worker.jobs.popleft()
+        waiting.extendleft(reversed(worker.jobs))  # the files it held next: read by another
+
     finished = False
     try:
-        while waiting or any(w is not None and w.job for w in workers):
+        while given < len(files):
             for n, worker in enumerate(workers):
-                if waiting and (worker is None or worker.job is None):
+                if waiting and (worker is None or len(worker.jobs) < _TOP_UP):
                     if worker is None:
-                        worker = workers[n] = _Worker(context, instruments, limits)
-                    try:
-                        worker.conn.send(files[waiting[0]])
-                    except OSError:  # it died while idle: the next round starts another
+                        worker = workers[n] = _Worker(context, instruments, limits, workers)
+                    chunk = [waiting.popleft() for _ in range(min(len(waiting), _QUEUE - len(worker.jobs)))]
+                    if not worker.give(chunk, files):  # it died while idle: the next round starts another
+                        waiting.extendleft(reversed(chunk))
                         worker.stop(kill=True)
                         workers[n] = None
-                        continue
-                    worker.job = (waiting.popleft(), time.monotonic() + limits.read_seconds)
-            busy = [w for w in workers if w is not None and w.job]
-            first_deadline = min(w.job[1] for w in busy)
-            ready = wait([w.conn for w in busy], timeout=max(0.0, first_deadline - time.monotonic()))
+            busy = [w for w in workers if w is not None and w.jobs]
+            ready = []
+            if busy:
+                first_deadline = min(w.started for w in busy) + limits.read_seconds
+                ready = wait([w.conn for w in busy], timeout=max(0.0, first_deadline - time.monotonic()))
             for worker in busy:
-                index, deadline = worker.job
-                path = files[index]
+                index = worker.jobs[0]
                 if worker.conn in ready:
                     try:
-                        outcomes[index] = worker.conn.recv()
-                        worker.job = None
+                        done[index] = worker.conn.recv()
                     except (EOFError, OSError):
                         worker.process.join(timeout=5)
-                        outcomes[index] = _stopped_outcome(path, _crashed(worker.process.exitcode))
-                        worker.stop(kill=True)
-                        workers[workers.index(worker)] = None
-                elif time.monotonic() >= deadline:
-                    worker.stop(kill=True)
-                    workers[workers.index(worker)] = None
-                    outcomes[index] = _stopped_outcome(
-                        path,
+                        done[index] = _stopped_outcome(files[index], _crashed(worker.process.exitcode))
+                        retire(worker)
+                    else:
+                        worker.jobs.popleft()
+                        worker.started = time.monotonic()  # it goes straight on to the next it holds
+                elif time.monotonic() >= worker.started + limits.read_seconds:
+                    retire(worker)
+                    done[index] = _stopped_outcome(
+                        files[index],
                         f"took more than {limits.read_seconds:g} s to read, so reading it was stopped: it may be "
                         "damaged or made to hang a reader; open it and save it again, or enter its answers by hand",
                     )
@@ -282,12 +366,25 @@ def read_files(
                     continue
                 if progress:
                     progress()
+            while given in done:
+                yield files[given], done.pop(given)
+                given += 1
         finished = True
     finally:  # stop the workers, at once when interrupted
         for worker in workers:
             if worker is not None:
                 worker.stop(kill=not finished)
-    return outcomes  # type: ignore[return-value]  # every slot is filled
+
+
+def read_files(
+    files: Sequence[Path],
+    instruments: Mapping[str, Instrument],
+    progress: Callable[[], None] | None = None,
+    limits: safety.Limits | None = None,
+) -> list[Outcome]:
+    """The outcomes of reading ``files``, in their order: see :func:`iter_read`."""
+    with closing(iter_read(files, instruments, progress, limits)) as outcomes:
+        return [outcome for _, outcome in outcomes]
 
 
 def _crashed(exitcode: int | None) -> str:
@@ -318,7 +415,7 @@ def merge_returns(
 
     ``progress``, if given, is called once with the number of files to read and returns
     a function called after each file.  ``limits`` (default :data:`generator.safety.LIMITS`)
-    bound each file's reading, its time included: see :func:`read_files`.
+    bound each file's reading, its time included: see :func:`iter_read`.
     """
     files, manifest = find_files(paths, exclude)
     to_read = []
@@ -329,24 +426,40 @@ def merge_returns(
         else:
             to_read.append(path)
     tick = progress(len(to_read)) if progress else None
-    outcomes = read_files(to_read, instruments, tick, limits)
-
     read_ok: list[tuple[Path, Return, str, float]] = []
     entries: dict[str, ManifestEntry] = {}
-    for path, (digest, outcome, mtime) in zip(to_read, outcomes, strict=True):
-        entry = ManifestEntry(str(path), MERGED, sha256=digest or None)
-        if isinstance(outcome, str):
-            entry.fate, entry.reason = REJECTED, outcome.removeprefix(f"{path}: ")
-        else:
-            entry.format, entry.organisation = outcome.format, outcome.organisation
-            read_ok.append((path, outcome, digest, mtime))
-        entries[str(path)] = entry
-        manifest.append(entry)
+    shared: dict = {}
+    with closing(iter_read(to_read, instruments, tick, limits)) as outcomes:
+        for path, (digest, outcome, mtime) in outcomes:
+            entry = ManifestEntry(str(path), MERGED, sha256=digest or None)
+            if isinstance(outcome, str):
+                entry.fate, entry.reason = REJECTED, outcome.removeprefix(f"{path}: ")
+            else:
+                entry.format, entry.organisation = outcome.format, outcome.organisation
+                _share_answers(outcome, shared)
+                read_ok.append((path, outcome, digest, mtime))
+            entries[str(path)] = entry
+            manifest.append(entry)
 
     kept = _drop_superseded(read_ok, entries)
     organisations = _group(kept, rules)
     manifest.sort(key=lambda e: e.file)
     return Merged(manifest, organisations)
+
+
+def _share_answers(result: Return, shared: dict) -> None:
+    """Make ``result`` hold, for each plain answer (no comment, no rater, no problem), the one Response
+    that every return giving that answer shares, and the instrument's text once: a batch of
+    thousands of returns then takes little more memory than their comments.  Merged returns
+    are only read from here on, so sharing is safe."""
+    for n, response in enumerate(result.responses):
+        if response.comment is None and response.rated_by is None and not response.problems:
+            result.responses[n] = shared.setdefault(
+                (result.instrument, response.id, response.achieved, response.raw), response
+            )
+        else:
+            response.id = shared.setdefault(response.id, response.id)
+            response.indicator = shared.setdefault(response.indicator, response.indicator)
 
 
 def _drop_superseded(
@@ -382,6 +495,7 @@ def _drop_superseded(
 
 def _group(kept: list[tuple[Path, Return, str]], rules: ScoringRules) -> list[OrganisationGroup]:
     groups: dict[str, OrganisationGroup] = {}
+    roles: dict[str | None, str] = {}  # the same "completed by" text comes back in many returns
     for path, result, digest in kept:
         named = result.identity_organisation or result.organisation  # the form's identity first
         if named:
@@ -394,5 +508,8 @@ def _group(kept: list[tuple[Path, Return, str]], rules: ScoringRules) -> list[Or
             group = groups[key] = OrganisationGroup(key.split("\x1f", 1)[1], name, result.instrument)
             if not named:
                 group.problems.append(f"{path}: gives no organisation; it is kept on its own under its file name")
-        group.respondents.append(Respondent(result, digest, role_of(result.respondent, rules)))
+        role = roles.get(result.respondent)
+        if role is None:
+            role = roles[result.respondent] = role_of(result.respondent, rules)
+        group.respondents.append(Respondent(result, digest, role))
     return sorted(groups.values(), key=lambda g: (g.instrument, g.key))

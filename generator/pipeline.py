@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import safety
 from .errors import CoproduceError
 from .generate import generate_pack, slugify
 from .instrument import Instrument
@@ -96,11 +97,13 @@ def run_pipeline(
     template: Path | None = None,
     partnership_template: Path | None = None,
     progress: Progress | None = None,
+    limits: safety.Limits | None = None,
 ) -> PipelineOutput:
-    """Merge and score the returns under ``paths``, then write results, workbook and plans into ``out``."""
+    """Merge and score the returns under ``paths``, then write results, workbook and plans into ``out``.
+    ``limits`` (default :data:`generator.safety.LIMITS`) bound the reading of each file."""
     from .workbook import write_consolidated_workbook
 
-    merged = merge_returns(paths, instruments, rules, exclude=[out], progress=progress)
+    merged = merge_returns(paths, instruments, rules, exclude=[out], progress=progress, limits=limits)
     for group in merged.organisations:
         rules.check_against(instruments[group.instrument])
     data = results_data(merged, instruments, rules)
@@ -118,13 +121,16 @@ def run_demo(
     out: Path,
     progress: Progress | None = None,
 ) -> PipelineOutput:
-    """Blank forms into ``out/forms``, sample returns in a temporary folder, then the whole pipeline into ``out``."""
-    from .demo import write_sample_returns
+    """Blank forms into ``out/forms`` (of ``instrument`` and of the Appendix D charter), sample returns
+    of both in a temporary folder, then the whole pipeline into ``out``."""
+    from .demo import CHARTER_ID, write_demo_returns
 
     forms = generate_pack(instrument, out / "forms")
+    if CHARTER_ID in instruments and CHARTER_ID != instrument.id:
+        forms += generate_pack(instruments[CHARTER_ID], out / "forms")
     with tempfile.TemporaryDirectory(prefix="coproduce-demo-") as folder:
         returns = Path(folder) / "returns"
-        write_sample_returns(instrument, returns)
+        write_demo_returns(instrument, instruments, returns)
         output = run_pipeline([returns], instruments, rules, out, progress=progress)
         # the manifest names the temporary folder, which is gone afterwards: say what it was
         output.written = forms + output.written

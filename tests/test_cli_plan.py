@@ -27,20 +27,24 @@ def demo(tmp_path_factory) -> Path:
 
 def test_demo_makes_forms_results_workbook_and_plans(demo):
     assert sorted(p.name for p in (demo / "forms").iterdir()) == [
+        "charter-appendix-d.docx", "charter-appendix-d.pdf", "charter-appendix-d.xlsx",
         "coproduction-v1.1.docx", "coproduction-v1.1.pdf", "coproduction-v1.1.xlsx",
     ]  # fmt: skip
     data = json.loads((demo / "results.json").read_text(encoding="utf-8"))
-    assert data["counts"] == {"found": 10, "merged": 7, "superseded": 1, "rejected": 1, "skipped": 1}
+    assert data["counts"] == {"found": 14, "merged": 11, "superseded": 1, "rejected": 1, "skipped": 1}
+    assert {org["instrument"] for org in data["organisations"]} == {"coproduction-v1.1", "charter-appendix-d"}
     assert openpyxl.load_workbook(demo / "consolidated.xlsx").sheetnames[0] == "Summary"
     for org in data["organisations"]:
         folder = demo / "plans" / org["key"].replace(" ", "-")
-        plan = docx.Document(folder / f"{folder.name}-action-plan.docx")
+        stem = f"{folder.name}-{org['instrument']}-action-plan"  # both instruments: their ids in the names
+        plan = docx.Document(folder / f"{stem}.docx")
         text = "\n".join(p.text for p in plan.paragraphs)
         assert org["name"] in text
-        assert openpyxl.load_workbook(folder / f"{folder.name}-action-plan.xlsx").sheetnames[0] == "Actions"
-    partnership = docx.Document(demo / "partnership-plan.docx")
-    cells = {cell.text for table in partnership.tables for row in table.rows for cell in row.cells}
-    assert {o["name"] for o in data["organisations"]} <= cells
+        assert openpyxl.load_workbook(folder / f"{stem}.xlsx").sheetnames[0] == "Actions"
+    for instrument in ("coproduction-v1.1", "charter-appendix-d"):
+        partnership = docx.Document(demo / f"partnership-plan-{instrument}.docx")
+        cells = {cell.text for table in partnership.tables for row in table.rows for cell in row.cells}
+        assert {o["name"] for o in data["organisations"] if o["instrument"] == instrument} <= cells
 
 
 def test_plan_from_results(demo, tmp_path):
@@ -48,7 +52,8 @@ def test_plan_from_results(demo, tmp_path):
     result = _invoke("plan", demo / "results.json", "--out", out)
     assert result.exit_code == 0, result.output
     written = [line.removeprefix("Wrote ") for line in result.output.splitlines()]
-    assert len(written) == 3 * 2 + 1 and all(Path(p).exists() for p in written)
+    # a plan and a tracker for each of 3 + 3 organisations, and a partnership plan per instrument
+    assert len(written) == 6 * 2 + 2 and all(Path(p).exists() for p in written)
 
 
 def test_plan_refuses_a_file_that_is_not_results(tmp_path):

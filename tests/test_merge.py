@@ -110,3 +110,18 @@ def test_a_personalised_form_groups_by_its_identity_whatever_is_typed_on_the_cov
     hillview = next(g for g in merged.organisations if g.name == "Hillview Carers Network")
     assert "hillview-north.docx" in {Path(r.result.file).name for r in hillview.respondents}
     assert len(merged.organisations) == 3
+
+
+def test_equal_plain_answers_are_held_once_whatever_the_batch_size(tmp_path):
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    values = FormValues(answers={"1.1": "gold", "1.2": "silver"}, comments={"1.2": "Yes, we do"})
+    for n in range(4):
+        write_form("xlsx", V11, new_identity(V11, f"Org {n}"), folder / f"org-{n}.xlsx", values)
+    merged = merge_returns([folder], INSTRUMENTS, RULES)
+    results = [g.respondents[0].result for g in merged.organisations]
+    assert len(results) == 4
+    assert len({id(r.responses[0]) for r in results}) == 1  # 1.1 gold, no comment: one object for all
+    assert [r.responses[0].achieved for r in results] == ["gold"] * 4
+    assert len({id(r.responses[1]) for r in results}) == 4  # commented: each its own, the text intact
+    assert {r.responses[1].comment for r in results} == {"Yes, we do"}
