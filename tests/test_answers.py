@@ -1,11 +1,12 @@
 """The answer normaliser: what people type → a level, or no level and a problem."""
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
 from generator import load_instrument, resolve_instrument
-from generator.returns.answers import read_answer
+from generator.returns.answers import level_words, read_answer
 
 V11 = resolve_instrument().scale
 AUDIT = load_instrument(Path(__file__).parent / "fixtures" / "standards" / "audit-three-level.yaml").scale
@@ -67,3 +68,23 @@ def test_blank_is_unanswered_without_a_problem(raw):
 )
 def test_another_scale_uses_its_own_words(raw, level):
     assert read_answer(raw, AUDIT).level == level
+
+
+def test_level_words_gives_a_table_of_its_own_each_time():
+    words = level_words(V11)
+    words["gold"] = "bronze"  # the reader's own table (built once per scale) is not touched
+    assert level_words(V11)["gold"] == "gold"
+    assert read_answer("Gold", V11).level == "gold"
+
+
+def test_readings_are_the_same_again_and_for_every_scale_object():
+    raws = ["Silver ★", "Bronze/Silver", "working towards silver", "?", "B", "Gold (achieved 2025)"]
+    first = [read_answer(raw, V11) for raw in raws]
+    assert [read_answer(raw, V11) for raw in raws] == first
+    # equal scales made apart, more of them than are kept built at once, read alike
+    for _ in range(40):
+        assert [read_answer(raw, dataclasses.replace(V11)) for raw in raws] == first
+    # and a scale with other levels reads by its own words, not those of a scale read before
+    two_levels = dataclasses.replace(V11, levels=V11.levels[:2])
+    assert read_answer("Gold", two_levels).level is None
+    assert read_answer("Gold", V11).level == "gold"

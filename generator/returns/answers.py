@@ -36,7 +36,40 @@ class AnswerReading:
 
 def level_words(scale: Scale) -> dict[str, str]:
     """Every word that names a level, case-folded → level id: ids, labels and aliases."""
-    return {_fold(word): level.id for level in scale.levels for word in (level.id, level.label, *level.aliases)}
+    return dict(_vocabulary(scale).words)
+
+
+class _Vocabulary:
+    """What reading answers against one scale needs, built once per scale: its words, each
+    word's whole-word pattern, and the readings of the answers seen so far (a batch of returns
+    repeats a handful of answers: "Silver", "Gold ★")."""
+
+    __slots__ = ("scale", "words", "patterns", "longest_first", "readings")
+
+    def __init__(self, scale: Scale):
+        self.scale = scale  # held, so that the id keying it is not reused while it is cached
+        self.words = {
+            _fold(word): level.id for level in scale.levels for word in (level.id, level.label, *level.aliases)
+        }
+        self.patterns = [(re.compile(_pattern(word)), level_id) for word, level_id in self.words.items()]
+        self.longest_first = [re.compile(_pattern(word)) for word in sorted(self.words, key=len, reverse=True)]
+        self.readings: dict[str, AnswerReading] = {}
+
+
+#: Vocabularies by id(scale).  A Scale is a frozen dataclass, but hashing it walks every level
+#: and alias on each look-up; its identity is enough (the cached entry keeps the scale alive).
+_VOCABULARIES: dict[int, _Vocabulary] = {}
+_MOST_SCALES = 32  # the cache is emptied past this many scales (tests load many instruments)
+_MOST_READINGS = 4096  # and a scale's readings past this many distinct answers
+
+
+def _vocabulary(scale: Scale) -> _Vocabulary:
+    vocabulary = _VOCABULARIES.get(id(scale))
+    if vocabulary is None or vocabulary.scale is not scale:
+        if len(_VOCABULARIES) >= _MOST_SCALES:
+            _VOCABULARIES.clear()
+        vocabulary = _VOCABULARIES[id(scale)] = _Vocabulary(scale)
+    return vocabulary
 
 
 def _fold(text: str) -> str:
@@ -52,8 +85,18 @@ def read_answer(raw: str | None, scale: Scale) -> AnswerReading:
     """
     if raw is None or not raw.strip():
         return AnswerReading(None)
+    vocabulary = _vocabulary(scale)
+    reading = vocabulary.readings.get(raw)
+    if reading is None:
+        if len(vocabulary.readings) >= _MOST_READINGS:
+            vocabulary.readings.clear()
+        reading = vocabulary.readings[raw] = _read_answer(raw, scale, vocabulary)
+    return reading
+
+
+def _read_answer(raw: str, scale: Scale, vocabulary: _Vocabulary) -> AnswerReading:
     text = _fold(raw)
-    words = level_words(scale)
+    words = vocabulary.words
 
     # The whole answer, decoration aside, is a label or an alias: "Silver ★", "✓ bronze", "B".
     plain = " ".join(_DECORATION.sub(" ", text).split())
@@ -63,17 +106,17 @@ def read_answer(raw: str | None, scale: Scale) -> AnswerReading:
     # The answer with trailing notes set aside: "Gold (achieved 2025)".
     main = " ".join(_DECORATION.sub(" ", _NOTE.sub(" ", text)).split())
     notes = " ".join(a or b for a, b in _NOTE.findall(text))
-    if main in words and not _HEDGES.search(notes) and not _mentions(notes, words, other_than=words[main]):
+    if main in words and not _HEDGES.search(notes) and not _mentions(notes, vocabulary, other_than=words[main]):
         return AnswerReading(words[main])
 
-    found = _mentions(plain, words)
+    found = _mentions(plain, vocabulary)
     labels = ", ".join(scale.level(level_id).label for level_id in sorted(found, key=scale.rank))
     if not found:
         return AnswerReading(None, f"'{raw.strip()}' is not one of {', '.join(lv.label for lv in scale.levels)}")
     if len(found) > 1:
         return AnswerReading(None, f"'{raw.strip()}' could mean {labels}: choose one")
     (level_id,) = found
-    remainder = _without_words(plain, words)
+    remainder = _without_words(plain, vocabulary)
     if _HEDGES.search(remainder):
         return AnswerReading(None, f"'{raw.strip()}' does not say {labels} is achieved: choose one")
     return AnswerReading(level_id)
@@ -83,19 +126,19 @@ def _pattern(word: str) -> str:
     return r"(?<![\w-])" + re.escape(word) + r"(?![\w-])"
 
 
-def _mentions(text: str, words: dict[str, str], other_than: str | None = None) -> set[str]:
+def _mentions(text: str, vocabulary: _Vocabulary, other_than: str | None = None) -> set[str]:
     """The levels whose label or alias appears in ``text`` as whole words."""
     found = set()
-    for word, level_id in words.items():
-        if level_id != other_than and re.search(_pattern(word), text):
+    for pattern, level_id in vocabulary.patterns:
+        if level_id != other_than and pattern.search(text):
             found.add(level_id)
     # "not yet" contains no other level's word, but a one-letter alias like "s" must not be
     # found inside "gold's": whole-word matching above sees to that.
     return found
 
 
-def _without_words(text: str, words: dict[str, str]) -> str:
+def _without_words(text: str, vocabulary: _Vocabulary) -> str:
     """``text`` with every label and alias removed, longest first ("not yet" before "no")."""
-    for word in sorted(words, key=len, reverse=True):
-        text = re.sub(_pattern(word), " ", text)
+    for pattern in vocabulary.longest_first:
+        text = pattern.sub(" ", text)
     return " ".join(text.split())

@@ -35,9 +35,11 @@ Excel shows them ("#N/A").  A formula is never taken for text: its answer or com
 formula as written ("=A1+1"), with a problem.
 
 The file is read with :mod:`lxml` directly, not openpyxl: only the parts the answers need
-are parsed (several times faster), through the guards of :mod:`generator.safety` (the zip
-container's limits checked before and while inflating; no DTD, no entity resolved, nothing
-fetched from the network).  Anything that cannot be read raises
+are parsed (several times faster), and of those, when they have the plain shape Excel,
+LibreOffice and openpyxl write, only what is read: a worksheet as far as the end of its cells,
+the shared strings the inputs' cells use (:func:`_shared_string_items`).  Every byte read
+passes the guards of :mod:`generator.safety` (the zip container's limits checked before and
+while inflating; no DTD, no entity resolved, nothing fetched from the network).  Anything that cannot be read raises
 :class:`~generator.errors.ReturnReadError` naming the file.
 """
 
@@ -49,6 +51,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -142,10 +145,24 @@ def _read(book: _Workbook, file: str, instruments: Mapping[str, Instrument]) -> 
     not_found: list[str] = []
     comment_problems: dict[str, list[str]] = {}
     ticks = instrument.scale.ids if instrument.layout == MATRIX_LAYOUT else ()
+    # Every input's place first, so that the shared strings their cells use are read in one go
+    inputs = []
     for indicator in instrument.indicators:
         answer_places = {column: finder.places(indicator, column) for column in ticks or ("answer",)}
         comment_places = finder.places(indicator, "comments")
         rated_by_places = finder.places(indicator, "rated_by") if instrument.columns.rated_by else []
+        inputs.append((indicator, answer_places, comment_places, rated_by_places))
+    cover_places = {
+        field_id: finder.cover_place(field_id) for field_id in (COVER_ORGANISATION, COVER_RESPONDENT, COVER_DATE)
+    }
+    wanted = [
+        place
+        for _, answer_places, comment_places, rated_by_places in inputs
+        for places in (*answer_places.values(), comment_places, rated_by_places)
+        for place in places
+    ] + [place for place in cover_places.values() if place is not None]
+    book.load_strings_of(wanted)
+    for indicator, answer_places, comment_places, rated_by_places in inputs:
         counts = [len(places) for places in (*answer_places.values(), comment_places, rated_by_places)]
         if not any(counts):
             not_found.append(indicator.id)
@@ -193,7 +210,7 @@ def _read(book: _Workbook, file: str, instruments: Mapping[str, Instrument]) -> 
                 )
             )
 
-    cover = {field_id: finder.cover(field_id) for field_id in (COVER_ORGANISATION, COVER_RESPONDENT, COVER_DATE)}
+    cover = {field_id: (book.cell(place) if place else None, place) for field_id, place in cover_places.items()}
     for field_id, (cell, place) in cover.items():
         if cell is not None and cell.formula is not None:
             problems.append(f"the {field_id.replace('_', ' ')} in {place} is a formula ({cell.formula})")
@@ -291,9 +308,9 @@ def _instrument_by_content(book: _Workbook, file: str, instruments: Mapping[str,
     return best[1]
 
 
-@dataclass(frozen=True)
-class _Place:
-    """A cell of the workbook, by the sheet's current name."""
+class _Place(NamedTuple):
+    """A cell of the workbook, by the sheet's current name.  (A named tuple, not a frozen
+    dataclass: a return makes a hundred of them, and a tuple is made several times faster.)"""
 
     sheet: str
     row: int
@@ -337,15 +354,16 @@ class _InputFinder:
             return [place]
         return by_content
 
-    def cover(self, field_id: str) -> tuple[_Cell | None, _Place | None]:
+    def cover_place(self, field_id: str) -> _Place | None:
+        """Where the cover field ``field_id`` is filled in; None when the form has no such field."""
         if self.instrument.form is None or field_id not in {f.id for f in self.instrument.form.cover}:
-            return None, None
+            return None
         name = cover_name(field_id)
         place = self._by_name(name) or self._by_map(name)
         if place is None:
             label = next(f.label for f in self.instrument.form.cover if f.id == field_id)
             place = self.content().cover_places(label)
-        return (self.book.cell(place), place) if place is not None else (None, None)
+        return place
 
     def _by_name(self, name: str) -> _Place | None:
         reference = self.names.get(name.casefold())
@@ -479,8 +497,11 @@ _REL_SHARED_STRINGS = "/sharedStrings"
 _REL_STYLES = "/styles"
 _REL_WORKSHEET = "/worksheet"
 _CELL_REFERENCE = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
-_NAME_REFERENCE = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!(\$?[A-Za-z]{1,3}\$?\d{1,7})$")
+_NAME_CELL = re.compile(r"\$?[A-Za-z]{1,3}\$?\d{1,7}")
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_PLAIN_SST_ROOT = re.compile(rb"<sst[\s>]")
+#: The root element's start tag: the first "<" that opens no declaration or processing instruction.
+_ROOT_TAG = re.compile(rb"<([A-Za-z_][\w.:-]*)")
 # Number formats Excel builds in that show dates or times (ids 14-22 and 45-47, and the
 # East Asian date formats 27-36 and 50-58).
 _BUILTIN_DATE_FORMATS = frozenset([*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)])
@@ -515,12 +536,51 @@ def _attribute(element: etree._Element, name: str) -> str | None:
     return None
 
 
+def _name_reference(text: str) -> tuple[str, str] | None:
+    """(sheet name, cell) of a defined name's reference to one cell: "'Section 1'!$E$9" (a
+    quote in the name doubled) or "Cover!$B$4"; None for anything else (a range, a formula).
+
+    The reference to a cell holds no "!", so the last "!" ends the sheet's name.  (Taken apart
+    by hand: one regular expression for the whole was a third of the time spent on the
+    workbook part of a LibreOffice-saved form, which names a hundred cells.)"""
+    sheet, bang, cell = text.rpartition("!")
+    if not bang or not sheet or _NAME_CELL.fullmatch(cell.removesuffix("\n")) is None:
+        return None
+    if sheet[0] == "'":
+        inner = sheet[1:-1]
+        # quoted: at least one character, and every quote inside doubled
+        if len(sheet) < 3 or sheet[-1] != "'" or "'" in inner.replace("''", ""):
+            return None
+        return inner.replace("''", "'"), cell.removesuffix("\n")
+    if "'" in sheet or "!" in sheet:
+        return None
+    return sheet, cell.removesuffix("\n")
+
+
 def _column_letters(column: int) -> str:
     letters = ""
     while column:
         column, remainder = divmod(column - 1, 26)
         letters = chr(65 + remainder) + letters
     return letters
+
+
+#: Cell references met so far ("E9", "$E$9") → (row, column), None for text that is none.  The
+#: same few hundred references recur in every return; the cache is emptied when it gets big.
+_REFERENCES: dict[str, tuple[int, int] | None] = {}
+
+
+def _cell_reference(reference: str) -> tuple[int, int] | None:
+    """(row, column) of the cell reference ``reference`` ("E9", "$E$9"); None if it is none."""
+    try:
+        return _REFERENCES[reference]
+    except KeyError:
+        pass
+    match = _CELL_REFERENCE.match(reference)
+    if len(_REFERENCES) >= 10_000:
+        _REFERENCES.clear()
+    found = _REFERENCES[reference] = (int(match[2]), _column_number(match[1])) if match else None
+    return found
 
 
 def _column_number(letters: str) -> int:
@@ -556,44 +616,69 @@ class _Cell:
 
 
 class _Sheet:
-    """One worksheet.  Its rows are indexed when it is parsed, their cells on first use."""
+    """One worksheet, parsed on first use (a place on it can be named without parsing it).  Its
+    rows are indexed when it is parsed, their cells on first use."""
 
-    def __init__(self, book: _Workbook, name: str, root: etree._Element | None):
+    def __init__(self, book: _Workbook, name: str, part: str):
         self.book = book
         self.name = name
-        self._row_elements: dict[int, list[etree._Element]] = {}
+        self.part = part
+        self._row_elements: dict[int, list[etree._Element]] | None = None
         self._rows: dict[int, dict[int, etree._Element]] = {}
-        data = _child(root, "sheetData")
-        self._namespace = _namespace(data) if data is not None else ""
-        row_number = 0
-        for row in data.iterchildren(self._namespace + "row") if data is not None else ():
-            row_number = _int(row.get("r"), row_number + 1)
-            self._row_elements.setdefault(row_number, []).append(row)
+        self._namespace = ""
+
+    def _load(self) -> dict[int, list[etree._Element]]:
+        if self._row_elements is None:
+            root = self.book.sheet_xml(self.part) if self.book.has(self.part) else None
+            rows: dict[int, list[etree._Element]] = {}
+            data = _child(root, "sheetData")
+            self._namespace = _namespace(data) if data is not None else ""
+            row_number = 0
+            for row in data.iterchildren(self._namespace + "row") if data is not None else ():
+                row_number = _int(row.get("r"), row_number + 1)
+                if row_number in rows:
+                    rows[row_number].append(row)
+                else:
+                    rows[row_number] = [row]
+            self._row_elements = rows
+        return self._row_elements
 
     @property
     def row_numbers(self) -> list[int]:
-        return sorted(self._row_elements)
+        return sorted(self._load())
 
     def row(self, number: int) -> dict[int, etree._Element]:
         """The cells of row ``number`` by column number."""
         cells = self._rows.get(number)
         if cells is None:
+            row_elements = self._load()
             cells = self._rows[number] = {}
-            for row in self._row_elements.get(number, ()):
+            references = _REFERENCES
+            for row in row_elements.get(number, ()):
                 column = 0
                 for cell in row.iterchildren(self._namespace + "c"):
-                    reference = _CELL_REFERENCE.match(cell.get("r") or "")
-                    column = _column_number(reference[1]) if reference else column + 1
+                    text = cell.get("r") or ""
+                    reference = references[text] if text in references else _cell_reference(text)
+                    column = reference[1] if reference else column + 1
                     cells[column] = cell
         return cells
 
+    def element(self, row: int, column: int) -> etree._Element | None:
+        """The element of the cell in ``row`` and ``column``; None if there is none."""
+        return self.row(row).get(column)
+
     def cell(self, row: int, column: int) -> _Cell | None:
-        element = self.row(row).get(column)
+        element = self.element(row, column)
         return self.book.cell_value(element) if element is not None else None
 
 
 def _int(text: str | None, default: int) -> int:
-    return int(text) if text and text.isascii() and text.isdigit() else default
+    if not (text and text.isascii() and text.isdigit()):
+        return default
+    try:
+        return int(text)
+    except ValueError:  # more digits than Python turns into a number (4,300): no row or string has that
+        return default
 
 
 class _Workbook:
@@ -636,6 +721,7 @@ class _Workbook:
         self.strings_part = next((t for ty, t in rels.values() if ty.endswith(_REL_SHARED_STRINGS)), None)
         self.styles_part = next((t for ty, t in rels.values() if ty.endswith(_REL_STYLES)), None)
         self._sheets: dict[str, _Sheet] = {}
+        self._elements: dict[_Place, etree._Element | None] = {}  # (a place's sheet name is its current one)
         self._strings: list[etree._Element] | None = None
         self._string_texts: dict[int, str] = {}
         self._date_styles: list[bool] | None = None
@@ -656,6 +742,31 @@ class _Workbook:
         data = self.read(part)
         if data is None:
             raise _Damaged(f"{part} is missing")
+        try:
+            return parse_xml(data, self.file, part, self.parser)
+        except etree.XMLSyntaxError as error:
+            raise _Damaged(f"{part} is not well-formed XML: {error}") from error
+
+    def sheet_xml(self, part: str) -> etree._Element:
+        """The worksheet part ``part`` parsed as far as the end of its cells (``</sheetData>``):
+        what follows them (merged cells, validations, page set-up: a fifth of a sheet) is
+        never read.  It is cut only where that cannot change what is read: the part holds no
+        comment, CDATA section, DOCTYPE or processing instruction (so its first "</sheetData>"
+        is the end tag of a sheetData), and what comes before, closed with the root's end tag,
+        is well-formed (so that sheetData is the root's first).  Otherwise the whole part is
+        parsed, and any damage reported as for any part."""
+        data = self.read(part)
+        if data is None:
+            raise _Damaged(f"{part} is missing")
+        end = data.find(b"</sheetData>")
+        root = _ROOT_TAG.search(data, 0, 4096) if end > 0 else None
+        if root is not None and not _holds_markup(data, b"!", 0) and not _holds_markup(data, b"?", root.start()):
+            try:
+                cut = parse_xml(data[: end + 12] + b"</" + root[1] + b">", self.file, part, self.parser)
+            except etree.XMLSyntaxError:
+                cut = None  # parsed whole below, to say what is wrong
+            if cut is not None and _child(cut, "sheetData") is not None:  # (not one of another namespace)
+                return cut
         try:
             return parse_xml(data, self.file, part, self.parser)
         except etree.XMLSyntaxError as error:
@@ -697,37 +808,49 @@ class _Workbook:
         block = _child(self.root, "definedNames")
         entries = _children(block, "definedName") if block is not None else []
         for entry in sorted(entries, key=lambda e: e.get("localSheetId") is not None):
-            match = _NAME_REFERENCE.match((entry.text or "").strip())
             name = (entry.get("name") or "").casefold()
-            if match and name and name not in names:
-                sheet = match[1].replace("''", "'") if match[1] is not None else match[2]
-                names[name] = (sheet, match[3])
+            if name and name not in names:
+                reference = _name_reference((entry.text or "").strip())
+                if reference is not None:
+                    names[name] = reference
         return names
 
     def worksheets(self) -> list[_Sheet]:
         return [sheet for name in self.sheet_names if (sheet := self.sheet(name)) is not None]
 
     def sheet(self, name: str) -> _Sheet | None:
-        """The worksheet called ``name`` (in any case), parsed; None if there is none."""
+        """The worksheet called ``name`` (in any case), parsed on first use; None if there is none."""
+        sheet = self._sheets.get(name)
+        if sheet is not None:
+            return sheet
         actual = self._folded_names.get(name.casefold())
         if actual is None:
             return None
         if actual not in self._sheets:
-            part = self.worksheet_parts[actual]
-            self._sheets[actual] = _Sheet(self, actual, self.xml(part) if self.has(part) else None)
+            self._sheets[actual] = _Sheet(self, actual, self.worksheet_parts[actual])
         return self._sheets[actual]
 
     def place(self, sheet_name: str, reference: str) -> _Place | None:
         """The cell ``reference`` ("$E$9") of the sheet called ``sheet_name``, if both exist."""
         sheet = self.sheet(sheet_name)
-        match = _CELL_REFERENCE.match(reference.strip())
-        if sheet is None or match is None:
+        cell = _cell_reference(reference.strip())
+        if sheet is None or cell is None:
             return None
-        return _Place(sheet.name, int(match[2]), _column_number(match[1]))
+        return _Place(sheet.name, *cell)
+
+    def element(self, place: _Place) -> etree._Element | None:
+        """The element of the cell at ``place``; None if there is none."""
+        try:
+            return self._elements[place]
+        except KeyError:
+            pass
+        sheet = self.sheet(place.sheet)
+        element = self._elements[place] = sheet.element(place.row, place.column) if sheet is not None else None
+        return element
 
     def cell(self, place: _Place) -> _Cell | None:
-        sheet = self.sheet(place.sheet)
-        return sheet.cell(place.row, place.column) if sheet is not None else None
+        element = self.element(place)
+        return self.cell_value(element) if element is not None else None
 
     # cells -----------------------------------------------------------------------------------------
     def cell_value(self, element: etree._Element) -> _Cell:
@@ -776,6 +899,9 @@ class _Workbook:
 
     def string(self, index: int) -> str:
         """Shared string number ``index``."""
+        text = self._string_texts.get(index)
+        if text is not None:
+            return text
         if self._strings is None:
             part = self.strings_part
             self._strings = [] if part is None or not self.has(part) else _children(self.xml(part), "si")
@@ -784,6 +910,28 @@ class _Workbook:
         if index not in self._string_texts:
             self._string_texts[index] = _string_item(self._strings[index])
         return self._string_texts[index]
+
+    def load_strings_of(self, places: list[_Place]) -> None:
+        """Read the shared strings that the cells at ``places`` use, and only those, when the
+        shared strings part has the plain shape Excel and LibreOffice write (see
+        :func:`_shared_string_items`).  Otherwise nothing is done here, and :meth:`string`
+        parses the whole part when a string is first wanted."""
+        if self._strings is not None or self.strings_part is None:
+            return
+        indices = set()
+        for place in places:
+            element = self.element(place)
+            if element is not None and element.get("t") == "s":
+                value = element.findtext(_namespace(element) + "v")
+                if value:
+                    indices.add(_int(value.strip(), -1))
+        indices -= self._string_texts.keys()
+        if not indices or not self.has(self.strings_part):
+            return
+        data = self.read(self.strings_part) or b""
+        items = _shared_string_items(data, sorted(indices), self.file, self.strings_part, self.parser)
+        for index, item in (items or {}).items():
+            self._string_texts[index] = _string_item(item)
 
     def _is_date_style(self, index: int) -> bool:
         if self._date_styles is None:
@@ -803,6 +951,72 @@ class _Workbook:
                     else:
                         self._date_styles.append(format_id in _BUILTIN_DATE_FORMATS)
         return 0 <= index < len(self._date_styles) and self._date_styles[index]
+
+
+def _shared_string_items(
+    data: bytes, indices: list[int], file: str, part: str, parser: etree.XMLParser
+) -> dict[int, etree._Element] | None:
+    """The ``<si>`` items number ``indices`` of the shared strings part ``data``, parsed
+    without parsing the others; None when the part is not in the plain shape this relies on,
+    or holds fewer items, for the caller to parse it whole.
+
+    The plain shape, which Excel and LibreOffice write: no comment, CDATA section, DOCTYPE or
+    processing instruction (so every "<" in it starts a tag); an unprefixed ``<sst>`` root; each
+    item, as far as the last one wanted, an unprefixed ``<si>`` without attributes, ended by
+    ``</si>`` right before the next item starts (so no item is nested in another element).
+    Then the bytes between one ``<si>`` and the next are exactly one item.  The items wanted
+    are parsed together, in a document made of the part's own prolog and root tag, through
+    :func:`parse_xml` (no DTD, no entity, nothing fetched); the others are never parsed, so
+    damage in one of them goes unnoticed, as it would in Excel's own reading of the cells.
+    """
+    head_end = data.find(b"<si>")
+    if head_end < 0:
+        return None
+    head = data[:head_end]
+    root_at = head.rfind(b"<")
+    if head.count(b"<") != head.count(b"<?") + 1 or not _PLAIN_SST_ROOT.match(head, root_at):
+        return None
+    if _holds_markup(data, b"!", 0) or _holds_markup(data, b"?", root_at):
+        return None
+    wanted = sorted({index for index in indices if index >= 0})
+    if not wanted:
+        return {}
+    last = wanted[-1]
+    # Only the items up to the last one wanted are split apart and checked: what follows it
+    # cannot change which item is which.
+    pieces = data.split(b"<si>", last + 1)
+    if len(pieces) < last + 2:
+        return None  # fewer items than a cell refers to: parsed whole, the part is reported as damaged
+    rest = pieces[-1]
+    end = rest.find(b"</si>") + len(b"</si>")
+    checked = len(data) - len(rest) + end  # the end of the last item wanted
+    if (
+        end < len(b"</si>")
+        or data.count(b"<si", 0, checked) != last + 1
+        or data.count(b"</si>", 0, checked) != last + 1
+    ):
+        return None
+    if not all(piece.endswith(b"</si>") for piece in pieces[1:-1]):
+        return None
+    items = [b"<si>" + (pieces[index + 1] if index < last else rest[:end]) for index in wanted]
+    try:
+        root = parse_xml(b"".join((head, *items, b"</sst>")), file, part, parser)
+    except etree.XMLSyntaxError:
+        return None  # parsed whole, the part is then reported as damaged
+    found = _children(root, "si")
+    return dict(zip(wanted, found, strict=True)) if len(found) == len(wanted) else None
+
+
+def _holds_markup(data: bytes, mark: bytes, start: int) -> bool:
+    """Whether ``data`` holds "<" followed by ``mark`` ("!": a comment, CDATA section or
+    DOCTYPE; "?": a processing instruction) from ``start`` on.  The mark alone is looked for
+    first: a single byte is found many times faster than two, and is rare in a workbook."""
+    at = data.find(mark, start)
+    while at >= 0:
+        if at > start and data[at - 1] == 0x3C:  # "<"
+            return True
+        at = data.find(mark, at + 1)
+    return False
 
 
 def _is_date_format(code: str) -> bool:
