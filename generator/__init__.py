@@ -7,24 +7,43 @@ The library is usable without the command line::
     print(len(v11.indicators))  # 36
 """
 
-from .catalogue import DEFAULT_INSTRUMENT, Catalogue, builtin_standards_dir, find_instruments, resolve_instrument
-from .errors import CoproduceError, InstrumentFileError, UnknownInstrumentError, UnknownSectionError
-from .instrument import (
-    Columns,
-    CoverField,
-    Erratum,
-    FormText,
-    Indicator,
-    Instrument,
-    Level,
-    Scale,
-    Section,
-    apply_errata,
-    load_instrument,
-)
+from importlib import import_module
+
+#: What the package exports, and the module each comes from.  They are imported when first
+#: used (PEP 562), so the command line does not pay for the instrument loader on `--help`.
+_EXPORTS = {
+    **dict.fromkeys(
+        ("DEFAULT_INSTRUMENT", "Catalogue", "builtin_standards_dir", "find_instruments", "resolve_instrument"),
+        "catalogue",
+    ),
+    **dict.fromkeys(
+        ("CoproduceError", "InstrumentFileError", "UnknownInstrumentError", "UnknownSectionError"), "errors"
+    ),
+    **dict.fromkeys(
+        (
+            "Columns",
+            "CoverField",
+            "Erratum",
+            "FormText",
+            "Indicator",
+            "Instrument",
+            "Level",
+            "Part",
+            "Scale",
+            "Section",
+            "apply_errata",
+            "load_instrument",
+        ),
+        "instrument",
+    ),  # fmt: skip
+}
 
 
-def __getattr__(name: str) -> str:
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value  # once found, an ordinary attribute
+        return value
     # the version is looked up only when asked for: importlib.metadata is slow to import
     if name == "__version__":
         from importlib.metadata import PackageNotFoundError, version
@@ -48,6 +67,7 @@ __all__ = [
     "Instrument",
     "InstrumentFileError",
     "Level",
+    "Part",
     "Scale",
     "Section",
     "UnknownInstrumentError",

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import CoproduceError, InstrumentFileError, UnknownInstrumentError
-from .instrument import INSTRUMENT_KIND, Instrument, instrument_from_data, load_instrument, read_instrument_kind
-from .yamlfile import read_yaml
+
+if TYPE_CHECKING:  # the loader (and YAML) is imported when an instrument is loaded: `coproduce --help` starts fast
+    from .instrument import Instrument
 
 #: The instrument used when a command is not told which one.
 DEFAULT_INSTRUMENT = "coproduction-v1.1"
@@ -30,7 +31,7 @@ def builtin_standards_dir() -> Path:
     A wheel carries it as ``generator/standards``; a source checkout (or an editable
     install) has it beside the package, at the top of the repository.
     """
-    packaged = Path(str(resources.files("generator"))) / "standards"
+    packaged = Path(__file__).resolve().parent / "standards"
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parent.parent / "standards"
@@ -63,6 +64,9 @@ def find_instruments(extra_dirs: Iterable[Path] = ()) -> Catalogue:
     A file that fails to load is recorded in ``problems`` and the search goes on.  Two
     files defining the same instrument id are a problem too: the first one found is kept.
     """
+    from .instrument import INSTRUMENT_KIND, instrument_from_data, read_instrument_kind
+    from .yamlfile import read_yaml
+
     catalogue = Catalogue()
     for folder in (builtin_standards_dir(), *extra_dirs):
         if not folder.is_dir():
@@ -96,5 +100,7 @@ def resolve_instrument(name: str = DEFAULT_INSTRUMENT, extra_dirs: Iterable[Path
     """The instrument called ``name``: an id from the standards folders, or a path to a YAML file."""
     candidate = Path(name)
     if candidate.suffix.lower() in (".yaml", ".yml") and candidate.is_file():
+        from .instrument import load_instrument
+
         return load_instrument(candidate)
     return find_instruments(extra_dirs).get(name)

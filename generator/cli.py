@@ -19,17 +19,13 @@ import click
 
 from . import safety
 from .catalogue import DEFAULT_INSTRUMENT, STANDARDS_ENV, find_instruments, resolve_instrument
-from .describe import errata_text, instrument_text, instruments_table
 from .errors import CoproduceError
 from .forms import FORMATS
-from .generate import Recipient, generate_pack, generate_packs, read_recipients
-from .instrument import apply_errata
-from .merge import iter_read, merge_returns
-from .pipeline import load_results, run_demo, run_pipeline, write_plans
-from .results import results_data, write_results_json
-from .returns.export import return_text, write_returns_csv
-from .scoring import CONSENSUS_RULES, load_rules
-from .summary import merge_summary
+from .scoring import CONSENSUS_RULES
+
+# Everything else is imported inside the command that needs it: `coproduce --help` and a
+# mistyped option answer at once, without loading the instrument reader, the format
+# libraries or the merge machinery.
 
 
 @contextmanager
@@ -117,6 +113,8 @@ def instruments(ctx: click.Context, as_json: bool) -> None:
 
     Example: coproduce instruments
     """
+    from .describe import instruments_table
+
     catalogue = find_instruments(_extra_dirs(ctx))
     found = sorted(catalogue.instruments.values(), key=lambda i: i.id)
     if as_json:
@@ -159,6 +157,9 @@ def show(
 
     Example: coproduce show --section 6
     """
+    from .describe import errata_text, instrument_text
+    from .instrument import apply_errata
+
     with _reported():
         chosen = resolve_instrument(instrument, _extra_dirs(ctx))
         if list_errata:
@@ -224,6 +225,8 @@ def generate(
 
     Example: coproduce generate --organisation "Riverside Community Trust"
     """
+    from .generate import Recipient, generate_pack, generate_packs, read_recipients
+
     if organisation and recipients:
         raise click.UsageError("Give either --organisation or --recipients, not both.")
     if organisation is not None and not organisation.strip():
@@ -267,6 +270,9 @@ def read_command(
 
     Example: coproduce read returns/*.docx --json
     """
+    from .merge import iter_read
+    from .returns.export import return_text, write_returns_csv
+
     if as_json and as_csv:
         raise click.UsageError("Give --json or --csv, not both.")
     catalogue = find_instruments(_extra_dirs(ctx))
@@ -328,6 +334,11 @@ def merge(
 
     Example: coproduce merge returns/ --out results/
     """
+    from .merge import merge_returns
+    from .results import results_data, write_results_json
+    from .scoring import load_rules
+    from .summary import merge_summary
+
     with _reported():
         catalogue = find_instruments(_extra_dirs(ctx))
         rules = load_rules(rules_file)
@@ -401,6 +412,8 @@ def plan(
 
     Example: coproduce plan output/results.json --out output/
     """
+    from .pipeline import load_results, write_plans
+
     with _reported():
         catalogue = find_instruments(_extra_dirs(ctx))
         written = write_plans(load_results(results), catalogue.instruments, out, template, partnership_template)
@@ -439,6 +452,10 @@ def run(
 
     Example: coproduce run returns/ --out output/
     """
+    from .pipeline import run_pipeline
+    from .scoring import load_rules
+    from .summary import merge_summary
+
     with _reported():
         catalogue = find_instruments(_extra_dirs(ctx))
         rules = load_rules(rules_file)
@@ -475,6 +492,10 @@ def demo(ctx: click.Context, out: Path) -> None:
 
     Example: coproduce demo
     """
+    from .pipeline import run_demo
+    from .scoring import load_rules
+    from .summary import merge_summary
+
     with _reported():
         catalogue = find_instruments(_extra_dirs(ctx))
         with ExitStack() as stack:

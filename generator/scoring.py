@@ -13,12 +13,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .catalogue import builtin_standards_dir
 from .errors import CoproduceError, InstrumentFileError
-from .instrument import Instrument, Scale
-from .yamlfile import read_yaml
+
+if TYPE_CHECKING:
+    from .instrument import Instrument, Scale
 
 CONSENSUS_RULES = ("lowest", "median")
 COMBINE_RULES = ("floor", "threshold")
@@ -141,6 +142,8 @@ def load_rules(path: Path | None = None) -> ScoringRules:
     """Read and check the scoring rules at ``path`` (default: the built-in ``scoring.yaml``)."""
     path = path or default_rules_path()
     try:
+        from .yamlfile import read_yaml
+
         data = read_yaml(path)
     except InstrumentFileError as error:
         raise ScoringRulesError(str(error)) from error

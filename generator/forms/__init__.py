@@ -12,10 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import CoproduceError
-from ..instrument import Instrument
-from .identity import FormIdentity
+
+if TYPE_CHECKING:
+    from ..instrument import Instrument
+    from .identity import FormIdentity
 
 #: Format key → (module, writer function); the key is also the file extension.
 _WRITERS = {

@@ -12,8 +12,10 @@ import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
-from ..instrument import Instrument
+if TYPE_CHECKING:
+    from ..instrument import Instrument
 
 #: Custom document property names (docx, xlsx) and PDF metadata keys (with a leading "/").
 PROPERTY_INSTRUMENT = "coproduce_instrument"
