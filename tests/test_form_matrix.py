@@ -103,3 +103,5 @@ def test_excel_matrix_has_a_named_tick_cell_per_level(matrix, tmp_path):
     sheet = cell(tick_field_name("C.1", "met")).parent
     texts = [c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
     assert "• Commissioning and procurement of services" in texts and "Timescales" in texts
+    cover = [c.value for row in workbook["Cover"].iter_rows() for c in row if isinstance(c.value, str)]
+    assert "First paragraph of the preamble, which is printed once." in cover

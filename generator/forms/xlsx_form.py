@@ -301,6 +301,11 @@ def _write_cover(
         text = f"{n}. {step}"
         _merged_text(sheet, row, 2, text, _font(), total_width)
         row += 1
+    if instrument.preamble:  # the published text before the sections, as the Word and PDF forms print it
+        row += 1
+        for paragraph in instrument.preamble:
+            _merged_text(sheet, row, 2, paragraph, _font(), total_width)
+            row += 1
     row += 1
     reference = f"{_FORM_REFERENCE}: {identity.form_id} · {instrument.id} {instrument.version}"
     _text(sheet.cell(row, 1), reference, font=_font(size=8, color=_GREY_TEXT))
@@ -498,6 +503,10 @@ def _write_matrix_section(
             ticks[level.id].append(f"{letter}{first}:{letter}{row}")
         row += 1
     layout.tick_ranges.append((section, sheet.title, ticks))
+    if section is instrument.sections[-1]:  # the published text after the sections
+        for paragraph in instrument.closing:
+            row += 1
+            _merged_text(sheet, row, last, paragraph, _font(), total)
     if first_table_row:
         sheet.freeze_panes = sheet.cell(first_table_row, 1).coordinate
     _print_setup(sheet)
