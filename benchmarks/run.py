@@ -344,15 +344,19 @@ def tree_rss_kb(root_pid: int) -> int:
 
 def run_measured(args: list[str], cwd: Path | None = None) -> tuple[float, float, subprocess.CompletedProcess]:
     """Run ``args``: (wall seconds, peak RSS of the process tree in MB sampled every 20 ms, result)."""
-    start = time.perf_counter()
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, text=True)
-    peak = 0
-    while process.poll() is None:
-        peak = max(peak, tree_rss_kb(process.pid))
-        time.sleep(0.02)
-    wall = time.perf_counter() - start
-    stdout, stderr = process.communicate()
-    return wall, peak / 1024, subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
+    # Output goes to files, not pipes: a merge of thousands prints more than a pipe holds, and
+    # would wait for a reader that only reads once it has finished.
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(args, stdout=out, stderr=err, cwd=cwd, text=True)
+        peak = 0
+        while process.poll() is None:
+            peak = max(peak, tree_rss_kb(process.pid))
+            time.sleep(0.02)
+        wall = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        return wall, peak / 1024, subprocess.CompletedProcess(args, process.returncode, out.read(), err.read())
 
 
 _LIBRARY_MERGE = """
