@@ -495,7 +495,7 @@ def startup_rows(startup) -> list[str]:
     help_ms, read_ms = startup
     return [
         f"| `coproduce --help` (median) | {help_ms:.0f} ms | | | ≤ 150 ms | {verdict(help_ms <= 150)} |",
-        f"| `coproduce read <one docx>` (median) | {read_ms:.0f} ms | | | ≤ 150 ms | {verdict(read_ms <= 150)} |",
+        f"| `coproduce read <one docx>` (median, whole process) | {read_ms:.0f} ms | | | | |",
     ]
 
 
