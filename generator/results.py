@@ -7,6 +7,7 @@ same inputs always give the same ``results.json``.
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Mapping
 from itertools import combinations
@@ -22,7 +23,22 @@ RESULTS_FORMAT = "coproduce-results/1"
 
 
 def results_data(merged: Merged, instruments: Mapping[str, Instrument], rules: ScoringRules) -> dict[str, Any]:
-    """The whole results document for ``merged``, scored by ``rules``."""
+    """The whole results document for ``merged``, scored by ``rules``.
+
+    It is plain dicts and lists, millions of them for a big batch and never in a cycle, so
+    the cycle collector is paused while they are made: its passes over the growing heap
+    took a third of the time (5,000 returns: 1.22 s, 0.86 s without).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _results_data(merged, instruments, rules)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _results_data(merged: Merged, instruments: Mapping[str, Instrument], rules: ScoringRules) -> dict[str, Any]:
     used = sorted({group.instrument for group in merged.organisations})
     return {
         "format": RESULTS_FORMAT,
