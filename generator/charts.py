@@ -72,15 +72,7 @@ def section_points_chart(context: dict[str, Any]) -> bytes:
         axes.set_xlim(0, most * 1.14)
         axes.xaxis.get_major_locator().set_params(integer=True)
         axes.set_xlabel("Points")
-        axes.legend(
-            handles=_level_key(context["levels"]),
-            loc="lower center",
-            bbox_to_anchor=(0.5, 1.0),
-            ncol=len(context["levels"]),
-            frameon=False,
-            fontsize=_FONT_SIZE - 0.5,
-            handlelength=1.2,
-        )
+        _legend_above(axes, [(_fill(level["colour"]), level["label"]) for level in context["levels"]])
         _tidy(axes)
         return _png(figure)
 
@@ -119,15 +111,7 @@ def section_levels_chart(context: dict[str, Any]) -> bytes:
         axes.xaxis.get_major_locator().set_params(integer=True)
         axes.set_xlabel(_STATEMENTS_AXIS)
         used = [i for i in range(len(colours)) if i < len(levels) or any(row[i] for row in rows)]
-        axes.legend(
-            handles=[Patch(facecolor=colours[i], edgecolor=_EDGE, linewidth=0.6, label=labels[i]) for i in used],
-            loc="lower center",
-            bbox_to_anchor=(0.5, 1.0),
-            ncol=len(used),
-            frameon=False,
-            fontsize=_FONT_SIZE - 0.5,
-            handlelength=1.2,
-        )
+        _legend_above(axes, [(colours[i], labels[i]) for i in used])
         _tidy(axes)
         return _png(figure)
 
@@ -168,17 +152,22 @@ def partnership_tiers_chart(context: dict[str, Any]) -> bytes:
         axes.set_xlim(0, 100)
         axes.set_xticks([0, 25, 50, 75, 100], ["0%", "25%", "50%", "75%", "100%"])
         used = [i for i in range(len(colours)) if any(row[i] for row in rows) or i < len(levels)]
-        axes.legend(
-            handles=[Patch(facecolor=colours[i], edgecolor=_EDGE, linewidth=0.6, label=labels[i]) for i in used],
-            loc="lower center",
-            bbox_to_anchor=(0.5, 1.0),
-            ncol=len(used),
-            frameon=False,
-            fontsize=_FONT_SIZE - 0.5,
-            handlelength=1.2,
-        )
+        _legend_above(axes, [(colours[i], labels[i]) for i in used])
         _tidy(axes)
         return _png(figure)
+
+
+def _legend_above(axes, entries: list[tuple[str, str]]) -> None:
+    """A one-line legend above the plot: a swatch of each (colour, label)."""
+    axes.legend(
+        handles=[Patch(facecolor=colour, edgecolor=_EDGE, linewidth=0.6, label=label) for colour, label in entries],
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncol=len(entries),
+        frameon=False,
+        fontsize=_FONT_SIZE - 0.5,
+        handlelength=1.2,
+    )
 
 
 def _style():
@@ -216,10 +205,6 @@ def _section_labels(sections: Sequence[dict[str, Any]], width: int) -> list[str]
         "\n".join(textwrap.wrap(f"{s['number']}. {s['title']}", width=width, max_lines=2, placeholder="…"))
         for s in sections
     ]
-
-
-def _level_key(levels: Sequence[dict[str, Any]]) -> list[Patch]:
-    return [Patch(facecolor=_fill(lv["colour"]), edgecolor=_EDGE, linewidth=0.6, label=lv["label"]) for lv in levels]
 
 
 def _tidy(axes) -> None:

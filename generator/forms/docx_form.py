@@ -318,18 +318,9 @@ class _FormDocument:
         if not criteria_levels:  # no criteria columns: the comments take the room
             widths = (_INDICATOR_WIDTH, _ANSWER_WIDTH, self.usable_width - _INDICATOR_WIDTH - _ANSWER_WIDTH)
         table = self._table(rows=1 + indicator_count, widths=widths)
-        header = table.rows[0]
-        ooxml.repeat_as_header_row(header)
         headings = (columns.indicator, *columns.criteria.values(), columns.answer, columns.comments)
-        for cell, heading in zip(header.cells, headings, strict=True):
-            paragraph = cell.paragraphs[0]
-            ooxml.set_paragraph_style(paragraph, self.cell_heading)
-            paragraph.add_run(heading)
-        for cell, level_id in zip(header.cells[1:], criteria_levels, strict=False):
-            colour = instrument.scale.level(level_id).colour
-            if colour:
-                ooxml.shade_cell(cell, colour)
-                cell.paragraphs[0].runs[0].font.color.rgb = _readable_text_colour(colour)
+        levels = [instrument.scale.level(level_id) for level_id in criteria_levels]
+        self._header_row(table, headings, levels)
         return table
 
     def _matrix_table(self, statement_count: int) -> Table:
@@ -345,19 +336,25 @@ class _FormDocument:
             *(_RATED_BY_WIDTH for _ in rated_by),
         )
         table = self._table(rows=1 + statement_count, widths=widths)
+        headings = (columns.indicator, *(level.label for level in levels), columns.comments, *rated_by)
+        self._header_row(table, headings, levels, centred=True)
+        return table
+
+    def _header_row(self, table: Table, headings, levels, *, centred: bool = False) -> None:
+        """Fill the table's first row with ``headings``, repeated on every page; the cells after
+        the first are shaded in the colours of ``levels`` (and, ``centred``, centred)."""
         header = table.rows[0]
         ooxml.repeat_as_header_row(header)
-        headings = (columns.indicator, *(level.label for level in levels), columns.comments, *rated_by)
         for cell, heading in zip(header.cells, headings, strict=True):
             paragraph = cell.paragraphs[0]
             ooxml.set_paragraph_style(paragraph, self.cell_heading)
             paragraph.add_run(heading)
         for cell, level in zip(header.cells[1:], levels, strict=False):
-            cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+            if centred:
+                cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
             if level.colour:
                 ooxml.shade_cell(cell, level.colour)
                 cell.paragraphs[0].runs[0].font.color.rgb = _readable_text_colour(level.colour)
-        return table
 
     def _write_statement(self, cells, indicator: Indicator) -> None:
         """One row of a matrix: the statement (its id first), a check box per level, the

@@ -354,28 +354,21 @@ class _Matrix:
             self.values.answers.get(indicator.id),
             tooltip=f"{indicator.id} {indicator.title}: {self.instrument.columns.answer}",
         )
-        row = [statement, *(_TickButton(group, level.id) for level in levels)]
-        row.append(
-            _TextBox(
-                comment_field_name(indicator.id),
-                height,
-                styles.fonts.regular,
-                9,
-                value=self.values.comments.get(indicator.id) or "",
-                multiline=True,
-                tooltip=f"{indicator.id}: {self.instrument.columns.comments}",
-            )
-        )
-        if self.instrument.columns.rated_by:
+        row: list = [statement, *(_TickButton(group, level.id) for level in levels)]
+        columns = self.instrument.columns
+        text_fields = [(comment_field_name, self.values.comments, columns.comments)]
+        if columns.rated_by:
+            text_fields.append((rated_by_field_name, self.values.rated_by, columns.rated_by))
+        for field_name, values, heading in text_fields:
             row.append(
                 _TextBox(
-                    rated_by_field_name(indicator.id),
+                    field_name(indicator.id),
                     height,
                     styles.fonts.regular,
                     9,
-                    value=self.values.rated_by.get(indicator.id) or "",
+                    value=values.get(indicator.id) or "",
                     multiline=True,
-                    tooltip=f"{indicator.id}: {self.instrument.columns.rated_by}",
+                    tooltip=f"{indicator.id}: {heading}",
                 )
             )
         return row

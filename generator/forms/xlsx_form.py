@@ -353,32 +353,14 @@ def _write_section(
     last = len(widths)
     answer_column, comments_column = last - 1, last
 
-    row = _write_heading_lines(sheet, instrument)
-    if instrument.intro:
-        _merged_text(sheet, row, last, instrument.intro, _font(), sum(widths))
-        row += 2
-    _text(sheet.cell(row, 1), f"{section.number}. {section.title}", font=_font(bold=True, size=13))
-    sheet.row_dimensions[row].height = 20
-    row += 1
-    if section.prompt:
-        _merged_text(sheet, row, last, section.prompt, _font(italic=True), sum(widths))
-        row += 1
-
-    header_row = row
+    header_row = _section_opening(sheet, instrument, section, last, sum(widths))
     headings = [
         (instrument.columns.indicator, None),
         *((heading, level.colour) for level, heading in levels),
         (instrument.columns.answer, None),
         (instrument.columns.comments, None),
     ]
-    header_lines = 1
-    for column, (heading, colour) in enumerate(headings, 1):
-        cell = sheet.cell(header_row, column)
-        _text(cell, heading, font=_font(bold=True, color=_text_colour(colour)), border=_BOX)
-        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
-        cell.fill = PatternFill(fill_type="solid", fgColor=(colour or _HEADER_FILL).lstrip("#"))
-        header_lines = max(header_lines, _lines(heading, widths[column - 1], bold=True))
-    sheet.row_dimensions[header_row].height = _height(header_lines)
+    _header_row(sheet, header_row, headings, widths)
 
     first = header_row + 1
     for row, indicator in enumerate(section.indicators, first):
@@ -408,6 +390,39 @@ def _write_section(
     sheet.protection.sheet = True
 
 
+def _section_opening(sheet: Worksheet, instrument: Instrument, section: Section, last: int, width: float) -> int:
+    """The lines above a section's table: title lines, the intro (on every section sheet, or on
+    the first only), the heading over all sections, the numbered heading and the prompt;
+    returns the next free row."""
+    row = _write_heading_lines(sheet, instrument)
+    first = section is instrument.sections[0]
+    if instrument.intro and (instrument.form is None or instrument.form.repeat_intro or first):
+        _merged_text(sheet, row, last, instrument.intro, _font(), width)
+        row += 2
+    if first and instrument.sections_heading:
+        _text(sheet.cell(row, 1), instrument.sections_heading, font=_font(bold=True, size=13))
+        row += 1
+    _text(sheet.cell(row, 1), f"{section.number}. {section.title}", font=_font(bold=True, size=13))
+    sheet.row_dimensions[row].height = 20
+    row += 1
+    if section.prompt:
+        _merged_text(sheet, row, last, section.prompt, _font(italic=True), width)
+        row += 1
+    return row
+
+
+def _header_row(sheet: Worksheet, row: int, headings: list[tuple[str, str | None]], widths: list[float]) -> None:
+    """A table's header row: each (heading, fill colour or None), bold, centred, boxed."""
+    lines = 1
+    for column, (heading, colour) in enumerate(headings, 1):
+        cell = sheet.cell(row, column)
+        _text(cell, heading, font=_font(bold=True, color=_text_colour(colour)), border=_BOX)
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        cell.fill = PatternFill(fill_type="solid", fgColor=(colour or _HEADER_FILL).lstrip("#"))
+        lines = max(lines, _lines(heading, widths[column - 1], bold=True))
+    sheet.row_dimensions[row].height = _height(lines)
+
+
 def _write_matrix_section(
     sheet: Worksheet,
     instrument: Instrument,
@@ -426,20 +441,7 @@ def _write_matrix_section(
     last, comments_column = len(widths), 2 + len(levels)
     total = sum(widths)
 
-    row = _write_heading_lines(sheet, instrument)
-    first_section = section is instrument.sections[0]
-    if instrument.intro and (instrument.form is None or instrument.form.repeat_intro or first_section):
-        _merged_text(sheet, row, last, instrument.intro, _font(), total)
-        row += 2
-    if first_section and instrument.sections_heading:
-        _text(sheet.cell(row, 1), instrument.sections_heading, font=_font(bold=True, size=13))
-        row += 1
-    _text(sheet.cell(row, 1), f"{section.number}. {section.title}", font=_font(bold=True, size=13))
-    sheet.row_dimensions[row].height = 20
-    row += 1
-    if section.prompt:
-        _merged_text(sheet, row, last, section.prompt, _font(italic=True), total)
-        row += 1
+    row = _section_opening(sheet, instrument, section, last, total)
 
     headings = [
         (columns.indicator, None),
@@ -463,14 +465,7 @@ def _write_matrix_section(
             row += 1
         if not part.indicators:
             continue
-        header_lines = 1
-        for column, (heading, colour) in enumerate(headings, 1):
-            cell = sheet.cell(row, column)
-            _text(cell, heading, font=_font(bold=True, color=_text_colour(colour)), border=_BOX)
-            cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
-            cell.fill = PatternFill(fill_type="solid", fgColor=(colour or _HEADER_FILL).lstrip("#"))
-            header_lines = max(header_lines, _lines(heading, widths[column - 1], bold=True))
-        sheet.row_dimensions[row].height = _height(header_lines)
+        _header_row(sheet, row, headings, widths)
         first = row + 1
         first_table_row = first_table_row or first
         for row, indicator in enumerate(part.indicators, first):
@@ -573,15 +568,11 @@ def _summary_formulas(instrument: Instrument, layout: _Layout) -> Iterable[tuple
     for section, sheet_name, ticks in layout.tick_ranges:
         # a statement is counted under each level ticked; "not answered" is what no tick accounts for
         counts = [
-            "=COUNTA(" + ",".join(f"{quote_sheetname(sheet_name)}!{_absolute(r)}" for r in ticks[level.id]) + ")"
+            "COUNTA(" + ",".join(f"{quote_sheetname(sheet_name)}!{_absolute(r)}" for r in ticks[level.id]) + ")"
             for level in levels
         ]
         count = len(section.indicators)
-        ticked = "+".join(
-            f"COUNTA({','.join(f'{quote_sheetname(sheet_name)}!{_absolute(r)}' for r in ticks[level.id])})"
-            for level in levels
-        )
-        yield section, [*counts, f"=MAX(0,{count}-({ticked}))", f"={count}"]
+        yield section, [*(f"={c}" for c in counts), f"=MAX(0,{count}-({'+'.join(counts)}))", f"={count}"]
 
 
 def _countif_text(label: str) -> str:
