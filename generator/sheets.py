@@ -1,4 +1,5 @@
-"""Spreadsheet layout arithmetic shared by the Excel writers (forms, tracker)."""
+"""Spreadsheet layout shared by the Excel writers (the form, the tracker, the consolidated workbook):
+line-count arithmetic, text colour on a fill, and printing."""
 
 from __future__ import annotations
 
@@ -32,3 +33,25 @@ def wrapped_line_count(text: str, capacity: float) -> int:
             used += gap + size
         total += lines
     return max(total, 1)
+
+
+def text_colour_on(fill: str | None) -> str | None:
+    """White text ("FFFFFF") on a dark ``fill`` (RRGGBB, with or without "#"), the default
+    (black: None) otherwise."""
+    if not fill:
+        return None
+    red, green, blue = (int(fill.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
+    return "FFFFFF" if (0.299 * red + 0.587 * green + 0.114 * blue) / 255 < 0.5 else None
+
+
+def print_landscape_a4(worksheet) -> None:  # noqa: ANN001 - an openpyxl Worksheet
+    """Print ``worksheet`` on A4 landscape, one page wide, small margins, "sheet — page / pages" below."""
+    worksheet.page_setup.orientation = "landscape"
+    worksheet.page_setup.paperSize = worksheet.PAPERSIZE_A4
+    worksheet.page_setup.fitToWidth = 1
+    worksheet.page_setup.fitToHeight = 0
+    worksheet.sheet_properties.pageSetUpPr.fitToPage = True
+    worksheet.page_margins.left = worksheet.page_margins.right = 0.4
+    worksheet.page_margins.top = worksheet.page_margins.bottom = 0.5
+    worksheet.oddFooter.center.text = "&A — &P / &N"
+    worksheet.oddFooter.center.size = 8

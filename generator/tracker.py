@@ -47,7 +47,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from .atomic import restamp_zip, write_atomically
-from .sheets import wrapped_line_count
+from .sheets import print_landscape_a4, text_colour_on, wrapped_line_count
 
 ACTIONS_SHEET = "Actions"
 NOT_ASSESSED_SHEET = "Not yet assessed"
@@ -294,7 +294,7 @@ def _write_actions(sheet: Worksheet, context: dict[str, Any]) -> None:
         _text(sheet.cell(first, 1), layout.no_actions, font=_font(italic=True))
     sheet.freeze_panes = sheet.cell(first, layout.column("now")).coordinate
     sheet.print_title_rows = f"{header_row}:{header_row}"
-    _print_setup(sheet)
+    print_landscape_a4(sheet)
 
 
 def _write_title_block(sheet: Worksheet, context: dict[str, Any], layout: _Layout) -> int:
@@ -488,7 +488,7 @@ def _write_not_assessed(sheet: Worksheet, context: dict[str, Any]) -> None:
         sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(columns))}{header_row + len(items)}"
     sheet.freeze_panes = sheet.cell(header_row + 1, 1).coordinate
     sheet.print_title_rows = f"{header_row}:{header_row}"
-    _print_setup(sheet)
+    print_landscape_a4(sheet)
 
 
 # --- cells ------------------------------------------------------------------------------------------
@@ -526,29 +526,9 @@ def _text(
 def _shaded(cell: Cell, label: str, colour: str | None) -> None:
     """A tier's label on its level's colour (plain when the level has none)."""
     fill = (colour or "").lstrip("#").upper()
-    _text(cell, label, font=_font(bold=bool(fill), color=_text_colour(fill)), border=_BOX)
+    _text(cell, label, font=_font(bold=bool(fill), color=text_colour_on(fill)), border=_BOX)
     if fill:
         cell.fill = PatternFill(fill_type="solid", fgColor=fill)
-
-
-def _text_colour(fill: str) -> str | None:
-    """White text on a dark fill, the default (black) otherwise."""
-    if not fill:
-        return None
-    red, green, blue = (int(fill[i : i + 2], 16) for i in (0, 2, 4))
-    return "FFFFFF" if (0.299 * red + 0.587 * green + 0.114 * blue) / 255 < 0.5 else None
-
-
-def _print_setup(sheet: Worksheet) -> None:
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.page_margins.left = sheet.page_margins.right = 0.4
-    sheet.page_margins.top = sheet.page_margins.bottom = 0.5
-    sheet.oddFooter.center.text = "&A — &P / &N"
-    sheet.oddFooter.center.size = 8
 
 
 # --- estimating row heights ---------------------------------------------------------------------

@@ -78,6 +78,7 @@ from .atomic import write_atomically
 from .catalogue import find_instruments
 from .instrument import Instrument
 from .safety import EXCEL_CELL_CHARACTERS, SheetText, sheet_text
+from .sheets import print_landscape_a4, text_colour_on
 
 SUMMARY_SHEET = "Summary"
 CHARTS_SHEET = "Charts"
@@ -1064,7 +1065,7 @@ def _shade_styles(styles: _Styles, shade: _Shade, align: Alignment | None = None
     if shade.muted:
         font = _font(italic=True, color=_MUTED_TEXT)
     else:
-        font = _font(bold=shade.fill is not None, color=_text_colour(shade.fill))
+        font = _font(bold=shade.fill is not None, color=text_colour_on(shade.fill))
     align = align or _alignment(None, "top", "center")
     return styles.id(font, _BOX, shade.fill, align), styles.id(font, _BOX, shade.fill, align, quoted=True)
 
@@ -1424,14 +1425,6 @@ def _fill(colour: str) -> PatternFill:
     return PatternFill(fill_type="solid", fgColor=colour)
 
 
-def _text_colour(fill: str | None) -> str | None:
-    """White text on a dark fill, the default (black) otherwise."""
-    if not fill:
-        return None
-    red, green, blue = (int(fill[i : i + 2], 16) for i in (0, 2, 4))
-    return "FFFFFF" if (0.299 * red + 0.587 * green + 0.114 * blue) / 255 < 0.5 else None
-
-
 def _lines(text: str, width: float, *, bold: bool = False) -> int:
     """About how many lines ``text`` takes wrapped in a column ``width`` units wide (errs long)."""
     capacity = max(1.0, width * (1.0 if not bold else 0.9))
@@ -1446,14 +1439,6 @@ def _height(lines: int) -> float:
 
 def _print_setup(sheet: _Sheet, title_row: int | None = None) -> None:
     worksheet = sheet.worksheet
-    worksheet.page_setup.orientation = "landscape"
-    worksheet.page_setup.paperSize = worksheet.PAPERSIZE_A4
-    worksheet.page_setup.fitToWidth = 1
-    worksheet.page_setup.fitToHeight = 0
-    worksheet.sheet_properties.pageSetUpPr.fitToPage = True
-    worksheet.page_margins.left = worksheet.page_margins.right = 0.4
-    worksheet.page_margins.top = worksheet.page_margins.bottom = 0.5
-    worksheet.oddFooter.center.text = "&A — &P / &N"
-    worksheet.oddFooter.center.size = 8
+    print_landscape_a4(worksheet)
     if title_row:
         worksheet.print_title_rows = f"{title_row}:{title_row}"

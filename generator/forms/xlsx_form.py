@@ -45,7 +45,7 @@ from openpyxl.writer.excel import ExcelWriter
 from ..atomic import restamp_zip, write_atomically
 from ..instrument import MATRIX_LAYOUT, FormText, Indicator, Instrument, Level, Section
 from ..safety import EXCEL_CELL_CHARACTERS, sheet_text, unfit_for_xml
-from ..sheets import wrapped_line_count
+from ..sheets import print_landscape_a4, text_colour_on, wrapped_line_count
 from . import FormValues, FormWriteError
 from .fields import MAP_HEADER, answer_field_name, comment_field_name, cover_name, rated_by_field_name, tick_field_name
 from .identity import IDENTITY_SHEET, FormIdentity
@@ -416,7 +416,7 @@ def _header_row(sheet: Worksheet, row: int, headings: list[tuple[str, str | None
     lines = 1
     for column, (heading, colour) in enumerate(headings, 1):
         cell = sheet.cell(row, column)
-        _text(cell, heading, font=_font(bold=True, color=_text_colour(colour)), border=_BOX)
+        _text(cell, heading, font=_font(bold=True, color=text_colour_on(colour)), border=_BOX)
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
         cell.fill = PatternFill(fill_type="solid", fgColor=(colour or _HEADER_FILL).lstrip("#"))
         lines = max(lines, _lines(heading, widths[column - 1], bold=True))
@@ -533,7 +533,7 @@ def _write_summary(sheet: Worksheet, instrument: Instrument, layout: _Layout) ->
     colours = [None, *(level.colour for level in levels), None, None]
     for column, (heading, colour) in enumerate(zip(headings, colours, strict=True), 1):
         cell = sheet.cell(header_row, column)
-        _text(cell, heading, font=_font(bold=True, color=_text_colour(colour)), border=_BOX)
+        _text(cell, heading, font=_font(bold=True, color=text_colour_on(colour)), border=_BOX)
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center" if column > 1 else None)
         cell.fill = PatternFill(fill_type="solid", fgColor=(colour or _HEADER_FILL).lstrip("#"))
     sheet.row_dimensions[header_row].height = _height(1)
@@ -702,24 +702,8 @@ def _absolute(cells: str) -> str:
     return ":".join(re.sub(r"^([A-Z]+)(\d+)$", r"$\1$\2", part) for part in cells.split(":"))
 
 
-def _text_colour(fill: str | None) -> str | None:
-    """White text on a dark fill, the default (black) otherwise."""
-    if not fill:
-        return None
-    red, green, blue = (int(fill.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
-    return "FFFFFF" if (0.299 * red + 0.587 * green + 0.114 * blue) / 255 < 0.5 else None
-
-
 def _print_setup(sheet: Worksheet) -> None:
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.page_margins.left = sheet.page_margins.right = 0.4
-    sheet.page_margins.top = sheet.page_margins.bottom = 0.5
-    sheet.oddFooter.center.text = "&A — &P / &N"
-    sheet.oddFooter.center.size = 8
+    print_landscape_a4(sheet)
     # Users may resize rows and columns (a long comment needs a taller row); nothing else.
     sheet.protection.formatRows = False
     sheet.protection.formatColumns = False
