@@ -163,8 +163,6 @@ def _rules_from(data: Any, path: Path, instrument: str | None = None) -> Scoring
 
     if instrument is None and (not isinstance(data, dict) or data.get("kind") != "scoring"):
         raise fail("is not a scoring rules file (it needs the line 'kind: scoring')")
-    if not isinstance(data, dict):
-        raise fail("should be a block of rules, e.g. 'points: {not-met: 0, met: 2}'")
     if instrument is None:
         allowed = {"kind", "roles", "instruments", *_PER_INSTRUMENT}
     else:
@@ -202,19 +200,22 @@ def _rules_from(data: Any, path: Path, instrument: str | None = None) -> Scoring
     if not isinstance(roles, dict) or not all(isinstance(v, list) and all(isinstance(w, str) for w in v)
                                               for v in roles.values()):  # fmt: skip
         raise fail("'roles' should list words for each role, e.g. 'staff: [staff, manager]'", "roles")
+    role_words = {str(role): tuple(words) for role, words in roles.items()}
     statuses = _statuses(data.get("status"), fail)
     by_instrument: dict[str, ScoringRules] = {}
     blocks = data.get("instruments") or {}
     if not isinstance(blocks, dict):
         raise fail("'instruments' should map an instrument id to its rules", "instruments")
     for key, block in blocks.items():
+        if not isinstance(block, dict):
+            raise fail(f"'instruments: {key}:' should be a block of rules, e.g. 'points: {{met: 2}}'", "instruments")
         # an instrument's block starts from the rules above and changes what it names
         inherited = {
             k: v for k, v in data.items() if k in _PER_INSTRUMENT and k not in ("thresholds", "points", "status")
         }
-        merged = _Lines({**inherited, **block} if isinstance(block, dict) else block)
+        merged = _Lines({**inherited, **block})
         merged.lines = getattr(block, "lines", {})
-        by_instrument[str(key)] = dataclasses.replace(_rules_from(merged, path, str(key)), roles=roles_of(data))
+        by_instrument[str(key)] = dataclasses.replace(_rules_from(merged, path, str(key)), roles=role_words)
     return ScoringRules(
         consensus=consensus,
         section_rule=rules["section_rule"],
@@ -222,7 +223,7 @@ def _rules_from(data: Any, path: Path, instrument: str | None = None) -> Scoring
         thresholds=tuple(thresholds),
         points={str(k): v for k, v in points.items()},
         perception_gap=gap,
-        roles={str(role): tuple(words) for role, words in roles.items()},
+        roles=role_words,
         source=path,
         statuses=statuses,
         instruments=by_instrument,
@@ -233,10 +234,6 @@ class _Lines(dict):
     """A mapping that carries the line numbers of the block it was made from."""
 
     lines: dict = {}
-
-
-def roles_of(data: Any) -> dict[str, tuple[str, ...]]:
-    return {str(role): tuple(words) for role, words in (data.get("roles") or {}).items()}
 
 
 def _statuses(items: Any, fail) -> tuple[Status, ...]:

@@ -219,6 +219,7 @@ def test_an_instrument_the_threshold_rule_cannot_score_is_told_where_to_add_rule
     ("text", "message"),
     [
         ("instruments: [1]\n", "'instruments' should map an instrument id to its rules"),
+        ("instruments:\n  x: [1]\n", "'instruments: x:' should be a block of rules"),
         ("instruments:\n  x:\n    roles: {}\n", "instruments: x: unknown key 'roles'"),
         ("instruments:\n  x:\n    status: [{colour: '#FFFFFF'}]\n", "status 1 needs a 'label'"),
         ("status:\n  - {label: Green, at_least: 0.8}\n", "'at_least' needs the 'level' it counts"),
