@@ -9,10 +9,12 @@ names, the Word content-control tags and the Excel defined names.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_]")
 
 
+@lru_cache(maxsize=4096)  # readers ask for the same few hundred names in every file
 def name_part(identifier: str) -> str:
     """``identifier`` made safe for a field name: "1.1" → "1_1", "A.1" → "A_1"."""
     return _UNSAFE.sub("_", identifier)

@@ -214,7 +214,8 @@ def _is_dictionary(value: Any) -> bool:
 def _key(node: Any) -> tuple[int, int] | None:
     """What identifies an object of the file (its object and generation numbers); None for a
     direct object, which cannot be reached twice."""
-    return node.objgen if node.is_indirect else None
+    key = node.objgen
+    return None if key == (0, 0) else key  # (0, 0): a direct object
 
 
 #: What a field inherits from its parents in the field tree.
@@ -240,24 +241,28 @@ class _FieldWalker:
                 return
             self._seen.add(key)
         keys = node.keys()  # one call into qpdf, then plain set lookups
-        inherited = dict(inherited or {})
-        for name in _INHERITED.intersection(keys):
-            inherited[name] = node[name]
+        own = _INHERITED.intersection(keys)
+        if own:  # a new dictionary: the parent's is shared by its other children
+            inherited = {**(inherited or {}), **{name: node[name] for name in own}}
+        elif inherited is None:
+            inherited = {}
         name = parent_name
         if "/T" in keys:
             part = _text(node["/T"], self.notes, "a field name")
             name = f"{parent_name}.{part}" if parent_name else part
         kids = node["/Kids"] if "/Kids" in keys else None
-        kids = list(kids) if isinstance(kids, pikepdf.Array) else []
-        first = kids[0] if kids else None
-        if _is_dictionary(first) and "/T" in first:  # children are fields, not widgets
+        if not isinstance(kids, pikepdf.Array) or not len(kids):
+            kids = None
+        # Only the first child is looked at here: qpdf parses an object when it is first used,
+        # and a radio group's widgets (one per level) are not needed when the group has a value.
+        elif _is_dictionary(first := kids[0]) and "/T" in first:  # children are fields, not widgets
             for kid in kids:
                 self.walk(kid, name, inherited, depth + 1)
             return
         if name:
             self.found.append(self._field(node, keys, name, inherited, kids))
 
-    def _field(self, node: Any, keys: set[str], name: str, inherited: dict[str, Any], kids: list[Any]) -> _PdfField:
+    def _field(self, node: Any, keys: set[str], name: str, inherited: dict[str, Any], kids: Any) -> _PdfField:
         kind = inherited.get("/FT")
         flags = inherited.get("/Ff")
         result = _PdfField(name, str(kind) if kind is not None else "", _integer(flags) or 0)
@@ -277,7 +282,7 @@ class _FieldWalker:
             result.selected = [i for i in (_integer(i) for i in indexes) if i is not None]
         if result.kind == "/Btn" and result.value in (None, "", "Off", "/Off"):
             # some fillers switch the button on (/AS) and leave the group's value unset
-            widgets = [node] if not kids else kids
+            widgets = [node] if kids is None else kids
             for widget in widgets:
                 state = widget.get("/AS") if _is_dictionary(widget) else None
                 if state is not None and str(state) not in ("/Off", "Off", ""):
