@@ -33,7 +33,7 @@ from . import safety
 from .errors import CoproduceError
 from .instrument import Instrument
 from .returns.model import Return
-from .returns.read import read_return
+from .returns.read import open_failure, read_return_data
 from .scoring import ScoringRules, role_of
 
 MERGED, SUPERSEDED, REJECTED, SKIPPED = "merged", "superseded", "rejected", "skipped"
@@ -158,14 +158,23 @@ def _fingerprint(path: Path) -> tuple[str, float]:
 
 
 def _read_one(path: Path) -> Outcome:
-    """Read one file: (sha256, the Return or the error message, modification time)."""
+    """Read one file: (sha256, the Return or the error message, modification time).  The
+    file is read once, for its digest and its reader both, unless it is over the size limit."""
+    file = str(path)
     try:
-        digest, mtime = _fingerprint(path)
-    except OSError as error:  # worded as read_return words it
-        reason = "it is a folder" if path.is_dir() else (error.strerror or str(error)).lower()
-        return "", f"{path}: cannot be opened ({reason})", 0.0
+        mtime = path.stat().st_mtime
+        data = safety.read_untrusted(path, file)
+    except safety.UnsafeFileError as error:  # too big to read whole: its digest a block at a time
+        try:
+            digest, mtime = _fingerprint(path)
+        except OSError:
+            digest = ""
+        return digest, str(error), mtime
+    except OSError as error:
+        return "", f"{file}: cannot be opened ({open_failure(path, error)})", 0.0
+    digest = hashlib.sha256(data).hexdigest()
     try:
-        return digest, read_return(path, _WORKER_INSTRUMENTS), mtime
+        return digest, read_return_data(data, file, _WORKER_INSTRUMENTS), mtime
     except CoproduceError as error:
         return digest, str(error), mtime
 

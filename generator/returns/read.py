@@ -35,8 +35,18 @@ def read_return(path: Path, instruments: Mapping[str, Instrument]) -> Return:
     try:
         data = safety.read_untrusted(path, file)  # a file over the size limit is refused unread
     except OSError as error:
-        reason = "it is a folder" if path.is_dir() else (error.strerror or str(error)).lower()
-        raise ReturnReadError(file, f"cannot be opened ({reason})") from error
+        raise ReturnReadError(file, f"cannot be opened ({open_failure(path, error)})") from error
+    return read_return_data(data, file, instruments)
+
+
+def open_failure(path: Path, error: OSError) -> str:
+    """Why the file at ``path`` could not be opened, in a few words ("no such file or directory")."""
+    return "it is a folder" if path.is_dir() else (error.strerror or str(error)).lower()
+
+
+def read_return_data(data: bytes, file: str, instruments: Mapping[str, Instrument]) -> Return:
+    """Read the completed form whose bytes are ``data`` (the file named ``file`` in messages):
+    see :func:`read_return`.  ``data`` must have passed the size limit already."""
     try:
         detected = detect_format(data, file)
         module, function = _READERS[detected.format]
