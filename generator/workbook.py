@@ -910,51 +910,102 @@ def _table(
     freeze: bool = True,
     min_height: float | None = None,
 ) -> int:
-    """Write a header row and ``rows`` below it, boxed, with widths and estimated row heights.
-
-    A value may be text (written as text), a number, None, or a :class:`_Shade`.  Returns
-    the last row written.  ``freeze`` keeps the header and the first column in view;
-    ``min_height`` (points) makes every row at least that tall, its text centred vertically.
-    ``rows`` is read once, row by row: a generator keeps a table of any length out of memory.
-    """
-    styles = sheet.styles
-    header_lines = 1
-    for column, spec in enumerate(columns, 1):
-        align = _alignment(True, "center", "center" if spec.centre else None)
-        _put(
-            sheet, header_row, column, spec.heading, font=_font(bold=True), border=_BOX, fill=_HEADER_FILL, align=align
-        )
-        sheet.worksheet.column_dimensions[get_column_letter(column)].width = spec.width
-        header_lines = max(header_lines, _lines(spec.heading, spec.width, bold=True))
-    sheet.height(header_row, _height(header_lines))
-
-    aligns = [
-        _alignment(spec.wrap, "center" if min_height else "top", "center" if spec.centre else None) for spec in columns
-    ]
-    # Each column's cells share a style (and its quote-prefixed twin, for text that starts
-    # like a formula); a tier's cell, one per tier.
-    body = _font()
-    plain = [(styles.id(body, _BOX, None, a), styles.id(body, _BOX, None, a, quoted=True)) for a in aligns]
-    shaded: dict[tuple[str | None, bool, int], tuple[int, int]] = {}
-    letters = [get_column_letter(column) for column in range(1, len(columns) + 1)]
-    wraps = [spec.width if spec.wrap else 0.0 for spec in columns]
-    count, row = len(columns), header_row
-    # Most cells repeat one seen before in their column (names, files, titles, answers): each
-    # column keeps the XML of its short values, with the row number left blank ("\0", which no
-    # text written can hold).
-    seen: list[dict[Any, tuple[str, int, _Fit | None]]] = [{} for _ in columns]
+    """Write a header row and ``rows`` below it (see :class:`_TableWriter`); returns the last row written."""
+    table = _TableWriter(sheet, header_row, columns, autofilter=autofilter, freeze=freeze, min_height=min_height)
     for values in rows:
-        row += 1
+        table.add(values)
+    return table.close()
+
+
+class _TableWriter:
+    """A table on ``sheet``: a header row, then rows added one at a time, boxed, with widths and
+    estimated row heights, so that a table of any length is never in memory.
+
+    A value may be text (written as text), a number, None, or a :class:`_Shade`.  ``freeze``
+    keeps the header and the first column in view; ``min_height`` (points) makes every row at
+    least that tall, its text centred vertically.
+    """
+
+    def __init__(
+        self,
+        sheet: _Sheet,
+        header_row: int,
+        columns: Sequence[_Column],
+        *,
+        autofilter: bool = True,
+        freeze: bool = True,
+        min_height: float | None = None,
+    ) -> None:
+        styles = sheet.styles
+        header_lines = 1
+        for column, spec in enumerate(columns, 1):
+            align = _alignment(True, "center", "center" if spec.centre else None)
+            _put(
+                sheet,
+                header_row,
+                column,
+                spec.heading,
+                font=_font(bold=True),
+                border=_BOX,
+                fill=_HEADER_FILL,
+                align=align,
+            )
+            sheet.worksheet.column_dimensions[get_column_letter(column)].width = spec.width
+            header_lines = max(header_lines, _lines(spec.heading, spec.width, bold=True))
+        sheet.height(header_row, _height(header_lines))
+        self.sheet, self.header_row, self.row = sheet, header_row, header_row
+        self.autofilter, self.freeze, self.min_height = autofilter, freeze, min_height
+        self.count = len(columns)
+        self.aligns = [
+            _alignment(spec.wrap, "center" if min_height else "top", "center" if spec.centre else None)
+            for spec in columns
+        ]
+        # Each column's cells share a style (and its quote-prefixed twin, for text that starts
+        # like a formula); a tier's cell, one per tier.
+        body = _font()
+        self.plain = [
+            (styles.id(body, _BOX, None, a), styles.id(body, _BOX, None, a, quoted=True)) for a in self.aligns
+        ]
+        self.shaded: dict[tuple[str | None, bool, int], tuple[int, int]] = {}
+        self.letters = [get_column_letter(column) for column in range(1, len(columns) + 1)]
+        self.wraps = [spec.width if spec.wrap else 0.0 for spec in columns]
+        # Most cells repeat one seen before in their column (names, files, titles, answers): each
+        # column keeps the XML of its short values, with the row number left blank ("\0", which no
+        # text written can hold).
+        self.seen: list[dict[Any, tuple[str, int, _Fit | None]]] = [{} for _ in columns]
+
+    def add(self, values: Sequence[Any]) -> None:
+        """Write the next row."""
+        sheet, seen = self.sheet, self.seen
+        self.row += 1
+        row = self.row
         cells, lines = [], 1
         for column, value in enumerate(values):
             key = value if type(value) is str else (type(value), value)
             cell = seen[column].get(key)
             if cell is None:
                 cell = _cell_pattern(
-                    styles, value, letters[column], plain[column], shaded, aligns[column], wraps[column]
+                    sheet.styles,
+                    value,
+                    self.letters[column],
+                    self.plain[column],
+                    self.shaded,
+                    self.aligns[column],
+                    self.wraps[column],
                 )
                 if cell is None:  # too long for one cell
-                    break
+                    self.row = _split_row(
+                        sheet,
+                        row - 1,
+                        values,
+                        self.letters,
+                        self.plain,
+                        self.shaded,
+                        self.aligns,
+                        self.wraps,
+                        self.min_height,
+                    )
+                    return
                 if type(value) is not str or len(value) <= _FIT_CACHED_LENGTH:
                     if len(seen[column]) >= _FITS_HELD:
                         seen[column].clear()
@@ -964,17 +1015,20 @@ def _table(
                 lines = cell[1]
             if cell[2] is not None:
                 _record(sheet, row, column + 1, cell[2].text, cell[2].length)
-        else:
-            height = max(_height(lines), min_height or 0) if lines > 1 or min_height else None
-            sheet.write_row(row, "".join(cells).replace("\0", str(row)), count, height)
-            continue
-        row = _split_row(sheet, row - 1, values, letters, plain, shaded, aligns, wraps, min_height)
-    last_letter = get_column_letter(len(columns))
-    if autofilter:
-        sheet.worksheet.auto_filter.ref = f"A{header_row}:{last_letter}{max(row, header_row + 1)}"
-    if freeze:
-        sheet.worksheet.freeze_panes = f"B{header_row + 1}"
-    return row
+        min_height = self.min_height
+        height = max(_height(lines), min_height or 0) if lines > 1 or min_height else None
+        sheet.write_row(row, "".join(cells).replace("\0", str(row)), self.count, height)
+
+    def close(self) -> int:
+        """Set the filter and the frozen panes; returns the last row written."""
+        last_letter = get_column_letter(self.count)
+        if self.autofilter:
+            self.sheet.worksheet.auto_filter.ref = (
+                f"A{self.header_row}:{last_letter}{max(self.row, self.header_row + 1)}"
+            )
+        if self.freeze:
+            self.sheet.worksheet.freeze_panes = f"B{self.header_row + 1}"
+        return self.row
 
 
 def _cell_pattern(
