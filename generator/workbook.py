@@ -43,7 +43,7 @@ import math
 import re
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -249,27 +249,115 @@ def write_consolidated_workbook(
     Level colours come from ``instruments`` (id → :class:`~generator.instrument.Instrument`),
     by default the installed ones; an instrument not found there is shown without colours.
     """
-    if instruments is None:
-        instruments = find_instruments().instruments
-    looks = {
-        entry["id"]: _look(entry, instruments.get(entry["id"]), _statuses_of(data, entry["id"]))
-        for entry in data["instruments"]
-    }
-    stamp = _stamp_time(data)
-    with ExitStack() as spools:
-        workbook, sheets = _build_workbook(data, looks, stamp, spools)
+    with ConsolidatedWorkbook(data, instruments) as book:
+        for organisation in data["organisations"]:
+            book.add(organisation)
+        return book.save(path, data["counts"], data["manifest"])
+
+
+class ConsolidatedWorkbook:
+    """consolidated.xlsx made while the results are: each organisation's entry is added as it
+    is scored, its rows written at once to the Responses, Disagreements, Comments and
+    Respondents sheets, and only what the Summary and the charts need kept (not its
+    indicators), so a batch of any size is written in little memory.
+
+    ``head`` is the start of the ``results.json`` document (its ``instruments`` and ``rules``);
+    ``instruments`` as for :func:`write_consolidated_workbook`.  Use it in a ``with`` block:
+    its temporary files are removed when the block ends.
+    """
+
+    def __init__(self, head: Mapping[str, Any], instruments: Mapping[str, Instrument] | None = None) -> None:
+        if instruments is None:
+            instruments = find_instruments().instruments
+        self.rules = head.get("rules") or {}
+        self.looks = {
+            entry["id"]: _look(entry, instruments.get(entry["id"]), _statuses_of(self.rules, entry["id"]))
+            for entry in head["instruments"]
+        }
+        self.summaries: dict[str, list[dict[str, Any]]] = {look_id: [] for look_id in self.looks}
+        self.latest: date | None = None
+        self.changes: list[tuple[str, str, str]] = []
+        self._spools = ExitStack()
+        self.workbook = workbook = Workbook()
+        workbook.properties.title = _TITLE
+        workbook.properties.creator = "coproduce"
+        self.styles = _Styles(workbook)
+        self.sheets: dict[str, _Sheet] = {}
+        # The sheets are made in their order in the workbook.
+        for title in _SHEET_ORDER:
+            self._sheet(title)
+        with self._recording():
+            self.tables = {
+                title: _TableWriter(self.sheets[title], 1, columns) for title, columns in _STREAMED_TABLES.items()
+            }
+
+    def __enter__(self) -> ConsolidatedWorkbook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._spools.close()
+
+    def _sheet(self, title: str) -> _Sheet:
+        worksheet = self.workbook.active if not self.sheets else self.workbook.create_sheet(title)
+        worksheet.title = title
+        self.sheets[title] = self._spools.enter_context(_Sheet(worksheet, self.styles))
+        return self.sheets[title]
+
+    @contextmanager
+    def _recording(self) -> Iterator[None]:
+        with _recording_text_changes() as changes:
+            yield
+        self.changes += changes
+
+    def add(self, organisation: Mapping[str, Any]) -> None:
+        """Write the rows of one organisation's results entry (in the order of ``results.json``)."""
+        look = self.looks[organisation["instrument"]]
+        tables = self.tables
+        with self._recording():
+            for rows, title in (
+                (_response_rows(organisation, look), RESPONSES_SHEET),
+                (_disagreement_rows(organisation, look), DISAGREEMENTS_SHEET),
+                (_comment_rows(organisation, look), COMMENTS_SHEET),
+                (_respondent_rows(organisation), RESPONDENTS_SHEET),
+            ):
+                table = tables[title]
+                for values in rows:
+                    table.add(values)
+        self.summaries[look.id].append({key: value for key, value in organisation.items() if key != "indicators"})
+        for respondent in organisation["respondents"]:
+            self.latest = _later(self.latest, respondent["date"])
+
+    def save(self, path: Path, counts: Mapping[str, int], manifest: Sequence[Mapping[str, Any]]) -> Path:
+        """Write the Summary, the charts and the manifest, and save the workbook at ``path``,
+        atomically; returns ``path``."""
+        blocks = [(look, self.summaries[look.id]) for look in self.looks.values()]
+        with self._recording():
+            for table in self.tables.values():
+                table.close()
+            for title in _STREAMED_TABLES:
+                _print_setup(self.sheets[title], title_row=1)
+            _write_summary(self.sheets[SUMMARY_SHEET], self.rules, counts, blocks)
+            _write_charts(self.sheets[CHARTS_SHEET], self.sheets[CHART_DATA_SHEET], blocks)
+            _write_manifest(self.sheets[MANIFEST_SHEET], counts, manifest)
+        if self.changes:
+            order = {title: n for n, title in enumerate(_SHEET_ORDER)}
+            changes = sorted(self.changes, key=lambda change: order.get(change[0], len(order)))  # sheet by sheet
+            _write_text_changes(self._sheet(TEXT_CHANGES_SHEET), changes)
+        workbook = self.workbook
+        workbook.active = 0
+        stamp = _FALLBACK_TIME if self.latest is None else datetime.combine(self.latest, time(12), tzinfo=timezone.utc)
+        workbook.properties.created = workbook.properties.modified = stamp.astimezone(timezone.utc).replace(tzinfo=None)
 
         def save(tmp: Path) -> None:
             # openpyxl's save_workbook() stamps "modified" with the current time; ExcelWriter does not.
             with _StampedZip(tmp, stamp) as archive:
-                _SpooledExcelWriter(workbook, archive, sheets).save()
+                _SpooledExcelWriter(workbook, archive, self.sheets).save()
 
         return write_atomically(Path(path), save)
 
 
-def _statuses_of(data: dict[str, Any], instrument_id: str) -> tuple[tuple[str, str | None], ...]:
-    """The statuses the scoring rules of ``data`` give sections of ``instrument_id``, best first."""
-    rules = data.get("rules") or {}
+def _statuses_of(rules: Mapping[str, Any], instrument_id: str) -> tuple[tuple[str, str | None], ...]:
+    """The statuses the scoring ``rules`` (of results.json) give sections of ``instrument_id``, best first."""
     rules = (rules.get("instruments") or {}).get(instrument_id, rules)
     return tuple(
         (str(s["label"]), (s.get("colour") or "").lstrip("#").upper() or None) for s in rules.get("status") or []
@@ -296,73 +384,25 @@ def _look(entry: dict[str, Any], instrument: Instrument | None, statuses: tuple 
     )
 
 
-def _stamp_time(data: dict[str, Any]) -> datetime:
-    """The date of the latest return (noon UTC), or 1 January 2000 when none has a readable date."""
-    dates = []
-    for organisation in data["organisations"]:
-        for respondent in organisation["respondents"]:
-            try:
-                dates.append(date.fromisoformat(str(respondent["date"])))
-            except ValueError:
-                continue
-    dates = [d for d in dates if 1980 < d.year < 2100]  # what a zip entry can carry
-    if not dates:
-        return _FALLBACK_TIME
-    return datetime.combine(max(dates), time(12), tzinfo=timezone.utc)
-
-
-def _build_workbook(
-    data: dict[str, Any], looks: dict[str, _Look], stamp: datetime, spools: ExitStack
-) -> tuple[Workbook, dict[str, _Sheet]]:
-    """The workbook's settings, and each sheet's cells spooled (closed when ``spools`` is)."""
-    workbook = Workbook()
-    workbook.properties.title = _TITLE
-    workbook.properties.creator = "coproduce"
-    workbook.properties.created = workbook.properties.modified = stamp.astimezone(timezone.utc).replace(tzinfo=None)
-    styles = _Styles(workbook)
-    sheets: dict[str, _Sheet] = {}
-
-    def sheet(title: str) -> _Sheet:
-        worksheet = workbook.active if not sheets else workbook.create_sheet(title)
-        worksheet.title = title
-        sheets[title] = spools.enter_context(_Sheet(worksheet, styles))
-        return sheets[title]
-
-    with _recording_text_changes() as changes:
-        _build_sheets(data, looks, sheet)
-    if changes:
-        _write_text_changes(sheet(TEXT_CHANGES_SHEET), changes)
-    workbook.active = 0
-    return workbook, sheets
-
-
-def _build_sheets(data: dict[str, Any], looks: dict[str, _Look], sheet: Callable[[str], _Sheet]) -> None:
-    blocks = _blocks(data, looks)
-    _write_summary(sheet(SUMMARY_SHEET), data, blocks)
-    charts, data_sheet = sheet(CHARTS_SHEET), None
-    # The sheets are made in their order in the workbook; the chart data, last, is written first.
-    responses, disagreements, comments = sheet(RESPONSES_SHEET), sheet(DISAGREEMENTS_SHEET), sheet(COMMENTS_SHEET)
-    respondents, manifest, data_sheet = sheet(RESPONDENTS_SHEET), sheet(MANIFEST_SHEET), sheet(CHART_DATA_SHEET)
-    _write_charts(charts, data_sheet, blocks)
-    _write_responses(responses, data, looks)
-    _write_disagreements(disagreements, data, looks)
-    _write_comments(comments, data, looks)
-    _write_respondents(respondents, data)
-    _write_manifest(manifest, data)
-
-
-def _blocks(data: dict[str, Any], looks: dict[str, _Look]) -> list[tuple[_Look, list[dict[str, Any]]]]:
-    """The organisations of each instrument, in the order of ``data``."""
-    return [(look, [o for o in data["organisations"] if o["instrument"] == look.id]) for look in looks.values()]
+def _later(latest: date | None, text: Any) -> date | None:
+    """The later of ``latest`` and the date ``text`` gives, if it is one a zip entry can carry."""
+    try:
+        found = date.fromisoformat(str(text))
+    except ValueError:
+        return latest
+    if not 1980 < found.year < 2100:
+        return latest
+    return found if latest is None or found > latest else latest
 
 
 # --- Summary ------------------------------------------------------------------------------------
 
 
-def _write_summary(sheet: _Sheet, data: dict[str, Any], blocks: list[tuple[_Look, list[dict]]]) -> None:
+def _write_summary(
+    sheet: _Sheet, rules: Mapping[str, Any], counts: Mapping[str, int], blocks: list[tuple[_Look, list[dict]]]
+) -> None:
     _put(sheet, 1, 1, _TITLE, font=_font(bold=True, size=14))
     sheet.height(1, 20)
-    rules = data.get("rules") or {}
     source = f" ({Path(rules['file']).name})" if rules.get("file") else ""
     note = _RULES_NOTE.format(
         source=source,
@@ -371,7 +411,7 @@ def _write_summary(sheet: _Sheet, data: dict[str, Any], blocks: list[tuple[_Look
         organisation=rules.get("organisation_rule", "?"),
     )
     _put(sheet, 2, 1, note, font=_font(italic=True))
-    _put(sheet, 3, 1, _FILES_NOTE.format(**data["counts"]), font=_font(italic=True))
+    _put(sheet, 3, 1, _FILES_NOTE.format(**counts), font=_font(italic=True))
 
     row, first_header = 5, None
     several = len(blocks) > 1  # then each row names its instrument, for when rows are copied elsewhere
@@ -743,71 +783,60 @@ def _show_axes(chart: BarChart) -> None:
 # --- Responses, Disagreements, Comments, Respondents ---------------------------------------------
 
 
-def _write_responses(sheet: _Sheet, data: dict[str, Any], looks: dict[str, _Look]) -> None:
-    columns = [
-        _Column("Organisation", 28, wrap=True),
-        _Column("Respondent", 26, wrap=True),
-        _Column("Role", 12),
-        _Column("File", 30, wrap=True),
-        _Column("Indicator", 9, centre=True),
-        _Column("Section", 8, centre=True),
-        _Column("Indicator title", 34, wrap=True),
-        _Column("Answer", 11, centre=True),
-        _Column("As written", 14, wrap=True),
-        _Column("Comment", 50, wrap=True),
-        _Column("Problems", 36, wrap=True),
-    ]
-
-    def rows() -> Iterator[list[Any]]:
-        for organisation in data["organisations"]:
-            look = looks[organisation["instrument"]]
-            for position in range(len(organisation["respondents"])):
-                for indicator in organisation["indicators"]:
-                    answer = indicator["answers"][position]
-                    yield [
-                        organisation["name"], answer["respondent"], answer["role"], answer["file"],
-                        indicator["id"], indicator["section"], indicator["title"],
-                        look.shade(answer["achieved"], blank=NO_ANSWER), answer["raw"], answer["comment"],
-                        "\n".join(answer["problems"]),
-                    ]  # fmt: skip
-
-    _table(sheet, 1, columns, rows())
-    _print_setup(sheet, title_row=1)
+_RESPONSE_COLUMNS = (
+    _Column("Organisation", 28, wrap=True),
+    _Column("Respondent", 26, wrap=True),
+    _Column("Role", 12),
+    _Column("File", 30, wrap=True),
+    _Column("Indicator", 9, centre=True),
+    _Column("Section", 8, centre=True),
+    _Column("Indicator title", 34, wrap=True),
+    _Column("Answer", 11, centre=True),
+    _Column("As written", 14, wrap=True),
+    _Column("Comment", 50, wrap=True),
+    _Column("Problems", 36, wrap=True),
+)
 
 
-def _write_disagreements(sheet: _Sheet, data: dict[str, Any], looks: dict[str, _Look]) -> None:
-    columns = [
-        _Column("Organisation", 28, wrap=True),
-        _Column("Indicator", 9, centre=True),
-        _Column("Indicator title", 34, wrap=True),
-        _Column("Consensus", 11, centre=True),
-        _Column("Answers", 56, wrap=True),
-        _Column("Perception gaps", 12, centre=True),
-        _Column("Who sees it differently", 48, wrap=True),
-    ]
+def _response_rows(organisation: Mapping[str, Any], look: _Look) -> Iterator[list[Any]]:
+    for position in range(len(organisation["respondents"])):
+        for indicator in organisation["indicators"]:
+            answer = indicator["answers"][position]
+            yield [
+                organisation["name"], answer["respondent"], answer["role"], answer["file"],
+                indicator["id"], indicator["section"], indicator["title"],
+                look.shade(answer["achieved"], blank=NO_ANSWER), answer["raw"], answer["comment"],
+                "\n".join(answer["problems"]),
+            ]  # fmt: skip
 
-    def rows() -> Iterator[list[Any]]:
-        for organisation in data["organisations"]:
-            look = looks[organisation["instrument"]]
-            for indicator in organisation["indicators"]:
-                if not indicator["disagreement"]:
-                    continue
-                answers = [
-                    f"{_answer_text(look, a)} — {a['respondent'] or a['file']} ({a['role']})"
-                    for a in indicator["answers"]
-                ]
-                gaps = [
-                    f"{gap['higher']['role']} {look.label(gap['higher']['achieved'])} vs {gap['lower']['role']} "
-                    f"{look.label(gap['lower']['achieved'])} ({gap['levels_apart']} levels apart)"
-                    for gap in indicator["perception_gaps"]
-                ]
-                yield [
-                    organisation["name"], indicator["id"], indicator["title"], look.shade(indicator["consensus"]),
-                    "\n".join(answers), len(gaps), "\n".join(gaps),
-                ]  # fmt: skip
 
-    _table(sheet, 1, columns, rows())
-    _print_setup(sheet, title_row=1)
+_DISAGREEMENT_COLUMNS = (
+    _Column("Organisation", 28, wrap=True),
+    _Column("Indicator", 9, centre=True),
+    _Column("Indicator title", 34, wrap=True),
+    _Column("Consensus", 11, centre=True),
+    _Column("Answers", 56, wrap=True),
+    _Column("Perception gaps", 12, centre=True),
+    _Column("Who sees it differently", 48, wrap=True),
+)
+
+
+def _disagreement_rows(organisation: Mapping[str, Any], look: _Look) -> Iterator[list[Any]]:
+    for indicator in organisation["indicators"]:
+        if not indicator["disagreement"]:
+            continue
+        answers = [
+            f"{_answer_text(look, a)} — {a['respondent'] or a['file']} ({a['role']})" for a in indicator["answers"]
+        ]
+        gaps = [
+            f"{gap['higher']['role']} {look.label(gap['higher']['achieved'])} vs {gap['lower']['role']} "
+            f"{look.label(gap['lower']['achieved'])} ({gap['levels_apart']} levels apart)"
+            for gap in indicator["perception_gaps"]
+        ]
+        yield [
+            organisation["name"], indicator["id"], indicator["title"], look.shade(indicator["consensus"]),
+            "\n".join(answers), len(gaps), "\n".join(gaps),
+        ]  # fmt: skip
 
 
 def _answer_text(look: _Look, answer: dict[str, Any]) -> str:
@@ -816,63 +845,68 @@ def _answer_text(look: _Look, answer: dict[str, Any]) -> str:
     return f'{NO_ANSWER} ("{answer["raw"]}")' if answer["raw"] else NO_ANSWER
 
 
-def _write_comments(sheet: _Sheet, data: dict[str, Any], looks: dict[str, _Look]) -> None:
-    columns = [
-        _Column("Organisation", 28, wrap=True),
-        _Column("Indicator", 9, centre=True),
-        _Column("Indicator title", 34, wrap=True),
-        _Column("Respondent", 26, wrap=True),
-        _Column("Role", 12),
-        _Column("Answer", 11, centre=True),
-        _Column("Comment", 60, wrap=True),
-        _Column("File", 30, wrap=True),
-    ]
-
-    def rows() -> Iterator[list[Any]]:
-        for organisation in data["organisations"]:
-            look = looks[organisation["instrument"]]
-            for indicator in organisation["indicators"]:
-                for answer in indicator["answers"]:
-                    if answer["comment"] and answer["comment"].strip():
-                        yield [
-                            organisation["name"], indicator["id"], indicator["title"], answer["respondent"],
-                            answer["role"], look.shade(answer["achieved"], blank=NO_ANSWER), answer["comment"],
-                            answer["file"],
-                        ]  # fmt: skip
-
-    _table(sheet, 1, columns, rows())
-    _print_setup(sheet, title_row=1)
+_COMMENT_COLUMNS = (
+    _Column("Organisation", 28, wrap=True),
+    _Column("Indicator", 9, centre=True),
+    _Column("Indicator title", 34, wrap=True),
+    _Column("Respondent", 26, wrap=True),
+    _Column("Role", 12),
+    _Column("Answer", 11, centre=True),
+    _Column("Comment", 60, wrap=True),
+    _Column("File", 30, wrap=True),
+)
 
 
-def _write_respondents(sheet: _Sheet, data: dict[str, Any]) -> None:
-    columns = [
-        _Column("Organisation", 28, wrap=True),
-        _Column("Respondent", 30, wrap=True),
-        _Column("Role", 12),
-        _Column("Date", 11, centre=True),
-        _Column("File", 36, wrap=True),
-        _Column("Format", 8, centre=True),
-        _Column("Form id", 20),
-        _Column("Problems", 50, wrap=True),
-    ]
-    rows = (
-        [
+def _comment_rows(organisation: Mapping[str, Any], look: _Look) -> Iterator[list[Any]]:
+    for indicator in organisation["indicators"]:
+        for answer in indicator["answers"]:
+            if answer["comment"] and answer["comment"].strip():
+                yield [
+                    organisation["name"], indicator["id"], indicator["title"], answer["respondent"],
+                    answer["role"], look.shade(answer["achieved"], blank=NO_ANSWER), answer["comment"],
+                    answer["file"],
+                ]  # fmt: skip
+
+
+_RESPONDENT_COLUMNS = (
+    _Column("Organisation", 28, wrap=True),
+    _Column("Respondent", 30, wrap=True),
+    _Column("Role", 12),
+    _Column("Date", 11, centre=True),
+    _Column("File", 36, wrap=True),
+    _Column("Format", 8, centre=True),
+    _Column("Form id", 20),
+    _Column("Problems", 50, wrap=True),
+)
+
+
+def _respondent_rows(organisation: Mapping[str, Any]) -> Iterator[list[Any]]:
+    for respondent in organisation["respondents"]:
+        yield [
             organisation["name"], respondent["respondent"], respondent["role"], respondent["date"],
             respondent["file"], respondent["format"], respondent["form_id"], "\n".join(respondent["problems"]),
-        ]
-        for organisation in data["organisations"]
-        for respondent in organisation["respondents"]
-    )  # fmt: skip
-    _table(sheet, 1, columns, rows)
-    _print_setup(sheet, title_row=1)
+        ]  # fmt: skip
+
+
+#: The sheets whose rows are written as each organisation's results come, and their columns.
+_STREAMED_TABLES = {
+    RESPONSES_SHEET: _RESPONSE_COLUMNS,
+    DISAGREEMENTS_SHEET: _DISAGREEMENT_COLUMNS,
+    COMMENTS_SHEET: _COMMENT_COLUMNS,
+    RESPONDENTS_SHEET: _RESPONDENT_COLUMNS,
+}
+#: The sheets in their order in the workbook (Text changes, when there are any, comes last).
+_SHEET_ORDER = (
+    SUMMARY_SHEET, CHARTS_SHEET, RESPONSES_SHEET, DISAGREEMENTS_SHEET, COMMENTS_SHEET, RESPONDENTS_SHEET,
+    MANIFEST_SHEET, CHART_DATA_SHEET,
+)  # fmt: skip
 
 
 # --- Manifest -------------------------------------------------------------------------------------
 
 
-def _write_manifest(sheet: _Sheet, data: dict[str, Any]) -> None:
+def _write_manifest(sheet: _Sheet, counts: Mapping[str, int], manifest: Iterable[Mapping[str, Any]]) -> None:
     _put(sheet, 1, 1, _COUNTS_HEADING, font=_font(bold=True, size=12))
-    counts = data["counts"]
     for column, name in enumerate(counts, 1):
         _put(sheet, 2, column, name.capitalize(), font=_font(bold=True), border=_BOX, fill=_HEADER_FILL)
     for column, name in enumerate(counts, 1):
@@ -891,7 +925,7 @@ def _write_manifest(sheet: _Sheet, data: dict[str, Any]) -> None:
             entry["file"], _Shade(entry["fate"], _ALERT_FILL) if entry["fate"] == "rejected" else entry["fate"],
             entry["reason"], entry["superseded_by"], entry["organisation"], entry["format"], entry["sha256"],
         ]
-        for entry in data["manifest"]
+        for entry in manifest
     )  # fmt: skip
     _table(sheet, 5, columns, rows)
     _print_setup(sheet, title_row=5)
