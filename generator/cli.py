@@ -335,7 +335,7 @@ def merge(
     Example: coproduce merge returns/ --out results/
     """
     from .merge import merge_returns
-    from .results import results_data, write_results_json
+    from .results import write_merge_results
     from .scoring import load_rules
     from .summary import merge_summary
 
@@ -355,11 +355,8 @@ def merge(
             )
         for group in merged.organisations:
             rules.check_against(catalogue.instruments[group.instrument])
-        data = results_data(merged, catalogue.instruments, rules)
-        written = [write_results_json(data, out / "results.json")]
-        from .workbook import write_consolidated_workbook  # openpyxl: imported only when needed
-
-        written.append(write_consolidated_workbook(data, out / "consolidated.xlsx", catalogue.instruments))
+        written = [out / "results.json", out / "consolidated.xlsx"]
+        data = write_merge_results(merged, catalogue.instruments, rules, *written)
     click.echo(merge_summary(data))
     for path in written:
         click.echo(f"Wrote {path}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -32,13 +32,19 @@ def results_data(merged: Merged, instruments: Mapping[str, Instrument], rules: S
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _results_data(merged, instruments, rules)
+        return {
+            **results_head(merged, instruments, rules),
+            "organisations": list(organisation_results(merged, instruments, rules)),
+            "counts": merged.counts(),
+            "manifest": [entry.as_data() for entry in merged.manifest],
+        }
     finally:
         if enabled:
             gc.enable()
 
 
-def _results_data(merged: Merged, instruments: Mapping[str, Instrument], rules: ScoringRules) -> dict[str, Any]:
+def results_head(merged: Merged, instruments: Mapping[str, Instrument], rules: ScoringRules) -> dict[str, Any]:
+    """What the results document starts with: its format, the instruments used and the rules."""
     used = sorted({group.instrument for group in merged.organisations})
     return {
         "format": RESULTS_FORMAT,
@@ -53,20 +59,62 @@ def _results_data(merged: Merged, instruments: Mapping[str, Instrument], rules: 
             for i in used
         ],  # fmt: skip
         "rules": rules.as_data(),
-        "organisations": [
-            _organisation(g, instruments[g.instrument], rules.for_instrument(instruments[g.instrument]))
-            for g in merged.organisations
-        ],
-        "counts": merged.counts(),
-        "manifest": [entry.as_data() for entry in merged.manifest],
     }
 
 
-def write_results_json(data: dict[str, Any], path: Path) -> Path:
+def organisation_results(
+    merged: Merged, instruments: Mapping[str, Instrument], rules: ScoringRules, *, release: bool = False
+) -> Iterator[dict[str, Any]]:
+    """The results entry of each organisation of ``merged``, in order, one at a time.  With
+    ``release``, each organisation's returns are let go once its entry is made (``merged``
+    then holds no returns), so that a batch of any size is scored in little memory."""
+    for group in merged.organisations:
+        instrument = instruments[group.instrument]
+        yield _organisation(group, instrument, rules.for_instrument(instrument))
+        if release:
+            group.respondents = []
+
+
+def write_merge_results(
+    merged: Merged,
+    instruments: Mapping[str, Instrument],
+    rules: ScoringRules,
+    json_path: Path,
+    workbook_path: Path,
+) -> dict[str, Any]:
+    """Score ``merged`` and write ``results.json`` at ``json_path`` and the consolidated workbook
+    at ``workbook_path``, each atomically, one organisation at a time: the results of a batch
+    are never all in memory, and the returns of ``merged`` are let go as they are scored.
+
+    Returns the results document without the organisations' ``indicators`` (enough for
+    :func:`generator.summary.merge_summary`).
+    """
+    from .workbook import ConsolidatedWorkbook  # openpyxl: imported only when needed
+
+    head = results_head(merged, instruments, rules)
+    counts, manifest = merged.counts(), [entry.as_data() for entry in merged.manifest]
+    summaries: list[dict[str, Any]] = []
+    with ConsolidatedWorkbook(head, instruments) as book:
+
+        def organisations() -> Iterator[dict[str, Any]]:
+            for organisation in organisation_results(merged, instruments, rules, release=True):
+                book.add(organisation)
+                summaries.append({key: value for key, value in organisation.items() if key != "indicators"})
+                yield organisation
+
+        write_results_json(
+            {**head, "organisations": organisations(), "counts": counts, "manifest": manifest}, json_path
+        )
+        book.save(workbook_path, counts, manifest)
+    return {**head, "organisations": summaries, "counts": counts, "manifest": manifest}
+
+
+def write_results_json(data: Mapping[str, Any], path: Path) -> Path:
     """Write ``data`` as ``results.json`` at ``path``, atomically.
 
     The text is ``json.dumps(data, ensure_ascii=False, indent=2)`` and a line break, written
-    a piece at a time: the organisations of a large merge are never all in memory as text.
+    a piece at a time: the organisations of a large merge are never all in memory as text,
+    and they may be given as an iterator, each written as it comes.
     """
 
     def write(tmp: Path) -> None:
@@ -77,14 +125,14 @@ def write_results_json(data: dict[str, Any], path: Path) -> Path:
             separator = "{\n  "
             for key, value in data.items():
                 out.write(f"{separator}{_JSON_STRING(key)}: ")
-                if key == "organisations" and type(value) is list and value:  # the bulk, one at a time
+                if key == "organisations" and (type(value) is list or isinstance(value, Iterator)):  # one at a time
                     item_separator = "[\n    "
                     for item in value:
                         pieces = [item_separator]
                         _json_append(item, "\n    ", pieces)
                         out.write("".join(pieces))
                         item_separator = ",\n    "
-                    out.write("\n  ]")
+                    out.write("[]" if item_separator == "[\n    " else "\n  ]")
                 else:
                     pieces = []
                     _json_append(value, "\n  ", pieces)

@@ -6,15 +6,22 @@ import json
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.xml.functions import tostring
 
 from generator import find_instruments, resolve_instrument
 from generator.demo import write_sample_returns
 from generator.merge import merge_returns
-from generator.results import results_data, write_results_json
+from generator.results import results_data, write_merge_results, write_results_json
 from generator.scoring import load_rules
-from generator.workbook import _look, _profile_chart, _ProfileChart, _ProfileTemplate
+from generator.summary import merge_summary
+from generator.workbook import (
+    _look,
+    _profile_chart,
+    _ProfileChart,
+    _ProfileTemplate,
+    write_consolidated_workbook,
+)
 
 
 @pytest.fixture(scope="module")
@@ -56,3 +63,35 @@ def test_results_json_is_json_dumps_with_an_indent_of_two(value, tmp_path):
 def test_results_json_of_a_real_merge(data, tmp_path: Path):
     path = write_results_json(data, tmp_path / "results.json")
     assert path.read_bytes() == (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def test_merge_results_written_one_organisation_at_a_time_are_the_whole_documents(tmp_path: Path):
+    """`coproduce merge` scores and writes each organisation as it goes (write_merge_results):
+    results.json is byte for byte the document results_data makes, the workbook holds the same
+    cells, and the merged returns are let go as they are scored."""
+    folder = tmp_path / "returns"
+    write_sample_returns(resolve_instrument(), folder)
+    (folder / "notes.txt").write_text("not a form")
+    catalogue, rules = find_instruments(), load_rules()
+    whole = results_data(merge_returns([folder], catalogue.instruments, rules), catalogue.instruments, rules)
+    expected_json = write_results_json(whole, tmp_path / "whole" / "results.json").read_bytes()
+    expected_book = write_consolidated_workbook(whole, tmp_path / "whole" / "consolidated.xlsx")
+
+    merged = merge_returns([folder], catalogue.instruments, rules)
+    out = tmp_path / "streamed"
+    summary = write_merge_results(merged, catalogue.instruments, rules, out / "results.json", out / "consolidated.xlsx")
+
+    assert (out / "results.json").read_bytes() == expected_json
+    assert all(not group.respondents for group in merged.organisations)
+    assert summary["counts"] == whole["counts"] and summary["manifest"] == whole["manifest"]
+    assert summary["organisations"] == [
+        {key: value for key, value in organisation.items() if key != "indicators"}
+        for organisation in whole["organisations"]
+    ]
+    assert merge_summary(summary) == merge_summary(whole)
+    expected, streamed = load_workbook(expected_book), load_workbook(out / "consolidated.xlsx")
+    assert streamed.sheetnames == expected.sheetnames
+    for name in expected.sheetnames:
+        assert [[c.value for c in row] for row in streamed[name].iter_rows()] == [
+            [c.value for c in row] for row in expected[name].iter_rows()
+        ], name
