@@ -18,9 +18,12 @@ import gc
 import hashlib
 import multiprocessing
 import os
+import pickle
 import signal
 import sys
+import tempfile
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
@@ -63,11 +66,21 @@ class ManifestEntry:
 
 @dataclass
 class Respondent:
-    """A merged return: one respondent of an organisation."""
+    """A merged return: one respondent of an organisation.
 
-    result: Return
+    A merge keeps its returns in a temporary file until they are scored (see
+    :class:`_ReturnStore`): :attr:`result` reads the return back each time it is asked for,
+    so take it once.
+    """
+
+    stored: Return | _StoredReturn
     sha256: str
     role: str
+
+    @property
+    def result(self) -> Return:
+        stored = self.stored
+        return stored if isinstance(stored, Return) else stored.load()
 
 
 @dataclass
@@ -85,8 +98,8 @@ class OrganisationGroup:
 class Merged:
     """All inputs with their fates, and the organisations made of the merged ones.
 
-    Treat its returns as read-only: returns that give the same plain answer to an indicator
-    share one :class:`~generator.returns.model.Response` (see :func:`_share_answers`)."""
+    Its returns are kept in a temporary file (see :class:`Respondent`), removed when the
+    last of them is let go."""
 
     manifest: list[ManifestEntry]
     organisations: list[OrganisationGroup]
@@ -435,9 +448,9 @@ def merge_returns(
         else:
             to_read.append(path)
     tick = progress(len(to_read)) if progress else None
-    read_ok: list[tuple[Path, Return, str, float]] = []
+    read_ok: list[tuple[Path, _Held, str, float]] = []
     entries: dict[str, ManifestEntry] = {}
-    shared: dict = {}
+    store = _ReturnStore()
     with closing(iter_read(to_read, instruments, tick, limits)) as outcomes:
         for path, (digest, outcome, mtime) in outcomes:
             entry = ManifestEntry(str(path), MERGED, sha256=digest or None)
@@ -445,8 +458,7 @@ def merge_returns(
                 entry.fate, entry.reason = REJECTED, outcome.removeprefix(f"{path}: ")
             else:
                 entry.format, entry.organisation = outcome.format, outcome.organisation
-                _share_answers(outcome, shared)
-                read_ok.append((path, outcome, digest, mtime))
+                read_ok.append((path, _Held.of(outcome, store), digest, mtime))
             entries[str(path)] = entry
             manifest.append(entry)
 
@@ -456,26 +468,74 @@ def merge_returns(
     return Merged(manifest, organisations)
 
 
-def _share_answers(result: Return, shared: dict) -> None:
-    """Make ``result`` hold, for each plain answer (no comment, no rater, no problem), the one Response
-    that every return giving that answer shares, and the instrument's text once: a batch of
-    thousands of returns then takes little more memory than their comments.  Merged returns
-    are only read from here on, so sharing is safe."""
-    for n, response in enumerate(result.responses):
-        if response.comment is None and response.rated_by is None and not response.problems:
-            result.responses[n] = shared.setdefault(
-                (result.instrument, response.id, response.achieved, response.raw), response
-            )
-        else:
-            response.id = shared.setdefault(response.id, response.id)
-            response.indicator = shared.setdefault(response.indicator, response.indicator)
+class _ReturnStore:
+    """Returns kept in a temporary file while a merge runs, so that a batch of any size is
+    merged in little memory: each is pickled there as it is read, and unpickled when it is
+    scored.  The file holds only what this process wrote; it is removed when the store and
+    every return in it are let go."""
+
+    def __init__(self) -> None:
+        # Unbuffered: the reader processes forked while it is written must not hold a copy of
+        # unwritten bytes (they never write, but a buffer is written out when it is closed).
+        self._file = tempfile.TemporaryFile(buffering=0)
+        weakref.finalize(self, self._file.close)  # once the last return in it is let go
+        self._end = 0
+
+    def put(self, result: Return) -> _StoredReturn:
+        data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        written = os.pwrite(self._file.fileno(), data, self._end)
+        if written != len(data):
+            raise OSError(f"the merge's temporary file took {written} of {len(data)} bytes (is the disk full?)")
+        stored = _StoredReturn(self, self._end, len(data))
+        self._end += len(data)
+        return stored
+
+    def load(self, offset: int, length: int) -> Return:
+        return pickle.loads(os.pread(self._file.fileno(), length, offset))
+
+
+@dataclass(frozen=True)
+class _StoredReturn:
+    """Where a return is in its merge's :class:`_ReturnStore`."""
+
+    store: _ReturnStore
+    offset: int
+    length: int
+
+    def load(self) -> Return:
+        return self.store.load(self.offset, self.length)
+
+
+@dataclass(frozen=True)
+class _Held:
+    """What merging needs of a return (which form, when, whose) while the return itself is stored."""
+
+    form_id: str | None
+    date: str | None
+    instrument: str
+    organisation: str | None
+    identity_organisation: str | None
+    respondent: str | None
+    stored: _StoredReturn
+
+    @classmethod
+    def of(cls, result: Return, store: _ReturnStore) -> _Held:
+        return cls(
+            result.form_id,
+            result.date,
+            result.instrument,
+            result.organisation,
+            result.identity_organisation,
+            result.respondent,
+            store.put(result),
+        )
 
 
 def _drop_superseded(
-    read_ok: list[tuple[Path, Return, str, float]], entries: dict[str, ManifestEntry]
-) -> list[tuple[Path, Return, str]]:
+    read_ok: list[tuple[Path, _Held, str, float]], entries: dict[str, ManifestEntry]
+) -> list[tuple[Path, _Held, str]]:
     """Keep the latest return of each form (form date, then file time) and one of identical copies."""
-    latest: dict[str, tuple[Path, Return, str, float]] = {}
+    latest: dict[str, tuple[Path, _Held, str, float]] = {}
     for item in read_ok:
         form_id = item[1].form_id
         if form_id is None:
@@ -502,7 +562,7 @@ def _drop_superseded(
     return kept
 
 
-def _group(kept: list[tuple[Path, Return, str]], rules: ScoringRules) -> list[OrganisationGroup]:
+def _group(kept: list[tuple[Path, _Held, str]], rules: ScoringRules) -> list[OrganisationGroup]:
     groups: dict[str, OrganisationGroup] = {}
     roles: dict[str | None, str] = {}  # the same "completed by" text comes back in many returns
     for path, result, digest in kept:
@@ -520,5 +580,5 @@ def _group(kept: list[tuple[Path, Return, str]], rules: ScoringRules) -> list[Or
         role = roles.get(result.respondent)
         if role is None:
             role = roles[result.respondent] = role_of(result.respondent, rules)
-        group.respondents.append(Respondent(result, digest, role))
+        group.respondents.append(Respondent(result.stored, digest, role))
     return sorted(groups.values(), key=lambda g: (g.instrument, g.key))

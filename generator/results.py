@@ -218,22 +218,23 @@ def _json_key(key: Any) -> str:
 
 def _organisation(group: OrganisationGroup, instrument: Instrument, rules: ScoringRules) -> dict[str, Any]:
     scale = instrument.scale
+    merged = [(r, r.result) for r in group.respondents]  # each return read back from the merge's store once
     respondents = [
         {
-            "file": r.result.file, "sha256": r.sha256, "format": r.result.format, "form_id": r.result.form_id,
-            "respondent": r.result.respondent, "role": r.role, "date": r.result.date, "problems": r.result.problems,
+            "file": result.file, "sha256": r.sha256, "format": result.format, "form_id": result.form_id,
+            "respondent": result.respondent, "role": r.role, "date": result.date, "problems": result.problems,
         }
-        for r in group.respondents
+        for r, result in merged
     ]  # fmt: skip
     indicators, tiers = [], {}
     rated_by = bool(instrument.columns.rated_by)  # who rated each answer, where the form asks
     for position, indicator in enumerate(instrument.indicators):
         answers = []
-        for r in group.respondents:
-            response = r.result.responses[position]
+        for r, result in merged:
+            response = result.responses[position]
             assert response.id == indicator.id  # readers list every indicator in instrument order
             answers.append({
-                "file": r.result.file, "respondent": r.result.respondent, "role": r.role,
+                "file": result.file, "respondent": result.respondent, "role": r.role,
                 "achieved": response.achieved, "raw": response.raw, "comment": response.comment,
                 **({"rated_by": response.rated_by} if rated_by else {}),
                 "problems": response.problems,

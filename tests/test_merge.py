@@ -14,6 +14,8 @@ from generator.forms import FormValues, write_form
 from generator.forms.identity import new_identity
 from generator.merge import merge_returns
 from generator.results import results_data
+from generator.returns.model import Return
+from generator.returns.read import read_return
 from generator.scoring import load_rules
 
 V11 = resolve_instrument()
@@ -112,16 +114,19 @@ def test_a_personalised_form_groups_by_its_identity_whatever_is_typed_on_the_cov
     assert len(merged.organisations) == 3
 
 
-def test_equal_plain_answers_are_held_once_whatever_the_batch_size(tmp_path):
+def test_merged_returns_wait_outside_memory_and_come_back_whole(tmp_path):
+    """A batch of any size merges in little memory: each return is kept in the merge's
+    temporary file until it is scored, and read back as it was read."""
     folder = tmp_path / "returns"
     folder.mkdir()
-    values = FormValues(answers={"1.1": "gold", "1.2": "silver"}, comments={"1.2": "Yes, we do"})
+    values = FormValues(answers={"1.1": "gold", "1.2": "silver"}, comments={"1.2": "Yes, we do\nand more"})
     for n in range(4):
         write_form("xlsx", V11, new_identity(V11, f"Org {n}"), folder / f"org-{n}.xlsx", values)
     merged = merge_returns([folder], INSTRUMENTS, RULES)
-    results = [g.respondents[0].result for g in merged.organisations]
-    assert len(results) == 4
-    assert len({id(r.responses[0]) for r in results}) == 1  # 1.1 gold, no comment: one object for all
-    assert [r.responses[0].achieved for r in results] == ["gold"] * 4
-    assert len({id(r.responses[1]) for r in results}) == 4  # commented: each its own, the text intact
-    assert {r.responses[1].comment for r in results} == {"Yes, we do"}
+    respondents = [g.respondents[0] for g in merged.organisations]
+    assert len(respondents) == 4
+    assert not any(isinstance(r.stored, Return) for r in respondents)  # none held in memory
+    for respondent in respondents:
+        result = respondent.result
+        assert result.as_data() == read_return(Path(result.file), INSTRUMENTS).as_data()
+        assert [result.responses[0].achieved, result.responses[1].comment] == ["gold", "Yes, we do\nand more"]
