@@ -17,6 +17,7 @@ import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -62,9 +63,14 @@ class Scale:
     levels: tuple[Level, ...]
     cumulative: bool = False
 
-    @property
+    # Worked out once (scoring asks for them hundreds of thousands of times in a big merge).
+    @cached_property
     def ids(self) -> tuple[str, ...]:
         return tuple(level.id for level in self.levels)
+
+    @cached_property
+    def _ranks(self) -> dict[str, int]:
+        return {level_id: n for n, level_id in reversed(list(enumerate(self.ids)))}
 
     def level(self, level_id: str) -> Level:
         """The level with this id; ``KeyError`` if the scale has none."""
@@ -74,8 +80,11 @@ class Scale:
         raise KeyError(level_id)
 
     def rank(self, level_id: str) -> int:
-        """Position of the level on the scale: 0 for the lowest."""
-        return self.ids.index(level_id)
+        """Position of the level on the scale: 0 for the lowest; ``ValueError`` if the scale has none."""
+        try:
+            return self._ranks[level_id]
+        except (KeyError, TypeError):
+            raise ValueError(f"{level_id!r} is not a level of the scale") from None
 
 
 @dataclass(frozen=True)
