@@ -38,6 +38,7 @@ import posixpath
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from lxml import etree
 
@@ -75,6 +76,8 @@ _CHECKBOX_CHECKED, _W14_VAL = f"{{{_W14_NS}}}checked", f"{{{_W14_NS}}}val"
 _EMPTY_BOX = "\u2610"
 _SDT_PR, _SDT_CONTENT, _CUSTOM_XML = _w("sdtPr"), _w("sdtContent"), _w("customXml")
 _FLD_CHAR = _w("fldChar")
+_SHOWING_PLACEHOLDER, _DROP_DOWN_LIST, _COMBO_BOX = _w("showingPlcHdr"), _w("dropDownList"), _w("comboBox")
+_LIST_ITEM, _DISPLAY_TEXT = _w("listItem"), _w("displayText")
 _TR_PR, _TC_PR, _GRID_BEFORE, _GRID_SPAN, _VAL = _w("trPr"), _w("tcPr"), _w("gridBefore"), _w("gridSpan"), _w("val")
 _CHARACTERS = {_w("tab"): "\t", _w("br"): "\n", _w("cr"): "\n", _w("noBreakHyphen"): "-"}
 #: Elements whose content is not text a reader sees in the cell: formatting, deleted and
@@ -296,6 +299,8 @@ class _CellText:
 
     def __init__(self, placeholders: Iterable[str]):
         self.placeholders = {" ".join(p.split()) for p in placeholders if p.strip()}
+        #: control → what it shows, read as a run of text and read as lines; see :meth:`_shown`
+        self._controls: tuple[dict[etree._Element, tuple[str, ...]], ...] = ({}, {})
 
     def lines(self, container: etree._Element) -> list[str]:
         """The text of each paragraph in ``container`` (a cell, a control, the body)."""
@@ -318,52 +323,80 @@ class _CellText:
             if tag == _P:
                 lines.append(self.paragraph(child))
             elif tag == _SDT:
-                content = child.find(_SDT_CONTENT)
-                if content is not None and not self._shows_placeholder(child, content):
-                    self._block(content, lines)
+                lines += self._shown(child, block=True)
             elif tag == _CUSTOM_XML:
                 self._block(child, lines)
 
     def _inline(self, element: etree._Element, out: list[str]) -> None:
         for child in element:
             tag = child.tag
+            if tag in _NOT_SHOWN:  # first: formatting is most of what a paragraph holds
+                continue
             if tag == _T:
                 out.append(child.text or "")
             elif tag in _CHARACTERS:
                 out.append(_CHARACTERS[tag])
             elif tag == _SDT:
-                content = child.find(_SDT_CONTENT)
-                if content is not None and not self._shows_placeholder(child, content):
-                    self._inline(content, out)
+                out += self._shown(child, block=False)
             elif tag == _FLD_CHAR:
                 out.append(_form_dropdown_choice(child))
-            elif isinstance(tag, str) and tag not in _NOT_SHOWN:
+            elif isinstance(tag, str):
                 self._inline(child, out)
 
-    def _shows_placeholder(self, sdt: etree._Element, content: etree._Element) -> bool:
-        """Whether a control shows placeholder text rather than a value.  Word marks it
-        (``w:showingPlcHdr``); LibreOffice forgets the mark on text controls, so a control
-        showing a known placeholder text counts too.  A marked drop-down showing one of its
-        own items shows a choice, whatever the mark says: an answer is never thrown away."""
-        if content.find(_P) is not None:
-            shown = " ".join(" ".join(self.lines(content)).split())
-        else:
-            out: list[str] = []
-            self._inline(content, out)
-            shown = " ".join("".join(out).split())
+    def _shown(self, sdt: etree._Element, *, block: bool) -> tuple[str, ...]:
+        """What the content control ``sdt`` shows where it stands: its lines (``block``) or
+        its pieces of text; nothing when it shows its placeholder.  Remembered, each way:
+        judging its placeholder may read a control both ways, and then, unremembered, a
+        control nested n deep in such controls would be read 2ⁿ times."""
+        known = self._controls[block]
+        if sdt not in known:
+            known[sdt] = self._read_control(sdt, block)
+        return known[sdt]
+
+    def _read_control(self, sdt: etree._Element, block: bool) -> tuple[str, ...]:
+        """Whether a control shows its placeholder is judged on its text read as paragraphs
+        when it holds any, else as a run of text: mostly the reading asked for, done once."""
+        content = _child(sdt, _SDT_CONTENT)
+        if content is None:
+            return ()
+        pieces: list[str] = []
+        (self._block if block else self._inline)(content, pieces)
+        if (_child(content, _P) is not None) == block:
+            shown = " ".join(pieces) if block else "".join(pieces)
+        elif block:  # runs straight in a block control: judged as a run of text
+            shown = self.paragraph(content)
+        else:  # paragraphs in a control inside a paragraph
+            shown = " ".join(self.lines(content))
+        return () if self._shows_placeholder(sdt, " ".join(shown.split())) else tuple(pieces)
+
+    def _shows_placeholder(self, sdt: etree._Element, shown: str) -> bool:
+        """Whether a control showing the text ``shown`` shows placeholder text rather than a
+        value.  Word marks it (``w:showingPlcHdr``); LibreOffice forgets the mark on text
+        controls, so a control showing a known placeholder text counts too.  A marked
+        drop-down showing one of its own items shows a choice, whatever the mark says: an
+        answer is never thrown away."""
         if shown in self.placeholders:
             return True
-        properties = sdt.find(_SDT_PR)
-        if properties is None or properties.find(_w("showingPlcHdr")) is None:
+        properties = _child(sdt, _SDT_PR)
+        if properties is None or _child(properties, _SHOWING_PLACEHOLDER) is None:
             return False
-        dropdown = properties.find(_w("dropDownList"))
+        dropdown = _child(properties, _DROP_DOWN_LIST)
         if dropdown is None:
-            dropdown = properties.find(_w("comboBox"))
+            dropdown = _child(properties, _COMBO_BOX)
         if dropdown is not None:
-            items = {" ".join((item.get(_w("displayText")) or item.get(_w("value")) or "").split())
-                     for item in dropdown.iter(_w("listItem"))}  # fmt: skip
+            items = {" ".join((item.get(_DISPLAY_TEXT) or item.get(_w("value")) or "").split())
+                     for item in dropdown.iter(_LIST_ITEM)}  # fmt: skip
             return shown not in items
         return True
+
+
+def _child(element: etree._Element, tag: str) -> etree._Element | None:
+    """``element``'s first child with ``tag``, or None.  A plain loop: the elements looked
+    in hold a handful of children, and lxml's find() costs more than walking them."""
+    for child in element:
+        if child.tag == tag:
+            return child
+    return None
 
 
 def _form_dropdown_choice(field_char: etree._Element) -> str:
@@ -386,8 +419,6 @@ def _form_dropdown_choice(field_char: etree._Element) -> str:
 
 @dataclass
 class _Cell:
-    start: int  # first grid column
-    span: int
     element: etree._Element
     text: str | None = None  # worked out when first needed
 
@@ -395,15 +426,32 @@ class _Cell:
 @dataclass
 class _Row:
     number: int  # 1-based, as a person counts rows
+    element: etree._Element  # the w:tr
     cells: list[_Cell]
 
-    def cell_at(self, column: int | None) -> _Cell | None:
+    @cached_property
+    def columns(self) -> list[range]:
+        """The grid columns of each cell.  Worked out when first needed: most rows have as
+        many cells as their table's header row, and are read by cell, not by grid column."""
+        columns, start = [], _grid_value(self.element, _TR_PR, _GRID_BEFORE, 0)
+        for cell in self.cells:
+            span = max(1, _grid_value(cell.element, _TC_PR, _GRID_SPAN, 1))
+            columns.append(range(start, start + span))
+            start += span
+        return columns
+
+    def index_at(self, column: int | None) -> int | None:
+        """The index of the cell over grid column ``column``, or None."""
         if column is None:
             return None
-        for cell in self.cells:
-            if cell.start <= column < cell.start + cell.span:
-                return cell
+        for index, columns in enumerate(self.columns):
+            if column in columns:
+                return index
         return None
+
+    def cell_at(self, column: int | None) -> _Cell | None:
+        index = self.index_at(column)
+        return None if index is None else self.cells[index]
 
 
 @dataclass
@@ -446,12 +494,7 @@ class _Document:
         self.tables.append(table)
         self.blocks.append(table)
         for number, tr in enumerate(_children(element, _TR), 1):
-            cells, column = [], _grid_value(tr, _TR_PR, _GRID_BEFORE, 0)
-            for tc in _children(tr, _TC):
-                span = max(1, _grid_value(tc, _TC_PR, _GRID_SPAN, 1))
-                cells.append(_Cell(column, span, tc))
-                column += span
-            table.rows.append(_Row(number, cells))
+            table.rows.append(_Row(number, tr, [_Cell(tc) for tc in _children(tr, _TC)]))
         for inner in element.iter(_TBL):  # a table inside a cell is read as a table of its own
             if inner is not element and _nearest_table(inner) is element:
                 self._add_table(inner)
@@ -502,19 +545,37 @@ def _grid_value(element: etree._Element, properties: str, name: str, default: in
     return default
 
 
-_MATCHERS: dict[int, tuple[Instrument, TitleMatcher, HeadingMatcher]] = {}
+@dataclass
+class _Wording:
+    """What a form is matched against: an instrument's titles, headings, section titles and
+    cover labels."""
+
+    instrument: Instrument
+    titles: TitleMatcher
+    headings: HeadingMatcher
+    section_titles: set[str]  # normalised
+    cover_labels: dict[str, str]  # normalised label → cover value ("organisation", …)
 
 
-def _matchers(instrument: Instrument) -> tuple[TitleMatcher, HeadingMatcher]:
-    """One :class:`TitleMatcher` and one :class:`HeadingMatcher` per instrument, kept for the
-    next file (a batch reads many): the heading matcher remembers each heading text it has
-    judged, and every form repeats the same few headings."""
-    kept = _MATCHERS.get(id(instrument))
-    if kept is None or kept[0] is not instrument:
-        if len(_MATCHERS) > 32:
-            _MATCHERS.clear()
-        kept = _MATCHERS[id(instrument)] = (instrument, TitleMatcher(instrument), HeadingMatcher(instrument))
-    return kept[1], kept[2]
+_WORDINGS: dict[int, _Wording] = {}
+
+
+def _wording(instrument: Instrument) -> _Wording:
+    """The wording of ``instrument``, worked out once and kept for the next file (a batch
+    reads many): the matchers remember each title and heading text they have judged, and
+    every form of an instrument repeats the same ones."""
+    kept = _WORDINGS.get(id(instrument))
+    if kept is None or kept.instrument is not instrument:
+        if len(_WORDINGS) > 32:
+            _WORDINGS.clear()
+        kept = _WORDINGS[id(instrument)] = _Wording(
+            instrument,
+            TitleMatcher(instrument),
+            HeadingMatcher(instrument),
+            {normalise_title(section.title) for section in instrument.sections},
+            _cover_labels(instrument),
+        )
+    return kept
 
 
 # --- checklist tables --------------------------------------------------------------------------
@@ -545,9 +606,9 @@ class _Layout:
         """Whether the row's title cell reaches over the answer column: a heading in the table."""
         if len(row.cells) == self.cells:
             return False
-        title = row.cell_at(self.grid["indicator"])
+        title = row.index_at(self.grid["indicator"])
         answer = self.grid[self.ticks[0]] if self.ticks else self.grid["answer"]
-        return title is not None and title.start <= answer < title.start + title.span
+        return title is not None and answer in row.columns[title]
 
 
 @dataclass
@@ -576,10 +637,10 @@ class _ChecklistReading:
     titled_rows: int = 0
 
     def __post_init__(self) -> None:
-        self.titles, self.headings = _matchers(self.instrument)
+        wording = _wording(self.instrument)
+        self.titles, self.headings, self.section_titles = wording.titles, wording.headings, wording.section_titles
         self.matrix = self.instrument.layout == MATRIX_LAYOUT
         self.labels = {level.id: level.label for level in self.instrument.scale.levels}
-        self.section_titles = {normalise_title(s.title) for s in self.instrument.sections}
         self.placeholders = self.document.text.placeholders
         layout: _Layout | None = None  # of the checklist table just read, while tables carry it on
         for table in self.document.tables:
@@ -613,7 +674,7 @@ class _ChecklistReading:
             return None
         index.setdefault("indicator", 0)
         index = {column: n for column, n in index.items() if column in ("indicator", "answer", "comments", "rated_by")}
-        return _Layout(len(row.cells), index, {column: row.cells[n].start for column, n in index.items()})
+        return _Layout(len(row.cells), index, {column: row.columns[n].start for column, n in index.items()})
 
     def _matrix_layout(self, row: _Row, index: dict[str, int]) -> _Layout | None:
         """The layout of a matrix header row: the statement, a tick column per level label
@@ -623,7 +684,7 @@ class _ChecklistReading:
             return None
         index.setdefault("indicator", 0)
         index = {column: n for column, n in index.items() if column in ("indicator", "comments", "rated_by", *ticks)}
-        grid = {column: row.cells[n].start for column, n in index.items()}
+        grid = {column: row.columns[n].start for column, n in index.items()}
         return _Layout(len(row.cells), index, grid, ticks)
 
     def _continues(self, table: _Table, layout: _Layout) -> bool:
@@ -779,15 +840,7 @@ class _Cover:
     such as "Organisation: …" before the checklist."""
 
     def __init__(self, instrument: Instrument):
-        labels: dict[str, str] = {}
-        for name, words in _COVER_LABELS.items():
-            labels.update({label: name for label in words})
-        for cover_field in instrument.form.cover if instrument.form else ():
-            name = _COVER_FIELDS.get(cover_field.id)
-            if name:
-                labels[normalise_title(cover_field.label)] = name
-                labels[normalise_title(_without_brackets(cover_field.label))] = name
-        self.labels = labels
+        self.labels = _wording(instrument).cover_labels
         self.values: dict[str, str] = {}
 
     def _take(self, label: str, value: str) -> None:
@@ -812,6 +865,19 @@ class _Cover:
                 label, colon, value = line.partition(":")
                 if colon:
                     self._take(label, value.strip())
+
+
+def _cover_labels(instrument: Instrument) -> dict[str, str]:
+    """Normalised label → the cover value it asks for ("organisation", "respondent", "date")."""
+    labels: dict[str, str] = {}
+    for name, words in _COVER_LABELS.items():
+        labels.update({label: name for label in words})
+    for cover_field in instrument.form.cover if instrument.form else ():
+        name = _COVER_FIELDS.get(cover_field.id)
+        if name:
+            labels[normalise_title(cover_field.label)] = name
+            labels[normalise_title(_without_brackets(cover_field.label))] = name
+    return labels
 
 
 def _without_brackets(text: str) -> str:
