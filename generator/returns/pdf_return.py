@@ -84,6 +84,7 @@ _FLATTENED = (
 _XFA = "is an XFA (LiveCycle Designer) form, not a coproduce checklist form: send them a fresh coproduce form"
 
 _PUSHBUTTON = 1 << 16
+_RADIO = 1 << 15
 _MAX_DEPTH = 32  # field hierarchy levels: ours has two; a deeper one is hostile or broken
 _LAST_PART = re.compile(r"(?:^|\.)([^.]+?)(?:\[\d+\])?$")  # "form1[0].achieved_1_1[0]" → "achieved_1_1"
 
@@ -253,9 +254,11 @@ class _FieldWalker:
         kids = node["/Kids"] if "/Kids" in keys else None
         if not isinstance(kids, pikepdf.Array) or not len(kids):
             kids = None
-        # Only the first child is looked at here: qpdf parses an object when it is first used,
-        # and a radio group's widgets (one per level) are not needed when the group has a value.
-        elif _is_dictionary(first := kids[0]) and "/T" in first:  # children are fields, not widgets
+        # qpdf parses an object when it is first used, and a radio group's widgets (one per
+        # level) are not needed when the group has a value: they are not looked at then (the
+        # children of a radio button field are its buttons), else only the first is, to tell
+        # widgets from child fields.
+        elif not _chosen_radio(own, inherited) and _is_dictionary(first := kids[0]) and "/T" in first:
             for kid in kids:
                 self.walk(kid, name, inherited, depth + 1)
             return
@@ -288,6 +291,19 @@ class _FieldWalker:
                 if state is not None and str(state) not in ("/Off", "Off", ""):
                     result.states.append(str(state).removeprefix("/"))
         return result
+
+
+def _chosen_radio(own: set[str], inherited: dict[str, Any]) -> bool:
+    """Whether a field is, by its own entries, a radio button field with a button chosen."""
+    if not {"/FT", "/Ff", "/V"} <= own or not isinstance(inherited["/V"], pikepdf.Name):
+        return False
+    flags = _integer(inherited["/Ff"])
+    return (
+        inherited["/FT"] == pikepdf.Name.Btn
+        and flags is not None
+        and bool(flags & _RADIO)
+        and inherited["/V"] != "/Off"
+    )
 
 
 def _integer(value: Any) -> int | None:
