@@ -49,8 +49,8 @@ import posixpath
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 
 from lxml import etree
@@ -106,7 +106,8 @@ def read_xlsx_return(data: bytes, file: str, instruments: Mapping[str, Instrumen
     if not data.startswith(b"PK"):
         raise ReturnReadError(file, _NOT_A_WORKBOOK)
     try:
-        return _read(_Workbook(data, file), file, instruments)
+        with _Workbook(data, file) as book:
+            return _read(book, file, instruments)
     except _NotAWorkbook as error:
         raise ReturnReadError(file, _NOT_A_WORKBOOK) from error
     except _Damaged as error:
@@ -163,11 +164,11 @@ def _read(book: _Workbook, file: str, instruments: Mapping[str, Instrument]) -> 
     ] + [place for place in cover_places.values() if place is not None]
     book.load_strings_of(wanted)
     for indicator, answer_places, comment_places, rated_by_places in inputs:
-        counts = [len(places) for places in (*answer_places.values(), comment_places, rated_by_places)]
-        if not any(counts):
+        count = max(len(comment_places), len(rated_by_places), *map(len, answer_places.values()))
+        if not count:
             not_found.append(indicator.id)
             continue
-        for n in range(max(counts)):
+        for n in range(count):
             answer_place = next((places[n] for places in answer_places.values() if n < len(places)), None)
             comment_place = comment_places[n] if n < len(comment_places) else None
             comment = book.cell(comment_place) if comment_place else None
@@ -374,6 +375,7 @@ class _InputFinder:
         return self.book.place(*entry) if entry else None
 
 
+@lru_cache(maxsize=4096)  # the same few hundred names in every return
 def _input_name(indicator_id: str, column: str) -> str:
     """The defined name of an indicator's input in ``column`` (see :meth:`_InputFinder.places`)."""
     if column == "answer":
@@ -520,12 +522,24 @@ def _namespace(element: etree._Element) -> str:
     return tag[: tag.rfind("}") + 1] if isinstance(tag, str) else ""
 
 
+# (iterchildren rather than find and findall: a tag is matched as it is, with no path to
+# compile, twice as fast)
 def _children(element: etree._Element | None, name: str) -> list[etree._Element]:
-    return element.findall(_namespace(element) + name) if element is not None else []
+    return list(element.iterchildren(_namespace(element) + name)) if element is not None else []
 
 
 def _child(element: etree._Element | None, name: str) -> etree._Element | None:
-    return element.find(_namespace(element) + name) if element is not None else None
+    return next(element.iterchildren(_namespace(element) + name), None) if element is not None else None
+
+
+def _child_text(element: etree._Element, name: str) -> str | None:
+    """The text of the first child called ``name`` in the namespace of ``element`` ("" when it
+    has none); None when there is no such child.  (As ``findtext``, without its path compiled.)"""
+    tag = _namespace(element) + name
+    for child in element:
+        if child.tag == tag:
+            return child.text or ""
+    return None
 
 
 def _attribute(element: etree._Element, name: str) -> str | None:
@@ -536,9 +550,28 @@ def _attribute(element: etree._Element, name: str) -> str | None:
     return None
 
 
+#: Defined names' references met so far → (sheet name, cell), None for text that is none; as
+#: :data:`_REFERENCES`, and only short ones are kept (a sheet's name has at most 31 characters).
+_NAME_REFERENCES: dict[str, tuple[str, str] | None] = {}
+
+
 def _name_reference(text: str) -> tuple[str, str] | None:
     """(sheet name, cell) of a defined name's reference to one cell: "'Section 1'!$E$9" (a
-    quote in the name doubled) or "Cover!$B$4"; None for anything else (a range, a formula).
+    quote in the name doubled) or "Cover!$B$4"; None for anything else (a range, a formula)."""
+    try:
+        return _NAME_REFERENCES[text]
+    except KeyError:
+        pass
+    found = _take_apart_name_reference(text)
+    if len(text) <= 100:
+        if len(_NAME_REFERENCES) >= 10_000:
+            _NAME_REFERENCES.clear()
+        _NAME_REFERENCES[text] = found
+    return found
+
+
+def _take_apart_name_reference(text: str) -> tuple[str, str] | None:
+    """:func:`_name_reference`, uncached.
 
     The reference to a cell holds no "!", so the last "!" ends the sheet's name.  (Taken apart
     by hand: one regular expression for the whole was a third of the time spent on the
@@ -557,6 +590,24 @@ def _name_reference(text: str) -> tuple[str, str] | None:
     return sheet, cell.removesuffix("\n")
 
 
+#: Parts' paths met so far: (folder, relationship target) → the part's path, as :data:`_REFERENCES`.
+_PART_PATHS: dict[tuple[str, str], str] = {}
+
+
+def _part_path(folder: str, target: str) -> str:
+    """The path of the part a relationship's ``target`` points at from ``folder``: "xl" and
+    "worksheets/sheet1.xml" → "xl/worksheets/sheet1.xml"; "/xl/workbook.xml" → "xl/workbook.xml"."""
+    path = _PART_PATHS.get((folder, target))
+    if path is None:
+        path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+        if len(folder) + len(target) <= 200:
+            if len(_PART_PATHS) >= 10_000:
+                _PART_PATHS.clear()
+            _PART_PATHS[folder, target] = path
+    return path
+
+
+@lru_cache(maxsize=1024)
 def _column_letters(column: int) -> str:
     letters = ""
     while column:
@@ -566,7 +617,8 @@ def _column_letters(column: int) -> str:
 
 
 #: Cell references met so far ("E9", "$E$9") → (row, column), None for text that is none.  The
-#: same few hundred references recur in every return; the cache is emptied when it gets big.
+#: same few hundred references recur in every return; the cache is emptied when it gets big,
+#: and keeps no text longer than a reference ("$XFD$1048576"), whatever a file holds.
 _REFERENCES: dict[str, tuple[int, int] | None] = {}
 
 
@@ -577,9 +629,11 @@ def _cell_reference(reference: str) -> tuple[int, int] | None:
     except KeyError:
         pass
     match = _CELL_REFERENCE.match(reference)
-    if len(_REFERENCES) >= 10_000:
-        _REFERENCES.clear()
-    found = _REFERENCES[reference] = (int(match[2]), _column_number(match[1])) if match else None
+    found = (int(match[2]), _column_number(match[1])) if match else None
+    if len(reference) <= 12:
+        if len(_REFERENCES) >= 10_000:
+            _REFERENCES.clear()
+        _REFERENCES[reference] = found
     return found
 
 
@@ -607,9 +661,9 @@ def _string_item(element: etree._Element) -> str:
     return _unescape("".join(parts))
 
 
-@dataclass(frozen=True)
-class _Cell:
-    """A cell's value as text (see the module docstring), and its formula ("=…") if any."""
+class _Cell(NamedTuple):
+    """A cell's value as text (see the module docstring), and its formula ("=…") if any.  (A
+    named tuple, like :class:`_Place`.)"""
 
     text: str | None
     formula: str | None = None
@@ -654,9 +708,12 @@ class _Sheet:
             row_elements = self._load()
             cells = self._rows[number] = {}
             references = _REFERENCES
+            cell_tag = self._namespace + "c"
             for row in row_elements.get(number, ()):
                 column = 0
-                for cell in row.iterchildren(self._namespace + "c"):
+                for cell in row:  # (faster than iterchildren(cell_tag) for a row's few cells)
+                    if cell.tag != cell_tag:
+                        continue
                     text = cell.get("r") or ""
                     reference = references[text] if text in references else _cell_reference(text)
                     column = reference[1] if reference else column + 1
@@ -726,6 +783,16 @@ class _Workbook:
         self._string_texts: dict[int, str] = {}
         self._date_styles: list[bool] | None = None
 
+    def __enter__(self) -> _Workbook:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        # Its sheets refer back to the book: let go of them (and their parsed XML) now, rather
+        # than leave the garbage collector a cycle to find, which in a batch costs more time
+        # than the reading.
+        self._sheets.clear()
+        self._elements.clear()
+
     # parts -----------------------------------------------------------------------------------
     def has(self, part: str) -> bool:
         return self.zip.has(part)
@@ -762,7 +829,7 @@ class _Workbook:
         root = _ROOT_TAG.search(data, 0, 4096) if end > 0 else None
         if root is not None and not _holds_markup(data, b"!", 0) and not _holds_markup(data, b"?", root.start()):
             try:
-                cut = parse_xml(data[: end + 12] + b"</" + root[1] + b">", self.file, part, self.parser)
+                cut = parse_xml(b"".join((data[: end + 12], b"</", root[1], b">")), self.file, part, self.parser)
             except etree.XMLSyntaxError:
                 cut = None  # parsed whole below, to say what is wrong
             if cut is not None and _child(cut, "sheetData") is not None:  # (not one of another namespace)
@@ -782,8 +849,7 @@ class _Workbook:
             target = rel.get("Target") or ""
             if rel.get("TargetMode") == "External" or not target:
                 continue
-            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
-            found.append((rel.get("Id") or "", rel.get("Type") or "", path))
+            found.append((rel.get("Id") or "", rel.get("Type") or "", _part_path(folder, target)))
         return found
 
     def relationships(self, part: str) -> list[tuple[str, str]]:
@@ -840,10 +906,8 @@ class _Workbook:
 
     def element(self, place: _Place) -> etree._Element | None:
         """The element of the cell at ``place``; None if there is none."""
-        try:
+        if place in self._elements:  # (not try/except: every place is missed once, and raising is slow)
             return self._elements[place]
-        except KeyError:
-            pass
         sheet = self.sheet(place.sheet)
         element = self._elements[place] = sheet.element(place.row, place.column) if sheet is not None else None
         return element
@@ -856,8 +920,9 @@ class _Workbook:
     def cell_value(self, element: etree._Element) -> _Cell:
         kind = element.get("t", "n")
         raw = formula = inline = None
-        for child in element:  # <v>, <f>, <is>
-            tag = _local(child.tag)
+        for child in element:  # <v>, <f>, <is>, in whichever namespace
+            tag = child.tag
+            tag = tag[tag.rfind("}") + 1 :] if isinstance(tag, str) else ""  # (_local, inline: it is called often)
             if tag == "v":
                 raw = child.text
             elif tag == "f":
@@ -922,7 +987,7 @@ class _Workbook:
         for place in places:
             element = self.element(place)
             if element is not None and element.get("t") == "s":
-                value = element.findtext(_namespace(element) + "v")
+                value = _child_text(element, "v")
                 if value:
                     indices.add(_int(value.strip(), -1))
         indices -= self._string_texts.keys()
