@@ -30,11 +30,15 @@ from .scoring import CONSENSUS_RULES
 
 @contextmanager
 def _reported() -> Iterator[None]:
-    """Turn coproduce's own errors into a clean Click error (exit 1, no traceback)."""
+    """Turn coproduce's own errors, and a file or folder the system will not let it use (an
+    --out that is a file, a full disk), into a clean Click error (exit 1, no traceback)."""
     try:
         yield
     except CoproduceError as error:
         raise click.ClickException(str(error)) from error
+    except OSError as error:
+        where = f"{error.filename}: " if error.filename else ""
+        raise click.ClickException(f"{where}{(error.strerror or str(error)).lower()}") from error
 
 
 def _progress_bar(stack: ExitStack):

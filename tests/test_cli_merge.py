@@ -67,3 +67,12 @@ def test_bad_rules_file(sample, tmp_path):
     assert result.exit_code == 1
     assert f"Error: {rules}, line 2: 'consensus' is 'average'" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_an_out_folder_that_cannot_be_made_is_a_clear_error(sample, tmp_path):
+    in_the_way = tmp_path / "results"
+    in_the_way.write_text("a file where the folder should be")
+    result = _merge(sample, "--out", in_the_way / "out")
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == f"Error: {in_the_way / 'out'}: not a directory"
+    assert in_the_way.read_text() == "a file where the folder should be"
