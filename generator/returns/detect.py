@@ -7,10 +7,10 @@ cannot be read gets a message that says what it is and what to do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import ReturnReadError
-from ..safety import DAMAGED_ZIP_ERRORS, open_zip
+from ..safety import DAMAGED_ZIP_ERRORS, SafeZip, open_zip
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP = b"PK\x03\x04"
@@ -27,10 +27,12 @@ _EXTENSIONS = {
 
 @dataclass(frozen=True)
 class Detected:
-    """The format of a file (``docx``, ``xlsx`` or ``pdf``) and whether it may hold macros."""
+    """The format of a file (``docx``, ``xlsx`` or ``pdf``) and whether it may hold macros;
+    for a zip container, the container as opened to tell (for its reader: opened once)."""
 
     format: str
     macro_enabled: bool = False
+    archive: SafeZip | None = field(default=None, compare=False, repr=False)
 
 
 def detect_format(data: bytes, file: str) -> Detected:
@@ -82,9 +84,9 @@ def _detect_zip(data: bytes, file: str) -> Detected:
         )
     macro = b"macroEnabled" in content_types
     if archive.has("word/document.xml"):
-        return Detected("docx", macro)
+        return Detected("docx", macro, archive)
     if archive.has("xl/workbook.xml"):
-        return Detected("xlsx", macro)
+        return Detected("xlsx", macro, archive)
     if archive.has("ppt/presentation.xml"):
         raise ReturnReadError(file, "is a PowerPoint presentation, not a form")
     raise ReturnReadError(

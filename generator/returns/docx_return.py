@@ -108,14 +108,18 @@ _HEADER_SEARCH_ROWS = 3
 _QUOTE_LENGTH = 80
 
 
-def read_docx_return(data: bytes, file: str, instruments: Mapping[str, Instrument]) -> Return:
+def read_docx_return(
+    data: bytes, file: str, instruments: Mapping[str, Instrument], archive: SafeZip | None = None
+) -> Return:
     """Read the completed Word form ``data`` (the bytes of a .docx) into a :class:`Return`.
 
     ``file`` names it in the Return and in messages; ``instruments`` (id → Instrument) are
-    those it may be a form of.  Raises :class:`ReturnReadError` for a damaged file, a form
-    of an instrument not in ``instruments``, or a document with no checklist table.
+    those it may be a form of; ``archive``, the zip of ``data`` if it is open already (see
+    :func:`~generator.returns.detect.detect_format`).  Raises :class:`ReturnReadError` for a
+    damaged file, a form of an instrument not in ``instruments``, or a document with no
+    checklist table.
     """
-    package = _Package.open(data, file)
+    package = _Package.open(data, file) if archive is None else _Package(archive, file)
     placeholders = {i.form.answer_placeholder for i in instruments.values() if i.form}
     document = _Document(package.document, _CellText({*placeholders, *_WORD_PLACEHOLDERS}))
     problems: list[str] = []

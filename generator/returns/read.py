@@ -1,7 +1,8 @@
 """Reading one returned file: check what it is, hand it to the reader for its format.
 
-Readers are bytes-in functions (``read_<format>_return(data, file, instruments)``), imported
-only when a file of their format turns up, so the command line starts fast.  The bytes pass
+Readers are bytes-in functions (``read_<format>_return(data, file, instruments)``, and the
+zip container as detection opened it, for Word and Excel), imported only when a file of their
+format turns up, so the command line starts fast.  The bytes pass
 the guards of :mod:`generator.safety` first: the size limit here, the zip container's limits
 in :func:`~generator.returns.detect.detect_format`, before any reader sees them.
 """
@@ -51,7 +52,8 @@ def read_return_data(data: bytes, file: str, instruments: Mapping[str, Instrumen
         detected = detect_format(data, file)
         module, function = _READERS[detected.format]
         reader = getattr(import_module(module), function)
-        result: Return = reader(data, file, instruments)
+        opened = {"archive": detected.archive} if detected.archive is not None else {}
+        result: Return = reader(data, file, instruments, **opened)
     except ReturnReadError as error:
         if len(error.problem.splitlines()) < 2:
             raise

@@ -72,7 +72,7 @@ from ..forms.identity import (
     PROPERTY_VERSION,
 )
 from ..instrument import MATRIX_LAYOUT, Indicator, Instrument
-from ..safety import DAMAGED_ZIP_ERRORS, open_zip, parse_xml, xml_parser
+from ..safety import DAMAGED_ZIP_ERRORS, SafeZip, open_zip, parse_xml, xml_parser
 from .matching import TitleMatcher
 from .model import FoundAnswer, Return, assemble_return
 
@@ -93,9 +93,12 @@ _ENCRYPTED_OR_OLD = (
 )
 
 
-def read_xlsx_return(data: bytes, file: str, instruments: Mapping[str, Instrument]) -> Return:
+def read_xlsx_return(
+    data: bytes, file: str, instruments: Mapping[str, Instrument], archive: SafeZip | None = None
+) -> Return:
     """Read the completed Excel form ``data`` (the bytes of ``file``) against ``instruments``
-    (instrument id → :class:`Instrument`).
+    (instrument id → :class:`Instrument`); ``archive`` is the zip of ``data`` if it is open
+    already (see :func:`~generator.returns.detect.detect_format`).
 
     Returns a :class:`Return` holding every indicator of the form's instrument.  Raises
     :class:`ReturnReadError` when the file is damaged, is not a workbook, holds no checklist,
@@ -106,7 +109,7 @@ def read_xlsx_return(data: bytes, file: str, instruments: Mapping[str, Instrumen
     if not data.startswith(b"PK"):
         raise ReturnReadError(file, _NOT_A_WORKBOOK)
     try:
-        with _Workbook(data, file) as book:
+        with _Workbook(data, file, archive) as book:
             return _read(book, file, instruments)
     except _NotAWorkbook as error:
         raise ReturnReadError(file, _NOT_A_WORKBOOK) from error
@@ -741,13 +744,13 @@ def _int(text: str | None, default: int) -> int:
 class _Workbook:
     """The parts of an .xlsx package a return needs, parsed on first use."""
 
-    def __init__(self, data: bytes, file: str):
+    def __init__(self, data: bytes, file: str, archive: SafeZip | None = None):
         self.file = file
         # A parser of its own (lxml parsers are not to be shared between threads) that resolves
         # no entity and fetches nothing.
         self.parser = xml_parser()
         try:
-            self.zip = open_zip(data, file)
+            self.zip = open_zip(data, file) if archive is None else archive
         except DAMAGED_ZIP_ERRORS as error:
             raise _Damaged(f"not a readable zip: {error}") from error
         package_rels = self.relationships("")
