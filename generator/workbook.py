@@ -1,7 +1,8 @@
 """consolidated.xlsx: the merged results as a workbook people read, sort and filter.
 
 :func:`write_consolidated_workbook` takes the ``results.json`` document (see
-:mod:`generator.results`) and lays it out as sheets:
+:mod:`generator.results`) and lays it out as sheets; :class:`ConsolidatedWorkbook` does the
+same from the organisations' entries one at a time, as a merge scores them:
 
 - **Summary**: one row per organisation — overall tier, points, one column per section with
   the section tier filled in its level's colour, answered, respondents, disagreements,
@@ -33,8 +34,9 @@ bytes.  A tier of ``None`` (blank answers) shows as "Incomplete", never as the l
 Speed and memory: openpyxl holds the sheets' settings, styles and the first chart of each
 kind, but no cells; each sheet's rows are written as XML to a temporary file as they are
 made (:class:`_Sheet`) and spliced into the sheet when it is saved, and the organisations'
-profile charts are filled into a template of the first.  A merge of thousands of returns
-is written in about a second a thousand, in memory that does not grow with the rows.
+profile charts are filled into a template of the first.  Of each organisation, only what the
+Summary and the charts show is kept until the end, not its answers.  A merge of thousands of
+returns is written in about a second a thousand, in memory that does not grow with the rows.
 """
 
 from __future__ import annotations
