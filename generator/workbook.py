@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
@@ -187,7 +187,7 @@ class _Look:
     #: The statuses a section can be given, best first, as label and "RRGGBB" (or None); empty
     #: when the instrument's scoring rules give none.
     statuses: tuple[tuple[str, str | None], ...] = ()
-    _shades: dict[tuple[str | None, str], _Shade] = field(default_factory=dict, compare=False, repr=False)
+    _shades: dict[str, _Shades] = field(default_factory=dict, compare=False, repr=False)
 
     def label(self, tier: str | None) -> str:
         return INCOMPLETE if tier is None else self.labels.get(tier, tier)
@@ -212,19 +212,35 @@ class _Look:
 
     def shade(self, tier: str | None, blank: str = INCOMPLETE) -> _Shade:
         """A tier as a cell: its label on its colour; ``blank`` greyed when ``tier`` is None."""
-        shade = self._shades.get((tier, blank))
-        if shade is None:
-            if tier is None:
-                shade = _Shade(blank, _MUTED_FILL, muted=True)
-            else:
-                shade = _Shade(self.labels.get(tier, tier), self.colours.get(tier))
-            self._shades[tier, blank] = shade
+        return self.shades(blank)[tier]
+
+    def shades(self, blank: str = INCOMPLETE) -> Mapping[str | None, _Shade]:
+        """Every tier's :meth:`shade`, by tier: for rows that look one up each, a dict is quicker to ask."""
+        shades = self._shades.get(blank)
+        if shades is None:
+            shades = self._shades[blank] = _Shades(self, blank)
+        return shades
+
+
+class _Shades(dict):
+    """A look's shades by tier (``blank`` for None), each made when first asked for."""
+
+    def __init__(self, look: _Look, blank: str) -> None:
+        super().__init__()
+        self.look, self.blank = look, blank
+
+    def __missing__(self, tier: str | None) -> _Shade:
+        if tier is None:
+            shade = _Shade(self.blank, _MUTED_FILL, muted=True)
+        else:
+            shade = _Shade(self.look.labels.get(tier, tier), self.look.colours.get(tier))
+        self[tier] = shade
         return shade
 
 
-@dataclass(frozen=True)
-class _Shade:
-    """A cell value shown on a fill: a tier, or a fate to notice."""
+class _Shade(NamedTuple):
+    """A cell value shown on a fill: a tier, or a fate to notice.  A tuple, so that it is hashed
+    quickly when it keys a table's cells (see :class:`_TableWriter`)."""
 
     text: str
     fill: str | None = None
@@ -801,14 +817,14 @@ _RESPONSE_COLUMNS = (
 
 
 def _response_rows(organisation: Mapping[str, Any], look: _Look) -> Iterator[list[Any]]:
+    shades = look.shades(NO_ANSWER)
     for position in range(len(organisation["respondents"])):
         for indicator in organisation["indicators"]:
             answer = indicator["answers"][position]
             yield [
                 organisation["name"], answer["respondent"], answer["role"], answer["file"],
                 indicator["id"], indicator["section"], indicator["title"],
-                look.shade(answer["achieved"], blank=NO_ANSWER), answer["raw"], answer["comment"],
-                "\n".join(answer["problems"]),
+                shades[answer["achieved"]], answer["raw"], answer["comment"], "\n".join(answer["problems"]),
             ]  # fmt: skip
 
 
@@ -824,26 +840,27 @@ _DISAGREEMENT_COLUMNS = (
 
 
 def _disagreement_rows(organisation: Mapping[str, Any], look: _Look) -> Iterator[list[Any]]:
+    shades = look.shades()  # by tier; each shows the tier's label (Incomplete for None)
     for indicator in organisation["indicators"]:
         if not indicator["disagreement"]:
             continue
         answers = [
-            f"{_answer_text(look, a)} — {a['respondent'] or a['file']} ({a['role']})" for a in indicator["answers"]
+            f"{_answer_text(shades, a)} — {a['respondent'] or a['file']} ({a['role']})" for a in indicator["answers"]
         ]
         gaps = [
-            f"{gap['higher']['role']} {look.label(gap['higher']['achieved'])} vs {gap['lower']['role']} "
-            f"{look.label(gap['lower']['achieved'])} ({gap['levels_apart']} levels apart)"
+            f"{gap['higher']['role']} {shades[gap['higher']['achieved']].text} vs {gap['lower']['role']} "
+            f"{shades[gap['lower']['achieved']].text} ({gap['levels_apart']} levels apart)"
             for gap in indicator["perception_gaps"]
         ]
         yield [
-            organisation["name"], indicator["id"], indicator["title"], look.shade(indicator["consensus"]),
+            organisation["name"], indicator["id"], indicator["title"], shades[indicator["consensus"]],
             "\n".join(answers), len(gaps), "\n".join(gaps),
         ]  # fmt: skip
 
 
-def _answer_text(look: _Look, answer: dict[str, Any]) -> str:
+def _answer_text(shades: Mapping[str | None, _Shade], answer: dict[str, Any]) -> str:
     if answer["achieved"] is not None:
-        return look.label(answer["achieved"])
+        return shades[answer["achieved"]].text
     return f'{NO_ANSWER} ("{answer["raw"]}")' if answer["raw"] else NO_ANSWER
 
 
@@ -860,12 +877,13 @@ _COMMENT_COLUMNS = (
 
 
 def _comment_rows(organisation: Mapping[str, Any], look: _Look) -> Iterator[list[Any]]:
+    shades = look.shades(NO_ANSWER)
     for indicator in organisation["indicators"]:
         for answer in indicator["answers"]:
             if answer["comment"] and answer["comment"].strip():
                 yield [
                     organisation["name"], indicator["id"], indicator["title"], answer["respondent"],
-                    answer["role"], look.shade(answer["achieved"], blank=NO_ANSWER), answer["comment"],
+                    answer["role"], shades[answer["achieved"]], answer["comment"],
                     answer["file"],
                 ]  # fmt: skip
 
@@ -1006,29 +1024,25 @@ class _TableWriter:
         self.letters = [get_column_letter(column) for column in range(1, len(columns) + 1)]
         self.wraps = [spec.width if spec.wrap else 0.0 for spec in columns]
         # Most cells repeat one seen before in their column (names, files, titles, answers): each
-        # column keeps the XML of its short values, with the row number left blank ("\0", which no
-        # text written can hold).
-        self.seen: list[dict[Any, tuple[str, int, _Fit | None]]] = [{} for _ in columns]
+        # column keeps the XML of its short values, as UTF-8, from just after the row number in the
+        # cell's reference ("A12") up to the row number in the next cell's (or the row's end).  A
+        # row is then these pieces joined with its number, in one go, with no text to encode (which
+        # is slow for text not all ASCII).
+        self.seen: list[dict[Any, tuple[bytes, int, _Fit | None]]] = [{} for _ in columns]
+        self.ends = [*(f'<c r="{letter}'.encode() for letter in self.letters[1:]), b"</row>"]
+        self.first = f'<c r="{self.letters[0]}'.encode() if columns else b"</row>"
 
     def add(self, values: Sequence[Any]) -> None:
         """Write the next row."""
         sheet, seen = self.sheet, self.seen
         self.row += 1
         row = self.row
-        cells, lines = [], 1
+        cells, lines = [b'<row r="', b""], 1  # the second piece, after the row's number, once its height is known
         for column, value in enumerate(values):
-            key = value if type(value) is str else (type(value), value)
+            key = value if type(value) is str else (type(value), value)  # 1, 1.0 and True differ
             cell = seen[column].get(key)
             if cell is None:
-                cell = _cell_pattern(
-                    sheet.styles,
-                    value,
-                    self.letters[column],
-                    self.plain[column],
-                    self.shaded,
-                    self.aligns[column],
-                    self.wraps[column],
-                )
+                cell = self._new_cell(column, value, key)
                 if cell is None:  # too long for one cell
                     self.row = _split_row(
                         sheet,
@@ -1042,18 +1056,37 @@ class _TableWriter:
                         self.min_height,
                     )
                     return
-                if type(value) is not str or len(value) <= _FIT_CACHED_LENGTH:
-                    if len(seen[column]) >= _FITS_HELD:
-                        seen[column].clear()
-                    seen[column][key] = cell
             cells.append(cell[0])
             if cell[1] > lines:
                 lines = cell[1]
             if cell[2] is not None:
                 _record(sheet, row, column + 1, cell[2].text, cell[2].length)
-        min_height = self.min_height
-        height = max(_height(lines), min_height or 0) if lines > 1 or min_height else None
-        sheet.write_row(row, "".join(cells).replace("\0", str(row)), self.count, height)
+        cells[1] = _row_start(_row_height(lines, self.min_height), self.first)
+        if len(values) < self.count:  # a short row: its last cell is followed by the row's end, not another cell
+            cells[-1] = cells[-1].removesuffix(self.ends[len(values) - 1] if values else self.first) + b"</row>"
+        sheet.write_xml(row, str(row).encode().join(cells), self.count)
+
+    def _new_cell(self, column: int, value: Any, key: Any) -> tuple[bytes, int, _Fit | None] | None:
+        """A cell not seen before in ``column``, kept when short: its piece of a row's XML (see ``seen``), the
+        lines it takes and the text to record (see :func:`_cell_pattern`); None for a text too long for one cell."""
+        cell = _cell_pattern(
+            self.sheet.styles,
+            value,
+            self.letters[column],
+            self.plain[column],
+            self.shaded,
+            self.aligns[column],
+            self.wraps[column],
+        )
+        if cell is None:
+            return None
+        cell = (cell[0].partition("\0")[2].encode() + self.ends[column], *cell[1:])
+        if type(value) is not str or len(value) <= _FIT_CACHED_LENGTH:
+            seen = self.seen[column]
+            if len(seen) >= _FITS_HELD:
+                seen.clear()
+            seen[key] = cell
+        return cell
 
     def close(self) -> int:
         """Set the filter and the frozen panes; returns the last row written."""
@@ -1065,6 +1098,19 @@ class _TableWriter:
         if self.freeze:
             self.sheet.worksheet.freeze_panes = f"B{self.header_row + 1}"
         return self.row
+
+
+@lru_cache(maxsize=256)
+def _row_start(height: float | None, first: bytes) -> bytes:
+    """What follows the number in a table's ``<row>`` element: its height, if not Excel's own, then ``first``."""
+    size = "" if height is None else f' ht="{height:g}" customHeight="1"'
+    return f'"{size}>'.encode() + first
+
+
+@lru_cache(maxsize=256)
+def _row_height(lines: int, min_height: float | None) -> float | None:
+    """The height of a table's row of ``lines`` lines, at least ``min_height``; None (Excel's own) for one line."""
+    return max(_height(lines), min_height or 0) if lines > 1 or min_height else None
 
 
 def _cell_pattern(
@@ -1145,8 +1191,7 @@ def _split_row(
                 _record(sheet, row, column + 1, fit.text, fit.length)
             if wraps[column]:
                 lines = max(lines, fit.lines(shown, wraps[column]))
-        height = max(_height(lines), min_height or 0) if lines > 1 or min_height else None
-        sheet.write_row(row, "".join(cells), len(cells), height)
+        sheet.write_row(row, "".join(cells), len(cells), _row_height(lines, min_height))
     return row
 
 
@@ -1311,16 +1356,14 @@ class _Sheet:
     whatever the number of returns.  Rows come in order; a row's cells may come one by one.
     """
 
-    _FLUSH = 1 << 20  # characters buffered before a write
+    _CHUNK = 1 << 20  # bytes buffered before a write to disk, and read at a time
 
     def __init__(self, worksheet: Worksheet, styles: _Styles) -> None:
         self.worksheet = worksheet
         self.title = worksheet.title
         self.styles = styles
         self.last_row = self.last_column = 0
-        self._file = tempfile.TemporaryFile()
-        self._buffer: list[str] = []
-        self._buffered = 0
+        self._file = tempfile.TemporaryFile(buffering=self._CHUNK)
         self._row = 0  # the row whose cells are still coming, or 0
         self._cells: dict[int, str] = {}
         self._height: float | None = None
@@ -1347,7 +1390,8 @@ class _Sheet:
 
     def write_row(self, row: int, cells: str, count: int, height: float | None) -> None:
         """Write a whole row: ``count`` cells, from column A, as XML."""
-        self._end_row(row)
+        if self._row or row <= self.last_row:  # a row put cell by cell comes first (or rows out of order)
+            self._end_row(row)
         self._write(row, cells, count, height)
 
     def _end_row(self, next_row: int) -> None:
@@ -1363,18 +1407,21 @@ class _Sheet:
             )
         self._row, self._cells, self._height = 0, {}, None
 
+    def write_xml(self, row: int, xml: bytes, count: int) -> None:
+        """Write a whole row given as its ``<row>`` element in UTF-8: ``count`` cells, from column A."""
+        if self._row or row <= self.last_row:  # a row put cell by cell comes first (or rows out of order)
+            self._end_row(row)
+        self._write_xml(row, xml, count)
+
     def _write(self, row: int, cells: str, last_column: int, height: float | None) -> None:
         size = "" if height is None else f' ht="{height:g}" customHeight="1"'
-        text = f'<row r="{row}"{size}>{cells}</row>'
-        self._buffer.append(text)
-        self._buffered += len(text)
-        self.last_row, self.last_column = row, max(self.last_column, last_column)
-        if self._buffered > self._FLUSH:
-            self._flush()
+        self._write_xml(row, f'<row r="{row}"{size}>{cells}</row>'.encode(), last_column)
 
-    def _flush(self) -> None:
-        self._file.write("".join(self._buffer).encode("utf-8"))
-        self._buffer, self._buffered = [], 0
+    def _write_xml(self, row: int, xml: bytes, last_column: int) -> None:
+        self._file.write(xml)
+        self.last_row = row
+        if last_column > self.last_column:
+            self.last_column = last_column
 
     def dimension(self) -> str:
         """The cells in use, as a range ("A1:K37")."""
@@ -1385,10 +1432,9 @@ class _Sheet:
     def rows_xml(self) -> tuple[int, Iterator[bytes]]:
         """The size in bytes of the rows' XML, and the XML in chunks."""
         self._close_row()
-        self._flush()
         size = self._file.tell()
         self._file.seek(0)
-        return size, iter(lambda: self._file.read(self._FLUSH), b"")
+        return size, iter(lambda: self._file.read(self._CHUNK), b"")
 
 
 _SHEET_DATA = re.compile(rb"<sheetData\s*/>|<sheetData>\s*</sheetData>")
