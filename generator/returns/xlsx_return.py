@@ -37,10 +37,13 @@ formula as written ("=A1+1"), with a problem.
 The file is read with :mod:`lxml` directly, not openpyxl: only the parts the answers need
 are parsed (several times faster), and of those, when they have the plain shape Excel,
 LibreOffice and openpyxl write, only what is read: a worksheet as far as the end of its cells,
-the shared strings the inputs' cells use (:func:`_shared_string_items`).  Every byte read
-passes the guards of :mod:`generator.safety` (the zip container's limits checked before and
-while inflating; no DTD, no entity resolved, nothing fetched from the network).  Anything that cannot be read raises
-:class:`~generator.errors.ReturnReadError` naming the file.
+the shared strings the inputs' cells use (:func:`_shared_string_items`).  The parts a form's
+layout lives in (relationships, the workbook part, the styles), alike in every form of an
+instrument, are taken apart once for a batch: what was made of their bytes is kept for the next
+file holding the same bytes (:data:`_DERIVED`).  Every byte read passes the guards of
+:mod:`generator.safety` (the zip container's limits checked before and while inflating; no
+DTD, no entity resolved, nothing fetched from the network).  Anything that cannot be read
+raises :class:`~generator.errors.ReturnReadError` naming the file.
 """
 
 from __future__ import annotations
@@ -48,10 +51,11 @@ from __future__ import annotations
 import posixpath
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import NamedTuple
+from types import MappingProxyType
+from typing import Any, NamedTuple, TypeVar
 
 from lxml import etree
 
@@ -172,7 +176,7 @@ def _read(book: _Workbook, file: str, instruments: Mapping[str, Instrument]) -> 
             not_found.append(indicator.id)
             continue
         for n in range(count):
-            answer_place = next((places[n] for places in answer_places.values() if n < len(places)), None)
+            answer_place = _nth_place(answer_places.values(), n)
             comment_place = comment_places[n] if n < len(comment_places) else None
             comment = book.cell(comment_place) if comment_place else None
             comment_text = comment.text if comment else None
@@ -241,6 +245,14 @@ def _read(book: _Workbook, file: str, instruments: Mapping[str, Instrument]) -> 
     return result
 
 
+def _nth_place(places_by_column: Iterable[list[_Place]], n: int) -> _Place | None:
+    """The ``n``th place of the first column that has one."""
+    for places in places_by_column:
+        if n < len(places):
+            return places[n]
+    return None
+
+
 def _is_mark(text: str | None) -> bool:
     """Whether a tick cell's text marks its level: anything but blanks or an empty box (☐)."""
     return bool(text and text.replace("\u2610", "").strip())
@@ -251,7 +263,7 @@ def _text_of(cell: _Cell | None) -> str | None:
 
 
 def _newlines(text: str | None) -> str | None:
-    return text.replace("\r\n", "\n").replace("\r", "\n") if text is not None else None
+    return text.replace("\r\n", "\n").replace("\r", "\n") if text is not None and "\r" in text else text
 
 
 def _identity(book: _Workbook, hidden: _HiddenSheet) -> dict[str, str]:
@@ -347,8 +359,8 @@ class _InputFinder:
         """Where the indicator's input in ``column`` is ("answer", "comments", "rated_by" or, on
         a matrix form, a level id: its tick cell); more than one place when the content holds
         the indicator's row twice."""
-        name = _input_name(indicator.id, column)
-        place = self._by_name(name)
+        name, folded = _input_name(indicator.id, column)
+        place = self._by_name(folded)
         if place is not None:
             return [place]
         place = self._by_map(name)
@@ -363,14 +375,15 @@ class _InputFinder:
         if self.instrument.form is None or field_id not in {f.id for f in self.instrument.form.cover}:
             return None
         name = cover_name(field_id)
-        place = self._by_name(name) or self._by_map(name)
+        place = self._by_name(name.casefold()) or self._by_map(name)
         if place is None:
             label = next(f.label for f in self.instrument.form.cover if f.id == field_id)
             place = self.content().cover_places(label)
         return place
 
-    def _by_name(self, name: str) -> _Place | None:
-        reference = self.names.get(name.casefold())
+    def _by_name(self, folded: str) -> _Place | None:
+        """The place of the defined name whose case-folded form is ``folded``."""
+        reference = self.names.get(folded)
         return self.book.place(*reference) if reference else None
 
     def _by_map(self, name: str) -> _Place | None:
@@ -379,15 +392,18 @@ class _InputFinder:
 
 
 @lru_cache(maxsize=4096)  # the same few hundred names in every return
-def _input_name(indicator_id: str, column: str) -> str:
-    """The defined name of an indicator's input in ``column`` (see :meth:`_InputFinder.places`)."""
+def _input_name(indicator_id: str, column: str) -> tuple[str, str]:
+    """The defined name of an indicator's input in ``column`` (see :meth:`_InputFinder.places`),
+    and the same case-folded (as defined names are compared)."""
     if column == "answer":
-        return answer_field_name(indicator_id)
-    if column == "comments":
-        return comment_field_name(indicator_id)
-    if column == "rated_by":
-        return rated_by_field_name(indicator_id)
-    return tick_field_name(indicator_id, column)
+        name = answer_field_name(indicator_id)
+    elif column == "comments":
+        name = comment_field_name(indicator_id)
+    elif column == "rated_by":
+        name = rated_by_field_name(indicator_id)
+    else:
+        name = tick_field_name(indicator_id, column)
+    return name, name.casefold()
 
 
 def _normalise(text: str | None) -> str:
@@ -513,6 +529,8 @@ _BUILTIN_DATE_FORMATS = frozenset([*range(14, 23), *range(27, 37), *range(45, 48
 _FORMAT_NOISE = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.')
 _EPOCH_1900 = datetime(1899, 12, 30)
 _EPOCH_1904 = datetime(1904, 1, 1)
+#: What :meth:`_Workbook.derived` gives.
+_Derived = TypeVar("_Derived")
 
 
 def _local(tag: object) -> str:
@@ -758,20 +776,17 @@ class _Workbook:
         if not self.has(workbook_part):
             raise _NotAWorkbook(workbook_part)
         self.custom_part = next((t for ty, t in package_rels if ty.endswith(_REL_CUSTOM_PROPERTIES)), None)
-        root = self.xml(workbook_part)
-        if _local(root.tag) != "workbook":
+        workbook = self.derived(workbook_part, _workbook_contents)
+        if workbook is None:
             raise _NotAWorkbook(workbook_part)
-        self.root = root
-        properties = _child(root, "workbookPr")
-        self.epoch = _EPOCH_1904 if properties is not None and properties.get("date1904") in ("1", "true") else None
+        self.contents = workbook
+        self.epoch = workbook.epoch
         rels = {rel_id: (ty, target) for rel_id, ty, target in self._relationships_by_id(workbook_part)}
         worksheet_parts: dict[str, str] = {}
         self.sheet_names: list[str] = []
-        sheets = _child(root, "sheets")
-        for sheet in _children(sheets, "sheet") if sheets is not None else ():
-            name = sheet.get("name")
-            kind, target = rels.get(_attribute(sheet, "id") or "", ("", ""))
-            if name and kind.endswith(_REL_WORKSHEET):
+        for name, rel_id in workbook.sheets:
+            kind, target = rels.get(rel_id, ("", ""))
+            if kind.endswith(_REL_WORKSHEET):
                 self.sheet_names.append(name)
                 worksheet_parts[name] = target
         self.worksheet_parts = worksheet_parts
@@ -784,7 +799,7 @@ class _Workbook:
         self._elements: dict[_Place, etree._Element | None] = {}  # (a place's sheet name is its current one)
         self._strings: list[etree._Element] | None = None
         self._string_texts: dict[int, str] = {}
-        self._date_styles: list[bool] | None = None
+        self._date_styles: tuple[bool, ...] | None = None
 
     def __enter__(self) -> _Workbook:
         return self
@@ -812,10 +827,31 @@ class _Workbook:
         data = self.read(part)
         if data is None:
             raise _Damaged(f"{part} is missing")
+        return self._parsed(data, part)
+
+    def _parsed(self, data: bytes, part: str) -> etree._Element:
         try:
             return parse_xml(data, self.file, part, self.parser)
         except etree.XMLSyntaxError as error:
             raise _Damaged(f"{part} is not well-formed XML: {error}") from error
+
+    def derived(self, part: str, derive: Callable[[etree._Element], _Derived]) -> _Derived:
+        """What ``derive`` makes of the part ``part`` parsed (as :meth:`xml` parses it), for a
+        part that is alike in every form of an instrument: kept for the next file that holds the
+        same bytes (see :data:`_DERIVED`)."""
+        data = self.read(part)
+        if data is None:
+            raise _Damaged(f"{part} is missing")
+        key = (derive, data)
+        found = _DERIVED.get(key, _NOT_DERIVED)  # (one look-up: another thread may empty the cache)
+        if found is not _NOT_DERIVED:
+            return found
+        found = derive(self._parsed(data, part))
+        if len(data) <= _DERIVED_PART_BYTES:
+            if len(_DERIVED) >= _DERIVED_KEPT:
+                _DERIVED.clear()
+            _DERIVED[key] = found
+        return found
 
     def sheet_xml(self, part: str) -> etree._Element:
         """The worksheet part ``part`` parsed as far as the end of its cells (``</sheetData>``):
@@ -847,13 +883,10 @@ class _Workbook:
         rels_part = posixpath.join(folder, "_rels", f"{name}.rels")
         if not self.has(rels_part):
             return []
-        found = []
-        for rel in _children(self.xml(rels_part), "Relationship"):
-            target = rel.get("Target") or ""
-            if rel.get("TargetMode") == "External" or not target:
-                continue
-            found.append((rel.get("Id") or "", rel.get("Type") or "", _part_path(folder, target)))
-        return found
+        return [
+            (rel_id, kind, _part_path(folder, target))
+            for rel_id, kind, target in self.derived(rels_part, _internal_relationships)
+        ]
 
     def relationships(self, part: str) -> list[tuple[str, str]]:
         """(type, target part) of each internal relationship of ``part`` ("" for the package)."""
@@ -868,21 +901,13 @@ class _Workbook:
         for prop in _children(self.xml(part), "property"):
             name = prop.get("name")
             if name and len(prop):
-                properties[name] = "".join(prop[0].itertext())
+                value = prop[0]  # (<vt:lpwstr>, <vt:i4>…: their text; itertext, slow to set up, only if nested)
+                properties[name] = "".join(value.itertext()) if len(value) else value.text or ""
         return properties
 
-    def defined_names(self) -> dict[str, tuple[str, str]]:
+    def defined_names(self) -> Mapping[str, tuple[str, str]]:
         """Case-folded defined name → (sheet name, cell), workbook-scoped names first."""
-        names: dict[str, tuple[str, str]] = {}
-        block = _child(self.root, "definedNames")
-        entries = _children(block, "definedName") if block is not None else []
-        for entry in sorted(entries, key=lambda e: e.get("localSheetId") is not None):
-            name = (entry.get("name") or "").casefold()
-            if name and name not in names:
-                reference = _name_reference((entry.text or "").strip())
-                if reference is not None:
-                    names[name] = reference
-        return names
+        return self.contents.defined_names
 
     def worksheets(self) -> list[_Sheet]:
         return [sheet for name in self.sheet_names if (sheet := self.sheet(name)) is not None]
@@ -1003,22 +1028,88 @@ class _Workbook:
 
     def _is_date_style(self, index: int) -> bool:
         if self._date_styles is None:
-            self._date_styles = []
+            self._date_styles = ()
             if self.styles_part is not None and self.has(self.styles_part):
-                root = self.xml(self.styles_part)
-                formats = _child(root, "numFmts")
-                custom = {
-                    _int(f.get("numFmtId"), -1): f.get("formatCode") or ""
-                    for f in (_children(formats, "numFmt") if formats is not None else [])
-                }
-                cell_formats = _child(root, "cellXfs")
-                for xf in _children(cell_formats, "xf") if cell_formats is not None else []:
-                    format_id = _int(xf.get("numFmtId"), 0)
-                    if format_id in custom:
-                        self._date_styles.append(_is_date_format(custom[format_id]))
-                    else:
-                        self._date_styles.append(format_id in _BUILTIN_DATE_FORMATS)
+                self._date_styles = self.derived(self.styles_part, _date_styles)
         return 0 <= index < len(self._date_styles) and self._date_styles[index]
+
+
+#: What :meth:`_Workbook.derived` made of parts met before, by the function and the part's
+#: bytes.  The parts a form's layout lives in (relationships, the workbook part with its sheets
+#: and defined names, the styles) are alike byte for byte in every form of an instrument, as
+#: written and as LibreOffice re-saves it, and a batch reads hundreds of them.  Equal bytes
+#: parse alike, so what is kept is what parsing them again would give: plain, read-only data,
+#: never a parsed tree, and never an error (a part that fails is parsed, and fails, every time).
+#: Each file's parts are still unpacked and checked as ever.  Parts over
+#: :data:`_DERIVED_PART_BYTES` are not kept, and the cache is emptied when it holds
+#: :data:`_DERIVED_KEPT` of them.
+_DERIVED: dict[tuple[Callable[[etree._Element], object], bytes], Any] = {}
+_DERIVED_PART_BYTES = 256 * 1024
+_DERIVED_KEPT = 32
+_NOT_DERIVED = object()
+
+
+def _internal_relationships(root: etree._Element) -> tuple[tuple[str, str, str], ...]:
+    """(id, type, target as written) of each internal relationship of a relationships part."""
+    found = []
+    for rel in _children(root, "Relationship"):
+        target = rel.get("Target") or ""
+        if rel.get("TargetMode") == "External" or not target:
+            continue
+        found.append((rel.get("Id") or "", rel.get("Type") or "", target))
+    return tuple(found)
+
+
+class _WorkbookContents(NamedTuple):
+    """What a return needs of the workbook part (``xl/workbook.xml``): :func:`_workbook_contents`."""
+
+    #: the epoch of date serials: None for the 1900 date system, else 1904's
+    epoch: datetime | None
+    #: (name, relationship id) of each sheet with a name, in order
+    sheets: tuple[tuple[str, str], ...]
+    #: case-folded defined name → (sheet name, cell), workbook-scoped names first (read-only:
+    #: shared by every file with the same workbook part)
+    defined_names: Mapping[str, tuple[str, str]]
+
+
+def _workbook_contents(root: etree._Element) -> _WorkbookContents | None:
+    """The contents of the workbook part ``root``; None if its root is no ``<workbook>``."""
+    if _local(root.tag) != "workbook":
+        return None
+    properties = _child(root, "workbookPr")
+    epoch = _EPOCH_1904 if properties is not None and properties.get("date1904") in ("1", "true") else None
+    block = _child(root, "sheets")
+    sheets = tuple(
+        (name, _attribute(sheet, "id") or "")
+        for sheet in (_children(block, "sheet") if block is not None else ())
+        if (name := sheet.get("name"))
+    )
+    names: dict[str, tuple[str, str]] = {}
+    block = _child(root, "definedNames")
+    entries = _children(block, "definedName") if block is not None else []
+    for entry in sorted(entries, key=lambda e: e.get("localSheetId") is not None):
+        name = (entry.get("name") or "").casefold()
+        if name and name not in names:
+            reference = _name_reference((entry.text or "").strip())
+            if reference is not None:
+                names[name] = reference
+    return _WorkbookContents(epoch, sheets, MappingProxyType(names))
+
+
+def _date_styles(root: etree._Element) -> tuple[bool, ...]:
+    """For each cell format (``<xf>`` of ``<cellXfs>``) of the styles part ``root``, in order:
+    whether its number format shows a date or time."""
+    formats = _child(root, "numFmts")
+    custom = {
+        _int(f.get("numFmtId"), -1): f.get("formatCode") or ""
+        for f in (_children(formats, "numFmt") if formats is not None else [])
+    }
+    cell_formats = _child(root, "cellXfs")
+    found = []
+    for xf in _children(cell_formats, "xf") if cell_formats is not None else []:
+        format_id = _int(xf.get("numFmtId"), 0)
+        found.append(_is_date_format(custom[format_id]) if format_id in custom else format_id in _BUILTIN_DATE_FORMATS)
+    return tuple(found)
 
 
 def _shared_string_items(
