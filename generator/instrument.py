@@ -471,6 +471,15 @@ class _Builder:
             raise self.fail(f"'{key}' is empty", place, _line_of(mapping, key))
         return value.strip()
 
+    def flag(self, mapping: dict, key: str, place: str, *, default: bool) -> bool:
+        """A yes/no setting (YAML true or false); ``default`` when it is not given."""
+        value = mapping.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(
+                f"'{key}' should be true or false, but is {_describe(value)}", place, _line_of(mapping, key)
+            )
+        return value
+
     def identifier(self, mapping: dict, key: str, place: str) -> str:
         value = self.text(mapping, key, place, hint=' (write it in quotes, e.g. "1.1")')
         if not _ID.match(value):
@@ -541,13 +550,7 @@ class _Builder:
     def scale(self, value: Any, line: int | None) -> Scale:
         place = "scale"
         scale = self.mapping(value, place, line, required=("levels",), optional=("cumulative",))
-        cumulative = scale.get("cumulative", False)
-        if not isinstance(cumulative, bool):
-            raise self.fail(
-                f"'cumulative' should be true or false, but is {_describe(cumulative)}",
-                place,
-                _line_of(scale, "cumulative"),
-            )
+        cumulative = self.flag(scale, "cumulative", place, default=False)
         items = self.sequence(scale, "levels", place)
         if len(items) < 2:
             raise self.fail("a scale needs at least two levels", place, _line_of(scale, "levels"))
@@ -607,13 +610,7 @@ class _Builder:
             raise self.fail(
                 f"'layout' is '{layout}'; it should be one of {_names(LAYOUTS)}", place, _line_of(form, "layout")
             )
-        repeat_intro = form.get("repeat_intro", True)
-        if not isinstance(repeat_intro, bool):
-            raise self.fail(
-                f"'repeat_intro' should be true or false, but is {_describe(repeat_intro)}",
-                place,
-                _line_of(form, "repeat_intro"),
-            )
+        repeat_intro = self.flag(form, "repeat_intro", place, default=True)
         fields: list[CoverField] = []
         items = self.sequence(form, "cover", place)
         for n, item in enumerate(items, 1):
