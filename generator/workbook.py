@@ -1100,6 +1100,12 @@ class _TableWriter:
         return self.row
 
 
+def _row_element(row: int, cells: str, height: float | None) -> bytes:
+    """A ``<row>`` element holding ``cells`` (their XML), in UTF-8."""
+    size = "" if height is None else f' ht="{height:g}" customHeight="1"'
+    return f'<row r="{row}"{size}>{cells}</row>'.encode()
+
+
 @lru_cache(maxsize=256)
 def _row_start(height: float | None, first: bytes) -> bytes:
     """What follows the number in a table's ``<row>`` element: its height, if not Excel's own, then ``first``."""
@@ -1390,9 +1396,7 @@ class _Sheet:
 
     def write_row(self, row: int, cells: str, count: int, height: float | None) -> None:
         """Write a whole row: ``count`` cells, from column A, as XML."""
-        if self._row or row <= self.last_row:  # a row put cell by cell comes first (or rows out of order)
-            self._end_row(row)
-        self._write(row, cells, count, height)
+        self.write_xml(row, _row_element(row, cells, height), count)
 
     def _end_row(self, next_row: int) -> None:
         if next_row <= self._row or next_row <= self.last_row:  # pragma: no cover - a bug
@@ -1402,9 +1406,8 @@ class _Sheet:
     def _close_row(self) -> None:
         if self._row:
             columns = sorted(self._cells)
-            self._write(
-                self._row, "".join(self._cells[c] for c in columns), columns[-1] if columns else 0, self._height
-            )
+            cells = "".join(self._cells[c] for c in columns)
+            self._write_xml(self._row, _row_element(self._row, cells, self._height), columns[-1] if columns else 0)
         self._row, self._cells, self._height = 0, {}, None
 
     def write_xml(self, row: int, xml: bytes, count: int) -> None:
@@ -1412,10 +1415,6 @@ class _Sheet:
         if self._row or row <= self.last_row:  # a row put cell by cell comes first (or rows out of order)
             self._end_row(row)
         self._write_xml(row, xml, count)
-
-    def _write(self, row: int, cells: str, last_column: int, height: float | None) -> None:
-        size = "" if height is None else f' ht="{height:g}" customHeight="1"'
-        self._write_xml(row, f'<row r="{row}"{size}>{cells}</row>'.encode(), last_column)
 
     def _write_xml(self, row: int, xml: bytes, last_column: int) -> None:
         self._file.write(xml)
