@@ -98,8 +98,7 @@ def write_merge_results(
 
         def organisations() -> Iterator[dict[str, Any]]:
             for organisation in organisation_results(merged, instruments, rules, release=True):
-                book.add(organisation)
-                summaries.append({key: value for key, value in organisation.items() if key != "indicators"})
+                summaries.append(book.add(organisation))  # the entry without its indicators, kept once
                 yield organisation
 
         write_results_json(

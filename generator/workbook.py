@@ -327,8 +327,9 @@ class ConsolidatedWorkbook:
             yield
         self.changes += changes
 
-    def add(self, organisation: Mapping[str, Any]) -> None:
-        """Write the rows of one organisation's results entry (in the order of ``results.json``)."""
+    def add(self, organisation: Mapping[str, Any]) -> dict[str, Any]:
+        """Write the rows of one organisation's results entry (in the order of ``results.json``);
+        returns what is kept of it: the entry without its indicators."""
         look = self.looks[organisation["instrument"]]
         tables = self.tables
         with self._recording():
@@ -341,9 +342,11 @@ class ConsolidatedWorkbook:
                 table = tables[title]
                 for values in rows:
                     table.add(values)
-        self.summaries[look.id].append({key: value for key, value in organisation.items() if key != "indicators"})
+        summary = {key: value for key, value in organisation.items() if key != "indicators"}
+        self.summaries[look.id].append(summary)
         for respondent in organisation["respondents"]:
             self.latest = _later(self.latest, respondent["date"])
+        return summary
 
     def save(self, path: Path, counts: Mapping[str, int], manifest: Sequence[Mapping[str, Any]]) -> Path:
         """Write the Summary, the charts and the manifest, and save the workbook at ``path``,
