@@ -365,8 +365,8 @@ from pathlib import Path
 t0 = time.perf_counter()
 from generator import find_instruments
 from generator.merge import merge_returns
-from generator.results import results_data
-from generator.scoring import load_rules
+from generator.scoring.results import results_data
+from generator.scoring.rules import load_rules
 instruments = find_instruments().instruments
 rules = load_rules(None)
 t1 = time.perf_counter()
@@ -414,7 +414,7 @@ def measure_startup(one_file: Path, runs: int) -> tuple[float, float]:
 
 def measure_generation(folder: Path, recipients: int) -> dict:
     from generator import find_instruments
-    from generator.generate import Recipient, generate_pack
+    from generator.forms.packs import Recipient, generate_pack
 
     instrument = find_instruments().get("coproduction-v1.1")
     generate_pack(instrument, folder / "warm", recipient=Recipient("Warm-up Trust"))

@@ -14,7 +14,7 @@ from importlib import import_module
 _EXPORTS = {
     **dict.fromkeys(
         ("DEFAULT_INSTRUMENT", "Catalogue", "builtin_standards_dir", "find_instruments", "resolve_instrument"),
-        "catalogue",
+        "model.catalogue",
     ),
     **dict.fromkeys(
         ("CoproduceError", "InstrumentFileError", "UnknownInstrumentError", "UnknownSectionError"), "errors"
@@ -34,7 +34,7 @@ _EXPORTS = {
             "apply_errata",
             "load_instrument",
         ),
-        "instrument",
+        "model.instrument",
     ),  # fmt: skip
 }
 

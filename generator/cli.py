@@ -17,11 +17,11 @@ from pathlib import Path
 
 import click
 
-from . import safety
-from .catalogue import DEFAULT_INSTRUMENT, STANDARDS_ENV, find_instruments, resolve_instrument
-from .errors import CoproduceError
-from .forms import FORMATS
-from .scoring import CONSENSUS_RULES
+from generator.errors import CoproduceError
+from generator.forms import FORMATS
+from generator.model.catalogue import DEFAULT_INSTRUMENT, STANDARDS_ENV, find_instruments, resolve_instrument
+from generator.returns import guards
+from generator.scoring.rules import CONSENSUS_RULES
 
 # Everything else is imported inside the command that needs it: `coproduce --help` and a
 # mistyped option answer at once, without loading the instrument reader, the format
@@ -58,14 +58,14 @@ _limit_options = [
         type=click.FloatRange(min=0, min_open=True),
         metavar="SECONDS",
         help="Stop reading a file that takes longer than this (a damaged file, or one made to hang a reader) and "
-        f"report it; the other files are still read.  [default: {safety.LIMITS.read_seconds:g}]",
+        f"report it; the other files are still read.  [default: {guards.LIMITS.read_seconds:g}]",
     ),
     click.option(
         "--max-file-size",
         type=click.IntRange(min=1),
         metavar="MB",
         help="Refuse, unread, a file bigger than this many megabytes; the other files are still read.  "
-        f"[default: {safety.LIMITS.file_bytes // safety.MiB}]",
+        f"[default: {guards.LIMITS.file_bytes // guards.MiB}]",
     ),
 ]
 
@@ -77,14 +77,14 @@ def limit_options(command):
     return command
 
 
-def _limits(time_limit: float | None, max_file_size: int | None) -> safety.Limits:
+def _limits(time_limit: float | None, max_file_size: int | None) -> guards.Limits:
     """The limits in force, with those given on the command line instead."""
     changes: dict[str, float] = {}
     if time_limit is not None:
         changes["read_seconds"] = time_limit
     if max_file_size is not None:
-        changes["file_bytes"] = max_file_size * safety.MiB
-    return dataclasses.replace(safety.LIMITS, **changes)
+        changes["file_bytes"] = max_file_size * guards.MiB
+    return dataclasses.replace(guards.LIMITS, **changes)
 
 
 def _extra_dirs(ctx: click.Context) -> list[Path]:
@@ -117,7 +117,7 @@ def instruments(ctx: click.Context, as_json: bool) -> None:
 
     Example: coproduce instruments
     """
-    from .describe import instruments_table
+    from generator.model.describe import instruments_table
 
     catalogue = find_instruments(_extra_dirs(ctx))
     found = sorted(catalogue.instruments.values(), key=lambda i: i.id)
@@ -161,8 +161,8 @@ def show(
 
     Example: coproduce show --section 6
     """
-    from .describe import errata_text, instrument_text
-    from .instrument import apply_errata
+    from generator.model.describe import errata_text, instrument_text
+    from generator.model.instrument import apply_errata
 
     with _reported():
         chosen = resolve_instrument(instrument, _extra_dirs(ctx))
@@ -229,7 +229,7 @@ def generate(
 
     Example: coproduce generate --organisation "Riverside Community Trust"
     """
-    from .generate import Recipient, generate_pack, generate_packs, read_recipients
+    from generator.forms.packs import Recipient, generate_pack, generate_packs, read_recipients
 
     if organisation and recipients:
         raise click.UsageError("Give either --organisation or --recipients, not both.")
@@ -274,8 +274,8 @@ def read_command(
 
     Example: coproduce read returns/*.docx --json
     """
-    from .merge import iter_read
-    from .returns.export import return_text, write_returns_csv
+    from generator.returns.batch import iter_read
+    from generator.returns.export import return_text, write_returns_csv
 
     if as_json and as_csv:
         raise click.UsageError("Give --json or --csv, not both.")
@@ -338,10 +338,10 @@ def merge(
 
     Example: coproduce merge returns/ --out results/
     """
-    from .merge import merge_returns
-    from .results import write_merge_results
-    from .scoring import load_rules
-    from .summary import merge_summary
+    from generator.merge import merge_returns
+    from generator.outputs.summary import merge_summary
+    from generator.scoring.results import write_merge_results
+    from generator.scoring.rules import load_rules
 
     with _reported():
         catalogue = find_instruments(_extra_dirs(ctx))
@@ -413,7 +413,7 @@ def plan(
 
     Example: coproduce plan output/results.json --out output/
     """
-    from .pipeline import load_results, write_plans
+    from generator.pipeline import load_results, write_plans
 
     with _reported():
         catalogue = find_instruments(_extra_dirs(ctx))
@@ -453,9 +453,9 @@ def run(
 
     Example: coproduce run returns/ --out output/
     """
-    from .pipeline import run_pipeline
-    from .scoring import load_rules
-    from .summary import merge_summary
+    from generator.outputs.summary import merge_summary
+    from generator.pipeline import run_pipeline
+    from generator.scoring.rules import load_rules
 
     with _reported():
         catalogue = find_instruments(_extra_dirs(ctx))
@@ -493,9 +493,9 @@ def demo(ctx: click.Context, out: Path) -> None:
 
     Example: coproduce demo
     """
-    from .pipeline import run_demo
-    from .scoring import load_rules
-    from .summary import merge_summary
+    from generator.outputs.summary import merge_summary
+    from generator.pipeline import run_demo
+    from generator.scoring.rules import load_rules
 
     with _reported():
         catalogue = find_instruments(_extra_dirs(ctx))

@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .forms import FormValues, write_form
-from .forms.identity import new_identity
-from .generate import slugify
-from .instrument import Instrument
+from generator.forms import FormValues, write_form
+from generator.forms.identity import new_identity
+from generator.forms.packs import slugify
+from generator.model.instrument import Instrument
 
 
 @dataclass(frozen=True, eq=False)
@@ -114,7 +114,7 @@ def _type_over_answers(path: Path, typed: dict[str, str]) -> None:
     """Type answers into an Excel return's answer cells, as a person bypassing the dropdown would."""
     from openpyxl import load_workbook
 
-    from .forms.fields import answer_field_name
+    from generator.forms.fields import answer_field_name
 
     workbook = load_workbook(path)
     for indicator_id, text in typed.items():

@@ -45,3 +45,33 @@ class ReturnReadError(CoproduceError):
         self.file = file
         self.problem = problem
         super().__init__(f"{file}: {problem}")
+
+
+class TemplateError(CoproduceError):
+    """A plan template cannot be used: a broken tag, an unknown variable, or not a .docx file.
+    The message names the template file and the tag."""
+
+    def __init__(self, path: Path | str, problem: str):
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
+class ScoringRulesError(CoproduceError):
+    """The scoring rules file cannot be used."""
+
+
+class UnsafeFileError(ReturnReadError):
+    """A returned file breaks one of the safety limits: it is refused, not read."""
+
+
+class ResultsFileError(CoproduceError):
+    """A results file cannot be used to make plans."""
+
+
+class RecipientsError(CoproduceError):
+    """The recipients CSV cannot be used."""
+
+
+class FormWriteError(CoproduceError):
+    """A form could not be written."""

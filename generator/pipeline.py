@@ -12,20 +12,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import safety
-from .errors import CoproduceError
-from .generate import generate_pack, slugify
-from .instrument import Instrument
-from .merge import merge_returns
-from .plans import organisation_plan, partnership_plan
-from .results import RESULTS_FORMAT, results_data, write_results_json
-from .scoring import ScoringRules
+from generator.errors import ResultsFileError
+from generator.forms.packs import generate_pack, slugify
+from generator.merge import merge_returns
+from generator.model.instrument import Instrument
+from generator.plans.context import organisation_plan, partnership_plan
+from generator.returns import guards
+from generator.scoring.results import RESULTS_FORMAT, results_data, write_results_json
+from generator.scoring.rules import ScoringRules
 
 Progress = Callable[[int], Callable[[], None]]
-
-
-class ResultsFileError(CoproduceError):
-    """A results file cannot be used to make plans."""
 
 
 @dataclass
@@ -60,8 +56,8 @@ def write_plans(
 ) -> list[Path]:
     """Write each organisation's action plan (.docx and .xlsx tracker) into ``out/plans/<organisation>/``
     and the partnership plan of each instrument into ``out``.  Returns the paths written."""
-    from .plan_docx import check_template, render_organisation_plan, render_partnership_plan
-    from .tracker import write_action_tracker
+    from generator.plans.documents import check_template, render_organisation_plan, render_partnership_plan
+    from generator.plans.tracker import write_action_tracker
 
     for path, kind in ((template, "organisation"), (partnership_template, "partnership")):
         if path is not None:
@@ -97,11 +93,11 @@ def run_pipeline(
     template: Path | None = None,
     partnership_template: Path | None = None,
     progress: Progress | None = None,
-    limits: safety.Limits | None = None,
+    limits: guards.Limits | None = None,
 ) -> PipelineOutput:
     """Merge and score the returns under ``paths``, then write results, workbook and plans into ``out``.
-    ``limits`` (default :data:`generator.safety.LIMITS`) bound the reading of each file."""
-    from .workbook import write_consolidated_workbook
+    ``limits`` (default :data:`generator.returns.guards.LIMITS`) bound the reading of each file."""
+    from generator.outputs.workbook import write_consolidated_workbook
 
     merged = merge_returns(paths, instruments, rules, exclude=[out], progress=progress, limits=limits)
     for group in merged.organisations:
@@ -123,7 +119,7 @@ def run_demo(
 ) -> PipelineOutput:
     """Blank forms into ``out/forms`` (of ``instrument`` and of the Appendix D charter), sample returns
     of both in a temporary folder, then the whole pipeline into ``out``."""
-    from .demo import CHARTER_ID, write_demo_returns
+    from generator.demo import CHARTER_ID, write_demo_returns
 
     forms = generate_pack(instrument, out / "forms")
     if CHARTER_ID in instruments and CHARTER_ID != instrument.id:

@@ -3,6 +3,9 @@ line-count arithmetic, text colour on a fill, and printing."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 _NARROW = set("iljtfrI.,;:'!|()[] ")
 _WIDE = set("mwMW@%")
 
@@ -55,3 +58,84 @@ def print_landscape_a4(worksheet) -> None:  # noqa: ANN001 - an openpyxl Workshe
     worksheet.page_margins.top = worksheet.page_margins.bottom = 0.5
     worksheet.oddFooter.center.text = "&A — &P / &N"
     worksheet.oddFooter.center.size = 8
+
+
+# --- text from returns written into a cell ----------------------------------------------------
+
+#: Excel's limit on the text of one cell, in UTF-16 code units.
+EXCEL_CELL_CHARACTERS = 32767
+#: What XML 1.0 (so a workbook) cannot hold: control characters but tab and line breaks,
+#: U+FFFE and U+FFFF, and lone surrogates (broken UTF-16, which openpyxl cannot save at all).
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+#: Text that OOXML would read as an escaped character ("_x000D_"): kept as typed by escaping its "_".
+_ESCAPE_LIKE = re.compile(r"(_x[0-9A-Fa-f]{4}_)")
+
+
+@dataclass(frozen=True)
+class SheetText:
+    """Text made fit for the cells of an .xlsx.  ``parts`` (one, or more for text over a
+    cell's limit) are to be written to cells in order: Excel, LibreOffice and coproduce's
+    reader read each back as the text it came from, and the parts joined are the whole
+    text.  ``changes`` says, in words, what was done to the characters (empty when they went
+    in as they were); a split is for the caller to word, as it knows where the parts went."""
+
+    parts: tuple[str, ...]
+    changes: tuple[str, ...]
+
+
+_TOKEN = re.compile(r"_x[0-9A-Fa-f]{4}_|.", re.DOTALL)
+
+
+def sheet_text(text: str, limit: int = EXCEL_CELL_CHARACTERS) -> SheetText:
+    """``text`` as cells of a workbook can hold it, without losing a character.
+
+    Characters XML cannot hold are written as OOXML's ``_xHHHH_`` codes, which Excel reads
+    back as the characters (and so does coproduce's reader); text that already looks like
+    such a code has its ``_`` escaped the same way, so it stays as typed.  Text too long for
+    one cell is split into parts that fit: each part at most ``limit`` characters as written
+    (openpyxl silently cuts a longer value) and as Excel counts them once read (UTF-16 code
+    units: an emoji counts two).  A code is never split.
+    """
+    whole = _escape_cell_text(text)
+    units = len(text) + sum(1 for c in text if c > "\uffff") if len(text) * 2 > limit else len(text)
+    escaped = [whole] if len(whole) <= limit and units <= limit else _split_cell_text(text, limit)
+    unfit = len(_NOT_IN_XML.findall(text))
+    changes = []
+    if unfit:
+        changes.append(
+            f"{unfit} character{'s' if unfit > 1 else ''} that a workbook cannot hold as such (control characters "
+            "or broken Unicode) written as _xHHHH_ codes, which Excel reads back as the characters"
+        )
+    return SheetText(tuple(escaped), tuple(changes))
+
+
+def _escape_cell_text(text: str) -> str:
+    return _NOT_IN_XML.sub(lambda m: f"_x{ord(m[0]):04X}_", _ESCAPE_LIKE.sub(r"_x005F\1", text))
+
+
+def _split_cell_text(text: str, limit: int) -> list[str]:
+    parts: list[str] = []
+    current: list[str] = []
+    written = shown = 0  # characters as written, and UTF-16 units once read
+    for token in _TOKEN.findall(text):
+        out = _escape_cell_text(token)
+        units = 2 if len(token) == 1 and ord(token) > 0xFFFF else len(token)
+        if current and (written + len(out) > limit or shown + units > limit):
+            parts.append("".join(current))
+            current, written, shown = [], 0, 0
+        current.append(out)
+        written += len(out)
+        shown += units
+    parts.append("".join(current))
+    return parts
+
+
+def unfit_for_xml(text: str) -> str | None:
+    """What in ``text`` an XML document (a .docx, an .xlsx's properties, a PDF's metadata)
+    cannot hold, in words (e.g. "a control character (U+0007) at character 6"); None when
+    there is nothing."""
+    found = _NOT_IN_XML.search(text)
+    if found is None:
+        return None
+    kind = "broken Unicode (a lone surrogate)" if "\ud800" <= found[0] <= "\udfff" else "a control character"
+    return f"{kind} (U+{ord(found[0]):04X}) at character {found.start() + 1}"

@@ -21,20 +21,20 @@ from docx.oxml.ns import qn
 from generator import find_instruments, resolve_instrument
 from generator.demo import CHARTER_SAMPLE, write_charter_sample_returns, write_demo_returns, write_sample_returns
 from generator.merge import Merged, OrganisationGroup, Respondent
+from generator.outputs.workbook import SUMMARY_SHEET, write_consolidated_workbook
 from generator.pipeline import run_pipeline
-from generator.plan_docx import (
+from generator.plans.context import organisation_plan, partnership_plan, plan_style
+from generator.plans.documents import (
     TEMPLATE_VARIABLES,
     check_template,
     default_template,
     render_organisation_plan,
     render_partnership_plan,
 )
-from generator.plans import organisation_plan, partnership_plan, plan_style
-from generator.results import results_data
+from generator.plans.tracker import ACTIONS_SHEET, NOT_ASSESSED_SHEET, write_action_tracker
 from generator.returns.model import FoundAnswer, assemble_return
-from generator.scoring import load_rules, role_of
-from generator.tracker import ACTIONS_SHEET, NOT_ASSESSED_SHEET, write_action_tracker
-from generator.workbook import SUMMARY_SHEET, write_consolidated_workbook
+from generator.scoring.results import results_data
+from generator.scoring.rules import load_rules, role_of
 
 CHARTER = resolve_instrument("charter-appendix-d")
 V11 = resolve_instrument()

@@ -29,10 +29,10 @@ from test_read_matrix import (
     type_into,
 )
 
-from generator.catalogue import find_instruments
 from generator.cli import cli
 from generator.forms.fields import comment_field_name, cover_name, rated_by_field_name, tick_field_name
-from generator.generate import Recipient, generate_pack
+from generator.forms.packs import Recipient, generate_pack
+from generator.model.catalogue import find_instruments
 
 CHARTER_ID = "charter-appendix-d"
 CREATED = datetime(2026, 3, 1, 9, 30, tzinfo=timezone.utc)
@@ -127,7 +127,7 @@ def test_the_charter_returns_merge(charter, tmp_path):
     """The reads go through merging and results (those stages are issue 9's other work: here
     only that the charter's returns are accounted for and grouped)."""
     from generator.merge import MERGED, merge_returns
-    from generator.scoring import load_rules
+    from generator.scoring.rules import load_rules
 
     pack = _by_suffix(generate_pack(charter, tmp_path / "pack", recipient=Recipient(ORGANISATION), created=CREATED))
     returns = tmp_path / "returns"

@@ -30,17 +30,17 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from generator import find_instruments, resolve_instrument, safety
+from generator import find_instruments, resolve_instrument, sheets
 from generator.errors import ReturnReadError
 from generator.forms import FormValues, write_form
 from generator.forms.identity import new_identity
-from generator.generate import slugify
+from generator.forms.packs import slugify
 from generator.merge import merge_returns
-from generator.results import results_data
+from generator.outputs.workbook import COMMENTS_SHEET, TEXT_CHANGES_SHEET, write_consolidated_workbook
 from generator.returns.model import Return
 from generator.returns.read import read_return
-from generator.scoring import load_rules
-from generator.workbook import COMMENTS_SHEET, TEXT_CHANGES_SHEET, write_consolidated_workbook
+from generator.scoring.results import results_data
+from generator.scoring.rules import load_rules
 
 V11 = resolve_instrument()
 CATALOGUE = find_instruments()
@@ -338,7 +338,7 @@ def test_any_comment_survives_the_whole_way_or_the_change_is_recorded(comment):
     folder = Path(tempfile.mkdtemp(dir=_WORK))
     # An Excel form's cell holds 32,767 characters (its codes for control characters count
     # as written); a PDF field holds more.
-    kind = "xlsx" if len(safety.sheet_text(comment).parts) == 1 else "pdf"
+    kind = "xlsx" if len(sheets.sheet_text(comment).parts) == 1 else "pdf"
     values = FormValues(answers={"1.1": "gold"}, comments={"1.1": comment})
     write_form(kind, V11, new_identity(V11, "Riverside"), folder / f"return.{kind}", values)
     rules = load_rules()

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from generator import load_instrument
 from generator.cli import cli
-from generator.generate import (
+from generator.forms.packs import (
     Recipient,
     RecipientsError,
     generate_pack,

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from generator import InstrumentFileError, apply_errata, load_instrument, resolve_instrument
-from generator.catalogue import find_instruments
-from generator.instrument import Part, Section
+from generator.model.catalogue import find_instruments
+from generator.model.instrument import Part, Section
 
 AUDIT = Path(__file__).parent / "fixtures" / "standards" / "audit-three-level.yaml"
 

@@ -13,10 +13,10 @@ from generator.demo import write_sample_returns
 from generator.forms import FormValues, write_form
 from generator.forms.identity import new_identity
 from generator.merge import merge_returns
-from generator.results import results_data
 from generator.returns.model import Return
 from generator.returns.read import read_return
-from generator.scoring import load_rules
+from generator.scoring.results import results_data
+from generator.scoring.rules import load_rules
 
 V11 = resolve_instrument()
 INSTRUMENTS = find_instruments().instruments

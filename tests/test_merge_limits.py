@@ -11,13 +11,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator import find_instruments, resolve_instrument, safety
+from generator import find_instruments, resolve_instrument
 from generator.cli import cli
 from generator.forms import FormValues, write_form
 from generator.forms.identity import new_identity
-from generator.merge import iter_read, merge_returns, read_files
+from generator.merge import merge_returns
+from generator.returns import guards
 from generator.returns import read as read_module
-from generator.scoring import load_rules
+from generator.returns.batch import iter_read, read_files
+from generator.scoring.rules import load_rules
 
 V11 = resolve_instrument()
 INSTRUMENTS = find_instruments().instruments
@@ -148,12 +150,12 @@ def test_bad_option_values_are_usage_errors(forms):
 
 
 def test_limits_reach_the_workers_without_changing_the_parents(forms):
-    before = safety.LIMITS
-    limits = dataclasses.replace(safety.LIMITS, file_bytes=1 * safety.MiB)
+    before = guards.LIMITS
+    limits = dataclasses.replace(guards.LIMITS, file_bytes=1 * guards.MiB)
     outcomes = read_files([forms / "big.pdf", forms / "good.pdf"], INSTRUMENTS, limits=limits)
     assert outcomes[0][1] == f"{forms / 'big.pdf'}: is 2 MB; a returned form is at most 1 MB"
     assert outcomes[1][1].responses[0].achieved == "gold"
-    assert safety.LIMITS is before
+    assert guards.LIMITS is before
 
 
 @FORK
@@ -163,7 +165,7 @@ def test_files_queued_behind_a_hanging_one_are_read_by_another_worker(forms, tmp
     monkeypatch.setitem(read_module._READERS, "pdf", (__name__, "hanging_pdf_reader"))
     monkeypatch.setattr(os, "cpu_count", lambda: 1)  # one worker: the hang holds up the files it was given
     files = [forms / "hang.pdf", *([forms / "good.pdf", forms / "other.docx"] * 3)]
-    limits = dataclasses.replace(safety.LIMITS, read_seconds=1.5)
+    limits = dataclasses.replace(guards.LIMITS, read_seconds=1.5)
     ticks = []
     start = time.perf_counter()
     seen = list(iter_read(files, INSTRUMENTS, lambda: ticks.append(1), limits))
@@ -182,7 +184,7 @@ def test_merge_with_one_hanging_file_among_many(forms, tmp_path, monkeypatch):
     (folder / "hang.pdf").write_bytes((forms / "hang.pdf").read_bytes())
     for n in range(12):
         write_form("xlsx", V11, new_identity(V11, f"Org {n}"), folder / f"org-{n:02d}.xlsx", FormValues())
-    limits = dataclasses.replace(safety.LIMITS, read_seconds=1.5)
+    limits = dataclasses.replace(guards.LIMITS, read_seconds=1.5)
     merged = merge_returns([folder], INSTRUMENTS, load_rules(), limits=limits)
     counts = merged.counts()
     assert counts == {"found": 13, "merged": 12, "superseded": 0, "rejected": 1, "skipped": 0}

@@ -70,7 +70,7 @@ def test_installed_wheel_lists_both_instruments_from_its_packaged_data(wheel, tm
 def test_installed_wheel_finds_its_templates(wheel, tmp_path):
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
-    code = "from generator.plan_docx import default_template; print(default_template('organisation'))"
+    code = "from generator.plans.documents import default_template; print(default_template('organisation'))"
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(site)},
         capture_output=True, text=True, check=False,

@@ -17,11 +17,12 @@ from PIL import Image
 from pypdf import PdfReader
 
 from generator import find_instruments, resolve_instrument
-from generator.charts import partnership_tiers_chart, section_points_chart
 from generator.demo import write_sample_returns
 from generator.errors import CoproduceError
 from generator.merge import merge_returns
-from generator.plan_docx import (
+from generator.plans.charts import partnership_tiers_chart, section_points_chart
+from generator.plans.context import organisation_plan, partnership_plan
+from generator.plans.documents import (
     TEMPLATE_VARIABLES,
     TemplateError,
     check_template,
@@ -30,9 +31,8 @@ from generator.plan_docx import (
     render_partnership_plan,
     shade,
 )
-from generator.plans import organisation_plan, partnership_plan
-from generator.results import results_data
-from generator.scoring import load_rules
+from generator.scoring.results import results_data
+from generator.scoring.rules import load_rules
 
 REPO = Path(__file__).parent.parent
 TRICKY = "<b>&amp; =SUM(A1) 😀"

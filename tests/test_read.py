@@ -11,9 +11,10 @@ import pytest
 from click.testing import CliRunner
 from office import convert
 
-from generator import resolve_instrument, safety
+from generator import resolve_instrument
 from generator.cli import cli
 from generator.errors import ReturnReadError
+from generator.returns import guards
 from generator.returns import read as read_module
 from generator.returns.detect import Detected, detect_format, extension_mismatch
 from generator.returns.export import return_text, write_returns_csv
@@ -110,7 +111,7 @@ def test_missing_file_and_folder(tmp_path):
 
 
 def test_oversized_file_is_refused_unread(tmp_path, monkeypatch):
-    monkeypatch.setattr(safety, "LIMITS", dataclasses.replace(safety.LIMITS, file_bytes=10))
+    monkeypatch.setattr(guards, "LIMITS", dataclasses.replace(guards.LIMITS, file_bytes=10))
     path = tmp_path / "big.pdf"
     path.write_bytes(b"%PDF-1.7\n" + b"0" * 100)
     with pytest.raises(ReturnReadError, match="a returned form is at most"):

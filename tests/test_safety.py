@@ -1,4 +1,4 @@
-"""The guards for untrusted files (generator.safety): zip bombs, lying zip directories,
+"""The guards for untrusted files (generator.returns.guards): zip bombs, lying zip directories,
 duplicate parts, DTDs and entities, encrypted and oddly packed containers, oversized files.
 
 Every hostile file is built here, in code (the big ones would not belong in the repository):
@@ -26,18 +26,19 @@ import openpyxl
 import pytest
 from lxml import etree
 
-from generator import find_instruments, resolve_instrument, safety
+from generator import find_instruments, resolve_instrument, sheets
 from generator.errors import ReturnReadError
 from generator.forms import FormValues, FormWriteError, write_form
 from generator.forms.identity import new_identity
 from generator.merge import merge_returns
-from generator.results import results_data
+from generator.outputs.workbook import CHART_DATA_SHEET, COMMENTS_SHEET, TEXT_CHANGES_SHEET, write_consolidated_workbook
+from generator.returns import guards
 from generator.returns import read as read_module
 from generator.returns.detect import detect_format
+from generator.returns.guards import UnsafeFileError, open_zip, parse_xml
 from generator.returns.read import read_return
-from generator.safety import UnsafeFileError, open_zip, parse_xml
-from generator.scoring import load_rules
-from generator.workbook import CHART_DATA_SHEET, COMMENTS_SHEET, TEXT_CHANGES_SHEET, write_consolidated_workbook
+from generator.scoring.results import results_data
+from generator.scoring.rules import load_rules
 
 V11 = resolve_instrument()
 INSTRUMENTS = {V11.id: V11}
@@ -216,7 +217,7 @@ def test_too_much_in_all_is_refused_from_the_directory(tmp_path):
 
 def test_the_total_is_enforced_while_inflating(monkeypatch):
     data = build_zip([Entry.of("a.xml", b"<a>" + b"x" * 5000 + b"</a>")])
-    archive = open_zip(data, "f.docx", dataclasses.replace(safety.LIMITS, total_bytes=12_000))
+    archive = open_zip(data, "f.docx", dataclasses.replace(guards.LIMITS, total_bytes=12_000))
     archive.read("a.xml")
     archive.read("A.XML")  # parts are named case-insensitively
     with pytest.raises(UnsafeFileError, match="unpacks to 0.0 MiB or more, more than the 0.0 MiB"):
@@ -358,13 +359,13 @@ def test_a_dtd_is_refused(forms, tmp_path, kind, attack):
     ],
 )
 def test_a_dtd_is_found_before_parsing_in_any_prolog(xml):
-    assert safety._declares_dtd(xml)
+    assert guards._declares_dtd(xml)
     with pytest.raises(UnsafeFileError, match=r"^f.xlsx: holds XML that declares a DTD \(in p.xml\)"):
         parse_xml(xml, "f.xlsx", "p.xml")
 
 
 def test_xml_without_a_dtd_parses_and_entities_stay_unexpanded():
-    assert not safety._declares_dtd(b"<?xml version='1.0'?><a><!-- <!DOCTYPE a> --></a>")
+    assert not guards._declares_dtd(b"<?xml version='1.0'?><a><!-- <!DOCTYPE a> --></a>")
     assert parse_xml(b"<?xml version='1.0'?><!-- c --><a>&amp;&#65;</a>", "f", "p").text == "&A"
     with pytest.raises(etree.XMLSyntaxError):  # an entity no DTD declares: not well-formed, so damaged
         parse_xml(b"<a>&undeclared;</a>", "f", "p")
@@ -427,7 +428,7 @@ def test_a_batch_survives_a_file_that_hangs_crashes_or_exhausts_its_reader(tmp_p
         "docx", V11, new_identity(V11, "Northgate"), folder / "other.docx", FormValues(answers={"1.2": "silver"})
     )
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
-    limits = dataclasses.replace(safety.LIMITS, read_seconds=2.0, read_memory_bytes=512 * MiB)
+    limits = dataclasses.replace(guards.LIMITS, read_seconds=2.0, read_memory_bytes=512 * MiB)
 
     start = time.perf_counter()
     merged = merge_returns([folder], find_instruments().instruments, load_rules(), limits=limits)
@@ -605,7 +606,7 @@ def test_an_excel_form_refuses_what_it_cannot_hold_in_words(tmp_path):
     [("", ("",)), ("x" * 32767, ("x" * 32767,)), ("😀" * 16384, ("😀" * 16383, "😀")), ("ab" * 40000, 3)],
 )
 def test_sheet_text_splits_by_excels_count_of_characters(text, parts):
-    fitted = safety.sheet_text(text)
+    fitted = sheets.sheet_text(text)
     if isinstance(parts, int):
         assert len(fitted.parts) == parts and "".join(fitted.parts) == text
     else:

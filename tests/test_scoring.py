@@ -7,9 +7,9 @@ import pytest
 
 from generator import resolve_instrument
 from generator.merge import Merged, OrganisationGroup, Respondent
-from generator.results import results_data
 from generator.returns.model import FoundAnswer, assemble_return
-from generator.scoring import (
+from generator.scoring.results import results_data
+from generator.scoring.rules import (
     ScoringRulesError,
     Threshold,
     combined_tier,

@@ -20,10 +20,8 @@ from office import PDFTOPPM, convert, render_pages, resave
 from generator import find_instruments, resolve_instrument
 from generator.demo import write_sample_returns
 from generator.merge import merge_returns
-from generator.plans import organisation_plan
-from generator.results import results_data
-from generator.scoring import load_rules
-from generator.tracker import (
+from generator.plans.context import organisation_plan
+from generator.plans.tracker import (
     ACTIONS_SHEET,
     COLUMNS,
     DATE_FORMAT,
@@ -31,6 +29,8 @@ from generator.tracker import (
     STATUSES,
     write_action_tracker,
 )
+from generator.scoring.results import results_data
+from generator.scoring.rules import load_rules
 
 HEADINGS = [heading for heading, _ in COLUMNS]
 TRICKY = [
@@ -317,7 +317,7 @@ def test_written_atomically_without_temporary_files(context, tmp_path, monkeypat
     def broken(self):
         raise OSError("disk full")
 
-    monkeypatch.setattr("generator.tracker.ExcelWriter.save", broken)
+    monkeypatch.setattr("generator.plans.tracker.ExcelWriter.save", broken)
     with pytest.raises(OSError, match="disk full"):
         write_action_tracker({**context, "organisation": "Other"}, path)
     assert path.read_bytes() == before

@@ -19,9 +19,7 @@ from generator.demo import write_sample_returns
 from generator.forms import FormValues, write_form
 from generator.forms.identity import new_identity
 from generator.merge import merge_returns
-from generator.results import results_data
-from generator.scoring import load_rules
-from generator.workbook import (
+from generator.outputs.workbook import (
     CHART_DATA_SHEET,
     CHARTS_SHEET,
     COMMENTS_SHEET,
@@ -34,6 +32,8 @@ from generator.workbook import (
     SUMMARY_SHEET,
     write_consolidated_workbook,
 )
+from generator.scoring.results import results_data
+from generator.scoring.rules import load_rules
 
 FIXTURE_STANDARDS = Path(__file__).parent / "fixtures" / "standards"
 SHEETS = [

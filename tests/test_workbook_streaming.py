@@ -12,16 +12,16 @@ from openpyxl.xml.functions import tostring
 from generator import find_instruments, resolve_instrument
 from generator.demo import write_sample_returns
 from generator.merge import merge_returns
-from generator.results import results_data, write_merge_results, write_results_json
-from generator.scoring import load_rules
-from generator.summary import merge_summary
-from generator.workbook import (
+from generator.outputs.summary import merge_summary
+from generator.outputs.workbook import (
     _look,
     _profile_chart,
     _ProfileChart,
     _ProfileTemplate,
     write_consolidated_workbook,
 )
+from generator.scoring.results import results_data, write_merge_results, write_results_json
+from generator.scoring.rules import load_rules
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """Form writers: one module per format, each with a ``write_<format>_form`` function.
 
-All take the same arguments (an :class:`~generator.instrument.Instrument`, a
+All take the same arguments (an :class:`~generator.model.instrument.Instrument`, a
 :class:`~generator.forms.identity.FormIdentity`, the destination path and optional
 :class:`FormValues` to pre-fill) and write the file atomically.  The format libraries
 are imported only when a form of that format is written, so the command line starts fast.
@@ -14,11 +14,11 @@ from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import CoproduceError
+from generator.errors import FormWriteError
 
 if TYPE_CHECKING:
-    from ..instrument import Instrument
-    from .identity import FormIdentity
+    from generator.forms.identity import FormIdentity
+    from generator.model.instrument import Instrument
 
 #: Format key → (module, writer function); the key is also the file extension.
 _WRITERS = {
@@ -38,10 +38,6 @@ class FormValues:
     answers: dict[str, str] = field(default_factory=dict)
     comments: dict[str, str] = field(default_factory=dict)
     rated_by: dict[str, str] = field(default_factory=dict)
-
-
-class FormWriteError(CoproduceError):
-    """A form could not be written."""
 
 
 def form_writer(fmt: str) -> Callable[[Instrument, FormIdentity, Path, FormValues | None], Path]:

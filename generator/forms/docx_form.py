@@ -1,6 +1,6 @@
 """The checklist as an editable Word document (.docx), written with python-docx.
 
-Everything shown comes from the :class:`~generator.instrument.Instrument`: titles, intro,
+Everything shown comes from the :class:`~generator.model.instrument.Instrument`: titles, intro,
 column headings, level labels and colours, criteria, cover questions, instructions and the
 answer placeholder.  The raw XML python-docx lacks is in :mod:`generator.forms.ooxml`.
 
@@ -38,11 +38,11 @@ from docx.styles.style import ParagraphStyle
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from ..atomic import restamp_zip, write_atomically
-from ..instrument import MATRIX_LAYOUT, Indicator, Instrument, Part, Section
-from . import FormValues, FormWriteError, ooxml
-from .fields import answer_field_name, comment_field_name, rated_by_field_name
-from .identity import FormIdentity
+from generator.atomic import restamp_zip, write_atomically
+from generator.forms import FormValues, FormWriteError, ooxml
+from generator.forms.fields import answer_field_name, comment_field_name, rated_by_field_name
+from generator.forms.identity import FormIdentity
+from generator.model.instrument import MATRIX_LAYOUT, Indicator, Instrument, Part, Section
 
 #: Page and type.  Widths are in centimetres; A4 landscape is 29.7 × 21 cm.
 _PAGE_WIDTH, _PAGE_HEIGHT, _MARGIN = 29.7, 21.0, 1.27

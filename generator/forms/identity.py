@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..instrument import Instrument
+    from generator.model.instrument import Instrument
 
 #: Custom document property names (docx, xlsx) and PDF metadata keys (with a leading "/").
 PROPERTY_INSTRUMENT = "coproduce_instrument"

@@ -1,6 +1,6 @@
 """The checklist as a fillable PDF (an AcroForm), laid out like the V1.1 Word checklist.
 
-:func:`write_pdf_form` takes an :class:`~generator.instrument.Instrument` and writes an A4
+:func:`write_pdf_form` takes an :class:`~generator.model.instrument.Instrument` and writes an A4
 landscape PDF: a cover page (the instrument's cover fields as text fields, then its
 instructions), then one page run per section with the checklist table.  Every heading,
 label, colour and criterion comes from the instrument.
@@ -48,12 +48,12 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from ..atomic import write_atomically
-from ..instrument import MATRIX_LAYOUT, Indicator, Instrument, Level, Section
-from . import FormValues, FormWriteError
-from .fields import answer_field_name, comment_field_name, rated_by_field_name
-from .identity import IDENTITY_FIELD, FormIdentity
-from .pdf_fields import Fonts, add_radio_group, add_text_field, register_fonts, set_document_info
+from generator.atomic import write_atomically
+from generator.forms import FormValues, FormWriteError
+from generator.forms.fields import answer_field_name, comment_field_name, rated_by_field_name
+from generator.forms.identity import IDENTITY_FIELD, FormIdentity
+from generator.forms.pdf_fields import Fonts, add_radio_group, add_text_field, register_fonts, set_document_info
+from generator.model.instrument import MATRIX_LAYOUT, Indicator, Instrument, Level, Section
 
 PAGE_SIZE = landscape(A4)
 _MARGIN_X = 28.0

@@ -4,7 +4,7 @@
 questions as labelled input cells, and how to fill it in), one sheet per section in the
 V1.1 table layout with a dropdown in every answer cell, a Summary sheet whose formulas
 count the answers per level as the user fills in, and a hidden identity sheet.  Every
-heading, label, colour and criterion comes from the :class:`~generator.instrument.Instrument`.
+heading, label, colour and criterion comes from the :class:`~generator.model.instrument.Instrument`.
 
 Where the return reader finds things (the contract; names are built by the functions below):
 
@@ -42,13 +42,26 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
-from ..atomic import restamp_zip, write_atomically
-from ..instrument import MATRIX_LAYOUT, FormText, Indicator, Instrument, Level, Section
-from ..safety import EXCEL_CELL_CHARACTERS, sheet_text, unfit_for_xml
-from ..sheets import print_landscape_a4, text_colour_on, wrapped_line_count
-from . import FormValues, FormWriteError
-from .fields import MAP_HEADER, answer_field_name, comment_field_name, cover_name, rated_by_field_name, tick_field_name
-from .identity import IDENTITY_SHEET, FormIdentity
+from generator.atomic import restamp_zip, write_atomically
+from generator.forms import FormValues, FormWriteError
+from generator.forms.fields import (
+    MAP_HEADER,
+    answer_field_name,
+    comment_field_name,
+    cover_name,
+    rated_by_field_name,
+    tick_field_name,
+)
+from generator.forms.identity import IDENTITY_SHEET, FormIdentity
+from generator.model.instrument import MATRIX_LAYOUT, FormText, Indicator, Instrument, Level, Section
+from generator.sheets import (
+    EXCEL_CELL_CHARACTERS,
+    print_landscape_a4,
+    sheet_text,
+    text_colour_on,
+    unfit_for_xml,
+    wrapped_line_count,
+)
 
 #: What the writer puts in a matrix's tick cell for the chosen level (its dropdown's one choice).
 TICK = "\u2713"
@@ -662,7 +675,7 @@ def _text(
 ) -> None:
     """Put ``text`` in ``cell`` as text, never as a formula, even when it starts with "=".
     Characters XML cannot hold go in as ``_xHHHH_`` codes that Excel reads back as the
-    characters (:func:`generator.safety.sheet_text`); text too long for a cell is refused."""
+    characters (:func:`generator.sheets.sheet_text`); text too long for a cell is refused."""
     fitted = sheet_text(text.replace("\r\n", "\n").replace("\r", "\n"))
     if len(fitted.parts) > 1:
         raise FormWriteError(

@@ -13,7 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from ..instrument import Scale
+from generator.model.instrument import Scale
 
 # Marks people add around an answer that carry no meaning of their own: stars, ticks,
 # bullets, check boxes, quotes, and closing punctuation.

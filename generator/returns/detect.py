@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import ReturnReadError
-from ..safety import DAMAGED_ZIP_ERRORS, SafeZip, open_zip
+from generator.errors import ReturnReadError
+from generator.returns.guards import DAMAGED_ZIP_ERRORS, SafeZip, open_zip
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP = b"PK\x03\x04"

@@ -27,7 +27,7 @@ typed after deleting the box, or the ☒ alone where a program kept only the gly
 row's answer is the levels marked (:attr:`~generator.returns.model.FoundAnswer.marks`).
 
 The file is read with lxml directly (4–8 ms a form, less than python-docx takes just to
-open one), through the guards of :mod:`generator.safety`: the zip container's limits are
+open one), through the guards of :mod:`generator.returns.guards`: the zip container's limits are
 checked before anything is inflated and enforced while it is, and the XML parser expands no
 entities, fetches nothing and refuses a DTD.
 """
@@ -42,12 +42,12 @@ from functools import cached_property
 
 from lxml import etree
 
-from ..errors import ReturnReadError
-from ..forms.identity import PROPERTY_FORM_ID, PROPERTY_INSTRUMENT, PROPERTY_ORGANISATION, PROPERTY_VERSION
-from ..instrument import MATRIX_LAYOUT, Instrument
-from ..safety import SafeZip, UnsafeFileError, open_zip, parse_xml
-from .matching import HeadingMatcher, TitleMatcher, normalise_title
-from .model import FoundAnswer, Return, assemble_return
+from generator.errors import ReturnReadError
+from generator.forms.identity import PROPERTY_FORM_ID, PROPERTY_INSTRUMENT, PROPERTY_ORGANISATION, PROPERTY_VERSION
+from generator.model.instrument import MATRIX_LAYOUT, Instrument
+from generator.returns.guards import SafeZip, UnsafeFileError, open_zip, parse_xml
+from generator.returns.matching import HeadingMatcher, TitleMatcher, normalise_title
+from generator.returns.model import FoundAnswer, Return, assemble_return
 
 FORMAT = "docx"
 

@@ -10,8 +10,8 @@ import csv
 from collections.abc import Iterable
 from typing import TextIO
 
-from ..instrument import Instrument
-from .model import Return
+from generator.model.instrument import Instrument
+from generator.returns.model import Return
 
 CSV_COLUMNS = (
     "file", "format", "instrument", "form_id", "organisation", "respondent", "date",

@@ -29,7 +29,7 @@ import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from ..instrument import MATRIX_LAYOUT, Indicator, Instrument, apply_errata
+from generator.model.instrument import MATRIX_LAYOUT, Indicator, Instrument, apply_errata
 
 #: Fuzzy matches need at least this similarity (difflib's ratio, 0–1) …
 TITLE_THRESHOLD = 0.85

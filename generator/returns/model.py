@@ -17,9 +17,9 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..instrument import Instrument, Scale
-from .answers import AnswerReading, read_answer
-from .dates import read_date
+from generator.model.instrument import Instrument, Scale
+from generator.returns.answers import AnswerReading, read_answer
+from generator.returns.dates import read_date
 
 
 @dataclass

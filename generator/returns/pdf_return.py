@@ -28,7 +28,7 @@ What fillers do differently, and how each is read:
   Line breaks ``\\r\\n`` and ``\\r`` (Acrobat) become ``\\n``; nothing else is changed.
 
 Reading changes nothing and keeps no state, so it can run in a worker process with a time
-limit (:mod:`generator.merge` does so), inside :func:`generator.safety.pdf_limits`.  The file
+limit (:mod:`generator.merge` does so), inside :func:`generator.returns.guards.pdf_limits`.  The file
 is read with qpdf (through pikepdf), which parses an object only when it is first used: the
 field tree (~80 objects on the V1.1 form, plus the first widget of each answer group, to tell
 widgets from child fields) and the information dictionary, nothing of the pages' content.
@@ -51,19 +51,19 @@ from typing import IO, Any
 
 import pikepdf
 
-from ..errors import ReturnReadError
-from ..forms.fields import answer_field_name, comment_field_name, rated_by_field_name
-from ..forms.identity import (
+from generator.errors import ReturnReadError
+from generator.forms.fields import answer_field_name, comment_field_name, rated_by_field_name
+from generator.forms.identity import (
     IDENTITY_FIELD,
     PROPERTY_FORM_ID,
     PROPERTY_INSTRUMENT,
     PROPERTY_ORGANISATION,
     PROPERTY_VERSION,
 )
-from ..instrument import Instrument
-from ..safety import pdf_limits
-from .answers import read_answer
-from .model import FoundAnswer, Return, assemble_return
+from generator.model.instrument import Instrument
+from generator.returns.answers import read_answer
+from generator.returns.guards import pdf_limits
+from generator.returns.model import FoundAnswer, Return, assemble_return
 
 FORMAT = "pdf"
 
@@ -450,7 +450,7 @@ def read_pdf_return(data: bytes, file: str, instruments: Mapping[str, Instrument
     is not a PDF, is damaged or cut short, needs a password, has no form fields (flattened or
     scanned), is not a coproduce checklist, or was made for an instrument not available.
     """
-    with pdf_limits():  # the PDF library's limits, tightened to a returned form (generator.safety)
+    with pdf_limits():  # the PDF library's limits, tightened to a returned form (generator.returns.guards)
         return _read_pdf_return(data, file, instruments)
 
 

@@ -3,7 +3,7 @@
 Readers are bytes-in functions (``read_<format>_return(data, file, instruments)``, and the
 zip container as detection opened it, for Word and Excel), imported only when a file of their
 format turns up, so the command line starts fast.  The bytes pass
-the guards of :mod:`generator.safety` first: the size limit here, the zip container's limits
+the guards of :mod:`generator.returns.guards` first: the size limit here, the zip container's limits
 in :func:`~generator.returns.detect.detect_format`, before any reader sees them.
 """
 
@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from importlib import import_module
 from pathlib import Path
 
-from .. import safety
-from ..errors import CoproduceError, ReturnReadError
-from ..instrument import Instrument
-from .detect import detect_format, extension_mismatch
-from .model import Return
+from generator.errors import CoproduceError, ReturnReadError
+from generator.model.instrument import Instrument
+from generator.returns import guards
+from generator.returns.detect import detect_format, extension_mismatch
+from generator.returns.model import Return
 
 _READERS = {
     "docx": ("generator.returns.docx_return", "read_docx_return"),
@@ -34,7 +34,7 @@ def read_return(path: Path, instruments: Mapping[str, Instrument]) -> Return:
     """
     file = str(path)
     try:
-        data = safety.read_untrusted(path, file)  # a file over the size limit is refused unread
+        data = guards.read_untrusted(path, file)  # a file over the size limit is refused unread
     except OSError as error:
         raise ReturnReadError(file, f"cannot be opened ({open_failure(path, error)})") from error
     return read_return_data(data, file, instruments)
@@ -63,7 +63,7 @@ def read_return_data(data: bytes, file: str, instruments: Mapping[str, Instrumen
     except CoproduceError:
         raise
     except MemoryError as error:  # a file built to exhaust memory (a batch's readers run with a memory limit)
-        raise safety.UnsafeFileError(
+        raise guards.UnsafeFileError(
             file, "needs more memory to read than a returned form ever could: it was not read"
         ) from error
     except Exception as error:  # a reader bug or a file no check foresaw: the batch must go on

@@ -41,7 +41,7 @@ the shared strings the inputs' cells use (:func:`_shared_string_items`).  The pa
 layout lives in (relationships, the workbook part, the styles), alike in every form of an
 instrument, are taken apart once for a batch: what was made of their bytes is kept for the next
 file holding the same bytes (:data:`_DERIVED`).  Every byte read passes the guards of
-:mod:`generator.safety` (the zip container's limits checked before and while inflating; no
+:mod:`generator.returns.guards` (the zip container's limits checked before and while inflating; no
 DTD, no entity resolved, nothing fetched from the network).  Anything that cannot be read
 raises :class:`~generator.errors.ReturnReadError` naming the file.
 """
@@ -59,8 +59,8 @@ from typing import Any, NamedTuple, TypeVar
 
 from lxml import etree
 
-from ..errors import ReturnReadError
-from ..forms.fields import (
+from generator.errors import ReturnReadError
+from generator.forms.fields import (
     MAP_HEADER,
     answer_field_name,
     comment_field_name,
@@ -68,17 +68,17 @@ from ..forms.fields import (
     rated_by_field_name,
     tick_field_name,
 )
-from ..forms.identity import (
+from generator.forms.identity import (
     IDENTITY_SHEET,
     PROPERTY_FORM_ID,
     PROPERTY_INSTRUMENT,
     PROPERTY_ORGANISATION,
     PROPERTY_VERSION,
 )
-from ..instrument import MATRIX_LAYOUT, Indicator, Instrument
-from ..safety import DAMAGED_ZIP_ERRORS, SafeZip, open_zip, parse_xml, xml_parser
-from .matching import TitleMatcher
-from .model import FoundAnswer, Return, assemble_return
+from generator.model.instrument import MATRIX_LAYOUT, Indicator, Instrument
+from generator.returns.guards import DAMAGED_ZIP_ERRORS, SafeZip, open_zip, parse_xml, xml_parser
+from generator.returns.matching import TitleMatcher
+from generator.returns.model import FoundAnswer, Return, assemble_return
 
 FORMAT = "xlsx"
 

@@ -21,8 +21,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from .errors import InstrumentFileError, UnknownSectionError
-from .yamlfile import YamlMapping, YamlSequence, read_yaml
+from generator.errors import InstrumentFileError, UnknownSectionError
+from generator.model.yamlfile import YamlMapping, YamlSequence, read_yaml
 
 #: The ``kind`` an instrument file declares (or leaves out).  Other kinds of YAML file
 #: may share a standards folder (scoring rules, for one) and are not instruments.

@@ -5,7 +5,7 @@ colour of the section's tier; :func:`section_levels_chart` draws, per section, h
 an organisation's statements are at each level (with the section's status beside it), for
 plans of statements; :func:`partnership_tiers_chart` draws, per section, how the
 partnership's answers spread across the levels.  Both take the plan contexts of
-:mod:`generator.plans`, so level colours and labels come from the instrument, never from here.
+:mod:`generator.plans.context`, so level colours and labels come from the instrument, never from here.
 
 The PNGs are byte-stable: fixed size and dpi, matplotlib's default style whatever the
 user's matplotlibrc says, its bundled DejaVu Sans font, and no date or software stamp.

@@ -15,20 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .catalogue import builtin_standards_dir
-from .errors import CoproduceError, InstrumentFileError
+from generator.errors import InstrumentFileError, ScoringRulesError
+from generator.model.catalogue import builtin_standards_dir
 
 if TYPE_CHECKING:
-    from .instrument import Instrument, Scale
+    from generator.model.instrument import Instrument, Scale
 
 CONSENSUS_RULES = ("lowest", "median")
 COMBINE_RULES = ("floor", "threshold")
 UNKNOWN_ROLE = "unknown"
 JOINT_ROLE = "joint"
-
-
-class ScoringRulesError(CoproduceError):
-    """The scoring rules file cannot be used."""
 
 
 @dataclass(frozen=True)
@@ -142,7 +138,7 @@ def load_rules(path: Path | None = None) -> ScoringRules:
     """Read and check the scoring rules at ``path`` (default: the built-in ``scoring.yaml``)."""
     path = path or default_rules_path()
     try:
-        from .yamlfile import read_yaml
+        from generator.model.yamlfile import read_yaml
 
         data = read_yaml(path)
     except InstrumentFileError as error:

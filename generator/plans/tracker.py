@@ -1,7 +1,7 @@
 """An organisation's action plan as an Excel tracker (.xlsx): one row per action, to fill in.
 
 :func:`write_action_tracker` takes the context of one organisation's plan (see
-:func:`generator.plans.organisation_plan`) and lays it out as two sheets:
+:func:`generator.plans.context.organisation_plan`) and lays it out as two sheets:
 
 - **Actions**: a title block (organisation, instrument, review date, overall tier, who took
   part, how many actions are done), then one row per action in the plan's order (lowest
@@ -46,8 +46,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
-from .atomic import restamp_zip, write_atomically
-from .sheets import print_landscape_a4, text_colour_on, wrapped_line_count
+from generator.atomic import restamp_zip, write_atomically
+from generator.sheets import print_landscape_a4, text_colour_on, wrapped_line_count
 
 ACTIONS_SHEET = "Actions"
 NOT_ASSESSED_SHEET = "Not yet assessed"
@@ -221,7 +221,7 @@ def _layout(context: dict[str, Any]) -> _Layout:
 
 
 def write_action_tracker(context: dict[str, Any], path: Path) -> Path:
-    """Write the tracker of ``context`` (an :func:`~generator.plans.organisation_plan`) to ``path``.
+    """Write the tracker of ``context`` (an :func:`~generator.plans.context.organisation_plan`) to ``path``.
 
     Written atomically; the same context gives the same bytes.  Returns ``path``.
     """

@@ -1,7 +1,7 @@
 """consolidated.xlsx: the merged results as a workbook people read, sort and filter.
 
 :func:`write_consolidated_workbook` takes the ``results.json`` document (see
-:mod:`generator.results`) and lays it out as sheets; :class:`ConsolidatedWorkbook` does the
+:mod:`generator.scoring.results`) and lays it out as sheets; :class:`ConsolidatedWorkbook` does the
 same from the organisations' entries one at a time, as a merge scores them:
 
 - **Summary**: one row per organisation — overall tier, points, one column per section with
@@ -23,7 +23,7 @@ same from the organisations' entries one at a time, as a merge scores them:
 - **Charts data**: the tables the charts draw.
 
 Text from returns is written as text, never as a formula (a comment "=SUM(A1)" stays as
-typed), and never lost (:func:`generator.safety.sheet_text`): characters a workbook cannot
+typed), and never lost (:func:`generator.sheets.sheet_text`): characters a workbook cannot
 hold as such go in as ``_xHHHH_`` codes that Excel reads back as the characters, and text
 over Excel's 32,767 characters a cell is split over rows of a table (cut elsewhere, the whole
 of it being in ``results.json``).  Each such change is listed on a **Text changes** sheet,
@@ -76,11 +76,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 from openpyxl.xml.functions import tostring
 
-from .atomic import write_atomically
-from .catalogue import find_instruments
-from .instrument import Instrument
-from .safety import EXCEL_CELL_CHARACTERS, SheetText, sheet_text
-from .sheets import print_landscape_a4, text_colour_on
+from generator.atomic import write_atomically
+from generator.model.catalogue import find_instruments
+from generator.model.instrument import Instrument
+from generator.sheets import EXCEL_CELL_CHARACTERS, SheetText, print_landscape_a4, sheet_text, text_colour_on
 
 SUMMARY_SHEET = "Summary"
 CHARTS_SHEET = "Charts"
@@ -264,7 +263,7 @@ def write_consolidated_workbook(
 ) -> Path:
     """Write ``data`` (the ``results.json`` document) as a workbook at ``path``, atomically; returns ``path``.
 
-    Level colours come from ``instruments`` (id → :class:`~generator.instrument.Instrument`),
+    Level colours come from ``instruments`` (id → :class:`~generator.model.instrument.Instrument`),
     by default the installed ones; an instrument not found there is shown without colours.
     """
     with ConsolidatedWorkbook(data, instruments) as book:

@@ -1,9 +1,9 @@
-"""Action plans as Word documents: the plan contexts of :mod:`generator.plans` poured into
+"""Action plans as Word documents: the plan contexts of :mod:`generator.plans.context` poured into
 docxtpl templates that a user can restyle in Word.
 
 The look and the wording around the data are in the templates (``templates/action-plan.docx``
 and ``templates/partnership-plan.docx`` for instruments of tiers, ``…-statements.docx`` for
-instruments of statements rated as they stand — see :func:`generator.plans.plan_style` — or
+instruments of statements rated as they stand — see :func:`generator.plans.context.plan_style` — or
 the user's own copies); this module only supplies the context, the chart image and the checks.
 A template's tags are Jinja, run in a sandbox with autoescape on (a comment like
 ``<b> & =SUM(A1)`` stays text) and strict about names (a misspelt variable is an error, not
@@ -36,9 +36,9 @@ from jinja2 import TemplateError as JinjaTemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 
-from . import charts
-from .atomic import restamp_zip, write_atomically
-from .errors import CoproduceError
+from generator.atomic import restamp_zip, write_atomically
+from generator.errors import TemplateError
+from generator.plans import charts
 
 __all__ = [
     "STATEMENT_TEMPLATE_NAMES",
@@ -61,7 +61,7 @@ STATEMENT_TEMPLATE_NAMES = {
 }
 
 #: The variables a template of each kind can use: the keys of the plan context
-#: (:func:`generator.plans.organisation_plan`, :func:`generator.plans.partnership_plan`) and ``chart``.
+#: (:func:`generator.plans.context.organisation_plan`, :func:`generator.plans.context.partnership_plan`) and ``chart``.
 TEMPLATE_VARIABLES = {
     "organisation": frozenset({
         "organisation", "instrument", "review_date", "respondents", "roles", "levels", "overall", "sections",
@@ -99,19 +99,9 @@ _CLOSERS = {"{{": "}}", "{%": "%}", "{#": "#}"}
 _TAG = re.compile(r"^\{([{%#])-?(?:(tr|tc|p|r)(?=\s))?\s*(.*?)\s*-?[}%#]\}$", re.DOTALL)
 
 
-class TemplateError(CoproduceError):
-    """A plan template cannot be used: a broken tag, an unknown variable, or not a .docx file.
-    The message names the template file and the tag."""
-
-    def __init__(self, path: Path | str, problem: str):
-        self.path = Path(path)
-        self.problem = problem
-        super().__init__(f"{path}: {problem}")
-
-
 def default_template(kind: str, style: str = "tiers") -> Path:
     """The built-in template of ``kind`` ("organisation" or "partnership") for plans of
-    ``style`` ("tiers", or "statements": see :func:`generator.plans.plan_style`).
+    ``style`` ("tiers", or "statements": see :func:`generator.plans.context.plan_style`).
 
     A wheel carries the templates as ``generator/templates``; a source checkout has them
     at the top of the repository.
@@ -121,12 +111,12 @@ def default_template(kind: str, style: str = "tiers") -> Path:
     packaged = Path(str(resources.files("generator"))) / "templates" / name
     if packaged.is_file():
         return packaged
-    return Path(__file__).resolve().parent.parent / "templates" / name
+    return Path(__file__).resolve().parent.parent.parent / "templates" / name
 
 
 def render_organisation_plan(context: dict[str, Any], out: Path, template: Path | None = None) -> Path:
     """Write one organisation's action plan to ``out`` (.docx) from its context
-    (:func:`generator.plans.organisation_plan`), with ``template`` or the built-in one of the
+    (:func:`generator.plans.context.organisation_plan`), with ``template`` or the built-in one of the
     context's style.  Returns ``out``; raises :class:`TemplateError` if the template cannot be filled in."""
     stamp = _date_time(context.get("review_date"))
     if context.get("style") == "statements":
@@ -138,7 +128,7 @@ def render_organisation_plan(context: dict[str, Any], out: Path, template: Path 
 
 def render_partnership_plan(context: dict[str, Any], out: Path, template: Path | None = None) -> Path:
     """Write the partnership plan to ``out`` (.docx) from its context
-    (:func:`generator.plans.partnership_plan`), with ``template`` or the built-in one of the
+    (:func:`generator.plans.context.partnership_plan`), with ``template`` or the built-in one of the
     context's style.  Returns ``out``; raises :class:`TemplateError` if the template cannot be filled in."""
     return _render("partnership", context, charts.partnership_tiers_chart(context), out, template, _FALLBACK_TIME)
 

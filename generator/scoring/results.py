@@ -14,10 +14,10 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-from .atomic import write_atomically
-from .instrument import Instrument
-from .merge import Merged, OrganisationGroup
-from .scoring import ScoringRules, combined_tier, consensus_level, shares, status_of
+from generator.atomic import write_atomically
+from generator.merge import Merged, OrganisationGroup
+from generator.model.instrument import Instrument
+from generator.scoring.rules import ScoringRules, combined_tier, consensus_level, shares, status_of
 
 RESULTS_FORMAT = "coproduce-results/1"
 
@@ -87,9 +87,9 @@ def write_merge_results(
     are never all in memory, and the returns of ``merged`` are let go as they are scored.
 
     Returns the results document without the organisations' ``indicators`` (enough for
-    :func:`generator.summary.merge_summary`).
+    :func:`generator.outputs.summary.merge_summary`).
     """
-    from .workbook import ConsolidatedWorkbook  # openpyxl: imported only when needed
+    from generator.outputs.workbook import ConsolidatedWorkbook  # openpyxl: imported only when needed
 
     head = results_head(merged, instruments, rules)
     counts, manifest = merged.counts(), [entry.as_data() for entry in merged.manifest]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Iterable, Sequence
 
-from .instrument import MATRIX_LAYOUT, Instrument, Part, Section
+from generator.model.instrument import MATRIX_LAYOUT, Instrument, Part, Section
 
 
 def instruments_table(instruments: Iterable[Instrument]) -> str:

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from .instrument import Instrument
+from generator.model.instrument import Instrument
 
 #: The two styles of plan (see the module's docstring).
 TIERS_STYLE = "tiers"

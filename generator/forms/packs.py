@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .errors import CoproduceError
-from .forms import FORMATS, FormValues, write_form
-from .forms.identity import creation_time, new_identity
-from .instrument import Instrument
-from .safety import unfit_for_xml
+from generator.errors import RecipientsError
+from generator.forms import FORMATS, FormValues, write_form
+from generator.forms.identity import creation_time, new_identity
+from generator.model.instrument import Instrument
+from generator.sheets import unfit_for_xml
 
 #: A recipients list is a small CSV; refuse anything much bigger before reading it.
 MAX_RECIPIENTS_BYTES = 5 * 1024 * 1024
@@ -42,10 +42,6 @@ _FOLD = str.maketrans({"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Đ": "D", "�
 
 #: Namespace for form ids derived from a fixed ``form_id`` seed (byte-stable output).
 _FORM_ID_NAMESPACE = uuid.UUID("6f1c3c1e-2f59-4a57-9d1e-5b1f0c0d7a11")
-
-
-class RecipientsError(CoproduceError):
-    """The recipients CSV cannot be used."""
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import CoproduceError, InstrumentFileError, UnknownInstrumentError
+from generator.errors import CoproduceError, InstrumentFileError, UnknownInstrumentError
 
 if TYPE_CHECKING:  # the loader (and YAML) is imported when an instrument is loaded: `coproduce --help` starts fast
-    from .instrument import Instrument
+    from generator.model.instrument import Instrument
 
 #: The instrument used when a command is not told which one.
 DEFAULT_INSTRUMENT = "coproduction-v1.1"
@@ -31,10 +31,10 @@ def builtin_standards_dir() -> Path:
     A wheel carries it as ``generator/standards``; a source checkout (or an editable
     install) has it beside the package, at the top of the repository.
     """
-    packaged = Path(__file__).resolve().parent / "standards"
+    packaged = Path(__file__).resolve().parent.parent / "standards"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "standards"
+    return Path(__file__).resolve().parent.parent.parent / "standards"
 
 
 @dataclass
@@ -64,8 +64,8 @@ def find_instruments(extra_dirs: Iterable[Path] = ()) -> Catalogue:
     A file that fails to load is recorded in ``problems`` and the search goes on.  Two
     files defining the same instrument id are a problem too: the first one found is kept.
     """
-    from .instrument import INSTRUMENT_KIND, instrument_from_data, read_instrument_kind
-    from .yamlfile import read_yaml
+    from generator.model.instrument import INSTRUMENT_KIND, instrument_from_data, read_instrument_kind
+    from generator.model.yamlfile import read_yaml
 
     catalogue = Catalogue()
     for folder in (builtin_standards_dir(), *extra_dirs):
@@ -100,7 +100,7 @@ def resolve_instrument(name: str = DEFAULT_INSTRUMENT, extra_dirs: Iterable[Path
     """The instrument called ``name``: an id from the standards folders, or a path to a YAML file."""
     candidate = Path(name)
     if candidate.suffix.lower() in (".yaml", ".yml") and candidate.is_file():
-        from .instrument import load_instrument
+        from generator.model.instrument import load_instrument
 
         return load_instrument(candidate)
     return find_instruments(extra_dirs).get(name)

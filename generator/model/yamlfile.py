@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from .errors import InstrumentFileError
+from generator.errors import InstrumentFileError
 
 #: Instrument files are small; anything bigger is not one.
 MAX_YAML_BYTES = 2 * 1024 * 1024

@@ -1,0 +1,297 @@
+"""Reading a batch of returned files in worker processes, each file under a time and memory limit.
+
+:func:`iter_read` reads files in parallel (one process per core): a file that hangs its
+reader, exhausts its memory or crashes it gets a one-line error as its outcome, its worker
+is replaced, and the batch goes on (limits: :class:`generator.returns.guards.Limits`).
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import closing
+from importlib import import_module
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+
+from generator.errors import CoproduceError
+from generator.model.instrument import Instrument
+from generator.returns import guards
+from generator.returns.model import Return
+from generator.returns.read import open_failure, read_return_data
+
+#: What a read gives: (sha256 of the file, the Return or the one-line error, modification time).
+Outcome = tuple[str, "Return | str", float]
+
+#: Files a worker holds at once: the one it is reading and the next ones, so that it never
+#: waits for the parent between files.  It is sent more when it holds fewer than _TOP_UP.
+_QUEUE = 4
+_TOP_UP = 2
+
+#: The reader a file's suffix suggests, imported before the workers start (see _import_readers).
+_FORMAT_OF_SUFFIX = {".docx": "docx", ".docm": "docx", ".dotx": "docx", ".xlsx": "xlsx", ".xlsm": "xlsx", ".pdf": "pdf"}
+
+_WORKER_INSTRUMENTS: Mapping[str, Instrument] = {}
+
+
+def _fingerprint(path: Path) -> tuple[str, float]:
+    """The file's sha256 (read a block at a time: a huge file is not held in memory) and mtime."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while block := stream.read(1024 * 1024):
+            digest.update(block)
+    return digest.hexdigest(), path.stat().st_mtime
+
+
+def _read_one(path: Path) -> Outcome:
+    """Read one file: (sha256, the Return or the error message, modification time).  The
+    file is read once, for its digest and its reader both, unless it is over the size limit."""
+    file = str(path)
+    try:
+        mtime = path.stat().st_mtime
+        data = guards.read_untrusted(path, file)
+    except guards.UnsafeFileError as error:  # too big to read whole: its digest a block at a time
+        try:
+            digest, mtime = _fingerprint(path)
+        except OSError:
+            digest = ""
+        return digest, str(error), mtime
+    except OSError as error:
+        return "", f"{file}: cannot be opened ({open_failure(path, error)})", 0.0
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        return digest, read_return_data(data, file, _WORKER_INSTRUMENTS), mtime
+    except CoproduceError as error:
+        return digest, str(error), mtime
+
+
+def _limit_memory(extra: int) -> None:
+    """Let this process use at most ``extra`` bytes of address space more than it has now
+    (Linux; elsewhere nothing is limited), so a file built to exhaust memory raises
+    MemoryError in its reader instead of bringing the machine down."""
+    try:
+        import resource
+
+        with open("/proc/self/statm") as statm:
+            current = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        resource.setrlimit(resource.RLIMIT_AS, (current + extra, resource.RLIM_INFINITY))
+    except (ImportError, OSError, ValueError):
+        pass
+
+
+def _import_readers(files: Sequence[Path]) -> None:
+    """Import, here in the parent, the readers that ``files`` will need by their suffixes, so
+    that workers forked from it start with them loaded (once, shared) rather than each
+    importing its own.  A file whose content is of another format is still read: its worker
+    imports that reader itself."""
+    from generator.returns.read import _READERS
+
+    wanted = {_FORMAT_OF_SUFFIX.get(path.suffix.lower()) for path in files}
+    for fmt, (module, _) in _READERS.items():
+        if fmt in wanted:
+            import_module(module)
+
+
+def _die_with(parent: int) -> None:
+    """Have Linux kill this process when ``parent`` dies, even by SIGKILL (which no handler
+    sees): a worker left behind would read on outside any time limit.  Elsewhere a worker
+    still stops when its pipe closes, once it is done with the file it is reading."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it died before we asked
+        os._exit(1)
+
+
+def _reader_main(
+    conn: Connection,
+    instruments: Mapping[str, Instrument],
+    limits: guards.Limits,
+    parent: int,
+    inherited: list[Connection],
+) -> None:
+    """A worker: read each path of each list sent, sending back each outcome as soon as it is
+    known, until told to stop (None) or its parent is gone."""
+    global _WORKER_INSTRUMENTS
+    _die_with(parent)
+    for other in inherited:  # the parent's ends of the other workers' pipes, copied by fork: held
+        other.close()  # here, they would keep those pipes open after the parent's death
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
+    _limit_memory(limits.read_memory_bytes)
+    _WORKER_INSTRUMENTS = instruments
+    guards.LIMITS = limits  # this process's own: the readers' guards take their limits from there
+    # What the parent made (instruments, modules) lives as long as this process: the collector
+    # need not walk it, nor so copy its pages.
+    gc.freeze()
+    while True:
+        try:
+            paths = conn.recv()
+        except (EOFError, OSError):
+            return
+        if paths is None:
+            return
+        for path in paths:
+            conn.send(_read_one(path))
+
+
+class _Worker:
+    """A reader process, the pipe to it, and the files it holds (their indexes, in the
+    order it reads them) with the time it started reading the first."""
+
+    def __init__(
+        self, context, instruments: Mapping[str, Instrument], limits: guards.Limits, others: Iterable[_Worker | None]
+    ):
+        self.conn, child = context.Pipe()
+        inherited = [w.conn for w in others if w is not None]
+        self.process = context.Process(
+            target=_reader_main, args=(child, instruments, limits, os.getpid(), inherited), daemon=True
+        )
+        self.process.start()
+        child.close()
+        self.jobs: deque[int] = deque()
+        self.started = 0.0
+
+    def give(self, indexes: list[int], files: Sequence[Path]) -> bool:
+        """Send it these files to read after those it holds; False if it has died."""
+        try:
+            self.conn.send([files[i] for i in indexes])
+        except OSError:
+            return False
+        if not self.jobs:
+            self.started = time.monotonic()
+        self.jobs.extend(indexes)
+        return True
+
+    def stop(self, *, kill: bool = False) -> None:
+        if kill:
+            self.process.kill()
+        else:
+            try:
+                self.conn.send(None)
+            except OSError:
+                pass
+        self.process.join(timeout=None if kill else 2)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.conn.close()
+
+
+def _stopped_outcome(path: Path, problem: str) -> Outcome:
+    try:
+        digest, mtime = _fingerprint(path)
+    except OSError:
+        digest, mtime = "", 0.0
+    return digest, f"{path}: {problem}", mtime
+
+
+def iter_read(
+    files: Sequence[Path],
+    instruments: Mapping[str, Instrument],
+    progress: Callable[[], None] | None = None,
+    limits: guards.Limits | None = None,
+) -> Iterator[tuple[Path, Outcome]]:
+    """Read ``files`` in worker processes (one per core), each file within ``limits``
+    (default :data:`generator.returns.guards.LIMITS`): yields ``(path, outcome)`` in the order of
+    ``files``, each as soon as it and those before it are read.  ``progress`` is called as
+    each file is done.
+
+    A file whose reading takes longer than ``limits.read_seconds``, or kills its worker,
+    gets a one-line error as its outcome; its worker is replaced, and the files it held
+    next go to another.  Each worker holds a few files at a time and reports each as it
+    finishes it, so a file's time runs from when its worker starts on it.  Closing the
+    iterator early (or Ctrl-C) kills the workers.
+    """
+    limits = limits or guards.LIMITS
+    _import_readers(files)
+    done: dict[int, Outcome] = {}
+    waiting = deque(range(len(files)))
+    given = 0  # the next index to yield
+    context = multiprocessing.get_context()
+    workers: list[_Worker | None] = [None] * min(os.cpu_count() or 1, len(files))
+
+    def retire(worker: _Worker) -> None:
+        worker.stop(kill=True)
+        workers[workers.index(worker)] = None
+        worker.jobs.popleft()
+        waiting.extendleft(reversed(worker.jobs))  # the files it held next: read by another
+
+    finished = False
+    try:
+        while given < len(files):
+            for n, worker in enumerate(workers):
+                if waiting and (worker is None or len(worker.jobs) < _TOP_UP):
+                    if worker is None:
+                        worker = workers[n] = _Worker(context, instruments, limits, workers)
+                    chunk = [waiting.popleft() for _ in range(min(len(waiting), _QUEUE - len(worker.jobs)))]
+                    if not worker.give(chunk, files):  # it died while idle: the next round starts another
+                        waiting.extendleft(reversed(chunk))
+                        worker.stop(kill=True)
+                        workers[n] = None
+            busy = [w for w in workers if w is not None and w.jobs]
+            ready = []
+            if busy:
+                first_deadline = min(w.started for w in busy) + limits.read_seconds
+                ready = wait([w.conn for w in busy], timeout=max(0.0, first_deadline - time.monotonic()))
+            for worker in busy:
+                index = worker.jobs[0]
+                if worker.conn in ready:
+                    try:
+                        done[index] = worker.conn.recv()
+                    except (EOFError, OSError):
+                        worker.process.join(timeout=5)
+                        done[index] = _stopped_outcome(files[index], _crashed(worker.process.exitcode))
+                        retire(worker)
+                    else:
+                        worker.jobs.popleft()
+                        worker.started = time.monotonic()  # it goes straight on to the next it holds
+                elif time.monotonic() >= worker.started + limits.read_seconds:
+                    retire(worker)
+                    done[index] = _stopped_outcome(
+                        files[index],
+                        f"took more than {limits.read_seconds:g} s to read, so reading it was stopped: it may be "
+                        "damaged or made to hang a reader; open it and save it again, or enter its answers by hand",
+                    )
+                else:
+                    continue
+                if progress:
+                    progress()
+            while given in done:
+                yield files[given], done.pop(given)
+                given += 1
+        finished = True
+    finally:  # stop the workers, at once when interrupted
+        for worker in workers:
+            if worker is not None:
+                worker.stop(kill=not finished)
+
+
+def read_files(
+    files: Sequence[Path],
+    instruments: Mapping[str, Instrument],
+    progress: Callable[[], None] | None = None,
+    limits: guards.Limits | None = None,
+) -> list[Outcome]:
+    """The outcomes of reading ``files``, in their order: see :func:`iter_read`."""
+    with closing(iter_read(files, instruments, progress, limits)) as outcomes:
+        return [outcome for _, outcome in outcomes]
+
+
+def _crashed(exitcode: int | None) -> str:
+    how = f"signal {-exitcode}" if exitcode is not None and exitcode < 0 else f"exit code {exitcode}"
+    return (
+        f"stopped its reader without an answer ({how}): it may be damaged or made to crash a reader; "
+        "please report this with the file"
+    )
