@@ -35,7 +35,7 @@ _EXPORTS = {
             "load_instrument",
         ),
         "model.instrument",
-    ),  # fmt: skip
+    ),
 }
 
 

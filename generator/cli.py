@@ -338,9 +338,8 @@ def merge(
 
     Example: coproduce merge returns/ --out results/
     """
-    from generator.merge import merge_returns
     from generator.outputs.summary import merge_summary
-    from generator.scoring.results import write_merge_results
+    from generator.pipeline import merge_and_score
     from generator.scoring.rules import load_rules
 
     with _reported():
@@ -349,22 +348,17 @@ def merge(
         if consensus:
             rules = dataclasses.replace(rules, consensus=consensus)
         with ExitStack() as stack:
-            merged = merge_returns(
+            output = merge_and_score(
                 paths,
                 catalogue.instruments,
                 rules,
-                exclude=[out],
+                out,
                 progress=_progress_bar(stack),
                 limits=_limits(time_limit, max_file_size),
             )
-        for group in merged.organisations:
-            rules.check_against(catalogue.instruments[group.instrument])
-        written = [out / "results.json", out / "consolidated.xlsx"]
-        data = write_merge_results(merged, catalogue.instruments, rules, *written)
-    click.echo(merge_summary(data))
-    for path in written:
-        click.echo(f"Wrote {path}")
-    if data["counts"]["rejected"]:
+    click.echo(merge_summary(output.results))
+    _echo_written(output.written)
+    if output.results.counts.rejected:
         ctx.exit(1)
 
 
@@ -413,7 +407,8 @@ def plan(
 
     Example: coproduce plan output/results.json --out output/
     """
-    from generator.pipeline import load_results, write_plans
+    from generator.outputs.results_json import load_results
+    from generator.pipeline import write_plans
 
     with _reported():
         catalogue = find_instruments(_extra_dirs(ctx))
@@ -454,26 +449,25 @@ def run(
     Example: coproduce run returns/ --out output/
     """
     from generator.outputs.summary import merge_summary
-    from generator.pipeline import run_pipeline
+    from generator.pipeline import PlanOptions, merge_and_score
     from generator.scoring.rules import load_rules
 
     with _reported():
         catalogue = find_instruments(_extra_dirs(ctx))
         rules = load_rules(rules_file)
         with ExitStack() as stack:
-            output = run_pipeline(
+            output = merge_and_score(
                 paths,
                 catalogue.instruments,
                 rules,
                 out,
-                template,
-                partnership_template,
+                PlanOptions(template, partnership_template),
                 _progress_bar(stack),
                 _limits(time_limit, max_file_size),
             )
     click.echo(merge_summary(output.results))
     _echo_written(output.written)
-    if output.results["counts"]["rejected"]:
+    if output.results.counts.rejected:
         ctx.exit(1)
 
 

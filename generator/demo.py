@@ -62,15 +62,21 @@ def sample_values(
         rank = max(0, min(top, standing[indicator.id] + respondent.outlook + rng.choice((0,) * 12 + (-1, 1))))
         answers[indicator.id] = instrument.scale.levels[rank].id
         if rng.random() < 0.2:
-            comments[indicator.id] = rng.choice((
-                "We ask everyone at the annual review.\nNext: ask new members too.",
-                "Easy-read versions of the main policies are ready.",
-                "Not sure we all agree on this one.",
-                "=Needs work — see last year's action plan",
-                "Training booked for spring 😀",
-            ))  # fmt: skip
-    cover = {"organisation": respondent.organisation, "completed_by": respondent.completed_by,
-             "date": f"{rng.randint(1, 28):02d}/03/2026", "review_period": "April 2025 to March 2026"}  # fmt: skip
+            comments[indicator.id] = rng.choice(
+                (
+                    "We ask everyone at the annual review.\nNext: ask new members too.",
+                    "Easy-read versions of the main policies are ready.",
+                    "Not sure we all agree on this one.",
+                    "=Needs work — see last year's action plan",
+                    "Training booked for spring 😀",
+                )
+            )
+    cover = {
+        "organisation": respondent.organisation,
+        "completed_by": respondent.completed_by,
+        "date": f"{rng.randint(1, 28):02d}/03/2026",
+        "review_period": "April 2025 to March 2026",
+    }
     return FormValues(cover=cover, answers=answers, comments=comments)
 
 
@@ -142,13 +148,20 @@ class CharterRespondent:
 #: The charter's sample self-assessments, one in each format.  Riverside also sent a V1.1
 #: checklist: one organisation, two instruments.
 CHARTER_SAMPLE = (
-    CharterRespondent("Riverside Community Trust", "Co-production group (staff and people with lived experience)",
-                      "docx", 0, "Joint"),
+    CharterRespondent(
+        "Riverside Community Trust", "Co-production group (staff and people with lived experience)", "docx", 0, "Joint"
+    ),
     CharterRespondent("Eastgate Adult Social Care", "Practitioners' team (staff)", "pdf", +1, "Staff"),
-    CharterRespondent("Eastgate Adult Social Care", "Lived experience panel (service users)", "xlsx", 0,
-                      "Lived experience panel", blanks=3),
+    CharterRespondent(
+        "Eastgate Adult Social Care",
+        "Lived experience panel (service users)",
+        "xlsx",
+        0,
+        "Lived experience panel",
+        blanks=3,
+    ),
     CharterRespondent("Harbour Carers Forum", "Carers' steering group", "pdf", 0, "Carers and staff", blanks=1),
-)  # fmt: skip
+)
 
 #: Where each sample organisation really stands, as the levels (by rank) its statements are drawn from:
 #: one well on the way, one part of the way, one starting out.
@@ -182,8 +195,12 @@ def charter_sample_values(
         rated_by[indicator.id] = respondent.rated_by
         if rng.random() < 0.15:
             comments[indicator.id] = rng.choice(_CHARTER_COMMENTS)
-    cover = {"organisation": respondent.organisation, "completed_by": respondent.completed_by,
-             "date": f"{rng.randint(1, 28):02d}/03/2026", "review_period": "April 2025 to March 2026"}  # fmt: skip
+    cover = {
+        "organisation": respondent.organisation,
+        "completed_by": respondent.completed_by,
+        "date": f"{rng.randint(1, 28):02d}/03/2026",
+        "review_period": "April 2025 to March 2026",
+    }
     if any(field.id == "work_assessed" for field in (instrument.form.cover if instrument.form else ())):
         cover["work_assessed"] = "All co-produced work this year"
     return FormValues(cover=cover, answers=answers, comments=comments, rated_by=rated_by)

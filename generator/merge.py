@@ -24,34 +24,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.model.instrument import Instrument
+from generator.model.results import MERGED, REJECTED, SKIPPED, SUPERSEDED, ManifestEntry
 from generator.returns import guards
 from generator.returns.batch import iter_read
 from generator.returns.model import Return
 from generator.scoring.rules import ScoringRules, role_of
 
-MERGED, SUPERSEDED, REJECTED, SKIPPED = "merged", "superseded", "rejected", "skipped"
-
 #: Extensions worth reading: forms, and the formats people turn them into (each of
 #: those gets a clear rejection saying how to convert it).  Anything else is skipped.
-FORM_SUFFIXES = {".docx", ".docm", ".dotx", ".xlsx", ".xlsm", ".pdf", ".doc", ".xls", ".odt", ".ods", ".rtf", ".htm",
-                 ".html", ""}  # fmt: skip
+FORM_SUFFIXES = {
+    ".docx",
+    ".docm",
+    ".dotx",
+    ".xlsx",
+    ".xlsm",
+    ".pdf",
+    ".doc",
+    ".xls",
+    ".odt",
+    ".ods",
+    ".rtf",
+    ".htm",
+    ".html",
+    "",
+}
 _SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
-
-
-@dataclass
-class ManifestEntry:
-    """One input file and what became of it."""
-
-    file: str
-    fate: str
-    reason: str | None = None
-    sha256: str | None = None
-    format: str | None = None
-    organisation: str | None = None
-    superseded_by: str | None = None
-
-    def as_data(self) -> dict:
-        return {k: v for k, v in self.__dict__.items()}
 
 
 @dataclass
@@ -93,12 +90,6 @@ class Merged:
 
     manifest: list[ManifestEntry]
     organisations: list[OrganisationGroup]
-
-    def counts(self) -> dict[str, int]:
-        counts = {"found": len(self.manifest), MERGED: 0, SUPERSEDED: 0, REJECTED: 0, SKIPPED: 0}
-        for entry in self.manifest:
-            counts[entry.fate] += 1
-        return counts
 
 
 def find_files(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[list[Path], list[ManifestEntry]]:

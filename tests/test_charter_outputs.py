@@ -10,19 +10,19 @@ every expected statement is worked out by hand below; the mixed batch is real fi
 
 from __future__ import annotations
 
-import copy
 import json
 
 import openpyxl
 import pytest
 from docx import Document
 from docx.oxml.ns import qn
+from scored import as_organisation, as_results, scored_data
 
 from generator import find_instruments, resolve_instrument
 from generator.demo import CHARTER_SAMPLE, write_charter_sample_returns, write_demo_returns, write_sample_returns
 from generator.merge import Merged, OrganisationGroup, Respondent
 from generator.outputs.workbook import SUMMARY_SHEET, write_consolidated_workbook
-from generator.pipeline import run_pipeline
+from generator.pipeline import PlanOptions, merge_and_score
 from generator.plans.context import organisation_plan, partnership_plan, plan_style
 from generator.plans.documents import (
     TEMPLATE_VARIABLES,
@@ -33,7 +33,6 @@ from generator.plans.documents import (
 )
 from generator.plans.tracker import ACTIONS_SHEET, NOT_ASSESSED_SHEET, write_action_tracker
 from generator.returns.model import FoundAnswer, assemble_return
-from generator.scoring.results import results_data
 from generator.scoring.rules import load_rules, role_of
 
 CHARTER = resolve_instrument("charter-appendix-d")
@@ -78,7 +77,7 @@ def data() -> dict:
         _respondent("Harbour", "Carers' group", _everything_met(but=harbour_low | {"C.5": "partly-met"}), {},
                     "harbour.pdf"),
     ])  # fmt: skip
-    result = results_data(Merged([], [eastgate, harbour]), INSTRUMENTS, RULES)
+    result = scored_data(Merged([], [eastgate, harbour]), INSTRUMENTS, RULES)
     # Returns may soon say who rated each statement; the plans show it when they do.
     for answer in result["organisations"][0]["indicators"][4]["answers"]:  # C.5
         answer["rated_by"] = "Joint (staff and panel)"
@@ -92,7 +91,7 @@ def eastgate(data) -> dict:
 
 @pytest.fixture(scope="module")
 def plan(eastgate) -> dict:
-    return organisation_plan(eastgate, CHARTER)
+    return organisation_plan(as_organisation(eastgate), CHARTER)
 
 
 # --- the plan's content ----------------------------------------------------------------------------
@@ -156,7 +155,7 @@ def test_evidence_and_who_rated_it_come_with_the_action(plan):
 
 def test_plan_contexts_have_the_template_variables(plan, data):
     assert TEMPLATE_VARIABLES["organisation"] == {*plan, "chart"}
-    assert TEMPLATE_VARIABLES["partnership"] == {*partnership_plan(data, CHARTER), "chart"}
+    assert TEMPLATE_VARIABLES["partnership"] == {*partnership_plan(as_results(data), CHARTER), "chart"}
 
 
 # --- the Word plans ------------------------------------------------------------------------------
@@ -194,7 +193,7 @@ def test_the_word_plan_lists_the_statements_by_standard_and_sub_heading(plan, tm
 
 
 def test_the_partnership_plan_counts_organisations_per_rating(data, tmp_path):
-    context = partnership_plan(data, CHARTER)
+    context = partnership_plan(as_results(data), CHARTER)
     rows = {i["id"]: i for s in context["sections"] for i in s["indicators"]}
     assert [c["count"] for c in rows["C.5"]["counts"]] == [1, 1, 0]
     assert rows["C.5"]["below_first_tier"] == ["Eastgate Adult Social Care"]  # the organisations Not met
@@ -237,7 +236,7 @@ def test_the_tracker_has_a_row_per_statement_below_met(plan, tmp_path):
 
 
 def test_the_workbook_shows_each_standards_status_and_share_met(data, tmp_path):
-    workbook = openpyxl.load_workbook(write_consolidated_workbook(data, tmp_path / "c.xlsx", INSTRUMENTS))
+    workbook = openpyxl.load_workbook(write_consolidated_workbook(as_results(data), tmp_path / "c.xlsx", INSTRUMENTS))
     sheet = workbook[SUMMARY_SHEET]
     header = next(r for r in range(1, 20) if sheet.cell(r, 1).value == "Organisation")
     headings = [c.value for c in sheet[header]]
@@ -259,7 +258,7 @@ def test_a_mixed_batch_writes_every_output(tmp_path):
     write_sample_returns(V11, returns / "v11")
     write_charter_sample_returns(CHARTER, returns / "charter")
     out = tmp_path / "out"
-    output = run_pipeline([returns], find_instruments().instruments, RULES, out)
+    output = merge_and_score([returns], find_instruments().instruments, RULES, out, PlanOptions())
     assert all(path.exists() for path in output.written)
     data = json.loads((out / "results.json").read_text(encoding="utf-8"))
     by_instrument = {}
@@ -292,8 +291,8 @@ def test_v11_plans_are_unchanged_by_the_charter_keys(tmp_path):
     write_sample_returns(V11, returns)
     from generator.merge import merge_returns
 
-    data = results_data(merge_returns([returns], INSTRUMENTS, RULES), INSTRUMENTS, RULES)
-    context = organisation_plan(copy.deepcopy(data["organisations"][0]), V11)
+    data = scored_data(merge_returns([returns], INSTRUMENTS, RULES), INSTRUMENTS, RULES)
+    context = organisation_plan(as_organisation(data["organisations"][0]), V11)
     assert context["style"] == "tiers" and context["has_status"] is False
     assert all(s["status"] == {"label": "", "colour": ""} for s in context["sections"])
     order = [i.id for i in V11.indicators]

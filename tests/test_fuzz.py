@@ -36,11 +36,12 @@ from generator.forms import FormValues, write_form
 from generator.forms.identity import new_identity
 from generator.forms.packs import slugify
 from generator.merge import merge_returns
+from generator.model.results import Counts, to_data
 from generator.outputs.workbook import COMMENTS_SHEET, TEXT_CHANGES_SHEET, write_consolidated_workbook
 from generator.returns.model import Return
 from generator.returns.read import read_return
-from generator.scoring.results import results_data
 from generator.scoring.rules import load_rules
+from generator.scoring.score import score_results
 
 V11 = resolve_instrument()
 CATALOGUE = find_instruments()
@@ -343,11 +344,11 @@ def test_any_comment_survives_the_whole_way_or_the_change_is_recorded(comment):
     write_form(kind, V11, new_identity(V11, "Riverside"), folder / f"return.{kind}", values)
     rules = load_rules()
     merged = merge_returns([folder], INSTRUMENTS, rules)
-    assert merged.counts()["merged"] == 1, merged.manifest
+    assert to_data(Counts.of(merged.manifest))["merged"] == 1, merged.manifest
     expected = comment.replace("\r\n", "\n").replace("\r", "\n")
     read = merged.organisations[0].respondents[0].result.responses[0].comment
     assert (read or "") == (expected if expected.strip() else "") or read == expected.strip(), (kind, read[:80])
-    workbook = openpyxl.load_workbook(write_consolidated_workbook(results_data(merged, INSTRUMENTS, rules),
+    workbook = openpyxl.load_workbook(write_consolidated_workbook(score_results(merged, INSTRUMENTS, rules),
                                                                   folder / "c.xlsx"))  # fmt: skip
     from generator.returns.xlsx_return import _unescape
 

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from scored import scored_data
 
 from generator import find_instruments, resolve_instrument
 from generator import merge as merge_module
@@ -13,9 +14,9 @@ from generator.demo import write_sample_returns
 from generator.forms import FormValues, write_form
 from generator.forms.identity import new_identity
 from generator.merge import merge_returns
+from generator.model.results import Counts, to_data
 from generator.returns.model import Return
 from generator.returns.read import read_return
-from generator.scoring.results import results_data
 from generator.scoring.rules import load_rules
 
 V11 = resolve_instrument()
@@ -51,7 +52,7 @@ def test_every_file_is_accounted_for(sample):
         "hillview-carers-network-5.pdf": "merged", "northgate-housing-association-6.docx": "merged",
         "northgate-housing-association-7.docx": "merged",
     }  # fmt: skip
-    counts = merged.counts()
+    counts = to_data(Counts.of(merged.manifest))
     assert counts == {"found": 10, "merged": 7, "superseded": 1, "rejected": 1, "skipped": 1}
     assert counts["found"] == sum(v for k, v in counts.items() if k != "found") == len(list(sample.rglob("*.*")))
     rejected = next(e for e in merged.manifest if e.fate == "rejected")
@@ -66,9 +67,9 @@ def test_every_file_is_accounted_for(sample):
 
 
 def test_results_are_the_same_every_time_and_in_parallel(sample, monkeypatch):
-    first = json.dumps(results_data(merge_returns([sample], INSTRUMENTS, RULES), INSTRUMENTS, RULES))
+    first = json.dumps(scored_data(merge_returns([sample], INSTRUMENTS, RULES), INSTRUMENTS, RULES))
     monkeypatch.setattr(merge_module.os, "cpu_count", lambda: 1)  # read one file at a time
-    second = json.dumps(results_data(merge_returns([sample], INSTRUMENTS, RULES), INSTRUMENTS, RULES))
+    second = json.dumps(scored_data(merge_returns([sample], INSTRUMENTS, RULES), INSTRUMENTS, RULES))
     assert first == second
 
 
@@ -89,7 +90,7 @@ def test_identical_copy_and_names_written_differently(sample, tmp_path):
     assert "typed-name.pdf" in {Path(r.result.file).name for r in northgate.respondents}
     alone = next(g for g in merged.organisations if "no-organisation.xlsx" in g.name)
     assert "gives no organisation" in alone.problems[0]
-    counts = merged.counts()
+    counts = to_data(Counts.of(merged.manifest))
     assert counts["found"] == counts["merged"] + counts["superseded"] + counts["rejected"] + counts["skipped"]
 
 
@@ -100,7 +101,7 @@ def test_output_folder_inside_the_inputs_is_not_read(sample, tmp_path):
     (out / "consolidated.xlsx").write_bytes(b"PK whatever")
     merged = merge_returns([folder], INSTRUMENTS, RULES, exclude=[out])
     assert not any(Path(e.file).parent == out for e in merged.manifest)
-    assert merged.counts()["found"] == 10
+    assert to_data(Counts.of(merged.manifest))["found"] == 10
 
 
 def test_a_personalised_form_groups_by_its_identity_whatever_is_typed_on_the_cover(sample, tmp_path):

@@ -16,6 +16,7 @@ from generator.cli import cli
 from generator.forms import FormValues, write_form
 from generator.forms.identity import new_identity
 from generator.merge import merge_returns
+from generator.model.results import Counts, to_data
 from generator.returns import guards
 from generator.returns import read as read_module
 from generator.returns.batch import iter_read, read_files
@@ -186,6 +187,6 @@ def test_merge_with_one_hanging_file_among_many(forms, tmp_path, monkeypatch):
         write_form("xlsx", V11, new_identity(V11, f"Org {n}"), folder / f"org-{n:02d}.xlsx", FormValues())
     limits = dataclasses.replace(guards.LIMITS, read_seconds=1.5)
     merged = merge_returns([folder], INSTRUMENTS, load_rules(), limits=limits)
-    counts = merged.counts()
+    counts = to_data(Counts.of(merged.manifest))
     assert counts == {"found": 13, "merged": 12, "superseded": 0, "rejected": 1, "skipped": 0}
     assert [e.file for e in merged.manifest] == sorted(str(p) for p in folder.iterdir())

@@ -15,6 +15,7 @@ from docx.oxml.ns import qn
 from office import convert, render_pages
 from PIL import Image
 from pypdf import PdfReader
+from scored import as_organisation, as_results, scored_data
 
 from generator import find_instruments, resolve_instrument
 from generator.demo import write_sample_returns
@@ -31,7 +32,6 @@ from generator.plans.documents import (
     render_partnership_plan,
     shade,
 )
-from generator.scoring.results import results_data
 from generator.scoring.rules import load_rules
 
 REPO = Path(__file__).parent.parent
@@ -49,16 +49,16 @@ def sample(tmp_path_factory):
     instrument = resolve_instrument()
     write_sample_returns(instrument, folder / "returns")
     catalogue, rules = find_instruments(), load_rules()
-    data = results_data(merge_returns([folder / "returns"], catalogue.instruments, rules), catalogue.instruments, rules)
+    data = scored_data(merge_returns([folder / "returns"], catalogue.instruments, rules), catalogue.instruments, rules)
     org = copy.deepcopy(data["organisations"][0])
     org["indicators"][-1]["consensus"] = None
-    context = organisation_plan(org, instrument)
+    context = organisation_plan(as_organisation(org), instrument)
     first = context["actions"][0]
     first["comments"] = [
         {"respondent": "Sam <Chair>", "role": "carers", "text": TRICKY},
         {"respondent": "Jo", "role": "staff", "text": "First line\nSecond line"},
     ]
-    partnership = partnership_plan(data, instrument)
+    partnership = partnership_plan(as_results(data), instrument)
     return {
         "folder": folder,
         "instrument": instrument,

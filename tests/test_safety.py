@@ -25,19 +25,20 @@ from pathlib import Path
 import openpyxl
 import pytest
 from lxml import etree
+from scored import as_results, scored_data
 
 from generator import find_instruments, resolve_instrument, sheets
 from generator.errors import ReturnReadError
 from generator.forms import FormValues, FormWriteError, write_form
 from generator.forms.identity import new_identity
 from generator.merge import merge_returns
+from generator.model.results import Counts, to_data
 from generator.outputs.workbook import CHART_DATA_SHEET, COMMENTS_SHEET, TEXT_CHANGES_SHEET, write_consolidated_workbook
 from generator.returns import guards
 from generator.returns import read as read_module
 from generator.returns.detect import detect_format
 from generator.returns.guards import UnsafeFileError, open_zip, parse_xml
 from generator.returns.read import read_return
-from generator.scoring.results import results_data
 from generator.scoring.rules import load_rules
 
 V11 = resolve_instrument()
@@ -450,7 +451,7 @@ def test_a_batch_survives_a_file_that_hangs_crashes_or_exhausts_its_reader(tmp_p
     )
     assert fate["greedy.pdf"].reason == "needs more memory to read than a returned form ever could: it was not read"
     assert all(e.sha256 and len(e.sha256) == 64 for e in merged.manifest)  # the rejected are fingerprinted too
-    counts = merged.counts()
+    counts = to_data(Counts.of(merged.manifest))
     assert counts == {"found": 5, "merged": 2, "superseded": 0, "rejected": 3, "skipped": 0}
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before  # inputs never modified
 
@@ -513,7 +514,7 @@ def merged_results(tmp_path_factory) -> dict:
     values = FormValues(cover={"organisation": "Riverside"}, answers={"1.1": "gold"}, comments={"1.1": "short"})
     write_form("xlsx", V11, new_identity(V11, "Riverside"), folder / "riverside.xlsx", values)
     catalogue, rules = find_instruments(), load_rules()
-    return results_data(merge_returns([folder], catalogue.instruments, rules), catalogue.instruments, rules)
+    return scored_data(merge_returns([folder], catalogue.instruments, rules), catalogue.instruments, rules)
 
 
 def _with_comment(results: dict, comment: str) -> dict:
@@ -530,7 +531,9 @@ def _comment_cells(workbook) -> list[str]:
 def test_text_a_workbook_cannot_hold_goes_in_as_codes_excel_reads_back_and_the_change_is_listed(
     merged_results, tmp_path
 ):
-    path = write_consolidated_workbook(_with_comment(merged_results, NASTY), tmp_path / "c.xlsx")  # no crash
+    path = write_consolidated_workbook(
+        as_results(_with_comment(merged_results, NASTY)), tmp_path / "c.xlsx"
+    )  # no crash
     workbook = openpyxl.load_workbook(path)
     assert [decoded(text) for text in _comment_cells(workbook)] == [NASTY.replace("\r\n", "\n")]
     assert workbook[COMMENTS_SHEET]["G2"].quotePrefix  # and it stays text
@@ -541,7 +544,7 @@ def test_text_a_workbook_cannot_hold_goes_in_as_codes_excel_reads_back_and_the_c
 
 def test_a_comment_over_excels_cell_limit_is_split_over_rows_and_joins_back_exactly(merged_results, tmp_path):
     long = "A comment that goes on. " * 4200 + "😀\x07end"  # 100,805 characters
-    path = write_consolidated_workbook(_with_comment(merged_results, long), tmp_path / "c.xlsx")
+    path = write_consolidated_workbook(as_results(_with_comment(merged_results, long)), tmp_path / "c.xlsx")
     workbook = openpyxl.load_workbook(path)
     sheet = workbook[COMMENTS_SHEET]
     cells = _comment_cells(workbook)
@@ -560,7 +563,7 @@ def test_a_comment_over_excels_cell_limit_is_split_over_rows_and_joins_back_exac
 def test_a_long_name_is_split_in_tables_cut_elsewhere_and_both_are_listed(merged_results, tmp_path):
     changed = copy.deepcopy(merged_results)
     changed["organisations"][0]["name"] = "Riverside " * 4000
-    workbook = openpyxl.load_workbook(write_consolidated_workbook(changed, tmp_path / "c.xlsx"))
+    workbook = openpyxl.load_workbook(write_consolidated_workbook(as_results(changed), tmp_path / "c.xlsx"))
     rows = [[c.value for c in row] for row in workbook[TEXT_CHANGES_SHEET].iter_rows(min_row=2)]
     assert ["Summary", "A7:A8", "40,000 characters, more than the 32,767 a cell can hold: split over 2 rows "
             "(A7:A8), to be read in order"] in rows  # fmt: skip
@@ -572,7 +575,7 @@ def test_a_long_name_is_split_in_tables_cut_elsewhere_and_both_are_listed(merged
 
 
 def test_the_workbook_has_no_text_changes_sheet_when_nothing_was_changed(merged_results, tmp_path):
-    workbook = openpyxl.load_workbook(write_consolidated_workbook(merged_results, tmp_path / "c.xlsx"))
+    workbook = openpyxl.load_workbook(write_consolidated_workbook(as_results(merged_results), tmp_path / "c.xlsx"))
     assert TEXT_CHANGES_SHEET not in workbook.sheetnames
 
 
@@ -692,11 +695,11 @@ def test_a_batch_of_bad_files_finishes_and_accounts_for_every_one(tmp_path):
     }  # fmt: skip
     for name, message in BAD_FILES.items():
         assert fates[name].reason == message.format(path=BAD / name)
-    counts = merged.counts()
+    counts = to_data(Counts.of(merged.manifest))
     assert counts["found"] == counts["merged"] + counts["rejected"] + counts["skipped"] + counts["superseded"]
     assert {p.name: p.read_bytes() for p in BAD.iterdir()} == before  # inputs never modified
 
-    data = results_data(merged, catalogue.instruments, rules)
-    workbook = openpyxl.load_workbook(write_consolidated_workbook(data, tmp_path / "c.xlsx"))
+    data = scored_data(merged, catalogue.instruments, rules)
+    workbook = openpyxl.load_workbook(write_consolidated_workbook(as_results(data), tmp_path / "c.xlsx"))
     comment = next(c for row in workbook[COMMENTS_SHEET].iter_rows() for c in row if c.value == HYPERLINK)
     assert comment.data_type == "s" and comment.quotePrefix

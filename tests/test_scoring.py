@@ -4,11 +4,11 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from scored import scored_data
 
 from generator import resolve_instrument
 from generator.merge import Merged, OrganisationGroup, Respondent
 from generator.returns.model import FoundAnswer, assemble_return
-from generator.scoring.results import results_data
 from generator.scoring.rules import (
     ScoringRulesError,
     Threshold,
@@ -125,10 +125,12 @@ def _everything(level: str) -> dict[str, str]:
 def test_worked_example():
     staff = _everything("gold") | {"1.1": "gold", "1.2": "silver"}
     users = _everything("silver") | {"1.1": "bronze", "1.2": "silver"}
-    group = OrganisationGroup("riverside", "Riverside", V11.id, [
-        _respondent("Staff team", staff, "staff.docx"), _respondent("Service users", users, "users.pdf"),
-    ])  # fmt: skip
-    data = results_data(Merged([], [group]), {V11.id: V11}, RULES)
+    def group() -> OrganisationGroup:  # scoring lets go of a group's returns: one group a scoring
+        return OrganisationGroup("riverside", "Riverside", V11.id, [
+            _respondent("Staff team", staff, "staff.docx"), _respondent("Service users", users, "users.pdf"),
+        ])  # fmt: skip
+
+    data = scored_data(Merged([], [group()]), {V11.id: V11}, RULES)
     org = data["organisations"][0]
     first, second = org["indicators"][:2]
     assert (first["consensus"], first["disagreement"]) == ("bronze", True)  # lowest of gold and bronze
@@ -143,7 +145,7 @@ def test_worked_example():
     assert [s["tier"] for s in org["sections"][1:]] == ["silver"] * 9
     assert org["tier"] == "bronze"
     assert (org["points"], org["max_points"]) == (1 + 2 * 35, 108)
-    median = results_data(Merged([], [group]), {V11.id: V11}, dataclasses.replace(RULES, consensus="median"))
+    median = scored_data(Merged([], [group()]), {V11.id: V11}, dataclasses.replace(RULES, consensus="median"))
     assert median["organisations"][0]["indicators"][0]["consensus"] == "bronze"  # lower middle of two
 
 
@@ -151,7 +153,7 @@ def test_blank_indicator_leaves_its_section_and_the_organisation_incomplete():
     answers = _everything("gold")
     del answers["3.2"]
     group = OrganisationGroup("r", "R", V11.id, [_respondent("Staff", answers, "a.docx")])
-    org = results_data(Merged([], [group]), {V11.id: V11}, RULES)["organisations"][0]
+    org = scored_data(Merged([], [group]), {V11.id: V11}, RULES)["organisations"][0]
     section3 = org["sections"][2]
     assert (section3["tier"], section3["complete"], section3["answered"], section3["total"]) == (None, False, 3, 4)
     assert section3["points"] == 9 and section3["shares"]["gold"] == 1.0

@@ -16,6 +16,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from office import PDFTOPPM, convert, render_pages, resave
+from scored import as_organisation, scored_data
 
 from generator import find_instruments, resolve_instrument
 from generator.demo import write_sample_returns
@@ -29,7 +30,6 @@ from generator.plans.tracker import (
     STATUSES,
     write_action_tracker,
 )
-from generator.scoring.results import results_data
 from generator.scoring.rules import load_rules
 
 HEADINGS = [heading for heading, _ in COLUMNS]
@@ -53,12 +53,12 @@ def data(v11, tmp_path_factory) -> dict:
     folder = tmp_path_factory.mktemp("returns")
     write_sample_returns(v11, folder)
     catalogue, rules = find_instruments(), load_rules()
-    return results_data(merge_returns([folder], catalogue.instruments, rules), catalogue.instruments, rules)
+    return scored_data(merge_returns([folder], catalogue.instruments, rules), catalogue.instruments, rules)
 
 
 @pytest.fixture(scope="module")
 def contexts(data, v11) -> list[dict]:
-    return [organisation_plan(organisation, v11) for organisation in data["organisations"]]
+    return [organisation_plan(as_organisation(organisation), v11) for organisation in data["organisations"]]
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,7 @@ def unassessed(data, v11) -> dict:
     for item in organisation["indicators"]:
         if item["id"] in ("2.3", "9.1"):
             item["consensus"] = None
-    return organisation_plan(organisation, v11)
+    return organisation_plan(as_organisation(organisation), v11)
 
 
 def _table(sheet, first_heading: str = "Indicator id"):

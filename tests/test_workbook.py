@@ -13,6 +13,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from office import PDFTOPPM, convert
+from scored import as_results, scored_data
 
 from generator import find_instruments, resolve_instrument
 from generator.demo import write_sample_returns
@@ -32,7 +33,6 @@ from generator.outputs.workbook import (
     SUMMARY_SHEET,
     write_consolidated_workbook,
 )
-from generator.scoring.results import results_data
 from generator.scoring.rules import load_rules
 
 FIXTURE_STANDARDS = Path(__file__).parent / "fixtures" / "standards"
@@ -69,7 +69,7 @@ def sample_folder(tmp_path_factory) -> Path:
 
 def _results(folders, catalogue):
     rules = load_rules()
-    return results_data(merge_returns(folders, catalogue.instruments, rules), catalogue.instruments, rules)
+    return scored_data(merge_returns(folders, catalogue.instruments, rules), catalogue.instruments, rules)
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +87,7 @@ def both(sample_folder, catalogue) -> dict:
 @pytest.fixture(scope="module")
 def written(data, catalogue, tmp_path_factory) -> Path:
     return write_consolidated_workbook(
-        data, tmp_path_factory.mktemp("out") / "consolidated.xlsx", catalogue.instruments
+        as_results(data), tmp_path_factory.mktemp("out") / "consolidated.xlsx", catalogue.instruments
     )
 
 
@@ -158,7 +158,7 @@ def test_null_tiers_show_as_incomplete_never_as_the_lowest_level(data, catalogue
     organisation = changed["organisations"][0]
     organisation["tier"] = None
     organisation["sections"][2]["tier"] = None
-    path = write_consolidated_workbook(changed, tmp_path / "c.xlsx", catalogue.instruments)
+    path = write_consolidated_workbook(as_results(changed), tmp_path / "c.xlsx", catalogue.instruments)
     _, rows = _rows(openpyxl.load_workbook(path)[SUMMARY_SHEET])
     colours = {
         level.colour.lstrip("#") for level in catalogue.instruments["coproduction-v1.1"].scale.levels if level.colour
@@ -170,7 +170,7 @@ def test_null_tiers_show_as_incomplete_never_as_the_lowest_level(data, catalogue
 
 
 def test_two_instruments_make_two_blocks_and_real_blanks_are_incomplete(both, catalogue, tmp_path):
-    path = write_consolidated_workbook(both, tmp_path / "c.xlsx", catalogue.instruments)
+    path = write_consolidated_workbook(as_results(both), tmp_path / "c.xlsx", catalogue.instruments)
     sheet = openpyxl.load_workbook(path)[SUMMARY_SHEET]
     headers = [row for row in range(1, sheet.max_row + 1) if sheet.cell(row, 1).value == "Organisation"]
     assert len(headers) == 2
@@ -323,7 +323,7 @@ def test_text_from_returns_stays_text(data, catalogue, tmp_path):
     indicators[0]["answers"][0]["raw"] = "=2+2"
     changed["organisations"][0]["name"] = "=Riverside\x07 Trust"  # and a bell, which XML cannot hold
     changed["manifest"][0]["file"] = "_x000D_.docx"
-    path = write_consolidated_workbook(changed, tmp_path / "c.xlsx", catalogue.instruments)
+    path = write_consolidated_workbook(as_results(changed), tmp_path / "c.xlsx", catalogue.instruments)
     workbook = openpyxl.load_workbook(path)
     cells = [c for sheet in workbook.worksheets for row in sheet.iter_rows() for c in row if c.value is not None]
     assert not [c for c in cells if c.data_type == "f"]
@@ -338,7 +338,7 @@ def test_text_from_returns_stays_text(data, catalogue, tmp_path):
 
 
 def test_same_data_same_bytes_and_the_time_is_the_latest_return(data, catalogue, tmp_path, written):
-    again = write_consolidated_workbook(data, tmp_path / "again.xlsx", catalogue.instruments)
+    again = write_consolidated_workbook(as_results(data), tmp_path / "again.xlsx", catalogue.instruments)
     assert again.read_bytes() == written.read_bytes()
     latest = max(r["date"] for o in data["organisations"] for r in o["respondents"])
     properties = openpyxl.load_workbook(again).properties
@@ -347,11 +347,11 @@ def test_same_data_same_bytes_and_the_time_is_the_latest_return(data, catalogue,
 
 
 def test_the_installed_instruments_are_used_by_default(data, written, tmp_path):
-    assert write_consolidated_workbook(data, tmp_path / "c.xlsx").read_bytes() == written.read_bytes()
+    assert write_consolidated_workbook(as_results(data), tmp_path / "c.xlsx").read_bytes() == written.read_bytes()
 
 
 def test_an_instrument_not_installed_is_shown_without_colours(data, tmp_path):
-    path = write_consolidated_workbook(data, tmp_path / "c.xlsx", instruments={})
+    path = write_consolidated_workbook(as_results(data), tmp_path / "c.xlsx", instruments={})
     _, rows = _rows(openpyxl.load_workbook(path)[SUMMARY_SHEET])
     labels = set(_labels(data, "coproduction-v1.1").values())
     section_cells = [cell for row in rows for cell in row[3:13]]
@@ -362,7 +362,9 @@ def test_an_instrument_not_installed_is_shown_without_colours(data, tmp_path):
 def test_no_organisations(data, catalogue, tmp_path):
     empty = {**data, "instruments": [], "organisations": [], "manifest": data["manifest"][:1]}
     empty["counts"] = {"found": 1, "merged": 0, "superseded": 0, "rejected": 1, "skipped": 0}
-    workbook = openpyxl.load_workbook(write_consolidated_workbook(empty, tmp_path / "c.xlsx", catalogue.instruments))
+    workbook = openpyxl.load_workbook(
+        write_consolidated_workbook(as_results(empty), tmp_path / "c.xlsx", catalogue.instruments)
+    )
     assert workbook.sheetnames == SHEETS
     assert len(_rows(workbook[MANIFEST_SHEET], "File")[1]) == 1
     assert _rows(workbook[RESPONSES_SHEET])[1] == []

@@ -37,8 +37,24 @@ _COLUMNS = {
 }
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
-_FOLD = str.maketrans({"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Đ": "D", "đ": "d", "ß": "ss", "Æ": "AE",
-                       "æ": "ae", "Œ": "OE", "œ": "oe", "Þ": "Th", "þ": "th", "ı": "i"})  # fmt: skip
+_FOLD = str.maketrans(
+    {
+        "Ł": "L",
+        "ł": "l",
+        "Ø": "O",
+        "ø": "o",
+        "Đ": "D",
+        "đ": "d",
+        "ß": "ss",
+        "Æ": "AE",
+        "æ": "ae",
+        "Œ": "OE",
+        "œ": "oe",
+        "Þ": "Th",
+        "þ": "th",
+        "ı": "i",
+    }
+)
 
 #: Namespace for form ids derived from a fixed ``form_id`` seed (byte-stable output).
 _FORM_ID_NAMESPACE = uuid.UUID("6f1c3c1e-2f59-4a57-9d1e-5b1f0c0d7a11")
@@ -165,7 +181,7 @@ def generate_pack(
                 "organisation": recipient.organisation,
                 "contact_name": recipient.contact,
                 "contact_details": recipient.email,
-            }  # fmt: skip
+            }
         )
         values.cover = {k: v for k, v in values.cover.items() if v}
     stem = instrument.id if recipient is None else f"{instrument.id}-{slugify(recipient.organisation)}"

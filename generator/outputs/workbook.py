@@ -79,6 +79,7 @@ from openpyxl.xml.functions import tostring
 from generator.atomic import write_atomically
 from generator.model.catalogue import find_instruments
 from generator.model.instrument import Instrument
+from generator.model.results import Counts, ManifestEntry, OrganisationResult, Results, ResultsHead, to_data
 from generator.sheets import EXCEL_CELL_CHARACTERS, SheetText, print_landscape_a4, sheet_text, text_colour_on
 
 SUMMARY_SHEET = "Summary"
@@ -259,17 +260,17 @@ class _Column:
 
 
 def write_consolidated_workbook(
-    data: dict[str, Any], path: Path, instruments: Mapping[str, Instrument] | None = None
+    results: Results, path: Path, instruments: Mapping[str, Instrument] | None = None
 ) -> Path:
-    """Write ``data`` (the ``results.json`` document) as a workbook at ``path``, atomically; returns ``path``.
+    """Write ``results`` as a workbook at ``path``, atomically; returns ``path``.
 
     Level colours come from ``instruments`` (id → :class:`~generator.model.instrument.Instrument`),
     by default the installed ones; an instrument not found there is shown without colours.
     """
-    with ConsolidatedWorkbook(data, instruments) as book:
-        for organisation in data["organisations"]:
+    with ConsolidatedWorkbook(results.head, instruments) as book:
+        for organisation in results.organisations:
             book.add(organisation)
-        return book.save(path, data["counts"], data["manifest"])
+        return book.save(path, results.manifest)
 
 
 class ConsolidatedWorkbook:
@@ -283,7 +284,8 @@ class ConsolidatedWorkbook:
     its temporary files are removed when the block ends.
     """
 
-    def __init__(self, head: Mapping[str, Any], instruments: Mapping[str, Instrument] | None = None) -> None:
+    def __init__(self, head: ResultsHead, instruments: Mapping[str, Instrument] | None = None) -> None:
+        head = to_data(head)
         if instruments is None:
             instruments = find_instruments().instruments
         self.rules = head.get("rules") or {}
@@ -326,9 +328,10 @@ class ConsolidatedWorkbook:
             yield
         self.changes += changes
 
-    def add(self, organisation: Mapping[str, Any]) -> dict[str, Any]:
-        """Write the rows of one organisation's results entry (in the order of ``results.json``);
-        returns what is kept of it: the entry without its indicators."""
+    def add(self, result: OrganisationResult) -> None:
+        """Write the rows of one organisation's results (in the order of ``results.json``), and
+        keep what the Summary and the charts need of it."""
+        organisation = to_data(result)
         look = self.looks[organisation["instrument"]]
         tables = self.tables
         with self._recording():
@@ -345,11 +348,11 @@ class ConsolidatedWorkbook:
         self.summaries[look.id].append(summary)
         for respondent in organisation["respondents"]:
             self.latest = _later(self.latest, respondent["date"])
-        return summary
 
-    def save(self, path: Path, counts: Mapping[str, int], manifest: Sequence[Mapping[str, Any]]) -> Path:
-        """Write the Summary, the charts and the manifest, and save the workbook at ``path``,
-        atomically; returns ``path``."""
+    def save(self, path: Path, entries: list[ManifestEntry]) -> Path:
+        """Write the Summary, the charts and the manifest (of ``entries``), and save the workbook
+        at ``path``, atomically; returns ``path``."""
+        counts, manifest = to_data(Counts.of(entries)), to_data(entries)
         blocks = [(look, self.summaries[look.id]) for look in self.looks.values()]
         with self._recording():
             for table in self.tables.values():

@@ -99,8 +99,9 @@ def section_levels_chart(context: dict[str, Any]) -> bytes:
             axes.barh(positions, widths, left=left, height=0.62, color=colour, edgecolor=_EDGE, linewidth=0.6)
             for y, (start, width) in enumerate(zip(left, widths, strict=True)):
                 if width and width / most >= 0.035:
-                    axes.text(start + width / 2, y, str(width), ha="center", va="center",
-                              fontsize=_FONT_SIZE - 1, color=_TEXT)  # fmt: skip
+                    axes.text(
+                        start + width / 2, y, str(width), ha="center", va="center", fontsize=_FONT_SIZE - 1, color=_TEXT
+                    )
             left = [a + b for a, b in zip(left, widths, strict=True)]
         for y, section in enumerate(sections):
             status = section["status"]["label"]
@@ -145,8 +146,15 @@ def partnership_tiers_chart(context: dict[str, Any]) -> bytes:
             axes.barh(positions, widths, left=left, height=0.62, color=colour, edgecolor=_EDGE, linewidth=0.6)
             for y, (row, start, width) in enumerate(zip(rows, left, widths, strict=True)):
                 if row[part] and width >= 3.5:
-                    axes.text(start + width / 2, y, str(row[part]), ha="center", va="center",
-                              fontsize=_FONT_SIZE - 1, color=_TEXT)  # fmt: skip
+                    axes.text(
+                        start + width / 2,
+                        y,
+                        str(row[part]),
+                        ha="center",
+                        va="center",
+                        fontsize=_FONT_SIZE - 1,
+                        color=_TEXT,
+                    )
             left = [a + b for a, b in zip(left, widths, strict=True)]
         axes.set_yticks(positions, _section_labels(sections, 48))
         axes.set_xlim(0, 100)

@@ -1,9 +1,10 @@
 """What action plans say: the data (context) the plan templates are filled with.
 
-:func:`organisation_plan` turns one organisation of ``results.json`` into the context of
-its action plan; :func:`partnership_plan` turns the whole results into the partnership
-plan's.  Wording of the standards comes from the instrument, verbatim; the look comes
-from the ``.docx`` templates.  Contexts are plain dicts, so templates can use every key.
+:func:`organisation_plan` turns one organisation's results
+(:class:`~generator.model.results.OrganisationResult`) into the context of its action plan;
+:func:`partnership_plan` turns the whole results into the partnership plan's.  Wording of
+the standards comes from the instrument, verbatim; the look comes from the ``.docx`` templates.
+Contexts are plain dicts, so templates can use every key.
 
 Two styles of plan, from the instrument (:func:`plan_style`):
 
@@ -25,6 +26,7 @@ from collections import Counter
 from typing import Any
 
 from generator.model.instrument import Instrument
+from generator.model.results import Answer, OrganisationResult, PerceptionGap, Results, SectionResult
 
 #: The two styles of plan (see the module's docstring).
 TIERS_STYLE = "tiers"
@@ -32,8 +34,14 @@ STATEMENTS_STYLE = "statements"
 #: How a section with blank answers shows where a status would be.
 INCOMPLETE = "Incomplete"
 
-ROLE_NAMES = {"staff": "staff", "service-user": "service users", "carer": "carers", "member": "members",
-              "joint": "joint", "unknown": "role not given"}  # fmt: skip
+ROLE_NAMES = {
+    "staff": "staff",
+    "service-user": "service users",
+    "carer": "carers",
+    "member": "members",
+    "joint": "joint",
+    "unknown": "role not given",
+}
 
 
 def _levels(instrument: Instrument) -> list[dict[str, Any]]:
@@ -49,8 +57,12 @@ def _colour(instrument: Instrument, level_id: str | None) -> str:
 
 
 def _instrument_data(instrument: Instrument) -> dict[str, str]:
-    return {"id": instrument.id, "title": instrument.title, "subtitle": instrument.subtitle,
-            "version": instrument.version}  # fmt: skip
+    return {
+        "id": instrument.id,
+        "title": instrument.title,
+        "subtitle": instrument.subtitle,
+        "version": instrument.version,
+    }
 
 
 def plan_style(instrument: Instrument) -> str:
@@ -62,8 +74,12 @@ def plan_style(instrument: Instrument) -> str:
 
 def _columns(instrument: Instrument) -> dict[str, str]:
     columns = instrument.columns
-    return {"indicator": columns.indicator, "answer": columns.answer, "comments": columns.comments,
-            "rated_by": columns.rated_by or ""}  # fmt: skip
+    return {
+        "indicator": columns.indicator,
+        "answer": columns.answer,
+        "comments": columns.comments,
+        "rated_by": columns.rated_by or "",
+    }
 
 
 def _headings(instrument: Instrument) -> dict[str, str]:
@@ -76,11 +92,11 @@ def _headings(instrument: Instrument) -> dict[str, str]:
     }
 
 
-def _rated_by(answers: list[dict[str, Any]]) -> str:
+def _rated_by(answers: list[Answer]) -> str:
     """Who rated it, as the returns say (each name once, in order); "" when none says."""
     names: list[str] = []
     for answer in answers:
-        name = " ".join(str(answer.get("rated_by") or "").split())
+        name = " ".join(str(answer.rated_by or "").split())
         if name and name not in names:
             names.append(name)
     return "; ".join(names)
@@ -88,34 +104,36 @@ def _rated_by(answers: list[dict[str, Any]]) -> str:
 
 def _level_counts(instrument: Instrument, tiers: list[str | None]) -> list[dict[str, Any]]:
     counts = Counter(tiers)
-    return [{"id": lv.id, "label": lv.label, "colour": lv.colour or "", "count": counts.get(lv.id, 0)}
-            for lv in instrument.scale.levels]  # fmt: skip
+    return [
+        {"id": lv.id, "label": lv.label, "colour": lv.colour or "", "count": counts.get(lv.id, 0)}
+        for lv in instrument.scale.levels
+    ]
 
 
 def _percent(shares: dict[str, float], level_id: str) -> int:
     return round(shares.get(level_id, 0.0) * 100)
 
 
-def _status(section: dict[str, Any]) -> dict[str, str]:
+def _status(section: SectionResult) -> dict[str, str]:
     """A section's status (label and colour): "Incomplete" while it has blanks, empty when
     the rules give no statuses."""
-    if "status" not in section:
+    if not section.rated:
         return {"label": "", "colour": ""}
-    if section["status"] is None:
+    if section.status is None:
         return {"label": INCOMPLETE, "colour": ""}
-    return {"label": section["status"]["label"], "colour": section["status"]["colour"] or ""}
+    return {"label": section.status.label, "colour": section.status.colour or ""}
 
 
-def _gap_text(gap: dict[str, Any], instrument: Instrument) -> str:
-    higher, lower = gap["higher"], gap["lower"]
+def _gap_text(gap: PerceptionGap, instrument: Instrument) -> str:
+    higher, lower = gap.higher, gap.lower
     return (
-        f"{ROLE_NAMES.get(higher['role'], higher['role']).capitalize()} say {_label(instrument, higher['achieved'])}; "
-        f"{ROLE_NAMES.get(lower['role'], lower['role'])} say {_label(instrument, lower['achieved'])}"
+        f"{ROLE_NAMES.get(higher.role, higher.role).capitalize()} say {_label(instrument, higher.achieved)}; "
+        f"{ROLE_NAMES.get(lower.role, lower.role)} say {_label(instrument, lower.achieved)}"
     )
 
 
-def organisation_plan(org: dict[str, Any], instrument: Instrument) -> dict[str, Any]:
-    """The context of one organisation's action plan, from its entry in ``results.json``."""
+def organisation_plan(org: OrganisationResult, instrument: Instrument) -> dict[str, Any]:
+    """The context of one organisation's action plan, from its results."""
     scale = instrument.scale
     style = plan_style(instrument)
     top = scale.levels[-1]
@@ -123,38 +141,59 @@ def organisation_plan(org: dict[str, Any], instrument: Instrument) -> dict[str, 
     headings = _headings(instrument)
     order = {indicator.id: n for n, indicator in enumerate(instrument.indicators)}
     actions, not_assessed = [], []
-    for item in org["indicators"]:
-        indicator = instrument.indicator(item["id"])
-        base = {"id": item["id"], "title": indicator.title, "section": item["section"],
-                "section_title": sections[item["section"]].title, "heading": headings.get(item["id"], "")}  # fmt: skip
-        if item["consensus"] is None:
+    for item in org.indicators:
+        indicator = instrument.indicator(item.id)
+        base = {
+            "id": item.id,
+            "title": indicator.title,
+            "section": item.section,
+            "section_title": sections[item.section].title,
+            "heading": headings.get(item.id, ""),
+        }
+        if item.consensus is None:
             not_assessed.append(base)
             continue
-        if item["consensus"] == top.id:
+        if item.consensus == top.id:
             continue
-        rank = scale.rank(item["consensus"])
+        rank = scale.rank(item.consensus)
         # A statement is its own commitment, met or not; a tier's next step is the next tier up.
         following = top if style == STATEMENTS_STYLE else scale.levels[rank + 1]
         comments = [
-            {"respondent": a["respondent"] or "", "role": ROLE_NAMES.get(a["role"], a["role"]), "text": a["comment"],
-             "rated_by": a.get("rated_by") or ""}
-            for a in item["answers"] if a["comment"]
-        ]  # fmt: skip
-        actions.append({
-            **base,
-            "current": _label(instrument, item["consensus"]), "current_tier": item["consensus"],
-            "current_colour": _colour(instrument, item["consensus"]),
-            "next": following.label, "next_tier": following.id, "next_colour": following.colour or "",
-            "criteria": list(indicator.criteria.get(following.id, ())) or [indicator.title],
-            "comments": comments,
-            "answers": [{"respondent": a["respondent"] or "", "role": ROLE_NAMES.get(a["role"], a["role"]),
-                         "label": _label(instrument, a["achieved"], "blank"), "rated_by": a.get("rated_by") or ""}
-                        for a in item["answers"]],
-            "rated_by": _rated_by(item["answers"]),
-            "disagreement": item["disagreement"],
-            "perception_gaps": [_gap_text(g, instrument) for g in item["perception_gaps"]],
-            "rank": rank,
-        })  # fmt: skip
+            {
+                "respondent": a.respondent or "",
+                "role": ROLE_NAMES.get(a.role, a.role),
+                "text": a.comment,
+                "rated_by": a.rated_by or "",
+            }
+            for a in item.answers
+            if a.comment
+        ]
+        actions.append(
+            {
+                **base,
+                "current": _label(instrument, item.consensus),
+                "current_tier": item.consensus,
+                "current_colour": _colour(instrument, item.consensus),
+                "next": following.label,
+                "next_tier": following.id,
+                "next_colour": following.colour or "",
+                "criteria": list(indicator.criteria.get(following.id, ())) or [indicator.title],
+                "comments": comments,
+                "answers": [
+                    {
+                        "respondent": a.respondent or "",
+                        "role": ROLE_NAMES.get(a.role, a.role),
+                        "label": _label(instrument, a.achieved, "blank"),
+                        "rated_by": a.rated_by or "",
+                    }
+                    for a in item.answers
+                ],
+                "rated_by": _rated_by(item.answers),
+                "disagreement": item.disagreement,
+                "perception_gaps": [_gap_text(g, instrument) for g in item.perception_gaps],
+                "rank": rank,
+            }
+        )
     if style == STATEMENTS_STYLE:  # by section and sub-heading, as the standards read; lowest level first in each
         part_of = {
             i.id: (s.number, n) for s in instrument.sections for n, p in enumerate(s.parts) for i in p.indicators
@@ -162,28 +201,30 @@ def organisation_plan(org: dict[str, Any], instrument: Instrument) -> dict[str, 
         actions.sort(key=lambda a: (*part_of[a["id"]], a["rank"], order[a["id"]]))
     else:
         actions.sort(key=lambda a: (a["rank"], order[a["id"]]))
-    dates = sorted(r["date"] for r in org["respondents"] if r["date"])
-    roles = sorted({ROLE_NAMES.get(r["role"], r["role"]) for r in org["respondents"]})
-    consensus = {item["id"]: item["consensus"] for item in org["indicators"]}
+    dates = sorted(r.date for r in org.respondents if r.date)
+    roles = sorted({ROLE_NAMES.get(r.role, r.role) for r in org.respondents})
+    consensus = {item.id: item.consensus for item in org.indicators}
     section_entries = []
-    for s in org["sections"]:
-        tiers = [consensus[i.id] for i in sections[s["number"]].indicators]
-        section_entries.append({
-            "number": s["number"],
-            "title": s["title"],
-            "tier": s["tier"],
-            "label": _label(instrument, s["tier"], INCOMPLETE),
-            "colour": _colour(instrument, s["tier"]),
-            "complete": s["complete"],
-            "answered": s["answered"],
-            "total": s["total"],
-            "points": s["points"],
-            "max_points": s["max_points"],
-            "status": _status(s),
-            "top_percent": _percent(s.get("shares") or {}, top.id),
-            "counts": _level_counts(instrument, tiers),
-            "blank": tiers.count(None),
-        })  # fmt: skip
+    for s in org.sections:
+        tiers = [consensus[i.id] for i in sections[s.number].indicators]
+        section_entries.append(
+            {
+                "number": s.number,
+                "title": s.title,
+                "tier": s.tier,
+                "label": _label(instrument, s.tier, INCOMPLETE),
+                "colour": _colour(instrument, s.tier),
+                "complete": s.complete,
+                "answered": s.answered,
+                "total": s.total,
+                "points": s.points,
+                "max_points": s.max_points,
+                "status": _status(s),
+                "top_percent": _percent(s.shares, top.id),
+                "counts": _level_counts(instrument, tiers),
+                "blank": tiers.count(None),
+            }
+        )
     groups = []
     for entry in section_entries:
         parts: list[dict[str, Any]] = []
@@ -194,55 +235,61 @@ def organisation_plan(org: dict[str, Any], instrument: Instrument) -> dict[str, 
                 parts.append({"heading": action["heading"], "actions": []})
             parts[-1]["actions"].append(action)
         if parts:
-            groups.append({**{k: entry[k] for k in ("number", "title", "label", "colour", "status", "top_percent")},
-                           "parts": parts, "count": sum(len(p["actions"]) for p in parts)})  # fmt: skip
+            groups.append(
+                {
+                    **{k: entry[k] for k in ("number", "title", "label", "colour", "status", "top_percent")},
+                    "parts": parts,
+                    "count": sum(len(p["actions"]) for p in parts),
+                }
+            )
     return {
-        "organisation": org["name"],
+        "organisation": org.name,
         "instrument": _instrument_data(instrument),
         "style": style,
         "columns": _columns(instrument),
         "review_date": dates[-1] if dates else "",
         "respondents": [
             {
-                "respondent": r["respondent"] or "(not given)",
-                "role": ROLE_NAMES.get(r["role"], r["role"]),
-                "date": r["date"] or "",
-                "file": r["file"],
+                "respondent": r.respondent or "(not given)",
+                "role": ROLE_NAMES.get(r.role, r.role),
+                "date": r.date or "",
+                "file": r.file,
             }
-            for r in org["respondents"]
-        ],  # fmt: skip
+            for r in org.respondents
+        ],
         "roles": ", ".join(roles),
         "levels": _levels(instrument),
-        "has_status": any("status" in s for s in org["sections"]),
+        "has_status": any(s.rated for s in org.sections),
         "overall": {
-            "tier": org["tier"],
-            "label": _label(instrument, org["tier"], INCOMPLETE),
-            "colour": _colour(instrument, org["tier"]),
-            "complete": org["complete"],
-            "points": org["points"],
-            "max_points": org["max_points"],
-            "answered": org["answered"],
-            "total": org["indicators_total"],
-            "shares": [{"label": _label(instrument, k), "percent": round(v * 100)} for k, v in org["shares"].items()],
-            "top_percent": _percent(org["shares"], top.id),
+            "tier": org.tier,
+            "label": _label(instrument, org.tier, INCOMPLETE),
+            "colour": _colour(instrument, org.tier),
+            "complete": org.complete,
+            "points": org.points,
+            "max_points": org.max_points,
+            "answered": org.answered,
+            "total": org.indicators_total,
+            "shares": [{"label": _label(instrument, k), "percent": round(v * 100)} for k, v in org.shares.items()],
+            "top_percent": _percent(org.shares, top.id),
             "counts": _level_counts(instrument, list(consensus.values())),
             "blank": list(consensus.values()).count(None),
-        },  # fmt: skip
+        },
         "sections": section_entries,
         "actions": actions,
         "action_groups": groups,
         "not_assessed": not_assessed,
-        "disagreements": org["disagreements"],
-        "perception_gap_count": org["perception_gaps"],
+        "disagreements": org.disagreements,
+        "perception_gap_count": org.perception_gaps,
     }
 
 
-def partnership_plan(results: dict[str, Any], instrument: Instrument) -> dict[str, Any]:
-    """The context of the partnership plan for the organisations of ``instrument`` in ``results``."""
-    orgs = [o for o in results["organisations"] if o["instrument"] == instrument.id]
+def partnership_plan(results: Results, instrument: Instrument) -> dict[str, Any]:
+    """The context of the partnership plan for the organisations of ``instrument`` in ``results``
+    (their indicators' answers are not needed: :meth:`OrganisationResult.without_answers` will do)."""
+    orgs = [o for o in results.organisations if o.instrument == instrument.id]
     lowest = instrument.scale.levels[0].id
     top = instrument.scale.levels[-1].id
-    plans = {o["key"]: organisation_plan(o, instrument) for o in orgs}
+    plans = {o.key: organisation_plan(o, instrument) for o in orgs}
     headings = _headings(instrument)
     statuses = _statuses_of(results, instrument)
     sections = []
@@ -250,26 +297,30 @@ def partnership_plan(results: dict[str, Any], instrument: Instrument) -> dict[st
     for position, section in enumerate(instrument.sections):
         rows = []
         for indicator in section.indicators:
-            per_org = {o["name"]: next(i for i in o["indicators"] if i["id"] == indicator.id) for o in orgs}
-            counts = Counter(i["consensus"] for i in per_org.values())
+            per_org = {o.name: next(i for i in o.indicators if i.id == indicator.id) for o in orgs}
+            counts = Counter(i.consensus for i in per_org.values())
             next_steps = Counter(
                 a["next_tier"] for p in plans.values() for a in p["actions"] if a["id"] == indicator.id
             )
-            gaps = [f"{name}: {_gap_text(g, instrument)}" for name, i in per_org.items() for g in i["perception_gaps"]]
+            gaps = [f"{name}: {_gap_text(g, instrument)}" for name, i in per_org.items() for g in i.perception_gaps]
             row = {
-                "id": indicator.id, "title": indicator.title, "heading": headings.get(indicator.id, ""),
-                "counts": [{"label": lv.label, "count": counts.get(lv.id, 0), "colour": lv.colour or ""}
-                           for lv in instrument.scale.levels],
-                "not_assessed": sorted(n for n, i in per_org.items() if i["consensus"] is None),
-                "below_first_tier": sorted(n for n, i in per_org.items() if i["consensus"] == lowest),
+                "id": indicator.id,
+                "title": indicator.title,
+                "heading": headings.get(indicator.id, ""),
+                "counts": [
+                    {"label": lv.label, "count": counts.get(lv.id, 0), "colour": lv.colour or ""}
+                    for lv in instrument.scale.levels
+                ],
+                "not_assessed": sorted(n for n, i in per_org.items() if i.consensus is None),
+                "below_first_tier": sorted(n for n, i in per_org.items() if i.consensus == lowest),
                 "perception_gaps": gaps,
-            }  # fmt: skip
+            }
             if next_steps:
                 step, how_many = next_steps.most_common(1)[0]
                 names = sorted(
-                    plans[o["key"]]["organisation"]
+                    plans[o.key]["organisation"]
                     for o in orgs
-                    if any(a["id"] == indicator.id and a["next_tier"] == step for a in plans[o["key"]]["actions"])
+                    if any(a["id"] == indicator.id and a["next_tier"] == step for a in plans[o.key]["actions"])
                 )
                 row["shared_action"] = {
                     "next": instrument.scale.level(step).label,
@@ -277,9 +328,16 @@ def partnership_plan(results: dict[str, Any], instrument: Instrument) -> dict[st
                     "organisations": names,
                     "criteria": list(indicator.criteria.get(step, ())) or [indicator.title],
                 }
-                shared.append({"id": indicator.id, "title": indicator.title, "section": section.number,
-                               "section_title": section.title, "heading": row["heading"],
-                               **row["shared_action"]})  # fmt: skip
+                shared.append(
+                    {
+                        "id": indicator.id,
+                        "title": indicator.title,
+                        "section": section.number,
+                        "section_title": section.title,
+                        "heading": row["heading"],
+                        **row["shared_action"],
+                    }
+                )
             else:
                 row["shared_action"] = None
             rows.append(row)
@@ -288,15 +346,24 @@ def partnership_plan(results: dict[str, Any], instrument: Instrument) -> dict[st
             if not parts or parts[-1]["heading"] != row["heading"]:
                 parts.append({"heading": row["heading"], "indicators": []})
             parts[-1]["indicators"].append(row)
-        tiers = [i["consensus"] for o in orgs for i in o["indicators"] if i["section"] == section.number]
+        tiers = [i.consensus for o in orgs for i in o.indicators if i.section == section.number]
         answered = [t for t in tiers if t is not None]
-        status_counts = Counter(plans[o["key"]]["sections"][position]["status"]["label"] for o in orgs)
-        sections.append({
-            "number": section.number, "title": section.title, "indicators": rows, "parts": parts,
-            "top_percent": round(answered.count(top) / len(answered) * 100) if answered else 0,
-            "status_counts": [{**status, "count": status_counts.get(status["label"], 0)}
-                              for status in [*statuses, {"label": INCOMPLETE, "colour": ""}]] if statuses else [],
-        })  # fmt: skip
+        status_counts = Counter(plans[o.key]["sections"][position]["status"]["label"] for o in orgs)
+        sections.append(
+            {
+                "number": section.number,
+                "title": section.title,
+                "indicators": rows,
+                "parts": parts,
+                "top_percent": round(answered.count(top) / len(answered) * 100) if answered else 0,
+                "status_counts": [
+                    {**status, "count": status_counts.get(status["label"], 0)}
+                    for status in [*statuses, {"label": INCOMPLETE, "colour": ""}]
+                ]
+                if statuses
+                else [],
+            }
+        )
     order = {indicator.id: n for n, indicator in enumerate(instrument.indicators)}
     shared.sort(key=lambda s: (-s["count"], order[s["id"]]))
     return {
@@ -312,20 +379,20 @@ def partnership_plan(results: dict[str, Any], instrument: Instrument) -> dict[st
         "section_numbers": [s.number for s in instrument.sections],
         "summary": [
             {
-                "organisation": plans[o["key"]]["organisation"],
-                "sections": plans[o["key"]]["sections"],
-                "overall": plans[o["key"]]["overall"],
+                "organisation": plans[o.key]["organisation"],
+                "sections": plans[o.key]["sections"],
+                "overall": plans[o.key]["overall"],
             }
             for o in orgs
-        ],  # fmt: skip
+        ],
         "sections": sections,
         "shared_actions": [s for s in shared if s["count"] > 1 or len(orgs) == 1],
     }
 
 
-def _statuses_of(results: dict[str, Any], instrument: Instrument) -> list[dict[str, str]]:
+def _statuses_of(results: Results, instrument: Instrument) -> list[dict[str, str]]:
     """The statuses a section of ``instrument`` can be given, best first (label and colour), from the
     scoring rules recorded in ``results``; empty when the rules give none."""
-    rules = results.get("rules") or {}
+    rules = results.rules or {}
     rules = (rules.get("instruments") or {}).get(instrument.id, rules)
     return [{"label": s["label"], "colour": s.get("colour") or ""} for s in rules.get("status") or []]

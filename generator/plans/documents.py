@@ -63,17 +63,46 @@ STATEMENT_TEMPLATE_NAMES = {
 #: The variables a template of each kind can use: the keys of the plan context
 #: (:func:`generator.plans.context.organisation_plan`, :func:`generator.plans.context.partnership_plan`) and ``chart``.
 TEMPLATE_VARIABLES = {
-    "organisation": frozenset({
-        "organisation", "instrument", "review_date", "respondents", "roles", "levels", "overall", "sections",
-        "actions", "not_assessed", "disagreements", "perception_gap_count", "chart",
-        "style", "columns", "has_status", "action_groups",
-    }),
-    "partnership": frozenset({
-        "instrument", "levels", "first_tier", "organisation_count", "organisations", "section_numbers", "summary",
-        "sections", "shared_actions", "chart",
-        "style", "columns", "statuses", "has_status",
-    }),
-}  # fmt: skip
+    "organisation": frozenset(
+        {
+            "organisation",
+            "instrument",
+            "review_date",
+            "respondents",
+            "roles",
+            "levels",
+            "overall",
+            "sections",
+            "actions",
+            "not_assessed",
+            "disagreements",
+            "perception_gap_count",
+            "chart",
+            "style",
+            "columns",
+            "has_status",
+            "action_groups",
+        }
+    ),
+    "partnership": frozenset(
+        {
+            "instrument",
+            "levels",
+            "first_tier",
+            "organisation_count",
+            "organisations",
+            "section_numbers",
+            "summary",
+            "sections",
+            "shared_actions",
+            "chart",
+            "style",
+            "columns",
+            "statuses",
+            "has_status",
+        }
+    ),
+}
 
 #: Width of the chart in each kind of plan (16 cm fits A4 portrait, 24 cm A4 landscape).
 _CHART_WIDTH = {"organisation": Mm(160), "partnership": Mm(240)}
@@ -87,10 +116,29 @@ _MIDDLES = {"else": {"if", "for"}, "elif": {"if"}}
 #: The order of a table cell's properties in WordprocessingML (w:tcPr's sequence).
 _TC_PR_ORDER = {
     qn(f"w:{tag}"): i
-    for i, tag in enumerate(("cnfStyle", "tcW", "gridSpan", "hMerge", "vMerge", "tcBorders", "shd", "noWrap", "tcMar",
-                             "textDirection", "tcFitText", "vAlign", "hideMark", "headers", "cellIns", "cellDel",
-                             "cellMerge", "tcPrChange"))
-}  # fmt: skip
+    for i, tag in enumerate(
+        (
+            "cnfStyle",
+            "tcW",
+            "gridSpan",
+            "hMerge",
+            "vMerge",
+            "tcBorders",
+            "shd",
+            "noWrap",
+            "tcMar",
+            "textDirection",
+            "tcFitText",
+            "vAlign",
+            "hideMark",
+            "headers",
+            "cellIns",
+            "cellDel",
+            "cellMerge",
+            "tcPrChange",
+        )
+    )
+}
 #: Characters Word's XML cannot hold (control characters, lone surrogates); tab and newline stay.
 _NOT_XML = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]")
 _OPENERS = re.compile(r"\{[{%#]")

@@ -116,9 +116,11 @@ class ScoringRules:
         if not own and uses_thresholds and not rules.thresholds:
             unknown = sorted({t.tier for t in self.thresholds} - set(instrument.scale.ids))
         if unknown and (uses_thresholds or set(unknown) & (set(rules.points) | status_levels)):
-            where = f"its block under 'instruments: {instrument.id}:'" if own else (
-                "add a block for it under 'instruments:' (see the built-in scoring.yaml)"
-            )  # fmt: skip
+            where = (
+                f"its block under 'instruments: {instrument.id}:'"
+                if own
+                else ("add a block for it under 'instruments:' (see the built-in scoring.yaml)")
+            )
             raise ScoringRulesError(
                 f"{self.source or 'scoring rules'}: the levels {', '.join(unknown)} are not on the scale of "
                 f"{instrument.id} ({', '.join(instrument.scale.ids)}); {where}"
@@ -193,8 +195,9 @@ def _rules_from(data: Any, path: Path, instrument: str | None = None) -> Scoring
     if isinstance(gap, bool) or not isinstance(gap, int) or gap < 1:
         raise fail(f"'perception_gap' should be a whole number of levels, 1 or more, not {gap!r}", "perception_gap")
     roles = data.get("roles") or {}
-    if not isinstance(roles, dict) or not all(isinstance(v, list) and all(isinstance(w, str) for w in v)
-                                              for v in roles.values()):  # fmt: skip
+    if not isinstance(roles, dict) or not all(
+        isinstance(v, list) and all(isinstance(w, str) for w in v) for v in roles.values()
+    ):
         raise fail("'roles' should list words for each role, e.g. 'staff: [staff, manager]'", "roles")
     role_words = {str(role): tuple(words) for role, words in roles.items()}
     statuses = _statuses(data.get("status"), fail)

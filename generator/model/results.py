@@ -1,0 +1,338 @@
+"""The results model: what a merge found and scored, in the shape of ``results.json``.
+
+Scoring (:mod:`generator.scoring.score`) makes these objects; the outputs (results.json, the
+consolidated workbook, the terminal summary) and the plans take them.  Each class lists its
+fields in the order ``results.json`` writes them, and :func:`to_data` / :func:`from_data` are
+the one mapping between the objects and the JSON, used both ways.  The shape is documented in
+``docs/results.md`` and checked by ``docs/results.schema.json``.
+
+A few keys appear only where they mean something: a section's ``status`` only when the rules
+rate sections (a RAG status), an answer's ``rated_by`` only when the instrument's form asks who
+rated each answer.  Such a field is declared with :func:`_optional`, naming the flag that says
+whether the key is there; the flag itself is not written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+import types
+import typing
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, TypeVar, Union
+
+RESULTS_FORMAT = "coproduce-results/1"
+
+#: A file's fate in the manifest.
+MERGED, SUPERSEDED, REJECTED, SKIPPED = "merged", "superseded", "rejected", "skipped"
+FATES = (MERGED, SUPERSEDED, REJECTED, SKIPPED)
+
+
+def _flag() -> Any:
+    """A field that says whether an optional key is present; not written to JSON."""
+    return field(default=False, metadata={"flag": True})
+
+
+def _optional(flag: str, default: Any = None) -> Any:
+    """A field written only when the field ``flag`` is true (and read only when present)."""
+    return field(default=default, metadata={"present_if": flag})
+
+
+@dataclass
+class ManifestEntry:
+    """One input file and what became of it: ``fate`` is one of :data:`FATES`; ``reason`` says
+    why a file was superseded, rejected or skipped."""
+
+    file: str
+    fate: str
+    reason: str | None = None
+    sha256: str | None = None
+    format: str | None = None
+    organisation: str | None = None
+    superseded_by: str | None = None
+
+
+@dataclass
+class Counts:
+    """How many files were found, and how many met each fate; the fates add up to ``found``."""
+
+    found: int = 0
+    merged: int = 0
+    superseded: int = 0
+    rejected: int = 0
+    skipped: int = 0
+
+    @classmethod
+    def of(cls, manifest: list[ManifestEntry]) -> Counts:
+        counts = cls(found=len(manifest))
+        for entry in manifest:
+            setattr(counts, entry.fate, getattr(counts, entry.fate) + 1)
+        return counts
+
+
+@dataclass
+class LevelSummary:
+    """A level of an instrument's scale, as results.json names it."""
+
+    id: str
+    label: str
+
+
+@dataclass
+class SectionSummary:
+    number: int
+    title: str
+
+
+@dataclass
+class InstrumentSummary:
+    """An instrument the results use: enough to read results.json without the instrument's file."""
+
+    id: str
+    title: str
+    version: str
+    scale: list[LevelSummary]
+    sections: list[SectionSummary]
+
+    @classmethod
+    def of(cls, instrument: Any) -> InstrumentSummary:
+        """The summary of an :class:`~generator.model.instrument.Instrument`."""
+        return cls(
+            instrument.id,
+            instrument.title,
+            instrument.version,
+            [LevelSummary(level.id, level.label) for level in instrument.scale.levels],
+            [SectionSummary(section.number, section.title) for section in instrument.sections],
+        )
+
+
+@dataclass
+class RespondentResult:
+    """One merged return of an organisation: who filled it in, in which role, from which file."""
+
+    file: str
+    sha256: str | None
+    format: str
+    form_id: str | None
+    respondent: str | None
+    role: str
+    date: str | None
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Answer:
+    """One respondent's answer to one indicator: the level read (``achieved``, None when blank or
+    unclear), the text as typed (``raw``), the comment, and what was wrong with it."""
+
+    file: str
+    respondent: str | None
+    role: str
+    achieved: str | None
+    raw: str | None
+    comment: str | None
+    asks_rated_by: bool = _flag()
+    rated_by: str | None = _optional("asks_rated_by")
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GapSide:
+    role: str
+    achieved: str
+    file: str
+
+
+@dataclass
+class PerceptionGap:
+    """Two respondents in different roles whose answers are ``levels_apart`` levels apart."""
+
+    levels_apart: int
+    higher: GapSide
+    lower: GapSide
+
+
+@dataclass
+class IndicatorResult:
+    """The organisation's result for one indicator: the consensus of its respondents' answers."""
+
+    id: str
+    section: int
+    title: str
+    consensus: str | None
+    answered: int
+    respondents: int
+    disagreement: bool
+    perception_gaps: list[PerceptionGap]
+    answers: list[Answer]
+
+
+@dataclass
+class Status:
+    """A section's status by the rules' ``status`` list (a RAG rating: Green, Amber, Red)."""
+
+    label: str
+    colour: str | None
+
+
+@dataclass
+class SectionResult:
+    """A section's tier (None while incomplete), points and shares of its indicators at each level."""
+
+    number: int
+    title: str
+    tier: str | None
+    complete: bool
+    answered: int
+    total: int
+    points: int
+    max_points: int
+    shares: dict[str, float]
+    rated: bool = _flag()
+    status: Status | None = _optional("rated")
+
+
+@dataclass
+class OrganisationResult:
+    """One organisation's results for one instrument: its tier (None while incomplete), points,
+    sections, indicators, respondents and the problems found merging its returns."""
+
+    key: str
+    name: str
+    instrument: str
+    tier: str | None
+    complete: bool
+    points: int
+    max_points: int
+    answered: int
+    indicators_total: int
+    shares: dict[str, float]
+    disagreements: int
+    perception_gaps: int
+    problems: list[str]
+    respondents: list[RespondentResult]
+    sections: list[SectionResult]
+    indicators: list[IndicatorResult]
+
+    def without_answers(self) -> OrganisationResult:
+        """A copy without each indicator's answers (the bulk of it), for what needs only the
+        consensus: the summary, the workbook's Summary sheet, the partnership plan."""
+        return dataclasses.replace(
+            self, indicators=[dataclasses.replace(indicator, answers=[]) for indicator in self.indicators]
+        )
+
+
+@dataclass
+class ResultsHead:
+    """What results.json starts with: its format, the instruments used and the rules (as data)."""
+
+    format: str
+    instruments: list[InstrumentSummary]
+    rules: dict[str, Any]
+
+
+@dataclass
+class Results:
+    """A whole results.json: the head, every organisation, the counts and the manifest."""
+
+    format: str
+    instruments: list[InstrumentSummary]
+    rules: dict[str, Any]
+    organisations: list[OrganisationResult]
+    counts: Counts
+    manifest: list[ManifestEntry]
+
+    @classmethod
+    def of(cls, head: ResultsHead, organisations: list[OrganisationResult], manifest: list[ManifestEntry]) -> Results:
+        return cls(head.format, head.instruments, head.rules, organisations, Counts.of(manifest), manifest)
+
+    @property
+    def head(self) -> ResultsHead:
+        return ResultsHead(self.format, self.instruments, self.rules)
+
+
+# --- the mapping to and from JSON data -----------------------------------------------------------
+
+T = TypeVar("T")
+
+
+def to_data(value: Any) -> Any:
+    """``value`` (a results object, or a list or dict of them) as JSON-ready data, keys in field order."""
+    if dataclasses.is_dataclass(value):
+        data = {}
+        for name, flag, present_if in _fields(type(value)):
+            if flag or (present_if and not getattr(value, present_if)):
+                continue
+            data[name] = to_data(getattr(value, name))
+        return data
+    if isinstance(value, list):
+        return [to_data(item) for item in value]
+    if isinstance(value, dict):
+        return {key: to_data(item) for key, item in value.items()}
+    return value
+
+
+def from_data(cls: type[T], data: Any, where: str = "results") -> T:
+    """The ``cls`` object that ``data`` (as :func:`to_data` gives, or as read from results.json)
+    describes.  Raises ``ValueError`` naming the place (``organisations[2].sections[0]``) of the
+    first key missing or of the wrong kind."""
+    return _decode(cls, data, where)
+
+
+def _decode(kind: Any, data: Any, where: str) -> Any:
+    origin = typing.get_origin(kind)
+    if origin in (Union, types.UnionType):
+        options = typing.get_args(kind)
+        if data is None and type(None) in options:
+            return None
+        (inner,) = [option for option in options if option is not type(None)]
+        return _decode(inner, data, where)
+    if origin is list:
+        if not isinstance(data, list):
+            raise ValueError(f"{where}: should be a list")
+        (item,) = typing.get_args(kind)
+        return [_decode(item, entry, f"{where}[{n}]") for n, entry in enumerate(data)]
+    if origin is dict:
+        if not isinstance(data, dict):
+            raise ValueError(f"{where}: should be an object")
+        _, item = typing.get_args(kind)
+        return {str(key): _decode(item, value, f"{where}.{key}") for key, value in data.items()}
+    if dataclasses.is_dataclass(kind):
+        if not isinstance(data, dict):
+            raise ValueError(f"{where}: should be an object")
+        hints = _hints(kind)
+        values = {}
+        for name, flag, present_if in _fields(kind):
+            if flag:
+                continue
+            if name not in data:
+                if present_if:
+                    continue
+                raise ValueError(f"{where}: has no '{name}'")
+            if present_if:
+                values[present_if] = True
+            values[name] = _decode(hints[name], data[name], f"{where}.{name}")
+        return kind(**values)
+    if kind is Any:
+        return data
+    if kind is float and isinstance(data, int) and not isinstance(data, bool):
+        return float(data)
+    if not isinstance(data, kind) or (kind is int and isinstance(data, bool)):
+        raise ValueError(f"{where}: should be {_KIND_NAMES.get(kind, kind.__name__)}, not {json.dumps(data)[:40]}")
+    return data
+
+
+_KIND_NAMES = {str: "text", int: "a whole number", float: "a number", bool: "true or false"}
+
+
+@cache
+def _fields(cls: type) -> tuple[tuple[str, bool, str | None], ...]:
+    """Each field of ``cls`` in order: (name, is a presence flag, the flag it is present under)."""
+    return tuple((f.name, bool(f.metadata.get("flag")), f.metadata.get("present_if")) for f in dataclasses.fields(cls))
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls, vars(sys.modules[cls.__module__]))

@@ -1,0 +1,26 @@
+"""Scoring in tests: results as the data results.json holds, and back as the results model.
+
+Many tests check the shape of results.json itself, or change a value in it before writing a
+workbook or a plan: they work on the data (:func:`scored_data`) and turn it back into the
+results model (:func:`as_results`, :func:`as_organisation`) with the one mapping the library uses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.model.results import OrganisationResult, Results, from_data, to_data
+from generator.scoring.score import score_results
+
+
+def scored_data(merged, instruments, rules) -> dict[str, Any]:
+    """``merged`` scored by ``rules``, as results.json data."""
+    return to_data(score_results(merged, instruments, rules))
+
+
+def as_results(data: dict[str, Any]) -> Results:
+    return from_data(Results, data)
+
+
+def as_organisation(data: dict[str, Any]) -> OrganisationResult:
+    return from_data(OrganisationResult, data)
