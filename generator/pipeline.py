@@ -84,9 +84,7 @@ def write_outputs(
             for organisation in organisations:
                 book.add(organisation)
                 if plans is not None:
-                    plan_files.extend(
-                        write_organisation_plan(organisation, instruments, head, out, plans.template)
-                    )
+                    plan_files.extend(write_organisation_plan(organisation, instruments, head, out, plans.template))
                 kept.append(organisation.without_answers())
                 yield organisation
 

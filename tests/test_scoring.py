@@ -125,6 +125,7 @@ def _everything(level: str) -> dict[str, str]:
 def test_worked_example():
     staff = _everything("gold") | {"1.1": "gold", "1.2": "silver"}
     users = _everything("silver") | {"1.1": "bronze", "1.2": "silver"}
+
     def group() -> OrganisationGroup:  # scoring lets go of a group's returns: one group a scoring
         return OrganisationGroup("riverside", "Riverside", V11.id, [
             _respondent("Staff team", staff, "staff.docx"), _respondent("Service users", users, "users.pdf"),
