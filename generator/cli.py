@@ -254,7 +254,7 @@ def generate(
 
 @cli.command(name="read")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per file (JSON Lines), the shape in DESIGN.md.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per file (JSON Lines), the shape in docs/json.md.")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV: one row per indicator per file.")
 @limit_options
 @click.pass_context
@@ -331,8 +331,9 @@ def merge(
 ) -> None:
     """Merge returns (files or folders, searched recursively) and score them.
 
-    Writes OUT/results.json and OUT/consolidated.xlsx, and prints a summary. Every file
-    found is accounted for: merged, superseded, rejected (with the reason) or skipped.
+    Writes OUT/results.json (its shape: docs/results.md) and OUT/consolidated.xlsx, and
+    prints a summary. Every file found is accounted for: merged, superseded, rejected (with
+    the reason) or skipped.
     The exit status is 1 if any file was rejected; the results are written for the rest.
     Each file is read in a separate process, within --time-limit and --max-file-size.
 

@@ -26,3 +26,15 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "libreoffice" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def every_results_json_is_valid(tmp_path_factory):
+    """Every results.json a test writes, anywhere under pytest's temporary folders, is checked
+    against docs/results.schema.json once the tests are done."""
+    yield
+    from scored import schema_errors
+
+    found = sorted(tmp_path_factory.getbasetemp().rglob("results.json"))
+    invalid = {str(path): errors for path in found if (errors := schema_errors(path))}
+    assert not invalid, f"results.json not valid by docs/results.schema.json: {invalid}"

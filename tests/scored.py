@@ -24,3 +24,18 @@ def as_results(data: dict[str, Any]) -> Results:
 
 def as_organisation(data: dict[str, Any]) -> OrganisationResult:
     return from_data(OrganisationResult, data)
+
+
+def schema_errors(path) -> list[str]:
+    """What is wrong with the results.json at ``path`` by docs/results.schema.json (none: [])."""
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    schema = json.loads((Path(__file__).parent.parent / "docs" / "results.schema.json").read_text(encoding="utf-8"))
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in jsonschema.Draft202012Validator(schema).iter_errors(data)
+    ]
