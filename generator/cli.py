@@ -254,7 +254,7 @@ def generate(
 
 @cli.command(name="read")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per file (JSON Lines), the shape in docs/json.md.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per file (JSON Lines): docs/json.md.")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV: one row per indicator per file.")
 @limit_options
 @click.pass_context
