@@ -90,10 +90,21 @@ def resave_in_libreoffice(files: list[Path], fmt: str, outdir: Path) -> list[Pat
     outdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
         subprocess.run(
-            [SOFFICE, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore", "--convert-to",
-             RESAVE_FILTERS[fmt], "--outdir", str(outdir), *map(str, files)],
-            capture_output=True, timeout=600, check=False,
-        )  # fmt: skip
+            [
+                SOFFICE,
+                f"-env:UserInstallation=file://{profile}",
+                "--headless",
+                "--norestore",
+                "--convert-to",
+                RESAVE_FILTERS[fmt],
+                "--outdir",
+                str(outdir),
+                *map(str, files),
+            ],
+            capture_output=True,
+            timeout=600,
+            check=False,
+        )
     return [outdir / f.name for f in files if (outdir / f.name).exists()]
 
 
@@ -397,9 +408,18 @@ def measure_merge(folder: Path, files: list[Path], out: Path) -> dict:
     detail = json.loads(lib.stdout.strip().splitlines()[-1]) if lib.returncode == 0 else {"error": lib.stderr[-500:]}
     workers = os.cpu_count() or 1
     bare = bare_parse(files, workers)
-    return {"n": len(files), "cli_wall": cli_wall, "cli_peak": cli_peak, "cli_rc": result.returncode,
-            "cli_err": result.stderr[-300:], "lib_wall": lib_wall, "lib_peak": lib_peak, "detail": detail,
-            "bare": bare, "workers": workers}  # fmt: skip
+    return {
+        "n": len(files),
+        "cli_wall": cli_wall,
+        "cli_peak": cli_peak,
+        "cli_rc": result.returncode,
+        "cli_err": result.stderr[-300:],
+        "lib_wall": lib_wall,
+        "lib_peak": lib_peak,
+        "detail": detail,
+        "bare": bare,
+        "workers": workers,
+    }
 
 
 def measure_startup(one_file: Path, runs: int) -> tuple[float, float]:
@@ -425,16 +445,24 @@ def measure_generation(folder: Path, recipients: int) -> dict:
         start = time.perf_counter()
         generate_pack(instrument, folder / f"one-{n}", recipient=Recipient(f"Riverside Trust {n}"))
         times.append(time.perf_counter() - start)
-    one_cli, _, _ = run_measured([COPRODUCE, "generate", "--organisation", "Riverside Trust", "--out",
-                                  str(folder / "cli-one")])  # fmt: skip
+    one_cli, _, _ = run_measured(
+        [COPRODUCE, "generate", "--organisation", "Riverside Trust", "--out", str(folder / "cli-one")]
+    )
     csv = folder / "recipients.csv"
     rows = [f"Organisation {n},Contact {n},c{n}@example.org" for n in range(recipients)]
     lines = ["organisation,contact,email", *rows]
     csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    batch_wall, batch_peak, result = run_measured([COPRODUCE, "generate", "--recipients", str(csv), "--out",
-                                                   str(folder / "batch")])  # fmt: skip
-    return {"one_warm": median_ms(times), "one_cli": one_cli * 1000, "batch_wall": batch_wall,
-            "batch_peak": batch_peak, "recipients": recipients, "batch_rc": result.returncode}  # fmt: skip
+    batch_wall, batch_peak, result = run_measured(
+        [COPRODUCE, "generate", "--recipients", str(csv), "--out", str(folder / "batch")]
+    )
+    return {
+        "one_warm": median_ms(times),
+        "one_cli": one_cli * 1000,
+        "batch_wall": batch_wall,
+        "batch_peak": batch_peak,
+        "recipients": recipients,
+        "batch_rc": result.returncode,
+    }
 
 
 # --- the report ----------------------------------------------------------------------------
@@ -457,29 +485,41 @@ def read_rows(reads) -> list[str]:
     lines = []
     for kind, ours, peer in reads:
         ratio = ours / peer
-        lines.append(f"| read {kind} (median per file) | {ours:.1f} ms | {peer:.1f} ms | {ratio:.1f}× | ≤ 2× "
-                     f"| {verdict(ratio <= 2)} |")  # fmt: skip
+        lines.append(
+            f"| read {kind} (median per file) | {ours:.1f} ms | {peer:.1f} ms | {ratio:.1f}× | ≤ 2× "
+            f"| {verdict(ratio <= 2)} |"
+        )
     return lines
 
 
 def merge_rows(m) -> list[str]:
     lines = []
     rate = m["n"] / m["cli_wall"]
-    lines.append(f"| merge {m['n']} (CLI, wall) | {m['cli_wall']:.2f} s = {rate:.0f} returns/s | | | "
-                 f"≥ 500 returns/s | {verdict(rate >= 500)} |")  # fmt: skip
-    lines.append(f"| merge {m['n']} peak RSS (CLI, process tree) | {m['cli_peak']:.0f} MB | | | < 300 MB "
-                 f"| {verdict(m['cli_peak'] < 300)} |")  # fmt: skip
+    lines.append(
+        f"| merge {m['n']} (CLI, wall) | {m['cli_wall']:.2f} s = {rate:.0f} returns/s | | | "
+        f"≥ 500 returns/s | {verdict(rate >= 500)} |"
+    )
+    lines.append(
+        f"| merge {m['n']} peak RSS (CLI, process tree) | {m['cli_peak']:.0f} MB | | | < 300 MB "
+        f"| {verdict(m['cli_peak'] < 300)} |"
+    )
     d = m["detail"]
     if "merge" in d:
         lib_rate = m["n"] / d["merge"]
-        lines.append(f"| merge {m['n']} (library merge_returns) | {d['merge']:.2f} s = {lib_rate:.0f} returns/s "
-                     f"| bare parse {m['bare']:.2f} s ({m['workers']} processes) | {d['merge'] / m['bare']:.1f}× "
-                     f"| ≤ 2× | {verdict(d['merge'] / m['bare'] <= 2)} |")  # fmt: skip
-        lines.append(f"| merge {m['n']} breakdown (library) | start-up {d['start']:.2f} s, scoring "
-                     f"{d['results']:.2f} s, peak {m['lib_peak']:.0f} MB | | | | |")  # fmt: skip
+        lines.append(
+            f"| merge {m['n']} (library merge_returns) | {d['merge']:.2f} s = {lib_rate:.0f} returns/s "
+            f"| bare parse {m['bare']:.2f} s ({m['workers']} processes) | {d['merge'] / m['bare']:.1f}× "
+            f"| ≤ 2× | {verdict(d['merge'] / m['bare'] <= 2)} |"
+        )
+        lines.append(
+            f"| merge {m['n']} breakdown (library) | start-up {d['start']:.2f} s, scoring "
+            f"{d['results']:.2f} s, peak {m['lib_peak']:.0f} MB | | | | |"
+        )
     cli_ratio = m["cli_wall"] / m["bare"]
-    lines.append(f"| merge {m['n']} CLI vs bare parse | {m['cli_wall']:.2f} s | {m['bare']:.2f} s "
-                 f"| {cli_ratio:.1f}× | ≤ 3× | {verdict(cli_ratio <= 3)} |")  # fmt: skip
+    lines.append(
+        f"| merge {m['n']} CLI vs bare parse | {m['cli_wall']:.2f} s | {m['bare']:.2f} s "
+        f"| {cli_ratio:.1f}× | ≤ 3× | {verdict(cli_ratio <= 3)} |"
+    )
     return lines
 
 
@@ -511,8 +551,10 @@ def main() -> None:
     sizes = [int(s) for s in (options.sizes or ("200" if options.quick else "1000,5000")).split(",")]
     recipients = options.recipients or (30 if options.quick else 300)
     per_format, read_files, runs = (2, 15, 5) if options.quick else (4, 60, 10)
-    notes = [f"{os.cpu_count()} cores; Python {sys.version.split()[0]}; xlsx peer: "
-             + ("python-calamine" if HAVE_CALAMINE else "zip + lxml (python-calamine not installed)")]  # fmt: skip
+    notes = [
+        f"{os.cpu_count()} cores; Python {sys.version.split()[0]}; xlsx peer: "
+        + ("python-calamine" if HAVE_CALAMINE else "zip + lxml (python-calamine not installed)")
+    ]
 
     work = options.keep or Path(tempfile.mkdtemp(prefix="coproduce-bench-"))
     try:
@@ -530,8 +572,10 @@ def main() -> None:
         unpatched = [t.kind for t in templates if not t.patchable]
         if unpatched:
             notes.append(f"form id token not found in {unpatched}: their copies are identical (merge supersedes them)")
-        notes.append(f"corpus templates: {len(templates)} ({', '.join(t.kind for t in templates)}); built in "
-                     f"{time.perf_counter() - start:.1f} s")  # fmt: skip
+        notes.append(
+            f"corpus templates: {len(templates)} ({', '.join(t.kind for t in templates)}); built in "
+            f"{time.perf_counter() - start:.1f} s"
+        )
 
         sample = build_corpus(templates, work / "sample", read_files * len(templates))
         by_kind: dict[str, list[Path]] = {}

@@ -67,16 +67,28 @@ def _everything_met(*, but: dict[str, str], blank: tuple[str, ...] = ()) -> dict
 def data() -> dict:
     staff = _everything_met(but={"C.2": "partly-met", "C.12": "not-met"}, blank=("R.4",))
     panel = _everything_met(but={"C.5": "not-met", "S.3": "partly-met", "F.5": "not-met"}, blank=("R.4",))
-    eastgate = OrganisationGroup("eastgate", "Eastgate Adult Social Care", CHARTER.id, [
-        _respondent("Eastgate", "Practitioners (staff)", staff, {"C.2": "Policy agreed.\nNot yet in practice."},
-                    "staff.pdf"),
-        _respondent("Eastgate", "Lived experience panel (service users)", panel, {"C.5": TRICKY}, "panel.pdf"),
-    ])  # fmt: skip
+    eastgate = OrganisationGroup(
+        "eastgate",
+        "Eastgate Adult Social Care",
+        CHARTER.id,
+        [
+            _respondent(
+                "Eastgate", "Practitioners (staff)", staff, {"C.2": "Policy agreed.\nNot yet in practice."}, "staff.pdf"
+            ),
+            _respondent("Eastgate", "Lived experience panel (service users)", panel, {"C.5": TRICKY}, "panel.pdf"),
+        ],
+    )
     harbour_low = {i.id: "not-met" for i in CHARTER.indicators if i.section == 2}  # all of Standard 2 Not met
-    harbour = OrganisationGroup("harbour", "Harbour Carers Forum", CHARTER.id, [
-        _respondent("Harbour", "Carers' group", _everything_met(but=harbour_low | {"C.5": "partly-met"}), {},
-                    "harbour.pdf"),
-    ])  # fmt: skip
+    harbour = OrganisationGroup(
+        "harbour",
+        "Harbour Carers Forum",
+        CHARTER.id,
+        [
+            _respondent(
+                "Harbour", "Carers' group", _everything_met(but=harbour_low | {"C.5": "partly-met"}), {}, "harbour.pdf"
+            ),
+        ],
+    )
     result = scored_data(Merged([], [eastgate, harbour]), INSTRUMENTS, RULES)
     # Returns may soon say who rated each statement; the plans show it when they do.
     for answer in result["organisations"][0]["indicators"][4]["answers"]:  # C.5
@@ -112,8 +124,10 @@ def test_the_plan_lists_exactly_the_statements_below_met_in_order(plan, eastgate
         assert action["criteria"] == [statement.title]  # the statement is the commitment
         assert (action["next"], action["next_tier"]) == ("Met", "met")
     assert plan["actions"][2]["heading"] == "The following information is required by those involved:"
-    groups = [(g["number"], [(p["heading"], [a["id"] for a in p["actions"]]) for p in g["parts"]])
-              for g in plan["action_groups"]]  # fmt: skip
+    groups = [
+        (g["number"], [(p["heading"], [a["id"] for a in p["actions"]]) for p in g["parts"]])
+        for g in plan["action_groups"]
+    ]
     assert groups == [
         (1, [("", ["C.5", "C.2"]), ("The following information is required by those involved:", ["C.12"])]),
         (2, [("", ["S.3"])]),
@@ -149,8 +163,11 @@ def test_evidence_and_who_rated_it_come_with_the_action(plan):
     assert first["rated_by"] == "Joint (staff and panel)"
     assert plan["actions"][1]["rated_by"] == ""  # the results say nothing: nothing shown
     assert plan["columns"] == {
-        "indicator": "Statement", "answer": "Rating", "comments": "Evidence / comments", "rated_by": "Rated by",
-    }  # fmt: skip
+        "indicator": "Statement",
+        "answer": "Rating",
+        "comments": "Evidence / comments",
+        "rated_by": "Rated by",
+    }
 
 
 def test_plan_contexts_have_the_template_variables(plan, data):
@@ -204,8 +221,11 @@ def test_the_partnership_plan_counts_organisations_per_rating(data, tmp_path):
     assert [s["label"] for s in context["statuses"]] == ["Green", "Amber", "Red"]
     standard2 = context["sections"][1]
     assert {c["label"]: c["count"] for c in standard2["status_counts"]} == {
-        "Green": 1, "Amber": 0, "Red": 1, "Incomplete": 0,
-    }  # fmt: skip
+        "Green": 1,
+        "Amber": 0,
+        "Red": 1,
+        "Incomplete": 0,
+    }
     document = Document(str(render_partnership_plan(context, tmp_path / "partnership.docx")))
     cells = {cell.text for table in document.tables for row in table.rows for cell in row.cells}
     assert {"Eastgate Adult Social Care", "Harbour Carers Forum", "Standard 1", "Green", "Red"} <= cells
@@ -220,9 +240,19 @@ def test_the_tracker_has_a_row_per_statement_below_met(plan, tmp_path):
     header = next(r for r in range(1, sheet.max_row + 1) if sheet.cell(r, 1).value == "Statement id")
     headings = [c.value for c in sheet[header] if c.value]
     assert headings == [
-        "Statement id", "Standard", "Statement", "Now", "Evidence / comments (from the returns)", "Rated by",
-        "Perception gaps", "Owner", "By when", "Status", "Evidence", "Notes",
-    ]  # fmt: skip
+        "Statement id",
+        "Standard",
+        "Statement",
+        "Now",
+        "Evidence / comments (from the returns)",
+        "Rated by",
+        "Perception gaps",
+        "Owner",
+        "By when",
+        "Status",
+        "Evidence",
+        "Notes",
+    ]
     rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=header + 1, max_row=header + 5)]
     assert [r[0] for r in rows] == EASTGATE_ACTIONS
     assert rows[0][2] == CHARTER.indicator("C.5").title and rows[0][3] == "Not met" and rows[0][5]

@@ -114,8 +114,11 @@ def test_the_charter_filled_in_each_format_reads_back_with_coproduce_read(charte
         raw_as = "id" if data["format"] == "pdf" else "label"  # a PDF radio button's export value is the level id
         assert data["responses"] == expected_responses(charter, raw_as), data["file"]
         assert data["instrument"] == CHARTER_ID and data["form_id"]
-        assert (data["organisation"], data["date"], data["problems"]) == (form_values(charter).cover["organisation"],
-                                                                          "2026-03-14", [])  # fmt: skip
+        assert (data["organisation"], data["date"], data["problems"]) == (
+            form_values(charter).cover["organisation"],
+            "2026-03-14",
+            [],
+        )
     assert len(read[0]["responses"]) == len(charter.indicators) == 97
 
     csv_result = CliRunner().invoke(cli, ["read", str(returns[1]), "--csv"])

@@ -37,8 +37,10 @@ def test_merge_writes_results_and_workbook_and_reports_the_rejected_file(sample,
     assert data["counts"] == {"found": 10, "merged": 7, "superseded": 1, "rejected": 1, "skipped": 1}
     assert len(data["manifest"]) == 10
     assert [o["name"] for o in data["organisations"]] == [
-        "Hillview Carers Network", "Northgate Housing Association", "Riverside Community Trust",
-    ]  # fmt: skip
+        "Hillview Carers Network",
+        "Northgate Housing Association",
+        "Riverside Community Trust",
+    ]
     assert openpyxl.load_workbook(out / "consolidated.xlsx").sheetnames[0] == "Summary"
     assert sorted(p.name for p in out.iterdir()) == ["consolidated.xlsx", "results.json"]
 

@@ -27,9 +27,13 @@ def demo(tmp_path_factory) -> Path:
 
 def test_demo_makes_forms_results_workbook_and_plans(demo):
     assert sorted(p.name for p in (demo / "forms").iterdir()) == [
-        "charter-appendix-d.docx", "charter-appendix-d.pdf", "charter-appendix-d.xlsx",
-        "coproduction-v1.1.docx", "coproduction-v1.1.pdf", "coproduction-v1.1.xlsx",
-    ]  # fmt: skip
+        "charter-appendix-d.docx",
+        "charter-appendix-d.pdf",
+        "charter-appendix-d.xlsx",
+        "coproduction-v1.1.docx",
+        "coproduction-v1.1.pdf",
+        "coproduction-v1.1.xlsx",
+    ]
     data = json.loads((demo / "results.json").read_text(encoding="utf-8"))
     assert data["counts"] == {"found": 14, "merged": 11, "superseded": 1, "rejected": 1, "skipped": 1}
     assert {org["instrument"] for org in data["organisations"]} == {"coproduction-v1.1", "charter-appendix-d"}

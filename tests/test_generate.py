@@ -115,8 +115,9 @@ def test_generate_blank_pack(tmp_path):
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["coproduction-v1.1.docx", "coproduction-v1.1.pdf", "coproduction-v1.1.xlsx"]
-    assert result.output.splitlines() == [str(tmp_path / n) for n in ("coproduction-v1.1.docx", "coproduction-v1.1.pdf",
-                                                                        "coproduction-v1.1.xlsx")]  # fmt: skip
+    assert result.output.splitlines() == [
+        str(tmp_path / n) for n in ("coproduction-v1.1.docx", "coproduction-v1.1.pdf", "coproduction-v1.1.xlsx")
+    ]
     assert (tmp_path / "coproduction-v1.1.pdf").read_bytes().startswith(b"%PDF-")
     assert (tmp_path / "coproduction-v1.1.docx").read_bytes().startswith(b"PK")
 

@@ -46,12 +46,17 @@ def test_every_file_is_accounted_for(sample):
     merged = merge_returns([sample], INSTRUMENTS, RULES)
     fates = {Path(e.file).name: e.fate for e in merged.manifest}
     assert fates == {
-        "damaged-return.docx": "rejected", "notes.txt": "skipped", "riverside-community-trust-1.docx": "superseded",
-        "riverside-community-trust-1-v2.docx": "merged", "riverside-community-trust-2.pdf": "merged",
-        "riverside-community-trust-3.xlsx": "merged", "hillview-carers-network-4.xlsx": "merged",
-        "hillview-carers-network-5.pdf": "merged", "northgate-housing-association-6.docx": "merged",
+        "damaged-return.docx": "rejected",
+        "notes.txt": "skipped",
+        "riverside-community-trust-1.docx": "superseded",
+        "riverside-community-trust-1-v2.docx": "merged",
+        "riverside-community-trust-2.pdf": "merged",
+        "riverside-community-trust-3.xlsx": "merged",
+        "hillview-carers-network-4.xlsx": "merged",
+        "hillview-carers-network-5.pdf": "merged",
+        "northgate-housing-association-6.docx": "merged",
         "northgate-housing-association-7.docx": "merged",
-    }  # fmt: skip
+    }
     counts = to_data(Counts.of(merged.manifest))
     assert counts == {"found": 10, "merged": 7, "superseded": 1, "rejected": 1, "skipped": 1}
     assert counts["found"] == sum(v for k, v in counts.items() if k != "found") == len(list(sample.rglob("*.*")))
@@ -61,8 +66,10 @@ def test_every_file_is_accounted_for(sample):
     assert superseded.superseded_by.endswith("resent/riverside-community-trust-1-v2.docx")
     assert all(e.sha256 and len(e.sha256) == 64 for e in merged.manifest if e.fate != "skipped")
     assert [(g.name, len(g.respondents)) for g in merged.organisations] == [
-        ("Hillview Carers Network", 2), ("Northgate Housing Association", 2), ("Riverside Community Trust", 3),
-    ]  # fmt: skip
+        ("Hillview Carers Network", 2),
+        ("Northgate Housing Association", 2),
+        ("Riverside Community Trust", 3),
+    ]
     assert _digests(sample) == before  # inputs never modified
 
 

@@ -72,8 +72,12 @@ def test_installed_wheel_finds_its_templates(wheel, tmp_path):
     zipfile.ZipFile(wheel).extractall(site)
     code = "from generator.plans.documents import default_template; print(default_template('organisation'))"
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(site)},
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(site)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(site / "generator" / "templates" / "action-plan.docx")

@@ -65,18 +65,27 @@ def test_a_blank_makes_the_whole_incomplete():
     assert combined_tier(["gold", None, "gold"], SCALE, "floor", RULES.thresholds) is None
     assert combined_tier(["gold", None], SCALE, "threshold", RULES.thresholds) is None
     assert shares(["gold", None, "bronze", "bronze"], SCALE) == {
-        "not-yet": 0.0, "bronze": 0.6667, "silver": 0.0, "gold": 0.3333,
-    }  # fmt: skip
+        "not-yet": 0.0,
+        "bronze": 0.6667,
+        "silver": 0.0,
+        "gold": 0.3333,
+    }
 
 
 @pytest.mark.parametrize(
     ("text", "role"),
     [
-        ("Asha Patel (staff, quality lead)", "staff"), ("Service user panel", "service-user"),
-        ("Tom Reed (carer)", "carer"), ("Members' forum", "member"), ("Priya Shah, manager", "staff"),
-        ("Staff and service user panel", "joint"), ("Joint group", "joint"), ("Bob", "unknown"), (None, "unknown"),
+        ("Asha Patel (staff, quality lead)", "staff"),
+        ("Service user panel", "service-user"),
+        ("Tom Reed (carer)", "carer"),
+        ("Members' forum", "member"),
+        ("Priya Shah, manager", "staff"),
+        ("Staff and service user panel", "joint"),
+        ("Joint group", "joint"),
+        ("Bob", "unknown"),
+        (None, "unknown"),
     ],
-)  # fmt: skip
+)
 def test_roles(text, role):
     assert role_of(text, RULES) == role
 
@@ -127,18 +136,27 @@ def test_worked_example():
     users = _everything("silver") | {"1.1": "bronze", "1.2": "silver"}
 
     def group() -> OrganisationGroup:  # scoring lets go of a group's returns: one group a scoring
-        return OrganisationGroup("riverside", "Riverside", V11.id, [
-            _respondent("Staff team", staff, "staff.docx"), _respondent("Service users", users, "users.pdf"),
-        ])  # fmt: skip
+        return OrganisationGroup(
+            "riverside",
+            "Riverside",
+            V11.id,
+            [
+                _respondent("Staff team", staff, "staff.docx"),
+                _respondent("Service users", users, "users.pdf"),
+            ],
+        )
 
     data = scored_data(Merged([], [group()]), {V11.id: V11}, RULES)
     org = data["organisations"][0]
     first, second = org["indicators"][:2]
     assert (first["consensus"], first["disagreement"]) == ("bronze", True)  # lowest of gold and bronze
-    assert first["perception_gaps"] == [{
-        "levels_apart": 2, "higher": {"role": "staff", "achieved": "gold", "file": "staff.docx"},
-        "lower": {"role": "service-user", "achieved": "bronze", "file": "users.pdf"},
-    }]  # fmt: skip
+    assert first["perception_gaps"] == [
+        {
+            "levels_apart": 2,
+            "higher": {"role": "staff", "achieved": "gold", "file": "staff.docx"},
+            "lower": {"role": "service-user", "achieved": "bronze", "file": "users.pdf"},
+        }
+    ]
     assert (second["consensus"], second["disagreement"], second["perception_gaps"]) == ("silver", False, [])
     section1 = org["sections"][0]
     assert section1["tier"] == "bronze"  # floor: 1.1 is bronze
@@ -165,8 +183,10 @@ def test_blank_indicator_leaves_its_section_and_the_organisation_incomplete():
 
 def test_rules_file_is_data(tmp_path):
     path = Path(tmp_path / "mine.yaml")
-    path.write_text("kind: scoring\nconsensus: median\nsection_rule: threshold\norganisation_rule: floor\n"
-                    "thresholds:\n  - {tier: silver, at_least: 0.5, none_below: not-yet}\n")  # fmt: skip
+    path.write_text(
+        "kind: scoring\nconsensus: median\nsection_rule: threshold\norganisation_rule: floor\n"
+        "thresholds:\n  - {tier: silver, at_least: 0.5, none_below: not-yet}\n"
+    )
     rules = load_rules(path)
     assert combined_tier(["silver", "not-yet"], SCALE, rules.section_rule, rules.thresholds) == "silver"
     assert rules.points_for("gold", SCALE) == 3  # not listed: its place on the scale

@@ -366,7 +366,16 @@ def test_show_charter_errata(run):
 def test_v11_data_has_none_of_the_new_keys(run):
     data = json.loads(run("show", "coproduction-v1.1", "--json").output)
     assert list(data) == [
-        "id", "title", "subtitle", "version", "intro", "scale", "cumulative", "columns", "sections", "errata"
-    ]  # fmt: skip
+        "id",
+        "title",
+        "subtitle",
+        "version",
+        "intro",
+        "scale",
+        "cumulative",
+        "columns",
+        "sections",
+        "errata",
+    ]
     assert list(data["columns"]) == ["indicator", "criteria", "answer", "comments"]
     assert all(list(s) == ["number", "title", "prompt", "indicators"] for s in data["sections"])
