@@ -260,18 +260,22 @@ T = TypeVar("T")
 
 def to_data(value: Any) -> Any:
     """``value`` (a results object, or a list or dict of them) as JSON-ready data, keys in field order."""
-    if dataclasses.is_dataclass(value):
-        data = {}
-        for name, flag, present_if in _fields(type(value)):
-            if flag or (present_if and not getattr(value, present_if)):
-                continue
-            data[name] = to_data(getattr(value, name))
-        return data
-    if isinstance(value, list):
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is list:
         return [to_data(item) for item in value]
-    if isinstance(value, dict):
+    if kind is dict:
         return {key: to_data(item) for key, item in value.items()}
-    return value
+    data = {}
+    for name, flag, present_if in _fields(kind):
+        if not flag and (present_if is None or getattr(value, present_if)):
+            item = getattr(value, name)
+            data[name] = item if type(item) in _SCALARS else to_data(item)
+    return data
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def from_data(cls: type[T], data: Any, where: str = "results") -> T:
