@@ -278,7 +278,7 @@ def to_data(value: Any) -> Any:
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
-def from_data(cls: type[T], data: Any, where: str = "results") -> T:
+def from_data(cls: type[T], data: Any, where: str = "") -> T:
     """The ``cls`` object that ``data`` (as :func:`to_data` gives, or as read from results.json)
     describes.  Raises ``ValueError`` naming the place (``organisations[2].sections[0]``) of the
     first key missing or of the wrong kind."""
@@ -300,12 +300,12 @@ def _decode(kind: Any, data: Any, where: str) -> Any:
         return [_decode(item, entry, f"{where}[{n}]") for n, entry in enumerate(data)]
     if origin is dict:
         if not isinstance(data, dict):
-            raise ValueError(f"{where}: should be an object")
+            raise ValueError(f"{where or 'the document'}: should be an object")
         _, item = typing.get_args(kind)
-        return {str(key): _decode(item, value, f"{where}.{key}") for key, value in data.items()}
+        return {str(key): _decode(item, value, _member(where, key)) for key, value in data.items()}
     if dataclasses.is_dataclass(kind):
         if not isinstance(data, dict):
-            raise ValueError(f"{where}: should be an object")
+            raise ValueError(f"{where or 'the document'}: should be an object")
         hints = _hints(kind)
         values = {}
         for name, flag, present_if in _fields(kind):
@@ -314,10 +314,10 @@ def _decode(kind: Any, data: Any, where: str) -> Any:
             if name not in data:
                 if present_if:
                     continue
-                raise ValueError(f"{where}: has no '{name}'")
+                raise ValueError(f"{where or 'the document'}: has no '{name}'")
             if present_if:
                 values[present_if] = True
-            values[name] = _decode(hints[name], data[name], f"{where}.{name}")
+            values[name] = _decode(hints[name], data[name], _member(where, name))
         return kind(**values)
     if kind is Any:
         return data
@@ -326,6 +326,10 @@ def _decode(kind: Any, data: Any, where: str) -> Any:
     if not isinstance(data, kind) or (kind is int and isinstance(data, bool)):
         raise ValueError(f"{where}: should be {_KIND_NAMES.get(kind, kind.__name__)}, not {json.dumps(data)[:40]}")
     return data
+
+
+def _member(where: str, key: Any) -> str:
+    return f"{where}.{key}" if where else str(key)
 
 
 _KIND_NAMES = {str: "text", int: "a whole number", float: "a number", bool: "true or false"}
