@@ -413,7 +413,8 @@ def plan(
 
     with _reported():
         catalogue = find_instruments(_extra_dirs(ctx))
-        written = write_plans(load_results(results), catalogue.instruments, out, template, partnership_template)
+        loaded = load_results(results, catalogue.instruments)
+        written = write_plans(loaded, catalogue.instruments, out, template, partnership_template)
     _echo_written(written)
 
 

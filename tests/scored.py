@@ -39,3 +39,15 @@ def schema_errors(path) -> list[str]:
         f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
         for e in jsonschema.Draft202012Validator(schema).iter_errors(data)
     ]
+
+
+def claims_to_be_results(path) -> bool:
+    """Whether the file at ``path`` says it is a results.json of coproduce's (its ``format``)."""
+    import json
+    from pathlib import Path
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and data.get("format") == "coproduce-results/1"

@@ -116,3 +116,38 @@ def test_a_file_that_is_not_results_is_refused_naming_it(tmp_path, content, mess
     result = CliRunner().invoke(cli, ["plan", str(path), "--out", str(tmp_path / "plans")])
     assert result.exit_code == 1 and message in result.output
     assert not (tmp_path / "plans").exists()
+
+
+def _demo_results(merged_out: Path) -> dict:
+    return json.loads((merged_out / "results.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            lambda d: d["organisations"][0]["sections"][1].update(tier="platinum"),
+            "Hillview Carers Network: section 2: tier: 'platinum' is not a level of coproduction-v1.1",
+        ),
+        (lambda d: d["organisations"][1]["indicators"][0].update(id="99.9"), "has no indicator 99.9"),
+        (
+            lambda d: d["organisations"][0].update(instrument="our-own-audit"),
+            "the instrument 'our-own-audit', which is not available; add it with --standards",
+        ),
+    ],
+)
+def test_results_that_do_not_fit_their_instrument_are_refused(merged_out, tmp_path, change, message):
+    data = _demo_results(merged_out)
+    change(data)
+    path = tmp_path / "edited-results.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["plan", str(path), "--out", str(tmp_path / "plans")])
+    assert result.exit_code == 1 and message in result.output, result.output
+    assert not (tmp_path / "plans").exists()
+
+
+def test_a_deeply_nested_file_is_refused_not_a_traceback(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 200_000, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["plan", str(path)])
+    assert result.exit_code == 1 and "nested too deeply" in result.output

@@ -216,6 +216,35 @@ class OrganisationResult:
     sections: list[SectionResult]
     indicators: list[IndicatorResult]
 
+    def check_against(self, instrument: Any) -> None:
+        """Raise ``ValueError`` naming the place if these results do not fit ``instrument`` (an
+        :class:`~generator.model.instrument.Instrument`): a level not on its scale, an indicator
+        or section it does not have."""
+        levels = set(instrument.scale.ids)
+        sections = {section.number for section in instrument.sections}
+        indicators = {indicator.id for indicator in instrument.indicators}
+
+        def level(value: str | None, where: str) -> None:
+            if value is not None and value not in levels:
+                raise ValueError(
+                    f"{where}: '{value}' is not a level of {instrument.id} ({', '.join(instrument.scale.ids)})"
+                )
+
+        level(self.tier, f"{self.name}: tier")
+        for section in self.sections:
+            if section.number not in sections:
+                raise ValueError(f"{self.name}: {instrument.id} has no section {section.number}")
+            level(section.tier, f"{self.name}: section {section.number}: tier")
+        for indicator in self.indicators:
+            if indicator.id not in indicators:
+                raise ValueError(f"{self.name}: {instrument.id} has no indicator {indicator.id}")
+            level(indicator.consensus, f"{self.name}: indicator {indicator.id}: consensus")
+            for answer in indicator.answers:
+                level(answer.achieved, f"{self.name}: indicator {indicator.id}: answer in {answer.file}")
+            for gap in indicator.perception_gaps:
+                level(gap.higher.achieved, f"{self.name}: indicator {indicator.id}: perception gap")
+                level(gap.lower.achieved, f"{self.name}: indicator {indicator.id}: perception gap")
+
     def without_answers(self) -> OrganisationResult:
         """A copy without each indicator's answers (the bulk of it), for what needs only the
         consensus: the summary, the workbook's Summary sheet, the partnership plan."""

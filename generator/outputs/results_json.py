@@ -10,12 +10,13 @@ organisations one at a time, as they are scored, so a large merge is never all i
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from generator.atomic import write_atomically
 from generator.errors import ResultsFileError
+from generator.model.instrument import Instrument
 from generator.model.results import (
     RESULTS_FORMAT,
     Counts,
@@ -64,22 +65,37 @@ def write_results(results: Results, path: Path) -> Path:
     return write_results_json(results.head, results.organisations, results.manifest, path)
 
 
-def load_results(path: Path) -> Results:
+def load_results(path: Path, instruments: Mapping[str, Instrument] | None = None) -> Results:
     """Read a ``results.json`` written by ``coproduce merge``: a :class:`ResultsFileError` naming
-    the file (and the place in it) if it cannot be read or is not one."""
+    the file (and the place in it) if it cannot be read or is not one.  Given ``instruments``
+    (id → instrument), each organisation is checked against its instrument too: that it is
+    available, and that every level, section and indicator named is one of its own."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise ResultsFileError(f"{path}: cannot be read ({error.strerror or error})") from error
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ResultsFileError(f"{path}: is not a results.json written by coproduce merge ({error})") from error
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+        raise ResultsFileError(f"{path}: is not a results.json written by coproduce merge ({reason})") from error
     if not isinstance(data, dict) or data.get("format") != RESULTS_FORMAT:
         raise ResultsFileError(
             f"{path}: is not a results.json written by coproduce merge (run `coproduce merge` first)"
         )
     try:
-        return from_data(Results, data)
+        results = from_data(Results, data)
     except ValueError as error:
         raise ResultsFileError(
             f"{path}: is not a complete results.json ({error}); run `coproduce merge` again"
         ) from error
+    for organisation in results.organisations if instruments is not None else ():
+        instrument = instruments.get(organisation.instrument)
+        if instrument is None:
+            raise ResultsFileError(
+                f"{path}: holds returns of the instrument '{organisation.instrument}', which is not available; "
+                "add it with --standards"
+            )
+        try:
+            organisation.check_against(instrument)
+        except ValueError as error:
+            raise ResultsFileError(f"{path}: does not fit the instrument it names ({error})") from error
+    return results
