@@ -15,7 +15,7 @@ from generator.forms import FormValues, ooxml, write_form
 from generator.forms.fields import comment_field_name, rated_by_field_name, tick_field_name
 from generator.forms.identity import new_identity
 from generator.forms.xlsx_form import TICK
-from generator.model.instrument import load_instrument
+from generator.model.loader import load_instrument
 
 MATRIX = Path(__file__).parent / "fixtures" / "matrix" / "mini-charter.yaml"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"

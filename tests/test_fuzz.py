@@ -349,7 +349,7 @@ def test_any_comment_survives_the_whole_way_or_the_change_is_recorded(comment):
     assert (read or "") == (expected if expected.strip() else "") or read == expected.strip(), (kind, read[:80])
     workbook = openpyxl.load_workbook(write_consolidated_workbook(results_data(merged, INSTRUMENTS, rules),
                                                                   folder / "c.xlsx"))  # fmt: skip
-    from generator.returns.xlsx_return import _unescape
+    from generator.returns.xlsx_workbook import _unescape
 
     cells = [c.value for c in workbook[COMMENTS_SHEET]["G"][1:] if c.value is not None]
     assert "".join(_unescape(text) for text in cells) == (read or "")

@@ -110,12 +110,11 @@ def test_missing_file_and_folder(tmp_path):
         read_return(tmp_path, {})
 
 
-def test_oversized_file_is_refused_unread(tmp_path, monkeypatch):
-    monkeypatch.setattr(guards, "LIMITS", dataclasses.replace(guards.LIMITS, file_bytes=10))
+def test_oversized_file_is_refused_unread(tmp_path):
     path = tmp_path / "big.pdf"
     path.write_bytes(b"%PDF-1.7\n" + b"0" * 100)
     with pytest.raises(ReturnReadError, match="a returned form is at most"):
-        read_return(path, {})
+        read_return(path, {}, dataclasses.replace(guards.LIMITS, file_bytes=10))
 
 
 def test_a_reader_crash_becomes_a_read_error(tmp_path, monkeypatch):
@@ -128,8 +127,11 @@ def test_a_reader_crash_becomes_a_read_error(tmp_path, monkeypatch):
 
 def test_detected_format_and_extension_notes():
     assert detect_format(b"%PDF-1.4 ...", "a.pdf") == Detected("pdf")
-    docm = _zip({"[Content_Types].xml": "application/vnd.ms-word.document.macroEnabled.main+xml",
-                 "word/document.xml": "<w:document/>"})  # fmt: skip
+    content_types = (
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override '
+        'PartName="/word/document.xml" ContentType="application/vnd.ms-word.document.macroEnabled.main+xml"/></Types>'
+    )
+    docm = _zip({"[Content_Types].xml": content_types, "word/document.xml": "<w:document/>"})
     assert detect_format(docm, "a.docm") == Detected("docx", macro_enabled=True)
     assert detect_format(_zip({"xl/workbook.xml": "<w/>"}), "a.xlsx") == Detected("xlsx")
     assert extension_mismatch(Detected("docx"), "returns/riverside.docx") is None

@@ -30,7 +30,8 @@ from office import resave
 from generator.forms import FormValues, write_form
 from generator.forms.fields import comment_field_name, cover_name, rated_by_field_name, tick_field_name
 from generator.forms.identity import IDENTITY_SHEET, new_identity
-from generator.model.instrument import Instrument, load_instrument
+from generator.model.instrument import Instrument
+from generator.model.loader import load_instrument
 from generator.returns.export import return_text, write_returns_csv
 from generator.returns.matching import TitleMatcher
 from generator.returns.model import Return

@@ -170,17 +170,14 @@ def test_a_one_gigabyte_bomb_is_refused_from_the_directory_fast_and_without_the_
 
 
 @pytest.mark.parametrize("kind", ["docx", "xlsx"])
-def test_a_lying_directory_is_caught_while_inflating(forms, gigabyte_of_spaces, tmp_path, kind):
-    """The directory declares a small part; the data inflates to 1 GiB.  Inflating stops just
-    past the declared size: the rest is never made."""
+def test_a_lying_directory_unpacks_no_more_than_it_declares(forms, gigabyte_of_spaces, tmp_path, kind):
+    """The directory declares a small part; the data inflates to 1 GiB.  zipfile stops at the
+    declared size, the rest is never made, and the part is damaged (its CRC is the whole's)."""
     packed, crc = gigabyte_of_spaces
     part = MAIN_PART[kind]
     liar = Entry(part, packed, crc, 1024 * MiB, declared_size=100_000)
     message, seconds, peak = refusal(tmp_path, build_zip(with_part(forms[kind], part, liar)), f"liar.{kind}")
-    assert message == (
-        f"holds a part ({part}) that unpacks to more than the 100000 bytes its zip directory declares "
-        "(a zip bomb's trick): it was not read"
-    )
+    assert message.startswith("the Word file is damaged" if kind == "docx" else "is damaged or incomplete")
     assert seconds < 1.0
     assert peak < 8 * MiB
 
@@ -196,32 +193,12 @@ def test_a_part_compressed_more_than_100_to_1_is_a_bomb(forms, tmp_path):
     assert seconds < 1.0
 
 
-def test_the_ratio_is_enforced_while_inflating_when_the_directory_lies_about_it(forms, tmp_path):
-    """The directory claims 1.5 MiB packed (a ratio of 1 to 27); the real stream is 41 KiB."""
-    packed, crc = repeated_deflate(b" " * MiB, 40)
-    padded = packed + bytes(3 * MiB // 2 - len(packed))  # the declared packed size, padded out
-    liar = Entry("word/document.xml", padded, crc, 40 * MiB)
-    message, _, peak = refusal(tmp_path, build_zip(with_part(forms["docx"], "word/document.xml", liar)))
-    assert message.startswith("holds a part (word/document.xml) that unpacks to ")
-    assert message.endswith("more than 100 to 1: that is a zip bomb, not a form, and it was not read")
-    assert peak < 16 * MiB  # caught long before the 40 MiB are out
-
-
 def test_too_much_in_all_is_refused_from_the_directory(tmp_path):
     """Five parts of 45 MiB, each within the part limit and the ratio, 225 MiB in all."""
     parts = [Entry(f"extra/part{n}.xml", b"", 0, 0, declared_size=45 * MiB, declared_packed=MiB) for n in range(5)]
     message, seconds, _ = refusal(tmp_path, build_zip([Entry.of("word/document.xml", b"<w:document/>"), *parts]))
     assert message == "unpacks to 225 MiB or more, more than the 200 MiB a returned form may unpack to: it was not read"
     assert seconds < 1.0
-
-
-def test_the_total_is_enforced_while_inflating(monkeypatch):
-    data = build_zip([Entry.of("a.xml", b"<a>" + b"x" * 5000 + b"</a>")])
-    archive = open_zip(data, "f.docx", dataclasses.replace(guards.LIMITS, total_bytes=12_000))
-    archive.read("a.xml")
-    archive.read("A.XML")  # parts are named case-insensitively
-    with pytest.raises(UnsafeFileError, match="unpacks to 0.0 MiB or more, more than the 0.0 MiB"):
-        archive.read("a.xml")
 
 
 def test_more_than_1000_entries_are_refused_before_the_directory_is_parsed(forms, tmp_path):
@@ -398,7 +375,7 @@ def test_an_oversized_file_is_refused_without_reading_it(tmp_path):
 # --- a batch survives what hangs, crashes or exhausts its reader -----------------------------------
 
 
-def hostile_pdf_reader(data: bytes, file: str, instruments):
+def hostile_pdf_reader(data: bytes, file: str, instruments, limits=guards.LIMITS):
     """Stands in for the PDF reader (in the worker processes) to act out what a pathological
     file can do to a reader: hang, crash the process, or ask for all the memory there is."""
     name = Path(file).name
@@ -411,7 +388,7 @@ def hostile_pdf_reader(data: bytes, file: str, instruments):
         return hoard
     from generator.returns.pdf_return import read_pdf_return
 
-    return read_pdf_return(data, file, instruments)
+    return read_pdf_return(data, file, instruments, limits=limits)
 
 
 @pytest.mark.skipif(multiprocessing.get_start_method() != "fork", reason="the stand-in reader reaches forked workers")
@@ -498,7 +475,7 @@ def test_deeply_nested_pdf_objects_are_refused_quickly(tmp_path, shape):
 
 def decoded(text: str | None) -> str:
     """A cell's text as Excel shows it: OOXML's _xHHHH_ codes read back as characters."""
-    from generator.returns.xlsx_return import _unescape
+    from generator.returns.xlsx_workbook import _unescape
 
     return _unescape(text or "")
 
@@ -630,8 +607,9 @@ BAD_FILES = {
     "external-entity.xlsx": _DTD.format(part="xl/workbook.xml"),
     "duplicate-entries.docx": "holds the part word/document.xml twice (only one copy would be read, the other silently "
     "ignored): it was not read; ask the sender to save it again in Word, Excel or LibreOffice",
-    "lying-directory.docx": "holds a part (word/document.xml) that unpacks to more than the 1000 bytes its zip "
-    "directory declares (a zip bomb's trick): it was not read",
+    "lying-directory.docx": "the Word file is damaged (its main document part (word/document.xml) is not well-formed "
+    "XML: Premature end of data in tag body line 2, line 2, column 945 (<string>, line 2)); ask the sender to save "
+    "it again and send it once more",
     "truncated.docx": "is damaged or incomplete (its zip container cannot be opened): ask for it to be sent again",
     "renamed-text.xlsx": "is not a Word, Excel or PDF file: coproduce reads .docx, .xlsx and .pdf forms",
     "encrypted.docx": "is password-protected: ask the sender to remove the password (File > Info > Protect) and send "

@@ -36,40 +36,19 @@ class AnswerReading:
 
 def level_words(scale: Scale) -> dict[str, str]:
     """Every word that names a level, case-folded → level id: ids, labels and aliases."""
-    return dict(_vocabulary(scale).words)
+    return _Vocabulary(scale).words
 
 
 class _Vocabulary:
-    """What reading answers against one scale needs, built once per scale: its words, each
-    word's whole-word pattern, and the readings of the answers seen so far (a batch of returns
-    repeats a handful of answers: "Silver", "Gold ★")."""
-
-    __slots__ = ("scale", "words", "patterns", "longest_first", "readings")
+    """What reading answers against one scale needs: its words, and each word's whole-word
+    pattern."""
 
     def __init__(self, scale: Scale):
-        self.scale = scale  # held, so that the id keying it is not reused while it is cached
         self.words = {
             _fold(word): level.id for level in scale.levels for word in (level.id, level.label, *level.aliases)
         }
         self.patterns = [(re.compile(_pattern(word)), level_id) for word, level_id in self.words.items()]
         self.longest_first = [re.compile(_pattern(word)) for word in sorted(self.words, key=len, reverse=True)]
-        self.readings: dict[str, AnswerReading] = {}
-
-
-#: Vocabularies by id(scale).  A Scale is a frozen dataclass, but hashing it walks every level
-#: and alias on each look-up; its identity is enough (the cached entry keeps the scale alive).
-_VOCABULARIES: dict[int, _Vocabulary] = {}
-_MOST_SCALES = 32  # the cache is emptied past this many scales (tests load many instruments)
-_MOST_READINGS = 4096  # and a scale's readings past this many distinct answers
-
-
-def _vocabulary(scale: Scale) -> _Vocabulary:
-    vocabulary = _VOCABULARIES.get(id(scale))
-    if vocabulary is None or vocabulary.scale is not scale:
-        if len(_VOCABULARIES) >= _MOST_SCALES:
-            _VOCABULARIES.clear()
-        vocabulary = _VOCABULARIES[id(scale)] = _Vocabulary(scale)
-    return vocabulary
 
 
 def _fold(text: str) -> str:
@@ -85,16 +64,7 @@ def read_answer(raw: str | None, scale: Scale) -> AnswerReading:
     """
     if raw is None or not raw.strip():
         return AnswerReading(None)
-    vocabulary = _vocabulary(scale)
-    reading = vocabulary.readings.get(raw)
-    if reading is None:
-        if len(vocabulary.readings) >= _MOST_READINGS:
-            vocabulary.readings.clear()
-        reading = vocabulary.readings[raw] = _read_answer(raw, scale, vocabulary)
-    return reading
-
-
-def _read_answer(raw: str, scale: Scale, vocabulary: _Vocabulary) -> AnswerReading:
+    vocabulary = _Vocabulary(scale)
     text = _fold(raw)
     words = vocabulary.words
 

@@ -34,7 +34,6 @@ entities, fetches nothing and refuses a DTD.
 
 from __future__ import annotations
 
-import posixpath
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -45,15 +44,15 @@ from lxml import etree
 from generator.errors import ReturnReadError
 from generator.forms.identity import PROPERTY_FORM_ID, PROPERTY_INSTRUMENT, PROPERTY_ORGANISATION, PROPERTY_VERSION
 from generator.model.instrument import MATRIX_LAYOUT, Instrument
-from generator.returns.guards import SafeZip, UnsafeFileError, open_zip, parse_xml
+from generator.returns.guards import LIMITS, Limits, UnsafeFileError
 from generator.returns.matching import HeadingMatcher, TitleMatcher, normalise_title
 from generator.returns.model import FoundAnswer, Return, assemble_return
+from generator.returns.package import DamagedPart, Package
 
 FORMAT = "docx"
 
 _W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _MC_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006"
-_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 #: The main document's relationship type, transitional and strict.
 _OFFICE_DOCUMENT = (
     "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument",
@@ -61,8 +60,6 @@ _OFFICE_DOCUMENT = (
 )
 #: Word's "Strict Open XML" flavour names the same elements in another namespace.
 _W_STRICT_NS = b"http://purl.oclc.org/ooxml/wordprocessingml/main"
-_CUSTOM_PROPERTIES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
-_CUSTOM_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
 
 
 def _w(tag: str) -> str:
@@ -109,22 +106,27 @@ _QUOTE_LENGTH = 80
 
 
 def read_docx_return(
-    data: bytes, file: str, instruments: Mapping[str, Instrument], archive: SafeZip | None = None
+    data: bytes,
+    file: str,
+    instruments: Mapping[str, Instrument],
+    *,
+    package: Package | None = None,
+    limits: Limits = LIMITS,
 ) -> Return:
     """Read the completed Word form ``data`` (the bytes of a .docx) into a :class:`Return`.
 
     ``file`` names it in the Return and in messages; ``instruments`` (id → Instrument) are
-    those it may be a form of; ``archive``, the zip of ``data`` if it is open already (see
-    :func:`~generator.returns.detect.detect_format`).  Raises :class:`ReturnReadError` for a
-    damaged file, a form of an instrument not in ``instruments``, or a document with no
-    checklist table.
+    those it may be a form of; ``package``, the package of ``data`` if it is open already (see
+    :func:`~generator.returns.detect.detect_format`), else it is opened within ``limits``.
+    Raises :class:`ReturnReadError` for a damaged file, a form of an instrument not in
+    ``instruments``, or a document with no checklist table.
     """
-    package = _Package.open(data, file) if archive is None else _Package(archive, file)
+    package = _open_package(data, file, limits) if package is None else package
     placeholders = {i.form.answer_placeholder for i in instruments.values() if i.form}
-    document = _Document(package.document, _CellText({*placeholders, *_WORD_PLACEHOLDERS}))
+    document = _Document(_main_document(package), _CellText({*placeholders, *_WORD_PLACEHOLDERS}))
     problems: list[str] = []
     try:
-        properties = package.custom_properties()
+        properties = _custom_properties(package)
     except UnsafeFileError:
         raise
     except ReturnReadError:  # the answers may still be there: read them, and say what is missing
@@ -214,78 +216,39 @@ def _titles(instruments: list[Instrument]) -> str:
 # --- the package ------------------------------------------------------------------------------
 
 
-class _Package:
-    """The parts of a .docx a reader needs, from the zip, with a safe XML parser."""
+def _open_package(data: bytes, file: str, limits: Limits) -> Package:
+    try:
+        return Package.open(data, file, limits)
+    except UnsafeFileError:
+        raise
+    except Exception as error:  # zipfile fails on a broken directory in many ways, all meaning "damaged"
+        raise ReturnReadError(file, _damaged(f"it is not a complete .docx (zip) file: {error}")) from error
 
-    def __init__(self, archive: SafeZip, file: str):
-        self.archive = archive
-        self.file = file
-        self._rels: dict[str, list[tuple[str, str]]] = {}
-        self.document = self._part(self._main_part_name(), "its main document part", strict_to_transitional=True)
 
-    @classmethod
-    def open(cls, data: bytes, file: str) -> _Package:
-        try:
-            archive = open_zip(data, file)
-        except UnsafeFileError:
-            raise
-        except Exception as error:  # zipfile fails on a broken directory in many ways, all meaning "damaged"
-            raise ReturnReadError(file, _damaged(f"it is not a complete .docx (zip) file: {error}")) from error
-        return cls(archive, file)
-
-    def _read(self, name: str, what: str) -> bytes:
-        try:
-            return self.archive.read(name)
-        except KeyError as error:
-            raise ReturnReadError(self.file, _damaged(f"{what} ({name}) is missing")) from error
-        except UnsafeFileError:
-            raise
-        except Exception as error:  # bad CRC, bad deflate stream, unknown compression, cut short …
-            raise ReturnReadError(self.file, _damaged(f"{what} ({name}) cannot be unpacked: {error}")) from error
-
-    def _part(self, name: str, what: str, strict_to_transitional: bool = False) -> etree._Element:
-        data = self._read(name, what)
-        if strict_to_transitional and _W_STRICT_NS in data[:4096]:
+def _main_document(package: Package) -> etree._Element:
+    """The main document part, Word's strict flavour read as the transitional one."""
+    try:
+        rels = package.relationships("")
+    except DamagedPart:
+        rels = []  # then the main part is looked for where Word and LibreOffice put it
+    name = next((r.target for r in rels if r.type in _OFFICE_DOCUMENT and package.has(r.target)), "word/document.xml")
+    try:
+        data = package.read(name)
+        if _W_STRICT_NS in data[:4096]:
             data = data.replace(_W_STRICT_NS, _W_NS.encode())
-        try:
-            return parse_xml(data, self.file, name)
-        except etree.XMLSyntaxError as error:
-            raise ReturnReadError(self.file, _damaged(f"{what} ({name}) is not well-formed XML: {error}")) from error
+        return package.xml(name, data)
+    except DamagedPart as error:
+        raise ReturnReadError(package.file, _damaged(f"its main document part ({name}) {error.reason}")) from error
 
-    def _relationships(self, name: str) -> list[tuple[str, str]]:
-        if name not in self._rels:
-            found = []
-            try:
-                root = self._part(name, "a relationships part") if self.archive.has(name) else None
-            except UnsafeFileError:
-                raise
-            except ReturnReadError:
-                root = None  # then the parts are looked for where Word and LibreOffice put them
-            if root is not None:
-                found = [(r.get("Type", ""), r.get("Target", "")) for r in root.iter(f"{{{_REL_NS}}}Relationship")]
-            self._rels[name] = found
-        return self._rels[name]
 
-    def _main_part_name(self) -> str:
-        for kind, target in self._relationships("_rels/.rels"):
-            name = posixpath.normpath(target.lstrip("/"))
-            if kind in _OFFICE_DOCUMENT and self.archive.has(name):
-                return name
-        return "word/document.xml"
-
-    def custom_properties(self) -> dict[str, str]:
-        """The custom document properties, name → text; empty when there are none."""
-        rels = self._relationships("_rels/.rels")
-        names = [posixpath.normpath(target.lstrip("/")) for kind, target in rels if kind == _CUSTOM_PROPERTIES]
-        names = [n for n in names or ["docProps/custom.xml"] if self.archive.has(n)]
-        if not names:
-            return {}
-        root = self._part(names[0], "the custom document properties")
-        return {
-            prop.get("name", ""): "".join(prop.itertext()).strip()
-            for prop in root.iter(f"{{{_CUSTOM_NS}}}property")
-            if prop.get("name")
-        }
+def _custom_properties(package: Package) -> dict[str, str]:
+    """The custom document properties, name → text; empty when there are none."""
+    try:
+        return {name: value.strip() for name, value in package.custom_properties().items()}
+    except DamagedPart as error:
+        raise ReturnReadError(
+            package.file, _damaged(f"the custom document properties ({error.part}) {error.reason}")
+        ) from error
 
 
 def _damaged(detail: str) -> str:
@@ -561,25 +524,15 @@ class _Wording:
     cover_labels: dict[str, str]  # normalised label → cover value ("organisation", …)
 
 
-_WORDINGS: dict[int, _Wording] = {}
-
-
 def _wording(instrument: Instrument) -> _Wording:
-    """The wording of ``instrument``, worked out once and kept for the next file (a batch
-    reads many): the matchers remember each title and heading text they have judged, and
-    every form of an instrument repeats the same ones."""
-    kept = _WORDINGS.get(id(instrument))
-    if kept is None or kept.instrument is not instrument:
-        if len(_WORDINGS) > 32:
-            _WORDINGS.clear()
-        kept = _WORDINGS[id(instrument)] = _Wording(
-            instrument,
-            TitleMatcher(instrument),
-            HeadingMatcher(instrument),
-            {normalise_title(section.title) for section in instrument.sections},
-            _cover_labels(instrument),
-        )
-    return kept
+    """The wording of ``instrument`` a form is matched against."""
+    return _Wording(
+        instrument,
+        TitleMatcher(instrument),
+        HeadingMatcher(instrument),
+        {normalise_title(section.title) for section in instrument.sections},
+        _cover_labels(instrument),
+    )
 
 
 # --- checklist tables --------------------------------------------------------------------------

@@ -62,7 +62,7 @@ from generator.forms.identity import (
 )
 from generator.model.instrument import Instrument
 from generator.returns.answers import read_answer
-from generator.returns.guards import pdf_limits
+from generator.returns.guards import LIMITS, Limits, pdf_limits
 from generator.returns.model import FoundAnswer, Return, assemble_return
 
 FORMAT = "pdf"
@@ -441,7 +441,9 @@ class _Identity:
     organisation: str | None = None
 
 
-def read_pdf_return(data: bytes, file: str, instruments: Mapping[str, Instrument]) -> Return:
+def read_pdf_return(
+    data: bytes, file: str, instruments: Mapping[str, Instrument], *, limits: Limits = LIMITS
+) -> Return:
     """Read the completed PDF form ``data`` (named ``file`` in messages) into a :class:`Return`.
 
     The instrument is the one the form's identity names, looked up in ``instruments`` (id →
@@ -450,7 +452,7 @@ def read_pdf_return(data: bytes, file: str, instruments: Mapping[str, Instrument
     is not a PDF, is damaged or cut short, needs a password, has no form fields (flattened or
     scanned), is not a coproduce checklist, or was made for an instrument not available.
     """
-    with pdf_limits():  # the PDF library's limits, tightened to a returned form (generator.returns.guards)
+    with pdf_limits(limits):  # the PDF library's limits, tightened to a returned form (generator.returns.guards)
         return _read_pdf_return(data, file, instruments)
 
 
