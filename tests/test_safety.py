@@ -224,9 +224,12 @@ def test_an_end_record_that_understates_the_entries_is_caught_from_the_directory
 
 @pytest.mark.parametrize(
     ("second", "said"),
-    [("word/document.xml", "twice"), ("Word/Document.XML", "twice, once as Word/Document.XML"),
-     ("/word/document.xml", "twice, once as /word/document.xml")],
-)  # fmt: skip
+    [
+        ("word/document.xml", "twice"),
+        ("Word/Document.XML", "twice, once as Word/Document.XML"),
+        ("/word/document.xml", "twice, once as /word/document.xml"),
+    ],
+)
 def test_duplicate_part_names_are_refused(forms, tmp_path, second, said):
     entries = forms["docx"] + [Entry.of(second, b"<w:document/>")]
     message, _, _ = refusal(tmp_path, build_zip(entries))
@@ -414,9 +417,12 @@ def test_a_batch_survives_a_file_that_hangs_crashes_or_exhausts_its_reader(tmp_p
     assert seconds < 2.0 + 5.0  # the hung file costs its time limit, no more
     fate = {Path(e.file).name: e for e in merged.manifest}
     assert {name: e.fate for name, e in fate.items()} == {
-        "good.pdf": "merged", "other.docx": "merged", "hang.pdf": "rejected", "crash.pdf": "rejected",
+        "good.pdf": "merged",
+        "other.docx": "merged",
+        "hang.pdf": "rejected",
+        "crash.pdf": "rejected",
         "greedy.pdf": "rejected",
-    }  # fmt: skip
+    }
     assert fate["hang.pdf"].reason == (
         "took more than 2 s to read, so reading it was stopped: it may be damaged or made to hang a reader; "
         "open it and save it again, or enter its answers by hand"
@@ -448,18 +454,36 @@ def _pdf(objects: list[bytes]) -> bytes:
 
 DEEP = 50_000
 NESTED_PDFS = {
-    "arrays": _pdf([b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields " + b"[" * DEEP + b"]" * DEEP + b" >> >>",
-                    b"<< /Type /Pages /Kids [] /Count 0 >>"]),
-    "dictionaries": _pdf([b"<< /Type /Catalog /Pages 2 0 R /AcroForm 3 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>",
-                          b"<< /Fields [] /DR " + b"<< /A " * DEEP + b">> " * DEEP + b">>"]),
-    "field tree": _pdf([b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [3 0 R] >> >>",
-                        b"<< /Type /Pages /Kids [] /Count 0 >>",
-                        *(b"<< /T (f%d) /Kids [%d 0 R] >>" % (n, n + 4) for n in range(3, 3 + 500)),
-                        b"<< /T (last) /FT /Tx /V (x) >>"]),
-    "reference chain": _pdf([b"<< /Type /Catalog /Pages 2 0 R /AcroForm 3 0 R >>",
-                             b"<< /Type /Pages /Kids [] /Count 0 >>",
-                             *(b"%d 0 R" % (n + 1) for n in range(3, 3 + 500)), b"<< /Fields [] >>"]),
-}  # fmt: skip
+    "arrays": _pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields " + b"[" * DEEP + b"]" * DEEP + b" >> >>",
+            b"<< /Type /Pages /Kids [] /Count 0 >>",
+        ]
+    ),
+    "dictionaries": _pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R /AcroForm 3 0 R >>",
+            b"<< /Type /Pages /Kids [] /Count 0 >>",
+            b"<< /Fields [] /DR " + b"<< /A " * DEEP + b">> " * DEEP + b">>",
+        ]
+    ),
+    "field tree": _pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [3 0 R] >> >>",
+            b"<< /Type /Pages /Kids [] /Count 0 >>",
+            *(b"<< /T (f%d) /Kids [%d 0 R] >>" % (n, n + 4) for n in range(3, 3 + 500)),
+            b"<< /T (last) /FT /Tx /V (x) >>",
+        ]
+    ),
+    "reference chain": _pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R /AcroForm 3 0 R >>",
+            b"<< /Type /Pages /Kids [] /Count 0 >>",
+            *(b"%d 0 R" % (n + 1) for n in range(3, 3 + 500)),
+            b"<< /Fields [] >>",
+        ]
+    ),
+}
 
 
 @pytest.mark.parametrize("shape", sorted(NESTED_PDFS))
@@ -512,8 +536,12 @@ def test_text_a_workbook_cannot_hold_goes_in_as_codes_excel_reads_back_and_the_c
     assert [decoded(text) for text in _comment_cells(workbook)] == [NASTY.replace("\r\n", "\n")]
     assert workbook[COMMENTS_SHEET]["G2"].quotePrefix  # and it stays text
     changes = [[c.value for c in row] for row in workbook[TEXT_CHANGES_SHEET].iter_rows(min_row=2)]
-    assert [COMMENTS_SHEET, "G2", "4 characters that a workbook cannot hold as such (control characters or broken "
-            "Unicode) written as _xHHHH_ codes, which Excel reads back as the characters"] in changes  # fmt: skip
+    assert [
+        COMMENTS_SHEET,
+        "G2",
+        "4 characters that a workbook cannot hold as such (control characters or broken "
+        "Unicode) written as _xHHHH_ codes, which Excel reads back as the characters",
+    ] in changes
 
 
 def test_a_comment_over_excels_cell_limit_is_split_over_rows_and_joins_back_exactly(merged_results, tmp_path):
@@ -539,8 +567,11 @@ def test_a_long_name_is_split_in_tables_cut_elsewhere_and_both_are_listed(merged
     changed["organisations"][0]["name"] = "Riverside " * 4000
     workbook = openpyxl.load_workbook(write_consolidated_workbook(changed, tmp_path / "c.xlsx"))
     rows = [[c.value for c in row] for row in workbook[TEXT_CHANGES_SHEET].iter_rows(min_row=2)]
-    assert ["Summary", "A7:A8", "40,000 characters, more than the 32,767 a cell can hold: split over 2 rows "
-            "(A7:A8), to be read in order"] in rows  # fmt: skip
+    assert [
+        "Summary",
+        "A7:A8",
+        "40,000 characters, more than the 32,767 a cell can hold: split over 2 rows (A7:A8), to be read in order",
+    ] in rows
     cut = [row for row in rows if row[0] == CHART_DATA_SHEET]  # a column heading: no rows to carry on
     assert cut and cut[0][2] == (
         "40,000 characters, more than the 32,767 a cell can hold: cut after the first 32,767; the whole text is in "
@@ -665,9 +696,11 @@ def test_a_batch_of_bad_files_finishes_and_accounts_for_every_one(tmp_path):
     merged = merge_returns([BAD], catalogue.instruments, rules)
     fates = {Path(e.file).name: e for e in merged.manifest}
     assert {name: e.fate for name, e in fates.items()} == {
-        **{name: "rejected" for name in BAD_FILES}, "hyperlink-formula.xlsx": "merged",
-        "README.md": "skipped", "make_bad.py": "skipped",
-    }  # fmt: skip
+        **{name: "rejected" for name in BAD_FILES},
+        "hyperlink-formula.xlsx": "merged",
+        "README.md": "skipped",
+        "make_bad.py": "skipped",
+    }
     for name, message in BAD_FILES.items():
         assert fates[name].reason == message.format(path=BAD / name)
     counts = merged.counts()

@@ -93,11 +93,17 @@ _WORD_PLACEHOLDERS = ("Choose an item.", "Click or tap here to enter text.", "Cl
 #: other labels people give them in documents we did not make ("Name of organisation:").
 _COVER_FIELDS = {"organisation": "organisation", "completed_by": "respondent", "date": "date"}
 _COVER_LABELS = {
-    "organisation": ("organisation", "organization", "name of organisation", "name of organization",
-                     "organisation name", "organization name"),
+    "organisation": (
+        "organisation",
+        "organization",
+        "name of organisation",
+        "name of organization",
+        "organisation name",
+        "organization name",
+    ),
     "respondent": ("completed by", "respondent", "respondents", "filled in by", "completed by names and roles"),
     "date": ("date", "date completed", "date of completion", "completed on"),
-}  # fmt: skip
+}
 
 #: How many rows at the top of a table may come before its header row (a title row).
 _HEADER_SEARCH_ROWS = 3
@@ -351,8 +357,10 @@ class _CellText:
         if dropdown is None:
             dropdown = _child(properties, _COMBO_BOX)
         if dropdown is not None:
-            items = {" ".join((item.get(_DISPLAY_TEXT) or item.get(_w("value")) or "").split())
-                     for item in dropdown.iter(_LIST_ITEM)}  # fmt: skip
+            items = {
+                " ".join((item.get(_DISPLAY_TEXT) or item.get(_w("value")) or "").split())
+                for item in dropdown.iter(_LIST_ITEM)
+            }
             return shown not in items
         return True
 
@@ -698,9 +706,15 @@ class _ChecklistReading:
                 continue  # the header row repeated by hand
             if indicator is None and normalise_title(title) in self.section_titles and not answer and not comment:
                 continue  # a section heading typed into the table
-            previous = _Record(title, indicator.id if indicator else None, [answer] if answer else [],
-                               [comment] if comment else [], where, marks=marks,
-                               rated_by=[rated_by] if rated_by else [])  # fmt: skip
+            previous = _Record(
+                title,
+                indicator.id if indicator else None,
+                [answer] if answer else [],
+                [comment] if comment else [],
+                where,
+                marks=marks,
+                rated_by=[rated_by] if rated_by else [],
+            )
             records.append(previous)
         self.records += records
         self.titled_rows += len(records)
