@@ -249,6 +249,11 @@ class Instrument:
         numbers = ", ".join(str(s.number) for s in self.sections)
         raise UnknownSectionError(f"{self.id} has no section {number}; its sections are {numbers}.")
 
+    @cached_property
+    def corrected(self) -> Instrument:
+        """The instrument with its errata applied (:func:`apply_errata`), worked out once."""
+        return apply_errata(self)
+
     def as_data(self) -> dict[str, Any]:
         """The instrument as JSON-ready data, in the shape DESIGN.md gives for ``show --json``.
 

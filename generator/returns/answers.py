@@ -36,19 +36,24 @@ class AnswerReading:
 
 def level_words(scale: Scale) -> dict[str, str]:
     """Every word that names a level, case-folded → level id: ids, labels and aliases."""
-    return _Vocabulary(scale).words
+    return AnswerReader(scale).words
 
 
-class _Vocabulary:
-    """What reading answers against one scale needs: its words, and each word's whole-word
-    pattern."""
+class AnswerReader:
+    """Reads answers against one scale (:meth:`read`); make one for the answers of a return,
+    rather than one per answer: it holds the scale's words and each word's whole-word pattern."""
 
     def __init__(self, scale: Scale):
+        self.scale = scale
         self.words = {
             _fold(word): level.id for level in scale.levels for word in (level.id, level.label, *level.aliases)
         }
         self.patterns = [(re.compile(_pattern(word)), level_id) for word, level_id in self.words.items()]
         self.longest_first = [re.compile(_pattern(word)) for word in sorted(self.words, key=len, reverse=True)]
+
+    def read(self, raw: str | None) -> AnswerReading:
+        """Read one typed or chosen answer: see :func:`read_answer`."""
+        return _read_answer(raw, self.scale, self)
 
 
 def _fold(text: str) -> str:
@@ -62,9 +67,12 @@ def read_answer(raw: str | None, scale: Scale) -> AnswerReading:
     Returns the level id with no problem, ``AnswerReading(None)`` for a blank, or
     ``AnswerReading(None, problem)`` when the answer cannot be read one way only.
     """
+    return AnswerReader(scale).read(raw)
+
+
+def _read_answer(raw: str | None, scale: Scale, vocabulary: AnswerReader) -> AnswerReading:
     if raw is None or not raw.strip():
         return AnswerReading(None)
-    vocabulary = _Vocabulary(scale)
     text = _fold(raw)
     words = vocabulary.words
 
@@ -96,7 +104,7 @@ def _pattern(word: str) -> str:
     return r"(?<![\w-])" + re.escape(word) + r"(?![\w-])"
 
 
-def _mentions(text: str, vocabulary: _Vocabulary, other_than: str | None = None) -> set[str]:
+def _mentions(text: str, vocabulary: AnswerReader, other_than: str | None = None) -> set[str]:
     """The levels whose label or alias appears in ``text`` as whole words."""
     found = set()
     for pattern, level_id in vocabulary.patterns:
@@ -107,7 +115,7 @@ def _mentions(text: str, vocabulary: _Vocabulary, other_than: str | None = None)
     return found
 
 
-def _without_words(text: str, vocabulary: _Vocabulary) -> str:
+def _without_words(text: str, vocabulary: AnswerReader) -> str:
     """``text`` with every label and alias removed, longest first ("not yet" before "no")."""
     for pattern in vocabulary.longest_first:
         text = pattern.sub(" ", text)

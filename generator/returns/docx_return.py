@@ -150,7 +150,7 @@ def read_docx_return(
     else:
         reading = _legacy_reading(document, instruments, file)
         instrument = reading.instrument
-    cover = _Cover(instrument)
+    cover = _Cover(reading.cover_labels)
     cover.read_tables(document, before=reading.first_table, skip=reading.table_numbers)
     cover.read_lines(document.paragraph_texts(before=reading.first_table))
     organisation = cover.values.get("organisation") or properties.get(PROPERTY_ORGANISATION)
@@ -604,6 +604,7 @@ class _ChecklistReading:
     def __post_init__(self) -> None:
         wording = _wording(self.instrument)
         self.titles, self.headings, self.section_titles = wording.titles, wording.headings, wording.section_titles
+        self.cover_labels = wording.cover_labels
         self.matrix = self.instrument.layout == MATRIX_LAYOUT
         self.labels = {level.id: level.label for level in self.instrument.scale.levels}
         self.placeholders = self.document.text.placeholders
@@ -810,8 +811,8 @@ class _Cover:
     """Organisation, respondent and date: from a cover table (label | value) or from lines
     such as "Organisation: …" before the checklist."""
 
-    def __init__(self, instrument: Instrument):
-        self.labels = _wording(instrument).cover_labels
+    def __init__(self, labels: dict[str, str]):
+        self.labels = labels
         self.values: dict[str, str] = {}
 
     def _take(self, label: str, value: str) -> None:

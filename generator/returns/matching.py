@@ -29,7 +29,7 @@ import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from generator.model.instrument import MATRIX_LAYOUT, Indicator, Instrument, apply_errata
+from generator.model.instrument import MATRIX_LAYOUT, Indicator, Instrument
 
 #: Fuzzy matches need at least this similarity (difflib's ratio, 0–1) …
 TITLE_THRESHOLD = 0.85
@@ -84,7 +84,7 @@ class TitleMatcher:
         self.instrument = instrument
         self.threshold = threshold
         self.margin = margin
-        corrected = apply_errata(instrument).indicators if instrument.errata else ()
+        corrected = instrument.corrected.indicators if instrument.errata else ()
         owners: dict[str, set[str]] = {}
         for indicator, fixed in zip(instrument.indicators, corrected or instrument.indicators, strict=True):
             for title in {indicator.title, fixed.title}:

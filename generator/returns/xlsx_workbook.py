@@ -277,7 +277,7 @@ class _CellValues:
         self.strings_part = strings_part
         self.styles_part = styles_part
         self.epoch = epoch
-        self._strings: list[str] | None = None
+        self._strings: list[etree._Element] | None = None
         self._date_styles: list[bool] | None = None
 
     def cell(self, element: etree._Element) -> Cell:
@@ -328,10 +328,10 @@ class _CellValues:
         if self._strings is None:
             part = self.strings_part
             root = self.book.xml(part) if part is not None and self.book.package.has(part) else None
-            self._strings = [_string_item(item) for item in _children(root, "si")]
+            self._strings = _children(root, "si")
         if not 0 <= index < len(self._strings):
             raise Damaged(f"shared string {index} is missing")
-        return self._strings[index]
+        return _string_item(self._strings[index])
 
     def _is_date_style(self, index: int) -> bool:
         if self._date_styles is None:
