@@ -17,7 +17,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator.model.instrument import Instrument, Scale
+from generator.model.instrument import Instrument
 from generator.returns.answers import AnswerReader, AnswerReading
 from generator.returns.dates import read_date
 
