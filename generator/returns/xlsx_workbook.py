@@ -233,35 +233,39 @@ class Workbook:
 
 
 class Sheet:
-    """One worksheet's cells, by row and column."""
+    """One worksheet's cells, by row and column (a row's cells are indexed when first asked for)."""
 
     def __init__(self, name: str, data: etree._Element | None, values: _CellValues):
         self.name = name
         self.values = values
-        #: row number → column number → the cell's element
-        self.rows: dict[int, dict[int, etree._Element]] = {}
-        cell_tag = _namespace(data) + "c" if data is not None else ""
+        self._cell_tag = _namespace(data) + "c" if data is not None else ""
+        #: row number → its <row> elements (more than one when a file repeats a number)
+        self._row_elements: dict[int, list[etree._Element]] = {}
         row_number = 0
         for row in _children(data, "row"):
             row_number = _int(row.get("r"), row_number + 1)
-            cells = self.rows.setdefault(row_number, {})
-            column = 0
-            for cell in row.iterchildren(cell_tag):
-                reference = cell_reference(cell.get("r") or "")
-                column = reference[1] if reference else column + 1
-                cells[column] = cell
+            self._row_elements.setdefault(row_number, []).append(row)
+        self._rows: dict[int, dict[int, etree._Element]] = {}
 
     @property
     def row_numbers(self) -> list[int]:
-        return sorted(self.rows)
+        return sorted(self._row_elements)
 
     def row(self, number: int) -> dict[int, etree._Element]:
         """The cells of row ``number`` by column number."""
-        return self.rows.get(number, {})
+        if number not in self._rows:
+            cells = self._rows[number] = {}
+            for row in self._row_elements.get(number, ()):
+                column = 0
+                for cell in row.iterchildren(self._cell_tag):
+                    reference = cell_reference(cell.get("r") or "")
+                    column = reference[1] if reference else column + 1
+                    cells[column] = cell
+        return self._rows[number]
 
     def element(self, row: int, column: int) -> etree._Element | None:
         """The element of the cell in ``row`` and ``column``; None if there is none."""
-        return self.rows.get(row, {}).get(column)
+        return self.row(row).get(column)
 
     def cell(self, row: int, column: int) -> Cell | None:
         element = self.element(row, column)
