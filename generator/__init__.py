@@ -32,10 +32,10 @@ _EXPORTS = {
             "Scale",
             "Section",
             "apply_errata",
-            "load_instrument",
         ),
         "model.instrument",
     ),
+    "load_instrument": "model.loader",
 }
 
 

@@ -283,9 +283,10 @@ def read_command(
     limits = _limits(time_limit, max_file_size)
     returns, failed = [], 0
     with closing(iter_read(files, catalogue.instruments, limits=limits)) as outcomes:
-        for _, (_, result, _) in outcomes:
-            if isinstance(result, str):  # the one-line error, naming the file
-                click.echo(f"Error: {result}", err=True)
+        for outcome in outcomes:
+            result = outcome.result
+            if result is None:  # the one-line error, naming the file
+                click.echo(f"Error: {outcome.failure}", err=True)
                 failed += 1
                 continue
             returns.append(result)

@@ -161,13 +161,14 @@ def merge_returns(
     entries: dict[str, ManifestEntry] = {}
     store = _ReturnStore()
     with closing(iter_read(to_read, instruments, tick, limits)) as outcomes:
-        for path, (digest, outcome, mtime) in outcomes:
+        for outcome in outcomes:
+            path, digest, result = outcome.path, outcome.sha256, outcome.result
             entry = ManifestEntry(str(path), MERGED, sha256=digest or None)
-            if isinstance(outcome, str):
-                entry.fate, entry.reason = REJECTED, outcome.removeprefix(f"{path}: ")
+            if result is None:
+                entry.fate, entry.reason = REJECTED, outcome.failure.problem
             else:
-                entry.format, entry.organisation = outcome.format, outcome.organisation
-                read_ok.append((path, _Held.of(outcome, store), digest, mtime))
+                entry.format, entry.organisation = result.format, result.organisation
+                read_ok.append((path, _Held.of(result, store), digest, outcome.mtime))
             entries[str(path)] = entry
             manifest.append(entry)
 

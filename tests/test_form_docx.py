@@ -19,6 +19,7 @@ from generator.forms import FormValues, FormWriteError, docx_form, ooxml, write_
 from generator.forms.docx_form import checklist_columns, write_docx_form
 from generator.forms.fields import answer_field_name, comment_field_name
 from generator.forms.identity import PROPERTY_FORM_ID, PROPERTY_ORGANISATION, new_identity
+from generator.returns.package import Package
 
 CREATED = datetime(2026, 3, 14, 9, 30, tzinfo=timezone.utc)
 ORGANISATION = "Café Łódź — Ŵales"
@@ -64,9 +65,43 @@ def _document_text(document) -> str:
     return "\n".join(_paragraph_text(p) for p in document.element.body.iter(qn("w:p")))
 
 
+def _controls_in(element):
+    """Every content control (``w:sdt``) inside ``element``, in document order."""
+    return element.iter(qn("w:sdt"))
+
+
 def _only_control(cell):
-    (control,) = ooxml.controls_in(cell._tc)
+    (control,) = _controls_in(cell._tc)
     return control
+
+
+def _is_dropdown(sdt) -> bool:
+    return sdt.find(f"{qn('w:sdtPr')}/{qn('w:dropDownList')}") is not None
+
+
+def _dropdown_items(sdt) -> list[str]:
+    return [item.get(qn("w:displayText"), "") for item in sdt.iter(qn("w:listItem"))]
+
+
+def _is_showing_placeholder(sdt) -> bool:
+    return sdt.find(f"{qn('w:sdtPr')}/{qn('w:showingPlcHdr')}") is not None
+
+
+def _control_tag(sdt) -> str | None:
+    tag = sdt.find(f"{qn('w:sdtPr')}/{qn('w:tag')}")
+    return None if tag is None else tag.get(qn("w:val"))
+
+
+def _control_text(sdt) -> str:
+    """The text a control shows: paragraphs and line breaks become ``\\n``."""
+    content = sdt.find(qn("w:sdtContent"))
+    paragraphs = content.findall(qn("w:p"))
+    return "\n".join(_paragraph_text(p) for p in paragraphs) if paragraphs else _paragraph_text(content)
+
+
+def _custom_properties(path) -> dict[str, str]:
+    """The custom document properties, read by the package reader the Word reader uses."""
+    return Package.open(Path(path).read_bytes(), str(path)).custom_properties()
 
 
 def _section_tables(document):
@@ -119,20 +154,18 @@ def test_one_dropdown_per_indicator_with_the_scale_and_a_placeholder(v11, blank)
     for table, section in zip(_section_tables(blank), v11.sections, strict=True):
         for row, indicator in zip(table.rows[1:], section.indicators, strict=True):
             control = _only_control(row.cells[4])
-            assert ooxml.is_dropdown(control)
-            assert ooxml.dropdown_items(control) == labels
+            assert _is_dropdown(control)
+            assert _dropdown_items(control) == labels
             values = [item.get(qn("w:value")) for item in control.iter(qn("w:listItem"))]
             assert values == labels
-            assert ooxml.is_showing_placeholder(control)
-            assert ooxml.control_text(control) == v11.form.answer_placeholder
+            assert _is_showing_placeholder(control)
+            assert _control_text(control) == v11.form.answer_placeholder
             assert (
-                ooxml.control_tag(control)
-                == answer_field_name(indicator.id)
-                == f"achieved_{indicator.id.replace('.', '_')}"
+                _control_tag(control) == answer_field_name(indicator.id) == f"achieved_{indicator.id.replace('.', '_')}"
             )
             count += 1
     assert count == len(v11.indicators) == 36
-    dropdowns = [c for c in ooxml.controls_in(blank.element.body) if ooxml.is_dropdown(c)]
+    dropdowns = [c for c in _controls_in(blank.element.body) if _is_dropdown(c)]
     assert len(dropdowns) == 36
 
 
@@ -140,10 +173,10 @@ def test_every_comment_cell_is_an_empty_editable_control(v11, blank):
     for table, section in zip(_section_tables(blank), v11.sections, strict=True):
         for row, indicator in zip(table.rows[1:], section.indicators, strict=True):
             control = _only_control(row.cells[5])
-            assert not ooxml.is_dropdown(control)
+            assert not _is_dropdown(control)
             assert control.find(f"{qn('w:sdtPr')}/{qn('w:text')}") is None, "rich text, so it may hold paragraphs"
-            assert ooxml.control_tag(control) == comment_field_name(indicator.id)
-            assert ooxml.control_text(control) == ""
+            assert _control_tag(control) == comment_field_name(indicator.id)
+            assert _control_text(control) == ""
 
 
 def test_every_criterion_sentence_is_in_its_own_cell(v11, blank):
@@ -178,8 +211,8 @@ def test_cover_has_a_row_per_field_then_the_instructions(v11, blank):
     assert [_cell_text(row.cells[0]) for row in cover.rows] == [field.label for field in v11.form.cover]
     for row, field in zip(cover.rows, v11.form.cover, strict=True):
         control = _only_control(row.cells[1])
-        assert ooxml.control_tag(control) == field.id
-        assert ooxml.control_text(control).strip() == "", "an empty field must never read as an answer"
+        assert _control_tag(control) == field.id
+        assert _control_text(control).strip() == "", "an empty field must never read as an answer"
         assert row.height >= Cm(0.7 * field.lines)
     completed_by = next(row for row, f in zip(cover.rows, v11.form.cover, strict=True) if f.lines > 1)
     assert completed_by.height > cover.rows[0].height
@@ -201,8 +234,8 @@ def test_identity_is_in_the_custom_and_core_properties(v11, tmp_path):
     identity = _identity(v11, organisation=ORGANISATION)
     path = write_docx_form(v11, identity, tmp_path / "form.docx")
     document = docx.Document(str(path))
-    assert ooxml.custom_properties(document) == identity.as_properties()
-    assert ooxml.custom_properties(document)[PROPERTY_ORGANISATION] == ORGANISATION
+    assert _custom_properties(path) == identity.as_properties()
+    assert _custom_properties(path)[PROPERTY_ORGANISATION] == ORGANISATION
     core = document.core_properties
     assert core.title == v11.title
     assert ORGANISATION in core.subject
@@ -238,20 +271,18 @@ def test_prefilled_values_come_back(v11, tmp_path):
     tables = _section_tables(document)
     section_7 = tables[6]
     answers = {row_title: _only_control(row.cells[4]) for row_title, row in zip("123", section_7.rows[1:], strict=True)}
-    assert ooxml.control_text(answers["1"]) == "Silver" and not ooxml.is_showing_placeholder(answers["1"])
-    assert ooxml.control_text(answers["3"]) == "Not yet" and not ooxml.is_showing_placeholder(answers["3"])
-    assert ooxml.control_text(answers["2"]) == v11.form.answer_placeholder and ooxml.is_showing_placeholder(
-        answers["2"]
-    )
-    assert ooxml.control_text(_only_control(tables[0].rows[1].cells[4])) == "Gold"
+    assert _control_text(answers["1"]) == "Silver" and not _is_showing_placeholder(answers["1"])
+    assert _control_text(answers["3"]) == "Not yet" and not _is_showing_placeholder(answers["3"])
+    assert _control_text(answers["2"]) == v11.form.answer_placeholder and _is_showing_placeholder(answers["2"])
+    assert _control_text(_only_control(tables[0].rows[1].cells[4])) == "Gold"
     assert _cell_text(section_7.rows[1].cells[5]) == "Monthly forum since 2024.\nNext: a carers' session."
-    assert ooxml.control_text(_only_control(section_7.rows[1].cells[5])) == (
+    assert _control_text(_only_control(section_7.rows[1].cells[5])) == (
         "Monthly forum since 2024.\nNext: a carers' session."
     )
     assert _cell_text(tables[1].rows[4].cells[5]) == "=SUM(A1) stays text"
     cover = document.tables[0]
-    assert ooxml.control_text(_only_control(cover.rows[0].cells[1])) == ORGANISATION
-    assert ooxml.control_text(_only_control(cover.rows[1].cells[1])) == "Asha Patel (staff)\nTom Evans (member)"
+    assert _control_text(_only_control(cover.rows[0].cells[1])) == ORGANISATION
+    assert _control_text(_only_control(cover.rows[1].cells[1])) == "Asha Patel (staff)\nTom Evans (member)"
     assert "Xyzzy" not in _document_text(document)
 
 
@@ -326,13 +357,13 @@ def test_second_instrument_uses_its_own_levels_and_headings(audit, tmp_path):
         "Evidence / comments",
     ]
     control = _only_control(first.rows[1].cells[3])
-    assert ooxml.dropdown_items(control) == ["Not met", "Partly met", "Met"]
-    assert ooxml.control_text(control) == "Choose a rating"
-    assert ooxml.control_text(_only_control(first.rows[2].cells[3])) == "Partly met"
+    assert _dropdown_items(control) == ["Not met", "Partly met", "Met"]
+    assert _control_text(control) == "Choose a rating"
+    assert _control_text(_only_control(first.rows[2].cells[3])) == "Partly met"
     no_criteria = first.rows[2]
     assert _cell_text(no_criteria.cells[0]) == "Parking is available"
     assert _cell_text(no_criteria.cells[1]) == _cell_text(no_criteria.cells[2]) == ""
-    assert ooxml.control_tag(control) == "achieved_A_1"
+    assert _control_tag(control) == "achieved_A_1"
     text = _document_text(document)
     assert "2. Inside" in text and "A bus stops within a ten-minute walk." in text
     assert "Co-Production" not in text and "Bronze" not in text
@@ -346,8 +377,8 @@ def test_libreoffice_resave_keeps_dropdowns_in_their_rows_and_the_identity(v11, 
     identity = _identity(v11, ORGANISATION)
     saved = resave(_prefilled(v11, tmp_path), tmp_path / "resaved")
     document = docx.Document(str(saved))
-    assert ooxml.custom_properties(document)[PROPERTY_FORM_ID] == identity.form_id
-    assert ooxml.custom_properties(document)[PROPERTY_ORGANISATION] == ORGANISATION
+    assert _custom_properties(saved)[PROPERTY_FORM_ID] == identity.form_id
+    assert _custom_properties(saved)[PROPERTY_ORGANISATION] == ORGANISATION
     tables = _section_tables(document)
     assert len(tables) == len(v11.sections)
     labels = [level.label for level in v11.scale.levels]
@@ -356,13 +387,13 @@ def test_libreoffice_resave_keeps_dropdowns_in_their_rows_and_the_identity(v11, 
         assert len(table.rows) == 1 + len(section.indicators)
         for row, indicator in zip(table.rows[1:], section.indicators, strict=True):
             assert _cell_text(row.cells[0]) == indicator.title
-            (control,) = [c for c in ooxml.controls_in(row.cells[4]._tc) if ooxml.is_dropdown(c)]
-            assert ooxml.dropdown_items(control) == labels
+            (control,) = [c for c in _controls_in(row.cells[4]._tc) if _is_dropdown(c)]
+            assert _dropdown_items(control) == labels
             if indicator.id in expected:
-                assert ooxml.control_text(control) == expected[indicator.id]
-                assert not ooxml.is_showing_placeholder(control)
+                assert _control_text(control) == expected[indicator.id]
+                assert not _is_showing_placeholder(control)
             else:
-                assert ooxml.is_showing_placeholder(control)
+                assert _is_showing_placeholder(control)
     section_7 = tables[6]
     # LibreOffice shrinks the comment control to its first paragraph; the cell keeps all of them.
     assert _cell_text(section_7.rows[1].cells[5]) == "Monthly forum since 2024.\nNext: a carers' session."

@@ -11,14 +11,15 @@ from lxml import etree
 from office import resave
 from pypdf import PdfReader
 
-from generator.forms import FormValues, ooxml, write_form
+from generator.forms import FormValues, write_form
 from generator.forms.fields import comment_field_name, rated_by_field_name, tick_field_name
 from generator.forms.identity import new_identity
 from generator.forms.xlsx_form import TICK
-from generator.model.instrument import load_instrument
+from generator.model.loader import load_instrument
 
 MATRIX = Path(__file__).parent / "fixtures" / "matrix" / "mini-charter.yaml"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+W14 = "{http://schemas.microsoft.com/office/word/2010/wordml}"
 VALUES = FormValues(
     answers={"C.2": "partly-met", "S.1": "met"},
     comments={"C.2": "We do, mostly"},
@@ -41,7 +42,10 @@ def _checkbox_rows(document: bytes) -> dict[str, list[bool]]:
     rows = {}
     for row in root.iter(f"{W}tr"):
         text = "".join(t.text or "" for t in row.iter(f"{W}t"))
-        states = [s for s in (ooxml.checkbox_state(sdt) for sdt in ooxml.controls_in(row)) if s is not None]
+        states = [
+            (checked.get(f"{W14}val") or "1").strip().lower() in ("1", "true", "on")
+            for checked in row.iter(f"{W14}checked")
+        ]
         if states:
             rows[text.split("\u2002")[0]] = states
     return rows

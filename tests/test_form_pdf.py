@@ -24,7 +24,8 @@ from generator.forms import FormValues, FormWriteError
 from generator.forms.fields import answer_field_name, comment_field_name
 from generator.forms.identity import IDENTITY_FIELD, new_identity
 from generator.forms.pdf_form import write_pdf_form
-from generator.model.instrument import Instrument, load_instrument
+from generator.model.instrument import Instrument
+from generator.model.loader import load_instrument
 
 REPO = Path(__file__).parent.parent
 V11 = REPO / "standards" / "coproduction-v1.1.yaml"

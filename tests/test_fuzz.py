@@ -7,9 +7,10 @@ and whole objects), as well as raw bytes and truncation.  Every outcome must be 
 the project's own read error naming the file, never another exception and never the
 catch-all "please report this" (a reader bug), within 5 seconds and 512 MiB.
 
-The CI run makes ``COPRODUCE_FUZZ_EXAMPLES`` cases per format (default 1,000); a long
-campaign sets it higher (see the README).  The property tests at the end carry any text
-through generate → fill → read → merge → consolidated workbook.
+The fuzz tests carry the ``fuzz`` marker.  A normal run makes ``COPRODUCE_FUZZ_EXAMPLES``
+cases per format (default 100); a long campaign sets it higher (see the README).  The
+property tests at the end carry any text through generate → fill → read → merge →
+consolidated workbook.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from generator.scoring.score import score_results
 V11 = resolve_instrument()
 CATALOGUE = find_instruments()
 INSTRUMENTS = CATALOGUE.instruments
-EXAMPLES = int(os.environ.get("COPRODUCE_FUZZ_EXAMPLES", "1000"))
+EXAMPLES = int(os.environ.get("COPRODUCE_FUZZ_EXAMPLES", "100"))
 SECONDS_PER_CASE = 5.0
 MEMORY_PER_CASE = 512 * 1024 * 1024
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -112,11 +113,51 @@ def check(data: bytes, suffix: str) -> Return | ReturnReadError:
 
 #: Text worth inserting into XML or PDF: markup, entities, DOCTYPEs, huge numbers, odd Unicode.
 NASTY_TEXT = [
-    "<", ">", "&", "&amp;", "&lol;", "&#0;", "&#xD800;", "]]>", "<!--", "<?x?>", '"', "'", "\x00", "\x07", "\ud800",
-    "<!DOCTYPE d [<!ENTITY e SYSTEM 'file:///etc/passwd'>]>", "<w:t>", "</w:t>", "<w:tbl>", "<c r='A1'>", "_x0007_",
-    "99999999999999999999", "-1", "1e308", "NaN", "😀", "\u202e", "Gold", "Silver/Bronze", "=HYPERLINK(\"x\")",
-    "(", ")", "<<", ">>", "/Kids", "[", "]", "R", "0 R", "obj", "endobj", "/Length 999999999", "%%EOF", "\\",
-]  # fmt: skip
+    "<",
+    ">",
+    "&",
+    "&amp;",
+    "&lol;",
+    "&#0;",
+    "&#xD800;",
+    "]]>",
+    "<!--",
+    "<?x?>",
+    '"',
+    "'",
+    "\x00",
+    "\x07",
+    "\ud800",
+    "<!DOCTYPE d [<!ENTITY e SYSTEM 'file:///etc/passwd'>]>",
+    "<w:t>",
+    "</w:t>",
+    "<w:tbl>",
+    "<c r='A1'>",
+    "_x0007_",
+    "99999999999999999999",
+    "-1",
+    "1e308",
+    "NaN",
+    "😀",
+    "\u202e",
+    "Gold",
+    "Silver/Bronze",
+    '=HYPERLINK("x")',
+    "(",
+    ")",
+    "<<",
+    ">>",
+    "/Kids",
+    "[",
+    "]",
+    "R",
+    "0 R",
+    "obj",
+    "endobj",
+    "/Length 999999999",
+    "%%EOF",
+    "\\",
+]
 nasty_text = st.one_of(st.sampled_from(NASTY_TEXT), st.text(max_size=40))
 
 
@@ -241,7 +282,7 @@ def mutate_pdf(data: bytes, draw) -> bytes:
                         b"<<>>",
                         b"()",
                     ]
-                ),  # fmt: skip
+                ),
                 st.binary(max_size=12),
             )
         )
@@ -282,6 +323,7 @@ def _draw_case(kind: str, data_strategy) -> tuple[bytes, str]:
 # --- the fuzz tests -----------------------------------------------------------------------------
 
 
+@pytest.mark.fuzz
 @pytest.mark.parametrize("kind", ["docx", "xlsx", "pdf"])
 def test_mutated_forms_give_a_return_or_a_read_error(kind):
     outcomes: dict[str, int] = {"return": 0, "error": 0}
@@ -348,9 +390,10 @@ def test_any_comment_survives_the_whole_way_or_the_change_is_recorded(comment):
     expected = comment.replace("\r\n", "\n").replace("\r", "\n")
     read = merged.organisations[0].respondents[0].result.responses[0].comment
     assert (read or "") == (expected if expected.strip() else "") or read == expected.strip(), (kind, read[:80])
-    workbook = openpyxl.load_workbook(write_consolidated_workbook(score_results(merged, INSTRUMENTS, rules),
-                                                                  folder / "c.xlsx"))  # fmt: skip
-    from generator.returns.xlsx_return import _unescape
+    workbook = openpyxl.load_workbook(
+        write_consolidated_workbook(score_results(merged, INSTRUMENTS, rules), folder / "c.xlsx")
+    )
+    from generator.returns.xlsx_workbook import _unescape
 
     cells = [c.value for c in workbook[COMMENTS_SHEET]["G"][1:] if c.value is not None]
     assert "".join(_unescape(text) for text in cells) == (read or "")

@@ -33,7 +33,7 @@ TOOK_MORE = (
 )
 
 
-def hanging_pdf_reader(data: bytes, file: str, instruments):
+def hanging_pdf_reader(data: bytes, file: str, instruments, limits=None):
     """Stands in for the PDF reader (in the worker processes): a file named hang* never finishes."""
     if Path(file).name.startswith("hang"):
         time.sleep(600)
@@ -154,8 +154,8 @@ def test_limits_reach_the_workers_without_changing_the_parents(forms):
     before = guards.LIMITS
     limits = dataclasses.replace(guards.LIMITS, file_bytes=1 * guards.MiB)
     outcomes = read_files([forms / "big.pdf", forms / "good.pdf"], INSTRUMENTS, limits=limits)
-    assert outcomes[0][1] == f"{forms / 'big.pdf'}: is 2 MB; a returned form is at most 1 MB"
-    assert outcomes[1][1].responses[0].achieved == "gold"
+    assert str(outcomes[0].failure) == f"{forms / 'big.pdf'}: is 2 MB; a returned form is at most 1 MB"
+    assert outcomes[1].result.responses[0].achieved == "gold"
     assert guards.LIMITS is before
 
 
@@ -171,10 +171,10 @@ def test_files_queued_behind_a_hanging_one_are_read_by_another_worker(forms, tmp
     start = time.perf_counter()
     seen = list(iter_read(files, INSTRUMENTS, lambda: ticks.append(1), limits))
     assert time.perf_counter() - start < 1.5 + 5
-    assert [path for path, _ in seen] == files  # in order, every file once
+    assert [outcome.path for outcome in seen] == files  # in order, every file once
     assert len(ticks) == len(files)
-    assert seen[0][1][1] == f"{forms / 'hang.pdf'}: {TOOK_MORE.format(1.5)}"
-    assert all(not isinstance(outcome, str) for _, (_, outcome, _) in seen[1:])
+    assert str(seen[0].failure) == f"{forms / 'hang.pdf'}: {TOOK_MORE.format(1.5)}"
+    assert all(outcome.failure is None and outcome.result is not None for outcome in seen[1:])
 
 
 @FORK

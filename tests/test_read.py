@@ -53,19 +53,27 @@ CASES = {
     "text": (b"Silver, Gold, Bronze\n", "is not a Word, Excel or PDF file"),
     "html": (b"<html><body><table></table></body></html>", "is a web page or RTF document"),
     "rtf": (b"{\\rtf1\\ansi hello}", "save it as .docx"),
-    "odt": (_zip({"mimetype": "application/vnd.oasis.opendocument.text", "content.xml": "<x/>"}),
-            "is an OpenDocument text (.odt): open it in LibreOffice and save it as .docx, or run: soffice"),
-    "ods": (_zip({"mimetype": "application/vnd.oasis.opendocument.spreadsheet", "content.xml": "<x/>"}),
-            "is an OpenDocument spreadsheet (.ods)"),
-    "doc": (OLE2 + b"\x00" * 500 + "WordDocument".encode("utf-16-le") + b"\x00" * 100,
-            "is an old Word 97-2003 document (.doc): open it in Word or LibreOffice and save it as .docx"),
-    "xls": (OLE2 + b"\x00" * 500 + "Workbook".encode("utf-16-le") + b"\x00" * 100,
-            "is an old Excel 97-2003 workbook (.xls)"),
+    "odt": (
+        _zip({"mimetype": "application/vnd.oasis.opendocument.text", "content.xml": "<x/>"}),
+        "is an OpenDocument text (.odt): open it in LibreOffice and save it as .docx, or run: soffice",
+    ),
+    "ods": (
+        _zip({"mimetype": "application/vnd.oasis.opendocument.spreadsheet", "content.xml": "<x/>"}),
+        "is an OpenDocument spreadsheet (.ods)",
+    ),
+    "doc": (
+        OLE2 + b"\x00" * 500 + "WordDocument".encode("utf-16-le") + b"\x00" * 100,
+        "is an old Word 97-2003 document (.doc): open it in Word or LibreOffice and save it as .docx",
+    ),
+    "xls": (
+        OLE2 + b"\x00" * 500 + "Workbook".encode("utf-16-le") + b"\x00" * 100,
+        "is an old Excel 97-2003 workbook (.xls)",
+    ),
     "ole2 other": (OLE2 + b"\x00" * 600, "cannot read: save it as .docx or .xlsx"),
     "truncated zip": (_zip({"word/document.xml": "<w:document/>" * 100})[:60], "is damaged or incomplete"),
     "zip not office": (_zip({"notes.txt": "hello"}), "is a zip file but not a Word or Excel document"),
     "pptx": (_zip({"[Content_Types].xml": "<Types/>", "ppt/presentation.xml": "<p/>"}), "is a PowerPoint"),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -89,10 +97,15 @@ def test_password_protected_office_file(tmp_path):
 
 
 @pytest.mark.libreoffice
-@pytest.mark.parametrize(("source_ext", "target", "message"), [
-    ("docx", "doc", "old Word 97-2003 document"), ("xlsx", "xls", "old Excel 97-2003 workbook"),
-    ("docx", "odt", "OpenDocument text"), ("xlsx", "ods", "OpenDocument spreadsheet"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("source_ext", "target", "message"),
+    [
+        ("docx", "doc", "old Word 97-2003 document"),
+        ("xlsx", "xls", "old Excel 97-2003 workbook"),
+        ("docx", "odt", "OpenDocument text"),
+        ("xlsx", "ods", "OpenDocument spreadsheet"),
+    ],
+)
 def test_real_legacy_and_opendocument_files_from_libreoffice(tmp_path, source_ext, target, message):
     from generator.forms import write_form
     from generator.forms.identity import new_identity
@@ -110,12 +123,11 @@ def test_missing_file_and_folder(tmp_path):
         read_return(tmp_path, {})
 
 
-def test_oversized_file_is_refused_unread(tmp_path, monkeypatch):
-    monkeypatch.setattr(guards, "LIMITS", dataclasses.replace(guards.LIMITS, file_bytes=10))
+def test_oversized_file_is_refused_unread(tmp_path):
     path = tmp_path / "big.pdf"
     path.write_bytes(b"%PDF-1.7\n" + b"0" * 100)
     with pytest.raises(ReturnReadError, match="a returned form is at most"):
-        read_return(path, {})
+        read_return(path, {}, dataclasses.replace(guards.LIMITS, file_bytes=10))
 
 
 def test_a_reader_crash_becomes_a_read_error(tmp_path, monkeypatch):
@@ -128,8 +140,11 @@ def test_a_reader_crash_becomes_a_read_error(tmp_path, monkeypatch):
 
 def test_detected_format_and_extension_notes():
     assert detect_format(b"%PDF-1.4 ...", "a.pdf") == Detected("pdf")
-    docm = _zip({"[Content_Types].xml": "application/vnd.ms-word.document.macroEnabled.main+xml",
-                 "word/document.xml": "<w:document/>"})  # fmt: skip
+    content_types = (
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override '
+        'PartName="/word/document.xml" ContentType="application/vnd.ms-word.document.macroEnabled.main+xml"/></Types>'
+    )
+    docm = _zip({"[Content_Types].xml": content_types, "word/document.xml": "<w:document/>"})
     assert detect_format(docm, "a.docm") == Detected("docx", macro_enabled=True)
     assert detect_format(_zip({"xl/workbook.xml": "<w/>"}), "a.xlsx") == Detected("xlsx")
     assert extension_mismatch(Detected("docx"), "returns/riverside.docx") is None
@@ -142,11 +157,15 @@ def test_detected_format_and_extension_notes():
 
 def test_csv_keeps_formulas_inert():
     result = assemble_return(
-        V11, "r.docx", "docx",
-        [FoundAnswer("1.1", "Silver", "=HYPERLINK(\"http://x\")\nline 2", "row 2"),
-         FoundAnswer("1.2", "?", "+44 161 496 0000", "row 3")],
+        V11,
+        "r.docx",
+        "docx",
+        [
+            FoundAnswer("1.1", "Silver", '=HYPERLINK("http://x")\nline 2', "row 2"),
+            FoundAnswer("1.2", "?", "+44 161 496 0000", "row 3"),
+        ],
         organisation="@Riverside",
-    )  # fmt: skip
+    )
     stream = io.StringIO()
     write_returns_csv([result], stream)
     rows = list(csv.DictReader(io.StringIO(stream.getvalue())))
@@ -159,8 +178,14 @@ def test_csv_keeps_formulas_inert():
 
 
 def test_text_view():
-    result = assemble_return(V11, "r.pdf", "pdf", [FoundAnswer("1.1", "Gold", "Yes\nand more", "f")],
-                             organisation="Riverside", date="14/03/2026")  # fmt: skip
+    result = assemble_return(
+        V11,
+        "r.pdf",
+        "pdf",
+        [FoundAnswer("1.1", "Gold", "Yes\nand more", "f")],
+        organisation="Riverside",
+        date="14/03/2026",
+    )
     text = return_text(result, V11)
     assert text.splitlines()[0] == "r.pdf"
     assert "Riverside · (respondent not given) · 2026-03-14 · coproduction-v1.1" in text

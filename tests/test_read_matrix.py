@@ -30,7 +30,8 @@ from office import resave
 from generator.forms import FormValues, write_form
 from generator.forms.fields import comment_field_name, cover_name, rated_by_field_name, tick_field_name
 from generator.forms.identity import IDENTITY_SHEET, new_identity
-from generator.model.instrument import Instrument, load_instrument
+from generator.model.instrument import Instrument
+from generator.model.loader import load_instrument
 from generator.returns.export import return_text, write_returns_csv
 from generator.returns.matching import TitleMatcher
 from generator.returns.model import Return
@@ -489,8 +490,11 @@ def test_excel_typed_and_resaved_by_libreoffice(matrix, instruments, tmp_path):
 
 def pdf_field_values(instrument: Instrument) -> dict[str, str]:
     values = form_values(instrument)
-    fields = {f"achieved_{ind.id.replace('.', '_')}": level for ind, level in zip(
-        instrument.indicators, answers_for(instrument).values(), strict=True) if level}  # fmt: skip
+    fields = {
+        f"achieved_{ind.id.replace('.', '_')}": level
+        for ind, level in zip(instrument.indicators, answers_for(instrument).values(), strict=True)
+        if level
+    }
     fields.update({comment_field_name(i): text for i, text in values.comments.items()})
     fields.update({rated_by_field_name(i): text for i, text in values.rated_by.items()})
     fields.update(values.cover)
@@ -544,8 +548,14 @@ def test_rated_by_is_in_the_output_only_for_instruments_with_that_column(matrix,
     v11_return = read(v11_form, instruments)
     assert "rated_by" not in v11_return.as_data()["responses"][0]
     assert list(json.loads(json.dumps(v11_return.as_data()))["responses"][0]) == [
-        "id", "section", "indicator", "achieved", "raw", "comment", "problems",
-    ]  # fmt: skip
+        "id",
+        "section",
+        "indicator",
+        "achieved",
+        "raw",
+        "comment",
+        "problems",
+    ]
     matrix_return = read(write(matrix, "xlsx", tmp_path), instruments)
     first = matrix.indicators[0].id
 

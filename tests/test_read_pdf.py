@@ -38,7 +38,8 @@ from generator.forms.fields import answer_field_name, comment_field_name
 from generator.forms.identity import IDENTITY_FIELD, new_identity
 from generator.forms.pdf_fields import set_document_info
 from generator.forms.pdf_form import write_pdf_form
-from generator.model.instrument import Instrument, load_instrument
+from generator.model.instrument import Instrument
+from generator.model.loader import load_instrument
 from generator.returns.model import Return
 from generator.returns.pdf_return import read_pdf_return
 

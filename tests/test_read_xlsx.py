@@ -9,6 +9,7 @@ re-saves it in LibreOffice, and reads it back comparing every response.
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import time
 import zipfile
@@ -523,3 +524,221 @@ def test_read_time_is_measured(filled, tmp_path):
     _delete_hidden_sheet(by_content)
     for label, path in (("our form", filled), ("LibreOffice re-save", saved), ("by content", by_content)):
         print(f"\nread_xlsx_return, {label}: {_time_per_read(path):.1f} ms per file")
+
+
+# --- parts of other shapes: shared strings and worksheets as Excel, LibreOffice and others write them ----
+
+SST = "xl/sharedStrings.xml"
+MAIN = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+SHAPE_ANSWERS = {"1.1": "Gold", "1.2": "Silver ★", "2.1": "Bronze/Silver", "5.2": "Not yet", "10.3": "Gold"}
+SHAPE_COMMENTS = {"1.1": "Panel & members <all>", "3.2": "Line one\nline two", "10.3": "Last comment"}
+DAMAGED = (
+    "is damaged or incomplete and cannot be read as an Excel workbook; ask the sender to save it and send it again"
+)
+
+
+@pytest.fixture(scope="module")
+def filled_inline(tmp_path_factory) -> Path:
+    """Our form, filled in with openpyxl (which writes every text as an inline string)."""
+    folder = tmp_path_factory.mktemp("shapes")
+    identity = new_identity(V11, organisation="Riverside", form_id="0" * 32, created=CREATED)
+    workbook = openpyxl.load_workbook(write_xlsx_form(V11, identity, folder / "blank.xlsx"))
+
+    def named(name):
+        [(sheet, coordinate)] = list(workbook.defined_names[name].destinations)
+        return workbook[sheet][coordinate.replace("$", "")]
+
+    for indicator_id, text in SHAPE_ANSWERS.items():
+        named(answer_field_name(indicator_id)).value = text
+    for indicator_id, text in SHAPE_COMMENTS.items():
+        named(comment_field_name(indicator_id)).value = text
+    named(cover_name("completed_by")).value = "Asha (staff)"
+    named(cover_name("date")).value = datetime(2026, 3, 14)
+    workbook.save(folder / "filled.xlsx")
+    return folder / "filled.xlsx"
+
+
+def _parts(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+def _pack(parts: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, body in parts.items():
+            archive.writestr(name, body)
+    return out.getvalue()
+
+
+_INLINE = re.compile(rb'<c ([^>]*?)t="inlineStr"([^>]*)><is><t(?: xml:space="preserve")?>(.*?)</t></is></c>', re.S)
+
+
+def _with_shared_strings(data: bytes) -> bytes:
+    """The workbook with every inline string moved to a shared strings part, as Excel and
+    LibreOffice save them: items in order of first use, sheet by sheet."""
+    parts = _parts(data)
+    items: dict[bytes, int] = {}
+
+    def shared(match: re.Match) -> bytes:
+        index = items.setdefault(match[3], len(items))
+        return b'<c %st="s"%s><v>%d</v></c>' % (match[1], match[2], index)
+
+    for name in sorted(n for n in parts if n.startswith("xl/worksheets/sheet")):
+        parts[name] = _INLINE.sub(shared, parts[name])
+    body = b"".join(b'<si><t xml:space="preserve">%s</t></si>' % text for text in items)
+    parts[SST] = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="%s" count="%d" uniqueCount="%d">%s</sst>'
+        % (MAIN, len(items), len(items), body)
+    )
+    rels = "xl/_rels/workbook.xml.rels"
+    parts[rels] = parts[rels].replace(
+        b"</Relationships>",
+        b'<Relationship Id="rIdSST" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        b'sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+    )
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>",
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        b'spreadsheetml.sharedStrings+xml"/></Types>',
+    )
+    return _pack(parts)
+
+
+def _changed(data: bytes, part: str, change) -> bytes:
+    parts = _parts(data)
+    parts[part] = change(parts[part])
+    return _pack(parts)
+
+
+@pytest.fixture(scope="module")
+def shared(filled_inline) -> bytes:
+    return _with_shared_strings(filled_inline.read_bytes())
+
+
+def _outcome(data: bytes) -> dict | str:
+    try:
+        return read_xlsx_return(data, "return.xlsx", INSTRUMENTS).as_data()
+    except ReturnReadError as error:
+        return f"error: {error.problem}"
+
+
+def _assert_read_as_expected(result: dict) -> None:
+    by_id = {r["id"]: r for r in result["responses"]}
+    assert by_id["1.1"]["achieved"] == "gold" and by_id["1.2"]["achieved"] == "silver"
+    assert by_id["2.1"]["achieved"] is None and "could mean Bronze, Silver" in by_id["2.1"]["problems"][0]
+    assert by_id["5.2"]["achieved"] == "not-yet" and by_id["10.3"]["achieved"] == "gold"
+    assert {i: by_id[i]["comment"] for i in SHAPE_COMMENTS} == SHAPE_COMMENTS
+    assert (result["organisation"], result["respondent"], result["date"]) == ("Riverside", "Asha (staff)", "2026-03-14")
+
+
+def _sst(change):
+    return lambda data: _changed(data, SST, change)
+
+
+# Shared strings parts that leave the plain shape: read whole, with the same result.
+SST_SHAPES = {
+    "pretty-printed": _sst(lambda b: b.replace(b"</si><si>", b"</si>\n  <si>")),
+    "a comment between items": _sst(lambda b: b.replace(b"</si><si>", b"</si><!-- note --><si>", 1)),
+    "a processing instruction": _sst(lambda b: b.replace(b"</si><si>", b"</si><?x y?><si>", 1)),
+    "prefixed": _sst(
+        lambda b: (
+            b.replace(b'<sst xmlns="', b'<x:sst xmlns:x="')
+            .replace(b"<si>", b"<x:si>")
+            .replace(b"</si>", b"</x:si>")
+            .replace(b"<t ", b"<x:t ")
+            .replace(b"</t>", b"</x:t>")
+            .replace(b"</sst>", b"</x:sst>")
+        )
+    ),
+    "an item nested in an extension first": _sst(
+        lambda b: b.replace(b"<si>", b"<extLst><ext><si><t>hidden</t></si></ext></extLst><si>", 1)
+    ),
+    "an empty item written <si/>": _sst(lambda b: b.replace(b"</si><si>", b"</si><si/><si>", 1)),
+    "an item with an attribute": _sst(lambda b: b.replace(b"<si>", b'<si x="1">', 1)),
+    "UTF-16": _sst(lambda b: b.replace(b"UTF-8", b"UTF-16").decode("utf-8").encode("utf-16")),
+    "rich text and phonetic runs": _sst(
+        lambda b: b.replace(
+            b'<t xml:space="preserve">Gold</t>', b"<r><rPr><b/></rPr><t>Go</t></r><r><t>ld</t></r>"
+        ).replace(b'<t xml:space="preserve">Last comment</t>', b"<t>Last comment</t><rPh sb='0' eb='1'><t>x</t></rPh>")
+    ),
+    "entities and character references": _sst(
+        lambda b: b.replace(b">Silver \xe2\x98\x85<", b">&#83;ilver &#x2605;<").replace(b"Panel &amp;", b"Panel &#38;")
+    ),
+}
+
+
+def _sheet(change):
+    return lambda data: _changed(data, "xl/worksheets/sheet2.xml", change)
+
+
+# Worksheets that leave the plain shape (or are odd inside it): read as when parsed whole.
+SHEET_SHAPES = {
+    "a comment after the cells": _sheet(lambda b: b.replace(b"</sheetData>", b"</sheetData><!-- x -->")),
+    "a comment in the cells": _sheet(lambda b: b.replace(b'<row r="9"', b'<!-- </sheetData> --><row r="9"')),
+    "a processing instruction": _sheet(lambda b: b.replace(b"</sheetData>", b"</sheetData><?x y?>")),
+    "a sheetData nested in an extension first": _sheet(
+        lambda b: b.replace(b"<sheetData>", b"<extLst><ext><sheetData></sheetData></ext></extLst><sheetData>")
+    ),
+    "a sheetData of another namespace first": _sheet(
+        lambda b: b.replace(b"<sheetData>", b'<sheetData xmlns="urn:other"></sheetData><sheetData>')
+    ),
+    "an empty sheetData first": _sheet(lambda b: b.replace(b"<sheetData>", b"<sheetData/><sheetData>")),
+    "prefixed": _sheet(
+        lambda b: re.sub(rb"<(/?)([A-Za-z])", rb"<\1x:\2", b).replace(b"<x:worksheet xmlns=", b"<x:worksheet xmlns:x=")
+    ),
+}
+
+
+def test_inline_strings_and_shared_strings_read_alike(filled_inline, shared):
+    _assert_read_as_expected(_outcome(filled_inline.read_bytes()))
+    _assert_read_as_expected(_outcome(shared))
+
+
+@pytest.mark.parametrize("shape", SST_SHAPES)
+def test_shared_strings_of_another_shape(shared, shape):
+    result = _outcome(SST_SHAPES[shape](shared))
+    assert not isinstance(result, str), result
+    if shape != "an empty item written <si/>":  # (which moves every later item up one)
+        _assert_read_as_expected(result)
+
+
+def test_a_shared_string_a_cell_refers_to_that_is_missing_is_damage(shared):
+    # the items from the last comment's on are gone
+    data = _sst(lambda b: b[: b.find(b'<si><t xml:space="preserve">Last comment')] + b"</sst>")(shared)
+    assert _outcome(data) == f"error: {DAMAGED}"
+
+
+@pytest.mark.parametrize("part", [SST, "xl/worksheets/sheet2.xml"])
+def test_a_doctype_is_refused_in_strings_and_sheets(shared, part):
+    dtd = b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+    data = _changed(shared, part, lambda b: b.replace(b"?>", b"?>" + dtd, 1) if b.startswith(b"<?") else dtd + b)
+    assert _outcome(data).startswith(f"error: holds XML that declares a DTD (in {part})")
+
+
+@pytest.mark.parametrize("shape", SHEET_SHAPES)
+def test_worksheets_of_another_shape(shared, shape):
+    result = _outcome(SHEET_SHAPES[shape](shared))
+    assert not isinstance(result, str), result
+    if shape != "an empty sheetData first":  # (the first sheetData is the sheet's cells)
+        _assert_read_as_expected(result)
+
+
+@pytest.mark.parametrize("where", ["after the cells", "in the cells"])
+def test_damage_anywhere_in_a_worksheet_is_reported(shared, where):
+    if where == "after the cells":
+        data = _sheet(lambda b: b.replace(b"</mergeCells>", b""))(shared)
+    else:
+        data = _sheet(lambda b: b.replace(b'<row r="10"', b'<row r="10" <', 1))(shared)
+    assert _outcome(data) == f"error: {DAMAGED}"
+
+
+def test_numbers_too_long_for_python_are_no_row_and_no_string(shared):
+    """A row number or shared string index of 5,000 digits is more than int() takes: the row
+    is numbered as one without a number, the string is missing (damage), never a crash."""
+    sheet = "xl/worksheets/sheet2.xml"
+    data = _changed(shared, sheet, lambda b: b.replace(b'<row r="9"', b'<row r="%s"' % (b"9" * 5000), 1))
+    _assert_read_as_expected(_outcome(data))
+    answer = rb'(<c r="E9"[^>]*t="s"><v>)\d+'  # the answer to 1.1, a shared string
+    data = _changed(shared, sheet, lambda b: re.sub(answer, rb"\g<1>" + b"1" * 5000, b, count=1))
+    assert _outcome(data) == f"error: {DAMAGED}"

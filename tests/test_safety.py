@@ -171,17 +171,14 @@ def test_a_one_gigabyte_bomb_is_refused_from_the_directory_fast_and_without_the_
 
 
 @pytest.mark.parametrize("kind", ["docx", "xlsx"])
-def test_a_lying_directory_is_caught_while_inflating(forms, gigabyte_of_spaces, tmp_path, kind):
-    """The directory declares a small part; the data inflates to 1 GiB.  Inflating stops just
-    past the declared size: the rest is never made."""
+def test_a_lying_directory_unpacks_no_more_than_it_declares(forms, gigabyte_of_spaces, tmp_path, kind):
+    """The directory declares a small part; the data inflates to 1 GiB.  zipfile stops at the
+    declared size, the rest is never made, and the part is damaged (its CRC is the whole's)."""
     packed, crc = gigabyte_of_spaces
     part = MAIN_PART[kind]
     liar = Entry(part, packed, crc, 1024 * MiB, declared_size=100_000)
     message, seconds, peak = refusal(tmp_path, build_zip(with_part(forms[kind], part, liar)), f"liar.{kind}")
-    assert message == (
-        f"holds a part ({part}) that unpacks to more than the 100000 bytes its zip directory declares "
-        "(a zip bomb's trick): it was not read"
-    )
+    assert message.startswith("the Word file is damaged" if kind == "docx" else "is damaged or incomplete")
     assert seconds < 1.0
     assert peak < 8 * MiB
 
@@ -197,32 +194,12 @@ def test_a_part_compressed_more_than_100_to_1_is_a_bomb(forms, tmp_path):
     assert seconds < 1.0
 
 
-def test_the_ratio_is_enforced_while_inflating_when_the_directory_lies_about_it(forms, tmp_path):
-    """The directory claims 1.5 MiB packed (a ratio of 1 to 27); the real stream is 41 KiB."""
-    packed, crc = repeated_deflate(b" " * MiB, 40)
-    padded = packed + bytes(3 * MiB // 2 - len(packed))  # the declared packed size, padded out
-    liar = Entry("word/document.xml", padded, crc, 40 * MiB)
-    message, _, peak = refusal(tmp_path, build_zip(with_part(forms["docx"], "word/document.xml", liar)))
-    assert message.startswith("holds a part (word/document.xml) that unpacks to ")
-    assert message.endswith("more than 100 to 1: that is a zip bomb, not a form, and it was not read")
-    assert peak < 16 * MiB  # caught long before the 40 MiB are out
-
-
 def test_too_much_in_all_is_refused_from_the_directory(tmp_path):
     """Five parts of 45 MiB, each within the part limit and the ratio, 225 MiB in all."""
     parts = [Entry(f"extra/part{n}.xml", b"", 0, 0, declared_size=45 * MiB, declared_packed=MiB) for n in range(5)]
     message, seconds, _ = refusal(tmp_path, build_zip([Entry.of("word/document.xml", b"<w:document/>"), *parts]))
     assert message == "unpacks to 225 MiB or more, more than the 200 MiB a returned form may unpack to: it was not read"
     assert seconds < 1.0
-
-
-def test_the_total_is_enforced_while_inflating(monkeypatch):
-    data = build_zip([Entry.of("a.xml", b"<a>" + b"x" * 5000 + b"</a>")])
-    archive = open_zip(data, "f.docx", dataclasses.replace(guards.LIMITS, total_bytes=12_000))
-    archive.read("a.xml")
-    archive.read("A.XML")  # parts are named case-insensitively
-    with pytest.raises(UnsafeFileError, match="unpacks to 0.0 MiB or more, more than the 0.0 MiB"):
-        archive.read("a.xml")
 
 
 def test_more_than_1000_entries_are_refused_before_the_directory_is_parsed(forms, tmp_path):
@@ -248,9 +225,12 @@ def test_an_end_record_that_understates_the_entries_is_caught_from_the_directory
 
 @pytest.mark.parametrize(
     ("second", "said"),
-    [("word/document.xml", "twice"), ("Word/Document.XML", "twice, once as Word/Document.XML"),
-     ("/word/document.xml", "twice, once as /word/document.xml")],
-)  # fmt: skip
+    [
+        ("word/document.xml", "twice"),
+        ("Word/Document.XML", "twice, once as Word/Document.XML"),
+        ("/word/document.xml", "twice, once as /word/document.xml"),
+    ],
+)
 def test_duplicate_part_names_are_refused(forms, tmp_path, second, said):
     entries = forms["docx"] + [Entry.of(second, b"<w:document/>")]
     message, _, _ = refusal(tmp_path, build_zip(entries))
@@ -399,7 +379,7 @@ def test_an_oversized_file_is_refused_without_reading_it(tmp_path):
 # --- a batch survives what hangs, crashes or exhausts its reader -----------------------------------
 
 
-def hostile_pdf_reader(data: bytes, file: str, instruments):
+def hostile_pdf_reader(data: bytes, file: str, instruments, limits=guards.LIMITS):
     """Stands in for the PDF reader (in the worker processes) to act out what a pathological
     file can do to a reader: hang, crash the process, or ask for all the memory there is."""
     name = Path(file).name
@@ -412,7 +392,7 @@ def hostile_pdf_reader(data: bytes, file: str, instruments):
         return hoard
     from generator.returns.pdf_return import read_pdf_return
 
-    return read_pdf_return(data, file, instruments)
+    return read_pdf_return(data, file, instruments, limits=limits)
 
 
 @pytest.mark.skipif(multiprocessing.get_start_method() != "fork", reason="the stand-in reader reaches forked workers")
@@ -438,9 +418,12 @@ def test_a_batch_survives_a_file_that_hangs_crashes_or_exhausts_its_reader(tmp_p
     assert seconds < 2.0 + 5.0  # the hung file costs its time limit, no more
     fate = {Path(e.file).name: e for e in merged.manifest}
     assert {name: e.fate for name, e in fate.items()} == {
-        "good.pdf": "merged", "other.docx": "merged", "hang.pdf": "rejected", "crash.pdf": "rejected",
+        "good.pdf": "merged",
+        "other.docx": "merged",
+        "hang.pdf": "rejected",
+        "crash.pdf": "rejected",
         "greedy.pdf": "rejected",
-    }  # fmt: skip
+    }
     assert fate["hang.pdf"].reason == (
         "took more than 2 s to read, so reading it was stopped: it may be damaged or made to hang a reader; "
         "open it and save it again, or enter its answers by hand"
@@ -472,18 +455,36 @@ def _pdf(objects: list[bytes]) -> bytes:
 
 DEEP = 50_000
 NESTED_PDFS = {
-    "arrays": _pdf([b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields " + b"[" * DEEP + b"]" * DEEP + b" >> >>",
-                    b"<< /Type /Pages /Kids [] /Count 0 >>"]),
-    "dictionaries": _pdf([b"<< /Type /Catalog /Pages 2 0 R /AcroForm 3 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>",
-                          b"<< /Fields [] /DR " + b"<< /A " * DEEP + b">> " * DEEP + b">>"]),
-    "field tree": _pdf([b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [3 0 R] >> >>",
-                        b"<< /Type /Pages /Kids [] /Count 0 >>",
-                        *(b"<< /T (f%d) /Kids [%d 0 R] >>" % (n, n + 4) for n in range(3, 3 + 500)),
-                        b"<< /T (last) /FT /Tx /V (x) >>"]),
-    "reference chain": _pdf([b"<< /Type /Catalog /Pages 2 0 R /AcroForm 3 0 R >>",
-                             b"<< /Type /Pages /Kids [] /Count 0 >>",
-                             *(b"%d 0 R" % (n + 1) for n in range(3, 3 + 500)), b"<< /Fields [] >>"]),
-}  # fmt: skip
+    "arrays": _pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields " + b"[" * DEEP + b"]" * DEEP + b" >> >>",
+            b"<< /Type /Pages /Kids [] /Count 0 >>",
+        ]
+    ),
+    "dictionaries": _pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R /AcroForm 3 0 R >>",
+            b"<< /Type /Pages /Kids [] /Count 0 >>",
+            b"<< /Fields [] /DR " + b"<< /A " * DEEP + b">> " * DEEP + b">>",
+        ]
+    ),
+    "field tree": _pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [3 0 R] >> >>",
+            b"<< /Type /Pages /Kids [] /Count 0 >>",
+            *(b"<< /T (f%d) /Kids [%d 0 R] >>" % (n, n + 4) for n in range(3, 3 + 500)),
+            b"<< /T (last) /FT /Tx /V (x) >>",
+        ]
+    ),
+    "reference chain": _pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R /AcroForm 3 0 R >>",
+            b"<< /Type /Pages /Kids [] /Count 0 >>",
+            *(b"%d 0 R" % (n + 1) for n in range(3, 3 + 500)),
+            b"<< /Fields [] >>",
+        ]
+    ),
+}
 
 
 @pytest.mark.parametrize("shape", sorted(NESTED_PDFS))
@@ -499,7 +500,7 @@ def test_deeply_nested_pdf_objects_are_refused_quickly(tmp_path, shape):
 
 def decoded(text: str | None) -> str:
     """A cell's text as Excel shows it: OOXML's _xHHHH_ codes read back as characters."""
-    from generator.returns.xlsx_return import _unescape
+    from generator.returns.xlsx_workbook import _unescape
 
     return _unescape(text or "")
 
@@ -538,8 +539,12 @@ def test_text_a_workbook_cannot_hold_goes_in_as_codes_excel_reads_back_and_the_c
     assert [decoded(text) for text in _comment_cells(workbook)] == [NASTY.replace("\r\n", "\n")]
     assert workbook[COMMENTS_SHEET]["G2"].quotePrefix  # and it stays text
     changes = [[c.value for c in row] for row in workbook[TEXT_CHANGES_SHEET].iter_rows(min_row=2)]
-    assert [COMMENTS_SHEET, "G2", "4 characters that a workbook cannot hold as such (control characters or broken "
-            "Unicode) written as _xHHHH_ codes, which Excel reads back as the characters"] in changes  # fmt: skip
+    assert [
+        COMMENTS_SHEET,
+        "G2",
+        "4 characters that a workbook cannot hold as such (control characters or broken "
+        "Unicode) written as _xHHHH_ codes, which Excel reads back as the characters",
+    ] in changes
 
 
 def test_a_comment_over_excels_cell_limit_is_split_over_rows_and_joins_back_exactly(merged_results, tmp_path):
@@ -565,8 +570,11 @@ def test_a_long_name_is_split_in_tables_cut_elsewhere_and_both_are_listed(merged
     changed["organisations"][0]["name"] = "Riverside " * 4000
     workbook = openpyxl.load_workbook(write_consolidated_workbook(as_results(changed), tmp_path / "c.xlsx"))
     rows = [[c.value for c in row] for row in workbook[TEXT_CHANGES_SHEET].iter_rows(min_row=2)]
-    assert ["Summary", "A7:A8", "40,000 characters, more than the 32,767 a cell can hold: split over 2 rows "
-            "(A7:A8), to be read in order"] in rows  # fmt: skip
+    assert [
+        "Summary",
+        "A7:A8",
+        "40,000 characters, more than the 32,767 a cell can hold: split over 2 rows (A7:A8), to be read in order",
+    ] in rows
     cut = [row for row in rows if row[0] == CHART_DATA_SHEET]  # a column heading: no rows to carry on
     assert cut and cut[0][2] == (
         "40,000 characters, more than the 32,767 a cell can hold: cut after the first 32,767; the whole text is in "
@@ -633,8 +641,9 @@ BAD_FILES = {
     "external-entity.xlsx": _DTD.format(part="xl/workbook.xml"),
     "duplicate-entries.docx": "holds the part word/document.xml twice (only one copy would be read, the other silently "
     "ignored): it was not read; ask the sender to save it again in Word, Excel or LibreOffice",
-    "lying-directory.docx": "holds a part (word/document.xml) that unpacks to more than the 1000 bytes its zip "
-    "directory declares (a zip bomb's trick): it was not read",
+    "lying-directory.docx": "the Word file is damaged (its main document part (word/document.xml) is not well-formed "
+    "XML: Premature end of data in tag body line 2, line 2, column 945 (<string>, line 2)); ask the sender to save "
+    "it again and send it once more",
     "truncated.docx": "is damaged or incomplete (its zip container cannot be opened): ask for it to be sent again",
     "renamed-text.xlsx": "is not a Word, Excel or PDF file: coproduce reads .docx, .xlsx and .pdf forms",
     "encrypted.docx": "is password-protected: ask the sender to remove the password (File > Info > Protect) and send "
@@ -690,9 +699,11 @@ def test_a_batch_of_bad_files_finishes_and_accounts_for_every_one(tmp_path):
     merged = merge_returns([BAD], catalogue.instruments, rules)
     fates = {Path(e.file).name: e for e in merged.manifest}
     assert {name: e.fate for name, e in fates.items()} == {
-        **{name: "rejected" for name in BAD_FILES}, "hyperlink-formula.xlsx": "merged",
-        "README.md": "skipped", "make_bad.py": "skipped",
-    }  # fmt: skip
+        **{name: "rejected" for name in BAD_FILES},
+        "hyperlink-formula.xlsx": "merged",
+        "README.md": "skipped",
+        "make_bad.py": "skipped",
+    }
     for name, message in BAD_FILES.items():
         assert fates[name].reason == message.format(path=BAD / name)
     counts = to_data(Counts.of(merged.manifest))

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from generator.cli import cli
 from generator.forms import FormValues, write_form
 from generator.forms.identity import new_identity
-from generator.model.instrument import load_instrument
+from generator.model.loader import load_instrument
 
 FIXTURES = Path(__file__).parent / "fixtures"
 INSTRUMENTS = {

@@ -15,7 +15,7 @@ choose the forms that survive.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from docx.document import Document
 from docx.opc.packuri import PackURI
@@ -165,14 +165,6 @@ def add_checkbox_control(
     return sdt
 
 
-def checkbox_state(sdt: etree._Element) -> bool | None:
-    """Whether a check-box control is ticked; None for other controls."""
-    checked = sdt.find(f"{qn('w:sdtPr')}/{{{W14_NS}}}checkbox/{{{W14_NS}}}checked")
-    if checked is None:
-        return None if sdt.find(f"{qn('w:sdtPr')}/{{{W14_NS}}}checkbox") is None else False
-    return checked.get(f"{{{W14_NS}}}val", "1").strip().lower() in ("1", "true", "on")
-
-
 def wrap_in_rich_text_control(cell: _Cell, *, control_id: int, tag: str, alias: str) -> etree._Element:
     """Put every paragraph of ``cell`` inside one block-level rich-text control, so the
     whole cell is an editable area that may hold several paragraphs.  Returns the ``w:sdt``."""
@@ -237,17 +229,6 @@ def set_custom_properties(document: Document, properties: dict[str, str]) -> Non
     package.relate_to(part, CUSTOM_PROPERTIES_RELATIONSHIP)
 
 
-def custom_properties(document: Document) -> dict[str, str]:
-    """The document's custom properties as name → text; empty when it has none."""
-    part = _custom_properties_part(document)
-    if part is None:
-        return {}
-    root = etree.fromstring(part.blob)
-    return {
-        prop.get("name", ""): "".join(prop.itertext()) for prop in root.iter(qn_custom("property")) if prop.get("name")
-    }
-
-
 def _custom_properties_part(document: Document) -> Part | None:
     for rel in document.part.package.rels.values():
         if rel.reltype == CUSTOM_PROPERTIES_RELATIONSHIP and not rel.is_external:
@@ -258,53 +239,6 @@ def _custom_properties_part(document: Document) -> Part | None:
 def qn_custom(tag: str) -> str:
     """Clark name of ``tag`` in the custom-properties namespace."""
     return f"{{{_CUSTOM_NS}}}{tag}"
-
-
-# --- reading controls back ----------------------------------------------------------------
-
-
-def controls_in(element: etree._Element) -> Iterable[etree._Element]:
-    """Every content control (``w:sdt``) inside ``element``, in document order."""
-    return element.iter(qn("w:sdt"))
-
-
-def dropdown_items(sdt: etree._Element) -> list[str]:
-    """The display texts a drop-down control offers; empty for other controls."""
-    return [item.get(qn("w:displayText"), "") for item in sdt.iter(qn("w:listItem"))]
-
-
-def is_dropdown(sdt: etree._Element) -> bool:
-    """Whether ``sdt`` is a drop-down list control."""
-    return sdt.find(f"{qn('w:sdtPr')}/{qn('w:dropDownList')}") is not None
-
-
-def is_showing_placeholder(sdt: etree._Element) -> bool:
-    """Whether ``sdt`` shows its placeholder rather than a value."""
-    return sdt.find(f"{qn('w:sdtPr')}/{qn('w:showingPlcHdr')}") is not None
-
-
-def control_text(sdt: etree._Element) -> str:
-    """The text a control shows: paragraph ends and line breaks become ``\\n``."""
-    content = sdt.find(qn("w:sdtContent"))
-    if content is None:
-        return ""
-    paragraphs = content.findall(qn("w:p"))
-    if paragraphs:
-        return "\n".join(_text_of(p) for p in paragraphs)
-    return _text_of(content)
-
-
-def _text_of(element: etree._Element) -> str:
-    pieces = {qn("w:br"): "\n", qn("w:cr"): "\n", qn("w:tab"): "\t"}
-    return "".join(
-        node.text or "" if node.tag == qn("w:t") else pieces[node.tag] for node in element.iter(qn("w:t"), *pieces)
-    )
-
-
-def control_tag(sdt: etree._Element) -> str | None:
-    """The control's ``w:tag``, or None (LibreOffice drops tags on re-save)."""
-    tag = sdt.find(f"{qn('w:sdtPr')}/{qn('w:tag')}")
-    return None if tag is None else tag.get(qn("w:val"))
 
 
 # --- document defaults ----------------------------------------------------------------------

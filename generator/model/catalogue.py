@@ -64,7 +64,7 @@ def find_instruments(extra_dirs: Iterable[Path] = ()) -> Catalogue:
     A file that fails to load is recorded in ``problems`` and the search goes on.  Two
     files defining the same instrument id are a problem too: the first one found is kept.
     """
-    from generator.model.instrument import INSTRUMENT_KIND, instrument_from_data, read_instrument_kind
+    from generator.model.loader import INSTRUMENT_KIND, instrument_from_data, read_instrument_kind
     from generator.model.yamlfile import read_yaml
 
     catalogue = Catalogue()
@@ -100,7 +100,7 @@ def resolve_instrument(name: str = DEFAULT_INSTRUMENT, extra_dirs: Iterable[Path
     """The instrument called ``name``: an id from the standards folders, or a path to a YAML file."""
     candidate = Path(name)
     if candidate.suffix.lower() in (".yaml", ".yml") and candidate.is_file():
-        from generator.model.instrument import load_instrument
+        from generator.model.loader import load_instrument
 
         return load_instrument(candidate)
     return find_instruments(extra_dirs).get(name)

@@ -36,40 +36,24 @@ class AnswerReading:
 
 def level_words(scale: Scale) -> dict[str, str]:
     """Every word that names a level, case-folded → level id: ids, labels and aliases."""
-    return dict(_vocabulary(scale).words)
+    return AnswerReader(scale).words
 
 
-class _Vocabulary:
-    """What reading answers against one scale needs, built once per scale: its words, each
-    word's whole-word pattern, and the readings of the answers seen so far (a batch of returns
-    repeats a handful of answers: "Silver", "Gold ★")."""
-
-    __slots__ = ("scale", "words", "patterns", "longest_first", "readings")
+class AnswerReader:
+    """Reads answers against one scale (:meth:`read`); make one for the answers of a return,
+    rather than one per answer: it holds the scale's words and each word's whole-word pattern."""
 
     def __init__(self, scale: Scale):
-        self.scale = scale  # held, so that the id keying it is not reused while it is cached
+        self.scale = scale
         self.words = {
             _fold(word): level.id for level in scale.levels for word in (level.id, level.label, *level.aliases)
         }
         self.patterns = [(re.compile(_pattern(word)), level_id) for word, level_id in self.words.items()]
         self.longest_first = [re.compile(_pattern(word)) for word in sorted(self.words, key=len, reverse=True)]
-        self.readings: dict[str, AnswerReading] = {}
 
-
-#: Vocabularies by id(scale).  A Scale is a frozen dataclass, but hashing it walks every level
-#: and alias on each look-up; its identity is enough (the cached entry keeps the scale alive).
-_VOCABULARIES: dict[int, _Vocabulary] = {}
-_MOST_SCALES = 32  # the cache is emptied past this many scales (tests load many instruments)
-_MOST_READINGS = 4096  # and a scale's readings past this many distinct answers
-
-
-def _vocabulary(scale: Scale) -> _Vocabulary:
-    vocabulary = _VOCABULARIES.get(id(scale))
-    if vocabulary is None or vocabulary.scale is not scale:
-        if len(_VOCABULARIES) >= _MOST_SCALES:
-            _VOCABULARIES.clear()
-        vocabulary = _VOCABULARIES[id(scale)] = _Vocabulary(scale)
-    return vocabulary
+    def read(self, raw: str | None) -> AnswerReading:
+        """Read one typed or chosen answer: see :func:`read_answer`."""
+        return _read_answer(raw, self.scale, self)
 
 
 def _fold(text: str) -> str:
@@ -83,18 +67,12 @@ def read_answer(raw: str | None, scale: Scale) -> AnswerReading:
     Returns the level id with no problem, ``AnswerReading(None)`` for a blank, or
     ``AnswerReading(None, problem)`` when the answer cannot be read one way only.
     """
+    return AnswerReader(scale).read(raw)
+
+
+def _read_answer(raw: str | None, scale: Scale, vocabulary: AnswerReader) -> AnswerReading:
     if raw is None or not raw.strip():
         return AnswerReading(None)
-    vocabulary = _vocabulary(scale)
-    reading = vocabulary.readings.get(raw)
-    if reading is None:
-        if len(vocabulary.readings) >= _MOST_READINGS:
-            vocabulary.readings.clear()
-        reading = vocabulary.readings[raw] = _read_answer(raw, scale, vocabulary)
-    return reading
-
-
-def _read_answer(raw: str, scale: Scale, vocabulary: _Vocabulary) -> AnswerReading:
     text = _fold(raw)
     words = vocabulary.words
 
@@ -126,7 +104,7 @@ def _pattern(word: str) -> str:
     return r"(?<![\w-])" + re.escape(word) + r"(?![\w-])"
 
 
-def _mentions(text: str, vocabulary: _Vocabulary, other_than: str | None = None) -> set[str]:
+def _mentions(text: str, vocabulary: AnswerReader, other_than: str | None = None) -> set[str]:
     """The levels whose label or alias appears in ``text`` as whole words."""
     found = set()
     for pattern, level_id in vocabulary.patterns:
@@ -137,7 +115,7 @@ def _mentions(text: str, vocabulary: _Vocabulary, other_than: str | None = None)
     return found
 
 
-def _without_words(text: str, vocabulary: _Vocabulary) -> str:
+def _without_words(text: str, vocabulary: AnswerReader) -> str:
     """``text`` with every label and alias removed, longest first ("not yet" before "no")."""
     for pattern in vocabulary.longest_first:
         text = pattern.sub(" ", text)

@@ -17,6 +17,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
+from dataclasses import dataclass
 from importlib import import_module
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -27,8 +28,29 @@ from generator.returns import guards
 from generator.returns.model import Return
 from generator.returns.read import open_failure, read_return_data
 
-#: What a read gives: (sha256 of the file, the Return or the one-line error, modification time).
-Outcome = tuple[str, "Return | str", float]
+
+@dataclass(frozen=True)
+class ReadFailure:
+    """Why a file could not be read: ``str()`` of it is the one-line message "file: problem"."""
+
+    file: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.problem}"
+
+
+@dataclass(frozen=True)
+class ReadOutcome:
+    """What reading one file gave: the file's sha256 ("" when it could not be opened), its
+    Return or why it could not be read (exactly one of the two), and its modification time."""
+
+    path: Path
+    sha256: str
+    result: Return | None
+    failure: ReadFailure | None
+    mtime: float
+
 
 #: Files a worker holds at once: the one it is reading and the next ones, so that it never
 #: waits for the parent between files.  It is sent more when it holds fewer than _TOP_UP.
@@ -37,8 +59,6 @@ _TOP_UP = 2
 
 #: The reader a file's suffix suggests, imported before the workers start (see _import_readers).
 _FORMAT_OF_SUFFIX = {".docx": "docx", ".docm": "docx", ".dotx": "docx", ".xlsx": "xlsx", ".xlsm": "xlsx", ".pdf": "pdf"}
-
-_WORKER_INSTRUMENTS: Mapping[str, Instrument] = {}
 
 
 def _fingerprint(path: Path) -> tuple[str, float]:
@@ -50,26 +70,32 @@ def _fingerprint(path: Path) -> tuple[str, float]:
     return digest.hexdigest(), path.stat().st_mtime
 
 
-def _read_one(path: Path) -> Outcome:
-    """Read one file: (sha256, the Return or the error message, modification time).  The
-    file is read once, for its digest and its reader both, unless it is over the size limit."""
+def _failed(path: Path, sha256: str, error: CoproduceError | str, mtime: float) -> ReadOutcome:
+    file = str(path)
+    problem = str(error).removeprefix(f"{file}: ")
+    return ReadOutcome(path, sha256, None, ReadFailure(file, problem), mtime)
+
+
+def _read_one(path: Path, instruments: Mapping[str, Instrument], limits: guards.Limits) -> ReadOutcome:
+    """Read one file within ``limits``.  The file is read once, for its digest and its reader
+    both, unless it is over the size limit."""
     file = str(path)
     try:
         mtime = path.stat().st_mtime
-        data = guards.read_untrusted(path, file)
+        data = guards.read_untrusted(path, file, limits)
     except guards.UnsafeFileError as error:  # too big to read whole: its digest a block at a time
         try:
             digest, mtime = _fingerprint(path)
         except OSError:
             digest = ""
-        return digest, str(error), mtime
+        return _failed(path, digest, error, mtime)
     except OSError as error:
-        return "", f"{file}: cannot be opened ({open_failure(path, error)})", 0.0
+        return _failed(path, "", f"cannot be opened ({open_failure(path, error)})", 0.0)
     digest = hashlib.sha256(data).hexdigest()
     try:
-        return digest, read_return_data(data, file, _WORKER_INSTRUMENTS), mtime
+        return ReadOutcome(path, digest, read_return_data(data, file, instruments, limits), None, mtime)
     except CoproduceError as error:
-        return digest, str(error), mtime
+        return _failed(path, digest, error, mtime)
 
 
 def _limit_memory(extra: int) -> None:
@@ -124,14 +150,11 @@ def _reader_main(
 ) -> None:
     """A worker: read each path of each list sent, sending back each outcome as soon as it is
     known, until told to stop (None) or its parent is gone."""
-    global _WORKER_INSTRUMENTS
     _die_with(parent)
     for other in inherited:  # the parent's ends of the other workers' pipes, copied by fork: held
         other.close()  # here, they would keep those pipes open after the parent's death
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the workers
     _limit_memory(limits.read_memory_bytes)
-    _WORKER_INSTRUMENTS = instruments
-    guards.LIMITS = limits  # this process's own: the readers' guards take their limits from there
     # What the parent made (instruments, modules) lives as long as this process: the collector
     # need not walk it, nor so copy its pages.
     gc.freeze()
@@ -143,7 +166,7 @@ def _reader_main(
         if paths is None:
             return
         for path in paths:
-            conn.send(_read_one(path))
+            conn.send(_read_one(path, instruments, limits))
 
 
 class _Worker:
@@ -189,12 +212,12 @@ class _Worker:
         self.conn.close()
 
 
-def _stopped_outcome(path: Path, problem: str) -> Outcome:
+def _stopped_outcome(path: Path, problem: str) -> ReadOutcome:
     try:
         digest, mtime = _fingerprint(path)
     except OSError:
         digest, mtime = "", 0.0
-    return digest, f"{path}: {problem}", mtime
+    return _failed(path, digest, problem, mtime)
 
 
 def iter_read(
@@ -202,21 +225,22 @@ def iter_read(
     instruments: Mapping[str, Instrument],
     progress: Callable[[], None] | None = None,
     limits: guards.Limits | None = None,
-) -> Iterator[tuple[Path, Outcome]]:
-    """Read ``files`` in worker processes (one per core), each file within ``limits``
-    (default :data:`generator.returns.guards.LIMITS`): yields ``(path, outcome)`` in the order of
-    ``files``, each as soon as it and those before it are read.  ``progress`` is called as
+) -> Iterator[ReadOutcome]:
+    """Read ``files`` in worker processes (one per core), each file within ``limits`` (default
+    :data:`generator.returns.guards.LIMITS`): yields
+    the outcome of each in the order of ``files``, each as soon as it and those before it are
+    read.  ``progress`` is called as
     each file is done.
 
     A file whose reading takes longer than ``limits.read_seconds``, or kills its worker,
-    gets a one-line error as its outcome; its worker is replaced, and the files it held
+    gets a :class:`ReadFailure` as its outcome; its worker is replaced, and the files it held
     next go to another.  Each worker holds a few files at a time and reports each as it
     finishes it, so a file's time runs from when its worker starts on it.  Closing the
     iterator early (or Ctrl-C) kills the workers.
     """
     limits = limits or guards.LIMITS
     _import_readers(files)
-    done: dict[int, Outcome] = {}
+    done: dict[int, ReadOutcome] = {}
     waiting = deque(range(len(files)))
     given = 0  # the next index to yield
     context = multiprocessing.get_context()
@@ -269,7 +293,7 @@ def iter_read(
                 if progress:
                     progress()
             while given in done:
-                yield files[given], done.pop(given)
+                yield done.pop(given)
                 given += 1
         finished = True
     finally:  # stop the workers, at once when interrupted
@@ -283,10 +307,10 @@ def read_files(
     instruments: Mapping[str, Instrument],
     progress: Callable[[], None] | None = None,
     limits: guards.Limits | None = None,
-) -> list[Outcome]:
+) -> list[ReadOutcome]:
     """The outcomes of reading ``files``, in their order: see :func:`iter_read`."""
     with closing(iter_read(files, instruments, progress, limits)) as outcomes:
-        return [outcome for _, outcome in outcomes]
+        return list(outcomes)
 
 
 def _crashed(exitcode: int | None) -> str:

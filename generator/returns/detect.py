@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from generator.errors import ReturnReadError
-from generator.returns.guards import DAMAGED_ZIP_ERRORS, SafeZip, open_zip
+from generator.returns.guards import DAMAGED_ZIP_ERRORS, LIMITS, Limits
+from generator.returns.package import DamagedPart, Package
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP = b"PK\x03\x04"
@@ -28,16 +29,17 @@ _EXTENSIONS = {
 @dataclass(frozen=True)
 class Detected:
     """The format of a file (``docx``, ``xlsx`` or ``pdf``) and whether it may hold macros;
-    for a zip container, the container as opened to tell (for its reader: opened once)."""
+    for a zip container, the package as opened to tell (for its reader: opened once)."""
 
     format: str
     macro_enabled: bool = False
-    archive: SafeZip | None = field(default=None, compare=False, repr=False)
+    package: Package | None = field(default=None, compare=False, repr=False)
 
 
-def detect_format(data: bytes, file: str) -> Detected:
-    """Tell which reader ``data`` needs.  Raises :class:`ReturnReadError` for anything that
-    is not a Word, Excel or PDF form, saying what it is and what to do."""
+def detect_format(data: bytes, file: str, limits: Limits = LIMITS) -> Detected:
+    """Tell which reader ``data`` needs; a zip container is opened within ``limits``.  Raises
+    :class:`ReturnReadError` for anything that is not a Word, Excel or PDF form, saying what it
+    is and what to do."""
     if not data:
         raise ReturnReadError(file, "is empty (0 bytes): ask for the form to be sent again")
     if b"%PDF-" in data[:1024]:
@@ -45,12 +47,13 @@ def detect_format(data: bytes, file: str) -> Detected:
     if data.startswith(_OLE2):
         raise ReturnReadError(file, _ole2_problem(data, file))
     if data.startswith(_ZIP) or data.startswith(b"PK\x05\x06"):
-        return _detect_zip(data, file)
+        return _detect_zip(data, file, limits)
     if data.lstrip()[:5].lower() in (b"<html", b"<!doc") or data.startswith(b"{\\rtf"):
         raise ReturnReadError(
-            file, "is a web page or RTF document, not a form: open it in Word or LibreOffice and save it as .docx "
-            f"(or run: {_CONVERT.format(ext='docx', file=file)})"
-        )  # fmt: skip
+            file,
+            "is a web page or RTF document, not a form: open it in Word or LibreOffice and save it as .docx "
+            f"(or run: {_CONVERT.format(ext='docx', file=file)})",
+        )
     raise ReturnReadError(file, "is not a Word, Excel or PDF file: coproduce reads .docx, .xlsx and .pdf forms")
 
 
@@ -64,30 +67,32 @@ def extension_mismatch(detected: Detected, file: str) -> str | None:
     return f"the file is named {ext} but is {FORMAT_NAMES[detected.format]}; it was read as one"
 
 
-def _detect_zip(data: bytes, file: str) -> Detected:
+def _detect_zip(data: bytes, file: str, limits: Limits) -> Detected:
     # The container's limits (entries, sizes, ratio, duplicate parts) are checked here, before
     # any part is inflated: a zip bomb is refused before a reader sees it.
     try:
-        archive = open_zip(data, file)
-        mimetype = archive.read("mimetype").decode("ascii", "replace").strip() if archive.has("mimetype") else ""
-        content_types = archive.read("[Content_Types].xml") if archive.has("[Content_Types].xml") else b""
-    except DAMAGED_ZIP_ERRORS as error:
+        package = Package.open(data, file, limits)
+        mimetype = package.read("mimetype").decode("ascii", "replace").strip() if package.has("mimetype") else ""
+        content_types = package.content_types()
+    except (DamagedPart, *DAMAGED_ZIP_ERRORS) as error:
         raise ReturnReadError(
             file, "is damaged or incomplete (its zip container cannot be opened): ask for it to be sent again"
         ) from error
     if mimetype.startswith("application/vnd.oasis.opendocument"):
-        kind, ext = ("an OpenDocument spreadsheet (.ods)", "xlsx") if "spreadsheet" in mimetype else (
-            "an OpenDocument text (.odt)", "docx")  # fmt: skip
+        if "spreadsheet" in mimetype:
+            kind, ext = "an OpenDocument spreadsheet (.ods)", "xlsx"
+        else:
+            kind, ext = "an OpenDocument text (.odt)", "docx"
         raise ReturnReadError(
             file,
             f"is {kind}: open it in LibreOffice and save it as .{ext}, or run: {_CONVERT.format(ext=ext, file=file)}",
         )
-    macro = b"macroEnabled" in content_types
-    if archive.has("word/document.xml"):
-        return Detected("docx", macro, archive)
-    if archive.has("xl/workbook.xml"):
-        return Detected("xlsx", macro, archive)
-    if archive.has("ppt/presentation.xml"):
+    macro = any("macroEnabled" in content_type for content_type in content_types)
+    if package.has("word/document.xml"):
+        return Detected("docx", macro, package)
+    if package.has("xl/workbook.xml"):
+        return Detected("xlsx", macro, package)
+    if package.has("ppt/presentation.xml"):
         raise ReturnReadError(file, "is a PowerPoint presentation, not a form")
     raise ReturnReadError(
         file, "is a zip file but not a Word or Excel document: coproduce reads .docx, .xlsx and .pdf forms"

@@ -34,26 +34,22 @@ entities, fetches nothing and refuses a DTD.
 
 from __future__ import annotations
 
-import posixpath
-from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from lxml import etree
 
 from generator.errors import ReturnReadError
 from generator.forms.identity import PROPERTY_FORM_ID, PROPERTY_INSTRUMENT, PROPERTY_ORGANISATION, PROPERTY_VERSION
 from generator.model.instrument import MATRIX_LAYOUT, Instrument
-from generator.returns.guards import SafeZip, UnsafeFileError, open_zip, parse_xml
+from generator.returns.docx_document import Cell, CellText, Document, Row, Table
+from generator.returns.guards import LIMITS, Limits, UnsafeFileError
 from generator.returns.matching import HeadingMatcher, TitleMatcher, normalise_title
 from generator.returns.model import FoundAnswer, Return, assemble_return
+from generator.returns.package import DamagedPart, Package
 
 FORMAT = "docx"
-
 _W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-_MC_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006"
-_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 #: The main document's relationship type, transitional and strict.
 _OFFICE_DOCUMENT = (
     "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument",
@@ -61,33 +57,11 @@ _OFFICE_DOCUMENT = (
 )
 #: Word's "Strict Open XML" flavour names the same elements in another namespace.
 _W_STRICT_NS = b"http://purl.oclc.org/ooxml/wordprocessingml/main"
-_CUSTOM_PROPERTIES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
-_CUSTOM_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
-
-
-def _w(tag: str) -> str:
-    return f"{{{_W_NS}}}{tag}"
-
-
-_P, _T, _TBL, _TR, _TC, _SDT = _w("p"), _w("t"), _w("tbl"), _w("tr"), _w("tc"), _w("sdt")
 #: Word 2010's check-box control and its state, and the glyph of an empty box.
 _W14_NS = "http://schemas.microsoft.com/office/word/2010/wordml"
 _CHECKBOX_CHECKED, _W14_VAL = f"{{{_W14_NS}}}checked", f"{{{_W14_NS}}}val"
 _EMPTY_BOX = "\u2610"
-_SDT_PR, _SDT_CONTENT, _CUSTOM_XML = _w("sdtPr"), _w("sdtContent"), _w("customXml")
-_FLD_CHAR = _w("fldChar")
-_SHOWING_PLACEHOLDER, _DROP_DOWN_LIST, _COMBO_BOX = _w("showingPlcHdr"), _w("dropDownList"), _w("comboBox")
-_LIST_ITEM, _DISPLAY_TEXT = _w("listItem"), _w("displayText")
-_TR_PR, _TC_PR, _GRID_BEFORE, _GRID_SPAN, _VAL = _w("trPr"), _w("tcPr"), _w("gridBefore"), _w("gridSpan"), _w("val")
-_CHARACTERS = {_w("tab"): "\t", _w("br"): "\n", _w("cr"): "\n", _w("noBreakHyphen"): "-"}
-#: Elements whose content is not text a reader sees in the cell: formatting, deleted and
-#: moved-away revisions, drawings and text boxes (whose text would be read twice through
-#: their fallback), field codes.
-_NOT_SHOWN = {
-    *(_w(tag) for tag in ("rPr", "pPr", "tblPr", "trPr", "tcPr", "sectPr", "del", "moveFrom", "drawing", "pict")),
-    *(_w(tag) for tag in ("object", "instrText", "delText", "footnoteReference", "endnoteReference")),
-    f"{{{_MC_NS}}}AlternateContent",
-}
+
 
 #: Placeholder texts Word puts in empty content controls of its own.
 _WORD_PLACEHOLDERS = ("Choose an item.", "Click or tap here to enter text.", "Click here to enter text.")
@@ -96,11 +70,17 @@ _WORD_PLACEHOLDERS = ("Choose an item.", "Click or tap here to enter text.", "Cl
 #: other labels people give them in documents we did not make ("Name of organisation:").
 _COVER_FIELDS = {"organisation": "organisation", "completed_by": "respondent", "date": "date"}
 _COVER_LABELS = {
-    "organisation": ("organisation", "organization", "name of organisation", "name of organization",
-                     "organisation name", "organization name"),
+    "organisation": (
+        "organisation",
+        "organization",
+        "name of organisation",
+        "name of organization",
+        "organisation name",
+        "organization name",
+    ),
     "respondent": ("completed by", "respondent", "respondents", "filled in by", "completed by names and roles"),
     "date": ("date", "date completed", "date of completion", "completed on"),
-}  # fmt: skip
+}
 
 #: How many rows at the top of a table may come before its header row (a title row).
 _HEADER_SEARCH_ROWS = 3
@@ -109,22 +89,27 @@ _QUOTE_LENGTH = 80
 
 
 def read_docx_return(
-    data: bytes, file: str, instruments: Mapping[str, Instrument], archive: SafeZip | None = None
+    data: bytes,
+    file: str,
+    instruments: Mapping[str, Instrument],
+    *,
+    package: Package | None = None,
+    limits: Limits = LIMITS,
 ) -> Return:
     """Read the completed Word form ``data`` (the bytes of a .docx) into a :class:`Return`.
 
     ``file`` names it in the Return and in messages; ``instruments`` (id → Instrument) are
-    those it may be a form of; ``archive``, the zip of ``data`` if it is open already (see
-    :func:`~generator.returns.detect.detect_format`).  Raises :class:`ReturnReadError` for a
-    damaged file, a form of an instrument not in ``instruments``, or a document with no
-    checklist table.
+    those it may be a form of; ``package``, the package of ``data`` if it is open already (see
+    :func:`~generator.returns.detect.detect_format`), else it is opened within ``limits``.
+    Raises :class:`ReturnReadError` for a damaged file, a form of an instrument not in
+    ``instruments``, or a document with no checklist table.
     """
-    package = _Package.open(data, file) if archive is None else _Package(archive, file)
+    package = _open_package(data, file, limits) if package is None else package
     placeholders = {i.form.answer_placeholder for i in instruments.values() if i.form}
-    document = _Document(package.document, _CellText({*placeholders, *_WORD_PLACEHOLDERS}))
+    document = Document(_main_document(package), CellText({*placeholders, *_WORD_PLACEHOLDERS}))
     problems: list[str] = []
     try:
-        properties = package.custom_properties()
+        properties = _custom_properties(package)
     except UnsafeFileError:
         raise
     except ReturnReadError:  # the answers may still be there: read them, and say what is missing
@@ -142,7 +127,7 @@ def read_docx_return(
     else:
         reading = _legacy_reading(document, instruments, file)
         instrument = reading.instrument
-    cover = _Cover(instrument)
+    cover = _Cover(reading.cover_labels)
     cover.read_tables(document, before=reading.first_table, skip=reading.table_numbers)
     cover.read_lines(document.paragraph_texts(before=reading.first_table))
     organisation = cover.values.get("organisation") or properties.get(PROPERTY_ORGANISATION)
@@ -182,7 +167,7 @@ def _instrument_of_form(
     return instrument
 
 
-def _legacy_reading(document: _Document, instruments: Mapping[str, Instrument], file: str) -> _ChecklistReading:
+def _legacy_reading(document: Document, instruments: Mapping[str, Instrument], file: str) -> _ChecklistReading:
     """The reading of a document we did not make against the instrument its rows match best."""
     readings = [_ChecklistReading(document, instrument) for instrument in instruments.values()]
     with_tables = [r for r in readings if r.tables]
@@ -214,339 +199,44 @@ def _titles(instruments: list[Instrument]) -> str:
 # --- the package ------------------------------------------------------------------------------
 
 
-class _Package:
-    """The parts of a .docx a reader needs, from the zip, with a safe XML parser."""
+def _open_package(data: bytes, file: str, limits: Limits) -> Package:
+    try:
+        return Package.open(data, file, limits)
+    except UnsafeFileError:
+        raise
+    except Exception as error:  # zipfile fails on a broken directory in many ways, all meaning "damaged"
+        raise ReturnReadError(file, _damaged(f"it is not a complete .docx (zip) file: {error}")) from error
 
-    def __init__(self, archive: SafeZip, file: str):
-        self.archive = archive
-        self.file = file
-        self._rels: dict[str, list[tuple[str, str]]] = {}
-        self.document = self._part(self._main_part_name(), "its main document part", strict_to_transitional=True)
 
-    @classmethod
-    def open(cls, data: bytes, file: str) -> _Package:
-        try:
-            archive = open_zip(data, file)
-        except UnsafeFileError:
-            raise
-        except Exception as error:  # zipfile fails on a broken directory in many ways, all meaning "damaged"
-            raise ReturnReadError(file, _damaged(f"it is not a complete .docx (zip) file: {error}")) from error
-        return cls(archive, file)
-
-    def _read(self, name: str, what: str) -> bytes:
-        try:
-            return self.archive.read(name)
-        except KeyError as error:
-            raise ReturnReadError(self.file, _damaged(f"{what} ({name}) is missing")) from error
-        except UnsafeFileError:
-            raise
-        except Exception as error:  # bad CRC, bad deflate stream, unknown compression, cut short …
-            raise ReturnReadError(self.file, _damaged(f"{what} ({name}) cannot be unpacked: {error}")) from error
-
-    def _part(self, name: str, what: str, strict_to_transitional: bool = False) -> etree._Element:
-        data = self._read(name, what)
-        if strict_to_transitional and _W_STRICT_NS in data[:4096]:
+def _main_document(package: Package) -> etree._Element:
+    """The main document part, Word's strict flavour read as the transitional one."""
+    try:
+        rels = package.relationships("")
+    except DamagedPart:
+        rels = []  # then the main part is looked for where Word and LibreOffice put it
+    name = next((r.target for r in rels if r.type in _OFFICE_DOCUMENT and package.has(r.target)), "word/document.xml")
+    try:
+        data = package.read(name)
+        if _W_STRICT_NS in data[:4096]:
             data = data.replace(_W_STRICT_NS, _W_NS.encode())
-        try:
-            return parse_xml(data, self.file, name)
-        except etree.XMLSyntaxError as error:
-            raise ReturnReadError(self.file, _damaged(f"{what} ({name}) is not well-formed XML: {error}")) from error
+        return package.xml(name, data)
+    except DamagedPart as error:
+        raise ReturnReadError(package.file, _damaged(f"its main document part ({name}) {error.reason}")) from error
 
-    def _relationships(self, name: str) -> list[tuple[str, str]]:
-        if name not in self._rels:
-            found = []
-            try:
-                root = self._part(name, "a relationships part") if self.archive.has(name) else None
-            except UnsafeFileError:
-                raise
-            except ReturnReadError:
-                root = None  # then the parts are looked for where Word and LibreOffice put them
-            if root is not None:
-                found = [(r.get("Type", ""), r.get("Target", "")) for r in root.iter(f"{{{_REL_NS}}}Relationship")]
-            self._rels[name] = found
-        return self._rels[name]
 
-    def _main_part_name(self) -> str:
-        for kind, target in self._relationships("_rels/.rels"):
-            name = posixpath.normpath(target.lstrip("/"))
-            if kind in _OFFICE_DOCUMENT and self.archive.has(name):
-                return name
-        return "word/document.xml"
-
-    def custom_properties(self) -> dict[str, str]:
-        """The custom document properties, name → text; empty when there are none."""
-        rels = self._relationships("_rels/.rels")
-        names = [posixpath.normpath(target.lstrip("/")) for kind, target in rels if kind == _CUSTOM_PROPERTIES]
-        names = [n for n in names or ["docProps/custom.xml"] if self.archive.has(n)]
-        if not names:
-            return {}
-        root = self._part(names[0], "the custom document properties")
-        return {
-            prop.get("name", ""): "".join(prop.itertext()).strip()
-            for prop in root.iter(f"{{{_CUSTOM_NS}}}property")
-            if prop.get("name")
-        }
+def _custom_properties(package: Package) -> dict[str, str]:
+    """The custom document properties, name → text; empty when there are none."""
+    try:
+        return {name: value.strip() for name, value in package.custom_properties().items()}
+    except DamagedPart as error:
+        raise ReturnReadError(
+            package.file, _damaged(f"the custom document properties ({error.part}) {error.reason}")
+        ) from error
 
 
 def _damaged(detail: str) -> str:
     detail = " ".join(detail.split())  # lxml's and zipfile's messages may run over lines: the message is one
     return f"the Word file is damaged ({detail}); ask the sender to save it again and send it once more"
-
-
-# --- the document: text, tables ------------------------------------------------------------
-
-
-class _CellText:
-    """The text a reader sees in a cell or paragraph: every paragraph a line, line breaks
-    ``\\n``, content controls showing their placeholder (or a known placeholder text)
-    contributing nothing, nested tables left to be read as tables of their own."""
-
-    def __init__(self, placeholders: Iterable[str]):
-        self.placeholders = {" ".join(p.split()) for p in placeholders if p.strip()}
-        #: control → what it shows, read as a run of text and read as lines; see :meth:`_shown`
-        self._controls: tuple[dict[etree._Element, tuple[str, ...]], ...] = ({}, {})
-
-    def lines(self, container: etree._Element) -> list[str]:
-        """The text of each paragraph in ``container`` (a cell, a control, the body)."""
-        lines: list[str] = []
-        self._block(container, lines)
-        return lines
-
-    def text(self, container: etree._Element | None) -> str:
-        """All paragraphs of ``container`` joined by ``\\n``; "" for no cell."""
-        return "" if container is None else "\n".join(self.lines(container))
-
-    def paragraph(self, p: etree._Element) -> str:
-        out: list[str] = []
-        self._inline(p, out)
-        return "".join(out)
-
-    def _block(self, container: etree._Element, lines: list[str]) -> None:
-        for child in container:
-            tag = child.tag
-            if tag == _P:
-                lines.append(self.paragraph(child))
-            elif tag == _SDT:
-                lines += self._shown(child, block=True)
-            elif tag == _CUSTOM_XML:
-                self._block(child, lines)
-
-    def _inline(self, element: etree._Element, out: list[str]) -> None:
-        for child in element:
-            tag = child.tag
-            if tag in _NOT_SHOWN:  # first: formatting is most of what a paragraph holds
-                continue
-            if tag == _T:
-                out.append(child.text or "")
-            elif tag in _CHARACTERS:
-                out.append(_CHARACTERS[tag])
-            elif tag == _SDT:
-                out += self._shown(child, block=False)
-            elif tag == _FLD_CHAR:
-                out.append(_form_dropdown_choice(child))
-            elif isinstance(tag, str):
-                self._inline(child, out)
-
-    def _shown(self, sdt: etree._Element, *, block: bool) -> tuple[str, ...]:
-        """What the content control ``sdt`` shows where it stands: its lines (``block``) or
-        its pieces of text; nothing when it shows its placeholder.  Remembered, each way:
-        judging its placeholder may read a control both ways, and then, unremembered, a
-        control nested n deep in such controls would be read 2ⁿ times."""
-        known = self._controls[block]
-        if sdt not in known:
-            known[sdt] = self._read_control(sdt, block)
-        return known[sdt]
-
-    def _read_control(self, sdt: etree._Element, block: bool) -> tuple[str, ...]:
-        """Whether a control shows its placeholder is judged on its text read as paragraphs
-        when it holds any, else as a run of text: mostly the reading asked for, done once."""
-        content = _child(sdt, _SDT_CONTENT)
-        if content is None:
-            return ()
-        pieces: list[str] = []
-        (self._block if block else self._inline)(content, pieces)
-        if (_child(content, _P) is not None) == block:
-            shown = " ".join(pieces) if block else "".join(pieces)
-        elif block:  # runs straight in a block control: judged as a run of text
-            shown = self.paragraph(content)
-        else:  # paragraphs in a control inside a paragraph
-            shown = " ".join(self.lines(content))
-        return () if self._shows_placeholder(sdt, " ".join(shown.split())) else tuple(pieces)
-
-    def _shows_placeholder(self, sdt: etree._Element, shown: str) -> bool:
-        """Whether a control showing the text ``shown`` shows placeholder text rather than a
-        value.  Word marks it (``w:showingPlcHdr``); LibreOffice forgets the mark on text
-        controls, so a control showing a known placeholder text counts too.  A marked
-        drop-down showing one of its own items shows a choice, whatever the mark says: an
-        answer is never thrown away."""
-        if shown in self.placeholders:
-            return True
-        properties = _child(sdt, _SDT_PR)
-        if properties is None or _child(properties, _SHOWING_PLACEHOLDER) is None:
-            return False
-        dropdown = _child(properties, _DROP_DOWN_LIST)
-        if dropdown is None:
-            dropdown = _child(properties, _COMBO_BOX)
-        if dropdown is not None:
-            items = {" ".join((item.get(_DISPLAY_TEXT) or item.get(_w("value")) or "").split())
-                     for item in dropdown.iter(_LIST_ITEM)}  # fmt: skip
-            return shown not in items
-        return True
-
-
-def _child(element: etree._Element, tag: str) -> etree._Element | None:
-    """``element``'s first child with ``tag``, or None.  A plain loop: the elements looked
-    in hold a handful of children, and lxml's find() costs more than walking them."""
-    for child in element:
-        if child.tag == tag:
-            return child
-    return None
-
-
-def _form_dropdown_choice(field_char: etree._Element) -> str:
-    """The entry a legacy Word drop-down form field (FORMDROPDOWN) shows; "" for any other
-    field.  Its choice is stored as an index, not as text in the document."""
-    entries_list = field_char.find(f"{_w('ffData')}/{_w('ddList')}")
-    if entries_list is None:
-        return ""
-    entries = [entry.get(_VAL, "") for entry in entries_list.iter(_w("listEntry"))]
-    for setting in ("result", "default"):
-        chosen = entries_list.find(_w(setting))
-        if chosen is not None:
-            try:
-                index = int(chosen.get(_VAL, "0"))
-            except ValueError:
-                return ""
-            return entries[index] if 0 <= index < len(entries) else ""
-    return entries[0] if entries else ""
-
-
-@dataclass
-class _Cell:
-    element: etree._Element
-    text: str | None = None  # worked out when first needed
-
-
-@dataclass
-class _Row:
-    number: int  # 1-based, as a person counts rows
-    element: etree._Element  # the w:tr
-    cells: list[_Cell]
-
-    @cached_property
-    def columns(self) -> list[range]:
-        """The grid columns of each cell.  Worked out when first needed: most rows have as
-        many cells as their table's header row, and are read by cell, not by grid column."""
-        columns, start = [], _grid_value(self.element, _TR_PR, _GRID_BEFORE, 0)
-        for cell in self.cells:
-            span = max(1, _grid_value(cell.element, _TC_PR, _GRID_SPAN, 1))
-            columns.append(range(start, start + span))
-            start += span
-        return columns
-
-    def index_at(self, column: int | None) -> int | None:
-        """The index of the cell over grid column ``column``, or None."""
-        if column is None:
-            return None
-        for index, columns in enumerate(self.columns):
-            if column in columns:
-                return index
-        return None
-
-    def cell_at(self, column: int | None) -> _Cell | None:
-        index = self.index_at(column)
-        return None if index is None else self.cells[index]
-
-
-@dataclass
-class _Table:
-    number: int  # 1-based, in document order
-    rows: list[_Row]
-    position: int  # index among the document's blocks
-
-    @property
-    def cells_per_row(self) -> int:
-        """The number of cells most rows have."""
-        counts = Counter(len(row.cells) for row in self.rows)
-        return max(counts, key=lambda n: (counts[n], n)) if counts else 0
-
-
-class _Document:
-    """The body of a Word document as blocks in order: paragraphs and tables (nested
-    tables follow the table holding them)."""
-
-    def __init__(self, root: etree._Element, text: _CellText):
-        self.text = text
-        self.blocks: list[etree._Element | _Table] = []
-        self.tables: list[_Table] = []
-        body = root.find(_w("body"))
-        if body is not None:
-            self._collect(body)
-
-    def _collect(self, container: etree._Element) -> None:
-        for child in container:
-            tag = child.tag
-            if tag == _P:
-                self.blocks.append(child)
-            elif tag == _TBL:
-                self._add_table(child)
-            elif tag in (_SDT, _CUSTOM_XML, _SDT_CONTENT):
-                self._collect(child)
-
-    def _add_table(self, element: etree._Element) -> None:
-        table = _Table(len(self.tables) + 1, [], len(self.blocks))
-        self.tables.append(table)
-        self.blocks.append(table)
-        for number, tr in enumerate(_children(element, _TR), 1):
-            table.rows.append(_Row(number, tr, [_Cell(tc) for tc in _children(tr, _TC)]))
-        for inner in element.iter(_TBL):  # a table inside a cell is read as a table of its own
-            if inner is not element and _nearest_table(inner) is element:
-                self._add_table(inner)
-
-    def cell_text(self, cell: _Cell | None) -> str:
-        """The text of ``cell`` (see :class:`_CellText`); "" for no cell."""
-        if cell is None:
-            return ""
-        if cell.text is None:
-            cell.text = self.text.text(cell.element)
-        return cell.text
-
-    def paragraph_texts(self, before: int | None) -> Iterator[str]:
-        """The text of each body paragraph before block ``before`` (all when None)."""
-        for block in self.blocks[:before]:
-            if not isinstance(block, _Table):
-                yield self.text.paragraph(block)
-
-
-def _children(element: etree._Element, tag: str) -> Iterator[etree._Element]:
-    """``element``'s children with ``tag``, also those wrapped in content controls or custom XML."""
-    for child in element:
-        if child.tag == tag:
-            yield child
-        elif child.tag in (_SDT, _CUSTOM_XML, _SDT_CONTENT):
-            yield from _children(child, tag)
-
-
-def _nearest_table(element: etree._Element) -> etree._Element | None:
-    parent = element.getparent()
-    while parent is not None and parent.tag != _TBL:
-        parent = parent.getparent()
-    return parent
-
-
-def _grid_value(element: etree._Element, properties: str, name: str, default: int) -> int:
-    # Plain loops: the properties come first and hold a handful of children, and lxml's
-    # find() costs more than walking them (this runs for every cell).
-    for holder in element:
-        if holder.tag == properties:
-            for item in holder:
-                if item.tag == name:
-                    try:
-                        return int(item.get(_VAL, default))
-                    except ValueError:
-                        return default
-            break
-    return default
 
 
 @dataclass
@@ -561,25 +251,15 @@ class _Wording:
     cover_labels: dict[str, str]  # normalised label → cover value ("organisation", …)
 
 
-_WORDINGS: dict[int, _Wording] = {}
-
-
 def _wording(instrument: Instrument) -> _Wording:
-    """The wording of ``instrument``, worked out once and kept for the next file (a batch
-    reads many): the matchers remember each title and heading text they have judged, and
-    every form of an instrument repeats the same ones."""
-    kept = _WORDINGS.get(id(instrument))
-    if kept is None or kept.instrument is not instrument:
-        if len(_WORDINGS) > 32:
-            _WORDINGS.clear()
-        kept = _WORDINGS[id(instrument)] = _Wording(
-            instrument,
-            TitleMatcher(instrument),
-            HeadingMatcher(instrument),
-            {normalise_title(section.title) for section in instrument.sections},
-            _cover_labels(instrument),
-        )
-    return kept
+    """The wording of ``instrument`` a form is matched against."""
+    return _Wording(
+        instrument,
+        TitleMatcher(instrument),
+        HeadingMatcher(instrument),
+        {normalise_title(section.title) for section in instrument.sections},
+        _cover_labels(instrument),
+    )
 
 
 # --- checklist tables --------------------------------------------------------------------------
@@ -599,14 +279,14 @@ class _Layout:
     grid: dict[str, int]  # column → its grid column
     ticks: tuple[str, ...] = ()  # a matrix table's tick columns: the level ids, left to right
 
-    def cell(self, row: _Row, column: str) -> _Cell | None:
+    def cell(self, row: Row, column: str) -> Cell | None:
         if column not in self.index:
             return None
         if len(row.cells) == self.cells:
             return row.cells[self.index[column]]
         return row.cell_at(self.grid[column])
 
-    def spans_the_table(self, row: _Row) -> bool:
+    def spans_the_table(self, row: Row) -> bool:
         """Whether the row's title cell reaches over the answer column: a heading in the table."""
         if len(row.cells) == self.cells:
             return False
@@ -633,9 +313,9 @@ class _Record:
 class _ChecklistReading:
     """The checklist tables of a document read against one instrument."""
 
-    document: _Document
+    document: Document
     instrument: Instrument
-    tables: list[_Table] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
     records: list[_Record] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     titled_rows: int = 0
@@ -643,6 +323,7 @@ class _ChecklistReading:
     def __post_init__(self) -> None:
         wording = _wording(self.instrument)
         self.titles, self.headings, self.section_titles = wording.titles, wording.headings, wording.section_titles
+        self.cover_labels = wording.cover_labels
         self.matrix = self.instrument.layout == MATRIX_LAYOUT
         self.labels = {level.id: level.label for level in self.instrument.scale.levels}
         self.placeholders = self.document.text.placeholders
@@ -659,14 +340,14 @@ class _ChecklistReading:
                 layout = None
 
     # recognising tables -------------------------------------------------------------------------
-    def _header(self, table: _Table) -> tuple[int, _Layout] | None:
+    def _header(self, table: Table) -> tuple[int, _Layout] | None:
         for index, row in enumerate(table.rows[:_HEADER_SEARCH_ROWS]):
             layout = self._header_layout(row)
             if layout is not None:
                 return index, layout
         return None
 
-    def _header_layout(self, row: _Row) -> _Layout | None:
+    def _header_layout(self, row: Row) -> _Layout | None:
         index: dict[str, int] = {}
         for n, cell in enumerate(row.cells):
             role = self.headings.role(self.document.cell_text(cell))
@@ -680,7 +361,7 @@ class _ChecklistReading:
         index = {column: n for column, n in index.items() if column in ("indicator", "answer", "comments", "rated_by")}
         return _Layout(len(row.cells), index, {column: row.columns[n].start for column, n in index.items()})
 
-    def _matrix_layout(self, row: _Row, index: dict[str, int]) -> _Layout | None:
+    def _matrix_layout(self, row: Row, index: dict[str, int]) -> _Layout | None:
         """The layout of a matrix header row: the statement, a tick column per level label
         (two at least, or the scale's one), the comments and "rated by"."""
         ticks = tuple(sorted((level for level in self.labels if level in index), key=index.__getitem__))
@@ -691,7 +372,7 @@ class _ChecklistReading:
         grid = {column: row.columns[n].start for column, n in index.items()}
         return _Layout(len(row.cells), index, grid, ticks)
 
-    def _continues(self, table: _Table, layout: _Layout) -> bool:
+    def _continues(self, table: Table, layout: _Layout) -> bool:
         """Whether a table with no header row carries on the checklist table before it: it
         starts with the rest of a row split at a page break, or holds an indicator row."""
         for row in table.rows:
@@ -705,7 +386,7 @@ class _ChecklistReading:
         return False
 
     # reading rows -------------------------------------------------------------------------------
-    def _read_table(self, table: _Table, layout: _Layout, first_row: int, *, headed: bool, continuing: bool) -> None:
+    def _read_table(self, table: Table, layout: _Layout, first_row: int, *, headed: bool, continuing: bool) -> None:
         """Read the rows of ``table`` from ``first_row``.  A row with an empty first cell
         carries on the row above, also the last row of the table before when this one
         ``continuing``-ly follows it (a table split at a page break, header repeated or not)."""
@@ -745,9 +426,15 @@ class _ChecklistReading:
                 continue  # the header row repeated by hand
             if indicator is None and normalise_title(title) in self.section_titles and not answer and not comment:
                 continue  # a section heading typed into the table
-            previous = _Record(title, indicator.id if indicator else None, [answer] if answer else [],
-                               [comment] if comment else [], where, marks=marks,
-                               rated_by=[rated_by] if rated_by else [])  # fmt: skip
+            previous = _Record(
+                title,
+                indicator.id if indicator else None,
+                [answer] if answer else [],
+                [comment] if comment else [],
+                where,
+                marks=marks,
+                rated_by=[rated_by] if rated_by else [],
+            )
             records.append(previous)
         self.records += records
         self.titled_rows += len(records)
@@ -760,11 +447,11 @@ class _ChecklistReading:
             for record in records:
                 record.reported = True
 
-    def _answer(self, row: _Row, layout: _Layout) -> str:
+    def _answer(self, row: Row, layout: _Layout) -> str:
         answer = self.document.cell_text(layout.cell(row, "answer")).strip()
         return "" if " ".join(answer.split()) in self.placeholders else answer
 
-    def _marks(self, row: _Row, layout: _Layout) -> list[str]:
+    def _marks(self, row: Row, layout: _Layout) -> list[str]:
         """The levels whose tick cells in ``row`` are marked: a check box ticked, or any
         text but an empty box (☐) — an X, a ✓, "yes", or the ☒ a check box leaves behind."""
         marks = []
@@ -843,8 +530,8 @@ class _Cover:
     """Organisation, respondent and date: from a cover table (label | value) or from lines
     such as "Organisation: …" before the checklist."""
 
-    def __init__(self, instrument: Instrument):
-        self.labels = _wording(instrument).cover_labels
+    def __init__(self, labels: dict[str, str]):
+        self.labels = labels
         self.values: dict[str, str] = {}
 
     def _take(self, label: str, value: str) -> None:
@@ -852,7 +539,7 @@ class _Cover:
         if name and name not in self.values and value.strip():
             self.values[name] = value
 
-    def read_tables(self, document: _Document, before: int | None, skip: set[int]) -> None:
+    def read_tables(self, document: Document, before: int | None, skip: set[int]) -> None:
         for table in document.tables:
             if before is not None and table.position >= before:
                 break

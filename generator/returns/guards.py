@@ -8,8 +8,9 @@ the readers call it by meaning:
   anything is inflated: entry count, each part's and the total unpacked size, compression
   ratio (Apache POI's ZipSecureFile rule: below 1% past a small grace size is a bomb), no
   two part names equal ignoring case, no encrypted entries, only the compression methods
-  Office writes.  :meth:`SafeZip.read` inflates a part itself and enforces the same limits
-  *while inflating*, because the directory can lie.
+  Office writes.  :meth:`SafeZip.read` reads a part with :mod:`zipfile`, which unpacks no
+  more than the size the directory declares and checks the CRC, so a directory that lies
+  makes a part read as damaged.
 * :func:`parse_xml` — XML with no DTD (the OOXML packaging rules call one an error; it is
   only ever there to play tricks with entities), no entity expansion, nothing fetched from
   the network, libxml2's default depth and text-size limits.
@@ -20,7 +21,8 @@ A file that breaks a limit raises :class:`UnsafeFileError` (a :class:`ReturnRead
 so one line naming the file).  A damaged container raises what :mod:`zipfile` raises
 (:data:`DAMAGED_ZIP_ERRORS`), for each reader to word in its own terms.
 
-The limits are in :data:`LIMITS` (a :class:`Limits`); replace it to change them.
+The default limits are :data:`LIMITS` (a :class:`Limits`); a caller wanting others passes its
+own down (``dataclasses.replace(LIMITS, …)``) to each function here, through the readers.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ class Limits:
     read_memory_bytes: int = 1024 * MiB
 
 
-#: The limits in force.  Tests and callers replace it (``dataclasses.replace(LIMITS, …)``).
+#: The default limits; never reassigned: pass others down instead.
 LIMITS = Limits()
 
 
@@ -94,14 +96,14 @@ def _mib(size: float) -> str:
 # --- files --------------------------------------------------------------------------------------
 
 
-def read_untrusted(path: Path, file: str, limits: Limits | None = None) -> bytes:
+def read_untrusted(path: Path, file: str, limits: Limits = LIMITS) -> bytes:
     """The bytes of the file at ``path`` (named ``file`` in messages), at most
     ``limits.file_bytes`` of them: a bigger file is refused without being read in full.
 
     Raises :class:`UnsafeFileError` for a file over the limit; :class:`OSError` when it
     cannot be opened.
     """
-    limit = (limits or LIMITS).file_bytes
+    limit = limits.file_bytes
     with path.open("rb") as stream:
         size = os.fstat(stream.fileno()).st_size
         data = stream.read(size + 1) if size <= limit else b""  # (read() sets aside what it is asked for)
@@ -118,10 +120,7 @@ def read_untrusted(path: Path, file: str, limits: Limits | None = None) -> bytes
 _END_OF_DIRECTORY = b"PK\x05\x06"
 _ZIP64_LOCATOR = b"PK\x06\x07"
 _ZIP64_END = b"PK\x06\x06"
-_LOCAL_HEADER = b"PK\x03\x04"
 _COMPRESSION_NAMES = {9: "Deflate64", 12: "bzip2", 14: "LZMA", 93: "Zstandard", 95: "XZ", 99: "AES"}
-_INFLATE_CHUNK = 256 * KiB
-_FEED_CHUNK = 64 * KiB
 
 
 def _part_key(name: str) -> str:
@@ -150,10 +149,9 @@ class SafeZip:
     unambiguous because names equal in that sense are refused.
     """
 
-    def __init__(self, data: bytes, file: str, limits: Limits | None = None):
-        self.data = data
+    def __init__(self, data: bytes, file: str, limits: Limits = LIMITS):
         self.file = file
-        self.limits = limits = limits or LIMITS
+        self.limits = limits
         declared = _directory_size(data)
         if declared is not None:
             entries, directory = declared
@@ -162,7 +160,8 @@ class SafeZip:
                 raise UnsafeFileError(
                     file, self._too_many(entries if entries > limits.zip_entries else directory // 46)
                 )
-        archive = zipfile.ZipFile(io.BytesIO(data))  # reads the directory only; may raise DAMAGED_ZIP_ERRORS
+        # reads the directory only; may raise DAMAGED_ZIP_ERRORS
+        self.archive = archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
         if len(infos) > limits.zip_entries:
             raise UnsafeFileError(file, self._too_many(len(infos)))
@@ -183,8 +182,6 @@ class SafeZip:
             total += info.file_size
         if total > limits.total_bytes:
             raise UnsafeFileError(file, self._too_big_in_all(total))
-        #: bytes inflated so far, counted against ``limits.total_bytes``
-        self.inflated = 0
 
     def _too_many(self, count: int) -> str:
         return (
@@ -247,94 +244,28 @@ class SafeZip:
         return _part_key(name) in self.infos
 
     def read(self, name: str) -> bytes:
-        """The unpacked bytes of the part ``name``.
-
-        Inflates it here, not through :mod:`zipfile`, to enforce the limits on what really
-        comes out rather than on what the directory says: the part's size, the total of
-        every part read from this container, and the compression ratio.  Raises
-        :class:`KeyError` for a part that is not there, :class:`UnsafeFileError` for a part
-        that breaks a limit, and :class:`zipfile.BadZipFile` for a damaged one (bad deflate
-        stream or CRC, cut short, or unpacking to another size than its directory says).
-        """
+        """The unpacked bytes of the part ``name``, read with :mod:`zipfile`, which stops at
+        the size the directory declares (checked against the limits above) and checks the
+        CRC, so no more than that is ever unpacked: a directory that lies about a part's size
+        makes it read as damaged.  Raises :class:`KeyError` for a part that is not there, and
+        one of :data:`DAMAGED_ZIP_ERRORS` for a damaged one (bad deflate stream or CRC, cut
+        short, or unpacking to another size than its directory says)."""
         info = self.info(name)
         if info is None:
             raise KeyError(name)
-        raw = self._packed(info)
-        if info.compress_type == zipfile.ZIP_STORED:
-            if len(raw) != info.file_size:
-                raise zipfile.BadZipFile(f"{info.filename}: stored size differs from its directory entry")
-            self._count(info, len(raw), len(raw))
-            out = bytes(raw)
-        else:
-            out = self._inflate(info, raw)
-        if zlib.crc32(out) != info.CRC:
-            raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
-        return out
-
-    def _packed(self, info: zipfile.ZipInfo) -> memoryview:
-        """The part's bytes as stored, found through its local header."""
-        start = info.header_offset
-        header = self.data[start : start + 30]
-        if len(header) < 30 or header[:4] != _LOCAL_HEADER:
-            raise zipfile.BadZipFile(f"{info.filename}: bad local file header")
-        name_length, extra_length = struct.unpack_from("<HH", header, 26)
-        begin = start + 30 + name_length + extra_length
-        raw = memoryview(self.data)[begin : begin + info.compress_size]
-        if len(raw) < info.compress_size:
-            raise zipfile.BadZipFile(f"{info.filename}: the file is cut short")
-        return raw
-
-    def _inflate(self, info: zipfile.ZipInfo, raw: memoryview) -> bytes:
-        if not raw and info.file_size == 0:
-            return b""
-        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-        out = bytearray()
-        # Fed a slice at a time, and asked for a bounded chunk at a time: neither what goes in
-        # nor what comes out of one call is ever big, whatever the data.  The ratio is of the
-        # bytes fed so far to those unpacked, as POI counts them (a stream reads its input in
-        # buffers): a part is not refused for one run of repetition inside it.
-        for begin in range(0, len(raw), _FEED_CHUNK):
-            pending: bytes | memoryview = raw[begin : begin + _FEED_CHUNK]
-            fed = begin + len(pending)
-            while not inflater.eof:
-                chunk = inflater.decompress(pending, _INFLATE_CHUNK)
-                out += chunk
-                pending = inflater.unconsumed_tail
-                self._count(info, len(out), fed, len(chunk))
-                if not pending and len(chunk) < _INFLATE_CHUNK:  # a full chunk may leave output still to come
-                    break
-            if inflater.eof:
-                break
-        if not inflater.eof:
-            raise zipfile.BadZipFile(f"{info.filename}: its compressed data is cut short")
-        if len(out) != info.file_size:
+        with self.archive.open(info) as stream:
+            # A size, never read() to the end: zipfile then inflates in one go whatever the
+            # stream holds before cutting it to the declared size.  (Asked for 0 bytes, it
+            # would not check the CRC.)
+            data = stream.read(info.file_size or 1)
+        if len(data) != info.file_size:
             raise zipfile.BadZipFile(
-                f"{info.filename}: unpacks to {len(out)} bytes, its directory entry says {info.file_size}"
+                f"{info.filename}: unpacks to {len(data)} bytes, its directory entry says {info.file_size}"
             )
-        return bytes(out)
-
-    def _count(self, info: zipfile.ZipInfo, unpacked: int, consumed: int, new: int | None = None) -> None:
-        """Enforce the limits on a part as it unpacks: ``unpacked`` bytes so far from
-        ``consumed`` compressed bytes, ``new`` of them since the last call."""
-        limits, name = self.limits, info.filename
-        self.inflated += unpacked if new is None else new
-        if unpacked > info.file_size:
-            raise UnsafeFileError(
-                self.file,
-                f"holds a part ({name}) that unpacks to more than the {info.file_size} bytes its zip directory "
-                "declares (a zip bomb's trick): it was not read",
-            )
-        if unpacked > limits.part_bytes:  # unreachable while the directory check holds; kept for a lying one
-            raise UnsafeFileError(
-                self.file, f"holds a part ({name}) that unpacks to more than {_mib(limits.part_bytes)}: it was not read"
-            )
-        if self.inflated > limits.total_bytes:
-            raise UnsafeFileError(self.file, self._too_big_in_all(self.inflated))
-        if unpacked > limits.ratio_grace_bytes and consumed < unpacked * limits.min_ratio:
-            raise UnsafeFileError(self.file, self._bomb(name, unpacked, consumed))
+        return data
 
 
-def open_zip(data: bytes, file: str, limits: Limits | None = None) -> SafeZip:
+def open_zip(data: bytes, file: str, limits: Limits = LIMITS) -> SafeZip:
     """The zip container ``data`` (named ``file`` in messages), its directory checked.
 
     Raises :class:`UnsafeFileError` for a container that breaks a limit, and one of
@@ -410,13 +341,12 @@ def parse_xml(data: bytes, file: str, part: str, parser: etree.XMLParser | None 
 
 
 @contextlib.contextmanager
-def pdf_limits(limits: Limits | None = None) -> Iterator[None]:
+def pdf_limits(limits: Limits = LIMITS) -> Iterator[None]:
     """While reading a PDF: qpdf's own limits (the reader is pikepdf), tightened to what a
     returned form can need: no stream inflating past the size of a part, no more than 1,000
     warnings before a file is given up, objects nested at most 499 deep (qpdf's default).
     qpdf's limits are process-wide, so the previous ones are put back afterwards; a batch
     reads each file in a worker process, where nothing else uses them."""
-    limits = limits or LIMITS
     try:
         from pikepdf.settings import set_qpdf_limits
     except ImportError:  # pragma: no cover - an older pikepdf: qpdf's built-in limits apply

@@ -29,7 +29,7 @@ import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from generator.model.instrument import MATRIX_LAYOUT, Indicator, Instrument, apply_errata
+from generator.model.instrument import MATRIX_LAYOUT, Indicator, Instrument
 
 #: Fuzzy matches need at least this similarity (difflib's ratio, 0–1) …
 TITLE_THRESHOLD = 0.85
@@ -39,11 +39,6 @@ TITLE_MARGIN = 0.05
 _TITLE_LINES = 4
 #: Similarity at which a table heading counts as an instrument's column heading.
 HEADING_THRESHOLD = 0.8
-#: How many texts a matcher remembers the answer for (a matcher is kept for the next file,
-#: and every form of an instrument repeats the same titles and headings), then it starts
-#: again; and the longest title it remembers one for.
-_REMEMBERED = 4096
-_REMEMBERED_LENGTH = 1000
 
 # Numbering people put before a title: "3) ", "1.1 ", "1.1. ", "A.1 ", "(a) ", "iv. ",
 # bullets and dashes.  Letters and roman numerals need their ")" or "." so that a title
@@ -82,14 +77,14 @@ class TitleMatcher:
     """Finds the indicator of ``instrument`` that a row title names.
 
     Build one per instrument and call :meth:`match` for each title; the normalised titles
-    are worked out once, and the indicator each text names is remembered.
+    are worked out once.
     """
 
     def __init__(self, instrument: Instrument, *, threshold: float = TITLE_THRESHOLD, margin: float = TITLE_MARGIN):
         self.instrument = instrument
         self.threshold = threshold
         self.margin = margin
-        corrected = apply_errata(instrument).indicators if instrument.errata else ()
+        corrected = instrument.corrected.indicators if instrument.errata else ()
         owners: dict[str, set[str]] = {}
         for indicator, fixed in zip(instrument.indicators, corrected or instrument.indicators, strict=True):
             for title in {indicator.title, fixed.title}:
@@ -110,7 +105,6 @@ class TitleMatcher:
             if instrument.layout == MATRIX_LAYOUT
             else {}
         )
-        self._matched: dict[str | None, Indicator | None] = {}
 
     def _by_id(self, text: str) -> tuple[Indicator, str] | None:
         """The indicator whose id is the first word of ``text``, and the rest of the text."""
@@ -128,16 +122,6 @@ class TitleMatcher:
         rest a note ("People feel listened to\\n(see survey)"): the longest such first lines
         that are a title name the indicator.  On a matrix form, a row that starts with a
         statement's id is that statement (see the module docstring)."""
-        if text in self._matched:
-            return self._matched[text]
-        found = self._match(text)
-        if text is None or len(text) <= _REMEMBERED_LENGTH:
-            if len(self._matched) >= _REMEMBERED:
-                self._matched.clear()
-            self._matched[text] = found
-        return found
-
-    def _match(self, text: str | None) -> Indicator | None:
         if self._ids and text:
             by_id = self._by_id(text)
             if by_id is not None:
@@ -203,12 +187,16 @@ class HeadingMatcher:
         if columns.rated_by:
             headings["rated_by"] = columns.rated_by
         self._headings = []
+        #: heading words → role, for the headings no other has the same words of
+        self._exact: dict[tuple[str, ...], str] = {}
+        for role, text in headings.items():
+            words = tuple(_heading_words(text))
+            self._exact[words] = role if words not in self._exact else ""
         for role, text in headings.items():
             words = _heading_words(text)
             matcher = SequenceMatcher(None, autojunk=False)
             matcher.set_seq2(" ".join(words))  # difflib caches what it learns about the second sequence
             self._headings.append((role, words, set(words), matcher))
-        self._known: dict[str, str | None] = {}
         # Longer text is a sentence in a cell, not a heading: passed over unread.
         self._longest = 2 * max(len(text) for text in headings.values()) + 20
 
@@ -216,11 +204,13 @@ class HeadingMatcher:
         """The column ``text`` heads, or None."""
         if len(text) > self._longest:
             return None
-        if text not in self._known:
-            if len(self._known) >= _REMEMBERED:
-                self._known.clear()
-            self._known[text] = self._role(_heading_words(text))
-        return self._known[text]
+        found = _heading_words(text)
+        # A heading as written: no other can come within 0.01 of it (two texts under 100
+        # characters that differ are less than 0.99 alike), so the scores need not be worked out.
+        exact = self._exact.get(tuple(found))
+        if exact and found and len(" ".join(found)) < 100:
+            return exact
+        return self._role(found)
 
     def _role(self, found: list[str]) -> str | None:
         if not found:

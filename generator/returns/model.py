@@ -17,8 +17,8 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator.model.instrument import Instrument, Scale
-from generator.returns.answers import AnswerReading, read_answer
+from generator.model.instrument import Instrument
+from generator.returns.answers import AnswerReader, AnswerReading
 from generator.returns.dates import read_date
 
 
@@ -105,11 +105,12 @@ def _blank_to_none(text: str | None) -> str | None:
     return text if text is not None and text.strip() else None
 
 
-def _reading(found: FoundAnswer, scale: Scale) -> tuple[str | None, AnswerReading]:
+def _reading(found: FoundAnswer, answers: AnswerReader) -> tuple[str | None, AnswerReading]:
     """(raw answer, its reading) of what was found: the typed or chosen answer read by the
     normaliser, or the marked tick columns of a matrix row, their labels as the raw answer."""
+    scale = answers.scale
     if found.marks is None:
-        return _blank_to_none(found.answer), read_answer(found.answer, scale)
+        return _blank_to_none(found.answer), answers.read(found.answer)
     marked = [level_id for level_id in scale.ids if level_id in found.marks]
     if not marked:
         return None, AnswerReading(None)
@@ -144,12 +145,13 @@ def assemble_return(
     for answer in found:
         by_id.setdefault(answer.indicator_id, []).append(answer)
     responses = []
+    answers = AnswerReader(instrument.scale)
     for indicator in instrument.indicators:
         response = Response(indicator.id, indicator.section, indicator.title)
         hits = by_id.get(indicator.id, [])
         if hits:
             first = hits[0]
-            response.raw, reading = _reading(first, instrument.scale)
+            response.raw, reading = _reading(first, answers)
             response.achieved = reading.level
             if reading.problem:
                 response.problems.append(f"{reading.problem} ({first.where})")
@@ -158,7 +160,7 @@ def assemble_return(
             raters = [r.strip() for r in (_blank_to_none(h.rated_by) for h in hits) if r is not None]
             response.rated_by = "\n".join(dict.fromkeys(raters)) if raters else None
             for again in hits[1:]:
-                again_raw, other = _reading(again, instrument.scale)
+                again_raw, other = _reading(again, answers)
                 if (other.level, again_raw) == (reading.level, response.raw) or (
                     other.level is not None and other.level == reading.level
                 ):

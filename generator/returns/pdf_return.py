@@ -61,8 +61,8 @@ from generator.forms.identity import (
     PROPERTY_VERSION,
 )
 from generator.model.instrument import Instrument
-from generator.returns.answers import read_answer
-from generator.returns.guards import pdf_limits
+from generator.returns.answers import AnswerReader
+from generator.returns.guards import LIMITS, Limits, pdf_limits
 from generator.returns.model import FoundAnswer, Return, assemble_return
 
 FORMAT = "pdf"
@@ -441,7 +441,9 @@ class _Identity:
     organisation: str | None = None
 
 
-def read_pdf_return(data: bytes, file: str, instruments: Mapping[str, Instrument]) -> Return:
+def read_pdf_return(
+    data: bytes, file: str, instruments: Mapping[str, Instrument], *, limits: Limits = LIMITS
+) -> Return:
     """Read the completed PDF form ``data`` (named ``file`` in messages) into a :class:`Return`.
 
     The instrument is the one the form's identity names, looked up in ``instruments`` (id →
@@ -450,7 +452,7 @@ def read_pdf_return(data: bytes, file: str, instruments: Mapping[str, Instrument
     is not a PDF, is damaged or cut short, needs a password, has no form fields (flattened or
     scanned), is not a coproduce checklist, or was made for an instrument not available.
     """
-    with pdf_limits():  # the PDF library's limits, tightened to a returned form (generator.returns.guards)
+    with pdf_limits(limits):  # the PDF library's limits, tightened to a returned form (generator.returns.guards)
         return _read_pdf_return(data, file, instruments)
 
 
@@ -485,6 +487,7 @@ def _read_pdf_return(data: bytes, file: str, instruments: Mapping[str, Instrumen
     found_answers: list[FoundAnswer] = []
     raw_as_found: dict[str, str] = {}
     missing = []
+    answers = AnswerReader(instrument.scale)
     for indicator in instrument.indicators:
         answer_fields = by_name.get(answer_field_name(indicator.id), [])
         comment_fields = by_name.get(comment_field_name(indicator.id), [])
@@ -496,7 +499,7 @@ def _read_pdf_return(data: bytes, file: str, instruments: Mapping[str, Instrumen
         if instrument.columns.rated_by:
             raters = [r for r in (_comment(f) for f in by_name.get(rated_by_field_name(indicator.id), [])) if r]
             rated_by = "\n".join(r for r in raters if r.strip()) or None
-        readings = [reading for reading in (_answer(f, instrument) for f in answer_fields) if reading is not None]
+        readings = [reading for reading in (_answer(f, answers) for f in answer_fields) if reading is not None]
         if not readings:  # blank, or no answer field at all: the comment still counts
             where = f"field {answer_field_name(indicator.id)}"
             found_answers.append(FoundAnswer(indicator.id, None, comment, where, rated_by))
@@ -629,7 +632,7 @@ def _instrument(
     return instrument
 
 
-def _answer(found: _PdfField, instrument: Instrument) -> tuple[str, str, str] | None:
+def _answer(found: _PdfField, answers: AnswerReader) -> tuple[str, str, str] | None:
     """(text for the normaliser, raw value as found, where) for an answer field; None when blank.
 
     Several values (buttons switched on without a value that disagree, or a list that allows
@@ -656,11 +659,11 @@ def _answer(found: _PdfField, instrument: Instrument) -> tuple[str, str, str] | 
         values = [value]
     if not values:
         return None
-    readings = [_option_text(item, found.options, instrument) for item in values]
+    readings = [_option_text(item, found.options, answers) for item in values]
     return " / ".join(text for text, _ in readings), " / ".join(raw for _, raw in readings), where
 
 
-def _option_text(value: str | int, options: list[tuple[str, str]], instrument: Instrument) -> tuple[str, str]:
+def _option_text(value: str | int, options: list[tuple[str, str]], answers: AnswerReader) -> tuple[str, str]:
     """(text for the normaliser, raw value) for one value of a field that may have options.
 
     A value that is an option's export value or label, or an index into the options,
@@ -678,7 +681,7 @@ def _option_text(value: str | int, options: list[tuple[str, str]], instrument: I
     if option is not None:
         candidates += [option[0], option[1]] if raw != option[1] else [option[1], option[0]]
     for candidate in candidates:
-        if read_answer(candidate, instrument.scale).level is not None:
+        if answers.read(candidate).level is not None:
             return candidate, raw
     return candidates[0], raw
 

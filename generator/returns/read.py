@@ -1,7 +1,7 @@
 """Reading one returned file: check what it is, hand it to the reader for its format.
 
-Readers are bytes-in functions (``read_<format>_return(data, file, instruments)``, and the
-zip container as detection opened it, for Word and Excel), imported only when a file of their
+Readers are bytes-in functions (``read_<format>_return(data, file, instruments, limits=…)``,
+and the package as detection opened it, for Word and Excel), imported only when a file of their
 format turns up, so the command line starts fast.  The bytes pass
 the guards of :mod:`generator.returns.guards` first: the size limit here, the zip container's limits
 in :func:`~generator.returns.detect.detect_format`, before any reader sees them.
@@ -26,18 +26,19 @@ _READERS = {
 }
 
 
-def read_return(path: Path, instruments: Mapping[str, Instrument]) -> Return:
-    """Read the completed form at ``path`` against the available ``instruments`` (id → Instrument).
+def read_return(path: Path, instruments: Mapping[str, Instrument], limits: guards.Limits = guards.LIMITS) -> Return:
+    """Read the completed form at ``path`` against the available ``instruments`` (id → Instrument),
+    within ``limits``.
 
     Raises :class:`ReturnReadError` with a one-line message naming the file for anything
     that cannot be read; never another exception.
     """
     file = str(path)
     try:
-        data = guards.read_untrusted(path, file)  # a file over the size limit is refused unread
+        data = guards.read_untrusted(path, file, limits)  # a file over the size limit is refused unread
     except OSError as error:
         raise ReturnReadError(file, f"cannot be opened ({open_failure(path, error)})") from error
-    return read_return_data(data, file, instruments)
+    return read_return_data(data, file, instruments, limits)
 
 
 def open_failure(path: Path, error: OSError) -> str:
@@ -45,15 +46,17 @@ def open_failure(path: Path, error: OSError) -> str:
     return "it is a folder" if path.is_dir() else (error.strerror or str(error)).lower()
 
 
-def read_return_data(data: bytes, file: str, instruments: Mapping[str, Instrument]) -> Return:
+def read_return_data(
+    data: bytes, file: str, instruments: Mapping[str, Instrument], limits: guards.Limits = guards.LIMITS
+) -> Return:
     """Read the completed form whose bytes are ``data`` (the file named ``file`` in messages):
     see :func:`read_return`.  ``data`` must have passed the size limit already."""
     try:
-        detected = detect_format(data, file)
+        detected = detect_format(data, file, limits)
         module, function = _READERS[detected.format]
         reader = getattr(import_module(module), function)
-        opened = {"archive": detected.archive} if detected.archive is not None else {}
-        result: Return = reader(data, file, instruments, **opened)
+        opened = {"package": detected.package} if detected.package is not None else {}
+        result: Return = reader(data, file, instruments, limits=limits, **opened)
     except ReturnReadError as error:
         if len(error.problem.splitlines()) < 2:
             raise

@@ -1,0 +1,541 @@
+"""Loading an instrument from its YAML file (``standards/*.yaml``) into an
+:class:`~generator.model.instrument.Instrument`.
+
+:func:`load_instrument` reads and validates one file; every mistake is an
+:class:`~generator.errors.InstrumentFileError` naming the file, the line and the place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from generator.errors import InstrumentFileError
+from generator.model.instrument import (
+    LAYOUTS,
+    MATRIX_LAYOUT,
+    TIERS_LAYOUT,
+    Columns,
+    CoverField,
+    Erratum,
+    FormText,
+    Indicator,
+    Instrument,
+    Level,
+    Part,
+    Scale,
+    Section,
+)
+from generator.model.yamlfile import YamlMapping, YamlSequence, read_yaml
+
+#: The ``kind`` an instrument file declares (or leaves out).  Other kinds of YAML file
+#: may share a standards folder (scoring rules, for one) and are not instruments.
+INSTRUMENT_KIND = "instrument"
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+_FIELD_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _texts(
+    instrument_sections: tuple[Section, ...], preamble: tuple[str, ...] = (), closing: tuple[str, ...] = ()
+) -> dict[str, list[str]]:
+    """Every piece of text an erratum may refer to, by indicator id, section number,
+    ``preamble`` or ``closing``."""
+    texts: dict[str, list[str]] = {}
+    if preamble:
+        texts["preamble"] = list(preamble)
+    if closing:
+        texts["closing"] = list(closing)
+    for section in instrument_sections:
+        texts[str(section.number)] = [section.title, section.prompt]
+        for part in section.parts:
+            texts[str(section.number)] += [part.heading, *part.guidance, *part.context]
+        for indicator in section.indicators:
+            texts[indicator.id] = [indicator.title, *(b for bullets in indicator.criteria.values() for b in bullets)]
+    return texts
+
+
+# --- loading -------------------------------------------------------------------------
+
+
+def read_instrument_kind(data: Any) -> str:
+    """The ``kind`` a parsed YAML file declares; instrument when it says nothing."""
+    if isinstance(data, dict) and isinstance(data.get("kind"), str):
+        return data["kind"]
+    return INSTRUMENT_KIND
+
+
+def load_instrument(path: Path | str) -> Instrument:
+    """Read, validate and return the instrument defined in the YAML file at ``path``."""
+    path = Path(path)
+    return instrument_from_data(read_yaml(path), path)
+
+
+def instrument_from_data(data: Any, path: Path) -> Instrument:
+    """Build an :class:`Instrument` from parsed YAML, checking every key and type.
+
+    ``path`` is used in error messages only.
+    """
+    return _Builder(path).instrument(data)
+
+
+class _Builder:
+    """Walks the parsed YAML, building dataclasses and reporting the first mistake."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    # error helpers -----------------------------------------------------------------
+    def fail(self, problem: str, place: str = "", line: int | None = None) -> InstrumentFileError:
+        return InstrumentFileError(self.path, problem, place=place, line=line)
+
+    def mapping(
+        self,
+        value: Any,
+        place: str,
+        line: int | None,
+        *,
+        required: tuple[str, ...],
+        optional: tuple[str, ...] | None = (),
+    ) -> YamlMapping:
+        """Check ``value`` is a mapping holding the ``required`` keys and, unless
+        ``optional`` is None, no keys beyond ``required`` and ``optional``."""
+        if not isinstance(value, dict):
+            raise self.fail(f"should be a block of 'key: value' lines, but is {_describe(value)}", place, line)
+        allowed = required + (optional or ())
+        for key in value:
+            if optional is not None and key not in allowed:
+                raise self.fail(f"unknown key '{key}' (expected {_names(allowed)})", place, _key_line(value, key))
+        for key in required:
+            if key not in value:
+                raise self.fail(f"missing key '{key}'", place, getattr(value, "line", line))
+        return value
+
+    def text(self, mapping: dict, key: str, place: str, *, required: bool = True, hint: str = "") -> str:
+        if key not in mapping:
+            if required:
+                raise self.fail(f"missing key '{key}'", place, getattr(mapping, "line", None))
+            return ""
+        value = mapping[key]
+        if not isinstance(value, str):
+            raise self.fail(f"'{key}' should be text, but is {_describe(value)}{hint}", place, _line_of(mapping, key))
+        if not value.strip():
+            raise self.fail(f"'{key}' is empty", place, _line_of(mapping, key))
+        return value.strip()
+
+    def flag(self, mapping: dict, key: str, place: str, *, default: bool) -> bool:
+        """A yes/no setting (YAML true or false); ``default`` when it is not given."""
+        value = mapping.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(
+                f"'{key}' should be true or false, but is {_describe(value)}", place, _line_of(mapping, key)
+            )
+        return value
+
+    def identifier(self, mapping: dict, key: str, place: str) -> str:
+        value = self.text(mapping, key, place, hint=' (write it in quotes, e.g. "1.1")')
+        if not _ID.match(value):
+            raise self.fail(
+                f"'{key}' '{value}' may hold only letters, digits, '.', '-' and '_'", place, _line_of(mapping, key)
+            )
+        return value
+
+    def sequence(self, mapping: dict, key: str, place: str) -> YamlSequence:
+        value = mapping[key]
+        if not isinstance(value, list):
+            raise self.fail(
+                f"'{key}' should be a list of '- ' items, but is {_describe(value)}", place, _line_of(mapping, key)
+            )
+        if not value:
+            raise self.fail(f"'{key}' is an empty list", place, _line_of(mapping, key))
+        return value
+
+    # the file, top down ----------------------------------------------------------------
+    def instrument(self, data: Any) -> Instrument:
+        if data is None:
+            raise self.fail("the file is empty")
+        kind = read_instrument_kind(data)
+        if kind != INSTRUMENT_KIND:
+            raise self.fail(f"'kind' is '{kind}', not '{INSTRUMENT_KIND}'", "", _line_of(data, "kind"))
+        top = self.mapping(
+            data,
+            "",
+            None,
+            required=("id", "title", "version", "scale", "columns", "sections"),
+            optional=("kind", "subtitle", "intro", "preamble", "sections_heading", "closing", "errata", "form"),
+        )
+        scale = self.scale(top["scale"], _line_of(top, "scale"))
+        form = self.form(top["form"], _line_of(top, "form")) if "form" in top else None
+        layout = form.layout if form is not None else TIERS_LAYOUT
+        columns = self.columns(top["columns"], _line_of(top, "columns"), scale, layout)
+        sections = self.sections(top, scale, layout)
+        preamble = self.paragraphs(top, "preamble", "", "paragraph") if "preamble" in top else ()
+        closing = self.paragraphs(top, "closing", "", "paragraph") if "closing" in top else ()
+        instrument = Instrument(
+            id=self.identifier(top, "id", ""),
+            title=self.text(top, "title", ""),
+            version=self.text(top, "version", "", hint=' (write it in quotes, e.g. "1.1")'),
+            subtitle=self.text(top, "subtitle", "", required=False),
+            intro=self.text(top, "intro", "", required=False),
+            scale=scale,
+            columns=columns,
+            sections=sections,
+            form=form,
+            source=self.path,
+            preamble=preamble,
+            sections_heading=self.text(top, "sections_heading", "", required=False),
+            closing=closing,
+        )
+        if "errata" in top:
+            instrument = dataclasses.replace(instrument, errata=self.errata(top, sections, preamble, closing))
+        return instrument
+
+    def paragraphs(self, mapping: dict, key: str, place: str, what: str) -> tuple[str, ...]:
+        """The list of text under ``key``: each item a non-empty text, runs of spaces and
+        line breaks inside it joined into one space."""
+        items = self.sequence(mapping, key, place)
+        for i, item in enumerate(items):
+            if not isinstance(item, str) or not item.strip():
+                raise self.fail(f"{key} {what} {i + 1} should be text, but is {_describe(item)}", place, items.lines[i])
+        return tuple(" ".join(item.split()) for item in items)
+
+    def scale(self, value: Any, line: int | None) -> Scale:
+        place = "scale"
+        scale = self.mapping(value, place, line, required=("levels",), optional=("cumulative",))
+        cumulative = self.flag(scale, "cumulative", place, default=False)
+        items = self.sequence(scale, "levels", place)
+        if len(items) < 2:
+            raise self.fail("a scale needs at least two levels", place, _line_of(scale, "levels"))
+        levels: list[Level] = []
+        spoken_for: dict[str, str] = {}  # label or alias, case-folded → level id
+        for n, item in enumerate(items, 1):
+            where = f"scale level {n}"
+            entry = self.mapping(
+                item, where, items.lines[n - 1], required=("id", "label"), optional=("colour", "aliases")
+            )
+            level_id = self.identifier(entry, "id", where)
+            if level_id in {lv.id for lv in levels}:
+                raise self.fail(f"duplicate level id '{level_id}'", where, _line_of(entry, "id"))
+            colour = None
+            if "colour" in entry:
+                colour = self.text(entry, "colour", where)
+                if not _COLOUR.match(colour):
+                    raise self.fail(
+                        f"'colour' '{colour}' should be written #RRGGBB, e.g. #CD7F32", where, _line_of(entry, "colour")
+                    )
+            label = self.text(entry, "label", where)
+            aliases = self.aliases(entry, where)
+            for word in (label, *aliases):
+                key = " ".join(word.casefold().split())
+                if key in spoken_for:
+                    raise self.fail(
+                        f"'{word}' would mean both '{spoken_for[key]}' and '{level_id}'",
+                        where,
+                        _line_of(entry, "aliases"),
+                    )
+                spoken_for[key] = level_id
+            levels.append(Level(level_id, label, colour, aliases))
+        return Scale(tuple(levels), cumulative)
+
+    def aliases(self, entry: dict, where: str) -> tuple[str, ...]:
+        if "aliases" not in entry:
+            return ()
+        words = self.sequence(entry, "aliases", where)
+        for i, word in enumerate(words):
+            if not isinstance(word, str) or not word.strip():
+                raise self.fail(
+                    f"alias {i + 1} should be a word or phrase, but is {_describe(word)}", where, words.lines[i]
+                )
+        return tuple(" ".join(word.split()) for word in words)
+
+    def form(self, value: Any, line: int | None) -> FormText:
+        place = "form"
+        form = self.mapping(
+            value,
+            place,
+            line,
+            required=("cover_title", "cover", "instructions_title", "instructions", "answer_placeholder"),
+            optional=("layout", "repeat_intro"),
+        )
+        layout = self.text(form, "layout", place, required=False) or TIERS_LAYOUT
+        if layout not in LAYOUTS:
+            raise self.fail(
+                f"'layout' is '{layout}'; it should be one of {_names(LAYOUTS)}", place, _line_of(form, "layout")
+            )
+        repeat_intro = self.flag(form, "repeat_intro", place, default=True)
+        fields: list[CoverField] = []
+        items = self.sequence(form, "cover", place)
+        for n, item in enumerate(items, 1):
+            where = f"form › cover field {n}"
+            entry = self.mapping(item, where, items.lines[n - 1], required=("id", "label"), optional=("lines",))
+            field_id = self.text(entry, "id", where)
+            if not _FIELD_ID.match(field_id):
+                raise self.fail(
+                    f"cover field id '{field_id}' may hold only lower-case letters, digits and '_', "
+                    "starting with a letter",
+                    where,
+                    _line_of(entry, "id"),
+                )
+            if field_id in {f.id for f in fields}:
+                raise self.fail(f"duplicate cover field id '{field_id}'", where, _line_of(entry, "id"))
+            lines = entry.get("lines", 1)
+            if isinstance(lines, bool) or not isinstance(lines, int) or not 1 <= lines <= 20:
+                raise self.fail(
+                    f"'lines' should be a whole number from 1 to 20, but is {_describe(lines)}",
+                    where,
+                    _line_of(entry, "lines"),
+                )
+            fields.append(CoverField(field_id, self.text(entry, "label", where), lines))
+        steps = self.sequence(form, "instructions", place)
+        for i, step in enumerate(steps):
+            if not isinstance(step, str) or not step.strip():
+                raise self.fail(
+                    f"instruction {i + 1} should be a sentence of text, but is {_describe(step)}", place, steps.lines[i]
+                )
+        return FormText(
+            cover_title=self.text(form, "cover_title", place),
+            cover=tuple(fields),
+            instructions_title=self.text(form, "instructions_title", place),
+            instructions=tuple(" ".join(step.split()) for step in steps),
+            answer_placeholder=self.text(form, "answer_placeholder", place),
+            layout=layout,
+            repeat_intro=repeat_intro,
+        )
+
+    def level_keys(self, mapping: dict, scale: Scale, place: str) -> None:
+        for key in mapping:
+            if key not in scale.ids:
+                raise self.fail(
+                    f"'{key}' is not a level of the scale (its levels are {_names(scale.ids)})",
+                    place,
+                    _key_line(mapping, key),
+                )
+
+    def columns(self, value: Any, line: int | None, scale: Scale, layout: str) -> Columns:
+        place = "columns"
+        columns = self.mapping(
+            value, place, line, required=("indicator", "answer", "comments"), optional=("criteria", "rated_by")
+        )
+        headings: dict[str, str] = {}
+        if "criteria" in columns and layout == MATRIX_LAYOUT:
+            raise self.fail(
+                "a matrix layout has no criteria columns (its columns are the levels of the scale): "
+                "remove 'criteria' here, or use layout 'tiers'",
+                place,
+                _key_line(columns, "criteria"),
+            )
+        if "criteria" in columns:
+            criteria = self.mapping(
+                columns["criteria"],
+                "columns › criteria",
+                _line_of(columns, "criteria"),
+                required=(),
+                optional=scale.ids,
+            )
+            headings = {
+                level: self.text(criteria, level, "columns › criteria") for level in scale.ids if level in criteria
+            }
+        return Columns(
+            indicator=self.text(columns, "indicator", place),
+            answer=self.text(columns, "answer", place),
+            comments=self.text(columns, "comments", place),
+            criteria=headings,
+            rated_by=self.text(columns, "rated_by", place, required=False) or None,
+        )
+
+    def sections(self, top: dict, scale: Scale, layout: str) -> tuple[Section, ...]:
+        items = self.sequence(top, "sections", "")
+        sections: list[Section] = []
+        seen_ids: dict[str, str] = {}
+        for n, item in enumerate(items, 1):
+            where = f"section {n} of the list"
+            entry = self.mapping(
+                item,
+                where,
+                items.lines[n - 1],
+                required=("number", "title"),
+                optional=("prompt", "indicators", "parts"),
+            )
+            number = entry["number"]
+            if isinstance(number, bool) or not isinstance(number, int):
+                raise self.fail(
+                    f"'number' should be a whole number, but is {_describe(number)}", where, _line_of(entry, "number")
+                )
+            where = f"section {number}"
+            if number in {s.number for s in sections}:
+                raise self.fail(f"duplicate section number {number}", where, _line_of(entry, "number"))
+            if "indicators" in entry and "parts" in entry:
+                raise self.fail(
+                    "has both 'indicators' and 'parts': put the indicators inside the parts",
+                    where,
+                    _key_line(entry, "parts"),
+                )
+            if "parts" in entry:
+                parts = self.parts(entry, number, scale, layout, seen_ids)
+                indicators = tuple(indicator for part in parts for indicator in part.indicators)
+                if not indicators:
+                    raise self.fail(
+                        "has no indicators in any of its parts: a section needs something to rate",
+                        where,
+                        _key_line(entry, "parts"),
+                    )
+            elif "indicators" in entry:
+                indicators = self.indicators(entry, number, scale, layout, seen_ids, where)
+                parts = ()
+            else:
+                raise self.fail("missing key 'indicators' (or 'parts')", where, getattr(entry, "line", None))
+            sections.append(
+                Section(
+                    number,
+                    self.text(entry, "title", where),
+                    self.text(entry, "prompt", where, required=False),
+                    indicators,
+                    parts,
+                )
+            )
+        return tuple(sections)
+
+    def parts(
+        self, section: dict, number: int, scale: Scale, layout: str, seen_ids: dict[str, str]
+    ) -> tuple[Part, ...]:
+        items = self.sequence(section, "parts", f"section {number}")
+        parts: list[Part] = []
+        for n, item in enumerate(items, 1):
+            where = f"section {number}, part {n}"
+            entry = self.mapping(
+                item, where, items.lines[n - 1], required=(), optional=("heading", "guidance", "context", "indicators")
+            )
+            if not entry:
+                raise self.fail(
+                    "is empty: a part needs a 'heading', 'guidance', 'context' or 'indicators'",
+                    where,
+                    items.lines[n - 1],
+                )
+            parts.append(
+                Part(
+                    heading=self.text(entry, "heading", where, required=False),
+                    guidance=self.paragraphs(entry, "guidance", where, "paragraph") if "guidance" in entry else (),
+                    context=self.paragraphs(entry, "context", where, "item") if "context" in entry else (),
+                    indicators=(
+                        self.indicators(entry, number, scale, layout, seen_ids, where) if "indicators" in entry else ()
+                    ),
+                )
+            )
+        return tuple(parts)
+
+    def indicators(
+        self, container: dict, number: int, scale: Scale, layout: str, seen_ids: dict[str, str], place: str
+    ) -> tuple[Indicator, ...]:
+        """The indicators listed under ``container['indicators']`` (a section or a part at ``place``)."""
+        items = self.sequence(container, "indicators", place)
+        indicators: list[Indicator] = []
+        for n, item in enumerate(items, 1):
+            where = f"{place}, indicator {n}"
+            entry = self.mapping(item, where, items.lines[n - 1], required=("id", "title"), optional=("criteria",))
+            indicator_id = self.identifier(entry, "id", where)
+            where = f"{place}, indicator {indicator_id}"
+            if indicator_id in seen_ids:
+                raise self.fail(
+                    f"duplicate indicator id '{indicator_id}' (already used in {seen_ids[indicator_id]})",
+                    where,
+                    _line_of(entry, "id"),
+                )
+            seen_ids[indicator_id] = f"section {number}"
+            if "criteria" in entry and layout == MATRIX_LAYOUT:
+                raise self.fail(
+                    "has criteria, but a matrix layout rates each statement as it stands: "
+                    "remove 'criteria', or use layout 'tiers'",
+                    where,
+                    _key_line(entry, "criteria"),
+                )
+            criteria = self.criteria(entry, scale, where)
+            indicators.append(Indicator(indicator_id, self.text(entry, "title", where), number, criteria))
+        return tuple(indicators)
+
+    def criteria(self, indicator: dict, scale: Scale, where: str) -> dict[str, tuple[str, ...]]:
+        if "criteria" not in indicator:
+            return {}
+        place = f"{where}, criteria"
+        criteria = self.mapping(
+            indicator["criteria"], place, _line_of(indicator, "criteria"), required=(), optional=None
+        )
+        self.level_keys(criteria, scale, place)
+        result: dict[str, tuple[str, ...]] = {}
+        for level in scale.ids:  # scale order, whatever order the file used
+            if level not in criteria:
+                continue
+            bullets = self.sequence(criteria, level, place)
+            for i, bullet in enumerate(bullets):
+                if not isinstance(bullet, str) or not bullet.strip():
+                    raise self.fail(
+                        f"{level} criterion {i + 1} should be a sentence of text, but is {_describe(bullet)}",
+                        place,
+                        bullets.lines[i],
+                    )
+            result[level] = tuple(" ".join(b.split()) for b in bullets)
+        return result
+
+    def errata(
+        self, top: dict, sections: tuple[Section, ...], preamble: tuple[str, ...], closing: tuple[str, ...]
+    ) -> tuple[Erratum, ...]:
+        items = top["errata"]
+        if not isinstance(items, list):
+            raise self.fail(
+                f"'errata' should be a list of '- ' items, but is {_describe(items)}", "", _line_of(top, "errata")
+            )
+        texts = _texts(sections, preamble, closing)
+        errata = []
+        for n, item in enumerate(items, 1):
+            where = f"erratum {n}"
+            entry = self.mapping(item, where, items.lines[n - 1], required=("id", "original", "suggested"))
+            target = self.text(entry, "id", where, hint=' (write it in quotes, e.g. "6.2")')
+            original = self.text(entry, "original", where)
+            if target not in texts:
+                raise self.fail(
+                    f"'{target}' is neither an indicator id nor a section number"
+                    + (" nor 'preamble' or 'closing'" if preamble or closing else ""),
+                    where,
+                    _line_of(entry, "id"),
+                )
+            if not any(original in text for text in texts[target]):
+                raise self.fail(f"the text '{original}' is not in {target}", where, _line_of(entry, "original"))
+            errata.append(Erratum(target, original, self.text(entry, "suggested", where)))
+        return tuple(errata)
+
+
+def _line_of(mapping: Any, key: Any, default: int | None = None) -> int | None:
+    lines = getattr(mapping, "lines", None)
+    if isinstance(lines, dict) and key in lines:
+        return lines[key]
+    return getattr(mapping, "line", default)
+
+
+def _key_line(mapping: Any, key: Any) -> int | None:
+    lines = getattr(mapping, "key_lines", None)
+    if isinstance(lines, dict) and key in lines:
+        return lines[key]
+    return _line_of(mapping, key)
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return f"'{str(value).lower()}' (YAML reads a bare yes/no/on/off as true/false: put the text in quotes)"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the text '{value}'"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a block of keys"
+    return type(value).__name__
+
+
+def _names(names: Iterator[str] | tuple[str, ...]) -> str:
+    return ", ".join(f"'{n}'" for n in names)
