@@ -19,8 +19,7 @@ from pathlib import Path
 _ZIP_EPOCH = datetime(1980, 1, 1, tzinfo=timezone.utc)
 _CHUNK = 1 << 20
 _CORE_PROPERTIES = "docProps/core.xml"
-_W3CDTF = ' xsi:type="dcterms:W3CDTF"'
-_MODIFIED = re.compile(rb"<dcterms:modified[^>]*>[^<]*</dcterms:modified>")
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
 
 def write_atomically(path: Path, write: Callable[[Path], None]) -> Path:
@@ -53,7 +52,7 @@ def restamp_zip(path: Path, when: datetime, *, properties: bool = False) -> None
     """
     when = max(when.astimezone(timezone.utc), _ZIP_EPOCH)
     stamp = when.timetuple()[:6]
-    modified = f"<dcterms:modified{_W3CDTF}>{when:%Y-%m-%dT%H:%M:%SZ}</dcterms:modified>".encode()
+    modified = f"{when:%Y-%m-%dT%H:%M:%SZ}".encode()
     handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".zip", dir=path.parent)
     os.close(handle)
     try:
@@ -63,7 +62,7 @@ def restamp_zip(path: Path, when: datetime, *, properties: bool = False) -> None
                 fixed.compress_type = zipfile.ZIP_DEFLATED
                 fixed.external_attr = 0o644 << 16
                 if properties and info.filename == _CORE_PROPERTIES:
-                    target.writestr(fixed, _MODIFIED.sub(modified, source.read(info)))
+                    target.writestr(fixed, _MODIFIED.sub(lambda m: m[1] + modified + m[2], source.read(info)))
                     continue
                 fixed.file_size = info.file_size  # so a part over 2 GiB is written as ZIP64
                 with source.open(info) as part, target.open(fixed, "w") as copy:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from openpyxl.cell.cell import Cell
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from generator.atomic import restamp_zip
 
@@ -90,7 +91,7 @@ def print_landscape_a4(worksheet, title_row: int | None = None) -> None:  # noqa
     """Print ``worksheet`` on A4 landscape, one page wide, small margins, "sheet — page / pages"
     below; ``title_row`` repeated at the top of each page."""
     worksheet.page_setup.orientation = "landscape"
-    worksheet.page_setup.paperSize = worksheet.PAPERSIZE_A4
+    worksheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     worksheet.page_setup.fitToWidth = 1
     worksheet.page_setup.fitToHeight = 0
     worksheet.sheet_properties.pageSetUpPr.fitToPage = True
@@ -191,7 +192,7 @@ def put_text(cell: Cell, part: str) -> None:
     cell.value = part or None
     if part:
         cell.data_type = "s"
-        if part[0] in "=+-@":
+        if starts_like_formula(part):
             cell.quotePrefix = True
 
 
@@ -251,3 +252,8 @@ def unfit_for_xml(text: str) -> str | None:
         return None
     kind = "broken Unicode (a lone surrogate)" if "\ud800" <= found[0] <= "\udfff" else "a control character"
     return f"{kind} (U+{ord(found[0]):04X}) at character {found.start() + 1}"
+
+
+def starts_like_formula(text: str) -> bool:
+    """Whether Excel would take ``text`` for a formula were it typed: it is then quote-prefixed."""
+    return bool(text) and text[0] in "=+-@"
