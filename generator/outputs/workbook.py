@@ -687,6 +687,7 @@ class _Sheet:
 
     def __init__(self, book: ConsolidatedWorkbook, title: str) -> None:
         self.worksheet = book.workbook.create_sheet(title)
+        print_landscape_a4(self.worksheet)  # its fit-to-page flag is written before the rows
         self.title, self.cells, self.changes = title, book.cells, book.changes
         self.last_row = 0  # the last row written
         self._row, self._cells, self._height = 0, {}, None  # the row whose cells are still coming
