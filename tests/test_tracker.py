@@ -356,7 +356,7 @@ def test_written_atomically_without_temporary_files(context, tmp_path, monkeypat
     assert [p.name for p in path.parent.iterdir()] == ["tracker.xlsx"]
     before = path.read_bytes()
 
-    def broken(self):
+    def broken(self, *args):
         raise OSError("disk full")
 
     monkeypatch.setattr("openpyxl.workbook.workbook.Workbook.save", broken)
