@@ -301,10 +301,10 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(v11, tmp_path,
     path = tmp_path / "form.xlsx"
     path.write_bytes(b"old")
 
-    def broken(self):
+    def broken(self, *args):
         raise OSError("disk full")
 
-    monkeypatch.setattr("generator.forms.xlsx_form.ExcelWriter.save", broken)
+    monkeypatch.setattr("openpyxl.workbook.workbook.Workbook.save", broken)
     with pytest.raises(OSError, match="disk full"):
         write_xlsx_form(v11, _identity(v11), path)
     assert path.read_bytes() == b"old"
