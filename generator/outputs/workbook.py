@@ -41,18 +41,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from copy import copy
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, time, timezone
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import Cell
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 
@@ -66,6 +60,19 @@ from generator.model.results import (
     OrganisationResult,
     Results,
     ResultsHead,
+)
+from generator.outputs.workbook_cells import (
+    BOX,
+    HEADER_FILL,
+    Cells,
+    Column,
+    Sheet,
+    Table,
+    cell_alignment,
+    cell_font,
+    put,
+    write_shade,
+    write_table,
 )
 from generator.outputs.workbook_charts import (
     LEVEL,
@@ -85,16 +92,9 @@ from generator.outputs.workbook_look import (
     statuses_of,
 )
 from generator.sheets import (
-    SheetText,
     TextChanges,
-    cell_text,
-    continued,
-    line_count,
     print_landscape_a4,
-    row_height,
     save_workbook,
-    starts_like_formula,
-    text_colour_on,
 )
 
 __all__ = ["INCOMPLETE", "NO_ANSWER", "ConsolidatedWorkbook", "write_consolidated_workbook"]
@@ -144,15 +144,8 @@ _PROFILE_DATA = "{title}: points per section"
 _COUNTS_HEADING = "Every file found, and what became of it"
 
 # Looks.  Neutral colours only: the level colours come from the instrument.
-_FONT_NAME = "Arial"
-_BODY_SIZE = 10
-_HEADER_FILL = "D9D9D9"
-_MUTED_TEXT = "7F7F7F"
 _ALERT_FILL = "F4CCCC"  # a rejected file in the manifest
-_THIN = Side(style="thin", color="A6A6A6")
-_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _SUMMARY_ROW_HEIGHT = 18.0
-_PERCENT = "0%"
 
 # The Charts sheet's layout: its rows are 15 points (0.53 cm) each.
 _ROW_CM = 0.53
@@ -160,16 +153,6 @@ _PROFILES_PER_ROW = 2
 _PROFILE_COLUMN_STEP = 8  # default-width columns between two profiles side by side (13.5 cm)
 _PAGE_CM = 18.0  # printable height of a landscape A4 page, less the footer
 _DATA_WIDTHS = (6, 44)  # the Charts data tables' number and section columns; the rest are 14 wide
-_HELD = 20_000  # cells kept for reuse per table column, before the store is emptied
-_HELD_LENGTH = 200  # the longest text whose cell is kept for reuse
-
-
-@dataclass(frozen=True)
-class _Column:
-    heading: str
-    width: float
-    wrap: bool = False
-    centre: bool = False
 
 
 def write_consolidated_workbook(
@@ -210,11 +193,11 @@ class ConsolidatedWorkbook:
         self.workbook = workbook = Workbook(write_only=True)
         workbook.properties.title = _TITLE
         workbook.properties.creator = "coproduce"
-        self.cells = _Cells(workbook)
+        self.cells = Cells(workbook)
         # The sheets are made in their order in the workbook; each is written when its rows are known.
-        self.sheets = {title: _Sheet(self, title) for title in _SHEET_ORDER}
+        self.sheets = {title: Sheet(self, title) for title in _SHEET_ORDER}
         self.tables = {
-            title: _Table(self.sheets[title], 1, columns, widths=True) for title, columns in _STREAMED_TABLES.items()
+            title: Table(self.sheets[title], 1, columns, widths=True) for title, columns in _STREAMED_TABLES.items()
         }
 
     def __enter__(self) -> ConsolidatedWorkbook:
@@ -254,9 +237,9 @@ class ConsolidatedWorkbook:
         _write_manifest(self.sheets[MANIFEST_SHEET], Counts.of(entries), entries)
         if self.changes:
             changes = self.changes.in_order(_SHEET_ORDER)
-            sheet = _Sheet(self, TEXT_CHANGES_SHEET)
-            columns = [_Column(h, w, wrap=n == 2) for n, (h, w) in enumerate(TextChanges.COLUMNS)]
-            _table(sheet, 1, columns, changes, widths=True)
+            sheet = Sheet(self, TEXT_CHANGES_SHEET)
+            columns = [Column(h, w, wrap=n == 2) for n, (h, w) in enumerate(TextChanges.COLUMNS)]
+            write_table(sheet, 1, columns, changes, widths=True)
             print_landscape_a4(sheet.worksheet, title_row=1)
         for sheet in self.sheets.values():
             sheet.close()
@@ -279,7 +262,7 @@ def _later(latest: date | None, text: Any) -> date | None:
 
 
 def _write_summary(
-    sheet: _Sheet, rules: Mapping[str, Any], counts: Counts, blocks: list[tuple[Look, list[OrganisationResult]]]
+    sheet: Sheet, rules: Mapping[str, Any], counts: Counts, blocks: list[tuple[Look, list[OrganisationResult]]]
 ) -> None:
     several = len(blocks) > 1  # then each row names its instrument, for when rows are copied elsewhere
     notes = any(o.problems for _, organisations in blocks for o in organisations)
@@ -296,7 +279,7 @@ def _write_summary(
     # Freezing a header row only makes sense with one block; the names always stay in view.
     sheet.worksheet.freeze_panes = f"B{first_header + 1}" if len(blocks) == 1 else "B1"
 
-    _put(sheet, 1, 1, _TITLE, font=_font(bold=True, size=14))
+    put(sheet, 1, 1, _TITLE, font=cell_font(bold=True, size=14))
     sheet.height(1, 20)
     source = f" ({Path(rules['file']).name})" if rules.get("file") else ""
     note = _RULES_NOTE.format(
@@ -305,48 +288,50 @@ def _write_summary(
         section=rules.get("section_rule", "?"),
         organisation=rules.get("organisation_rule", "?"),
     )
-    _put(sheet, 2, 1, note, font=_font(italic=True))
-    _put(sheet, 3, 1, _FILES_NOTE.format(**dataclasses.asdict(counts)), font=_font(italic=True))
+    put(sheet, 2, 1, note, font=cell_font(italic=True))
+    put(sheet, 3, 1, _FILES_NOTE.format(**dataclasses.asdict(counts)), font=cell_font(italic=True))
     row = 5
     for (look, organisations), columns in zip(blocks, tables, strict=True):
         heading = _BLOCK_HEADING.format(
             title=look.title, version=look.version, count=len(organisations), s="" if len(organisations) == 1 else "s"
         )
-        _put(sheet, row, 1, heading, font=_font(bold=True, size=12))
+        put(sheet, row, 1, heading, font=cell_font(bold=True, size=12))
         sheet.height(row, 18)
         rows = (_summary_row(look, organisation, instrument=several, notes=notes) for organisation in organisations)
-        last = _table(sheet, row + 1, columns, rows, autofilter=False, freeze=False, min_height=_SUMMARY_ROW_HEIGHT)
+        last = write_table(
+            sheet, row + 1, columns, rows, autofilter=False, freeze=False, min_height=_SUMMARY_ROW_HEIGHT
+        )
         row = _write_key(sheet, last + 2, look) + 3
     print_landscape_a4(sheet.worksheet, title_row=first_header if len(blocks) == 1 else None)
 
 
-def _summary_columns(look: Look, *, instrument: bool, notes: bool) -> list[_Column]:
+def _summary_columns(look: Look, *, instrument: bool, notes: bool) -> list[Column]:
     if look.statuses:  # beside each section's level, its status and its share at the top level
         sections = [
             column
             for number, title in look.sections
             for column in (
-                _Column(f"{number}. {title}", 13, wrap=True, centre=True),
-                _Column(f"{number}. {_STATUS_HEADING}", 11, wrap=True, centre=True),
-                _Column(f"{number}. {_SHARE_HEADING.format(top=look.top)}", 9, wrap=True, centre=True),
+                Column(f"{number}. {title}", 13, wrap=True, centre=True),
+                Column(f"{number}. {_STATUS_HEADING}", 11, wrap=True, centre=True),
+                Column(f"{number}. {_SHARE_HEADING.format(top=look.top)}", 9, wrap=True, centre=True),
             )
         ]
-        overall = [_Column(_OVERALL_SHARE_HEADING.format(top=look.top), 9, wrap=True, centre=True)]
+        overall = [Column(_OVERALL_SHARE_HEADING.format(top=look.top), 9, wrap=True, centre=True)]
     else:
-        sections = [_Column(f"{number}. {title}", 13, wrap=True, centre=True) for number, title in look.sections]
+        sections = [Column(f"{number}. {title}", 13, wrap=True, centre=True) for number, title in look.sections]
         overall = []
     return [
-        _Column("Organisation", 34, wrap=True),
-        _Column(f"Overall {TIER if look.cumulative else LEVEL}", 12, wrap=True, centre=True),
-        _Column("Points", 10, centre=True),
+        Column("Organisation", 34, wrap=True),
+        Column(f"Overall {TIER if look.cumulative else LEVEL}", 12, wrap=True, centre=True),
+        Column("Points", 10, centre=True),
         *overall,
         *sections,
-        _Column("Indicators answered", 11, wrap=True, centre=True),
-        _Column("Respondents", 12, wrap=True, centre=True),
-        _Column("Disagree-ments", 10, wrap=True, centre=True),
-        _Column("Perception gaps", 11, wrap=True, centre=True),
-        *([_Column("Instrument", 18, wrap=True)] if instrument else []),
-        *([_Column("Notes", 40, wrap=True)] if notes else []),
+        Column("Indicators answered", 11, wrap=True, centre=True),
+        Column("Respondents", 12, wrap=True, centre=True),
+        Column("Disagree-ments", 10, wrap=True, centre=True),
+        Column("Perception gaps", 11, wrap=True, centre=True),
+        *([Column("Instrument", 18, wrap=True)] if instrument else []),
+        *([Column("Notes", 40, wrap=True)] if notes else []),
     ]
 
 
@@ -380,29 +365,29 @@ def _summary_row(look: Look, organisation: OrganisationResult, *, instrument: bo
     ]
 
 
-def _write_key(sheet: _Sheet, row: int, look: Look) -> int:
+def _write_key(sheet: Sheet, row: int, look: Look) -> int:
     """A row showing each tier's label on its colour, and what Incomplete means; returns the row."""
-    _put(sheet, row, 1, _KEY, font=_font(italic=True))
+    put(sheet, row, 1, _KEY, font=cell_font(italic=True))
     column = 2
     for level in look.levels:
-        _write_shade(sheet, row, column, look.shade(level))
+        write_shade(sheet, row, column, look.shade(level))
         column += 1
-    _write_shade(sheet, row, column, look.shade(None))
-    _put(sheet, row, column + 1, _INCOMPLETE_NOTE, font=_font(italic=True))
+    write_shade(sheet, row, column, look.shade(None))
+    put(sheet, row, column + 1, _INCOMPLETE_NOTE, font=cell_font(italic=True))
     if look.statuses:
         row += 1
-        _put(sheet, row, 1, _STATUS_KEY, font=_font(italic=True))
+        put(sheet, row, 1, _STATUS_KEY, font=cell_font(italic=True))
         for column, (label, colour) in enumerate(look.statuses, 2):
-            _write_shade(sheet, row, column, Shade(label, colour))
-        _write_shade(sheet, row, len(look.statuses) + 2, look.shade(None))
-        _put(sheet, row, len(look.statuses) + 3, _STATUS_NOTE.format(top=look.top), font=_font(italic=True))
+            write_shade(sheet, row, column, Shade(label, colour))
+        write_shade(sheet, row, len(look.statuses) + 2, look.shade(None))
+        put(sheet, row, len(look.statuses) + 3, _STATUS_NOTE.format(top=look.top), font=cell_font(italic=True))
     return row
 
 
 # --- Charts ----------------------------------------------------------------------------------
 
 
-def _write_charts(sheet: _Sheet, data_sheet: _Sheet, blocks: list[tuple[Look, list[OrganisationResult]]]) -> None:
+def _write_charts(sheet: Sheet, data_sheet: Sheet, blocks: list[tuple[Look, list[OrganisationResult]]]) -> None:
     """The charts on ``sheet``, drawn from tables written to ``data_sheet``."""
     most = max((len(organisations) for _, organisations in blocks), default=0)
     tiers = max((len(look.levels) for look, _ in blocks), default=0)
@@ -416,7 +401,7 @@ def _write_charts(sheet: _Sheet, data_sheet: _Sheet, blocks: list[tuple[Look, li
         )
         data_row = last + 2
         row = pages.place(_ROW_CM + distribution.height)
-        _put(sheet, row, 1, f"{look.title} (version {look.version})", font=_font(bold=True, size=12))
+        put(sheet, row, 1, f"{look.title} (version {look.version})", font=cell_font(bold=True, size=12))
         sheet.worksheet.add_chart(distribution, f"A{row + 1}")
         pages.place(_ROW_CM)  # a gap
         if not organisations:
@@ -428,7 +413,7 @@ def _write_charts(sheet: _Sheet, data_sheet: _Sheet, blocks: list[tuple[Look, li
             if n == 0:  # the note stays with the first row of charts
                 row = pages.place(2 * _ROW_CM + PROFILE_HEIGHT) + 2
                 note = _STATUS_PROFILE_NOTE if look.statuses else _PROFILE_NOTE
-                _put(sheet, row - 2, 1, note, font=_font(italic=True))
+                put(sheet, row - 2, 1, note, font=cell_font(italic=True))
             elif column == 1:
                 row = pages.place(_ROW_CM + PROFILE_HEIGHT) + 1
             chart = profile_chart(data_sheet.worksheet, look, organisation, n, header, last, top)
@@ -443,7 +428,7 @@ def _write_charts(sheet: _Sheet, data_sheet: _Sheet, blocks: list[tuple[Look, li
 class _ChartPages:
     """Places things down the Charts sheet, starting a new printed page rather than cutting a chart in two."""
 
-    def __init__(self, sheet: _Sheet) -> None:
+    def __init__(self, sheet: Sheet) -> None:
         self.sheet = sheet
         self.row = 1  # the next free row
         self.used = 0.0  # centimetres used on the current page
@@ -459,33 +444,29 @@ class _ChartPages:
         return row
 
 
-def _distribution_table(
-    sheet: _Sheet, row: int, look: Look, organisations: list[OrganisationResult]
-) -> tuple[int, int]:
+def _distribution_table(sheet: Sheet, row: int, look: Look, organisations: list[OrganisationResult]) -> tuple[int, int]:
     """Write the count of organisations at each tier per section; returns its header row and last row."""
-    _put(sheet, row, 1, _DISTRIBUTION_DATA.format(title=look.title), font=_font(bold=True))
+    put(sheet, row, 1, _DISTRIBUTION_DATA.format(title=look.title), font=cell_font(bold=True))
     tiers: list[str | None] = [*look.levels, None]
-    columns = [_Column("No.", 6), _Column(SECTION_AXIS, 44), *(_Column(look.label(t), 14) for t in tiers)]
+    columns = [Column("No.", 6), Column(SECTION_AXIS, 44), *(Column(look.label(t), 14) for t in tiers)]
     rows = []
     for position, (number, title) in enumerate(look.sections):
         counts = [sum(1 for o in organisations if o.sections[position].tier == tier) for tier in tiers]
         rows.append([str(number), f"{number}. {title}", *counts])
-    return row + 1, _table(sheet, row + 1, columns, rows, autofilter=False, freeze=False)
+    return row + 1, write_table(sheet, row + 1, columns, rows, autofilter=False, freeze=False)
 
 
-def _profile_table(
-    sheet: _Sheet, row: int, look: Look, organisations: list[OrganisationResult]
-) -> tuple[int, int, int]:
+def _profile_table(sheet: Sheet, row: int, look: Look, organisations: list[OrganisationResult]) -> tuple[int, int, int]:
     """Write the points per section of every organisation; returns its header row, last row and the most points."""
-    _put(sheet, row, 1, _PROFILE_DATA.format(title=look.title), font=_font(bold=True))
-    columns = [_Column("No.", 6), _Column(SECTION_AXIS, 44), _Column(_MAXIMUM, 14)]
-    columns += [_Column(o.name, 14) for o in organisations]
+    put(sheet, row, 1, _PROFILE_DATA.format(title=look.title), font=cell_font(bold=True))
+    columns = [Column("No.", 6), Column(SECTION_AXIS, 44), Column(_MAXIMUM, 14)]
+    columns += [Column(o.name, 14) for o in organisations]
     rows = []
     for position, (number, title) in enumerate(look.sections):
         maximum = max((o.sections[position].max_points for o in organisations), default=0)
         points = [o.sections[position].points for o in organisations]
         rows.append([str(number), f"{number}. {title}", maximum, *points])
-    last = _table(sheet, row + 1, columns, rows, autofilter=False, freeze=False)
+    last = write_table(sheet, row + 1, columns, rows, autofilter=False, freeze=False)
     return row + 1, last, max((r[2] for r in rows), default=0) or 1
 
 
@@ -493,17 +474,17 @@ def _profile_table(
 
 
 _RESPONSE_COLUMNS = (
-    _Column("Organisation", 28, wrap=True),
-    _Column("Respondent", 26, wrap=True),
-    _Column("Role", 12),
-    _Column("File", 30, wrap=True),
-    _Column("Indicator", 9, centre=True),
-    _Column("Section", 8, centre=True),
-    _Column("Indicator title", 34, wrap=True),
-    _Column("Answer", 11, centre=True),
-    _Column("As written", 14, wrap=True),
-    _Column("Comment", 50, wrap=True),
-    _Column("Problems", 36, wrap=True),
+    Column("Organisation", 28, wrap=True),
+    Column("Respondent", 26, wrap=True),
+    Column("Role", 12),
+    Column("File", 30, wrap=True),
+    Column("Indicator", 9, centre=True),
+    Column("Section", 8, centre=True),
+    Column("Indicator title", 34, wrap=True),
+    Column("Answer", 11, centre=True),
+    Column("As written", 14, wrap=True),
+    Column("Comment", 50, wrap=True),
+    Column("Problems", 36, wrap=True),
 )
 
 
@@ -528,13 +509,13 @@ def _response_rows(organisation: OrganisationResult, look: Look) -> Iterator[lis
 
 
 _DISAGREEMENT_COLUMNS = (
-    _Column("Organisation", 28, wrap=True),
-    _Column("Indicator", 9, centre=True),
-    _Column("Indicator title", 34, wrap=True),
-    _Column("Consensus", 11, centre=True),
-    _Column("Answers", 56, wrap=True),
-    _Column("Perception gaps", 12, centre=True),
-    _Column("Who sees it differently", 48, wrap=True),
+    Column("Organisation", 28, wrap=True),
+    Column("Indicator", 9, centre=True),
+    Column("Indicator title", 34, wrap=True),
+    Column("Consensus", 11, centre=True),
+    Column("Answers", 56, wrap=True),
+    Column("Perception gaps", 12, centre=True),
+    Column("Who sees it differently", 48, wrap=True),
 )
 
 
@@ -567,14 +548,14 @@ def _answer_text(shades: Mapping[str | None, Shade], answer: Answer) -> str:
 
 
 _COMMENT_COLUMNS = (
-    _Column("Organisation", 28, wrap=True),
-    _Column("Indicator", 9, centre=True),
-    _Column("Indicator title", 34, wrap=True),
-    _Column("Respondent", 26, wrap=True),
-    _Column("Role", 12),
-    _Column("Answer", 11, centre=True),
-    _Column("Comment", 60, wrap=True),
-    _Column("File", 30, wrap=True),
+    Column("Organisation", 28, wrap=True),
+    Column("Indicator", 9, centre=True),
+    Column("Indicator title", 34, wrap=True),
+    Column("Respondent", 26, wrap=True),
+    Column("Role", 12),
+    Column("Answer", 11, centre=True),
+    Column("Comment", 60, wrap=True),
+    Column("File", 30, wrap=True),
 )
 
 
@@ -596,14 +577,14 @@ def _comment_rows(organisation: OrganisationResult, look: Look) -> Iterator[list
 
 
 _RESPONDENT_COLUMNS = (
-    _Column("Organisation", 28, wrap=True),
-    _Column("Respondent", 30, wrap=True),
-    _Column("Role", 12),
-    _Column("Date", 11, centre=True),
-    _Column("File", 36, wrap=True),
-    _Column("Format", 8, centre=True),
-    _Column("Form id", 20),
-    _Column("Problems", 50, wrap=True),
+    Column("Organisation", 28, wrap=True),
+    Column("Respondent", 30, wrap=True),
+    Column("Role", 12),
+    Column("Date", 11, centre=True),
+    Column("File", 36, wrap=True),
+    Column("Format", 8, centre=True),
+    Column("Form id", 20),
+    Column("Problems", 50, wrap=True),
 )
 
 
@@ -644,24 +625,24 @@ _SHEET_ORDER = (
 # --- Manifest -------------------------------------------------------------------------------------
 
 
-def _write_manifest(sheet: _Sheet, counts: Counts, manifest: Iterable[ManifestEntry]) -> None:
+def _write_manifest(sheet: Sheet, counts: Counts, manifest: Iterable[ManifestEntry]) -> None:
     columns = [
-        _Column("File", 44, wrap=True),
-        _Column("Fate", 12, centre=True),
-        _Column("Reason", 50, wrap=True),
-        _Column("Superseded by", 34, wrap=True),
-        _Column("Organisation", 28, wrap=True),
-        _Column("Format", 8, centre=True),
-        _Column("SHA-256", 66),
+        Column("File", 44, wrap=True),
+        Column("Fate", 12, centre=True),
+        Column("Reason", 50, wrap=True),
+        Column("Superseded by", 34, wrap=True),
+        Column("Organisation", 28, wrap=True),
+        Column("Format", 8, centre=True),
+        Column("SHA-256", 66),
     ]
     sheet.widths([column.width for column in columns])
     sheet.worksheet.freeze_panes = "B6"
-    _put(sheet, 1, 1, _COUNTS_HEADING, font=_font(bold=True, size=12))
+    put(sheet, 1, 1, _COUNTS_HEADING, font=cell_font(bold=True, size=12))
     names = [field.name for field in dataclasses.fields(counts)]
     for column, name in enumerate(names, 1):
-        _put(sheet, 2, column, name.capitalize(), font=_font(bold=True), border=_BOX, fill=_HEADER_FILL)
+        put(sheet, 2, column, name.capitalize(), font=cell_font(bold=True), border=BOX, fill=HEADER_FILL)
     for column, name in enumerate(names, 1):
-        _put(sheet, 3, column, getattr(counts, name), border=_BOX, align=_alignment(None, None, "center"))
+        put(sheet, 3, column, getattr(counts, name), border=BOX, align=cell_alignment(None, None, "center"))
     rows = (
         [
             entry.file,
@@ -674,324 +655,5 @@ def _write_manifest(sheet: _Sheet, counts: Counts, manifest: Iterable[ManifestEn
         ]
         for entry in manifest
     )
-    _table(sheet, 5, columns, rows, freeze=False)
+    write_table(sheet, 5, columns, rows, freeze=False)
     print_landscape_a4(sheet.worksheet, title_row=5)
-
-
-# --- sheets, tables and cells -------------------------------------------------------------------
-
-
-class _Sheet:
-    """One write-only worksheet, written row by row (a row's cells may come one by one): widths
-    and frozen panes are set before the first row, filters and printing any time before the end."""
-
-    def __init__(self, book: ConsolidatedWorkbook, title: str) -> None:
-        self.worksheet = book.workbook.create_sheet(title)
-        print_landscape_a4(self.worksheet)  # its fit-to-page flag is written before the rows
-        self.title, self.cells, self.changes = title, book.cells, book.changes
-        self.last_row = 0  # the last row written
-        self._row, self._cells, self._height = 0, {}, None  # the row whose cells are still coming
-
-    def widths(self, widths: Iterable[float]) -> None:
-        for column, width in enumerate(widths, 1):
-            self.worksheet.column_dimensions[get_column_letter(column)].width = width
-
-    def put(self, row: int, column: int, cell: Cell | None) -> None:
-        """Add ``cell`` at ``row``, ``column``."""
-        self._start(row)
-        self._cells[column] = cell
-
-    def height(self, row: int, height: float) -> None:
-        """Make ``row`` ``height`` points tall."""
-        self._start(row)
-        self._height = height
-
-    def write(self, row: int, cells: list[Cell | None], height: float | None) -> None:
-        """Write a whole row, from column A."""
-        self._start(0)
-        if row <= self.last_row:  # pragma: no cover - a bug
-            raise ValueError(f"row {row} of sheet {self.title!r} written out of order")
-        worksheet = self.worksheet
-        for _ in range(self.last_row + 1, row):
-            worksheet.append([])
-        if height is not None:
-            worksheet.row_dimensions[row].height = height
-        worksheet.append(cells)
-        if height is not None:
-            del worksheet.row_dimensions[row]  # written: not kept for every row
-        self.last_row = row
-
-    def _start(self, row: int) -> None:
-        if row == self._row:
-            return
-        if self._row:
-            columns = self._cells
-            cells = [columns.get(column) for column in range(1, max(columns, default=0) + 1)]
-            self._row, self._cells, pending = 0, {}, self._row
-            self.write(pending, cells, self._height)
-            self._height = None
-        self._row = row
-
-    def close(self) -> None:
-        self._start(0)
-        self.worksheet.close()
-
-
-_Style = tuple[Font, Border | None, str | None, Alignment | None, str | None]
-
-
-class _Cells:
-    """Cells in the workbook's styles.  A styled cell of the write-only mode is a
-    :class:`~openpyxl.cell.WriteOnlyCell`; setting a style on one hashes the style objects, which
-    over hundreds of thousands of cells is most of the time: so each style is set once, on a
-    cell that the others copy."""
-
-    def __init__(self, workbook: Workbook) -> None:
-        self.sheet = workbook.create_sheet("styles")  # a sheet for the cells to belong to; never saved
-        workbook.remove(self.sheet)
-        self._styled: dict[tuple, Cell] = {}
-
-    def value(self, style: _Style, value: Any, *, quoted: bool = False) -> Cell:
-        """A cell holding ``value`` (a number, or text made fit by :func:`~generator.sheets.cell_text`)."""
-        key = (*map(id, style), quoted)
-        base = self._styled.get(key)
-        if base is None:
-            font, border, fill, align, number_format = style
-            base = self._styled[key] = WriteOnlyCell(self.sheet)
-            base.font = font
-            if border is not None:
-                base.border = border
-            if fill:
-                base.fill = _fill(fill)
-            if align is not None:
-                base.alignment = align
-            if number_format:
-                base.number_format = number_format
-            base.quotePrefix = quoted
-        cell = copy(base)
-        cell.value = value
-        if type(value) is str and value:
-            cell.data_type = "s"  # never a formula
-        return cell
-
-    def text(self, style: _Style, part: str) -> Cell:
-        """A cell holding ``part`` as text, quote-prefixed when it starts like a formula."""
-        return self.value(style, part or None, quoted=starts_like_formula(part))
-
-
-def _put(
-    sheet: _Sheet,
-    row: int,
-    column: int,
-    value: Any,
-    *,
-    font: Font | None = None,
-    border: Border | None = None,
-    fill: str | None = None,
-    align: Alignment | None = None,
-) -> None:
-    """Put ``value`` in a cell: text as text, never as a formula, even when it starts with "=".
-    Text too long for a cell is cut (the whole of it is in ``results.json``); every change
-    made to fit it in is recorded."""
-    style = (font or _font(), border, fill, align, None)
-    if type(value) is not str:
-        sheet.put(row, column, sheet.cells.value(style, value))
-        return
-    fitted = cell_text(value)
-    sheet.put(row, column, sheet.cells.text(style, fitted.parts[0]))
-    sheet.changes.note(sheet.title, row, column, fitted, len(value), cut=True)
-
-
-def _write_shade(sheet: _Sheet, row: int, column: int, shade: Shade) -> None:
-    fitted = cell_text(shade.text)
-    sheet.put(row, column, sheet.cells.text(_shade_style(shade, _alignment(None, "top", "center")), fitted.parts[0]))
-    sheet.changes.note(sheet.title, row, column, fitted, len(shade.text), cut=True)
-
-
-def _shade_style(shade: Shade, align: Alignment) -> _Style:
-    """The style of a cell showing ``shade``, aligned as given."""
-    if shade.muted:
-        font = _font(italic=True, color=_MUTED_TEXT)
-    else:
-        font = _font(bold=shade.fill is not None, color=text_colour_on(shade.fill))
-    return font, _BOX, shade.fill, align, None
-
-
-def _table(
-    sheet: _Sheet,
-    header_row: int,
-    columns: Sequence[_Column],
-    rows: Iterable[Sequence[Any]],
-    **options: Any,
-) -> int:
-    """Write a header row and ``rows`` below it (see :class:`_Table`); returns the last row written."""
-    table = _Table(sheet, header_row, columns, **options)
-    for values in rows:
-        table.add(values)
-    return table.close()
-
-
-class _Table:
-    """A table on ``sheet``: a header row, then rows added one at a time, boxed, with estimated
-    row heights, so that a table of any length is never in memory.
-
-    A value may be text (written as text), a number, None, a :class:`Shade` or a :class:`Percent`.
-    A text too long for one cell goes on over the rows below, which repeat the row's other texts
-    (so sorting and filtering keep them together) but not its tiers or numbers.  ``widths`` sets
-    the columns' widths (before the sheet's first row); ``freeze`` keeps the header and the first
-    column in view; ``min_height`` (points) makes every row at least that tall, centred vertically.
-    """
-
-    def __init__(
-        self,
-        sheet: _Sheet,
-        header_row: int,
-        columns: Sequence[_Column],
-        *,
-        widths: bool = False,
-        autofilter: bool = True,
-        freeze: bool = True,
-        min_height: float | None = None,
-    ) -> None:
-        if widths:
-            sheet.widths(column.width for column in columns)
-        if freeze:
-            sheet.worksheet.freeze_panes = f"B{header_row + 1}"
-        header_lines = 1
-        for column, spec in enumerate(columns, 1):
-            align = _alignment(True, "center", "center" if spec.centre else None)
-            _put(
-                sheet,
-                header_row,
-                column,
-                spec.heading,
-                font=_font(bold=True),
-                border=_BOX,
-                fill=_HEADER_FILL,
-                align=align,
-            )
-            header_lines = max(header_lines, line_count(spec.heading, spec.width, bold=True))
-        sheet.height(header_row, row_height(header_lines))
-        self.sheet, self.header_row, self.row = sheet, header_row, header_row
-        self.autofilter, self.min_height = autofilter, min_height
-        self.count = len(columns)
-        self.aligns = [
-            _alignment(spec.wrap, "center" if min_height else "top", "center" if spec.centre else None)
-            for spec in columns
-        ]
-        self.wraps = [spec.width if spec.wrap else 0.0 for spec in columns]
-        # Most cells repeat one seen before in their column (names, files, titles, answers): each
-        # column keeps its cells of short values, with the lines they take, to use again.
-        self.seen: list[dict[Any, tuple[Cell, int]]] = [{} for _ in columns]
-
-    def add(self, values: Sequence[Any]) -> None:
-        """Write the next row."""
-        self.row += 1
-        cells: list[Cell | None] = []
-        lines = 1
-        for column, value in enumerate(values):
-            key = value if type(value) is str else (type(value), value)  # 1, 1.0 and True differ
-            seen = self.seen[column].get(key)
-            if seen is None:
-                text = _text_of(value)
-                if text is not None and (text.changes or len(text.parts) > 1):
-                    self._write_fitted(values)
-                    return
-                seen = self._cell(column, value, text)
-            cells.append(seen[0])
-            if seen[1] > lines:
-                lines = seen[1]
-        self.sheet.write(self.row, cells, self._height(lines))
-
-    def _cell(self, column: int, value: Any, text: SheetText | None, part: int = 0) -> tuple[Cell, int]:
-        """The cell of ``value`` (whose text is ``text``, if it is text) in ``column``, and the lines it takes;
-        kept to use again when it is short."""
-        style = self._style(column, value)
-        if text is None:
-            cell, lines = self.sheet.cells.value(style, float(value) if type(value) is Percent else value), 1
-        else:
-            shown = text.parts[part]
-            cell = self.sheet.cells.text(style, shown)
-            lines = line_count(shown, self.wraps[column]) if self.wraps[column] and shown else 1
-        unchanged = text is None or (not text.changes and len(text.parts) == 1)  # a change is noted each time
-        if unchanged and (type(value) is not str or len(value) <= _HELD_LENGTH):
-            seen = self.seen[column]
-            if len(seen) >= _HELD:
-                seen.clear()
-            seen[value if type(value) is str else (type(value), value)] = (cell, lines)
-        return cell, lines
-
-    def _style(self, column: int, value: Any) -> _Style:
-        align = self.aligns[column]
-        if type(value) is Shade:
-            return _shade_style(value, align)
-        return _font(), _BOX, None, align, _PERCENT if type(value) is Percent else None
-
-    def _write_fitted(self, values: Sequence[Any]) -> None:
-        """Write a row with a text changed to fit in (recorded), going on over the rows below when too long."""
-        texts = [_text_of(value) for value in values]
-        first = self.row
-        for column, (value, text) in enumerate(zip(values, texts, strict=True)):
-            if text is not None:
-                shown = value.text if type(value) is Shade else value
-                self.sheet.changes.note(self.sheet.title, first, column + 1, text, len(shown))
-        for part in range(max(len(text.parts) for text in texts if text is not None)):
-            lines, cells = 1, []
-            for column, (value, text) in enumerate(zip(values, texts, strict=True)):
-                if part and (text is None or type(value) is Shade):  # tiers and numbers counted once
-                    cells.append(self.sheet.cells.value(self._style(column, value), None))
-                    continue
-                shown = part if text is None else _part_shown(text, part)
-                if shown is None:
-                    cells.append(self.sheet.cells.value(self._style(column, value), None))
-                    continue
-                cell, taken = self._cell(column, value, text, shown)
-                cells.append(cell)
-                lines = max(lines, taken)
-            self.row = first + part
-            self.sheet.write(self.row, cells, self._height(lines))
-
-    def _height(self, lines: int) -> float | None:
-        """The height of a row of ``lines`` lines, at least ``min_height``; None (Excel's own) for one line."""
-        if lines > 1 or self.min_height:
-            return max(row_height(lines), self.min_height or 0)
-        return None
-
-    def close(self) -> int:
-        """Set the filter; returns the last row written."""
-        if self.autofilter:
-            last = get_column_letter(self.count)
-            self.sheet.worksheet.auto_filter.ref = f"A{self.header_row}:{last}{max(self.row, self.header_row + 1)}"
-        return self.row
-
-
-def _part_shown(text: SheetText, part: int) -> int | None:
-    """Which part of ``text`` shows on the ``part``-th row of a row going on below (see
-    :func:`~generator.sheets.continued`): that part, the only one again, or None when done."""
-    shown = continued(text, part, repeat=True)
-    if shown is None:
-        return None
-    return part if part < len(text.parts) else 0
-
-
-def _text_of(value: Any) -> SheetText | None:
-    if type(value) is Shade:
-        return cell_text(value.text)
-    if type(value) is str and value:
-        return cell_text(value)
-    return None
-
-
-@lru_cache(maxsize=64)
-def _font(*, bold: bool = False, italic: bool = False, size: float = _BODY_SIZE, color: str | None = None) -> Font:
-    return Font(name=_FONT_NAME, size=size, bold=bold, italic=italic, color=color)
-
-
-@lru_cache(maxsize=64)
-def _alignment(wrap: bool | None, vertical: str | None, horizontal: str | None) -> Alignment:
-    return Alignment(wrap_text=wrap, vertical=vertical, horizontal=horizontal)
-
-
-@lru_cache(maxsize=64)
-def _fill(colour: str) -> PatternFill:
-    return PatternFill(fill_type="solid", fgColor=colour)
