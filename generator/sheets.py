@@ -1,13 +1,38 @@
-"""Spreadsheet layout shared by the Excel writers (the form, the tracker, the consolidated workbook):
-line-count arithmetic, text colour on a fill, and printing."""
+"""The Excel layer shared by the three Excel writers (the form, the action-plan tracker, the
+consolidated workbook): what goes into a cell and how (one text policy), how tall a row is
+(one estimate), text colour on a fill, printing, and saving a workbook with a fixed time.
+
+The text policy (:func:`cell_text`, :func:`put_text`): text is data, never a formula (a
+comment "=SUM(A1)" stays as typed and is quote-prefixed, so it stays text when edited);
+characters a workbook cannot hold as such are written as ``_xHHHH_`` codes that Excel reads
+back as the characters; text too long for one cell is split into parts, which a writer puts in
+the cells below (:func:`continued`) or refuses with a message (a form's input).  Each such
+change is noted (:class:`TextChanges`) and listed on a "Text changes" sheet: nothing is lost
+silently.
+"""
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from openpyxl.cell.cell import Cell
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from generator.atomic import restamp_zip
 
 _NARROW = set("iljtfrI.,;:'!|()[] ")
 _WIDE = set("mwMW@%")
+
+#: Row heights, in points: rows written by openpyxl are not auto-fitted by Excel or LibreOffice.
+LINE_HEIGHT = 12.75  # a line of 10-point text
+ROW_PADDING = 4.0
+MAX_ROW_HEIGHT = 409.0  # Excel's limit
 
 
 def char_width(char: str) -> float:
@@ -38,6 +63,21 @@ def wrapped_line_count(text: str, capacity: float) -> int:
     return max(total, 1)
 
 
+def line_count(text: str, width: float, *, bold: bool = False) -> int:
+    """How many lines ``text`` takes word-wrapped in a column ``width`` units wide (Excel's
+    column width, about one digit each).  Tuned on LibreOffice's rendering (Liberation Sans for
+    Arial), erring towards one line too many."""
+    capacity = max(1.0, (width * 1.08 - 1) * (0.93 if bold else 1.0))
+    if "\n" not in text and len(text) * 1.25 <= capacity:  # fits whatever its letters
+        return 1
+    return wrapped_line_count(text, capacity)
+
+
+def row_height(lines: int) -> float:
+    """The height in points of a row showing ``lines`` lines of 10-point text."""
+    return min(MAX_ROW_HEIGHT, math.ceil(lines * LINE_HEIGHT + ROW_PADDING))
+
+
 def text_colour_on(fill: str | None) -> str | None:
     """White text ("FFFFFF") on a dark ``fill`` (RRGGBB, with or without "#"), the default
     (black: None) otherwise."""
@@ -47,10 +87,11 @@ def text_colour_on(fill: str | None) -> str | None:
     return "FFFFFF" if (0.299 * red + 0.587 * green + 0.114 * blue) / 255 < 0.5 else None
 
 
-def print_landscape_a4(worksheet) -> None:  # noqa: ANN001 - an openpyxl Worksheet
-    """Print ``worksheet`` on A4 landscape, one page wide, small margins, "sheet — page / pages" below."""
+def print_landscape_a4(worksheet, title_row: int | None = None) -> None:  # noqa: ANN001 - an openpyxl worksheet
+    """Print ``worksheet`` on A4 landscape, one page wide, small margins, "sheet — page / pages"
+    below; ``title_row`` repeated at the top of each page."""
     worksheet.page_setup.orientation = "landscape"
-    worksheet.page_setup.paperSize = worksheet.PAPERSIZE_A4
+    worksheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     worksheet.page_setup.fitToWidth = 1
     worksheet.page_setup.fitToHeight = 0
     worksheet.sheet_properties.pageSetUpPr.fitToPage = True
@@ -58,9 +99,19 @@ def print_landscape_a4(worksheet) -> None:  # noqa: ANN001 - an openpyxl Workshe
     worksheet.page_margins.top = worksheet.page_margins.bottom = 0.5
     worksheet.oddFooter.center.text = "&A — &P / &N"
     worksheet.oddFooter.center.size = 8
+    if title_row:
+        worksheet.print_title_rows = f"{title_row}:{title_row}"
 
 
-# --- text from returns written into a cell ----------------------------------------------------
+def save_workbook(workbook, path: Path, when: datetime) -> None:  # noqa: ANN001 - an openpyxl Workbook
+    """Save ``workbook`` at ``path`` stamped with the time ``when`` (its properties and every zip
+    entry), so the same workbook gives the same bytes."""
+    workbook.properties.created = when.astimezone(timezone.utc).replace(tzinfo=None)
+    workbook.save(path)
+    restamp_zip(path, when, properties=True)
+
+
+# --- text written into a cell -----------------------------------------------------------------
 
 #: Excel's limit on the text of one cell, in UTF-16 code units.
 EXCEL_CELL_CHARACTERS = 32767
@@ -130,6 +181,68 @@ def _split_cell_text(text: str, limit: int) -> list[str]:
     return parts
 
 
+def cell_text(text: str) -> SheetText:
+    """``text`` as cells hold it (:func:`sheet_text`), its line breaks as "\\n" (Excel's)."""
+    return sheet_text(text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def put_text(cell: Cell, part: str) -> None:
+    """Put ``part`` (one of a :class:`SheetText`'s parts) in ``cell`` as text, never as a formula,
+    even when it starts with "=": quote-prefixed, so that Excel keeps it text when it is edited."""
+    cell.value = part or None
+    if part:
+        cell.data_type = "s"
+        if starts_like_formula(part):
+            cell.quotePrefix = True
+
+
+def continued(text: SheetText | None, part: int, *, repeat: bool) -> str | None:
+    """What the cell of ``text`` shows on the ``part``-th row (from 0) of a row whose texts go on
+    over the rows below: its part there; nothing once it is done; a text of one part again on
+    every row when ``repeat`` (so that sorting and filtering keep the rows together)."""
+    if text is None:
+        return None
+    if part < len(text.parts):
+        return text.parts[part]
+    return text.parts[0] if repeat and len(text.parts) == 1 else None
+
+
+@dataclass
+class TextChanges:
+    """What was done to fit texts into cells, cell by cell, for a workbook's "Text changes" sheet."""
+
+    SHEET = "Text changes"
+    COLUMNS = (("Sheet", 16), ("Cell", 14), ("What was changed to fit the text in", 100))
+
+    entries: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def note(self, sheet: str, row: int, column: int, text: SheetText, length: int, *, cut: bool = False) -> None:
+        """Note what was done to the text of ``length`` characters put in (``row``, ``column``) of
+        ``sheet`` and, when it is split, the rows below; or that it was ``cut`` after its first part."""
+        if not text.changes and len(text.parts) == 1:
+            return
+        letter = get_column_letter(column)
+        place = f"{letter}{row}"
+        notes = list(text.changes)
+        if len(text.parts) > 1:
+            too_long = f"{length:,} characters, more than the {EXCEL_CELL_CHARACTERS:,} a cell can hold"
+            if cut:
+                cut_at = f"{len(text.parts[0]):,}"
+                notes.append(f"{too_long}: cut after the first {cut_at}; the whole text is in results.json")
+            else:
+                place = f"{place}:{letter}{row + len(text.parts) - 1}"
+                notes.append(f"{too_long}: split over {len(text.parts)} rows ({place}), to be read in order")
+        self.entries.append((sheet, place, "; ".join(notes)))
+
+    def in_order(self, sheets: Iterable[str]) -> list[tuple[str, str, str]]:
+        """The changes sheet by sheet, in the order of ``sheets``."""
+        order = {title: n for n, title in enumerate(sheets)}
+        return sorted(self.entries, key=lambda change: order.get(change[0], len(order)))
+
+    def __bool__(self) -> bool:
+        return bool(self.entries)
+
+
 def unfit_for_xml(text: str) -> str | None:
     """What in ``text`` an XML document (a .docx, an .xlsx's properties, a PDF's metadata)
     cannot hold, in words (e.g. "a control character (U+0007) at character 6"); None when
@@ -139,3 +252,8 @@ def unfit_for_xml(text: str) -> str | None:
         return None
     kind = "broken Unicode (a lone surrogate)" if "\ud800" <= found[0] <= "\udfff" else "a control character"
     return f"{kind} (U+{ord(found[0]):04X}) at character {found.start() + 1}"
+
+
+def starts_like_formula(text: str) -> bool:
+    """Whether Excel would take ``text`` for a formula were it typed: it is then quote-prefixed."""
+    return bool(text) and text[0] in "=+-@"

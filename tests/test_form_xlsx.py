@@ -280,6 +280,12 @@ def test_text_with_control_characters_is_cleaned_not_refused(v11, tmp_path):
     assert _cell(openpyxl.load_workbook(path), "comment_1_1").value == "tab\tand bell_x0007_ and\nwindows line"
 
 
+def test_a_comment_like_a_formula_stays_text(v11, tmp_path):
+    path = write_xlsx_form(v11, _identity(v11), tmp_path / "c.xlsx", FormValues(comments={"1.1": "=1+1"}))
+    cell = _cell(openpyxl.load_workbook(path), "comment_1_1")
+    assert (cell.value, cell.data_type, cell.quotePrefix) == ("=1+1", "s", True)
+
+
 # --- files ----------------------------------------------------------------------------------
 
 
@@ -301,10 +307,10 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(v11, tmp_path,
     path = tmp_path / "form.xlsx"
     path.write_bytes(b"old")
 
-    def broken(self):
+    def broken(self, *args):
         raise OSError("disk full")
 
-    monkeypatch.setattr("generator.forms.xlsx_form.ExcelWriter.save", broken)
+    monkeypatch.setattr("openpyxl.workbook.workbook.Workbook.save", broken)
     with pytest.raises(OSError, match="disk full"):
         write_xlsx_form(v11, _identity(v11), path)
     assert path.read_bytes() == b"old"

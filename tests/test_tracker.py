@@ -31,6 +31,12 @@ from generator.plans.tracker import (
     write_action_tracker,
 )
 from generator.scoring.rules import load_rules
+from generator.sheets import TextChanges
+
+CONTROL_NOTE = (
+    "1 character that a workbook cannot hold as such (control characters or broken Unicode) written as _xHHHH_ "
+    "codes, which Excel reads back as the characters"
+)
 
 HEADINGS = [heading for heading, _ in COLUMNS]
 TRICKY = [
@@ -191,9 +197,45 @@ def test_text_from_returns_stays_text(context, tmp_path):
         cell = row["Comments from the return(s)"]
         assert cell.value.startswith(text + "\n— ")
         assert cell.data_type == "s" and cell.quotePrefix
-    assert "_x005F_x000D_\n— AB (staff)" in rows[0]["Comments from the return(s)"].value  # kept as typed
+    # "_x000D_" kept as typed; the bell written as a code Excel reads back as a bell, and listed
+    assert "_x005F_x000D_\n— A_x0007_B (staff)" in rows[0]["Comments from the return(s)"].value
+    changes = [[c.value for c in row] for row in sheet.parent[TextChanges.SHEET].iter_rows(min_row=2)]
+    assert changes == [[ACTIONS_SHEET, rows[0]["Comments from the return(s)"].coordinate, CONTROL_NOTE]]
     assert sheet["A1"].value == "Action plan: =Riverside Trust"
     assert not [c for row in sheet.iter_rows() for c in row if c.data_type == "f" and c.coordinate != "C7"]
+
+
+def test_a_comment_over_a_cells_limit_reaches_the_tracker_whole_over_the_rows_below_and_is_listed(context, tmp_path):
+    long = "A long comment. " * 2500  # 40,000 characters
+    changed = copy.deepcopy(context)
+    changed["actions"][0]["comments"] = [{"respondent": "Ann", "role": "staff", "text": long}]
+    workbook = openpyxl.load_workbook(write_action_tracker(changed, tmp_path / "t.xlsx"))
+    sheet = workbook[ACTIONS_SHEET]
+    header, columns, rows = _table(sheet)
+    first = rows[0]["Comments from the return(s)"]
+    below = sheet.cell(first.row + 1, first.column)
+    assert first.value + below.value == long + "\n— Ann (staff)"
+    assert sheet.cell(first.row + 1, 1).value is None  # the row below only carries the text on
+    assert sheet.cell(first.row + 2, 1).value == changed["actions"][1]["id"]  # the next action follows
+    changes = [[c.value for c in row] for row in workbook[TextChanges.SHEET].iter_rows(min_row=2)]
+    place = f"{first.column_letter}{first.row}:{first.column_letter}{first.row + 1}"
+    assert changes == [
+        [ACTIONS_SHEET, place, f"40,014 characters, more than the 32,767 a cell can hold: split over 2 rows ({place}), "
+         "to be read in order"]
+    ]  # fmt: skip
+
+
+def test_a_formula_and_a_control_character_in_a_comment(context, tmp_path):
+    changed = copy.deepcopy(context)
+    changed["actions"][0]["comments"] = [{"respondent": "", "role": "", "text": "=1+1"}]
+    changed["actions"][1]["comments"] = [{"respondent": "", "role": "", "text": "bell\x07"}]
+    workbook = openpyxl.load_workbook(write_action_tracker(changed, tmp_path / "t.xlsx"))
+    _, _, rows = _table(workbook[ACTIONS_SHEET])
+    formula, bell = rows[0]["Comments from the return(s)"], rows[1]["Comments from the return(s)"]
+    assert formula.value.startswith("=1+1\n") and formula.data_type == "s" and formula.quotePrefix
+    assert bell.value.startswith("bell_x0007_\n")  # visible, and Excel reads it back as the bell
+    changes = [[c.value for c in row] for row in workbook[TextChanges.SHEET].iter_rows(min_row=2)]
+    assert changes == [[ACTIONS_SHEET, bell.coordinate, CONTROL_NOTE]]
 
 
 def test_rows_are_tall_enough_for_their_bullets(workbook, context):
@@ -314,10 +356,10 @@ def test_written_atomically_without_temporary_files(context, tmp_path, monkeypat
     assert [p.name for p in path.parent.iterdir()] == ["tracker.xlsx"]
     before = path.read_bytes()
 
-    def broken(self):
+    def broken(self, *args):
         raise OSError("disk full")
 
-    monkeypatch.setattr("generator.plans.tracker.ExcelWriter.save", broken)
+    monkeypatch.setattr("openpyxl.workbook.workbook.Workbook.save", broken)
     with pytest.raises(OSError, match="disk full"):
         write_action_tracker({**context, "organisation": "Other"}, path)
     assert path.read_bytes() == before

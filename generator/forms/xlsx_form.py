@@ -24,9 +24,7 @@ Where the return reader finds things (the contract; names are built by the funct
 
 from __future__ import annotations
 
-import math
 import re
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -40,9 +38,8 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.writer.excel import ExcelWriter
 
-from generator.atomic import restamp_zip, write_atomically
+from generator.atomic import write_atomically
 from generator.forms import FormValues, FormWriteError
 from generator.forms.fields import (
     MAP_HEADER,
@@ -56,11 +53,14 @@ from generator.forms.identity import IDENTITY_SHEET, FormIdentity
 from generator.model.instrument import MATRIX_LAYOUT, FormText, Indicator, Instrument, Level, Section
 from generator.sheets import (
     EXCEL_CELL_CHARACTERS,
+    cell_text,
+    line_count,
     print_landscape_a4,
-    sheet_text,
+    put_text,
+    row_height,
+    save_workbook,
     text_colour_on,
     unfit_for_xml,
-    wrapped_line_count,
 )
 
 #: What the writer puts in a matrix's tick cell for the chosen level (its dropdown's one choice).
@@ -107,12 +107,8 @@ _MIN_MATRIX_LINES = 2
 _COVER_LABEL_WIDTH = 40
 _COVER_INPUT_WIDTH = 80
 
-# Row heights, in points.  Rows written by openpyxl are not auto-fitted by Excel or
-# LibreOffice, so heights are estimated from the text (see _lines).
-_LINE_HEIGHT = 12.0
-_ROW_PADDING = 5.0
+# Row heights are estimated from the text (generator.sheets.line_count), at least:
 _MIN_TABLE_LINES = 4  # room to write in the answer and comment cells
-_MAX_ROW_HEIGHT = 409.0  # Excel's limit
 
 _SHEET_NAME_MAX = 31
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
@@ -184,14 +180,7 @@ def write_xlsx_form(
     values = values or FormValues()
     _check_values(instrument, values)
     workbook = _build_workbook(instrument, instrument.form, identity, values)
-
-    def save(tmp: Path) -> None:
-        # openpyxl's save_workbook() stamps "modified" with the current time; ExcelWriter does not.
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
-            ExcelWriter(workbook, archive).save()
-        restamp_zip(tmp, identity.created)
-
-    return write_atomically(Path(path), save)
+    return write_atomically(Path(path), lambda tmp: save_workbook(workbook, tmp, identity.created))
 
 
 def _check_values(instrument: Instrument, values: FormValues) -> None:
@@ -289,7 +278,7 @@ def _write_cover(
     sheet.column_dimensions["A"].width = _COVER_LABEL_WIDTH
     sheet.column_dimensions["B"].width = _COVER_INPUT_WIDTH
     total_width = _COVER_LABEL_WIDTH + _COVER_INPUT_WIDTH
-    row = _write_heading_lines(sheet, instrument)
+    row = _write_headingline_count(sheet, instrument)
     _text(sheet.cell(row, 1), form.cover_title, font=_font(bold=True, size=13))
     sheet.row_dimensions[row].height = 20
     row += 1
@@ -300,10 +289,10 @@ def _write_cover(
         _input(answer, cover_values.get(cover_field.id) or "")
         lines = max(
             cover_field.lines,
-            _lines(cover_field.label, _COVER_LABEL_WIDTH, bold=True),
-            _lines(str(answer.value or ""), _COVER_INPUT_WIDTH),
+            line_count(cover_field.label, _COVER_LABEL_WIDTH, bold=True),
+            line_count(str(answer.value or ""), _COVER_INPUT_WIDTH),
         )
-        sheet.row_dimensions[row].height = _height(lines)
+        sheet.row_dimensions[row].height = row_height(lines)
         layout.targets.append(_Target(cover_name(cover_field.id), cover_field.id, sheet.title, answer.coordinate))
         row += 1
     row += 1
@@ -326,7 +315,7 @@ def _write_cover(
     sheet.protection.sheet = True
 
 
-def _write_heading_lines(sheet: Worksheet, instrument: Instrument) -> int:
+def _write_headingline_count(sheet: Worksheet, instrument: Instrument) -> int:
     """The title and subtitle lines at the top of a sheet; returns the next free row."""
     _text(sheet.cell(1, 1), instrument.title, font=_font(bold=True, size=14))
     sheet.row_dimensions[1].height = 20
@@ -377,20 +366,20 @@ def _write_section(
 
     first = header_row + 1
     for row, indicator in enumerate(section.indicators, first):
-        lines = [_lines(indicator.title, _INDICATOR_WIDTH, bold=True), _MIN_TABLE_LINES]
+        lines = [line_count(indicator.title, _INDICATOR_WIDTH, bold=True), _MIN_TABLE_LINES]
         title = sheet.cell(row, 1)
         _text(title, indicator.title, font=_font(bold=True), alignment=_WRAP_TOP, border=_BOX)
         for column, (level, _) in enumerate(levels, 2):
             bullets = _bullets(indicator.criteria.get(level.id, ()))
             _text(sheet.cell(row, column), bullets, font=_font(), alignment=_WRAP_TOP, border=_BOX)
-            lines.append(_lines(bullets, widths[column - 1]))
+            lines.append(line_count(bullets, widths[column - 1]))
         answer = sheet.cell(row, answer_column)
         _input(answer, _answer_label(instrument, values, indicator))
         answer.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         comment = sheet.cell(row, comments_column)
         _input(comment, values.comments.get(indicator.id) or "")
-        lines.append(_lines(str(comment.value or ""), _COMMENTS_WIDTH))
-        sheet.row_dimensions[row].height = _height(max(lines))
+        lines.append(line_count(str(comment.value or ""), _COMMENTS_WIDTH))
+        sheet.row_dimensions[row].height = row_height(max(lines))
         layout.targets.append(_Target(answer_field_name(indicator.id), indicator.id, sheet.title, answer.coordinate))
         layout.targets.append(_Target(comment_field_name(indicator.id), indicator.id, sheet.title, comment.coordinate))
     last_row = first + len(section.indicators) - 1
@@ -407,7 +396,7 @@ def _section_opening(sheet: Worksheet, instrument: Instrument, section: Section,
     """The lines above a section's table: title lines, the intro (on every section sheet, or on
     the first only), the heading over all sections, the numbered heading and the prompt;
     returns the next free row."""
-    row = _write_heading_lines(sheet, instrument)
+    row = _write_headingline_count(sheet, instrument)
     first = section is instrument.sections[0]
     if instrument.intro and (instrument.form is None or instrument.form.repeat_intro or first):
         _merged_text(sheet, row, last, instrument.intro, _font(), width)
@@ -432,8 +421,8 @@ def _header_row(sheet: Worksheet, row: int, headings: list[tuple[str, str | None
         _text(cell, heading, font=_font(bold=True, color=text_colour_on(colour)), border=_BOX)
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
         cell.fill = PatternFill(fill_type="solid", fgColor=(colour or _HEADER_FILL).lstrip("#"))
-        lines = max(lines, _lines(heading, widths[column - 1], bold=True))
-    sheet.row_dimensions[row].height = _height(lines)
+        lines = max(lines, line_count(heading, widths[column - 1], bold=True))
+    sheet.row_dimensions[row].height = row_height(lines)
 
 
 def _write_matrix_section(
@@ -484,7 +473,7 @@ def _write_matrix_section(
         for row, indicator in enumerate(part.indicators, first):
             statement = f"{indicator.id}  {indicator.title}"
             _text(sheet.cell(row, 1), statement, font=_font(), alignment=_WRAP_TOP, border=_BOX)
-            lines = [_lines(statement, _STATEMENT_WIDTH), _MIN_MATRIX_LINES]
+            lines = [line_count(statement, _STATEMENT_WIDTH), _MIN_MATRIX_LINES]
             chosen = values.answers.get(indicator.id)
             for column, level in enumerate(levels, 2):
                 tick = sheet.cell(row, column)
@@ -495,7 +484,7 @@ def _write_matrix_section(
                 )
             comment = sheet.cell(row, comments_column)
             _input(comment, values.comments.get(indicator.id) or "")
-            lines.append(_lines(str(comment.value or ""), _COMMENTS_WIDTH))
+            lines.append(line_count(str(comment.value or ""), _COMMENTS_WIDTH))
             layout.targets.append(
                 _Target(comment_field_name(indicator.id), indicator.id, sheet.title, comment.coordinate)
             )
@@ -505,7 +494,7 @@ def _write_matrix_section(
                 layout.targets.append(
                     _Target(rated_by_field_name(indicator.id), indicator.id, sheet.title, rater.coordinate)
                 )
-            sheet.row_dimensions[row].height = _height(max(lines))
+            sheet.row_dimensions[row].height = row_height(max(lines))
         for column, level in enumerate(levels, 2):
             letter = get_column_letter(column)
             ticks[level.id].append(f"{letter}{first}:{letter}{row}")
@@ -549,7 +538,7 @@ def _write_summary(sheet: Worksheet, instrument: Instrument, layout: _Layout) ->
         _text(cell, heading, font=_font(bold=True, color=text_colour_on(colour)), border=_BOX)
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center" if column > 1 else None)
         cell.fill = PatternFill(fill_type="solid", fgColor=(colour or _HEADER_FILL).lstrip("#"))
-    sheet.row_dimensions[header_row].height = _height(1)
+    sheet.row_dimensions[header_row].height = row_height(1)
 
     row = header_row
     for row, (section, formulas) in enumerate(_summary_formulas(instrument, layout), header_row + 1):
@@ -676,18 +665,13 @@ def _text(
     """Put ``text`` in ``cell`` as text, never as a formula, even when it starts with "=".
     Characters XML cannot hold go in as ``_xHHHH_`` codes that Excel reads back as the
     characters (:func:`generator.sheets.sheet_text`); text too long for a cell is refused."""
-    fitted = sheet_text(text.replace("\r\n", "\n").replace("\r", "\n"))
+    fitted = cell_text(text)
     if len(fitted.parts) > 1:
         raise FormWriteError(
             f"Cannot write a text of {len(text):,} characters into cell {cell.coordinate} of sheet "
             f"'{cell.parent.title}': an Excel cell holds at most {EXCEL_CELL_CHARACTERS:,}."
         )
-    text = fitted.parts[0]
-    cell.value = text if text else None
-    if text:
-        cell.data_type = "s"
-        if text[0] in "=+-@":
-            cell.quotePrefix = True  # and Excel keeps it as text when the cell is edited
+    put_text(cell, fitted.parts[0])
     if font is not None:
         cell.font = font
     if alignment is not None:
@@ -708,7 +692,7 @@ def _merged_text(sheet: Worksheet, row: int, last_column: int, text: str, font: 
     """A paragraph across columns 1…``last_column`` of ``row``, with a height that shows it."""
     _text(sheet.cell(row, 1), text, font=font, alignment=_WRAP_TOP)
     sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_column)
-    sheet.row_dimensions[row].height = _height(_lines(text, width, italic=font.italic))
+    sheet.row_dimensions[row].height = row_height(line_count(text, width))
 
 
 def _absolute(cells: str) -> str:
@@ -720,21 +704,3 @@ def _print_setup(sheet: Worksheet) -> None:
     # Users may resize rows and columns (a long comment needs a taller row); nothing else.
     sheet.protection.formatRows = False
     sheet.protection.formatColumns = False
-
-
-# --- estimating row heights ---------------------------------------------------------------
-
-
-# Relative widths of characters in a proportional sans-serif font, against an average of 1.
-def _lines(text: str, width: float, *, bold: bool = False, italic: bool = False) -> int:
-    """How many lines ``text`` takes when wrapped in a column ``width`` units wide.
-
-    Greedy word wrap over estimated character widths, tuned so the estimate errs towards
-    too many lines with the wider fonts LibreOffice substitutes for Arial (DejaVu Sans).
-    """
-    capacity = width * (1.05 if not bold else 0.95)
-    return wrapped_line_count(text, capacity)
-
-
-def _height(lines: int) -> float:
-    return min(_MAX_ROW_HEIGHT, math.ceil(lines * _LINE_HEIGHT + _ROW_PADDING))

@@ -22,32 +22,44 @@ One row per indicator rather than per criterion: the criteria of a tier are met 
 the indicator's comments and gaps are not repeated on every bullet.
 
 Level colours come from the context.  Text from returns is written as text, never as a
-formula (a comment "=SUM(A1)" stays as typed).  The workbook is not protected: people edit
+formula (a comment "=SUM(A1)" stays as typed), and never lost (the one text policy of
+:mod:`generator.sheets`): characters a workbook cannot hold go in as ``_xHHHH_`` codes Excel
+reads back as the characters, a text over a cell's 32,767 characters goes on in the cells
+below its row, and each such change is listed on a **Text changes** sheet.  The workbook is not protected: people edit
 it.  It is stamped with the review date, so the same context gives the same bytes.
 """
 
 from __future__ import annotations
 
-import math
-import re
-import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import Cell
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.writer.excel import ExcelWriter
 
-from generator.atomic import restamp_zip, write_atomically
-from generator.sheets import print_landscape_a4, text_colour_on, wrapped_line_count
+from generator.atomic import write_atomically
+from generator.sheets import (
+    SheetText,
+    TextChanges,
+    cell_text,
+    continued,
+    line_count,
+    print_landscape_a4,
+    put_text,
+    row_height,
+    save_workbook,
+    text_colour_on,
+)
 
 ACTIONS_SHEET = "Actions"
 NOT_ASSESSED_SHEET = "Not yet assessed"
@@ -128,14 +140,7 @@ _TEXT_FORMAT = "@"  # Owner, Evidence, Notes keep what is typed as text
 # Dates a By when cell accepts (Excel serial numbers: 1 January 2000 to 31 December 2099).
 _FIRST_DATE, _LAST_DATE = 36526, 73050
 
-# Row heights, in points.  Rows written by openpyxl are not auto-fitted by Excel or
-# LibreOffice, so heights are estimated from the text (see _lines).
-_LINE_HEIGHT = 12.75
-_ROW_PADDING = 4.0
 _MIN_ACTION_LINES = 3  # room to write in the tracking cells
-_MAX_ROW_HEIGHT = 409.0  # Excel's limit
-_CELL_TEXT_MAX = 32767  # Excel's limit on the text of one cell
-_ESCAPE_LIKE = re.compile(r"(_x[0-9A-Fa-f]{4}_)")  # OOXML reads "_x000D_" as a character: keep it as typed
 
 # Wording of a plan of statements' tracker; the column headings of the standards' own text
 # (statement, evidence, rated by) come from the instrument's columns in the context.
@@ -233,16 +238,12 @@ def write_action_tracker(context: dict[str, Any], path: Path) -> Path:
     workbook.properties.created = workbook.properties.modified = stamp.replace(tzinfo=None)
     actions = workbook.active
     actions.title = ACTIONS_SHEET
-    _write_actions(actions, context)
-    _write_not_assessed(workbook.create_sheet(NOT_ASSESSED_SHEET), context)
-
-    def save(tmp: Path) -> None:
-        # openpyxl's save_workbook() stamps "modified" with the current time; ExcelWriter does not.
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
-            ExcelWriter(workbook, archive).save()
-        restamp_zip(tmp, stamp)
-
-    return write_atomically(Path(path), save)
+    with _noting_text_changes() as changes:
+        _write_actions(actions, context)
+        _write_not_assessed(workbook.create_sheet(NOT_ASSESSED_SHEET), context)
+    if changes:
+        _write_text_changes(workbook.create_sheet(TextChanges.SHEET), changes)
+    return write_atomically(Path(path), lambda tmp: save_workbook(workbook, tmp, stamp))
 
 
 def _stamp_time(review_date: Any) -> datetime:
@@ -273,28 +274,28 @@ def _write_actions(sheet: Worksheet, context: dict[str, Any]) -> None:
         sheet.column_dimensions[get_column_letter(number)].width = width
     actions = context["actions"]
     header_row = _write_title_block(sheet, context, layout)
-    first = header_row + 1
-    last = first + len(actions) - 1
+    _write_header(sheet, header_row, layout)
+    first = row = header_row + 1
+    for action in actions:
+        row = _write_action(sheet, row, action, layout) + 1
+    last = row - 1
     if actions:
         status = get_column_letter(layout.column("Status"))
         _label(sheet, _PROGRESS_ROW, _PROGRESS)
         progress = sheet.cell(_PROGRESS_ROW, 3)
         progress.value = _PROGRESS_FORMULA.format(
-            cells=f"${status}${first}:${status}${last}", done=STATUSES[-1], count=len(actions),
+            cells=f"${status}${first}:${status}${last}",
+            done=STATUSES[-1],
+            count=len(actions),
             done_lower=STATUSES[-1].lower(),
-        )  # fmt: skip
+        )
         progress.font = _font()
-    _write_header(sheet, header_row, layout)
-    for row, action in enumerate(actions, first):
-        _write_action(sheet, row, action, layout)
-    if actions:
         _add_tracking_rules(sheet, first, last, layout)
         sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(layout.columns))}{last}"
     else:
         _text(sheet.cell(first, 1), layout.no_actions, font=_font(italic=True))
     sheet.freeze_panes = sheet.cell(first, layout.column("now")).coordinate
-    sheet.print_title_rows = f"{header_row}:{header_row}"
-    print_landscape_a4(sheet)
+    print_landscape_a4(sheet, title_row=header_row)
 
 
 def _write_title_block(sheet: Worksheet, context: dict[str, Any], layout: _Layout) -> int:
@@ -322,15 +323,21 @@ def _write_title_block(sheet: Worksheet, context: dict[str, Any], layout: _Layou
     if layout.statements:
         top = context["levels"][-1]
         _label(sheet, 5, _STATEMENTS)
-        _shaded(sheet.cell(5, 3), _STATEMENTS_LINE.format(top_percent=overall["top_percent"], top=top["label"]),
-                top.get("colour"))  # fmt: skip
+        _shaded(
+            sheet.cell(5, 3),
+            _STATEMENTS_LINE.format(top_percent=overall["top_percent"], top=top["label"]),
+            top.get("colour"),
+        )
         counts = ", ".join(f"{c['count']} {c['label']}" for c in overall["counts"])
         standards = "; ".join(
             f"{s['number']}. {s['title']}: {s['status']['label'] or s['label']}" for s in context["sections"]
         )
         blank = f", {overall['blank']} not yet assessed" if overall["blank"] else ""
-        _text(detail, _STATEMENTS_DETAIL.format(counts=counts, blank=blank, standards=standards),
-              font=_font(color=_GREY_TEXT))  # fmt: skip
+        _text(
+            detail,
+            _STATEMENTS_DETAIL.format(counts=counts, blank=blank, standards=standards),
+            font=_font(color=_GREY_TEXT),
+        )
     else:
         _label(sheet, 5, _OVERALL)
         _shaded(sheet.cell(5, 3), overall["label"], overall.get("colour"))
@@ -360,11 +367,12 @@ def _write_header(sheet: Worksheet, row: int, layout: _Layout) -> None:
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
         fill = _INPUT_FILL if heading in _TRACKING else _HEADER_FILL
         cell.fill = PatternFill(fill_type="solid", fgColor=fill)
-        lines = max(lines, _lines(heading, width, bold=True))
-    sheet.row_dimensions[row].height = _height(lines)
+        lines = max(lines, line_count(heading, width, bold=True))
+    sheet.row_dimensions[row].height = row_height(lines)
 
 
-def _write_action(sheet: Worksheet, row: int, action: dict[str, Any], layout: _Layout) -> None:
+def _write_action(sheet: Worksheet, row: int, action: dict[str, Any], layout: _Layout) -> int:
+    """Write ``action`` at ``row``; a text too long for a cell goes on in the rows below.  Returns the last row."""
     section = f"{action['section']}. {action['section_title']}"
     if layout.statements and action.get("heading"):
         section += f"\n{action['heading']}"
@@ -377,21 +385,33 @@ def _write_action(sheet: Worksheet, row: int, action: dict[str, Any], layout: _L
         "comments": _comments(action["comments"]),
         "rated_by": action.get("rated_by") or "",
     }
-    lines = [_MIN_ACTION_LINES]
-    for key, _, width in layout.columns:
-        if key not in texts:
-            continue
-        bold = key == "title" or (layout.statements and key == "action")
-        _text(sheet.cell(row, layout.column(key)), texts[key], font=_font(bold=bold), alignment=_WRAP_TOP, border=_BOX)
-        lines.append(_lines(texts[key], width, bold=bold))
-    for key, label, colour in (("now", action["current"], action.get("current_colour")),
-                               ("next", action["next"], action.get("next_colour"))):  # fmt: skip
+    fitted = {key: cell_text(text) for key, text in texts.items()}
+    rows = max(len(text.parts) for text in fitted.values())
+    for part in range(rows):
+        lines = [_MIN_ACTION_LINES if part == 0 else 1]
+        for key, _, width in layout.columns:
+            if key not in texts:
+                continue
+            bold = key == "title" or (layout.statements and key == "action")
+            cell = sheet.cell(row + part, layout.column(key))
+            shown = continued(fitted[key], part, repeat=False) or ""
+            _styled(cell, font=_font(bold=bold), alignment=_WRAP_TOP, border=_BOX)
+            put_text(cell, shown)
+            if part == 0:
+                _note(cell, fitted[key], len(texts[key]))
+            lines.append(line_count(shown, width, bold=bold))
+        sheet.row_dimensions[row + part].height = row_height(max(lines))
+    for key, label, colour in (
+        ("now", action["current"], action.get("current_colour")),
+        ("next", action["next"], action.get("next_colour")),
+    ):
         if not any(k == key for k, _, _ in layout.columns):
             continue
         cell = sheet.cell(row, layout.column(key))
         _shaded(cell, label, colour)
         cell.alignment = Alignment(horizontal="center", vertical="top", wrap_text=True)
-        lines.append(_lines(label, layout.width(key), bold=bool(colour)))
+        height = row_height(line_count(label, layout.width(key), bold=bool(colour)))
+        sheet.row_dimensions[row].height = max(sheet.row_dimensions[row].height, height)
     for heading in _TRACKING:
         cell = sheet.cell(row, layout.column(heading))
         cell.font, cell.border, cell.alignment = _font(), _BOX, _WRAP_TOP
@@ -402,7 +422,7 @@ def _write_action(sheet: Worksheet, row: int, action: dict[str, Any], layout: _L
             _text(cell, STATUSES[0])
         else:
             cell.number_format = _TEXT_FORMAT
-    sheet.row_dimensions[row].height = _height(max(lines))
+    return row + rows - 1
 
 
 def _bullets(criteria: Iterable[str]) -> str:
@@ -424,29 +444,48 @@ def _add_tracking_rules(sheet: Worksheet, first: int, last: int, layout: _Layout
     """The date check on By when, the Status dropdown and its colours, over rows first…last."""
     dates = _column_range(layout, "By when", first, last)
     date_check = DataValidation(
-        type="date", operator="between", formula1=str(_FIRST_DATE), formula2=str(_LAST_DATE), allow_blank=True,
-        showInputMessage=True, showErrorMessage=True, errorStyle="stop",
-        promptTitle=_DATE_PROMPT_TITLE, prompt=_DATE_PROMPT, errorTitle=_DATE_ERROR_TITLE, error=_DATE_ERROR,
-    )  # fmt: skip
+        type="date",
+        operator="between",
+        formula1=str(_FIRST_DATE),
+        formula2=str(_LAST_DATE),
+        allow_blank=True,
+        showInputMessage=True,
+        showErrorMessage=True,
+        errorStyle="stop",
+        promptTitle=_DATE_PROMPT_TITLE,
+        prompt=_DATE_PROMPT,
+        errorTitle=_DATE_ERROR_TITLE,
+        error=_DATE_ERROR,
+    )
     date_check.add(dates)
     sheet.add_data_validation(date_check)
 
     statuses = _column_range(layout, "Status", first, last)
     choices = ", ".join(STATUSES)
     status_list = DataValidation(
-        type="list", formula1='"' + ",".join(STATUSES) + '"', allow_blank=True,
-        showInputMessage=True, showErrorMessage=True, errorStyle="stop",
-        promptTitle=_STATUS_PROMPT_TITLE, prompt=_STATUS_PROMPT.format(choices=choices),
-        errorTitle=_STATUS_ERROR_TITLE, error=_STATUS_ERROR.format(choices=choices),
-    )  # fmt: skip
+        type="list",
+        formula1='"' + ",".join(STATUSES) + '"',
+        allow_blank=True,
+        showInputMessage=True,
+        showErrorMessage=True,
+        errorStyle="stop",
+        promptTitle=_STATUS_PROMPT_TITLE,
+        prompt=_STATUS_PROMPT.format(choices=choices),
+        errorTitle=_STATUS_ERROR_TITLE,
+        error=_STATUS_ERROR.format(choices=choices),
+    )
     status_list.add(statuses)
     sheet.add_data_validation(status_list)
-    for status, fill, colour in ((STATUSES[-1], _DONE_FILL, _DONE_TEXT),
-                                 (STATUSES[1], _IN_PROGRESS_FILL, _IN_PROGRESS_TEXT)):  # fmt: skip
+    for status, fill, colour in (
+        (STATUSES[-1], _DONE_FILL, _DONE_TEXT),
+        (STATUSES[1], _IN_PROGRESS_FILL, _IN_PROGRESS_TEXT),
+    ):
         rule = CellIsRule(
-            operator="equal", formula=[f'"{status}"'], font=Font(color=colour, bold=True),
+            operator="equal",
+            formula=[f'"{status}"'],
+            font=Font(color=colour, bold=True),
             fill=PatternFill(fill_type="solid", fgColor=fill, bgColor=fill),
-        )  # fmt: skip
+        )
         sheet.conditional_formatting.add(statuses, rule)
 
 
@@ -482,13 +521,12 @@ def _write_not_assessed(sheet: Worksheet, context: dict[str, Any]) -> None:
         lines = 1
         for number, text in enumerate(texts, 1):
             _text(sheet.cell(row, number), text, font=_font(), alignment=_WRAP_TOP, border=_BOX)
-            lines = max(lines, _lines(text, columns[number - 1][1]))
-        sheet.row_dimensions[row].height = _height(lines)
+            lines = max(lines, line_count(text, columns[number - 1][1]))
+        sheet.row_dimensions[row].height = row_height(lines)
     if items:
         sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(columns))}{header_row + len(items)}"
     sheet.freeze_panes = sheet.cell(header_row + 1, 1).coordinate
-    sheet.print_title_rows = f"{header_row}:{header_row}"
-    print_landscape_a4(sheet)
+    print_landscape_a4(sheet, title_row=header_row)
 
 
 # --- cells ------------------------------------------------------------------------------------------
@@ -506,15 +544,16 @@ def _text(
     alignment: Alignment | None = None,
     border: Border | None = None,
 ) -> None:
-    """Put ``text`` in ``cell`` as text, never as a formula, even when it starts with "="."""
-    if text:
-        text = ILLEGAL_CHARACTERS_RE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
-        text = _ESCAPE_LIKE.sub(r"_x005F\1", text)[:_CELL_TEXT_MAX]
-    cell.value = text or None
-    if text:
-        cell.data_type = "s"
-        if text[0] in "=+-@":
-            cell.quotePrefix = True  # and Excel keeps it as text when the cell is edited
+    """Put ``text`` in ``cell`` as text, never as a formula, even when it starts with "=" (see
+    :func:`generator.sheets.put_text`); a text too long for the cell (there is no row below to
+    go on in) is cut, and that is listed, as is any other change made to fit it in."""
+    fitted = cell_text(text or "")
+    put_text(cell, fitted.parts[0])
+    _note(cell, fitted, len(text or ""), cut=True)
+    _styled(cell, font=font, alignment=alignment, border=border)
+
+
+def _styled(cell: Cell, *, font: Font | None, alignment: Alignment | None, border: Border | None) -> None:
     if font is not None:
         cell.font = font
     if alignment is not None:
@@ -523,26 +562,42 @@ def _text(
         cell.border = border
 
 
+_CHANGES: ContextVar[TextChanges | None] = ContextVar("tracker_text_changes", default=None)
+
+
+@contextmanager
+def _noting_text_changes() -> Iterator[TextChanges]:
+    changes = TextChanges()
+    token = _CHANGES.set(changes)
+    try:
+        yield changes
+    finally:
+        _CHANGES.reset(token)
+
+
+def _note(cell: Cell, fitted: SheetText, length: int, *, cut: bool = False) -> None:
+    """Note what was done to fit a text of ``length`` characters into ``cell``, if anything."""
+    changes = _CHANGES.get()
+    if changes is not None:
+        changes.note(cell.parent.title, cell.row, cell.column, fitted, length, cut=cut)
+
+
+def _write_text_changes(sheet: Worksheet, changes: TextChanges) -> None:
+    """The Text changes sheet: each cell whose text was changed to fit in, and what was done."""
+    for number, (heading, width) in enumerate(TextChanges.COLUMNS, 1):
+        sheet.column_dimensions[get_column_letter(number)].width = width
+        _text(sheet.cell(1, number), heading, font=_font(bold=True), border=_BOX)
+        sheet.cell(1, number).fill = PatternFill(fill_type="solid", fgColor=_HEADER_FILL)
+    for row, change in enumerate(changes.in_order((ACTIONS_SHEET, NOT_ASSESSED_SHEET)), 2):
+        for number, value in enumerate(change, 1):
+            _text(sheet.cell(row, number), value, font=_font(), alignment=_WRAP_TOP, border=_BOX)
+    sheet.freeze_panes = "A2"
+    print_landscape_a4(sheet, title_row=1)
+
+
 def _shaded(cell: Cell, label: str, colour: str | None) -> None:
     """A tier's label on its level's colour (plain when the level has none)."""
     fill = (colour or "").lstrip("#").upper()
     _text(cell, label, font=_font(bold=bool(fill), color=text_colour_on(fill)), border=_BOX)
     if fill:
         cell.fill = PatternFill(fill_type="solid", fgColor=fill)
-
-
-# --- estimating row heights ---------------------------------------------------------------------
-
-
-# Relative widths of characters in a proportional sans-serif font, against an average of 1.
-def _lines(text: str, width: float, *, bold: bool = False) -> int:
-    """How many lines ``text`` takes when word-wrapped in a column ``width`` units wide.
-
-    Tuned on LibreOffice's rendering (Liberation Sans for Arial), erring towards one line too many.
-    """
-    capacity = max(1.0, (width * 1.08 - 1) * (1.0 if not bold else 0.93))
-    return wrapped_line_count(text, capacity)
-
-
-def _height(lines: int) -> float:
-    return min(_MAX_ROW_HEIGHT, math.ceil(lines * _LINE_HEIGHT + _ROW_PADDING))
