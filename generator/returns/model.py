@@ -145,7 +145,7 @@ def assemble_return(
     for answer in found:
         by_id.setdefault(answer.indicator_id, []).append(answer)
     responses = []
-    answers = AnswerReader(instrument.scale)
+    answers = instrument.scale.answer_reader
     for indicator in instrument.indicators:
         response = Response(indicator.id, indicator.section, indicator.title)
         hits = by_id.get(indicator.id, [])

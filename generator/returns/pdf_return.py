@@ -487,7 +487,7 @@ def _read_pdf_return(data: bytes, file: str, instruments: Mapping[str, Instrumen
     found_answers: list[FoundAnswer] = []
     raw_as_found: dict[str, str] = {}
     missing = []
-    answers = AnswerReader(instrument.scale)
+    answers = instrument.scale.answer_reader
     for indicator in instrument.indicators:
         answer_fields = by_name.get(answer_field_name(indicator.id), [])
         comment_fields = by_name.get(comment_field_name(indicator.id), [])

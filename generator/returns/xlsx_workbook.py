@@ -164,15 +164,19 @@ class Workbook:
         self._folded_names: dict[str, str] = {}
         for name in self.sheet_names:
             self._folded_names.setdefault(name.casefold(), name)
-        #: case-folded defined name → (sheet name, cell), workbook-scoped names first
-        self.defined_names: dict[str, tuple[str, str]] = {}
-        entries = _children(_child(root, "definedNames"), "definedName")
-        for entry in sorted(entries, key=lambda e: e.get("localSheetId") is not None):
+        # case-folded defined name → the texts of its entries, workbook-scoped ones first; each
+        # parsed when the name is looked up (a form defines many more names than a return needs)
+        self._defined_names: dict[str, list[str]] = {}
+        sheet_scoped: list[tuple[str, str]] = []
+        for entry in _children(_child(root, "definedNames"), "definedName"):
             name = (entry.get("name") or "").casefold()
-            if name and name not in self.defined_names:
-                reference = _name_reference((entry.text or "").strip())
-                if reference is not None:
-                    self.defined_names[name] = reference
+            if name:
+                if entry.get("localSheetId") is None:
+                    self._defined_names.setdefault(name, []).append(entry.text or "")
+                else:
+                    sheet_scoped.append((name, entry.text or ""))
+        for name, text in sheet_scoped:
+            self._defined_names.setdefault(name, []).append(text)
         self.values = _CellValues(
             self,
             next((r.target for r in rels.values() if r.type.endswith(_REL_SHARED_STRINGS)), None),
@@ -181,7 +185,16 @@ class Workbook:
         )
         self._sheets: dict[str, Sheet] = {}
 
-    def _relationships(self, part: str) -> list:
+    def defined_name(self, folded: str) -> tuple[str, str] | None:
+        """(sheet name, cell) of the defined name whose case-folded form is ``folded``: its first
+        entry (workbook-scoped ones first) that refers to one cell; None if none does."""
+        for text in self._defined_names.get(folded, ()):
+            reference = _name_reference(text.strip())
+            if reference is not None:
+                return reference
+        return None
+
+    def _relationships(self, part: str) -> tuple:
         try:
             return self.package.relationships(part)
         except DamagedPart as error:
@@ -246,6 +259,8 @@ class Sheet:
             row_number = _int(row.get("r"), row_number + 1)
             self._row_elements.setdefault(row_number, []).append(row)
         self._rows: dict[int, dict[int, etree._Element]] = {}
+        #: column letters met in cell references ("E") → column number (5)
+        self._letter_columns: dict[str, int] = {}
 
     @property
     def row_numbers(self) -> list[int]:
@@ -258,10 +273,24 @@ class Sheet:
             for row in self._row_elements.get(number, ()):
                 column = 0
                 for cell in row.iterchildren(self._cell_tag):
-                    reference = cell_reference(cell.get("r") or "")
-                    column = reference[1] if reference else column + 1
+                    column = self._column(cell.get("r") or "") or column + 1
                     cells[column] = cell
         return self._rows[number]
+
+    def _column(self, reference: str) -> int | None:
+        """The column of the cell reference ``reference`` ("E9"), None if it is none: a
+        reference whose letters came before (a row's cells share them) is known without
+        matching it again."""
+        letters = reference.rstrip("0123456789")
+        column = self._letter_columns.get(letters)
+        if column is not None and 0 < len(reference) - len(letters) <= 7:
+            return column
+        found = cell_reference(reference)
+        if found is None:
+            return None
+        if letters.isalpha():  # (not "$E$"): the letters alone name the column
+            self._letter_columns[letters] = found[1]
+        return found[1]
 
     def element(self, row: int, column: int) -> etree._Element | None:
         """The element of the cell in ``row`` and ``column``; None if there is none."""
