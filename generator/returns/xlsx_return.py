@@ -358,8 +358,7 @@ class _InputFinder:
 
     def _by_name(self, folded: str) -> Place | None:
         """The place of the defined name whose case-folded form is ``folded``."""
-        reference = self.book.defined_name(folded)
-        return self.book.place(*reference) if reference else None
+        return self.book.named_place(folded)
 
     def _by_map(self, name: str) -> Place | None:
         entry = self.hidden.place(name)

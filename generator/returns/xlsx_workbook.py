@@ -27,8 +27,9 @@ _REL_SHARED_STRINGS = "/sharedStrings"
 _REL_STYLES = "/styles"
 _REL_WORKSHEET = "/worksheet"
 _CELL_REFERENCE = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
-#: A defined name's reference to one cell: 'Section 1'!$E$9 (quotes inside doubled) or Cover!$B$4.
-_NAME_REFERENCE = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!(\$?[A-Za-z]{1,3}\$?\d{1,7})$")
+#: A defined name's reference to one cell: 'Section 1'!$E$9 (quotes inside doubled) or Cover!$B$4;
+#: the cell's letters and digits as in _CELL_REFERENCE.
+_NAME_REFERENCE = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 # Number formats Excel builds in that show dates or times (ids 14-22 and 45-47, and the
 # East Asian date formats 27-36 and 50-58).
@@ -118,20 +119,25 @@ def cell_reference(reference: str) -> tuple[int, int] | None:
     match = _CELL_REFERENCE.match(reference)
     if match is None:
         return None
+    return int(match[2]), _column_number(match[1])
+
+
+def _column_number(letters: str) -> int:
+    """The column of the letters of a cell reference: "E" (or "e") → 5, "AA" → 27."""
     column = 0
-    for letter in match[1].upper():
+    for letter in letters.upper():
         column = column * 26 + ord(letter) - 64
-    return int(match[2]), column
+    return column
 
 
-def _name_reference(text: str) -> tuple[str, str] | None:
-    """(sheet name, cell) of a defined name's reference to one cell: "'Section 1'!$E$9" (a
-    quote in the name doubled) or "Cover!$B$4"; None for anything else (a range, a formula)."""
+def _name_reference(text: str) -> tuple[str, int, int] | None:
+    """(sheet name, row, column) of a defined name's reference to one cell: "'Section 1'!$E$9"
+    (a quote in the name doubled) or "Cover!$B$4"; None for anything else (a range, a formula)."""
     match = _NAME_REFERENCE.match(text)
     if match is None:
         return None
     sheet = match[1].replace("''", "'") if match[1] is not None else match[2]
-    return sheet, match[3]
+    return sheet, int(match[4]), _column_number(match[3])
 
 
 # --- the workbook -----------------------------------------------------------------------------------
@@ -185,13 +191,16 @@ class Workbook:
         )
         self._sheets: dict[str, Sheet] = {}
 
-    def defined_name(self, folded: str) -> tuple[str, str] | None:
-        """(sheet name, cell) of the defined name whose case-folded form is ``folded``: its first
-        entry (workbook-scoped ones first) that refers to one cell; None if none does."""
+    def named_place(self, folded: str) -> Place | None:
+        """The cell the defined name whose case-folded form is ``folded`` refers to: its first
+        entry (workbook-scoped ones first) that refers to one cell; None if none does, or if
+        that cell's sheet does not exist."""
         for text in self._defined_names.get(folded, ()):
             reference = _name_reference(text.strip())
             if reference is not None:
-                return reference
+                sheet_name, row, column = reference
+                sheet = self.sheet(sheet_name)
+                return Place(sheet.name, row, column) if sheet is not None else None
         return None
 
     def _relationships(self, part: str) -> tuple:
@@ -218,6 +227,8 @@ class Workbook:
 
     def sheet(self, name: str) -> Sheet | None:
         """The worksheet called ``name`` (in any case), parsed on first use; None if there is none."""
+        if name in self._sheets:  # (a place's sheet: named as the workbook names it)
+            return self._sheets[name]
         actual = self._folded_names.get(name.casefold())
         if actual is None:
             return None
