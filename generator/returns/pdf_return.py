@@ -207,9 +207,15 @@ def _read_form(pdf: pikepdf.Pdf) -> _PdfForm:
     return _PdfForm(walker.found, _metadata(pdf, notes), has_xfa, notes)
 
 
+#: What a field or widget may be: a dictionary, or a stream (a dictionary with data).
+_DICTIONARY_TYPES = (pikepdf.Dictionary, pikepdf.Stream)
+#: The field type of buttons (check boxes and radio groups).
+_BUTTON = pikepdf.Name("/Btn")
+
+
 def _is_dictionary(value: Any) -> bool:
     """A dictionary, or a stream (a dictionary with data): what a field or widget may be."""
-    return isinstance(value, (pikepdf.Dictionary, pikepdf.Stream))
+    return isinstance(value, _DICTIONARY_TYPES)
 
 
 def _key(node: Any) -> tuple[int, int] | None:
@@ -234,17 +240,19 @@ class _FieldWalker:
     def walk(self, node: Any, parent_name: str = "", inherited: dict[str, Any] | None = None, depth: int = 0) -> None:
         if depth > _MAX_DEPTH:
             raise ValueError("the form's fields are nested too deeply")
-        if not _is_dictionary(node):
+        if not isinstance(node, _DICTIONARY_TYPES):
             return
-        key = _key(node)
-        if key is not None:
+        key = node.objgen
+        if key != (0, 0):  # (0, 0): a direct object, which cannot be reached twice
             if key in self._seen:
                 return
             self._seen.add(key)
         keys = node.keys()  # one call into qpdf, then plain set lookups
         own = _INHERITED.intersection(keys)
         if own:  # a new dictionary: the parent's is shared by its other children
-            inherited = {**(inherited or {}), **{name: node[name] for name in own}}
+            inherited = dict(inherited) if inherited else {}
+            for entry in own:
+                inherited[entry] = node[entry]
         elif inherited is None:
             inherited = {}
         name = parent_name
@@ -299,7 +307,7 @@ def _chosen_radio(own: set[str], inherited: dict[str, Any]) -> bool:
         return False
     flags = _integer(inherited["/Ff"])
     return (
-        inherited["/FT"] == pikepdf.Name.Btn
+        inherited["/FT"] == _BUTTON
         and flags is not None
         and bool(flags & _RADIO)
         and inherited["/V"] != "/Off"
