@@ -57,6 +57,23 @@ class AnswerReader:
         return _read_answer(raw, self.scale, self)
 
 
+class ReturnAnswers:
+    """The answers of one return read against its scale, each distinct text read once: a
+    return repeats its few answers ("Silver" a dozen times).  Make one per return; the
+    readings it keeps die with it."""
+
+    def __init__(self, scale: Scale):
+        self.scale = scale
+        self._reader = scale.answer_reader
+        self._readings: dict[str | None, AnswerReading] = {}
+
+    def read(self, raw: str | None) -> AnswerReading:
+        """Read one typed or chosen answer: see :func:`read_answer`."""
+        if raw not in self._readings:
+            self._readings[raw] = self._reader.read(raw)
+        return self._readings[raw]
+
+
 def _fold(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold().replace("’", "'")
     return " ".join(text.split())

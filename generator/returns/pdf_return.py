@@ -61,7 +61,7 @@ from generator.forms.identity import (
     PROPERTY_VERSION,
 )
 from generator.model.instrument import Instrument
-from generator.returns.answers import AnswerReader
+from generator.returns.answers import ReturnAnswers
 from generator.returns.guards import LIMITS, Limits, pdf_limits
 from generator.returns.model import FoundAnswer, Return, assemble_return
 
@@ -306,12 +306,7 @@ def _chosen_radio(own: set[str], inherited: dict[str, Any]) -> bool:
     if not {"/FT", "/Ff", "/V"} <= own or not isinstance(inherited["/V"], pikepdf.Name):
         return False
     flags = _integer(inherited["/Ff"])
-    return (
-        inherited["/FT"] == _BUTTON
-        and flags is not None
-        and bool(flags & _RADIO)
-        and inherited["/V"] != "/Off"
-    )
+    return inherited["/FT"] == _BUTTON and flags is not None and bool(flags & _RADIO) and inherited["/V"] != "/Off"
 
 
 def _integer(value: Any) -> int | None:
@@ -495,7 +490,7 @@ def _read_pdf_return(data: bytes, file: str, instruments: Mapping[str, Instrumen
     found_answers: list[FoundAnswer] = []
     raw_as_found: dict[str, str] = {}
     missing = []
-    answers = instrument.scale.answer_reader
+    answers = ReturnAnswers(instrument.scale)
     for indicator in instrument.indicators:
         answer_fields = by_name.get(answer_field_name(indicator.id), [])
         comment_fields = by_name.get(comment_field_name(indicator.id), [])
@@ -535,6 +530,7 @@ def _read_pdf_return(data: bytes, file: str, instruments: Mapping[str, Instrumen
         respondent=cover[COVER_RESPONDENT],
         date=cover[COVER_DATE],
         problems=problems,
+        answers=answers,
     )
     for response in result.responses:
         if response.id in raw_as_found and response.raw is not None:
@@ -640,7 +636,7 @@ def _instrument(
     return instrument
 
 
-def _answer(found: _PdfField, answers: AnswerReader) -> tuple[str, str, str] | None:
+def _answer(found: _PdfField, answers: ReturnAnswers) -> tuple[str, str, str] | None:
     """(text for the normaliser, raw value as found, where) for an answer field; None when blank.
 
     Several values (buttons switched on without a value that disagree, or a list that allows
@@ -671,7 +667,7 @@ def _answer(found: _PdfField, answers: AnswerReader) -> tuple[str, str, str] | N
     return " / ".join(text for text, _ in readings), " / ".join(raw for _, raw in readings), where
 
 
-def _option_text(value: str | int, options: list[tuple[str, str]], answers: AnswerReader) -> tuple[str, str]:
+def _option_text(value: str | int, options: list[tuple[str, str]], answers: ReturnAnswers) -> tuple[str, str]:
     """(text for the normaliser, raw value) for one value of a field that may have options.
 
     A value that is an option's export value or label, or an index into the options,
