@@ -259,17 +259,18 @@ class _FieldWalker:
         if "/T" in keys:
             part = _text(node["/T"], self.notes, "a field name")
             name = f"{parent_name}.{part}" if parent_name else part
-        kids = node["/Kids"] if "/Kids" in keys else None
-        if not isinstance(kids, pikepdf.Array) or not len(kids):
-            kids = None
         # qpdf parses an object when it is first used, and a radio group's widgets (one per
-        # level) are not needed when the group has a value: they are not looked at then (the
-        # children of a radio button field are its buttons), else only the first is, to tell
-        # widgets from child fields.
-        elif not _chosen_radio(own, inherited) and _is_dictionary(first := kids[0]) and "/T" in first:
-            for kid in kids:
-                self.walk(kid, name, inherited, depth + 1)
-            return
+        # level) are not needed when the group has a value: they are not looked at then, nor is
+        # the list of them (the children of a radio button field are its buttons); else only
+        # the first is, to tell widgets from child fields.
+        kids: Any = None
+        if "/Kids" in keys:
+            if _chosen_radio(own, inherited):
+                kids = _NOT_READ
+            elif (kids := _kids(node)) is not None and _is_dictionary(first := kids[0]) and "/T" in first:
+                for kid in kids:
+                    self.walk(kid, name, inherited, depth + 1)
+                return
         if name:
             self.found.append(self._field(node, keys, name, inherited, kids))
 
@@ -293,12 +294,24 @@ class _FieldWalker:
             result.selected = [i for i in (_integer(i) for i in indexes) if i is not None]
         if result.kind == "/Btn" and result.value in (None, "", "Off", "/Off"):
             # some fillers switch the button on (/AS) and leave the group's value unset
+            if kids is _NOT_READ:
+                kids = _kids(node)
             widgets = [node] if kids is None else kids
             for widget in widgets:
                 state = widget.get("/AS") if _is_dictionary(widget) else None
                 if state is not None and str(state) not in ("/Off", "Off", ""):
                     result.states.append(str(state).removeprefix("/"))
         return result
+
+
+#: A field's children not looked at yet (see :meth:`_FieldWalker.walk`).
+_NOT_READ = object()
+
+
+def _kids(node: Any) -> Any:
+    """The children (``/Kids``) of a field that has them: an array that is not empty, or None."""
+    kids = node["/Kids"]
+    return kids if isinstance(kids, pikepdf.Array) and len(kids) else None
 
 
 def _chosen_radio(own: set[str], inherited: dict[str, Any]) -> bool:
