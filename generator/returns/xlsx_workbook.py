@@ -184,7 +184,7 @@ class Workbook:
         for name, text in sheet_scoped:
             self._defined_names.setdefault(name, []).append(text)
         self.values = _CellValues(
-            self,
+            package,
             next((r.target for r in rels.values() if r.type.endswith(_REL_SHARED_STRINGS)), None),
             next((r.target for r in rels.values() if r.type.endswith(_REL_STYLES)), None),
             _EPOCH_1904 if date1904 else _EPOCH_1900,
@@ -211,10 +211,7 @@ class Workbook:
 
     def xml(self, part: str) -> etree._Element:
         """The part ``part`` parsed; :class:`Damaged` when it is missing or damaged."""
-        try:
-            return self.package.xml(part)
-        except DamagedPart as error:
-            raise Damaged(str(error)) from error
+        return _xml(self.package, part)
 
     def custom_properties(self) -> dict[str, str]:
         try:
@@ -265,10 +262,14 @@ class Sheet:
         self._cell_tag = _namespace(data) + "c" if data is not None else ""
         #: row number → its <row> elements (more than one when a file repeats a number)
         self._row_elements: dict[int, list[etree._Element]] = {}
+        rows = self._row_elements
         row_number = 0
-        for row in _children(data, "row"):
+        for row in data.iterchildren(_namespace(data) + "row") if data is not None else ():
             row_number = _int(row.get("r"), row_number + 1)
-            self._row_elements.setdefault(row_number, []).append(row)
+            if row_number in rows:
+                rows[row_number].append(row)
+            else:
+                rows[row_number] = [row]
         self._rows: dict[int, dict[int, etree._Element]] = {}
         #: column letters met in cell references ("E") → column number (5)
         self._letter_columns: dict[str, int] = {}
@@ -279,14 +280,21 @@ class Sheet:
 
     def row(self, number: int) -> dict[int, etree._Element]:
         """The cells of row ``number`` by column number."""
-        if number not in self._rows:
+        cells = self._rows.get(number)
+        if cells is None:
             cells = self._rows[number] = {}
+            known = self._letter_columns
             for row in self._row_elements.get(number, ()):
                 column = 0
                 for cell in row.iterchildren(self._cell_tag):
-                    column = self._column(cell.get("r") or "") or column + 1
+                    reference = cell.get("r") or ""
+                    letters = reference.rstrip("0123456789")
+                    if letters in known and 0 < len(reference) - len(letters) <= 7:
+                        column = known[letters]  # (see _column)
+                    else:
+                        column = self._column(reference) or column + 1
                     cells[column] = cell
-        return self._rows[number]
+        return cells
 
     def _column(self, reference: str) -> int | None:
         """The column of the cell reference ``reference`` ("E9"), None if it is none: a
@@ -316,8 +324,10 @@ class _CellValues:
     """What turns a cell's element into its value: the shared strings, the styles that show
     dates, and the date system; the parts read on first use."""
 
-    def __init__(self, book: Workbook, strings_part: str | None, styles_part: str | None, epoch: datetime):
-        self.book = book
+    def __init__(self, package: Package, strings_part: str | None, styles_part: str | None, epoch: datetime):
+        # the package, not the workbook: a workbook holding this, held by it, would be a
+        # reference cycle, and its parsed parts would wait for the garbage collector
+        self.package = package
         self.strings_part = strings_part
         self.styles_part = styles_part
         self.epoch = epoch
@@ -328,7 +338,8 @@ class _CellValues:
         kind = element.get("t", "n")
         raw = formula = inline = None
         for child in element:  # <v>, <f>, <is>, in whichever namespace
-            tag = _local(child.tag)
+            tag = child.tag
+            tag = tag[tag.rfind("}") + 1 :] if isinstance(tag, str) else ""
             if tag == "v":
                 raw = child.text
             elif tag == "f":
@@ -371,7 +382,7 @@ class _CellValues:
         """Shared string number ``index``."""
         if self._strings is None:
             part = self.strings_part
-            root = self.book.xml(part) if part is not None and self.book.package.has(part) else None
+            root = _xml(self.package, part) if part is not None and self.package.has(part) else None
             self._strings = _children(root, "si")
         if not 0 <= index < len(self._strings):
             raise Damaged(f"shared string {index} is missing")
@@ -380,25 +391,34 @@ class _CellValues:
     def _is_date_style(self, index: int) -> bool:
         if self._date_styles is None:
             part = self.styles_part
-            root = self.book.xml(part) if part is not None and self.book.package.has(part) else None
+            root = _xml(self.package, part) if part is not None and self.package.has(part) else None
             self._date_styles = _date_styles(root) if root is not None else []
         return 0 <= index < len(self._date_styles) and self._date_styles[index]
 
 
+def _xml(package: Package, part: str) -> etree._Element:
+    """The part ``part`` of ``package`` parsed; :class:`Damaged` when it is missing or damaged."""
+    try:
+        return package.xml(part)
+    except DamagedPart as error:
+        raise Damaged(str(error)) from error
+
+
 def _unescape(text: str) -> str:
     """Undo OOXML's escaping of characters XML cannot hold: "_x000D_" is a carriage return."""
-    return _ESCAPED.sub(lambda m: chr(int(m[1], 16)), text)
+    return _ESCAPED.sub(lambda m: chr(int(m[1], 16)), text) if "_x" in text else text
 
 
 def _string_item(element: etree._Element) -> str:
     """The text of a shared string or inline string: plain or rich runs, phonetic runs left out."""
     namespace = _namespace(element)
+    text_tag, run_tag = namespace + "t", namespace + "r"
     parts = []
     for child in element:
-        if child.tag == namespace + "t":
+        if child.tag == text_tag:
             parts.append(child.text or "")
-        elif child.tag == namespace + "r":
-            parts.extend(t.text or "" for t in child.iterchildren(namespace + "t"))
+        elif child.tag == run_tag:
+            parts.extend(t.text or "" for t in child.iterchildren(text_tag))
     return _unescape("".join(parts))
 
 
