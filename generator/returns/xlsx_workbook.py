@@ -28,8 +28,9 @@ _REL_STYLES = "/styles"
 _REL_WORKSHEET = "/worksheet"
 _CELL_REFERENCE = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
 #: A defined name's reference to one cell: 'Section 1'!$E$9 (quotes inside doubled) or Cover!$B$4;
-#: the cell's letters and digits as in _CELL_REFERENCE.
-_NAME_REFERENCE = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
+#: the cell's letters and digits as in _CELL_REFERENCE.  (A quoted name is one character or
+#: doubled quote, then a run of them unrolled: no alternation tried at every character.)
+_NAME_REFERENCE = re.compile(r"^(?:'((?:[^']|'')[^']*(?:''[^']*)*)'|([^'!]+))!\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 # Number formats Excel builds in that show dates or times (ids 14-22 and 45-47, and the
 # East Asian date formats 27-36 and 50-58).
