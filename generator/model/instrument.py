@@ -16,9 +16,12 @@ import dataclasses
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator.errors import UnknownSectionError
+
+if TYPE_CHECKING:
+    from generator.returns.answers import AnswerReader
 
 #: How a form lays out a section's table.  ``tiers``: the indicator, one column of
 #: criteria per level, one answer column and a comments column (V1.1).  ``matrix``: the
@@ -59,6 +62,14 @@ class Scale:
     @cached_property
     def _ranks(self) -> dict[str, int]:
         return {level_id: n for n, level_id in reversed(list(enumerate(self.ids)))}
+
+    @cached_property
+    def answer_reader(self) -> AnswerReader:
+        """The reader of typed answers against this scale (it compiles a pattern per word of
+        each level), made once: every return read asks for it."""
+        from generator.returns.answers import AnswerReader  # the readers' layer, imported when first asked
+
+        return AnswerReader(self)
 
     def level(self, level_id: str) -> Level:
         """The level with this id; ``KeyError`` if the scale has none."""
@@ -229,9 +240,9 @@ class Instrument:
         """How its forms lay out a section: ``tiers`` (the default) or ``matrix``."""
         return self.form.layout if self.form is not None else TIERS_LAYOUT
 
-    @property
+    @cached_property
     def indicators(self) -> tuple[Indicator, ...]:
-        """Every indicator, in checklist order."""
+        """Every indicator, in checklist order (worked out once: readers ask for it per file)."""
         return tuple(indicator for section in self.sections for indicator in section.indicators)
 
     def indicator(self, indicator_id: str) -> Indicator:

@@ -36,12 +36,13 @@ class AnswerReading:
 
 def level_words(scale: Scale) -> dict[str, str]:
     """Every word that names a level, case-folded → level id: ids, labels and aliases."""
-    return AnswerReader(scale).words
+    return dict(scale.answer_reader.words)  # a table of its own: the reader's is shared
 
 
 class AnswerReader:
-    """Reads answers against one scale (:meth:`read`); make one for the answers of a return,
-    rather than one per answer: it holds the scale's words and each word's whole-word pattern."""
+    """Reads answers against one scale (:meth:`read`); the scale keeps one
+    (:attr:`~generator.model.instrument.Scale.answer_reader`), rather than one per answer or
+    per return: it holds the scale's words and each word's whole-word pattern."""
 
     def __init__(self, scale: Scale):
         self.scale = scale
@@ -56,6 +57,23 @@ class AnswerReader:
         return _read_answer(raw, self.scale, self)
 
 
+class ReturnAnswers:
+    """The answers of one return read against its scale, each distinct text read once: a
+    return repeats its few answers ("Silver" a dozen times).  Make one per return; the
+    readings it keeps die with it."""
+
+    def __init__(self, scale: Scale):
+        self.scale = scale
+        self._reader = scale.answer_reader
+        self._readings: dict[str | None, AnswerReading] = {}
+
+    def read(self, raw: str | None) -> AnswerReading:
+        """Read one typed or chosen answer: see :func:`read_answer`."""
+        if raw not in self._readings:
+            self._readings[raw] = self._reader.read(raw)
+        return self._readings[raw]
+
+
 def _fold(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold().replace("’", "'")
     return " ".join(text.split())
@@ -67,7 +85,7 @@ def read_answer(raw: str | None, scale: Scale) -> AnswerReading:
     Returns the level id with no problem, ``AnswerReading(None)`` for a blank, or
     ``AnswerReading(None, problem)`` when the answer cannot be read one way only.
     """
-    return AnswerReader(scale).read(raw)
+    return scale.answer_reader.read(raw)
 
 
 def _read_answer(raw: str | None, scale: Scale, vocabulary: AnswerReader) -> AnswerReading:

@@ -291,11 +291,21 @@ def _declares_dtd(data: bytes) -> bool:
     else:
         if head[:2] in (b"<\x00", b"\x00<"):  # UTF-16 without its byte-order mark
             codec = "utf-16-le" if head[0] == ord("<") else "utf-16-be"
-    text = head.decode(codec, errors="replace")
+    # A prolog is nearly always a short XML declaration: the first KiB tells, unless the prolog
+    # runs on past it (a comment or processing instruction not closed there, or blanks to its end).
+    after = _after_prolog(head[:KiB].decode(codec, errors="replace"))
+    if len(after) < 9 or after.startswith(("<?", "<!--")):
+        after = _after_prolog(head.decode(codec, errors="replace"))
+    return after.upper() == "<!DOCTYPE"
+
+
+def _after_prolog(text: str) -> str:
+    """The first 9 characters of ``text`` after its prolog items (blanks, comments, processing
+    instructions)."""
     at = 0
     while match := _PROLOG_ITEM.match(text, at):
         at = match.end()
-    return text[at : at + 9].upper() == "<!DOCTYPE"
+    return text[at : at + 9]
 
 
 def _dtd_refused(file: str, part: str) -> UnsafeFileError:
@@ -309,8 +319,8 @@ def _dtd_refused(file: str, part: str) -> UnsafeFileError:
 def xml_parser() -> etree.XMLParser:
     """An lxml parser that expands no entity, loads no DTD, fetches nothing from the network,
     and keeps libxml2's limits on depth and text size (``huge_tree`` off).  Comments and
-    processing instructions are dropped.  Make one per use: lxml parsers are not to be
-    shared between threads."""
+    processing instructions are dropped.  Make one per file (a package keeps one for its
+    parts): lxml parsers are not to be shared between threads."""
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -319,6 +329,7 @@ def xml_parser() -> etree.XMLParser:
         huge_tree=False,
         remove_comments=True,
         remove_pis=True,
+        collect_ids=False,  # no lookups by xml:id: no table of them
     )
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator.model.instrument import Instrument
-from generator.returns.answers import AnswerReader, AnswerReading
+from generator.returns.answers import AnswerReading, ReturnAnswers
 from generator.returns.dates import read_date
 
 
@@ -105,7 +105,7 @@ def _blank_to_none(text: str | None) -> str | None:
     return text if text is not None and text.strip() else None
 
 
-def _reading(found: FoundAnswer, answers: AnswerReader) -> tuple[str | None, AnswerReading]:
+def _reading(found: FoundAnswer, answers: ReturnAnswers) -> tuple[str | None, AnswerReading]:
     """(raw answer, its reading) of what was found: the typed or chosen answer read by the
     normaliser, or the marked tick columns of a matrix row, their labels as the raw answer."""
     scale = answers.scale
@@ -132,20 +132,22 @@ def assemble_return(
     date: str | datetime.date | None = None,
     problems: list[str] | None = None,
     identity_organisation: str | None = None,
+    answers: ReturnAnswers | None = None,
 ) -> Return:
     """Build the :class:`Return` for ``file`` from what its reader found.
 
     Every indicator of ``instrument`` gets a response.  An indicator found twice keeps the
     first answer when both agree and none when they differ, with a problem either way.
     The date (text, or a date a spreadsheet stored) is read as a UK date; text that is not
-    one stays, with a problem.
+    one stays, with a problem.  ``answers`` reads the answers, if the reader has read some
+    of them already.
     """
     problems = list(problems or [])
     by_id: dict[str, list[FoundAnswer]] = {}
     for answer in found:
         by_id.setdefault(answer.indicator_id, []).append(answer)
     responses = []
-    answers = AnswerReader(instrument.scale)
+    answers = answers if answers is not None else ReturnAnswers(instrument.scale)
     for indicator in instrument.indicators:
         response = Response(indicator.id, indicator.section, indicator.title)
         hits = by_id.get(indicator.id, [])

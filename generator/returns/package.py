@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from lxml import etree
 
-from generator.returns.guards import DAMAGED_ZIP_ERRORS, LIMITS, Limits, SafeZip, open_zip, parse_xml
+from generator.returns.guards import DAMAGED_ZIP_ERRORS, LIMITS, Limits, SafeZip, open_zip, parse_xml, xml_parser
 
 _CONTENT_TYPES = "[Content_Types].xml"
 _CONTENT_TYPES_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
@@ -46,11 +46,17 @@ class Relationship(NamedTuple):
 
 
 class Package:
-    """The parts of an OOXML package whose zip directory passed the limits."""
+    """The parts of an OOXML package whose zip directory passed the limits.
+
+    One package is one file, read in one thread: it keeps one hardened parser for all its
+    parts, and each part's relationships once read (the package's own are wanted both for
+    the main part and for the custom properties)."""
 
     def __init__(self, archive: SafeZip):
         self.zip = archive
         self.file = archive.file
+        self._parser: etree.XMLParser | None = None
+        self._relationships: dict[str, tuple[Relationship, ...]] = {}
 
     @classmethod
     def open(cls, data: bytes, file: str, limits: Limits = LIMITS) -> Package:
@@ -74,8 +80,10 @@ class Package:
 
     def xml(self, part: str, data: bytes | None = None) -> etree._Element:
         """The root element of ``part`` (or of ``data``, its bytes already read), parsed safely."""
+        if self._parser is None:
+            self._parser = xml_parser()
         try:
-            return parse_xml(self.read(part) if data is None else data, self.file, part)
+            return parse_xml(self.read(part) if data is None else data, self.file, part, self._parser)
         except etree.XMLSyntaxError as error:
             raise DamagedPart(part, f"is not well-formed XML: {error}") from error
 
@@ -93,19 +101,24 @@ class Package:
         kinds = (f"{{{_CONTENT_TYPES_NS}}}Default", f"{{{_CONTENT_TYPES_NS}}}Override")
         return [entry.get("ContentType") or "" for entry in root.iterchildren(*kinds)]
 
-    def relationships(self, part: str) -> list[Relationship]:
+    def relationships(self, part: str) -> tuple[Relationship, ...]:
         """The internal relationships of ``part`` ("" for the package's own), from its
-        ``_rels/*.rels`` part; empty when it has none."""
+        ``_rels/*.rels`` part (parsed once); empty when it has none."""
+        if part not in self._relationships:
+            self._relationships[part] = self._read_relationships(part)
+        return self._relationships[part]
+
+    def _read_relationships(self, part: str) -> tuple[Relationship, ...]:
         folder, name = posixpath.split(part)
         rels_part = posixpath.join(folder, "_rels", f"{name}.rels")
         if not self.has(rels_part):
-            return []
+            return ()
         found = []
         for rel in self.xml(rels_part).iterchildren(f"{{{_RELATIONSHIPS_NS}}}Relationship"):
             target = rel.get("Target") or ""
             if rel.get("TargetMode") != "External" and target:
                 found.append(Relationship(rel.get("Id") or "", rel.get("Type") or "", _part_path(folder, target)))
-        return found
+        return tuple(found)
 
     def custom_properties(self) -> dict[str, str]:
         """The custom document properties (``docProps/custom.xml``, or the part the package's

@@ -61,7 +61,7 @@ from generator.forms.identity import (
     PROPERTY_VERSION,
 )
 from generator.model.instrument import Instrument
-from generator.returns.answers import AnswerReader
+from generator.returns.answers import ReturnAnswers
 from generator.returns.guards import LIMITS, Limits, pdf_limits
 from generator.returns.model import FoundAnswer, Return, assemble_return
 
@@ -207,9 +207,15 @@ def _read_form(pdf: pikepdf.Pdf) -> _PdfForm:
     return _PdfForm(walker.found, _metadata(pdf, notes), has_xfa, notes)
 
 
+#: What a field or widget may be: a dictionary, or a stream (a dictionary with data).
+_DICTIONARY_TYPES = (pikepdf.Dictionary, pikepdf.Stream)
+#: The field type of buttons (check boxes and radio groups).
+_BUTTON = pikepdf.Name("/Btn")
+
+
 def _is_dictionary(value: Any) -> bool:
     """A dictionary, or a stream (a dictionary with data): what a field or widget may be."""
-    return isinstance(value, (pikepdf.Dictionary, pikepdf.Stream))
+    return isinstance(value, _DICTIONARY_TYPES)
 
 
 def _key(node: Any) -> tuple[int, int] | None:
@@ -234,34 +240,37 @@ class _FieldWalker:
     def walk(self, node: Any, parent_name: str = "", inherited: dict[str, Any] | None = None, depth: int = 0) -> None:
         if depth > _MAX_DEPTH:
             raise ValueError("the form's fields are nested too deeply")
-        if not _is_dictionary(node):
+        if not isinstance(node, _DICTIONARY_TYPES):
             return
-        key = _key(node)
-        if key is not None:
+        key = node.objgen
+        if key != (0, 0):  # (0, 0): a direct object, which cannot be reached twice
             if key in self._seen:
                 return
             self._seen.add(key)
         keys = node.keys()  # one call into qpdf, then plain set lookups
         own = _INHERITED.intersection(keys)
         if own:  # a new dictionary: the parent's is shared by its other children
-            inherited = {**(inherited or {}), **{name: node[name] for name in own}}
+            inherited = dict(inherited) if inherited else {}
+            for entry in own:
+                inherited[entry] = node[entry]
         elif inherited is None:
             inherited = {}
         name = parent_name
         if "/T" in keys:
             part = _text(node["/T"], self.notes, "a field name")
             name = f"{parent_name}.{part}" if parent_name else part
-        kids = node["/Kids"] if "/Kids" in keys else None
-        if not isinstance(kids, pikepdf.Array) or not len(kids):
-            kids = None
         # qpdf parses an object when it is first used, and a radio group's widgets (one per
-        # level) are not needed when the group has a value: they are not looked at then (the
-        # children of a radio button field are its buttons), else only the first is, to tell
-        # widgets from child fields.
-        elif not _chosen_radio(own, inherited) and _is_dictionary(first := kids[0]) and "/T" in first:
-            for kid in kids:
-                self.walk(kid, name, inherited, depth + 1)
-            return
+        # level) are not needed when the group has a value: they are not looked at then, nor is
+        # the list of them (the children of a radio button field are its buttons); else only
+        # the first is, to tell widgets from child fields.
+        kids: Any = None
+        if "/Kids" in keys:
+            if _chosen_radio(own, inherited):
+                kids = _NOT_READ
+            elif (kids := _kids(node)) is not None and _is_dictionary(first := kids[0]) and "/T" in first:
+                for kid in kids:
+                    self.walk(kid, name, inherited, depth + 1)
+                return
         if name:
             self.found.append(self._field(node, keys, name, inherited, kids))
 
@@ -285,6 +294,8 @@ class _FieldWalker:
             result.selected = [i for i in (_integer(i) for i in indexes) if i is not None]
         if result.kind == "/Btn" and result.value in (None, "", "Off", "/Off"):
             # some fillers switch the button on (/AS) and leave the group's value unset
+            if kids is _NOT_READ:
+                kids = _kids(node)
             widgets = [node] if kids is None else kids
             for widget in widgets:
                 state = widget.get("/AS") if _is_dictionary(widget) else None
@@ -293,17 +304,22 @@ class _FieldWalker:
         return result
 
 
+#: A field's children not looked at yet (see :meth:`_FieldWalker.walk`).
+_NOT_READ = object()
+
+
+def _kids(node: Any) -> Any:
+    """The children (``/Kids``) of a field that has them: an array that is not empty, or None."""
+    kids = node["/Kids"]
+    return kids if isinstance(kids, pikepdf.Array) and len(kids) else None
+
+
 def _chosen_radio(own: set[str], inherited: dict[str, Any]) -> bool:
     """Whether a field is, by its own entries, a radio button field with a button chosen."""
     if not {"/FT", "/Ff", "/V"} <= own or not isinstance(inherited["/V"], pikepdf.Name):
         return False
     flags = _integer(inherited["/Ff"])
-    return (
-        inherited["/FT"] == pikepdf.Name.Btn
-        and flags is not None
-        and bool(flags & _RADIO)
-        and inherited["/V"] != "/Off"
-    )
+    return inherited["/FT"] == _BUTTON and flags is not None and bool(flags & _RADIO) and inherited["/V"] != "/Off"
 
 
 def _integer(value: Any) -> int | None:
@@ -487,7 +503,7 @@ def _read_pdf_return(data: bytes, file: str, instruments: Mapping[str, Instrumen
     found_answers: list[FoundAnswer] = []
     raw_as_found: dict[str, str] = {}
     missing = []
-    answers = AnswerReader(instrument.scale)
+    answers = ReturnAnswers(instrument.scale)
     for indicator in instrument.indicators:
         answer_fields = by_name.get(answer_field_name(indicator.id), [])
         comment_fields = by_name.get(comment_field_name(indicator.id), [])
@@ -527,6 +543,7 @@ def _read_pdf_return(data: bytes, file: str, instruments: Mapping[str, Instrumen
         respondent=cover[COVER_RESPONDENT],
         date=cover[COVER_DATE],
         problems=problems,
+        answers=answers,
     )
     for response in result.responses:
         if response.id in raw_as_found and response.raw is not None:
@@ -632,7 +649,7 @@ def _instrument(
     return instrument
 
 
-def _answer(found: _PdfField, answers: AnswerReader) -> tuple[str, str, str] | None:
+def _answer(found: _PdfField, answers: ReturnAnswers) -> tuple[str, str, str] | None:
     """(text for the normaliser, raw value as found, where) for an answer field; None when blank.
 
     Several values (buttons switched on without a value that disagree, or a list that allows
@@ -663,7 +680,7 @@ def _answer(found: _PdfField, answers: AnswerReader) -> tuple[str, str, str] | N
     return " / ".join(text for text, _ in readings), " / ".join(raw for _, raw in readings), where
 
 
-def _option_text(value: str | int, options: list[tuple[str, str]], answers: AnswerReader) -> tuple[str, str]:
+def _option_text(value: str | int, options: list[tuple[str, str]], answers: ReturnAnswers) -> tuple[str, str]:
     """(text for the normaliser, raw value) for one value of a field that may have options.
 
     A value that is an option's export value or label, or an index into the options,

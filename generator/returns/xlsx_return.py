@@ -318,7 +318,6 @@ class _InputFinder:
     def __init__(self, book: Workbook, instrument: Instrument, hidden: _HiddenSheet):
         self.book = book
         self.instrument = instrument
-        self.names = book.defined_names
         self.hidden = hidden
         self._scan: _ContentScan | None = None
 
@@ -359,8 +358,7 @@ class _InputFinder:
 
     def _by_name(self, folded: str) -> Place | None:
         """The place of the defined name whose case-folded form is ``folded``."""
-        reference = self.names.get(folded)
-        return self.book.place(*reference) if reference else None
+        return self.book.named_place(folded)
 
     def _by_map(self, name: str) -> Place | None:
         entry = self.hidden.place(name)

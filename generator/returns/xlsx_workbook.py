@@ -27,8 +27,10 @@ _REL_SHARED_STRINGS = "/sharedStrings"
 _REL_STYLES = "/styles"
 _REL_WORKSHEET = "/worksheet"
 _CELL_REFERENCE = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
-#: A defined name's reference to one cell: 'Section 1'!$E$9 (quotes inside doubled) or Cover!$B$4.
-_NAME_REFERENCE = re.compile(r"^(?:'((?:[^']|'')+)'|([^'!]+))!(\$?[A-Za-z]{1,3}\$?\d{1,7})$")
+#: A defined name's reference to one cell: 'Section 1'!$E$9 (quotes inside doubled) or Cover!$B$4;
+#: the cell's letters and digits as in _CELL_REFERENCE.  (A quoted name is one character or
+#: doubled quote, then a run of them unrolled: no alternation tried at every character.)
+_NAME_REFERENCE = re.compile(r"^(?:'((?:[^']|'')[^']*(?:''[^']*)*)'|([^'!]+))!\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 # Number formats Excel builds in that show dates or times (ids 14-22 and 45-47, and the
 # East Asian date formats 27-36 and 50-58).
@@ -118,20 +120,25 @@ def cell_reference(reference: str) -> tuple[int, int] | None:
     match = _CELL_REFERENCE.match(reference)
     if match is None:
         return None
+    return int(match[2]), _column_number(match[1])
+
+
+def _column_number(letters: str) -> int:
+    """The column of the letters of a cell reference: "E" (or "e") → 5, "AA" → 27."""
     column = 0
-    for letter in match[1].upper():
+    for letter in letters.upper():
         column = column * 26 + ord(letter) - 64
-    return int(match[2]), column
+    return column
 
 
-def _name_reference(text: str) -> tuple[str, str] | None:
-    """(sheet name, cell) of a defined name's reference to one cell: "'Section 1'!$E$9" (a
-    quote in the name doubled) or "Cover!$B$4"; None for anything else (a range, a formula)."""
+def _name_reference(text: str) -> tuple[str, int, int] | None:
+    """(sheet name, row, column) of a defined name's reference to one cell: "'Section 1'!$E$9"
+    (a quote in the name doubled) or "Cover!$B$4"; None for anything else (a range, a formula)."""
     match = _NAME_REFERENCE.match(text)
     if match is None:
         return None
     sheet = match[1].replace("''", "'") if match[1] is not None else match[2]
-    return sheet, match[3]
+    return sheet, int(match[4]), _column_number(match[3])
 
 
 # --- the workbook -----------------------------------------------------------------------------------
@@ -164,24 +171,40 @@ class Workbook:
         self._folded_names: dict[str, str] = {}
         for name in self.sheet_names:
             self._folded_names.setdefault(name.casefold(), name)
-        #: case-folded defined name → (sheet name, cell), workbook-scoped names first
-        self.defined_names: dict[str, tuple[str, str]] = {}
-        entries = _children(_child(root, "definedNames"), "definedName")
-        for entry in sorted(entries, key=lambda e: e.get("localSheetId") is not None):
+        # case-folded defined name → the texts of its entries, workbook-scoped ones first; each
+        # parsed when the name is looked up (a form defines many more names than a return needs)
+        self._defined_names: dict[str, list[str]] = {}
+        sheet_scoped: list[tuple[str, str]] = []
+        for entry in _children(_child(root, "definedNames"), "definedName"):
             name = (entry.get("name") or "").casefold()
-            if name and name not in self.defined_names:
-                reference = _name_reference((entry.text or "").strip())
-                if reference is not None:
-                    self.defined_names[name] = reference
+            if name:
+                if entry.get("localSheetId") is None:
+                    self._defined_names.setdefault(name, []).append(entry.text or "")
+                else:
+                    sheet_scoped.append((name, entry.text or ""))
+        for name, text in sheet_scoped:
+            self._defined_names.setdefault(name, []).append(text)
         self.values = _CellValues(
-            self,
+            package,
             next((r.target for r in rels.values() if r.type.endswith(_REL_SHARED_STRINGS)), None),
             next((r.target for r in rels.values() if r.type.endswith(_REL_STYLES)), None),
             _EPOCH_1904 if date1904 else _EPOCH_1900,
         )
         self._sheets: dict[str, Sheet] = {}
 
-    def _relationships(self, part: str) -> list:
+    def named_place(self, folded: str) -> Place | None:
+        """The cell the defined name whose case-folded form is ``folded`` refers to: its first
+        entry (workbook-scoped ones first) that refers to one cell; None if none does, or if
+        that cell's sheet does not exist."""
+        for text in self._defined_names.get(folded, ()):
+            reference = _name_reference(text.strip())
+            if reference is not None:
+                sheet_name, row, column = reference
+                sheet = self.sheet(sheet_name)
+                return Place(sheet.name, row, column) if sheet is not None else None
+        return None
+
+    def _relationships(self, part: str) -> tuple:
         try:
             return self.package.relationships(part)
         except DamagedPart as error:
@@ -189,10 +212,7 @@ class Workbook:
 
     def xml(self, part: str) -> etree._Element:
         """The part ``part`` parsed; :class:`Damaged` when it is missing or damaged."""
-        try:
-            return self.package.xml(part)
-        except DamagedPart as error:
-            raise Damaged(str(error)) from error
+        return _xml(self.package, part)
 
     def custom_properties(self) -> dict[str, str]:
         try:
@@ -205,6 +225,8 @@ class Workbook:
 
     def sheet(self, name: str) -> Sheet | None:
         """The worksheet called ``name`` (in any case), parsed on first use; None if there is none."""
+        if name in self._sheets:  # (a place's sheet: named as the workbook names it)
+            return self._sheets[name]
         actual = self._folded_names.get(name.casefold())
         if actual is None:
             return None
@@ -241,11 +263,17 @@ class Sheet:
         self._cell_tag = _namespace(data) + "c" if data is not None else ""
         #: row number → its <row> elements (more than one when a file repeats a number)
         self._row_elements: dict[int, list[etree._Element]] = {}
+        rows = self._row_elements
         row_number = 0
-        for row in _children(data, "row"):
+        for row in data.iterchildren(_namespace(data) + "row") if data is not None else ():
             row_number = _int(row.get("r"), row_number + 1)
-            self._row_elements.setdefault(row_number, []).append(row)
+            if row_number in rows:
+                rows[row_number].append(row)
+            else:
+                rows[row_number] = [row]
         self._rows: dict[int, dict[int, etree._Element]] = {}
+        #: column letters met in cell references ("E") → column number (5)
+        self._letter_columns: dict[str, int] = {}
 
     @property
     def row_numbers(self) -> list[int]:
@@ -253,15 +281,36 @@ class Sheet:
 
     def row(self, number: int) -> dict[int, etree._Element]:
         """The cells of row ``number`` by column number."""
-        if number not in self._rows:
+        cells = self._rows.get(number)
+        if cells is None:
             cells = self._rows[number] = {}
+            known = self._letter_columns
             for row in self._row_elements.get(number, ()):
                 column = 0
                 for cell in row.iterchildren(self._cell_tag):
-                    reference = cell_reference(cell.get("r") or "")
-                    column = reference[1] if reference else column + 1
+                    reference = cell.get("r") or ""
+                    letters = reference.rstrip("0123456789")
+                    if letters in known and 0 < len(reference) - len(letters) <= 7:
+                        column = known[letters]  # (see _column)
+                    else:
+                        column = self._column(reference) or column + 1
                     cells[column] = cell
-        return self._rows[number]
+        return cells
+
+    def _column(self, reference: str) -> int | None:
+        """The column of the cell reference ``reference`` ("E9"), None if it is none: a
+        reference whose letters came before (a row's cells share them) is known without
+        matching it again."""
+        letters = reference.rstrip("0123456789")
+        column = self._letter_columns.get(letters)
+        if column is not None and 0 < len(reference) - len(letters) <= 7:
+            return column
+        found = cell_reference(reference)
+        if found is None:
+            return None
+        if letters.isalpha():  # (not "$E$"): the letters alone name the column
+            self._letter_columns[letters] = found[1]
+        return found[1]
 
     def element(self, row: int, column: int) -> etree._Element | None:
         """The element of the cell in ``row`` and ``column``; None if there is none."""
@@ -276,8 +325,10 @@ class _CellValues:
     """What turns a cell's element into its value: the shared strings, the styles that show
     dates, and the date system; the parts read on first use."""
 
-    def __init__(self, book: Workbook, strings_part: str | None, styles_part: str | None, epoch: datetime):
-        self.book = book
+    def __init__(self, package: Package, strings_part: str | None, styles_part: str | None, epoch: datetime):
+        # the package, not the workbook: a workbook holding this, held by it, would be a
+        # reference cycle, and its parsed parts would wait for the garbage collector
+        self.package = package
         self.strings_part = strings_part
         self.styles_part = styles_part
         self.epoch = epoch
@@ -288,7 +339,8 @@ class _CellValues:
         kind = element.get("t", "n")
         raw = formula = inline = None
         for child in element:  # <v>, <f>, <is>, in whichever namespace
-            tag = _local(child.tag)
+            tag = child.tag
+            tag = tag[tag.rfind("}") + 1 :] if isinstance(tag, str) else ""
             if tag == "v":
                 raw = child.text
             elif tag == "f":
@@ -331,7 +383,7 @@ class _CellValues:
         """Shared string number ``index``."""
         if self._strings is None:
             part = self.strings_part
-            root = self.book.xml(part) if part is not None and self.book.package.has(part) else None
+            root = _xml(self.package, part) if part is not None and self.package.has(part) else None
             self._strings = _children(root, "si")
         if not 0 <= index < len(self._strings):
             raise Damaged(f"shared string {index} is missing")
@@ -340,25 +392,34 @@ class _CellValues:
     def _is_date_style(self, index: int) -> bool:
         if self._date_styles is None:
             part = self.styles_part
-            root = self.book.xml(part) if part is not None and self.book.package.has(part) else None
+            root = _xml(self.package, part) if part is not None and self.package.has(part) else None
             self._date_styles = _date_styles(root) if root is not None else []
         return 0 <= index < len(self._date_styles) and self._date_styles[index]
 
 
+def _xml(package: Package, part: str) -> etree._Element:
+    """The part ``part`` of ``package`` parsed; :class:`Damaged` when it is missing or damaged."""
+    try:
+        return package.xml(part)
+    except DamagedPart as error:
+        raise Damaged(str(error)) from error
+
+
 def _unescape(text: str) -> str:
     """Undo OOXML's escaping of characters XML cannot hold: "_x000D_" is a carriage return."""
-    return _ESCAPED.sub(lambda m: chr(int(m[1], 16)), text)
+    return _ESCAPED.sub(lambda m: chr(int(m[1], 16)), text) if "_x" in text else text
 
 
 def _string_item(element: etree._Element) -> str:
     """The text of a shared string or inline string: plain or rich runs, phonetic runs left out."""
     namespace = _namespace(element)
+    text_tag, run_tag = namespace + "t", namespace + "r"
     parts = []
     for child in element:
-        if child.tag == namespace + "t":
+        if child.tag == text_tag:
             parts.append(child.text or "")
-        elif child.tag == namespace + "r":
-            parts.extend(t.text or "" for t in child.iterchildren(namespace + "t"))
+        elif child.tag == run_tag:
+            parts.extend(t.text or "" for t in child.iterchildren(text_tag))
     return _unescape("".join(parts))
 
 
