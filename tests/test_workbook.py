@@ -34,6 +34,7 @@ from generator.outputs.workbook import (
     write_consolidated_workbook,
 )
 from generator.scoring.rules import load_rules
+from generator.scoring.score import score_results
 
 FIXTURE_STANDARDS = Path(__file__).parent / "fixtures" / "standards"
 SHEETS = [
@@ -381,3 +382,24 @@ def test_libreoffice_converts_it_to_pdf_with_the_charts(written, data, tmp_path)
         assert f"{organisation['name']}: " in text  # its profile chart's title
     assert "Organisations at each tier, per section" in text  # the distribution chart's title
     assert "=Needs work — see last year's action plan" in text  # a sample comment, shown as typed
+
+
+def test_text_shaped_like_workbook_xml_stays_text(tmp_path):
+    """A comment that looks like the XML inside a cell (a rich-text run, a formula element) is
+    written as text: some writers pass a string that starts with "<r>" and ends with "</r>" into
+    the sheet unescaped, which would let a return put a formula into the workbook."""
+    from generator.model.results import Answer
+
+    catalogue = find_instruments()
+    folder = tmp_path / "returns"
+    write_sample_returns(resolve_instrument(), folder)
+    rules = load_rules()
+    results = score_results(merge_returns([folder], catalogue.instruments, rules), catalogue.instruments, rules)
+    sneaky = '<r><t>a</t></r></is></c><c r="Z1"><f>WEBSERVICE("http://example.invalid")</f></c><c><is><r></r>'
+    answer: Answer = results.organisations[0].indicators[0].answers[0]
+    answer.comment = sneaky
+    workbook = openpyxl.load_workbook(write_consolidated_workbook(results, tmp_path / "c.xlsx", catalogue.instruments))
+    comments = [c.value for row in workbook[COMMENTS_SHEET].iter_rows() for c in row]
+    assert sneaky in comments
+    for sheet in workbook.worksheets:
+        assert not any(c.data_type == "f" for row in sheet.iter_rows() for c in row), sheet.title
