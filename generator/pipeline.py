@@ -38,7 +38,8 @@ class PlanOptions:
 @dataclass
 class PipelineOutput:
     """What a run wrote, and the results it is based on: each organisation without its
-    indicators' answers (enough for :func:`generator.outputs.summary.merge_summary`)."""
+    indicators (with them, but not their answers, when plans were made); enough for
+    :func:`generator.outputs.summary.merge_summary`."""
 
     results: Results
     written: list[Path] = field(default_factory=list)
@@ -85,7 +86,8 @@ def write_outputs(
                 book.add(organisation)
                 if plans is not None:
                     plan_files.extend(write_organisation_plan(organisation, instruments, head, out, plans.template))
-                kept.append(organisation.without_answers())
+                # what is kept of it: the partnership plans need each indicator's consensus
+                kept.append(organisation.without_answers() if plans is not None else organisation.without_indicators())
                 yield organisation
 
         written = [write_results_json(head, each_organisation(), merged.manifest, out / "results.json")]

@@ -245,6 +245,11 @@ class OrganisationResult:
                 level(gap.higher.achieved, f"{self.name}: indicator {indicator.id}: perception gap")
                 level(gap.lower.achieved, f"{self.name}: indicator {indicator.id}: perception gap")
 
+    def without_indicators(self) -> OrganisationResult:
+        """A copy without its indicators: its tier, points, sections and respondents, enough for
+        the terminal summary."""
+        return dataclasses.replace(self, indicators=[])
+
     def without_answers(self) -> OrganisationResult:
         """A copy without each indicator's answers (the bulk of it), for what needs only the
         consensus: the summary, the workbook's Summary sheet, the partnership plan."""
