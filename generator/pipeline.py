@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.errors import ResultsFileError
-from generator.forms.packs import generate_pack, slugify
 from generator.merge import Merged, merge_returns
 from generator.model.instrument import Instrument
 from generator.model.results import OrganisationResult, Results, ResultsHead
@@ -124,6 +123,7 @@ def write_organisation_plan(
 ) -> list[Path]:
     """Write one organisation's action plan (.docx) and tracker (.xlsx) into ``out/plans/<organisation>/``;
     names carry the instrument's id when the results hold more than one instrument."""
+    from generator.forms.packs import slugify
     from generator.plans.context import organisation_plan
     from generator.plans.documents import render_organisation_plan
     from generator.plans.tracker import write_action_tracker
@@ -186,6 +186,7 @@ def run_demo(
     """Blank forms into ``out/forms`` (of ``instrument`` and of the Appendix D charter), sample returns
     of both in a temporary folder, then the whole pipeline into ``out``."""
     from generator.demo import CHARTER_ID, write_demo_returns
+    from generator.forms.packs import generate_pack
 
     forms = generate_pack(instrument, out / "forms")
     if CHARTER_ID in instruments and CHARTER_ID != instrument.id:

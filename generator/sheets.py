@@ -19,12 +19,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-
-from openpyxl.cell.cell import Cell
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from typing import TYPE_CHECKING
 
 from generator.atomic import restamp_zip
+
+if TYPE_CHECKING:  # openpyxl is imported by the writers that use it: a merge's reader processes need none of it
+    from openpyxl.cell.cell import Cell
 
 _NARROW = set("iljtfrI.,;:'!|()[] ")
 _WIDE = set("mwMW@%")
@@ -91,7 +91,7 @@ def print_landscape_a4(worksheet, title_row: int | None = None) -> None:  # noqa
     """Print ``worksheet`` on A4 landscape, one page wide, small margins, "sheet — page / pages"
     below; ``title_row`` repeated at the top of each page."""
     worksheet.page_setup.orientation = "landscape"
-    worksheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    worksheet.page_setup.paperSize = "9"  # A4 (openpyxl's Worksheet.PAPERSIZE_A4)
     worksheet.page_setup.fitToWidth = 1
     worksheet.page_setup.fitToHeight = 0
     worksheet.sheet_properties.pageSetUpPr.fitToPage = True
@@ -221,6 +221,8 @@ class TextChanges:
         ``sheet`` and, when it is split, the rows below; or that it was ``cut`` after its first part."""
         if not text.changes and len(text.parts) == 1:
             return
+        from openpyxl.utils import get_column_letter
+
         letter = get_column_letter(column)
         place = f"{letter}{row}"
         notes = list(text.changes)
