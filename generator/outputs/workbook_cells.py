@@ -40,7 +40,8 @@ _MUTED_TEXT = "7F7F7F"
 _THIN = Side(style="thin", color="A6A6A6")
 BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _PERCENT = "0%"
-_HELD = 1_000  # cells kept for reuse per table column, before the store is emptied (500 to 20,000 measured the same speed)
+# Cells kept for reuse per table column, before the store is emptied (500 to 20,000 measured the same speed).
+_HELD = 1_000
 _HELD_LENGTH = 200  # the longest text whose cell is kept for reuse
 
 
