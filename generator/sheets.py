@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,7 @@ from generator.atomic import restamp_zip
 
 if TYPE_CHECKING:  # openpyxl is imported by the writers that use it: a merge's reader processes need none of it
     from openpyxl.cell.cell import Cell
+    from openpyxl.styles import Alignment, Border, Font
 
 _NARROW = set("iljtfrI.,;:'!|()[] ")
 _WIDE = set("mwMW@%")
@@ -85,6 +87,26 @@ def text_colour_on(fill: str | None) -> str | None:
         return None
     red, green, blue = (int(fill.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4))
     return "FFFFFF" if (0.299 * red + 0.587 * green + 0.114 * blue) / 255 < 0.5 else None
+
+
+@lru_cache(maxsize=64)
+def cell_font(*, bold: bool = False, italic: bool = False, size: float = 10, color: str | None = None) -> Font:
+    """The writers' one font, Arial, 10 points unless ``size`` says otherwise."""
+    from openpyxl.styles import Font
+
+    return Font(name="Arial", size=size, bold=bold, italic=italic, color=color)
+
+
+def style_cell(
+    cell: Cell, *, font: Font | None = None, alignment: Alignment | None = None, border: Border | None = None
+) -> None:
+    """Give ``cell`` those of ``font``, ``alignment`` and ``border`` that are given."""
+    if font is not None:
+        cell.font = font
+    if alignment is not None:
+        cell.alignment = alignment
+    if border is not None:
+        cell.border = border
 
 
 def print_landscape_a4(worksheet, title_row: int | None = None) -> None:  # noqa: ANN001 - an openpyxl worksheet

@@ -53,12 +53,14 @@ from generator.forms.identity import IDENTITY_SHEET, FormIdentity
 from generator.model.instrument import MATRIX_LAYOUT, FormText, Indicator, Instrument, Level, Section
 from generator.sheets import (
     EXCEL_CELL_CHARACTERS,
+    cell_font,
     cell_text,
     line_count,
     print_landscape_a4,
     put_text,
     row_height,
     save_workbook,
+    style_cell,
     text_colour_on,
     unfit_for_xml,
 )
@@ -81,8 +83,6 @@ _ERROR_TITLE = "Not one of the choices"
 _ERROR_TEXT = "Choose one of: {choices}. Leave the cell empty if you have not discussed it yet."
 
 # Looks.  Neutral colours only: the level colours come from the instrument.
-_FONT_NAME = "Arial"
-_BODY_SIZE = 10
 _HEADER_FILL = "D9D9D9"
 _INPUT_FILL = "FFFBEA"
 _GREY_TEXT = "666666"
@@ -279,12 +279,12 @@ def _write_cover(
     sheet.column_dimensions["B"].width = _COVER_INPUT_WIDTH
     total_width = _COVER_LABEL_WIDTH + _COVER_INPUT_WIDTH
     row = _write_headingline_count(sheet, instrument)
-    _text(sheet.cell(row, 1), form.cover_title, font=_font(bold=True, size=13))
+    _text(sheet.cell(row, 1), form.cover_title, font=cell_font(bold=True, size=13))
     sheet.row_dimensions[row].height = 20
     row += 1
     for cover_field in form.cover:
         label = sheet.cell(row, 1)
-        _text(label, cover_field.label, font=_font(bold=True), alignment=_WRAP_TOP, border=_BOX)
+        _text(label, cover_field.label, font=cell_font(bold=True), alignment=_WRAP_TOP, border=_BOX)
         answer = sheet.cell(row, 2)
         _input(answer, cover_values.get(cover_field.id) or "")
         lines = max(
@@ -296,32 +296,32 @@ def _write_cover(
         layout.targets.append(_Target(cover_name(cover_field.id), cover_field.id, sheet.title, answer.coordinate))
         row += 1
     row += 1
-    _text(sheet.cell(row, 1), form.instructions_title, font=_font(bold=True, size=13))
+    _text(sheet.cell(row, 1), form.instructions_title, font=cell_font(bold=True, size=13))
     sheet.row_dimensions[row].height = 20
     row += 1
     for n, step in enumerate(form.instructions, 1):
         text = f"{n}. {step}"
-        _merged_text(sheet, row, 2, text, _font(), total_width)
+        _merged_text(sheet, row, 2, text, cell_font(), total_width)
         row += 1
     if instrument.preamble:  # the published text before the sections, as the Word and PDF forms print it
         row += 1
         for paragraph in instrument.preamble:
-            _merged_text(sheet, row, 2, paragraph, _font(), total_width)
+            _merged_text(sheet, row, 2, paragraph, cell_font(), total_width)
             row += 1
     row += 1
     reference = f"{_FORM_REFERENCE}: {identity.form_id} · {instrument.id} {instrument.version}"
-    _text(sheet.cell(row, 1), reference, font=_font(size=8, color=_GREY_TEXT))
+    _text(sheet.cell(row, 1), reference, font=cell_font(size=8, color=_GREY_TEXT))
     _print_setup(sheet)
     sheet.protection.sheet = True
 
 
 def _write_headingline_count(sheet: Worksheet, instrument: Instrument) -> int:
     """The title and subtitle lines at the top of a sheet; returns the next free row."""
-    _text(sheet.cell(1, 1), instrument.title, font=_font(bold=True, size=14))
+    _text(sheet.cell(1, 1), instrument.title, font=cell_font(bold=True, size=14))
     sheet.row_dimensions[1].height = 20
     row = 2
     if instrument.subtitle:
-        _text(sheet.cell(2, 1), instrument.subtitle, font=_font(size=12))
+        _text(sheet.cell(2, 1), instrument.subtitle, font=cell_font(size=12))
         sheet.row_dimensions[2].height = 18
         row = 3
     return row + 1
@@ -368,10 +368,10 @@ def _write_section(
     for row, indicator in enumerate(section.indicators, first):
         lines = [line_count(indicator.title, _INDICATOR_WIDTH, bold=True), _MIN_TABLE_LINES]
         title = sheet.cell(row, 1)
-        _text(title, indicator.title, font=_font(bold=True), alignment=_WRAP_TOP, border=_BOX)
+        _text(title, indicator.title, font=cell_font(bold=True), alignment=_WRAP_TOP, border=_BOX)
         for column, (level, _) in enumerate(levels, 2):
             bullets = _bullets(indicator.criteria.get(level.id, ()))
-            _text(sheet.cell(row, column), bullets, font=_font(), alignment=_WRAP_TOP, border=_BOX)
+            _text(sheet.cell(row, column), bullets, font=cell_font(), alignment=_WRAP_TOP, border=_BOX)
             lines.append(line_count(bullets, widths[column - 1]))
         answer = sheet.cell(row, answer_column)
         _input(answer, _answer_label(instrument, values, indicator))
@@ -399,16 +399,16 @@ def _section_opening(sheet: Worksheet, instrument: Instrument, section: Section,
     row = _write_headingline_count(sheet, instrument)
     first = section is instrument.sections[0]
     if instrument.intro and (instrument.form is None or instrument.form.repeat_intro or first):
-        _merged_text(sheet, row, last, instrument.intro, _font(), width)
+        _merged_text(sheet, row, last, instrument.intro, cell_font(), width)
         row += 2
     if first and instrument.sections_heading:
-        _text(sheet.cell(row, 1), instrument.sections_heading, font=_font(bold=True, size=13))
+        _text(sheet.cell(row, 1), instrument.sections_heading, font=cell_font(bold=True, size=13))
         row += 1
-    _text(sheet.cell(row, 1), f"{section.number}. {section.title}", font=_font(bold=True, size=13))
+    _text(sheet.cell(row, 1), f"{section.number}. {section.title}", font=cell_font(bold=True, size=13))
     sheet.row_dimensions[row].height = 20
     row += 1
     if section.prompt:
-        _merged_text(sheet, row, last, section.prompt, _font(italic=True), width)
+        _merged_text(sheet, row, last, section.prompt, cell_font(italic=True), width)
         row += 1
     return row
 
@@ -418,7 +418,7 @@ def _header_row(sheet: Worksheet, row: int, headings: list[tuple[str, str | None
     lines = 1
     for column, (heading, colour) in enumerate(headings, 1):
         cell = sheet.cell(row, column)
-        _text(cell, heading, font=_font(bold=True, color=text_colour_on(colour)), border=_BOX)
+        _text(cell, heading, font=cell_font(bold=True, color=text_colour_on(colour)), border=_BOX)
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
         cell.fill = PatternFill(fill_type="solid", fgColor=(colour or _HEADER_FILL).lstrip("#"))
         lines = max(lines, line_count(heading, widths[column - 1], bold=True))
@@ -456,14 +456,14 @@ def _write_matrix_section(
     for part in section.parts:
         row += 1
         if part.heading:
-            _text(sheet.cell(row, 1), part.heading, font=_font(bold=True, size=11))
+            _text(sheet.cell(row, 1), part.heading, font=cell_font(bold=True, size=11))
             sheet.row_dimensions[row].height = 16
             row += 1
         for paragraph in part.guidance:
-            _merged_text(sheet, row, last, paragraph, _font(), total)
+            _merged_text(sheet, row, last, paragraph, cell_font(), total)
             row += 1
         for item in part.context:
-            _merged_text(sheet, row, last, f"• {item}", _font(), total)
+            _merged_text(sheet, row, last, f"• {item}", cell_font(), total)
             row += 1
         if not part.indicators:
             continue
@@ -472,7 +472,7 @@ def _write_matrix_section(
         first_table_row = first_table_row or first
         for row, indicator in enumerate(part.indicators, first):
             statement = f"{indicator.id}  {indicator.title}"
-            _text(sheet.cell(row, 1), statement, font=_font(), alignment=_WRAP_TOP, border=_BOX)
+            _text(sheet.cell(row, 1), statement, font=cell_font(), alignment=_WRAP_TOP, border=_BOX)
             lines = [line_count(statement, _STATEMENT_WIDTH), _MIN_MATRIX_LINES]
             chosen = values.answers.get(indicator.id)
             for column, level in enumerate(levels, 2):
@@ -503,7 +503,7 @@ def _write_matrix_section(
     if section is instrument.sections[-1]:  # the published text after the sections
         for paragraph in instrument.closing:
             row += 1
-            _merged_text(sheet, row, last, paragraph, _font(), total)
+            _merged_text(sheet, row, last, paragraph, cell_font(), total)
     if first_table_row:
         sheet.freeze_panes = sheet.cell(first_table_row, 1).coordinate
     _print_setup(sheet)
@@ -528,31 +528,31 @@ def _write_summary(sheet: Worksheet, instrument: Instrument, layout: _Layout) ->
     sheet.column_dimensions["A"].width = 50
     for column in range(2, len(headings) + 1):
         sheet.column_dimensions[get_column_letter(column)].width = 14
-    _text(sheet.cell(1, 1), instrument.title, font=_font(bold=True, size=14))
+    _text(sheet.cell(1, 1), instrument.title, font=cell_font(bold=True, size=14))
     sheet.row_dimensions[1].height = 20
-    _text(sheet.cell(2, 1), _SUMMARY_NOTE, font=_font(italic=True))
+    _text(sheet.cell(2, 1), _SUMMARY_NOTE, font=cell_font(italic=True))
     header_row = 4
     colours = [None, *(level.colour for level in levels), None, None]
     for column, (heading, colour) in enumerate(zip(headings, colours, strict=True), 1):
         cell = sheet.cell(header_row, column)
-        _text(cell, heading, font=_font(bold=True, color=text_colour_on(colour)), border=_BOX)
+        _text(cell, heading, font=cell_font(bold=True, color=text_colour_on(colour)), border=_BOX)
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center" if column > 1 else None)
         cell.fill = PatternFill(fill_type="solid", fgColor=(colour or _HEADER_FILL).lstrip("#"))
     sheet.row_dimensions[header_row].height = row_height(1)
 
     row = header_row
     for row, (section, formulas) in enumerate(_summary_formulas(instrument, layout), header_row + 1):
-        _text(sheet.cell(row, 1), f"{section.number}. {section.title}", font=_font(), border=_BOX)
+        _text(sheet.cell(row, 1), f"{section.number}. {section.title}", font=cell_font(), border=_BOX)
         for column, formula in enumerate(formulas, 2):
             cell = sheet.cell(row, column, formula)
-            cell.font, cell.border = _font(), _BOX
+            cell.font, cell.border = cell_font(), _BOX
             cell.alignment = Alignment(horizontal="center")
     total_row = row + 1
-    _text(sheet.cell(total_row, 1), _SUMMARY_TOTAL, font=_font(bold=True), border=_BOX)
+    _text(sheet.cell(total_row, 1), _SUMMARY_TOTAL, font=cell_font(bold=True), border=_BOX)
     for column in range(2, len(headings) + 1):
         letter = get_column_letter(column)
         cell = sheet.cell(total_row, column, f"=SUM({letter}{header_row + 1}:{letter}{total_row - 1})")
-        cell.font, cell.border = _font(bold=True), _BOX
+        cell.font, cell.border = cell_font(bold=True), _BOX
         cell.alignment = Alignment(horizontal="center")
     sheet.freeze_panes = sheet.cell(header_row + 1, 1).coordinate
     sheet.print_title_rows = f"{header_row}:{header_row}"
@@ -650,10 +650,6 @@ def _add_answer_validations(
 # --- cells ----------------------------------------------------------------------------------
 
 
-def _font(*, bold: bool = False, italic: bool = False, size: float = _BODY_SIZE, color: str | None = None) -> Font:
-    return Font(name=_FONT_NAME, size=size, bold=bold, italic=italic, color=color)
-
-
 def _text(
     cell: Cell,
     text: str,
@@ -672,17 +668,12 @@ def _text(
             f"'{cell.parent.title}': an Excel cell holds at most {EXCEL_CELL_CHARACTERS:,}."
         )
     put_text(cell, fitted.parts[0])
-    if font is not None:
-        cell.font = font
-    if alignment is not None:
-        cell.alignment = alignment
-    if border is not None:
-        cell.border = border
+    style_cell(cell, font=font, alignment=alignment, border=border)
 
 
 def _input(cell: Cell, text: str) -> None:
     """An editable cell: unlocked, boxed, tinted, wrapped, formatted as text."""
-    _text(cell, text, font=_font(), alignment=_WRAP_TOP, border=_BOX)
+    _text(cell, text, font=cell_font(), alignment=_WRAP_TOP, border=_BOX)
     cell.protection = _UNLOCKED
     cell.fill = PatternFill(fill_type="solid", fgColor=_INPUT_FILL)
     cell.number_format = _TEXT_FORMAT

@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from generator.outputs.workbook_look import Percent, Shade
 from generator.sheets import (
     SheetText,
+    cell_font,
     cell_text,
     continued,
     line_count,
@@ -33,8 +34,6 @@ from generator.sheets import (
 if TYPE_CHECKING:
     from generator.outputs.workbook import ConsolidatedWorkbook
 
-_FONT_NAME = "Arial"
-_BODY_SIZE = 10
 HEADER_FILL = "D9D9D9"
 _MUTED_TEXT = "7F7F7F"
 _THIN = Side(style="thin", color="A6A6A6")
@@ -354,11 +353,6 @@ def _text_of(value: Any) -> SheetText | None:
     if type(value) is str and value:
         return cell_text(value)
     return None
-
-
-@lru_cache(maxsize=64)
-def cell_font(*, bold: bool = False, italic: bool = False, size: float = _BODY_SIZE, color: str | None = None) -> Font:
-    return Font(name=_FONT_NAME, size=size, bold=bold, italic=italic, color=color)
 
 
 @lru_cache(maxsize=64)
