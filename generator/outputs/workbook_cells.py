@@ -230,19 +230,10 @@ class Table:
             sheet.widths(column.width for column in columns)
         if freeze:
             sheet.worksheet.freeze_panes = f"B{header_row + 1}"
-        header_lines = 1
+        header_lines, bold = 1, cell_font(bold=True)
         for column, spec in enumerate(columns, 1):
             align = cell_alignment(True, "center", "center" if spec.centre else None)
-            put(
-                sheet,
-                header_row,
-                column,
-                spec.heading,
-                font=cell_font(bold=True),
-                border=BOX,
-                fill=HEADER_FILL,
-                align=align,
-            )
+            put(sheet, header_row, column, spec.heading, font=bold, border=BOX, fill=HEADER_FILL, align=align)
             header_lines = max(header_lines, line_count(spec.heading, spec.width, bold=True))
         sheet.height(header_row, row_height(header_lines))
         self.sheet, self.header_row, self.row = sheet, header_row, header_row
@@ -311,11 +302,8 @@ class Table:
         for part in range(max(len(text.parts) for text in texts if text is not None)):
             lines, cells = 1, []
             for column, (value, text) in enumerate(zip(values, texts, strict=True)):
-                if part and (text is None or type(value) is Shade):  # tiers and numbers counted once
-                    cells.append(self.sheet.cells.value(self._style(column, value), None))
-                    continue
                 shown = part if text is None else _part_shown(text, part)
-                if shown is None:
+                if shown is None or part and (text is None or type(value) is Shade):  # tiers and numbers counted once
                     cells.append(self.sheet.cells.value(self._style(column, value), None))
                     continue
                 cell, taken = self._cell(column, value, text, shown)
