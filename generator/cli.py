@@ -11,7 +11,7 @@ import io
 import json
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,7 +25,8 @@ from generator.returns import guards
 from generator.scoring.rules import CONSENSUS_RULES
 
 if TYPE_CHECKING:
-    from generator.pipeline import PipelineOutput
+    from generator.pipeline import PlanOptions
+    from generator.scoring.rules import ScoringRules
 
 # Everything else is imported inside the command that needs it: `coproduce --help` and a
 # mistyped option answer at once, without loading the instrument reader, the format
@@ -346,24 +347,13 @@ def merge(
 
     Example: coproduce merge returns/ --out results/
     """
-    from generator.pipeline import merge_and_score
     from generator.scoring.rules import load_rules
 
-    with _reported():
-        catalogue = find_instruments(_extra_dirs(ctx))
-        rules = load_rules(rules_file)
-        if consensus:
-            rules = dataclasses.replace(rules, consensus=consensus)
-        with ExitStack() as stack:
-            output = merge_and_score(
-                paths,
-                catalogue.instruments,
-                rules,
-                out,
-                progress=_progress_bar(stack),
-                limits=_limits(time_limit, max_file_size),
-            )
-    _report_merge(ctx, output)
+    def rules() -> ScoringRules:
+        loaded = load_rules(rules_file)
+        return dataclasses.replace(loaded, consensus=consensus) if consensus else loaded
+
+    _merge(ctx, paths, out, rules, None, _limits(time_limit, max_file_size))
 
 
 #: The --template and --partnership-template options, shared by `plan` and `run`.
@@ -386,10 +376,23 @@ def _echo_written(written: list[Path]) -> None:
         click.echo(f"Wrote {path}")
 
 
-def _report_merge(ctx: click.Context, output: PipelineOutput) -> None:
-    """Print a merge's summary and the files written; exit 1 if any file was rejected."""
+def _merge(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    out: Path,
+    rules: Callable[[], ScoringRules],
+    plans: PlanOptions | None,
+    limits: guards.Limits,
+) -> None:
+    """Merge and score ``paths`` into ``out`` by the ``rules`` (loaded once the instruments are found),
+    with ``plans`` if given; print the summary and the files written; exit 1 if any file was rejected."""
     from generator.outputs.summary import merge_summary
+    from generator.pipeline import merge_and_score
 
+    with _reported():
+        catalogue = find_instruments(_extra_dirs(ctx))
+        with ExitStack() as stack:
+            output = merge_and_score(paths, catalogue.instruments, rules(), out, plans, _progress_bar(stack), limits)
     click.echo(merge_summary(output.results))
     _echo_written(output.written)
     if output.results.counts.rejected:
@@ -440,23 +443,11 @@ def run(
 
     Example: coproduce run returns/ --out output/
     """
-    from generator.pipeline import PlanOptions, merge_and_score
+    from generator.pipeline import PlanOptions
     from generator.scoring.rules import load_rules
 
-    with _reported():
-        catalogue = find_instruments(_extra_dirs(ctx))
-        rules = load_rules(rules_file)
-        with ExitStack() as stack:
-            output = merge_and_score(
-                paths,
-                catalogue.instruments,
-                rules,
-                out,
-                PlanOptions(template, partnership_template),
-                _progress_bar(stack),
-                _limits(time_limit, max_file_size),
-            )
-    _report_merge(ctx, output)
+    plans = PlanOptions(template, partnership_template)
+    _merge(ctx, paths, out, lambda: load_rules(rules_file), plans, _limits(time_limit, max_file_size))
 
 
 @cli.command()
