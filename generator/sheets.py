@@ -109,6 +109,14 @@ def style_cell(
         cell.border = border
 
 
+def set_widths(worksheet, widths: Iterable[float]) -> None:  # noqa: ANN001 - an openpyxl worksheet
+    """Make the columns of ``worksheet``, from A, as wide as ``widths`` (in characters)."""
+    from openpyxl.utils import get_column_letter
+
+    for column, width in enumerate(widths, 1):
+        worksheet.column_dimensions[get_column_letter(column)].width = width
+
+
 def print_landscape_a4(worksheet, title_row: int | None = None) -> None:  # noqa: ANN001 - an openpyxl worksheet
     """Print ``worksheet`` on A4 landscape, one page wide, small margins, "sheet — page / pages"
     below; ``title_row`` repeated at the top of each page."""

@@ -60,6 +60,7 @@ from generator.sheets import (
     put_text,
     row_height,
     save_workbook,
+    set_widths,
     style_cell,
     text_colour_on,
     unfit_for_xml,
@@ -275,8 +276,7 @@ def _write_cover(
     cover_values: dict[str, str],
     layout: _Layout,
 ) -> None:
-    sheet.column_dimensions["A"].width = _COVER_LABEL_WIDTH
-    sheet.column_dimensions["B"].width = _COVER_INPUT_WIDTH
+    set_widths(sheet, (_COVER_LABEL_WIDTH, _COVER_INPUT_WIDTH))
     total_width = _COVER_LABEL_WIDTH + _COVER_INPUT_WIDTH
     row = _write_headingline_count(sheet, instrument)
     _text(sheet.cell(row, 1), form.cover_title, font=cell_font(bold=True, size=13))
@@ -350,8 +350,7 @@ def _write_section(
     levels = _criteria_levels(instrument)
     criteria_width = min(_CRITERIA_MAX, _CRITERIA_BUDGET / max(len(levels), 1))
     widths = [_INDICATOR_WIDTH, *([criteria_width] * len(levels)), _ANSWER_WIDTH, _COMMENTS_WIDTH]
-    for column, width in enumerate(widths, 1):
-        sheet.column_dimensions[get_column_letter(column)].width = width
+    set_widths(sheet, widths)
     last = len(widths)
     answer_column, comments_column = last - 1, last
 
@@ -438,8 +437,7 @@ def _write_matrix_section(
     columns, levels = instrument.columns, instrument.scale.levels
     rated_by = [_RATED_BY_WIDTH] if columns.rated_by else []
     widths = [_STATEMENT_WIDTH, *(_TICK_WIDTH for _ in levels), _COMMENTS_WIDTH, *rated_by]
-    for column, width in enumerate(widths, 1):
-        sheet.column_dimensions[get_column_letter(column)].width = width
+    set_widths(sheet, widths)
     last, comments_column = len(widths), 2 + len(levels)
     total = sum(widths)
 
@@ -525,9 +523,7 @@ def _bullets(criteria: Iterable[str]) -> str:
 def _write_summary(sheet: Worksheet, instrument: Instrument, layout: _Layout) -> None:
     levels = instrument.scale.levels
     headings = [_SUMMARY_SECTION, *(level.label for level in levels), _SUMMARY_BLANK, _SUMMARY_COUNT]
-    sheet.column_dimensions["A"].width = 50
-    for column in range(2, len(headings) + 1):
-        sheet.column_dimensions[get_column_letter(column)].width = 14
+    set_widths(sheet, [50, *[14] * (len(headings) - 1)])
     _text(sheet.cell(1, 1), instrument.title, font=cell_font(bold=True, size=14))
     sheet.row_dimensions[1].height = 20
     _text(sheet.cell(2, 1), _SUMMARY_NOTE, font=cell_font(italic=True))
@@ -599,8 +595,7 @@ def _write_identity_sheet(sheet: Worksheet, instrument: Instrument, identity: Fo
     _text(sheet.cell(1, choices_column), "choices")
     for row, level in enumerate(instrument.scale.levels, 2):
         _text(sheet.cell(row, choices_column), level.label)
-    for column, width in zip("ABCD", (28, 40, 34, 8), strict=True):
-        sheet.column_dimensions[column].width = width
+    set_widths(sheet, (28, 40, 34, 8))
     sheet.sheet_state = "hidden"
     sheet.protection.sheet = True
     letter = get_column_letter(choices_column)

@@ -27,6 +27,7 @@ from generator.sheets import (
     line_count,
     print_landscape_a4,
     row_height,
+    set_widths,
     starts_like_formula,
     text_colour_on,
 )
@@ -64,8 +65,7 @@ class Sheet:
         self._row, self._cells, self._height = 0, {}, None  # the row whose cells are still coming
 
     def widths(self, widths: Iterable[float]) -> None:
-        for column, width in enumerate(widths, 1):
-            self.worksheet.column_dimensions[get_column_letter(column)].width = width
+        set_widths(self.worksheet, widths)
 
     def put(self, row: int, column: int, cell: Cell | None) -> None:
         """Add ``cell`` at ``row``, ``column``."""

@@ -59,6 +59,7 @@ from generator.sheets import (
     put_text,
     row_height,
     save_workbook,
+    set_widths,
     style_cell,
     text_colour_on,
 )
@@ -270,8 +271,7 @@ def _instrument_line(instrument: dict[str, Any]) -> str:
 
 def _write_actions(sheet: Worksheet, context: dict[str, Any]) -> None:
     layout = _layout(context)
-    for number, (_, _, width) in enumerate(layout.columns, 1):
-        sheet.column_dimensions[get_column_letter(number)].width = width
+    set_widths(sheet, (width for _, _, width in layout.columns))
     actions = context["actions"]
     header_row = _write_title_block(sheet, context, layout)
     _write_header(sheet, header_row, layout)
@@ -500,8 +500,7 @@ def _column_range(layout: _Layout, key: str, first: int, last: int) -> str:
 def _write_not_assessed(sheet: Worksheet, context: dict[str, Any]) -> None:
     layout = _layout(context)
     columns = layout.not_assessed_columns
-    for number, (_, width) in enumerate(columns, 1):
-        sheet.column_dimensions[get_column_letter(number)].width = width
+    set_widths(sheet, (width for _, width in columns))
     title = _NOT_ASSESSED_TITLE.format(organisation=context["organisation"])
     _text(sheet.cell(1, 1), title, font=cell_font(bold=True, size=14))
     sheet.row_dimensions[1].height = 20
@@ -571,8 +570,8 @@ def _note(cell: Cell, fitted: SheetText, length: int, *, cut: bool = False) -> N
 
 def _write_text_changes(sheet: Worksheet, changes: TextChanges) -> None:
     """The Text changes sheet: each cell whose text was changed to fit in, and what was done."""
-    for number, (heading, width) in enumerate(TextChanges.COLUMNS, 1):
-        sheet.column_dimensions[get_column_letter(number)].width = width
+    set_widths(sheet, (width for _, width in TextChanges.COLUMNS))
+    for number, (heading, _) in enumerate(TextChanges.COLUMNS, 1):
         _text(sheet.cell(1, number), heading, font=cell_font(bold=True), border=_BOX)
         sheet.cell(1, number).fill = PatternFill(fill_type="solid", fgColor=_HEADER_FILL)
     for row, change in enumerate(changes.in_order((ACTIONS_SHEET, NOT_ASSESSED_SHEET)), 2):
