@@ -160,6 +160,10 @@ class _Layout:
     #: matrix forms: section, sheet, level id → the ranges of its tick column ("B8:B9", "B12:B14")
     tick_ranges: list[tuple[Section, str, dict[str, list[str]]]] = field(default_factory=list)
 
+    def target(self, name: str, key: str, cell: Cell) -> None:
+        """Record that the Excel name ``name`` (of the field ``key``) is ``cell``."""
+        self.targets.append(_Target(name, key, cell.parent.title, cell.coordinate))
+
 
 def write_xlsx_form(
     instrument: Instrument, identity: FormIdentity, path: Path, values: FormValues | None = None
@@ -293,7 +297,7 @@ def _write_cover(
             line_count(str(answer.value or ""), _COVER_INPUT_WIDTH),
         )
         sheet.row_dimensions[row].height = row_height(lines)
-        layout.targets.append(_Target(cover_name(cover_field.id), cover_field.id, sheet.title, answer.coordinate))
+        layout.target(cover_name(cover_field.id), cover_field.id, answer)
         row += 1
     row += 1
     _text(sheet.cell(row, 1), form.instructions_title, font=cell_font(bold=True, size=13))
@@ -379,8 +383,8 @@ def _write_section(
         _input(comment, values.comments.get(indicator.id) or "")
         lines.append(line_count(str(comment.value or ""), _COMMENTS_WIDTH))
         sheet.row_dimensions[row].height = row_height(max(lines))
-        layout.targets.append(_Target(answer_field_name(indicator.id), indicator.id, sheet.title, answer.coordinate))
-        layout.targets.append(_Target(comment_field_name(indicator.id), indicator.id, sheet.title, comment.coordinate))
+        layout.target(answer_field_name(indicator.id), indicator.id, answer)
+        layout.target(comment_field_name(indicator.id), indicator.id, comment)
     last_row = first + len(section.indicators) - 1
     letter = get_column_letter(answer_column)
     layout.answer_ranges.append((section, sheet.title, f"{letter}{first}:{letter}{last_row}"))
@@ -477,21 +481,15 @@ def _write_matrix_section(
                 tick = sheet.cell(row, column)
                 _input(tick, TICK if chosen == level.id else "")
                 tick.alignment = Alignment(horizontal="center", vertical="center")
-                layout.targets.append(
-                    _Target(tick_field_name(indicator.id, level.id), indicator.id, sheet.title, tick.coordinate)
-                )
+                layout.target(tick_field_name(indicator.id, level.id), indicator.id, tick)
             comment = sheet.cell(row, comments_column)
             _input(comment, values.comments.get(indicator.id) or "")
             lines.append(line_count(str(comment.value or ""), _COMMENTS_WIDTH))
-            layout.targets.append(
-                _Target(comment_field_name(indicator.id), indicator.id, sheet.title, comment.coordinate)
-            )
+            layout.target(comment_field_name(indicator.id), indicator.id, comment)
             if columns.rated_by:
                 rater = sheet.cell(row, last)
                 _input(rater, values.rated_by.get(indicator.id) or "")
-                layout.targets.append(
-                    _Target(rated_by_field_name(indicator.id), indicator.id, sheet.title, rater.coordinate)
-                )
+                layout.target(rated_by_field_name(indicator.id), indicator.id, rater)
             sheet.row_dimensions[row].height = row_height(max(lines))
         for column, level in enumerate(levels, 2):
             letter = get_column_letter(column)
