@@ -315,8 +315,7 @@ def _write_cover(
     row += 1
     reference = f"{_FORM_REFERENCE}: {identity.form_id} · {instrument.id} {instrument.version}"
     _text(sheet.cell(row, 1), reference, font=cell_font(size=8, color=_GREY_TEXT))
-    _print_setup(sheet)
-    sheet.protection.sheet = True
+    _protect_and_print(sheet)
 
 
 def _write_headingline_count(sheet: Worksheet, instrument: Instrument) -> int:
@@ -390,9 +389,7 @@ def _write_section(
     layout.answer_ranges.append((section, sheet.title, f"{letter}{first}:{letter}{last_row}"))
 
     sheet.freeze_panes = sheet.cell(first, 1).coordinate
-    sheet.print_title_rows = f"{header_row}:{header_row}"
-    _print_setup(sheet)
-    sheet.protection.sheet = True
+    _protect_and_print(sheet, header_row)
 
 
 def _section_opening(sheet: Worksheet, instrument: Instrument, section: Section, last: int, width: float) -> int:
@@ -502,8 +499,7 @@ def _write_matrix_section(
             _merged_text(sheet, row, last, paragraph, cell_font(), total)
     if first_table_row:
         sheet.freeze_panes = sheet.cell(first_table_row, 1).coordinate
-    _print_setup(sheet)
-    sheet.protection.sheet = True
+    _protect_and_print(sheet)
 
 
 def _answer_label(instrument: Instrument, values: FormValues, indicator: Indicator) -> str:
@@ -549,9 +545,7 @@ def _write_summary(sheet: Worksheet, instrument: Instrument, layout: _Layout) ->
         cell.font, cell.border = cell_font(bold=True), _BOX
         cell.alignment = Alignment(horizontal="center")
     sheet.freeze_panes = sheet.cell(header_row + 1, 1).coordinate
-    sheet.print_title_rows = f"{header_row}:{header_row}"
-    _print_setup(sheet)
-    sheet.protection.sheet = True
+    _protect_and_print(sheet, header_row)
 
 
 def _summary_formulas(instrument: Instrument, layout: _Layout) -> Iterable[tuple[Section, list[str]]]:
@@ -683,8 +677,10 @@ def _absolute(cells: str) -> str:
     return ":".join(re.sub(r"^([A-Z]+)(\d+)$", r"$\1$\2", part) for part in cells.split(":"))
 
 
-def _print_setup(sheet: Worksheet) -> None:
-    print_landscape_a4(sheet)
+def _protect_and_print(sheet: Worksheet, title_row: int | None = None) -> None:
+    """Protect ``sheet`` (its input cells stay editable) and print it on A4 landscape, ``title_row`` on every page."""
+    print_landscape_a4(sheet, title_row)
+    sheet.protection.sheet = True
     # Users may resize rows and columns (a long comment needs a taller row); nothing else.
     sheet.protection.formatRows = False
     sheet.protection.formatColumns = False
