@@ -147,7 +147,7 @@ def save_workbook(workbook, path: Path, when: datetime) -> None:  # noqa: ANN001
 EXCEL_CELL_CHARACTERS = 32767
 #: What XML 1.0 (so a workbook) cannot hold: control characters but tab and line breaks,
 #: U+FFFE and U+FFFF, and lone surrogates (broken UTF-16, which openpyxl cannot save at all).
-_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 #: Text that OOXML would read as an escaped character ("_x000D_"): kept as typed by escaping its "_".
 _ESCAPE_LIKE = re.compile(r"(_x[0-9A-Fa-f]{4}_)")
 
@@ -180,7 +180,7 @@ def sheet_text(text: str, limit: int = EXCEL_CELL_CHARACTERS) -> SheetText:
     whole = _escape_cell_text(text)
     units = len(text) + sum(1 for c in text if c > "\uffff") if len(text) * 2 > limit else len(text)
     escaped = [whole] if len(whole) <= limit and units <= limit else _split_cell_text(text, limit)
-    unfit = len(_NOT_IN_XML.findall(text))
+    unfit = len(NOT_IN_XML.findall(text))
     changes = []
     if unfit:
         changes.append(
@@ -191,7 +191,7 @@ def sheet_text(text: str, limit: int = EXCEL_CELL_CHARACTERS) -> SheetText:
 
 
 def _escape_cell_text(text: str) -> str:
-    return _NOT_IN_XML.sub(lambda m: f"_x{ord(m[0]):04X}_", _ESCAPE_LIKE.sub(r"_x005F\1", text))
+    return NOT_IN_XML.sub(lambda m: f"_x{ord(m[0]):04X}_", _ESCAPE_LIKE.sub(r"_x005F\1", text))
 
 
 def _split_cell_text(text: str, limit: int) -> list[str]:
@@ -279,7 +279,7 @@ def unfit_for_xml(text: str) -> str | None:
     """What in ``text`` an XML document (a .docx, an .xlsx's properties, a PDF's metadata)
     cannot hold, in words (e.g. "a control character (U+0007) at character 6"); None when
     there is nothing."""
-    found = _NOT_IN_XML.search(text)
+    found = NOT_IN_XML.search(text)
     if found is None:
         return None
     kind = "broken Unicode (a lone surrogate)" if "\ud800" <= found[0] <= "\udfff" else "a control character"
