@@ -90,6 +90,7 @@ _GREY_TEXT = "666666"
 _THIN = Side(style="thin", color="808080")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+_CENTRE = Alignment(horizontal="center")
 _LOCKED = Protection(locked=True)
 _UNLOCKED = Protection(locked=False)
 _TEXT_FORMAT = "@"  # input cells keep what is typed as text: "=…" and "14/03/2026" stay as typed
@@ -534,16 +535,13 @@ def _write_summary(sheet: Worksheet, instrument: Instrument, layout: _Layout) ->
     for row, (section, formulas) in enumerate(_summary_formulas(instrument, layout), header_row + 1):
         _text(sheet.cell(row, 1), f"{section.number}. {section.title}", font=cell_font(), border=_BOX)
         for column, formula in enumerate(formulas, 2):
-            cell = sheet.cell(row, column, formula)
-            cell.font, cell.border = cell_font(), _BOX
-            cell.alignment = Alignment(horizontal="center")
+            style_cell(sheet.cell(row, column, formula), font=cell_font(), alignment=_CENTRE, border=_BOX)
     total_row = row + 1
     _text(sheet.cell(total_row, 1), _SUMMARY_TOTAL, font=cell_font(bold=True), border=_BOX)
     for column in range(2, len(headings) + 1):
         letter = get_column_letter(column)
         cell = sheet.cell(total_row, column, f"=SUM({letter}{header_row + 1}:{letter}{total_row - 1})")
-        cell.font, cell.border = cell_font(bold=True), _BOX
-        cell.alignment = Alignment(horizontal="center")
+        style_cell(cell, font=cell_font(bold=True), alignment=_CENTRE, border=_BOX)
     sheet.freeze_panes = sheet.cell(header_row + 1, 1).coordinate
     _protect_and_print(sheet, header_row)
 
