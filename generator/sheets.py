@@ -117,6 +117,34 @@ def set_widths(worksheet, widths: Iterable[float]) -> None:  # noqa: ANN001 - an
         worksheet.column_dimensions[get_column_letter(column)].width = width
 
 
+def add_validation(
+    worksheet,  # noqa: ANN001 - an openpyxl worksheet
+    ranges: Iterable[str],
+    prompt: tuple[str, str],
+    error: tuple[str, str] | None = None,
+    **rule: str,
+) -> None:
+    """Check what is typed into the cell ``ranges`` of ``worksheet`` by ``rule`` (a ``type`` and its
+    formulas, as openpyxl's DataValidation takes them): ``prompt`` (title, text) shows in the cell,
+    and a wrong entry is stopped with ``error`` (title, text), or kept when there is none.  Titles
+    and texts are cut to Excel's limits (32 and 255 characters); a blank cell is always allowed."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    stop = {"errorStyle": "stop", "errorTitle": error[0][:32], "error": error[1][:255]} if error else {}
+    validation = DataValidation(
+        **rule,
+        allow_blank=True,
+        showInputMessage=True,
+        showErrorMessage=bool(error),
+        promptTitle=prompt[0][:32],
+        prompt=prompt[1][:255],
+        **stop,
+    )
+    for cells in ranges:
+        validation.add(cells)
+    worksheet.add_data_validation(validation)
+
+
 def print_landscape_a4(worksheet, title_row: int | None = None) -> None:  # noqa: ANN001 - an openpyxl worksheet
     """Print ``worksheet`` on A4 landscape, one page wide, small margins, "sheet — page / pages"
     below; ``title_row`` repeated at the top of each page."""

@@ -36,7 +36,6 @@ from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
-from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from generator.atomic import write_atomically
@@ -53,6 +52,7 @@ from generator.forms.identity import IDENTITY_SHEET, FormIdentity
 from generator.model.instrument import MATRIX_LAYOUT, FormText, Indicator, Instrument, Level, Section
 from generator.sheets import (
     EXCEL_CELL_CHARACTERS,
+    add_validation,
     cell_font,
     cell_text,
     line_count,
@@ -598,38 +598,17 @@ def _add_answer_validations(
     labels = [level.label for level in instrument.scale.levels]
     inline = '"' + ",".join(labels) + '"'
     inline_ok = not any("," in label or '"' in label for label in labels) and len(inline) - 2 <= _INLINE_LIST_MAX
+    prompt = (instrument.columns.answer, form.answer_placeholder)
+    error = (_ERROR_TITLE, _ERROR_TEXT.format(choices=", ".join(labels)))
+    choices = inline if inline_ok else choices_ref
     for _, sheet_name, cells in layout.answer_ranges:
-        validation = DataValidation(
-            type="list",
-            formula1=inline if inline_ok else choices_ref,
-            allow_blank=True,
-            showInputMessage=True,
-            showErrorMessage=True,
-            errorStyle="stop",
-            promptTitle=instrument.columns.answer[:32],
-            prompt=form.answer_placeholder[:255],
-            errorTitle=_ERROR_TITLE,
-            error=_ERROR_TEXT.format(choices=", ".join(labels))[:255],
-        )
-        validation.add(cells)
-        workbook[sheet_name].add_data_validation(validation)
+        add_validation(workbook[sheet_name], [cells], prompt, error, type="list", formula1=choices)
     for _, sheet_name, ticks in layout.tick_ranges:
         ranges = [r for level_ranges in ticks.values() for r in level_ranges]
         if not ranges:
             continue
         # One choice, a tick; anything else typed (an X, "yes") is kept and read as a tick too.
-        validation = DataValidation(
-            type="list",
-            formula1=f'"{TICK}"',
-            allow_blank=True,
-            showInputMessage=True,
-            showErrorMessage=False,
-            promptTitle=instrument.columns.answer[:32],
-            prompt=form.answer_placeholder[:255],
-        )
-        for cells in ranges:
-            validation.add(cells)
-        workbook[sheet_name].add_data_validation(validation)
+        add_validation(workbook[sheet_name], ranges, prompt, type="list", formula1=f'"{TICK}"')
 
 
 # --- cells ----------------------------------------------------------------------------------

@@ -44,13 +44,13 @@ from openpyxl.cell.cell import Cell
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from generator.atomic import write_atomically
 from generator.sheets import (
     SheetText,
     TextChanges,
+    add_validation,
     cell_font,
     cell_text,
     continued,
@@ -443,39 +443,22 @@ def _comments(comments: list[dict[str, str]]) -> str:
 def _add_tracking_rules(sheet: Worksheet, first: int, last: int, layout: _Layout) -> None:
     """The date check on By when, the Status dropdown and its colours, over rows first…last."""
     dates = _column_range(layout, "By when", first, last)
-    date_check = DataValidation(
+    add_validation(
+        sheet,
+        [dates],
+        (_DATE_PROMPT_TITLE, _DATE_PROMPT),
+        (_DATE_ERROR_TITLE, _DATE_ERROR),
         type="date",
         operator="between",
         formula1=str(_FIRST_DATE),
         formula2=str(_LAST_DATE),
-        allow_blank=True,
-        showInputMessage=True,
-        showErrorMessage=True,
-        errorStyle="stop",
-        promptTitle=_DATE_PROMPT_TITLE,
-        prompt=_DATE_PROMPT,
-        errorTitle=_DATE_ERROR_TITLE,
-        error=_DATE_ERROR,
     )
-    date_check.add(dates)
-    sheet.add_data_validation(date_check)
 
     statuses = _column_range(layout, "Status", first, last)
     choices = ", ".join(STATUSES)
-    status_list = DataValidation(
-        type="list",
-        formula1='"' + ",".join(STATUSES) + '"',
-        allow_blank=True,
-        showInputMessage=True,
-        showErrorMessage=True,
-        errorStyle="stop",
-        promptTitle=_STATUS_PROMPT_TITLE,
-        prompt=_STATUS_PROMPT.format(choices=choices),
-        errorTitle=_STATUS_ERROR_TITLE,
-        error=_STATUS_ERROR.format(choices=choices),
-    )
-    status_list.add(statuses)
-    sheet.add_data_validation(status_list)
+    prompt = (_STATUS_PROMPT_TITLE, _STATUS_PROMPT.format(choices=choices))
+    error = (_STATUS_ERROR_TITLE, _STATUS_ERROR.format(choices=choices))
+    add_validation(sheet, [statuses], prompt, error, type="list", formula1='"' + ",".join(STATUSES) + '"')
     for status, fill, colour in (
         (STATUSES[-1], _DONE_FILL, _DONE_TEXT),
         (STATUSES[1], _IN_PROGRESS_FILL, _IN_PROGRESS_TEXT),
