@@ -11,9 +11,10 @@ import io
 import json
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -22,6 +23,10 @@ from generator.forms import FORMATS
 from generator.model.catalogue import DEFAULT_INSTRUMENT, STANDARDS_ENV, find_instruments, resolve_instrument
 from generator.returns import guards
 from generator.scoring.rules import CONSENSUS_RULES
+
+if TYPE_CHECKING:
+    from generator.pipeline import PlanOptions
+    from generator.scoring.rules import ScoringRules
 
 # Everything else is imported inside the command that needs it: `coproduce --help` and a
 # mistyped option answer at once, without loading the instrument reader, the format
@@ -52,7 +57,33 @@ def _progress_bar(stack: ExitStack):
     return start
 
 
-_limit_options = [
+def _options(*options):
+    """A decorator applying ``options`` in the order given (as the options would be listed above a command)."""
+
+    def decorate(command):
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+def _out_option(help: str, default: Path = Path("output")):
+    """The --out option: a folder to write into, created if needed."""
+    return click.option(
+        "--out", type=click.Path(file_okay=False, path_type=Path), default=default, show_default=True, help=help
+    )
+
+
+_rules_option = click.option(
+    "--rules",
+    "rules_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A scoring rules YAML file (default: the built-in standards/scoring.yaml).",
+)
+
+#: The --time-limit and --max-file-size options, shared by `read`, `merge` and `run`.
+limit_options = _options(
     click.option(
         "--time-limit",
         type=click.FloatRange(min=0, min_open=True),
@@ -67,14 +98,7 @@ _limit_options = [
         help="Refuse, unread, a file bigger than this many megabytes; the other files are still read.  "
         f"[default: {guards.LIMITS.file_bytes // guards.MiB}]",
     ),
-]
-
-
-def limit_options(command):
-    """The --time-limit and --max-file-size options, shared by `read`, `merge` and `run`."""
-    for option in reversed(_limit_options):
-        command = option(command)
-    return command
+)
 
 
 def _limits(time_limit: float | None, max_file_size: int | None) -> guards.Limits:
@@ -196,13 +220,7 @@ def show(
     show_default=True,
     help="Which form to write: Word, PDF, Excel, or all three.",
 )
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("output"),
-    show_default=True,
-    help="Folder to write into (created if needed).",
-)
+@_out_option("Folder to write into (created if needed).")
 @click.option("--organisation", help="Personalise one pack for this organisation (its name is pre-filled).")
 @click.option(
     "--recipients",
@@ -305,20 +323,9 @@ def read_command(
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("output"),
-    show_default=True,
-    help="Folder for results.json and consolidated.xlsx (created if needed).",
-)
+@_out_option("Folder for results.json and consolidated.xlsx (created if needed).")
 @click.option("--consensus", type=click.Choice(CONSENSUS_RULES), help="Override the rules file's consensus rule.")
-@click.option(
-    "--rules",
-    "rules_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A scoring rules YAML file (default: the built-in standards/scoring.yaml).",
-)
+@_rules_option
 @limit_options
 @click.pass_context
 def merge(
@@ -340,31 +347,17 @@ def merge(
 
     Example: coproduce merge returns/ --out results/
     """
-    from generator.outputs.summary import merge_summary
-    from generator.pipeline import merge_and_score
     from generator.scoring.rules import load_rules
 
-    with _reported():
-        catalogue = find_instruments(_extra_dirs(ctx))
-        rules = load_rules(rules_file)
-        if consensus:
-            rules = dataclasses.replace(rules, consensus=consensus)
-        with ExitStack() as stack:
-            output = merge_and_score(
-                paths,
-                catalogue.instruments,
-                rules,
-                out,
-                progress=_progress_bar(stack),
-                limits=_limits(time_limit, max_file_size),
-            )
-    click.echo(merge_summary(output.results))
-    _echo_written(output.written)
-    if output.results.counts.rejected:
-        ctx.exit(1)
+    def rules() -> ScoringRules:
+        loaded = load_rules(rules_file)
+        return dataclasses.replace(loaded, consensus=consensus) if consensus else loaded
+
+    _merge(ctx, paths, out, rules, None, _limits(time_limit, max_file_size))
 
 
-_template_options = [
+#: The --template and --partnership-template options, shared by `plan` and `run`.
+template_options = _options(
     click.option(
         "--template",
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -375,14 +368,7 @@ _template_options = [
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
         help="Your own copy of templates/partnership-plan.docx.",
     ),
-]
-
-
-def template_options(command):
-    """The --template and --partnership-template options, shared by `plan` and `run`."""
-    for option in reversed(_template_options):
-        command = option(command)
-    return command
+)
 
 
 def _echo_written(written: list[Path]) -> None:
@@ -390,15 +376,32 @@ def _echo_written(written: list[Path]) -> None:
         click.echo(f"Wrote {path}")
 
 
+def _merge(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    out: Path,
+    rules: Callable[[], ScoringRules],
+    plans: PlanOptions | None,
+    limits: guards.Limits,
+) -> None:
+    """Merge and score ``paths`` into ``out`` by the ``rules`` (loaded once the instruments are found),
+    with ``plans`` if given; print the summary and the files written; exit 1 if any file was rejected."""
+    from generator.outputs.summary import merge_summary
+    from generator.pipeline import merge_and_score
+
+    with _reported():
+        catalogue = find_instruments(_extra_dirs(ctx))
+        with ExitStack() as stack:
+            output = merge_and_score(paths, catalogue.instruments, rules(), out, plans, _progress_bar(stack), limits)
+    click.echo(merge_summary(output.results))
+    _echo_written(output.written)
+    if output.results.counts.rejected:
+        ctx.exit(1)
+
+
 @cli.command()
 @click.argument("results", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("output"),
-    show_default=True,
-    help="Folder for the plans (created if needed).",
-)
+@_out_option("Folder for the plans (created if needed).")
 @template_options
 @click.pass_context
 def plan(
@@ -421,19 +424,8 @@ def plan(
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("output"),
-    show_default=True,
-    help="Folder for results, workbook and plans (created if needed).",
-)
-@click.option(
-    "--rules",
-    "rules_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A scoring rules YAML file (default: the built-in standards/scoring.yaml).",
-)
+@_out_option("Folder for results, workbook and plans (created if needed).")
+@_rules_option
 @template_options
 @limit_options
 @click.pass_context
@@ -451,37 +443,15 @@ def run(
 
     Example: coproduce run returns/ --out output/
     """
-    from generator.outputs.summary import merge_summary
-    from generator.pipeline import PlanOptions, merge_and_score
+    from generator.pipeline import PlanOptions
     from generator.scoring.rules import load_rules
 
-    with _reported():
-        catalogue = find_instruments(_extra_dirs(ctx))
-        rules = load_rules(rules_file)
-        with ExitStack() as stack:
-            output = merge_and_score(
-                paths,
-                catalogue.instruments,
-                rules,
-                out,
-                PlanOptions(template, partnership_template),
-                _progress_bar(stack),
-                _limits(time_limit, max_file_size),
-            )
-    click.echo(merge_summary(output.results))
-    _echo_written(output.written)
-    if output.results.counts.rejected:
-        ctx.exit(1)
+    plans = PlanOptions(template, partnership_template)
+    _merge(ctx, paths, out, lambda: load_rules(rules_file), plans, _limits(time_limit, max_file_size))
 
 
 @cli.command()
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("output") / "demo",
-    show_default=True,
-    help="Folder for everything the demo makes.",
-)
+@_out_option("Folder for everything the demo makes.", Path("output") / "demo")
 @click.pass_context
 def demo(ctx: click.Context, out: Path) -> None:
     """Try the whole pipeline on sample returns: blank forms, sample returns from several

@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,7 @@ from generator.atomic import restamp_zip
 
 if TYPE_CHECKING:  # openpyxl is imported by the writers that use it: a merge's reader processes need none of it
     from openpyxl.cell.cell import Cell
+    from openpyxl.styles import Alignment, Border, Font
 
 _NARROW = set("iljtfrI.,;:'!|()[] ")
 _WIDE = set("mwMW@%")
@@ -87,6 +89,62 @@ def text_colour_on(fill: str | None) -> str | None:
     return "FFFFFF" if (0.299 * red + 0.587 * green + 0.114 * blue) / 255 < 0.5 else None
 
 
+@lru_cache(maxsize=64)
+def cell_font(*, bold: bool = False, italic: bool = False, size: float = 10, color: str | None = None) -> Font:
+    """The writers' one font, Arial, 10 points unless ``size`` says otherwise."""
+    from openpyxl.styles import Font
+
+    return Font(name="Arial", size=size, bold=bold, italic=italic, color=color)
+
+
+def style_cell(
+    cell: Cell, *, font: Font | None = None, alignment: Alignment | None = None, border: Border | None = None
+) -> None:
+    """Give ``cell`` those of ``font``, ``alignment`` and ``border`` that are given."""
+    if font is not None:
+        cell.font = font
+    if alignment is not None:
+        cell.alignment = alignment
+    if border is not None:
+        cell.border = border
+
+
+def set_widths(worksheet, widths: Iterable[float]) -> None:  # noqa: ANN001 - an openpyxl worksheet
+    """Make the columns of ``worksheet``, from A, as wide as ``widths`` (in characters)."""
+    from openpyxl.utils import get_column_letter
+
+    for column, width in enumerate(widths, 1):
+        worksheet.column_dimensions[get_column_letter(column)].width = width
+
+
+def add_validation(
+    worksheet,  # noqa: ANN001 - an openpyxl worksheet
+    ranges: Iterable[str],
+    prompt: tuple[str, str],
+    error: tuple[str, str] | None = None,
+    **rule: str,
+) -> None:
+    """Check what is typed into the cell ``ranges`` of ``worksheet`` by ``rule`` (a ``type`` and its
+    formulas, as openpyxl's DataValidation takes them): ``prompt`` (title, text) shows in the cell,
+    and a wrong entry is stopped with ``error`` (title, text), or kept when there is none.  Titles
+    and texts are cut to Excel's limits (32 and 255 characters); a blank cell is always allowed."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    stop = {"errorStyle": "stop", "errorTitle": error[0][:32], "error": error[1][:255]} if error else {}
+    validation = DataValidation(
+        **rule,
+        allow_blank=True,
+        showInputMessage=True,
+        showErrorMessage=bool(error),
+        promptTitle=prompt[0][:32],
+        prompt=prompt[1][:255],
+        **stop,
+    )
+    for cells in ranges:
+        validation.add(cells)
+    worksheet.add_data_validation(validation)
+
+
 def print_landscape_a4(worksheet, title_row: int | None = None) -> None:  # noqa: ANN001 - an openpyxl worksheet
     """Print ``worksheet`` on A4 landscape, one page wide, small margins, "sheet — page / pages"
     below; ``title_row`` repeated at the top of each page."""
@@ -117,7 +175,7 @@ def save_workbook(workbook, path: Path, when: datetime) -> None:  # noqa: ANN001
 EXCEL_CELL_CHARACTERS = 32767
 #: What XML 1.0 (so a workbook) cannot hold: control characters but tab and line breaks,
 #: U+FFFE and U+FFFF, and lone surrogates (broken UTF-16, which openpyxl cannot save at all).
-_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 #: Text that OOXML would read as an escaped character ("_x000D_"): kept as typed by escaping its "_".
 _ESCAPE_LIKE = re.compile(r"(_x[0-9A-Fa-f]{4}_)")
 
@@ -150,7 +208,7 @@ def sheet_text(text: str, limit: int = EXCEL_CELL_CHARACTERS) -> SheetText:
     whole = _escape_cell_text(text)
     units = len(text) + sum(1 for c in text if c > "\uffff") if len(text) * 2 > limit else len(text)
     escaped = [whole] if len(whole) <= limit and units <= limit else _split_cell_text(text, limit)
-    unfit = len(_NOT_IN_XML.findall(text))
+    unfit = len(NOT_IN_XML.findall(text))
     changes = []
     if unfit:
         changes.append(
@@ -161,7 +219,7 @@ def sheet_text(text: str, limit: int = EXCEL_CELL_CHARACTERS) -> SheetText:
 
 
 def _escape_cell_text(text: str) -> str:
-    return _NOT_IN_XML.sub(lambda m: f"_x{ord(m[0]):04X}_", _ESCAPE_LIKE.sub(r"_x005F\1", text))
+    return NOT_IN_XML.sub(lambda m: f"_x{ord(m[0]):04X}_", _ESCAPE_LIKE.sub(r"_x005F\1", text))
 
 
 def _split_cell_text(text: str, limit: int) -> list[str]:
@@ -249,7 +307,7 @@ def unfit_for_xml(text: str) -> str | None:
     """What in ``text`` an XML document (a .docx, an .xlsx's properties, a PDF's metadata)
     cannot hold, in words (e.g. "a control character (U+0007) at character 6"); None when
     there is nothing."""
-    found = _NOT_IN_XML.search(text)
+    found = NOT_IN_XML.search(text)
     if found is None:
         return None
     kind = "broken Unicode (a lone surrogate)" if "\ud800" <= found[0] <= "\udfff" else "a control character"

@@ -36,7 +36,6 @@ from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
-from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from generator.atomic import write_atomically
@@ -53,12 +52,16 @@ from generator.forms.identity import IDENTITY_SHEET, FormIdentity
 from generator.model.instrument import MATRIX_LAYOUT, FormText, Indicator, Instrument, Level, Section
 from generator.sheets import (
     EXCEL_CELL_CHARACTERS,
+    add_validation,
+    cell_font,
     cell_text,
     line_count,
     print_landscape_a4,
     put_text,
     row_height,
     save_workbook,
+    set_widths,
+    style_cell,
     text_colour_on,
     unfit_for_xml,
 )
@@ -81,14 +84,13 @@ _ERROR_TITLE = "Not one of the choices"
 _ERROR_TEXT = "Choose one of: {choices}. Leave the cell empty if you have not discussed it yet."
 
 # Looks.  Neutral colours only: the level colours come from the instrument.
-_FONT_NAME = "Arial"
-_BODY_SIZE = 10
 _HEADER_FILL = "D9D9D9"
 _INPUT_FILL = "FFFBEA"
 _GREY_TEXT = "666666"
 _THIN = Side(style="thin", color="808080")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+_CENTRE = Alignment(horizontal="center")
 _LOCKED = Protection(locked=True)
 _UNLOCKED = Protection(locked=False)
 _TEXT_FORMAT = "@"  # input cells keep what is typed as text: "=…" and "14/03/2026" stay as typed
@@ -158,6 +160,10 @@ class _Layout:
     answer_ranges: list[tuple[Section, str, str]] = field(default_factory=list)  # section, sheet, "E8:E12"
     #: matrix forms: section, sheet, level id → the ranges of its tick column ("B8:B9", "B12:B14")
     tick_ranges: list[tuple[Section, str, dict[str, list[str]]]] = field(default_factory=list)
+
+    def target(self, name: str, key: str, cell: Cell) -> None:
+        """Record that the Excel name ``name`` (of the field ``key``) is ``cell``."""
+        self.targets.append(_Target(name, key, cell.parent.title, cell.coordinate))
 
 
 def write_xlsx_form(
@@ -275,16 +281,15 @@ def _write_cover(
     cover_values: dict[str, str],
     layout: _Layout,
 ) -> None:
-    sheet.column_dimensions["A"].width = _COVER_LABEL_WIDTH
-    sheet.column_dimensions["B"].width = _COVER_INPUT_WIDTH
+    set_widths(sheet, (_COVER_LABEL_WIDTH, _COVER_INPUT_WIDTH))
     total_width = _COVER_LABEL_WIDTH + _COVER_INPUT_WIDTH
     row = _write_headingline_count(sheet, instrument)
-    _text(sheet.cell(row, 1), form.cover_title, font=_font(bold=True, size=13))
+    _text(sheet.cell(row, 1), form.cover_title, font=cell_font(bold=True, size=13))
     sheet.row_dimensions[row].height = 20
     row += 1
     for cover_field in form.cover:
         label = sheet.cell(row, 1)
-        _text(label, cover_field.label, font=_font(bold=True), alignment=_WRAP_TOP, border=_BOX)
+        _text(label, cover_field.label, font=cell_font(bold=True), alignment=_WRAP_TOP, border=_BOX)
         answer = sheet.cell(row, 2)
         _input(answer, cover_values.get(cover_field.id) or "")
         lines = max(
@@ -293,35 +298,34 @@ def _write_cover(
             line_count(str(answer.value or ""), _COVER_INPUT_WIDTH),
         )
         sheet.row_dimensions[row].height = row_height(lines)
-        layout.targets.append(_Target(cover_name(cover_field.id), cover_field.id, sheet.title, answer.coordinate))
+        layout.target(cover_name(cover_field.id), cover_field.id, answer)
         row += 1
     row += 1
-    _text(sheet.cell(row, 1), form.instructions_title, font=_font(bold=True, size=13))
+    _text(sheet.cell(row, 1), form.instructions_title, font=cell_font(bold=True, size=13))
     sheet.row_dimensions[row].height = 20
     row += 1
     for n, step in enumerate(form.instructions, 1):
         text = f"{n}. {step}"
-        _merged_text(sheet, row, 2, text, _font(), total_width)
+        _merged_text(sheet, row, 2, text, cell_font(), total_width)
         row += 1
     if instrument.preamble:  # the published text before the sections, as the Word and PDF forms print it
         row += 1
         for paragraph in instrument.preamble:
-            _merged_text(sheet, row, 2, paragraph, _font(), total_width)
+            _merged_text(sheet, row, 2, paragraph, cell_font(), total_width)
             row += 1
     row += 1
     reference = f"{_FORM_REFERENCE}: {identity.form_id} · {instrument.id} {instrument.version}"
-    _text(sheet.cell(row, 1), reference, font=_font(size=8, color=_GREY_TEXT))
-    _print_setup(sheet)
-    sheet.protection.sheet = True
+    _text(sheet.cell(row, 1), reference, font=cell_font(size=8, color=_GREY_TEXT))
+    _protect_and_print(sheet)
 
 
 def _write_headingline_count(sheet: Worksheet, instrument: Instrument) -> int:
     """The title and subtitle lines at the top of a sheet; returns the next free row."""
-    _text(sheet.cell(1, 1), instrument.title, font=_font(bold=True, size=14))
+    _text(sheet.cell(1, 1), instrument.title, font=cell_font(bold=True, size=14))
     sheet.row_dimensions[1].height = 20
     row = 2
     if instrument.subtitle:
-        _text(sheet.cell(2, 1), instrument.subtitle, font=_font(size=12))
+        _text(sheet.cell(2, 1), instrument.subtitle, font=cell_font(size=12))
         sheet.row_dimensions[2].height = 18
         row = 3
     return row + 1
@@ -350,8 +354,7 @@ def _write_section(
     levels = _criteria_levels(instrument)
     criteria_width = min(_CRITERIA_MAX, _CRITERIA_BUDGET / max(len(levels), 1))
     widths = [_INDICATOR_WIDTH, *([criteria_width] * len(levels)), _ANSWER_WIDTH, _COMMENTS_WIDTH]
-    for column, width in enumerate(widths, 1):
-        sheet.column_dimensions[get_column_letter(column)].width = width
+    set_widths(sheet, widths)
     last = len(widths)
     answer_column, comments_column = last - 1, last
 
@@ -368,10 +371,10 @@ def _write_section(
     for row, indicator in enumerate(section.indicators, first):
         lines = [line_count(indicator.title, _INDICATOR_WIDTH, bold=True), _MIN_TABLE_LINES]
         title = sheet.cell(row, 1)
-        _text(title, indicator.title, font=_font(bold=True), alignment=_WRAP_TOP, border=_BOX)
+        _text(title, indicator.title, font=cell_font(bold=True), alignment=_WRAP_TOP, border=_BOX)
         for column, (level, _) in enumerate(levels, 2):
             bullets = _bullets(indicator.criteria.get(level.id, ()))
-            _text(sheet.cell(row, column), bullets, font=_font(), alignment=_WRAP_TOP, border=_BOX)
+            _text(sheet.cell(row, column), bullets, font=cell_font(), alignment=_WRAP_TOP, border=_BOX)
             lines.append(line_count(bullets, widths[column - 1]))
         answer = sheet.cell(row, answer_column)
         _input(answer, _answer_label(instrument, values, indicator))
@@ -380,16 +383,14 @@ def _write_section(
         _input(comment, values.comments.get(indicator.id) or "")
         lines.append(line_count(str(comment.value or ""), _COMMENTS_WIDTH))
         sheet.row_dimensions[row].height = row_height(max(lines))
-        layout.targets.append(_Target(answer_field_name(indicator.id), indicator.id, sheet.title, answer.coordinate))
-        layout.targets.append(_Target(comment_field_name(indicator.id), indicator.id, sheet.title, comment.coordinate))
+        layout.target(answer_field_name(indicator.id), indicator.id, answer)
+        layout.target(comment_field_name(indicator.id), indicator.id, comment)
     last_row = first + len(section.indicators) - 1
     letter = get_column_letter(answer_column)
     layout.answer_ranges.append((section, sheet.title, f"{letter}{first}:{letter}{last_row}"))
 
     sheet.freeze_panes = sheet.cell(first, 1).coordinate
-    sheet.print_title_rows = f"{header_row}:{header_row}"
-    _print_setup(sheet)
-    sheet.protection.sheet = True
+    _protect_and_print(sheet, header_row)
 
 
 def _section_opening(sheet: Worksheet, instrument: Instrument, section: Section, last: int, width: float) -> int:
@@ -399,16 +400,16 @@ def _section_opening(sheet: Worksheet, instrument: Instrument, section: Section,
     row = _write_headingline_count(sheet, instrument)
     first = section is instrument.sections[0]
     if instrument.intro and (instrument.form is None or instrument.form.repeat_intro or first):
-        _merged_text(sheet, row, last, instrument.intro, _font(), width)
+        _merged_text(sheet, row, last, instrument.intro, cell_font(), width)
         row += 2
     if first and instrument.sections_heading:
-        _text(sheet.cell(row, 1), instrument.sections_heading, font=_font(bold=True, size=13))
+        _text(sheet.cell(row, 1), instrument.sections_heading, font=cell_font(bold=True, size=13))
         row += 1
-    _text(sheet.cell(row, 1), f"{section.number}. {section.title}", font=_font(bold=True, size=13))
+    _text(sheet.cell(row, 1), f"{section.number}. {section.title}", font=cell_font(bold=True, size=13))
     sheet.row_dimensions[row].height = 20
     row += 1
     if section.prompt:
-        _merged_text(sheet, row, last, section.prompt, _font(italic=True), width)
+        _merged_text(sheet, row, last, section.prompt, cell_font(italic=True), width)
         row += 1
     return row
 
@@ -418,7 +419,7 @@ def _header_row(sheet: Worksheet, row: int, headings: list[tuple[str, str | None
     lines = 1
     for column, (heading, colour) in enumerate(headings, 1):
         cell = sheet.cell(row, column)
-        _text(cell, heading, font=_font(bold=True, color=text_colour_on(colour)), border=_BOX)
+        _text(cell, heading, font=cell_font(bold=True, color=text_colour_on(colour)), border=_BOX)
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
         cell.fill = PatternFill(fill_type="solid", fgColor=(colour or _HEADER_FILL).lstrip("#"))
         lines = max(lines, line_count(heading, widths[column - 1], bold=True))
@@ -438,8 +439,7 @@ def _write_matrix_section(
     columns, levels = instrument.columns, instrument.scale.levels
     rated_by = [_RATED_BY_WIDTH] if columns.rated_by else []
     widths = [_STATEMENT_WIDTH, *(_TICK_WIDTH for _ in levels), _COMMENTS_WIDTH, *rated_by]
-    for column, width in enumerate(widths, 1):
-        sheet.column_dimensions[get_column_letter(column)].width = width
+    set_widths(sheet, widths)
     last, comments_column = len(widths), 2 + len(levels)
     total = sum(widths)
 
@@ -456,14 +456,14 @@ def _write_matrix_section(
     for part in section.parts:
         row += 1
         if part.heading:
-            _text(sheet.cell(row, 1), part.heading, font=_font(bold=True, size=11))
+            _text(sheet.cell(row, 1), part.heading, font=cell_font(bold=True, size=11))
             sheet.row_dimensions[row].height = 16
             row += 1
         for paragraph in part.guidance:
-            _merged_text(sheet, row, last, paragraph, _font(), total)
+            _merged_text(sheet, row, last, paragraph, cell_font(), total)
             row += 1
         for item in part.context:
-            _merged_text(sheet, row, last, f"• {item}", _font(), total)
+            _merged_text(sheet, row, last, f"• {item}", cell_font(), total)
             row += 1
         if not part.indicators:
             continue
@@ -472,28 +472,22 @@ def _write_matrix_section(
         first_table_row = first_table_row or first
         for row, indicator in enumerate(part.indicators, first):
             statement = f"{indicator.id}  {indicator.title}"
-            _text(sheet.cell(row, 1), statement, font=_font(), alignment=_WRAP_TOP, border=_BOX)
+            _text(sheet.cell(row, 1), statement, font=cell_font(), alignment=_WRAP_TOP, border=_BOX)
             lines = [line_count(statement, _STATEMENT_WIDTH), _MIN_MATRIX_LINES]
             chosen = values.answers.get(indicator.id)
             for column, level in enumerate(levels, 2):
                 tick = sheet.cell(row, column)
                 _input(tick, TICK if chosen == level.id else "")
                 tick.alignment = Alignment(horizontal="center", vertical="center")
-                layout.targets.append(
-                    _Target(tick_field_name(indicator.id, level.id), indicator.id, sheet.title, tick.coordinate)
-                )
+                layout.target(tick_field_name(indicator.id, level.id), indicator.id, tick)
             comment = sheet.cell(row, comments_column)
             _input(comment, values.comments.get(indicator.id) or "")
             lines.append(line_count(str(comment.value or ""), _COMMENTS_WIDTH))
-            layout.targets.append(
-                _Target(comment_field_name(indicator.id), indicator.id, sheet.title, comment.coordinate)
-            )
+            layout.target(comment_field_name(indicator.id), indicator.id, comment)
             if columns.rated_by:
                 rater = sheet.cell(row, last)
                 _input(rater, values.rated_by.get(indicator.id) or "")
-                layout.targets.append(
-                    _Target(rated_by_field_name(indicator.id), indicator.id, sheet.title, rater.coordinate)
-                )
+                layout.target(rated_by_field_name(indicator.id), indicator.id, rater)
             sheet.row_dimensions[row].height = row_height(max(lines))
         for column, level in enumerate(levels, 2):
             letter = get_column_letter(column)
@@ -503,11 +497,10 @@ def _write_matrix_section(
     if section is instrument.sections[-1]:  # the published text after the sections
         for paragraph in instrument.closing:
             row += 1
-            _merged_text(sheet, row, last, paragraph, _font(), total)
+            _merged_text(sheet, row, last, paragraph, cell_font(), total)
     if first_table_row:
         sheet.freeze_panes = sheet.cell(first_table_row, 1).coordinate
-    _print_setup(sheet)
-    sheet.protection.sheet = True
+    _protect_and_print(sheet)
 
 
 def _answer_label(instrument: Instrument, values: FormValues, indicator: Indicator) -> str:
@@ -525,39 +518,32 @@ def _bullets(criteria: Iterable[str]) -> str:
 def _write_summary(sheet: Worksheet, instrument: Instrument, layout: _Layout) -> None:
     levels = instrument.scale.levels
     headings = [_SUMMARY_SECTION, *(level.label for level in levels), _SUMMARY_BLANK, _SUMMARY_COUNT]
-    sheet.column_dimensions["A"].width = 50
-    for column in range(2, len(headings) + 1):
-        sheet.column_dimensions[get_column_letter(column)].width = 14
-    _text(sheet.cell(1, 1), instrument.title, font=_font(bold=True, size=14))
+    set_widths(sheet, [50, *[14] * (len(headings) - 1)])
+    _text(sheet.cell(1, 1), instrument.title, font=cell_font(bold=True, size=14))
     sheet.row_dimensions[1].height = 20
-    _text(sheet.cell(2, 1), _SUMMARY_NOTE, font=_font(italic=True))
+    _text(sheet.cell(2, 1), _SUMMARY_NOTE, font=cell_font(italic=True))
     header_row = 4
     colours = [None, *(level.colour for level in levels), None, None]
     for column, (heading, colour) in enumerate(zip(headings, colours, strict=True), 1):
         cell = sheet.cell(header_row, column)
-        _text(cell, heading, font=_font(bold=True, color=text_colour_on(colour)), border=_BOX)
+        _text(cell, heading, font=cell_font(bold=True, color=text_colour_on(colour)), border=_BOX)
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center" if column > 1 else None)
         cell.fill = PatternFill(fill_type="solid", fgColor=(colour or _HEADER_FILL).lstrip("#"))
     sheet.row_dimensions[header_row].height = row_height(1)
 
     row = header_row
     for row, (section, formulas) in enumerate(_summary_formulas(instrument, layout), header_row + 1):
-        _text(sheet.cell(row, 1), f"{section.number}. {section.title}", font=_font(), border=_BOX)
+        _text(sheet.cell(row, 1), f"{section.number}. {section.title}", font=cell_font(), border=_BOX)
         for column, formula in enumerate(formulas, 2):
-            cell = sheet.cell(row, column, formula)
-            cell.font, cell.border = _font(), _BOX
-            cell.alignment = Alignment(horizontal="center")
+            style_cell(sheet.cell(row, column, formula), font=cell_font(), alignment=_CENTRE, border=_BOX)
     total_row = row + 1
-    _text(sheet.cell(total_row, 1), _SUMMARY_TOTAL, font=_font(bold=True), border=_BOX)
+    _text(sheet.cell(total_row, 1), _SUMMARY_TOTAL, font=cell_font(bold=True), border=_BOX)
     for column in range(2, len(headings) + 1):
         letter = get_column_letter(column)
         cell = sheet.cell(total_row, column, f"=SUM({letter}{header_row + 1}:{letter}{total_row - 1})")
-        cell.font, cell.border = _font(bold=True), _BOX
-        cell.alignment = Alignment(horizontal="center")
+        style_cell(cell, font=cell_font(bold=True), alignment=_CENTRE, border=_BOX)
     sheet.freeze_panes = sheet.cell(header_row + 1, 1).coordinate
-    sheet.print_title_rows = f"{header_row}:{header_row}"
-    _print_setup(sheet)
-    sheet.protection.sheet = True
+    _protect_and_print(sheet, header_row)
 
 
 def _summary_formulas(instrument: Instrument, layout: _Layout) -> Iterable[tuple[Section, list[str]]]:
@@ -599,8 +585,7 @@ def _write_identity_sheet(sheet: Worksheet, instrument: Instrument, identity: Fo
     _text(sheet.cell(1, choices_column), "choices")
     for row, level in enumerate(instrument.scale.levels, 2):
         _text(sheet.cell(row, choices_column), level.label)
-    for column, width in zip("ABCD", (28, 40, 34, 8), strict=True):
-        sheet.column_dimensions[column].width = width
+    set_widths(sheet, (28, 40, 34, 8))
     sheet.sheet_state = "hidden"
     sheet.protection.sheet = True
     letter = get_column_letter(choices_column)
@@ -613,45 +598,20 @@ def _add_answer_validations(
     labels = [level.label for level in instrument.scale.levels]
     inline = '"' + ",".join(labels) + '"'
     inline_ok = not any("," in label or '"' in label for label in labels) and len(inline) - 2 <= _INLINE_LIST_MAX
+    prompt = (instrument.columns.answer, form.answer_placeholder)
+    error = (_ERROR_TITLE, _ERROR_TEXT.format(choices=", ".join(labels)))
+    choices = inline if inline_ok else choices_ref
     for _, sheet_name, cells in layout.answer_ranges:
-        validation = DataValidation(
-            type="list",
-            formula1=inline if inline_ok else choices_ref,
-            allow_blank=True,
-            showInputMessage=True,
-            showErrorMessage=True,
-            errorStyle="stop",
-            promptTitle=instrument.columns.answer[:32],
-            prompt=form.answer_placeholder[:255],
-            errorTitle=_ERROR_TITLE,
-            error=_ERROR_TEXT.format(choices=", ".join(labels))[:255],
-        )
-        validation.add(cells)
-        workbook[sheet_name].add_data_validation(validation)
+        add_validation(workbook[sheet_name], [cells], prompt, error, type="list", formula1=choices)
     for _, sheet_name, ticks in layout.tick_ranges:
         ranges = [r for level_ranges in ticks.values() for r in level_ranges]
         if not ranges:
             continue
         # One choice, a tick; anything else typed (an X, "yes") is kept and read as a tick too.
-        validation = DataValidation(
-            type="list",
-            formula1=f'"{TICK}"',
-            allow_blank=True,
-            showInputMessage=True,
-            showErrorMessage=False,
-            promptTitle=instrument.columns.answer[:32],
-            prompt=form.answer_placeholder[:255],
-        )
-        for cells in ranges:
-            validation.add(cells)
-        workbook[sheet_name].add_data_validation(validation)
+        add_validation(workbook[sheet_name], ranges, prompt, type="list", formula1=f'"{TICK}"')
 
 
 # --- cells ----------------------------------------------------------------------------------
-
-
-def _font(*, bold: bool = False, italic: bool = False, size: float = _BODY_SIZE, color: str | None = None) -> Font:
-    return Font(name=_FONT_NAME, size=size, bold=bold, italic=italic, color=color)
 
 
 def _text(
@@ -672,17 +632,12 @@ def _text(
             f"'{cell.parent.title}': an Excel cell holds at most {EXCEL_CELL_CHARACTERS:,}."
         )
     put_text(cell, fitted.parts[0])
-    if font is not None:
-        cell.font = font
-    if alignment is not None:
-        cell.alignment = alignment
-    if border is not None:
-        cell.border = border
+    style_cell(cell, font=font, alignment=alignment, border=border)
 
 
 def _input(cell: Cell, text: str) -> None:
     """An editable cell: unlocked, boxed, tinted, wrapped, formatted as text."""
-    _text(cell, text, font=_font(), alignment=_WRAP_TOP, border=_BOX)
+    _text(cell, text, font=cell_font(), alignment=_WRAP_TOP, border=_BOX)
     cell.protection = _UNLOCKED
     cell.fill = PatternFill(fill_type="solid", fgColor=_INPUT_FILL)
     cell.number_format = _TEXT_FORMAT
@@ -699,8 +654,10 @@ def _absolute(cells: str) -> str:
     return ":".join(re.sub(r"^([A-Z]+)(\d+)$", r"$\1$\2", part) for part in cells.split(":"))
 
 
-def _print_setup(sheet: Worksheet) -> None:
-    print_landscape_a4(sheet)
+def _protect_and_print(sheet: Worksheet, title_row: int | None = None) -> None:
+    """Protect ``sheet`` (its input cells stay editable) and print it on A4 landscape, ``title_row`` on every page."""
+    print_landscape_a4(sheet, title_row)
+    sheet.protection.sheet = True
     # Users may resize rows and columns (a long comment needs a taller row); nothing else.
     sheet.protection.formatRows = False
     sheet.protection.formatColumns = False

@@ -267,13 +267,8 @@ def _write_summary(
     several = len(blocks) > 1  # then each row names its instrument, for when rows are copied elsewhere
     notes = any(o.problems for _, organisations in blocks for o in organisations)
     tables = [_summary_columns(look, instrument=several, notes=notes) for look, _ in blocks]
-    widths: list[float] = []
-    for columns in tables:  # where blocks differ, the widest wins
-        for n, column in enumerate(columns):
-            if n < len(widths):
-                widths[n] = max(widths[n], column.width)
-            else:
-                widths.append(column.width)
+    # Where blocks differ, the widest wins.
+    widths = [max(c[n].width for c in tables if n < len(c)) for n in range(max(map(len, tables), default=0))]
     sheet.widths(widths)
     first_header = 6
     # Freezing a header row only makes sense with one block; the names always stay in view.
@@ -368,12 +363,10 @@ def _summary_row(look: Look, organisation: OrganisationResult, *, instrument: bo
 def _write_key(sheet: Sheet, row: int, look: Look) -> int:
     """A row showing each tier's label on its colour, and what Incomplete means; returns the row."""
     put(sheet, row, 1, _KEY, font=cell_font(italic=True))
-    column = 2
-    for level in look.levels:
+    for column, level in enumerate(look.levels, 2):
         write_shade(sheet, row, column, look.shade(level))
-        column += 1
-    write_shade(sheet, row, column, look.shade(None))
-    put(sheet, row, column + 1, _INCOMPLETE_NOTE, font=cell_font(italic=True))
+    write_shade(sheet, row, len(look.levels) + 2, look.shade(None))
+    put(sheet, row, len(look.levels) + 3, _INCOMPLETE_NOTE, font=cell_font(italic=True))
     if look.statuses:
         row += 1
         put(sheet, row, 1, _STATUS_KEY, font=cell_font(italic=True))

@@ -21,11 +21,13 @@ from openpyxl.utils import get_column_letter
 from generator.outputs.workbook_look import Percent, Shade
 from generator.sheets import (
     SheetText,
+    cell_font,
     cell_text,
     continued,
     line_count,
     print_landscape_a4,
     row_height,
+    set_widths,
     starts_like_formula,
     text_colour_on,
 )
@@ -33,8 +35,6 @@ from generator.sheets import (
 if TYPE_CHECKING:
     from generator.outputs.workbook import ConsolidatedWorkbook
 
-_FONT_NAME = "Arial"
-_BODY_SIZE = 10
 HEADER_FILL = "D9D9D9"
 _MUTED_TEXT = "7F7F7F"
 _THIN = Side(style="thin", color="A6A6A6")
@@ -65,8 +65,7 @@ class Sheet:
         self._row, self._cells, self._height = 0, {}, None  # the row whose cells are still coming
 
     def widths(self, widths: Iterable[float]) -> None:
-        for column, width in enumerate(widths, 1):
-            self.worksheet.column_dimensions[get_column_letter(column)].width = width
+        set_widths(self.worksheet, widths)
 
     def put(self, row: int, column: int, cell: Cell | None) -> None:
         """Add ``cell`` at ``row``, ``column``."""
@@ -231,19 +230,10 @@ class Table:
             sheet.widths(column.width for column in columns)
         if freeze:
             sheet.worksheet.freeze_panes = f"B{header_row + 1}"
-        header_lines = 1
+        header_lines, bold = 1, cell_font(bold=True)
         for column, spec in enumerate(columns, 1):
             align = cell_alignment(True, "center", "center" if spec.centre else None)
-            put(
-                sheet,
-                header_row,
-                column,
-                spec.heading,
-                font=cell_font(bold=True),
-                border=BOX,
-                fill=HEADER_FILL,
-                align=align,
-            )
+            put(sheet, header_row, column, spec.heading, font=bold, border=BOX, fill=HEADER_FILL, align=align)
             header_lines = max(header_lines, line_count(spec.heading, spec.width, bold=True))
         sheet.height(header_row, row_height(header_lines))
         self.sheet, self.header_row, self.row = sheet, header_row, header_row
@@ -312,11 +302,8 @@ class Table:
         for part in range(max(len(text.parts) for text in texts if text is not None)):
             lines, cells = 1, []
             for column, (value, text) in enumerate(zip(values, texts, strict=True)):
-                if part and (text is None or type(value) is Shade):  # tiers and numbers counted once
-                    cells.append(self.sheet.cells.value(self._style(column, value), None))
-                    continue
                 shown = part if text is None else _part_shown(text, part)
-                if shown is None:
+                if shown is None or part and (text is None or type(value) is Shade):  # tiers and numbers counted once
                     cells.append(self.sheet.cells.value(self._style(column, value), None))
                     continue
                 cell, taken = self._cell(column, value, text, shown)
@@ -354,11 +341,6 @@ def _text_of(value: Any) -> SheetText | None:
     if type(value) is str and value:
         return cell_text(value)
     return None
-
-
-@lru_cache(maxsize=64)
-def cell_font(*, bold: bool = False, italic: bool = False, size: float = _BODY_SIZE, color: str | None = None) -> Font:
-    return Font(name=_FONT_NAME, size=size, bold=bold, italic=italic, color=color)
 
 
 @lru_cache(maxsize=64)

@@ -6,7 +6,6 @@ bar in the section tier's colour — or its status's — against the most the se
 from __future__ import annotations
 
 import math
-import re
 
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
@@ -22,6 +21,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 
 from generator.model.results import OrganisationResult
 from generator.outputs.workbook_look import Look, Shade
+from generator.sheets import NOT_IN_XML
 
 DISTRIBUTION_TITLE = "Organisations at each {level}, per section"
 #: What a step of the scale is called: a tier of a cumulative scale, a level otherwise.
@@ -34,8 +34,6 @@ SECTION_AXIS = "Section"
 _MUTED_TEXT = "7F7F7F"
 _NO_COLOUR_LINE = "595959"  # outline of a chart bar whose level has no colour (white bar)
 _MAXIMUM_FILL = "E7E6E6"
-#: What XML cannot hold, taken out of chart titles (the text itself is in the cells).
-_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 # Sizes, in centimetres.
 DISTRIBUTION_WIDTH = 25.0
@@ -122,7 +120,8 @@ def _text_categories(chart: BarChart, sheet, column: int, first: int, last: int)
 
 
 def _chart_title(text: str, size: int) -> Title:
-    title = title_maker(_NOT_IN_XML.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))
+    # What XML cannot hold is taken out of chart titles (the text itself is in the cells).
+    title = title_maker(NOT_IN_XML.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))
     for paragraph in title.tx.rich.paragraphs:
         paragraph.pPr.defRPr = CharacterProperties(sz=size * 100, b=True)
     title.overlay = False

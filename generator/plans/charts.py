@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import matplotlib
@@ -92,17 +92,7 @@ def section_levels_chart(context: dict[str, Any]) -> bytes:
     with _style():
         figure = Figure(figsize=(_PORTRAIT_WIDTH, height), dpi=_DPI)
         axes = figure.add_subplot()
-        positions = list(range(len(sections)))
-        left = [0] * len(sections)
-        for part, colour in enumerate(colours):
-            widths = [row[part] for row in rows]
-            axes.barh(positions, widths, left=left, height=0.62, color=colour, edgecolor=_EDGE, linewidth=0.6)
-            for y, (start, width) in enumerate(zip(left, widths, strict=True)):
-                if width and width / most >= 0.035:
-                    axes.text(
-                        start + width / 2, y, str(width), ha="center", va="center", fontsize=_FONT_SIZE - 1, color=_TEXT
-                    )
-            left = [a + b for a, b in zip(left, widths, strict=True)]
+        positions = _stacked_bars(axes, rows, colours, lambda row, part: row[part], lambda width: width / most >= 0.035)
         for y, section in enumerate(sections):
             status = section["status"]["label"]
             note = f"{section['top_percent']}% {top}" + (f" · {status}" if status else "")
@@ -138,24 +128,9 @@ def partnership_tiers_chart(context: dict[str, Any]) -> bytes:
     with _style():
         figure = Figure(figsize=(_LANDSCAPE_WIDTH, height), dpi=_DPI)
         axes = figure.add_subplot()
-        positions = list(range(len(sections)))
-        left = [0.0] * len(sections)
-        for part, colour in enumerate(colours):
-            totals = [sum(row) or 1 for row in rows]
-            widths = [row[part] / total * 100 for row, total in zip(rows, totals, strict=True)]
-            axes.barh(positions, widths, left=left, height=0.62, color=colour, edgecolor=_EDGE, linewidth=0.6)
-            for y, (row, start, width) in enumerate(zip(rows, left, widths, strict=True)):
-                if row[part] and width >= 3.5:
-                    axes.text(
-                        start + width / 2,
-                        y,
-                        str(row[part]),
-                        ha="center",
-                        va="center",
-                        fontsize=_FONT_SIZE - 1,
-                        color=_TEXT,
-                    )
-            left = [a + b for a, b in zip(left, widths, strict=True)]
+        positions = _stacked_bars(
+            axes, rows, colours, lambda row, part: row[part] / (sum(row) or 1) * 100, lambda width: width >= 3.5
+        )
         axes.set_yticks(positions, _section_labels(sections, 48))
         axes.set_xlim(0, 100)
         axes.set_xticks([0, 25, 50, 75, 100], ["0%", "25%", "50%", "75%", "100%"])
@@ -163,6 +138,28 @@ def partnership_tiers_chart(context: dict[str, Any]) -> bytes:
         _legend_above(axes, [(colours[i], labels[i]) for i in used])
         _tidy(axes)
         return _png(figure)
+
+
+def _stacked_bars(
+    axes,
+    rows: list[list[int]],
+    colours: list[str],
+    width: Callable[[list[int], int], float],
+    shown: Callable[[float], bool],
+) -> list[int]:
+    """A horizontal bar per row of counts, split into a part per colour, each ``width(row, part)``
+    wide and its count written in it when ``shown(width)``; returns the bars' positions."""
+    positions = list(range(len(rows)))
+    left = [0.0] * len(rows)
+    for part, colour in enumerate(colours):
+        widths = [width(row, part) for row in rows]
+        axes.barh(positions, widths, left=left, height=0.62, color=colour, edgecolor=_EDGE, linewidth=0.6)
+        for y, (row, start, size) in enumerate(zip(rows, left, widths, strict=True)):
+            if row[part] and shown(size):
+                text = str(row[part])
+                axes.text(start + size / 2, y, text, ha="center", va="center", fontsize=_FONT_SIZE - 1, color=_TEXT)
+        left = [a + b for a, b in zip(left, widths, strict=True)]
+    return positions
 
 
 def _legend_above(axes, entries: list[tuple[str, str]]) -> None:

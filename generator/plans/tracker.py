@@ -44,13 +44,14 @@ from openpyxl.cell.cell import Cell
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from generator.atomic import write_atomically
 from generator.sheets import (
     SheetText,
     TextChanges,
+    add_validation,
+    cell_font,
     cell_text,
     continued,
     line_count,
@@ -58,6 +59,8 @@ from generator.sheets import (
     put_text,
     row_height,
     save_workbook,
+    set_widths,
+    style_cell,
     text_colour_on,
 )
 
@@ -125,8 +128,6 @@ _PROGRESS_ROW = 7  # in the title block, written once the table's rows are known
 
 # Looks.  Neutral colours only, and the status colours (Excel's own "Good" and "Neutral"):
 # the level colours come from the context.
-_FONT_NAME = "Arial"
-_BODY_SIZE = 10
 _HEADER_FILL = "D9D9D9"
 _INPUT_FILL = "FFFBEA"
 _GREY_TEXT = "595959"
@@ -270,8 +271,7 @@ def _instrument_line(instrument: dict[str, Any]) -> str:
 
 def _write_actions(sheet: Worksheet, context: dict[str, Any]) -> None:
     layout = _layout(context)
-    for number, (_, _, width) in enumerate(layout.columns, 1):
-        sheet.column_dimensions[get_column_letter(number)].width = width
+    set_widths(sheet, (width for _, _, width in layout.columns))
     actions = context["actions"]
     header_row = _write_title_block(sheet, context, layout)
     _write_header(sheet, header_row, layout)
@@ -289,11 +289,11 @@ def _write_actions(sheet: Worksheet, context: dict[str, Any]) -> None:
             count=len(actions),
             done_lower=STATUSES[-1].lower(),
         )
-        progress.font = _font()
+        progress.font = cell_font()
         _add_tracking_rules(sheet, first, last, layout)
         sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(layout.columns))}{last}"
     else:
-        _text(sheet.cell(first, 1), layout.no_actions, font=_font(italic=True))
+        _text(sheet.cell(first, 1), layout.no_actions, font=cell_font(italic=True))
     sheet.freeze_panes = sheet.cell(first, layout.column("now")).coordinate
     print_landscape_a4(sheet, title_row=header_row)
 
@@ -302,9 +302,9 @@ def _write_title_block(sheet: Worksheet, context: dict[str, Any], layout: _Layou
     """The organisation, instrument, review date, overall tier (or share of statements at the top
     level), who took part and how to use the tracker (the progress row is left for later); returns
     the row of the table's header."""
-    _text(sheet.cell(1, 1), _TITLE.format(organisation=context["organisation"]), font=_font(bold=True, size=14))
+    _text(sheet.cell(1, 1), _TITLE.format(organisation=context["organisation"]), font=cell_font(bold=True, size=14))
     sheet.row_dimensions[1].height = 20
-    _text(sheet.cell(2, 1), _instrument_line(context["instrument"]), font=_font(size=12))
+    _text(sheet.cell(2, 1), _instrument_line(context["instrument"]), font=cell_font(size=12))
     sheet.row_dimensions[2].height = 17
 
     _label(sheet, 4, _REVIEW_DATE)
@@ -313,10 +313,10 @@ def _write_title_block(sheet: Worksheet, context: dict[str, Any], layout: _Layou
     if day is not None:
         review.value = day
         review.number_format = DATE_FORMAT
-        review.font = _font()
+        review.font = cell_font()
         review.alignment = Alignment(horizontal="left")
     else:
-        _text(review, str(context.get("review_date") or ""), font=_font())
+        _text(review, str(context.get("review_date") or ""), font=cell_font())
 
     overall = context["overall"]
     detail = sheet.cell(5, 4)
@@ -336,12 +336,12 @@ def _write_title_block(sheet: Worksheet, context: dict[str, Any], layout: _Layou
         _text(
             detail,
             _STATEMENTS_DETAIL.format(counts=counts, blank=blank, standards=standards),
-            font=_font(color=_GREY_TEXT),
+            font=cell_font(color=_GREY_TEXT),
         )
     else:
         _label(sheet, 5, _OVERALL)
         _shaded(sheet.cell(5, 3), overall["label"], overall.get("colour"))
-        _text(detail, _OVERALL_DETAIL.format(**overall), font=_font(color=_GREY_TEXT))
+        _text(detail, _OVERALL_DETAIL.format(**overall), font=cell_font(color=_GREY_TEXT))
     sheet.cell(5, 3).alignment = Alignment(horizontal="center")
     detail.alignment = Alignment(indent=1)
 
@@ -350,20 +350,20 @@ def _write_title_block(sheet: Worksheet, context: dict[str, Any], layout: _Layou
         f"{r['respondent'] or _UNKNOWN_RESPONDENT} ({r['role']})" if r.get("role") else r["respondent"]
         for r in context["respondents"]
     )
-    _text(sheet.cell(6, 3), people, font=_font())
-    _text(sheet.cell(_PROGRESS_ROW + 1, 1), layout.how_to, font=_font(italic=True, color=_GREY_TEXT))
+    _text(sheet.cell(6, 3), people, font=cell_font())
+    _text(sheet.cell(_PROGRESS_ROW + 1, 1), layout.how_to, font=cell_font(italic=True, color=_GREY_TEXT))
     return _PROGRESS_ROW + 2
 
 
 def _label(sheet: Worksheet, row: int, text: str) -> None:
-    _text(sheet.cell(row, 1), text, font=_font(bold=True))
+    _text(sheet.cell(row, 1), text, font=cell_font(bold=True))
 
 
 def _write_header(sheet: Worksheet, row: int, layout: _Layout) -> None:
     lines = 1
     for number, (_, heading, width) in enumerate(layout.columns, 1):
         cell = sheet.cell(row, number)
-        _text(cell, heading, font=_font(bold=True), border=_BOX)
+        _text(cell, heading, font=cell_font(bold=True), border=_BOX)
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
         fill = _INPUT_FILL if heading in _TRACKING else _HEADER_FILL
         cell.fill = PatternFill(fill_type="solid", fgColor=fill)
@@ -395,7 +395,7 @@ def _write_action(sheet: Worksheet, row: int, action: dict[str, Any], layout: _L
             bold = key == "title" or (layout.statements and key == "action")
             cell = sheet.cell(row + part, layout.column(key))
             shown = continued(fitted[key], part, repeat=False) or ""
-            _styled(cell, font=_font(bold=bold), alignment=_WRAP_TOP, border=_BOX)
+            style_cell(cell, font=cell_font(bold=bold), alignment=_WRAP_TOP, border=_BOX)
             put_text(cell, shown)
             if part == 0:
                 _note(cell, fitted[key], len(texts[key]))
@@ -414,7 +414,7 @@ def _write_action(sheet: Worksheet, row: int, action: dict[str, Any], layout: _L
         sheet.row_dimensions[row].height = max(sheet.row_dimensions[row].height, height)
     for heading in _TRACKING:
         cell = sheet.cell(row, layout.column(heading))
-        cell.font, cell.border, cell.alignment = _font(), _BOX, _WRAP_TOP
+        cell.font, cell.border, cell.alignment = cell_font(), _BOX, _WRAP_TOP
         cell.fill = PatternFill(fill_type="solid", fgColor=_INPUT_FILL)
         if heading == "By when":
             cell.number_format = DATE_FORMAT
@@ -443,39 +443,22 @@ def _comments(comments: list[dict[str, str]]) -> str:
 def _add_tracking_rules(sheet: Worksheet, first: int, last: int, layout: _Layout) -> None:
     """The date check on By when, the Status dropdown and its colours, over rows first…last."""
     dates = _column_range(layout, "By when", first, last)
-    date_check = DataValidation(
+    add_validation(
+        sheet,
+        [dates],
+        (_DATE_PROMPT_TITLE, _DATE_PROMPT),
+        (_DATE_ERROR_TITLE, _DATE_ERROR),
         type="date",
         operator="between",
         formula1=str(_FIRST_DATE),
         formula2=str(_LAST_DATE),
-        allow_blank=True,
-        showInputMessage=True,
-        showErrorMessage=True,
-        errorStyle="stop",
-        promptTitle=_DATE_PROMPT_TITLE,
-        prompt=_DATE_PROMPT,
-        errorTitle=_DATE_ERROR_TITLE,
-        error=_DATE_ERROR,
     )
-    date_check.add(dates)
-    sheet.add_data_validation(date_check)
 
     statuses = _column_range(layout, "Status", first, last)
     choices = ", ".join(STATUSES)
-    status_list = DataValidation(
-        type="list",
-        formula1='"' + ",".join(STATUSES) + '"',
-        allow_blank=True,
-        showInputMessage=True,
-        showErrorMessage=True,
-        errorStyle="stop",
-        promptTitle=_STATUS_PROMPT_TITLE,
-        prompt=_STATUS_PROMPT.format(choices=choices),
-        errorTitle=_STATUS_ERROR_TITLE,
-        error=_STATUS_ERROR.format(choices=choices),
-    )
-    status_list.add(statuses)
-    sheet.add_data_validation(status_list)
+    prompt = (_STATUS_PROMPT_TITLE, _STATUS_PROMPT.format(choices=choices))
+    error = (_STATUS_ERROR_TITLE, _STATUS_ERROR.format(choices=choices))
+    add_validation(sheet, [statuses], prompt, error, type="list", formula1='"' + ",".join(STATUSES) + '"')
     for status, fill, colour in (
         (STATUSES[-1], _DONE_FILL, _DONE_TEXT),
         (STATUSES[1], _IN_PROGRESS_FILL, _IN_PROGRESS_TEXT),
@@ -500,18 +483,17 @@ def _column_range(layout: _Layout, key: str, first: int, last: int) -> str:
 def _write_not_assessed(sheet: Worksheet, context: dict[str, Any]) -> None:
     layout = _layout(context)
     columns = layout.not_assessed_columns
-    for number, (_, width) in enumerate(columns, 1):
-        sheet.column_dimensions[get_column_letter(number)].width = width
+    set_widths(sheet, (width for _, width in columns))
     title = _NOT_ASSESSED_TITLE.format(organisation=context["organisation"])
-    _text(sheet.cell(1, 1), title, font=_font(bold=True, size=14))
+    _text(sheet.cell(1, 1), title, font=cell_font(bold=True, size=14))
     sheet.row_dimensions[1].height = 20
-    _text(sheet.cell(2, 1), _instrument_line(context["instrument"]), font=_font(size=12))
+    _text(sheet.cell(2, 1), _instrument_line(context["instrument"]), font=cell_font(size=12))
     items = context["not_assessed"]
-    _text(sheet.cell(3, 1), layout.not_assessed_note if items else layout.all_assessed, font=_font(italic=True))
+    _text(sheet.cell(3, 1), layout.not_assessed_note if items else layout.all_assessed, font=cell_font(italic=True))
     header_row = 5
     for number, (heading, _) in enumerate(columns, 1):
         cell = sheet.cell(header_row, number)
-        _text(cell, heading, font=_font(bold=True), border=_BOX)
+        _text(cell, heading, font=cell_font(bold=True), border=_BOX)
         cell.fill = PatternFill(fill_type="solid", fgColor=_HEADER_FILL)
     for row, item in enumerate(items, header_row + 1):
         section = f"{item['section']}. {item['section_title']}"
@@ -520,7 +502,7 @@ def _write_not_assessed(sheet: Worksheet, context: dict[str, Any]) -> None:
         texts = (item["id"], section, item["title"])
         lines = 1
         for number, text in enumerate(texts, 1):
-            _text(sheet.cell(row, number), text, font=_font(), alignment=_WRAP_TOP, border=_BOX)
+            _text(sheet.cell(row, number), text, font=cell_font(), alignment=_WRAP_TOP, border=_BOX)
             lines = max(lines, line_count(text, columns[number - 1][1]))
         sheet.row_dimensions[row].height = row_height(lines)
     if items:
@@ -530,10 +512,6 @@ def _write_not_assessed(sheet: Worksheet, context: dict[str, Any]) -> None:
 
 
 # --- cells ------------------------------------------------------------------------------------------
-
-
-def _font(*, bold: bool = False, italic: bool = False, size: float = _BODY_SIZE, color: str | None = None) -> Font:
-    return Font(name=_FONT_NAME, size=size, bold=bold, italic=italic, color=color)
 
 
 def _text(
@@ -550,16 +528,7 @@ def _text(
     fitted = cell_text(text or "")
     put_text(cell, fitted.parts[0])
     _note(cell, fitted, len(text or ""), cut=True)
-    _styled(cell, font=font, alignment=alignment, border=border)
-
-
-def _styled(cell: Cell, *, font: Font | None, alignment: Alignment | None, border: Border | None) -> None:
-    if font is not None:
-        cell.font = font
-    if alignment is not None:
-        cell.alignment = alignment
-    if border is not None:
-        cell.border = border
+    style_cell(cell, font=font, alignment=alignment, border=border)
 
 
 _CHANGES: ContextVar[TextChanges | None] = ContextVar("tracker_text_changes", default=None)
@@ -584,13 +553,13 @@ def _note(cell: Cell, fitted: SheetText, length: int, *, cut: bool = False) -> N
 
 def _write_text_changes(sheet: Worksheet, changes: TextChanges) -> None:
     """The Text changes sheet: each cell whose text was changed to fit in, and what was done."""
-    for number, (heading, width) in enumerate(TextChanges.COLUMNS, 1):
-        sheet.column_dimensions[get_column_letter(number)].width = width
-        _text(sheet.cell(1, number), heading, font=_font(bold=True), border=_BOX)
+    set_widths(sheet, (width for _, width in TextChanges.COLUMNS))
+    for number, (heading, _) in enumerate(TextChanges.COLUMNS, 1):
+        _text(sheet.cell(1, number), heading, font=cell_font(bold=True), border=_BOX)
         sheet.cell(1, number).fill = PatternFill(fill_type="solid", fgColor=_HEADER_FILL)
     for row, change in enumerate(changes.in_order((ACTIONS_SHEET, NOT_ASSESSED_SHEET)), 2):
         for number, value in enumerate(change, 1):
-            _text(sheet.cell(row, number), value, font=_font(), alignment=_WRAP_TOP, border=_BOX)
+            _text(sheet.cell(row, number), value, font=cell_font(), alignment=_WRAP_TOP, border=_BOX)
     sheet.freeze_panes = "A2"
     print_landscape_a4(sheet, title_row=1)
 
@@ -598,6 +567,6 @@ def _write_text_changes(sheet: Worksheet, changes: TextChanges) -> None:
 def _shaded(cell: Cell, label: str, colour: str | None) -> None:
     """A tier's label on its level's colour (plain when the level has none)."""
     fill = (colour or "").lstrip("#").upper()
-    _text(cell, label, font=_font(bold=bool(fill), color=text_colour_on(fill)), border=_BOX)
+    _text(cell, label, font=cell_font(bold=bool(fill), color=text_colour_on(fill)), border=_BOX)
     if fill:
         cell.fill = PatternFill(fill_type="solid", fgColor=fill)
