@@ -75,3 +75,24 @@ class RecipientsError(CoproduceError):
 
 class FormWriteError(CoproduceError):
     """A form could not be written."""
+
+
+# --- signals inside the readers: never shown as they are; each reader words them as a ReturnReadError ---
+
+
+class DamagedPart(Exception):
+    """The part ``part`` is missing, cannot be unpacked or is not well-formed XML: ``reason``
+    says which ("is missing", "cannot be unpacked: …", "is not well-formed XML: …")."""
+
+    def __init__(self, part: str, reason: str):
+        super().__init__(f"{part} {reason}")
+        self.part = part
+        self.reason = reason
+
+
+class DamagedWorkbook(Exception):
+    """An .xlsx package is not a well-formed workbook (the message says where, for debugging)."""
+
+
+class NotAWorkbook(Exception):
+    """A zip package holds no workbook (a Word document, say)."""

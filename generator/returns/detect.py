@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from generator.errors import ReturnReadError
+from generator.errors import DamagedPart, ReturnReadError
 from generator.returns.guards import DAMAGED_ZIP_ERRORS, LIMITS, Limits
-from generator.returns.package import DamagedPart, Package
+from generator.returns.package import Package
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP = b"PK\x03\x04"

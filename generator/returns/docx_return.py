@@ -39,14 +39,14 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from generator.errors import ReturnReadError
+from generator.errors import DamagedPart, ReturnReadError
 from generator.forms.identity import PROPERTY_FORM_ID, PROPERTY_INSTRUMENT, PROPERTY_ORGANISATION, PROPERTY_VERSION
 from generator.model.instrument import MATRIX_LAYOUT, Instrument
 from generator.returns.docx_document import Cell, CellText, Document, Row, Table
 from generator.returns.guards import LIMITS, Limits, UnsafeFileError
 from generator.returns.matching import HeadingMatcher, TitleMatcher, normalise_title
 from generator.returns.model import FoundAnswer, Return, assemble_return
-from generator.returns.package import DamagedPart, Package
+from generator.returns.package import Package
 
 FORMAT = "docx"
 _W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"

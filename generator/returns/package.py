@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from lxml import etree
 
+from generator.errors import DamagedPart
 from generator.returns.guards import DAMAGED_ZIP_ERRORS, LIMITS, Limits, SafeZip, open_zip, parse_xml, xml_parser
 
 _CONTENT_TYPES = "[Content_Types].xml"
@@ -25,16 +26,6 @@ _CUSTOM_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-prope
 #: The end of the custom properties' relationship type (transitional and strict alike).
 _CUSTOM_PROPERTIES = "/custom-properties"
 _CUSTOM_PART = "docProps/custom.xml"
-
-
-class DamagedPart(Exception):
-    """The part ``part`` is missing, cannot be unpacked or is not well-formed XML: ``reason``
-    says which ("is missing", "cannot be unpacked: …", "is not well-formed XML: …")."""
-
-    def __init__(self, part: str, reason: str):
-        super().__init__(f"{part} {reason}")
-        self.part = part
-        self.reason = reason
 
 
 class Relationship(NamedTuple):

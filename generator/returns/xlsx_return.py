@@ -47,7 +47,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
-from generator.errors import ReturnReadError
+from generator.errors import DamagedWorkbook, NotAWorkbook, ReturnReadError
 from generator.forms.fields import (
     MAP_HEADER,
     answer_field_name,
@@ -68,7 +68,7 @@ from generator.returns.guards import DAMAGED_ZIP_ERRORS, LIMITS, Limits
 from generator.returns.matching import TitleMatcher
 from generator.returns.model import FoundAnswer, Return, assemble_return
 from generator.returns.package import Package
-from generator.returns.xlsx_workbook import Cell, Damaged, NotAWorkbook, Place, Sheet, Workbook
+from generator.returns.xlsx_workbook import Cell, Place, Sheet, Workbook
 
 FORMAT = "xlsx"
 
@@ -112,11 +112,11 @@ def read_xlsx_return(
         try:
             package = Package.open(data, file, limits) if package is None else package
         except DAMAGED_ZIP_ERRORS as error:
-            raise Damaged(f"not a readable zip: {error}") from error
+            raise DamagedWorkbook(f"not a readable zip: {error}") from error
         return _read(Workbook(package), file, instruments)
     except NotAWorkbook as error:
         raise ReturnReadError(file, _NOT_A_WORKBOOK) from error
-    except Damaged as error:
+    except DamagedWorkbook as error:
         raise ReturnReadError(file, _DAMAGED) from error
 
 

@@ -3,7 +3,7 @@
 :class:`Workbook` reads the parts of the package (:class:`~generator.returns.package.Package`)
 a return needs, each parsed whole with the hardened parser: the workbook part (sheets, defined
 names, date system), the worksheets, the shared strings and the styles (which number formats
-show dates), each on first use.  A part that is damaged raises :class:`Damaged`; a package with
+show dates), each on first use.  A part that is damaged raises :class:`DamagedWorkbook`; a package with
 no workbook, :class:`NotAWorkbook`.
 
 Cell values become text in a stated way: text as stored, with OOXML's escapes ("_x000D_")
@@ -20,7 +20,8 @@ from typing import NamedTuple
 
 from lxml import etree
 
-from generator.returns.package import DamagedPart, Package
+from generator.errors import DamagedPart, DamagedWorkbook, NotAWorkbook
+from generator.returns.package import Package
 
 _REL_OFFICE_DOCUMENT = "/officeDocument"
 _REL_SHARED_STRINGS = "/sharedStrings"
@@ -38,14 +39,6 @@ _BUILTIN_DATE_FORMATS = frozenset([*range(14, 23), *range(27, 37), *range(45, 48
 _FORMAT_NOISE = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.')
 _EPOCH_1900 = datetime(1899, 12, 30)
 _EPOCH_1904 = datetime(1904, 1, 1)
-
-
-class Damaged(Exception):
-    """The package is not a well-formed workbook (the message says where, for debugging)."""
-
-
-class NotAWorkbook(Exception):
-    """The zip package holds no workbook (a Word document, say)."""
 
 
 class Place(NamedTuple):
@@ -208,17 +201,17 @@ class Workbook:
         try:
             return self.package.relationships(part)
         except DamagedPart as error:
-            raise Damaged(str(error)) from error
+            raise DamagedWorkbook(str(error)) from error
 
     def xml(self, part: str) -> etree._Element:
-        """The part ``part`` parsed; :class:`Damaged` when it is missing or damaged."""
+        """The part ``part`` parsed; :class:`DamagedWorkbook` when it is missing or damaged."""
         return _xml(self.package, part)
 
     def custom_properties(self) -> dict[str, str]:
         try:
             return self.package.custom_properties()
         except DamagedPart as error:
-            raise Damaged(str(error)) from error
+            raise DamagedWorkbook(str(error)) from error
 
     def worksheets(self) -> list[Sheet]:
         return [sheet for name in self.sheet_names if (sheet := self.sheet(name)) is not None]
@@ -386,7 +379,7 @@ class _CellValues:
             root = _xml(self.package, part) if part is not None and self.package.has(part) else None
             self._strings = _children(root, "si")
         if not 0 <= index < len(self._strings):
-            raise Damaged(f"shared string {index} is missing")
+            raise DamagedWorkbook(f"shared string {index} is missing")
         return _string_item(self._strings[index])
 
     def _is_date_style(self, index: int) -> bool:
@@ -398,11 +391,11 @@ class _CellValues:
 
 
 def _xml(package: Package, part: str) -> etree._Element:
-    """The part ``part`` of ``package`` parsed; :class:`Damaged` when it is missing or damaged."""
+    """The part ``part`` of ``package`` parsed; :class:`DamagedWorkbook` when it is missing or damaged."""
     try:
         return package.xml(part)
     except DamagedPart as error:
-        raise Damaged(str(error)) from error
+        raise DamagedWorkbook(str(error)) from error
 
 
 def _unescape(text: str) -> str:
