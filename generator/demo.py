@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.forms import FormValues, write_form
-from generator.forms.identity import new_identity
+from generator.forms.identity import creation_time, new_identity
 from generator.forms.packs import slugify
 from generator.model.instrument import Instrument
 
@@ -121,12 +121,13 @@ def _type_over_answers(path: Path, typed: dict[str, str]) -> None:
     from openpyxl import load_workbook
 
     from generator.forms.fields import answer_field_name
+    from generator.sheets import save_workbook
 
     workbook = load_workbook(path)
     for indicator_id, text in typed.items():
         [(sheet, cell)] = list(workbook.defined_names[answer_field_name(indicator_id)].destinations)
         workbook[sheet][cell.replace("$", "")].value = text
-    workbook.save(path)
+    save_workbook(workbook, path, creation_time())  # stamped: the same sample returns every time
 
 
 # --- the Appendix D charter -------------------------------------------------------------------
