@@ -122,13 +122,13 @@ def write_organisation_plan(
     template: Path | None = None,
 ) -> list[Path]:
     """Write one organisation's action plan (.docx) and tracker (.xlsx) into ``out/plans/<organisation>/``;
-    names carry the instrument's id when the results hold more than one instrument."""
+    names carry the instrument's id when the results hold more than one instrument.  Its instrument
+    must be in ``instruments`` (:func:`write_plans` checks them all before it writes anything)."""
     from generator.forms.packs import slugify
     from generator.plans.context import organisation_plan
     from generator.plans.documents import render_organisation_plan
     from generator.plans.tracker import write_action_tracker
 
-    _check_instruments(head, instruments)
     instrument = instruments[organisation.instrument]
     context = organisation_plan(organisation, instrument)
     slug = slugify(organisation.name)
