@@ -79,6 +79,8 @@ class OrganisationGroup:
     instrument: str
     respondents: list[Respondent] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    round: str | None = None
+    project: str | None = None
 
 
 @dataclass

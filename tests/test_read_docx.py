@@ -152,7 +152,7 @@ def test_the_returned_data_has_every_indicator(v11, instruments, filled):
     assert [r["id"] for r in data["responses"]] == [ind.id for ind in v11.indicators]
     assert len(data["responses"]) == 36
     assert set(data) == {"file", "format", "instrument", "form_id", "organisation", "respondent", "date",
-                         "responses", "problems"}  # fmt: skip
+                         "review_period", "project", "agreed_with", "responses", "problems"}  # fmt: skip
     assert all(
         set(r) == {"id", "section", "indicator", "achieved", "raw", "comment", "problems"} for r in data["responses"]
     )

@@ -190,6 +190,9 @@ def _assert_full_return(result: Return, instrument: Instrument, file: str, form_
         "organisation": ORGANISATION,
         "respondent": RESPONDENT,
         "date": "2026-03-14",
+        "review_period": None,
+        "project": None,
+        "agreed_with": None,
         "problems": [],
     }
 

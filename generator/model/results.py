@@ -40,6 +40,12 @@ def _optional(flag: str, default: Any = None) -> Any:
     return field(default=default, metadata={"present_if": flag})
 
 
+def _added(missing: Any, **kwargs: Any) -> Any:
+    """A field always written, that results.json files written before it was added lack: read
+    as ``missing`` (a value, or a function making one) when the key is not there."""
+    return field(metadata={"missing": missing}, **kwargs)
+
+
 @dataclass
 class ManifestEntry:
     """One input file and what became of it: ``fate`` is one of :data:`FATES`; ``reason`` says
@@ -120,6 +126,8 @@ class RespondentResult:
     role: str
     date: str | None
     problems: list[str] = field(default_factory=list)
+    #: who agreed the return (the cover's "Agreed with": the service-user panel, …)
+    agreed_with: str | None = _added(None, default=None)
 
 
 @dataclass
@@ -167,6 +175,43 @@ class IndicatorResult:
     disagreement: bool
     perception_gaps: list[PerceptionGap]
     answers: list[Answer]
+    #: true while an answer to it is unclear: the consensus may change once it is checked
+    provisional: bool = _added(False, default=False)
+
+
+@dataclass
+class UnclearAnswer:
+    """An answer a person must check: what was typed could not be read as one level (or a box
+    was ticked twice), so it is not guessed.  ``why`` says what is wrong."""
+
+    indicator: str
+    file: str
+    respondent: str | None
+    role: str
+    typed: str | None
+    why: str
+
+
+@dataclass
+class SetBy:
+    """One respondent's answer that set a tier: who (``respondent``, ``role``, ``file``) said what."""
+
+    indicator: str
+    file: str
+    respondent: str | None
+    role: str
+    achieved: str | None
+
+
+@dataclass
+class TierExplanation:
+    """Why the organisation has its tier: the section(s) that limit it, the indicator(s) that set
+    their tier, and whose answers set those; ``sentence`` says it in plain words."""
+
+    sentence: str
+    sections: list[int]
+    indicators: list[str]
+    set_by: list[SetBy]
 
 
 @dataclass
@@ -202,19 +247,27 @@ class OrganisationResult:
     key: str
     name: str
     instrument: str
-    tier: str | None
-    complete: bool
-    points: int
-    max_points: int
-    answered: int
-    indicators_total: int
-    shares: dict[str, float]
-    disagreements: int
-    perception_gaps: int
-    problems: list[str]
-    respondents: list[RespondentResult]
-    sections: list[SectionResult]
-    indicators: list[IndicatorResult]
+    #: the review period the returns are for ("2025-26"), None when they do not say
+    round: str | None = _added(None, default=None)
+    #: the charter's project or piece of work assessed; None for instruments without one
+    project: str | None = _added(None, default=None)
+    tier: str | None = None
+    complete: bool = False
+    points: int = 0
+    max_points: int = 0
+    answered: int = 0
+    indicators_total: int = 0
+    shares: dict[str, float] = field(default_factory=dict)
+    disagreements: int = 0
+    perception_gaps: int = 0
+    problems: list[str] = field(default_factory=list)
+    respondents: list[RespondentResult] = field(default_factory=list)
+    sections: list[SectionResult] = field(default_factory=list)
+    indicators: list[IndicatorResult] = field(default_factory=list)
+    #: answers a person must check (typed unclearly, ticked twice): never scored, never blank
+    unclear: list[UnclearAnswer] = _added(list, default_factory=list)
+    #: why the tier is what it is; None when there is nothing to explain (no answers)
+    explanation: TierExplanation | None = _added(None, default=None)
 
     def check_against(self, instrument: Any) -> None:
         """Raise ``ValueError`` naming the place if these results do not fit ``instrument`` (an
@@ -302,7 +355,7 @@ def to_data(value: Any) -> Any:
     if kind is dict:
         return {key: to_data(item) for key, item in value.items()}
     data = {}
-    for name, flag, present_if in _fields(kind):
+    for name, flag, present_if, _ in _fields(kind):
         if not flag and (present_if is None or getattr(value, present_if)):
             item = getattr(value, name)
             data[name] = item if type(item) in _SCALARS else to_data(item)
@@ -342,11 +395,14 @@ def _decode(kind: Any, data: Any, where: str) -> Any:
             raise ValueError(f"{where or 'the document'}: should be an object")
         hints = _hints(kind)
         values = {}
-        for name, flag, present_if in _fields(kind):
+        for name, flag, present_if, missing in _fields(kind):
             if flag:
                 continue
             if name not in data:
                 if present_if:
+                    continue
+                if missing is not _REQUIRED:
+                    values[name] = missing() if callable(missing) else missing
                     continue
                 raise ValueError(f"{where or 'the document'}: has no '{name}'")
             if present_if:
@@ -369,10 +425,17 @@ def _member(where: str, key: Any) -> str:
 _KIND_NAMES = {str: "text", int: "a whole number", float: "a number", bool: "true or false"}
 
 
+_REQUIRED = object()
+
+
 @cache
-def _fields(cls: type) -> tuple[tuple[str, bool, str | None], ...]:
-    """Each field of ``cls`` in order: (name, is a presence flag, the flag it is present under)."""
-    return tuple((f.name, bool(f.metadata.get("flag")), f.metadata.get("present_if")) for f in dataclasses.fields(cls))
+def _fields(cls: type) -> tuple[tuple[str, bool, str | None, Any], ...]:
+    """Each field of ``cls`` in order: (name, is a presence flag, the flag it is present under,
+    its value when an older file lacks it, or ``_REQUIRED``)."""
+    return tuple(
+        (f.name, bool(f.metadata.get("flag")), f.metadata.get("present_if"), f.metadata.get("missing", _REQUIRED))
+        for f in dataclasses.fields(cls)
+    )
 
 
 @cache

@@ -49,6 +49,12 @@ class Return:
     organisation: str | None = None
     respondent: str | None = None
     date: str | None = None
+    #: the cover's review period, normalised where it is written a usual way ("2025-26")
+    review_period: str | None = None
+    #: the cover's "Project or piece of work assessed" (the charter); None where the form has none
+    project: str | None = None
+    #: the cover's "Agreed with": who agreed the return (the service-user panel, …)
+    agreed_with: str | None = None
     problems: list[str] = field(default_factory=list)
     #: The organisation the form was made for (its identity), if it was personalised.  Not
     #: part of the JSON contract: merging uses it to group returns by the form's identity.
@@ -68,6 +74,9 @@ class Return:
             "organisation": self.organisation,
             "respondent": self.respondent,
             "date": self.date,
+            "review_period": self.review_period,
+            "project": self.project,
+            "agreed_with": self.agreed_with,
             "responses": [
                 {
                     "id": r.id,
