@@ -28,6 +28,7 @@ from generator.model.results import MERGED, REJECTED, SKIPPED, SUPERSEDED, Manif
 from generator.returns import guards
 from generator.returns.batch import iter_read
 from generator.returns.model import Return
+from generator.returns.names import counted_under, organisation_key, respondent_key
 from generator.scoring.rules import ScoringRules, role_of
 
 #: Extensions worth reading: forms, and the formats people turn them into (each of
@@ -81,6 +82,8 @@ class OrganisationGroup:
     problems: list[str] = field(default_factory=list)
     round: str | None = None
     project: str | None = None
+    #: what grouping knew of each respondent's return, while the groups are made
+    held: list[_Held] = field(default_factory=list, repr=False)
 
 
 @dataclass
@@ -131,11 +134,6 @@ def skip_reason(path: Path) -> str | None:
 # --- merging --------------------------------------------------------------------------------
 
 
-def organisation_key(name: str) -> str:
-    """Organisation names compared case- and space-insensitively."""
-    return " ".join(name.casefold().split())
-
-
 def merge_returns(
     paths: Sequence[Path],
     instruments: Mapping[str, Instrument],
@@ -159,7 +157,7 @@ def merge_returns(
         else:
             to_read.append(path)
     tick = progress(len(to_read)) if progress else None
-    read_ok: list[tuple[Path, _Held, str, float]] = []
+    read_ok: list[_Held] = []
     entries: dict[str, ManifestEntry] = {}
     store = _ReturnStore()
     with closing(iter_read(to_read, instruments, tick, limits)) as outcomes:
@@ -169,8 +167,9 @@ def merge_returns(
             if result is None:
                 entry.fate, entry.reason = REJECTED, outcome.failure.problem
             else:
-                entry.format, entry.organisation = result.format, result.organisation
-                read_ok.append((path, _Held.of(result, store), digest, outcome.mtime))
+                held = _Held.of(path, digest, outcome.mtime, result, store)
+                entry.format, entry.organisation = result.format, _organisation_of(held)[0]
+                read_ok.append(held)
             entries[str(path)] = entry
             manifest.append(entry)
 
@@ -220,77 +219,204 @@ class _StoredReturn:
 
 @dataclass(frozen=True)
 class _Held:
-    """What merging needs of a return (which form, when, whose) while the return itself is stored."""
+    """What merging needs of a return (which form, when, whose, for which round) while the
+    return itself is stored."""
 
+    path: Path
+    sha256: str
+    mtime: float
     form_id: str | None
     date: str | None
     instrument: str
     organisation: str | None
     identity_organisation: str | None
     respondent: str | None
+    review_period: str | None
+    project: str | None
     stored: _StoredReturn
 
     @classmethod
-    def of(cls, result: Return, store: _ReturnStore) -> _Held:
+    def of(cls, path: Path, sha256: str, mtime: float, result: Return, store: _ReturnStore) -> _Held:
         return cls(
+            path,
+            sha256,
+            mtime,
             result.form_id,
             result.date,
             result.instrument,
             result.organisation,
             result.identity_organisation,
             result.respondent,
+            result.review_period,
+            result.project,
             store.put(result),
         )
 
+    @property
+    def named(self) -> str | None:
+        """The organisation this return is counted under (see :func:`_organisation_of`)."""
+        return counted_under(self.organisation, self.identity_organisation)[0]
 
-def _drop_superseded(
-    read_ok: list[tuple[Path, _Held, str, float]], entries: dict[str, ManifestEntry]
-) -> list[tuple[Path, _Held, str]]:
-    """Keep the latest return of each form (form date, then file time) and one of identical copies."""
-    latest: dict[str, tuple[Path, _Held, str, float]] = {}
-    for item in read_ok:
-        form_id = item[1].form_id
-        if form_id is None:
-            continue
-        best = latest.get(form_id)
-        if best is None or (item[1].date or "", item[3], str(item[0])) > (best[1].date or "", best[3], str(best[0])):
-            latest[form_id] = item
+    @property
+    def later_key(self) -> tuple[str, float, str]:
+        """Orders two returns of one respondent: the later date completed, then the newer file."""
+        return (self.date or "", self.mtime, str(self.path))
+
+
+def _organisation_of(held: _Held) -> tuple[str | None, str | None]:
+    """(the organisation ``held`` is counted under, a problem naming both when its cover and its
+    pack disagree): see :func:`~generator.returns.names.counted_under`."""
+    named, conflict = counted_under(held.organisation, held.identity_organisation)
+    return named, f"{held.path}: {conflict} and merge again" if conflict else None
+
+
+def _drop_superseded(read_ok: list[_Held], entries: dict[str, ManifestEntry]) -> list[_Held]:
+    """The returns that count, each file's fate set in ``entries``.
+
+    A return is superseded by an identical file (the same bytes), or by a later return of the
+    same form from the same respondent (same form id, "Completed by", organisation, round and
+    project): someone sending their form again.  Copies of one form filled by different people
+    are different respondents, and all count."""
+    latest: dict[tuple, _Held] = {}
+    for held in read_ok:
+        key = _same_respondent_key(held)
+        if key is not None and (key not in latest or held.later_key > latest[key].later_key):
+            latest[key] = held
     kept, seen_digest = [], {}
-    for path, result, digest, _ in read_ok:
-        entry = entries[str(path)]
-        winner = latest.get(result.form_id) if result.form_id else None
-        if winner is not None and winner[0] != path:
-            entry.fate, entry.superseded_by = SUPERSEDED, str(winner[0])
+    for held in read_ok:
+        entry = entries[str(held.path)]
+        key = _same_respondent_key(held)
+        winner = latest.get(key) if key is not None else None
+        if winner is not None and winner is not held:
+            entry.fate, entry.superseded_by = SUPERSEDED, str(winner.path)
             entry.reason = (
-                "an identical copy of another file" if winner[2] == digest else "the same form was returned again later"
+                "an identical copy of another file"
+                if winner.sha256 == held.sha256
+                else f"the same respondent ({held.respondent}) sent the same form again later"
             )
             continue
-        if digest in seen_digest:
-            entry.fate, entry.superseded_by = SUPERSEDED, seen_digest[digest]
+        if held.sha256 in seen_digest:
+            entry.fate, entry.superseded_by = SUPERSEDED, seen_digest[held.sha256]
             entry.reason = "an identical copy of another file"
             continue
-        seen_digest[digest] = str(path)
-        kept.append((path, result, digest))
+        seen_digest[held.sha256] = str(held.path)
+        kept.append(held)
     return kept
 
 
-def _group(kept: list[tuple[Path, _Held, str]], rules: ScoringRules) -> list[OrganisationGroup]:
-    groups: dict[str, OrganisationGroup] = {}
+def _same_respondent_key(held: _Held) -> tuple | None:
+    """Returns with equal keys are one respondent sending one form again; None when a return
+    cannot be told to be a resend (no form id, or no "Completed by")."""
+    who = respondent_key(held.respondent)
+    if held.form_id is None or not who:
+        return None
+    named = held.named
+    return (
+        held.form_id,
+        who,
+        organisation_key(named) if named else "",
+        round_key(held.review_period),
+        organisation_key(held.project) if held.project else "",
+    )
+
+
+def round_key(review_period: str | None) -> str:
+    return " ".join((review_period or "").casefold().split())
+
+
+def _group(kept: list[_Held], rules: ScoringRules) -> list[OrganisationGroup]:
+    """Group the returns that count by instrument, organisation, round and project.
+
+    A return that gives no review period (or, on the charter, no project) joins its
+    organisation's only round (project) in the batch; when the organisation has several, it is
+    kept apart, with a problem saying why."""
+    by_organisation: dict[tuple[str, str], list[tuple[_Held, str]]] = {}
+    conflicts: dict[int, str] = {}
+    for held in kept:
+        named, conflict = _organisation_of(held)
+        if conflict:
+            conflicts[id(held)] = conflict
+        org_key = organisation_key(named) if named else f"file:{held.path}"
+        by_organisation.setdefault((held.instrument, org_key), []).append((held, named or ""))
+
+    groups: dict[tuple, OrganisationGroup] = {}
     roles: dict[str | None, str] = {}  # the same "completed by" text comes back in many returns
-    for path, result, digest in kept:
-        named = result.identity_organisation or result.organisation  # the form's identity first
-        if named:
-            key = f"{result.instrument}\x1f{organisation_key(named)}"
-            name = named
-        else:
-            key, name = f"{result.instrument}\x1ffile:{path}", f"(no organisation: {path.name})"
-        group = groups.get(key)
-        if group is None:
-            group = groups[key] = OrganisationGroup(key.split("\x1f", 1)[1], name, result.instrument)
-            if not named:
-                group.problems.append(f"{path}: gives no organisation; it is kept on its own under its file name")
-        role = roles.get(result.respondent)
-        if role is None:
-            role = roles[result.respondent] = role_of(result.respondent, rules)
-        group.respondents.append(Respondent(result.stored, digest, role))
+    for (instrument, org_key), members in by_organisation.items():
+        rounds = _only_or_none({round_key(h.review_period): h.review_period for h, _ in members if h.review_period})
+        projects = _only_or_none({organisation_key(h.project): h.project for h, _ in members if h.project})
+        for held, named in members:
+            round_, project = held.review_period or rounds[0], held.project or projects[0]
+            key = (instrument, org_key, round_key(round_), organisation_key(project) if project else "")
+            group = groups.get(key)
+            if group is None:
+                name = named or f"(no organisation: {held.path.name})"
+                group = groups[key] = OrganisationGroup(
+                    _group_key(org_key, round_, project), name, instrument, round=round_, project=project
+                )
+                if not named:
+                    group.problems.append(
+                        f"{held.path}: gives no organisation; it is kept on its own under its file name"
+                    )
+            if id(held) in conflicts:
+                group.problems.append(conflicts[id(held)])
+            if not held.review_period and rounds[1]:
+                group.problems.append(
+                    f"{held.path}: gives no review period, and {group.name} has returns for {rounds[1]}: "
+                    "it is kept apart from them; write the review period on its cover and merge again"
+                )
+            if not held.project and projects[1]:
+                group.problems.append(
+                    f"{held.path}: gives no project or piece of work assessed, and {group.name} has returns for "
+                    f"{projects[1]}: it is kept apart from them; write the project on its cover and merge again"
+                )
+            role = roles.get(held.respondent)
+            if role is None:
+                role = roles[held.respondent] = role_of(held.respondent, rules)
+            group.respondents.append(Respondent(held.stored, held.sha256, role))
+            group.held.append(held)
+    for group in groups.values():
+        group.problems.extend(_doubtful_pairs(group))
+        del group.held[:]
     return sorted(groups.values(), key=lambda g: (g.instrument, g.key))
+
+
+def _only_or_none(found: dict[str, str | None]) -> tuple[str | None, str | None]:
+    """(the one value found, None) — or (None, the values listed) when there are several, or
+    (None, None) when there are none."""
+    if len(found) == 1:
+        return next(iter(found.values())), None
+    if not found:
+        return None, None
+    return None, " and ".join(sorted(v for v in found.values() if v))
+
+
+def _group_key(org_key: str, round_: str | None, project: str | None) -> str:
+    """The organisation's key in results.json: its name as compared, then its round and project
+    where the returns give them."""
+    parts = [org_key] + [p for p in (round_, project) if p]
+    return " / ".join(parts)
+
+
+def _doubtful_pairs(group: OrganisationGroup) -> list[str]:
+    """Problems for returns both counted that may be one respondent twice: the same "Completed by"
+    on two forms, or two returns of one form that give no "Completed by"."""
+    problems = []
+    seen: dict[tuple, _Held] = {}
+    for held in group.held:
+        who = respondent_key(held.respondent)
+        key = ("who", who) if who else ("form", held.form_id) if held.form_id else None
+        if key is None:
+            continue
+        first = seen.setdefault(key, held)
+        if first is held:
+            continue
+        said = (
+            f"both say they were completed by {held.respondent}"
+            if who
+            else "are copies of one form and give no 'Completed by'"
+        )
+        problems.append(
+            f"{first.path} and {held.path} {said}: both are counted, as two respondents; "
+            "if one replaces the other, remove the older file and merge again"
+        )
+    return problems

@@ -18,6 +18,7 @@ from generator.model.instrument import Instrument
 from generator.returns import guards
 from generator.returns.detect import detect_format, extension_mismatch
 from generator.returns.model import Return
+from generator.returns.names import counted_under
 
 _READERS = {
     "docx": ("generator.returns.docx_return", "read_docx_return"),
@@ -78,6 +79,9 @@ def read_return_data(
     note = extension_mismatch(detected, file)
     if note:
         result.problems.append(note)
+    conflict = counted_under(result.organisation, result.identity_organisation)[1]
+    if conflict:
+        result.problems.append(conflict)
     if detected.macro_enabled:
         result.problems.append("the file can hold macros: only its values were read, nothing in it was run")
     return result
