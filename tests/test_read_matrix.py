@@ -115,7 +115,7 @@ def expected_responses(instrument: Instrument, raw_as: str = "label") -> list[di
 
 
 def write(instrument: Instrument, fmt: str, folder: Path, values: FormValues | None = None, name: str = "form") -> Path:
-    identity = new_identity(instrument, "Riverside", form_id="matrix01", created=CREATED)
+    identity = new_identity(instrument, ORGANISATION, form_id="matrix01", created=CREATED)
     return write_form(fmt, instrument, identity, folder / f"{name}.{fmt}", values or form_values(instrument))
 
 

@@ -26,15 +26,18 @@ _FLD_CHAR = _w("fldChar")
 _SHOWING_PLACEHOLDER, _DROP_DOWN_LIST, _COMBO_BOX = _w("showingPlcHdr"), _w("dropDownList"), _w("comboBox")
 _LIST_ITEM, _DISPLAY_TEXT = _w("listItem"), _w("displayText")
 _TR_PR, _TC_PR, _GRID_BEFORE, _GRID_SPAN, _VAL = _w("trPr"), _w("tcPr"), _w("gridBefore"), _w("gridSpan"), _w("val")
+_V_MERGE, _TEXT_BOX = _w("vMerge"), _w("txbxContent")
 _CHARACTERS = {_w("tab"): "\t", _w("br"): "\n", _w("cr"): "\n", _w("noBreakHyphen"): "-"}
 #: Elements whose content is not text a reader sees in the cell: formatting, deleted and
-#: moved-away revisions, drawings and text boxes (whose text would be read twice through
-#: their fallback), field codes.
+#: moved-away revisions, objects, field codes.
 _NOT_SHOWN = {
-    *(_w(tag) for tag in ("rPr", "pPr", "tblPr", "trPr", "tcPr", "sectPr", "del", "moveFrom", "drawing", "pict")),
+    *(_w(tag) for tag in ("rPr", "pPr", "tblPr", "trPr", "tcPr", "sectPr", "del", "moveFrom")),
     *(_w(tag) for tag in ("object", "instrText", "delText", "footnoteReference", "endnoteReference")),
-    f"{{{_MC_NS}}}AlternateContent",
 }
+#: Drawings and shapes: only the text of their text boxes is seen (an answer typed into a text
+#: box laid over a cell).  A shape saved for two kinds of reader (``mc:AlternateContent``) holds
+#: its text twice, in its choice and in its fallback: the first branch is read.
+_SHAPES = {_w("drawing"), _w("pict"), f"{{{_MC_NS}}}AlternateContent"}
 
 
 class CellText:
@@ -77,6 +80,9 @@ class CellText:
             tag = child.tag
             if tag in _NOT_SHOWN:  # first: formatting is most of what a paragraph holds
                 continue
+            if tag in _SHAPES:
+                self._text_boxes(child, out)
+                continue
             if tag == _T:
                 out.append(child.text or "")
             elif tag in _CHARACTERS:
@@ -87,6 +93,18 @@ class CellText:
                 out.append(_form_dropdown_choice(child))
             elif isinstance(tag, str):
                 self._inline(child, out)
+
+    def _text_boxes(self, shape: etree._Element, out: list[str]) -> None:
+        """The text of the text boxes in ``shape``, each on lines of its own."""
+        if shape.tag == f"{{{_MC_NS}}}AlternateContent":
+            branch = next(iter(shape), None)  # mc:Choice (or a lone mc:Fallback)
+            if branch is None:
+                return
+            shape = branch
+        for box in shape.iter(_TEXT_BOX):
+            lines = [line for line in self.lines(box) if line.strip()]
+            if lines:
+                out.append("\n" + "\n".join(lines) if out else "\n".join(lines))
 
     def _shown(self, sdt: etree._Element, *, block: bool) -> tuple[str, ...]:
         """What the content control ``sdt`` shows where it stands: its lines (``block``) or
@@ -275,6 +293,20 @@ def _nearest_table(element: etree._Element) -> etree._Element | None:
     while parent is not None and parent.tag != _TBL:
         parent = parent.getparent()
     return parent
+
+
+def vertical_merge(cell: Cell | None) -> str | None:
+    """ "restart" for a cell that starts a vertical merge, "continue" for one a merge above
+    covers, None for a cell merged with nothing below or above it."""
+    if cell is None:
+        return None
+    for holder in cell.element:
+        if holder.tag == _TC_PR:
+            for item in holder:
+                if item.tag == _V_MERGE:
+                    return "restart" if item.get(_VAL) == "restart" else "continue"
+            break
+    return None
 
 
 def _grid_value(element: etree._Element, properties: str, name: str, default: int) -> int:

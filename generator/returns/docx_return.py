@@ -42,7 +42,7 @@ from lxml import etree
 from generator.errors import DamagedPart, ReturnReadError
 from generator.forms.identity import PROPERTY_FORM_ID, PROPERTY_INSTRUMENT, PROPERTY_ORGANISATION, PROPERTY_VERSION
 from generator.model.instrument import MATRIX_LAYOUT, Instrument
-from generator.returns.docx_document import Cell, CellText, Document, Row, Table
+from generator.returns.docx_document import Cell, CellText, Document, Row, Table, vertical_merge
 from generator.returns.guards import LIMITS, Limits, UnsafeFileError
 from generator.returns.matching import HeadingMatcher, TitleMatcher, normalise_title
 from generator.returns.model import FoundAnswer, Return, assemble_return
@@ -307,6 +307,8 @@ class _Record:
     reported: bool = False  # its problem is already recorded (with its table)
     marks: list[str] | None = None  # a matrix row: the level ids marked (in any of its rows)
     rated_by: list[str] = field(default_factory=list)
+    #: the records whose answer cells are merged into one (down the table), this one among them
+    shared: list[_Record] | None = None
 
 
 @dataclass
@@ -393,10 +395,12 @@ class _ChecklistReading:
         self.tables.append(table)
         records: list[_Record] = []
         previous = self.records[-1] if self.records and continuing else None
+        merging: _Record | None = None  # the record whose answer cell a vertical merge started at
         for row in table.rows[first_row:]:
             where = f"table {table.number}, row {row.number}"
             if layout.spans_the_table(row):
                 continue  # one cell across the table: a heading inside it, not an indicator
+            merge = self._answer_merge(row, layout)
             title = self.document.cell_text(layout.cell(row, "indicator")).strip()
             marks = self._marks(row, layout) if layout.ticks else None
             answer = (
@@ -420,6 +424,7 @@ class _ChecklistReading:
                 previous.rated_by += [rated_by] if rated_by else []
                 if marks is not None:
                     previous.marks = [*(previous.marks or []), *(m for m in marks if m not in (previous.marks or []))]
+                merging = previous if merge == "restart" else merging if merge == "continue" else None
                 continue
             indicator = self.titles.match(title)
             if indicator is None and self._header_layout(row) is not None:
@@ -435,6 +440,10 @@ class _ChecklistReading:
                 marks=marks,
                 rated_by=[rated_by] if rated_by else [],
             )
+            if merge == "continue" and merging is not None:  # one answer cell over two indicators' rows
+                previous.shared = merging.shared = merging.shared or [merging]
+                previous.shared.append(previous)
+            merging = previous if merge == "restart" else merging if merge == "continue" else None
             records.append(previous)
         self.records += records
         self.titled_rows += len(records)
@@ -446,6 +455,13 @@ class _ChecklistReading:
             )
             for record in records:
                 record.reported = True
+
+    def _answer_merge(self, row: Row, layout: _Layout) -> str | None:
+        """How the row's answer cell (a matrix row's tick cells) is merged down the table:
+        "restart", "continue" or None (see :func:`vertical_merge`)."""
+        columns = layout.ticks or ("answer",)
+        merges = {vertical_merge(layout.cell(row, column)) for column in columns}
+        return "restart" if "restart" in merges else "continue" if "continue" in merges else None
 
     def _answer(self, row: Row, layout: _Layout) -> str:
         answer = self.document.cell_text(layout.cell(row, "answer")).strip()
@@ -495,10 +511,26 @@ class _ChecklistReading:
                 continue
             marks = tuple(record.marks) if record.marks is not None else None
             rated_by = "\n".join(record.rated_by) or None
-            answers.append(
-                FoundAnswer(record.indicator_id, answer or None, comment or None, record.where, rated_by, marks)
-            )
+            found = FoundAnswer(record.indicator_id, answer or None, comment or None, record.where, rated_by, marks)
+            if record.shared:
+                found = _shared_answer(found, record.shared)
+            answers.append(found)
         return answers, problems
+
+
+def _shared_answer(found: FoundAnswer, shared: list[_Record]) -> FoundAnswer:
+    """The answer of a row whose answer cell is merged with other indicators' rows: what the
+    merged cell says, unread, with a problem — one answer for several indicators is not guessed
+    to be each one's."""
+    text = next(("\n".join(r.answer) for r in shared if r.answer), "")
+    ticked = sorted({mark for r in shared for mark in r.marks or ()})
+    names = ", ".join(r.indicator_id or _quote(r.title) for r in shared)
+    shown = _quote(text) if text else f"ticked {', '.join(ticked)}" if ticked else "blank"
+    problem = (
+        f"the answer cell is merged over the rows of {names} ({shown}): one answer is not read as each one's; "
+        "split the cell and give each its own answer"
+    )
+    return FoundAnswer(found.indicator_id, text or None, found.comment, found.where, found.rated_by, None, problem)
 
 
 def _has_ticked_box(cell: etree._Element) -> bool:

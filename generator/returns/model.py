@@ -100,7 +100,9 @@ class FoundAnswer:
 
     On a matrix form ``marks`` are the ids of the levels whose tick cells are marked, in
     scale order (empty: none), and ``answer`` is not read; elsewhere ``marks`` is None.
-    ``rated_by`` is the text of the "rated by" cell or field, if the form has one."""
+    ``rated_by`` is the text of the "rated by" cell or field, if the form has one.  ``problem``,
+    when a reader knows the answer cannot be read (one answer cell merged over two rows), says
+    why: the answer is then not read, whatever it says."""
 
     indicator_id: str
     answer: str | None
@@ -108,6 +110,7 @@ class FoundAnswer:
     where: str
     rated_by: str | None = None
     marks: tuple[str, ...] | None = None
+    problem: str | None = None
 
 
 def _blank_to_none(text: str | None) -> str | None:
@@ -118,6 +121,8 @@ def _reading(found: FoundAnswer, answers: ReturnAnswers) -> tuple[str | None, An
     """(raw answer, its reading) of what was found: the typed or chosen answer read by the
     normaliser, or the marked tick columns of a matrix row, their labels as the raw answer."""
     scale = answers.scale
+    if found.problem:
+        return _blank_to_none(found.answer), AnswerReading(None, found.problem)
     if found.marks is None:
         return _blank_to_none(found.answer), answers.read(found.answer)
     marked = [level_id for level_id in scale.ids if level_id in found.marks]
