@@ -14,6 +14,7 @@ else the name on the form), each one a respondent.
 
 from __future__ import annotations
 
+import datetime
 import os
 import pickle
 import tempfile
@@ -376,6 +377,7 @@ def _group(kept: list[_Held], rules: ScoringRules) -> list[OrganisationGroup]:
             group.held.append(held)
     for group in groups.values():
         group.problems.extend(_doubtful_pairs(group))
+        group.problems.extend(_far_apart(group))
         del group.held[:]
     return sorted(groups.values(), key=lambda g: (g.instrument, g.key))
 
@@ -395,6 +397,31 @@ def _group_key(org_key: str, round_: str | None, project: str | None) -> str:
     where the returns give them."""
     parts = [org_key] + [p for p in (round_, project) if p]
     return " / ".join(parts)
+
+
+#: Returns of one round dated further apart than this may be from two rounds.
+_ROUND_DAYS = 270
+
+
+def _far_apart(group: OrganisationGroup) -> list[str]:
+    """A problem when returns that give no review period are dated so far apart that they may
+    be from two review rounds (last year's form and this year's, in one folder)."""
+    if group.round is not None:
+        return []
+    dates = sorted(d for d in (_iso_date(h.date) for h in group.held) if d is not None)
+    if len(dates) < 2 or (dates[-1] - dates[0]).days <= _ROUND_DAYS:
+        return []
+    return [
+        f"its returns give no review period and are dated {dates[0].isoformat()} to {dates[-1].isoformat()}: "
+        "if they are from different review rounds, write the review period on their covers and merge again"
+    ]
+
+
+def _iso_date(text: str | None) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
 
 
 def _doubtful_pairs(group: OrganisationGroup) -> list[str]:

@@ -214,3 +214,17 @@ def test_two_charter_projects_of_one_organisation_are_two_results(fmt, tmp_path)
     assert set(_fates(data).values()) == {"merged"}
     projects = [(o["project"], o["tier"]) for o in data["organisations"]]
     assert projects == [("Housing advice review", "not-met"), ("Peer support project", "met")]
+
+
+def test_returns_without_a_review_period_dated_a_year_apart_are_flagged(tmp_path):
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    pack = new_identity(V11, organisation="Delta Care")
+    _fill(folder / "old.docx", pack, completed_by="Staff", date="01/03/2025")
+    _fill(folder / "new.xlsx", pack, completed_by="Panel", date="14/03/2026")
+    result, data = _merge(folder, "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    (delta,) = data["organisations"]
+    (problem,) = delta["problems"]
+    assert "dated 2025-03-01 to 2026-03-14" in problem
+    assert "write the review period on their covers" in problem
