@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from generator.returns.dates import _MONTHS as MONTHS
+from generator.returns.dates import _MONTHS  # month names and abbreviations → number, read as on dates
 
 #: Words around a period that say nothing about which period it is ("FY 2025/26", "annual review").
 _FILLER = frozenset(
@@ -40,7 +40,7 @@ _DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe
 
 #: Month names as a period is written out (not calendar.month_name: that follows the locale).
 _MONTH_WORDS = ("", *"January February March April May June July August September October November December".split())
-_MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
+_MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _TOKEN = re.compile(
     r"(?P<iso>\d{4})-(?P<iso_month>\d{1,2})-(?P<iso_day>\d{1,2})(?!\d)"
     r"|(?P<dmy_day>\d{1,2})[/.-](?P<dmy_month>\d{1,2})[/.-](?P<dmy_year>\d{4}|\d{2})(?!\d)"
@@ -145,7 +145,7 @@ def _end(match: re.Match[str]) -> _End:
         return _checked(_End(year, int(match["dmy_month"]), int(match["dmy_day"])))
     if match["month"]:
         year = int(match["month_year"]) if match["month_year"] else None
-        return _checked(_End(year, MONTHS[match["month"]], int(match["day"]) if match["day"] else None))
+        return _checked(_End(year, _MONTHS[match["month"]], int(match["day"]) if match["day"] else None))
     if kind == "year":
         return _checked(_End(int(match["year"])))
     return _End(int(match["short_year"]), short=True)
