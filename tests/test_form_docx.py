@@ -209,6 +209,7 @@ def test_each_section_page_has_the_title_lines_intro_heading_and_prompt(v11, bla
 def test_cover_has_a_row_per_field_then_the_instructions(v11, blank):
     cover = blank.tables[0]
     assert [_cell_text(row.cells[0]) for row in cover.rows] == [field.label for field in v11.form.cover]
+    assert "agreed_with" in [_control_tag(_only_control(row.cells[1])) for row in cover.rows]
     for row, field in zip(cover.rows, v11.form.cover, strict=True):
         control = _only_control(row.cells[1])
         assert _control_tag(control) == field.id

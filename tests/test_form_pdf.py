@@ -194,9 +194,10 @@ def test_field_types_and_flags(v11, blank_pdf):
         assert bool(field.get("/Ff", 0) & _MULTILINE) == (cover.lines > 1), cover.id
 
 
-def test_text_fields_have_no_length_limit(blank_pdf):
+def test_text_fields_have_no_length_limit(v11, blank_pdf):
     texts = [w for _, w in _widgets(blank_pdf) if w.get("/FT") == "/Tx"]
-    assert len(texts) == 36 + 6 + 1
+    assert len(texts) == 36 + len(v11.form.cover) + 1
+    assert "agreed_with" in {_field_name(w) for w in texts}
     assert not [_field_name(w) for w in texts if "/MaxLen" in w]
     assert b"/MaxLen" not in blank_pdf.read_bytes()
 

@@ -77,6 +77,8 @@ def _known_values(instrument) -> FormValues:
         "organisation": "Riverside Community Trust",
         "completed_by": "Asha (staff)\nBob (service user)",
         "date": "14 March 2026",
+        "review_period": "April 2025 – March 2026",
+        "agreed_with": "  The service-user\npanel ",
     }
     return FormValues(cover=cover, answers=answers, comments=comments)
 
@@ -123,6 +125,7 @@ def _check_round_trip(result, v11):
         "Asha (staff)\nBob (service user)",
         "2026-03-14",
     )
+    assert (result.review_period, result.project, result.agreed_with) == ("2025-26", None, "The service-user panel")
     assert result.problems == []
     got = {r.id: (r.achieved, r.raw, r.comment) for r in result.responses}
     assert got == _expected(v11, values)
@@ -162,6 +165,7 @@ def test_a_blank_form_reads_as_unanswered_and_the_identity_organisation_stands_i
     path = write_docx_form(v11, new_identity(v11, organisation="Hillview", created=CREATED), tmp_path / "b.docx")
     result = _read(path, instruments)
     assert (result.organisation, result.respondent, result.date) == ("Hillview", None, None)
+    assert (result.review_period, result.project, result.agreed_with) == (None, None, None)
     assert all((r.achieved, r.raw, r.comment, r.problems) == (None, None, None, []) for r in result.responses)
     assert result.problems == []
 
@@ -322,13 +326,20 @@ def test_legacy_fixture_continuation_rows_are_merged_not_duplicated(instruments)
     assert not any("no indicator title" in p for p in result.problems)
 
 
-def _legacy_document(v11, rows, *, lines=(), header=None, extra_tables=()) -> bytes:
+def _legacy_document(v11, rows, *, lines=(), header=None, extra_tables=(), cover=()) -> bytes:
     """A legacy-style Word table made with python-docx: ``lines`` before it, a header row and
     ``rows`` of (title, answer, comment); a title may hold "\\n" (paragraphs in the cell),
-    None makes an empty first cell (a continuation row)."""
+    None makes an empty first cell (a continuation row).  ``cover`` rows (each a tuple of
+    cell texts) make a cover table after the lines."""
     document = docx.Document()
     for line in lines:
         document.add_paragraph(line)
+    if cover:
+        cover_table = document.add_table(rows=len(cover), cols=max(len(row) for row in cover))
+        for row, texts in zip(cover_table.rows, cover, strict=True):
+            for cell, text in zip(row.cells, texts, strict=False):
+                cell.text = text
+        document.add_paragraph("")
     document.add_paragraph("Co-Production Quality Standards")
     for table_rows in (rows, *extra_tables):
         headings = header or (
@@ -397,6 +408,51 @@ def test_legacy_cover_lines_in_any_case_and_spacing(v11, instruments):
     lines = ["NAME OF ORGANISATION :   Hillview  Trust ", "respondent:Asha and Bob", "Date:  1 April 2026"]
     result = read_docx_return(_legacy_document(v11, _rows_for(v11), lines=lines), "c.docx", instruments)
     assert (result.organisation, result.respondent, result.date) == ("Hillview Trust", "Asha and Bob", "2026-04-01")
+
+
+def test_legacy_cover_lines_give_the_review_period_and_who_agreed_it(v11, instruments):
+    lines = ["Organisation: Hillview Trust", "Review period:  2025/2026 ", "Agreed with: the  Service User Panel",
+             "Project: not asked on this checklist"]  # fmt: skip
+    result = read_docx_return(_legacy_document(v11, _rows_for(v11), lines=lines), "c.docx", instruments)
+    assert (result.review_period, result.agreed_with) == ("2025-26", "the Service User Panel")
+    assert result.project is None  # V1.1 asks for no project: the line is not taken for one
+    assert result.problems == []
+
+
+@pytest.mark.parametrize(
+    "cover",
+    [
+        # label | value, one a row, labels as people wrote them
+        [("Name of organisation:", "Hillview Trust"), ("Period covered", "FY 2025/26"), ("Agreed by", "Panel")],
+        # two label | value pairs in a row
+        [("Organisation", "Hillview Trust", "Review period", "Apr 2025 to Mar 2026"), ("Agreed with", "Panel", "", "")],
+        # a row of labels over a row of values
+        [("Organisation", "Reporting period", "Signed off by"), ("Hillview Trust", "2025-2026", "Panel")],
+        # "Label: value" typed in one cell
+        [("Organisation: Hillview Trust",), ("Review period: 2025–26",), ("Agreed with: Panel",)],
+    ],
+)
+def test_legacy_cover_tables_are_read_however_they_are_laid_out(v11, instruments, cover):
+    result = read_docx_return(_legacy_document(v11, _rows_for(v11), cover=cover), "t.docx", instruments)
+    assert (result.organisation, result.review_period, result.agreed_with) == ("Hillview Trust", "2025-26", "Panel")
+    assert result.problems == []
+
+
+def test_legacy_review_period_that_is_no_period_is_kept_with_a_problem(v11, instruments):
+    cover = [("Organisation", "Hillview Trust"), ("Review period", "last  year")]
+    result = read_docx_return(_legacy_document(v11, _rows_for(v11), cover=cover), "t.docx", instruments)
+    assert result.review_period == "last year"
+    assert result.problems == [
+        "review period: 'last year' is not a period such as 2025-26; returns are grouped by it as written"
+    ]
+
+
+def test_legacy_review_periods_of_one_year_written_two_ways_agree(v11, instruments):
+    periods = set()
+    for typed in ("2025/26", "1 April 2025 - 31 March 2026"):
+        data = _legacy_document(v11, _rows_for(v11), lines=[f"Review period: {typed}"])
+        periods.add(read_docx_return(data, "p.docx", instruments).review_period)
+    assert periods == {"2025-26"}
 
 
 def test_legacy_columns_found_by_heading_not_position(v11, instruments):

@@ -50,6 +50,11 @@ CHECKED, UNCHECKED = "\u2612", "\u2610"
 
 ORGANISATION = "Café Łódź Trust"
 RESPONDENT = "Priya Shah (lived experience)\nSam Jones (staff)"
+#: The other cover answers, as typed, and what each reads back as (where the cover asks for it).
+PROJECT = "Peer  mentoring\nscheme"
+REVIEW_PERIOD = "1 April 2025 – 31 March 2026"
+AGREED_WITH = "Lived Experience Advisory Group"
+COVER_READ_AS = {"work_assessed": "Peer mentoring scheme", "review_period": "2025-26", "agreed_with": AGREED_WITH}
 
 
 @pytest.fixture(scope="module", params=["mini", "charter"])
@@ -83,8 +88,17 @@ def rated_by_for(instrument: Instrument) -> dict[str, str]:
 
 
 def form_values(instrument: Instrument) -> FormValues:
+    cover = {
+        "organisation": ORGANISATION,
+        "completed_by": RESPONDENT,
+        "date": "14/03/2026",
+        "work_assessed": PROJECT,
+        "review_period": REVIEW_PERIOD,
+        "agreed_with": AGREED_WITH,
+    }
+    asked = {field.id for field in instrument.form.cover}
     return FormValues(
-        cover={"organisation": ORGANISATION, "completed_by": RESPONDENT, "date": "14/03/2026"},
+        cover={field_id: text for field_id, text in cover.items() if field_id in asked},
         answers={k: v for k, v in answers_for(instrument).items() if v},
         comments=comments_for(instrument),
         rated_by=rated_by_for(instrument),
@@ -136,6 +150,11 @@ def assert_full_return(result: Return, instrument: Instrument, raw_as: str = "la
         ORGANISATION,
         RESPONDENT,
         "2026-03-14" if asks_date else None,
+    )
+    asked = {cover.id for cover in instrument.form.cover}
+    assert (data["project"], data["review_period"], data["agreed_with"]) == tuple(
+        COVER_READ_AS[field_id] if field_id in asked else None
+        for field_id in ("work_assessed", "review_period", "agreed_with")
     )
     assert data["problems"] == []
 

@@ -50,6 +50,7 @@ needs_pdftk = pytest.mark.skipif(not PDFTK, reason="pdftk is not installed")
 
 ORGANISATION = "Café Łódź — Ŵales"
 RESPONDENT = "Priya Shah (chair), Siân Ørsted\nService user panel: 6 members"
+AGREED_WITH = "Service-user panel — Łódź group"
 _PARAGRAPH = "We co-designed the drop-in with service users, staff and volunteers, and pay expenses on the day. "
 LONG_COMMENT = (
     "=SUM(A1) is how our treasurer starts every note; it must stay text.\n\n"
@@ -105,6 +106,7 @@ def _field_values(instrument: Instrument) -> dict[str, str | None]:
     values: dict[str, str | None] = {answer_field_name(i): level for i, level in _known_answers(instrument).items()}
     values.update({comment_field_name(i): text for i, text in COMMENTS.items()})
     values.update({"organisation": ORGANISATION, "completed_by": RESPONDENT, "date": "14/03/2026"})
+    values.update({"review_period": "April 2025 – March 2026", "agreed_with": AGREED_WITH})
     return values
 
 
@@ -190,9 +192,9 @@ def _assert_full_return(result: Return, instrument: Instrument, file: str, form_
         "organisation": ORGANISATION,
         "respondent": RESPONDENT,
         "date": "2026-03-14",
-        "review_period": None,
+        "review_period": "2025-26",
         "project": None,
-        "agreed_with": None,
+        "agreed_with": AGREED_WITH,
         "problems": [],
     }
 
@@ -247,6 +249,7 @@ def test_blank_form_reads_as_every_indicator_unanswered(v11, instruments, blank_
         (i.id, None, None, None, []) for i in v11.indicators
     ]
     assert (result.organisation, result.respondent, result.date, result.problems) == (None, None, None, [])
+    assert (result.review_period, result.project, result.agreed_with) == (None, None, None)
 
 
 def test_second_instrument_round_trip(audit, instruments, tmp_path):
@@ -266,6 +269,15 @@ def test_identity_organisation_is_used_when_the_cover_is_empty(v11, instruments,
     cleared = _patched(personal, lambda w: _field(w, "organisation").pop("/V"), tmp_path)
     result = _read(cleared, instruments)
     assert result.organisation == "Riverside Community Trust" and result.form_id == "pers01"
+
+
+def test_a_review_period_that_is_no_period_is_kept_with_a_problem(v11, instruments, blank_pdf, tmp_path):
+    values = {"review_period": "  last\nyear ", "agreed_with": "  Members'\r\nforum  "}
+    result = _read(_fill_with_pypdf(blank_pdf, values, tmp_path / "period.pdf"), instruments)
+    assert (result.review_period, result.agreed_with) == ("last year", "Members' forum")
+    assert result.problems == [
+        "review period: 'last year' is not a period such as 2025-26; returns are grouped by it as written"
+    ]
 
 
 # --- what fillers leave -----------------------------------------------------------------------------

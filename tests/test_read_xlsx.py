@@ -70,6 +70,8 @@ COVER = {
     "organisation": ORGANISATION,
     "completed_by": "Asha (staff)\nBob (service user)",
     "date": datetime(2026, 3, 14),
+    "review_period": "2025/2026",
+    "agreed_with": "  The service-user\npanel",
 }
 FORMULA_COMMENT = ("5.1", "=1+1")  # a formula in a comments cell: kept as written, with a problem
 FORMULA_ANSWER = ("5.2", '="Gold"')  # a formula in an answer cell: no answer, with a problem
@@ -139,6 +141,7 @@ def _assert_reads_the_answer_set(result) -> None:
         "Asha (staff)\nBob (service user)",
         "2026-03-14",
     )
+    assert (data["review_period"], data["project"], data["agreed_with"]) == ("2025-26", None, "The service-user panel")
     assert data["problems"] == []
     for response in data["responses"]:
         indicator_id = response["id"]
@@ -179,6 +182,7 @@ def test_a_blank_form_reads_as_every_indicator_unanswered(blank_form):
     assert all((r.achieved, r.raw, r.comment, r.problems) == (None, None, None, []) for r in result.responses)
     # the organisation the form was made for, from the cover (pre-filled) or else the identity
     assert (result.organisation, result.respondent, result.date) == (ORGANISATION, None, None)
+    assert (result.review_period, result.project, result.agreed_with) == (None, None, None)
 
 
 @pytest.mark.libreoffice
@@ -217,6 +221,60 @@ def test_typed_cover_date_becomes_an_iso_date(blank_form, tmp_path):
     _put(_named_cell(workbook, cover_name("date")), "14 March 2026")
     workbook.save(tmp_path / "typed.xlsx")
     assert _read(tmp_path / "typed.xlsx").date == "2026-03-14"
+
+
+@pytest.mark.parametrize(
+    ("stored", "review_period", "problem"),
+    [
+        ("April 2025 – March 2026", "2025-26", None),
+        ("2025-26 annual review", "2025-26", None),
+        (2025, "2025", None),  # Excel stores "2025" typed in a general cell as a number
+        (2025.0, "2025", None),
+        (datetime(2025, 4, 1), "2025-04-01", "'2025-04-01' is a single date or month, not a period such as 2025-26"),
+        ("Q3", "Q3", "'Q3' is not a period such as 2025-26"),
+    ],
+)
+def test_review_period_typed_or_stored_as_a_date_or_number(blank_form, tmp_path, stored, review_period, problem):
+    workbook = openpyxl.load_workbook(blank_form)
+    _put(_named_cell(workbook, cover_name("review_period")), stored)
+    workbook.save(tmp_path / "period.xlsx")
+    result = _read(tmp_path / "period.xlsx")
+    assert result.review_period == review_period  # never a date serial such as 45748
+    if problem is None:
+        assert result.problems == []
+    else:
+        [found] = result.problems
+        assert found.startswith(f"review period: {problem}")
+
+
+def test_a_review_period_stored_as_a_date_serial_with_a_date_format(blank_form, tmp_path):
+    workbook = openpyxl.load_workbook(blank_form)
+    cell = _named_cell(workbook, cover_name("review_period"))
+    cell.value, cell.number_format = 45748, "mmm-yy"  # "Apr-25" as Excel turns it into a date
+    workbook.save(tmp_path / "serial.xlsx")
+    result = _read(tmp_path / "serial.xlsx")
+    assert result.review_period == "2025-04-01"
+    assert result.problems[0].startswith("review period: '2025-04-01' is a single date or month")
+
+
+def test_a_formula_in_the_review_period_is_a_problem(blank_form, tmp_path):
+    workbook = openpyxl.load_workbook(blank_form)
+    _named_cell(workbook, cover_name("review_period")).value = '="2025-26"'
+    workbook.save(tmp_path / "formula.xlsx")
+    result = _read(tmp_path / "formula.xlsx")
+    assert any(p.startswith("the review period in ") and "is a formula" in p for p in result.problems)
+
+
+def test_cover_read_by_its_labels_when_names_and_map_are_lost(blank_form, tmp_path):
+    workbook = openpyxl.load_workbook(blank_form)
+    _put(_named_cell(workbook, cover_name("review_period")), "FY 2025/26")
+    _put(_named_cell(workbook, cover_name("agreed_with")), "Members' forum")
+    for name in list(workbook.defined_names):
+        del workbook.defined_names[name]
+    del workbook[IDENTITY_SHEET]
+    workbook.save(tmp_path / "lost.xlsx")
+    result = _read(tmp_path / "lost.xlsx")
+    assert (result.review_period, result.agreed_with) == ("2025-26", "Members' forum")
 
 
 def test_dates_in_a_1904_workbook(blank_form, tmp_path):

@@ -165,6 +165,7 @@ def test_form_wording(v11):
     assert [f.id for f in form.cover] == [
         "organisation",
         "completed_by",
+        "agreed_with",
         "date",
         "review_period",
         "contact_name",

@@ -66,9 +66,17 @@ _EMPTY_BOX = "\u2610"
 #: Placeholder texts Word puts in empty content controls of its own.
 _WORD_PLACEHOLDERS = ("Choose an item.", "Click or tap here to enter text.", "Click here to enter text.")
 
-#: Cover questions a reader fills (field ids of the instruments' ``form.cover``), and the
-#: other labels people give them in documents we did not make ("Name of organisation:").
-_COVER_FIELDS = {"organisation": "organisation", "completed_by": "respondent", "date": "date"}
+#: Cover questions a reader fills (field ids of the instruments' ``form.cover``) → the
+#: Return's value, and the other labels people give them in documents we did not make
+#: ("Name of organisation:", "Period covered:").
+_COVER_FIELDS = {
+    "organisation": "organisation",
+    "completed_by": "respondent",
+    "date": "date",
+    "review_period": "review_period",
+    "work_assessed": "project",
+    "agreed_with": "agreed_with",
+}
 _COVER_LABELS = {
     "organisation": (
         "organisation",
@@ -80,6 +88,29 @@ _COVER_LABELS = {
     ),
     "respondent": ("completed by", "respondent", "respondents", "filled in by", "completed by names and roles"),
     "date": ("date", "date completed", "date of completion", "completed on"),
+    "review_period": (
+        "review period",
+        "period of review",
+        "period under review",
+        "period reviewed",
+        "period covered",
+        "reporting period",
+        "assessment period",
+        "review year",
+        "year of review",
+        "financial year",
+        "year",
+    ),
+    "project": (
+        "project",
+        "project name",
+        "name of project",
+        "piece of work",
+        "piece of work assessed",
+        "work assessed",
+        "project or piece of work",
+    ),
+    "agreed_with": ("agreed with", "agreed by", "signed off by", "signed off with", "approved by"),
 }
 
 #: How many rows at the top of a table may come before its header row (a title row).
@@ -142,6 +173,9 @@ def read_docx_return(
         identity_organisation=properties.get(PROPERTY_ORGANISATION),
         respondent=cover.values.get("respondent"),
         date=cover.values.get("date"),
+        review_period=cover.values.get("review_period"),
+        project=cover.values.get("project"),
+        agreed_with=cover.values.get("agreed_with"),
         problems=problems + reading_problems,
     )
 
@@ -559,15 +593,24 @@ def _quote(text: str) -> str:
 
 
 class _Cover:
-    """Organisation, respondent and date: from a cover table (label | value) or from lines
-    such as "Organisation: …" before the checklist."""
+    """The cover's answers (organisation, respondent, date, review period, project, "agreed
+    with"), from a cover table before the checklist or from lines such as "Review period:
+    2025/26" before it.
+
+    A cover table is read in any of the ways people lay one out: label | value in a row
+    (two such pairs in a row too: "Organisation | … | Review period | …"), a row of labels
+    over a row of values, or "Label: value" typed in one cell.  The first value found for
+    each question is kept."""
 
     def __init__(self, labels: dict[str, str]):
         self.labels = labels
         self.values: dict[str, str] = {}
 
+    def _name(self, label: str) -> str | None:
+        return self.labels.get(normalise_title(label.rstrip().rstrip(":")))
+
     def _take(self, label: str, value: str) -> None:
-        name = self.labels.get(normalise_title(label))
+        name = self._name(label)
         if name and name not in self.values and value.strip():
             self.values[name] = value
 
@@ -577,10 +620,25 @@ class _Cover:
                 break
             if table.number in skip:
                 continue
-            for row in table.rows:
-                if len(row.cells) >= 2:
-                    label = document.cell_text(row.cells[0]).rstrip().rstrip(":")
-                    self._take(label, document.cell_text(row.cells[1]).strip())
+            for n, row in enumerate(table.rows):
+                texts = [document.cell_text(cell) for cell in row.cells]
+                names = [self._name(text) for text in texts]
+                below = table.rows[n + 1] if n + 1 < len(table.rows) else None
+                if len(texts) >= 2 and all(names) and below is not None and len(below.cells) == len(texts):
+                    values = [document.cell_text(cell) for cell in below.cells]
+                    if not any(self._name(value) for value in values):
+                        # a row of labels only, over a row of their values
+                        for text, value in zip(texts, values, strict=True):
+                            self._take(text, value.strip())
+                        continue
+                i = 0
+                while i < len(texts):
+                    if names[i] is not None and i + 1 < len(texts):
+                        self._take(texts[i], texts[i + 1].strip())
+                        i += 2
+                        continue
+                    self.read_lines([texts[i]])  # "Review period: 2025/26" in one cell
+                    i += 1
 
     def read_lines(self, paragraphs: Iterable[str]) -> None:
         for paragraph in paragraphs:
@@ -591,10 +649,15 @@ class _Cover:
 
 
 def _cover_labels(instrument: Instrument) -> dict[str, str]:
-    """Normalised label → the cover value it asks for ("organisation", "respondent", "date")."""
+    """Normalised label → the cover value it asks for ("organisation", "respondent", "date",
+    "review_period", "project", "agreed_with").  A project is read only for an instrument
+    whose cover asks for one (the charter's "Project or piece of work assessed")."""
+    cover_ids = {cover_field.id for cover_field in instrument.form.cover} if instrument.form else set()
+    asked = {_COVER_FIELDS[field_id] for field_id in cover_ids if field_id in _COVER_FIELDS}
     labels: dict[str, str] = {}
     for name, words in _COVER_LABELS.items():
-        labels.update({label: name for label in words})
+        if name != "project" or name in asked:
+            labels.update({label: name for label in words})
     for cover_field in instrument.form.cover if instrument.form else ():
         name = _COVER_FIELDS.get(cover_field.id)
         if name:

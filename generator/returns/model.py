@@ -20,6 +20,7 @@ from typing import Any
 from generator.model.instrument import Instrument
 from generator.returns.answers import AnswerReading, ReturnAnswers
 from generator.returns.dates import read_date
+from generator.returns.periods import read_review_period
 
 
 @dataclass
@@ -144,6 +145,9 @@ def assemble_return(
     organisation: str | None = None,
     respondent: str | None = None,
     date: str | datetime.date | None = None,
+    review_period: str | datetime.date | None = None,
+    project: str | None = None,
+    agreed_with: str | None = None,
     problems: list[str] | None = None,
     identity_organisation: str | None = None,
     answers: ReturnAnswers | None = None,
@@ -153,8 +157,11 @@ def assemble_return(
     Every indicator of ``instrument`` gets a response.  An indicator found twice keeps the
     first answer when both agree and none when they differ, with a problem either way.
     The date (text, or a date a spreadsheet stored) is read as a UK date; text that is not
-    one stays, with a problem.  ``answers`` reads the answers, if the reader has read some
-    of them already.
+    one stays, with a problem.  The review period is read by
+    :func:`~generator.returns.periods.read_review_period` ("2025/2026" → "2025-26"); one
+    that is not a period stays as typed, with a problem.  The organisation, project and
+    "agreed with" have their white space cleaned.  ``answers`` reads the answers, if the
+    reader has read some of them already.
     """
     problems = list(problems or [])
     by_id: dict[str, list[FoundAnswer]] = {}
@@ -196,6 +203,9 @@ def assemble_return(
         iso = reading.iso if reading.iso else str(date).strip()
         if reading.problem:
             problems.append(f"date: {reading.problem}")
+    period = read_review_period(review_period)
+    if period.problem:
+        problems.append(f"review period: {period.problem}")
     return Return(
         file=file,
         format=fmt,
@@ -205,6 +215,9 @@ def assemble_return(
         organisation=_clean(organisation),
         respondent=_clean_lines(respondent),
         date=iso,
+        review_period=period.value,
+        project=_clean(project),
+        agreed_with=_clean(agreed_with),
         problems=problems,
         identity_organisation=_clean(identity_organisation),
         has_rated_by=bool(instrument.columns.rated_by),

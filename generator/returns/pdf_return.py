@@ -71,6 +71,11 @@ FORMAT = "pdf"
 COVER_ORGANISATION = "organisation"
 COVER_RESPONDENT = "completed_by"
 COVER_DATE = "date"
+COVER_REVIEW_PERIOD = "review_period"
+COVER_PROJECT = "work_assessed"
+COVER_AGREED_WITH = "agreed_with"
+#: Every cover field the Return is filled from.
+COVER_READ = (COVER_ORGANISATION, COVER_RESPONDENT, COVER_DATE, COVER_REVIEW_PERIOD, COVER_PROJECT, COVER_AGREED_WITH)
 
 _DAMAGED = "is a damaged or incomplete PDF{detail}: ask for it to be sent again"
 _PASSWORD = (
@@ -531,7 +536,7 @@ def _read_pdf_return(data: bytes, file: str, instruments: Mapping[str, Instrumen
             f"the form has no answer field for {_list(missing)}: it may have been edited; check those answers by hand"
         )
 
-    cover = {name: _cover_text(by_name.get(name, [])) for name in (COVER_ORGANISATION, COVER_RESPONDENT, COVER_DATE)}
+    cover = {name: _cover_text(by_name.get(name, [])) for name in COVER_READ}
     result = assemble_return(
         instrument,
         file,
@@ -542,6 +547,9 @@ def _read_pdf_return(data: bytes, file: str, instruments: Mapping[str, Instrumen
         identity_organisation=identity.organisation,
         respondent=cover[COVER_RESPONDENT],
         date=cover[COVER_DATE],
+        review_period=cover[COVER_REVIEW_PERIOD],
+        project=cover[COVER_PROJECT],
+        agreed_with=cover[COVER_AGREED_WITH],
         problems=problems,
         answers=answers,
     )

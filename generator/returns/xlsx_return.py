@@ -72,10 +72,15 @@ from generator.returns.xlsx_workbook import Cell, Place, Sheet, Workbook
 
 FORMAT = "xlsx"
 
-#: Cover field ids whose values become the Return's organisation, respondent and date.
+#: Cover field ids whose values become the Return's organisation, respondent, date, review
+#: period, project (the charter's "Project or piece of work assessed") and "agreed with".
 COVER_ORGANISATION = "organisation"
 COVER_RESPONDENT = "completed_by"
 COVER_DATE = "date"
+COVER_REVIEW_PERIOD = "review_period"
+COVER_PROJECT = "work_assessed"
+COVER_AGREED_WITH = "agreed_with"
+COVER_READ = (COVER_ORGANISATION, COVER_RESPONDENT, COVER_DATE, COVER_REVIEW_PERIOD, COVER_PROJECT, COVER_AGREED_WITH)
 
 _DAMAGED = (
     "is damaged or incomplete and cannot be read as an Excel workbook; ask the sender to save it and send it again"
@@ -203,14 +208,11 @@ def _read(book: Workbook, file: str, instruments: Mapping[str, Instrument]) -> R
                 )
             )
 
-    cover_places = {
-        field_id: finder.cover_place(field_id) for field_id in (COVER_ORGANISATION, COVER_RESPONDENT, COVER_DATE)
-    }
+    cover_places = {field_id: finder.cover_place(field_id) for field_id in COVER_READ}
     cover = {field_id: (book.cell(place) if place else None, place) for field_id, place in cover_places.items()}
     for field_id, (cell, place) in cover.items():
         if cell is not None and cell.formula is not None:
             problems.append(f"the {field_id.replace('_', ' ')} in {place} is a formula ({cell.formula})")
-    date_cell = cover[COVER_DATE][0]
     result = assemble_return(
         instrument,
         file,
@@ -220,7 +222,10 @@ def _read(book: Workbook, file: str, instruments: Mapping[str, Instrument]) -> R
         organisation=_text_of(cover[COVER_ORGANISATION][0]) or identity.get(PROPERTY_ORGANISATION),
         identity_organisation=identity.get(PROPERTY_ORGANISATION),
         respondent=_text_of(cover[COVER_RESPONDENT][0]),
-        date=_text_of(date_cell),
+        date=_text_of(cover[COVER_DATE][0]),
+        review_period=_text_of(cover[COVER_REVIEW_PERIOD][0]),
+        project=_text_of(cover[COVER_PROJECT][0]),
+        agreed_with=_text_of(cover[COVER_AGREED_WITH][0]),
         problems=problems + finder.problems,
     )
     for response in result.responses:
