@@ -36,7 +36,7 @@ from generator.model.catalogue import find_instruments
 
 CHARTER_ID = "charter-appendix-d"
 CREATED = datetime(2026, 3, 1, 9, 30, tzinfo=timezone.utc)
-ORGANISATION = "Riverside Community Trust"
+ORGANISATION = "Café Łódź Trust"  # as the filled cover says (form_values), so cover and pack agree
 
 
 @pytest.fixture(scope="module")
