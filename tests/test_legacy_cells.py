@@ -103,3 +103,20 @@ def test_text_boxes_and_merged_cells_read_the_same_after_a_libreoffice_resave(tm
     assert (responses["1.2"].achieved, responses["1.2"].raw) == ("silver", "Silver")
     assert [responses[i].achieved for i in ("1.3", "1.4")] == [None, None]
     assert all("merged over the rows of 1.3, 1.4" in responses[i].problems[0] for i in ("1.3", "1.4"))
+
+
+def test_read_shows_an_unclear_answer_as_typed_never_as_blank(tmp_path):
+    from click.testing import CliRunner
+
+    from generator.cli import cli
+
+    path = tmp_path / "legacy.docx"
+    path.write_bytes(_legacy(lambda table: _merge_answers(table, 3, 4, "Bronze/Silver")))
+    result = CliRunner().invoke(cli, ["read", str(path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    row = next(n for n, line in enumerate(lines) if line.lstrip().startswith("1.3 "))
+    assert lines[row].split()[1] == "?"
+    assert lines[row + 1].strip() == "typed “Bronze/Silver” — to check"
+    blank = next(line for line in lines if line.lstrip().startswith("2.4 "))
+    assert blank.split()[1] == "—"

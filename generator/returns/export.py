@@ -15,7 +15,7 @@ from generator.returns.model import Return
 
 CSV_COLUMNS = (
     "file", "format", "instrument", "form_id", "organisation", "respondent", "date",
-    "id", "section", "indicator", "achieved", "raw", "comment", "problems",
+    "review_period", "project", "agreed_with", "id", "section", "indicator", "achieved", "raw", "comment", "problems",
 )  # fmt: skip
 
 # A cell starting with one of these is run as a formula by spreadsheet programs.
@@ -47,7 +47,8 @@ def write_returns_csv(returns: Iterable[Return], stream: TextIO) -> None:
     writer.writerow(columns)
     for result in returns:
         head = [result.file, result.format, result.instrument, result.form_id, result.organisation,
-                result.respondent, result.date]  # fmt: skip
+                result.respondent, result.date, result.review_period, result.project,
+                result.agreed_with]  # fmt: skip
         for response in result.responses:
             row = [*head, response.id, response.section, response.indicator, response.achieved, response.raw,
                    response.comment, *([response.rated_by] if rated_by else []),
@@ -56,7 +57,8 @@ def write_returns_csv(returns: Iterable[Return], stream: TextIO) -> None:
 
 
 def return_text(result: Return, instrument: Instrument | None) -> str:
-    """A readable summary of one return: who and when, then a line per indicator."""
+    """A readable summary of one return: who and when, then a line per indicator ("—" when
+    blank, "?" with what was typed when it could not be read as one answer)."""
     labels = {level.id: level.label for level in instrument.scale.levels} if instrument else {}
     lines = [
         result.file,
@@ -64,6 +66,17 @@ def return_text(result: Return, instrument: Instrument | None) -> str:
         f" · {result.date or '(no date)'} · {result.instrument}"
         + (f" · form {result.form_id}" if result.form_id else ""),
     ]
+    about = [
+        f"{label} {value}"
+        for label, value in (
+            ("review period", result.review_period),
+            ("project", result.project),
+            ("agreed with", result.agreed_with),
+        )
+        if value
+    ]
+    if about:
+        lines.append("  " + " · ".join(about))
     lines += [f"  ! {problem}" for problem in result.problems]
     answered = sum(1 for r in result.responses if r.achieved)
     lines.append(f"  {answered} of {len(result.responses)} answered")
@@ -72,9 +85,12 @@ def return_text(result: Return, instrument: Instrument | None) -> str:
     answer_width = max(8, shown)  # "Partly met" is wider than V1.1's labels
     rated_by = (instrument.columns.rated_by if instrument else None) or "Rated by"
     for response in result.responses:
-        answer = labels.get(response.achieved, response.achieved) if response.achieved else "—"
+        unclear = response.achieved is None and (response.raw or response.problems)
+        answer = labels.get(response.achieved, response.achieved) if response.achieved else "?" if unclear else "—"
         lines.append(f"  {response.id.ljust(width)}  {answer:<{answer_width}}  {response.indicator}")
         indent = f"  {'':{width}}  {'':{answer_width}}  "
+        if unclear and response.raw:
+            lines.append(f"{indent}typed “{' / '.join(response.raw.splitlines())}” — to check")
         if response.comment:
             first, *rest = response.comment.split("\n")
             lines.append(f"{indent}“{first}”" + (" …" if rest else ""))
