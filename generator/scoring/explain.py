@@ -176,24 +176,33 @@ def _indicators_text(indicators: Sequence[IndicatorResult], words: _Words) -> st
 def _incomplete(
     sections: Sequence[SectionResult], indicators: Sequence[IndicatorResult], words: _Words
 ) -> TierExplanation:
-    """The explanation of an organisation without a tier: the sections that still have blanks,
-    and their blank indicators (with how many of them are answers to check)."""
+    """The explanation of an organisation without a tier: the sections not yet complete, their
+    indicators left blank, and those whose only answers are to check (never called blank)."""
     open_sections = [s for s in sections if s.tier is None]
-    blanks = [i for i in indicators if i.consensus is None]
-    to_check = sum(1 for i in blanks if any(is_unclear(a) for a in i.answers))
+    missing = [i for i in indicators if i.consensus is None]
+    to_check = [i.id for i in missing if any(is_unclear(a) for a in i.answers)]
+    blank = [i.id for i in missing if i.id not in to_check]
     one = len(open_sections) == 1
     names = _and([f"{s.number} ({s.title})" for s in open_sections[:_NAMED]])
     if len(open_sections) > _NAMED:
         names += f" and {len(open_sections) - _NAMED} more"
-    ids = [i.id for i in blanks]
-    listed = _and(ids[:_NAMED]) + (f" and {len(ids) - _NAMED} more" if len(ids) > _NAMED else "")
+    parts = []
+    if blank:
+        parts.append(f"{_listed(blank, words.indicator)} left blank")
+    if to_check:
+        only = "has only an answer" if len(to_check) == 1 else "have only answers"
+        parts.append(f"{_listed(to_check, words.indicator)} {only} to check")
     sentence = (
-        f"No overall tier yet: {words.section}{'' if one else 's'} {names} still "
-        f"{'has' if one else 'have'} blanks ({words.indicator}{'' if len(ids) == 1 else 's'} {listed}"
-        + (f"; {to_check} of them {'has an answer' if to_check == 1 else 'have answers'} to check" if to_check else "")
-        + ")."
+        f"No overall tier yet: {words.section}{'' if one else 's'} {names} {'is' if one else 'are'} incomplete "
+        f"({'; '.join(parts)})."
     )
-    return TierExplanation(sentence, [s.number for s in open_sections], ids, [])
+    return TierExplanation(sentence, [s.number for s in open_sections], [i.id for i in missing], [])
+
+
+def _listed(ids: Sequence[str], word: str) -> str:
+    """ "indicator 3.2", "indicators 3.2, 5.1 and 4 more"."""
+    more = f" and {len(ids) - _NAMED} more" if len(ids) > _NAMED else ""
+    return f"{word}{'' if len(ids) == 1 else 's'} {_and(list(ids[:_NAMED]))}{more}"
 
 
 def _and(items: Sequence[str]) -> str:
