@@ -167,3 +167,13 @@ def test_shown_in_the_summary_line_the_summary_sheet_and_the_plan(tmp_path):
     assert "Project or piece of work: Peer mentoring" in texts
     assert any(t.startswith("Review period: 2025-26") for t in texts)
     assert "Answers to check" not in texts  # none here: the heading is left out
+
+
+def test_many_limiting_sections_are_named_by_number_and_indicators_are_capped():
+    answers = everything("gold") | {"1.1": "bronze", "2.1": "bronze", "3.1": "bronze", "4.1": "bronze", "5.1": "bronze"}
+    explanation = organisation(respondent(STAFF, answers, "s.xlsx")).organisations[0].explanation
+    assert explanation.sentence == (
+        "Overall Bronze because 5 sections are Bronze (1, 2, 3, 4 and 5): indicators 1.1, 2.1 and 3.1 were rated "
+        "Bronze by Practitioners' team (staff); and 2 more indicators."
+    )
+    assert explanation.indicators == ["1.1", "2.1", "3.1", "4.1", "5.1"]  # all of them in the data

@@ -25,7 +25,9 @@ from generator.model.results import (
 from generator.scoring.rules import ScoringRules, Threshold
 
 #: How many indicators a sentence names before it says "and N more".
-_NAMED = 5
+_NAMED = 3
+#: How many sections a sentence names with their titles; more are named by number only.
+_TITLED = 2
 
 
 def is_unclear(answer: Answer) -> bool:
@@ -143,8 +145,12 @@ def _sections_text(sections: Sequence[SectionResult], words: _Words) -> str:
         groups.setdefault(section.tier, []).append(section)
     texts = []
     for tier, members in groups.items():
-        names = _and([f"{s.number} ({s.title})" for s in members])
         one = len(members) == 1
+        if len(members) > _TITLED:  # a long list of titles would hide the point: numbers only
+            numbers = _and([str(s.number) for s in members])
+            texts.append(f"{len(members)} {words.section}s are {words.label(tier)} ({numbers})")
+            continue
+        names = _and([f"{s.number} ({s.title})" for s in members])
         texts.append(f"{words.section}{'' if one else 's'} {names} {'is' if one else 'are'} {words.label(tier)}")
     return "; ".join(texts)
 
@@ -170,7 +176,7 @@ def _indicators_text(indicators: Sequence[IndicatorResult], words: _Words) -> st
         text = f"{words.indicator}{'' if one else 's'} {_and(ids)} {rated}"
         texts.append(f"{text} by {_and(list(who))}" if who else text)
     more = len(indicators) - len(shown)
-    return "; ".join(texts) + (f" (and {more} more)" if more else "")
+    return "; ".join(texts) + (f"; and {more} more {words.indicator}{'' if more == 1 else 's'}" if more else "")
 
 
 def _incomplete(
@@ -206,8 +212,10 @@ def _listed(ids: Sequence[str], word: str) -> str:
 
 
 def _and(items: Sequence[str]) -> str:
-    """ "a", "a and b", "a, b and c"."""
+    """ "a", "a and b", "a, b and c"; with a comma before the last "and" when an item has its own
+    commas or "and" ("Joint group: staff, members and carers, and Priya Shah (manager)")."""
     items = list(items)
     if len(items) <= 1:
         return "".join(items)
-    return f"{', '.join(items[:-1])} and {items[-1]}"
+    serial = "," if any("," in item or " and " in item for item in items) else ""
+    return f"{', '.join(items[:-1])}{serial} and {items[-1]}"
