@@ -39,6 +39,8 @@ INCOMPLETE = "Incomplete"
 #: How an answer that could not be read is shown, never as blank: what was typed, to check.
 TO_CHECK = "typed '{typed}' — to check"
 UNREADABLE = "unclear ({why}) — to check"
+#: Who answered, when a return does not say.
+NOT_GIVEN = "(not given)"
 
 
 def _levels(instrument: Instrument) -> list[dict[str, Any]]:
@@ -174,7 +176,7 @@ def organisation_plan(org: OrganisationResult, instrument: Instrument, roles: Ro
             {
                 "respondent": a.respondent or "",
                 "role": roles.name(a.role),
-                "who": roles.who(a.respondent, a.role),
+                "who": roles.who(a.respondent, a.role, NOT_GIVEN),
                 "text": a.comment,
                 "rated_by": a.rated_by or "",
             }
@@ -196,7 +198,7 @@ def organisation_plan(org: OrganisationResult, instrument: Instrument, roles: Ro
                     {
                         "respondent": a.respondent or "",
                         "role": roles.name(a.role),
-                        "who": roles.who(a.respondent, a.role),
+                        "who": roles.who(a.respondent, a.role, NOT_GIVEN),
                         "label": _answer_label(instrument, a),
                         "to_check": is_unclear(a),
                         "rated_by": a.rated_by or "",
@@ -284,9 +286,9 @@ def organisation_plan(org: OrganisationResult, instrument: Instrument, roles: Ro
         "review_date": dates[-1] if dates else "",
         "respondents": [
             {
-                "respondent": r.respondent or "(not given)",
+                "respondent": r.respondent or NOT_GIVEN,
                 "role": roles.name(r.role),
-                "who": roles.who(r.respondent, r.role, "(not given)"),
+                "who": roles.who(r.respondent, r.role, NOT_GIVEN),
                 "agreed_with": r.agreed_with or "",
                 "date": r.date or "",
                 "file": r.file,
