@@ -279,6 +279,36 @@ def _field(code: str):
     )
 
 
+def fields_line(document, fields: list[tuple[str, str]]) -> None:
+    """One paragraph of labelled values: "**Review period:** 2025-26 · **Review date:** 2026-03-31"."""
+    paragraph = document.add_paragraph(style="Normal")
+    for n, (label, value) in enumerate(fields):
+        if n:
+            paragraph.add_run("   ·   ")
+        paragraph.add_run(label).bold = True
+        paragraph.add_run(value)
+
+
+def explanation(document) -> None:
+    """Why the organisation has its tier, in one sentence, under the overall tier."""
+    control(document, "{%p if explanation %}")
+    para(document, "{{ explanation }}", bold_prefix="Why: ")
+    control(document, "{%p endif %}")
+
+
+def answers_to_check(document, word: str) -> None:
+    """The answers that could not be read, with what was typed: shown, never as blank."""
+    control(document, "{%p if unclear %}")
+    para(document, "Answers to check", "Heading 2")
+    para(document, "{{ unclear|length }} {{ 'answer' if unclear|length == 1 else 'answers' }} could not be read as one "
+                   f"level, so {{{{ 'it was' if unclear|length == 1 else 'they were' }}}} not counted: each {word} "
+                   "below is provisional until someone checks the answer with whoever gave it.")  # fmt: skip
+    control(document, "{%p for u in unclear %}")
+    para(document, "{{ u.who }}: {{ u.label }}. {{ u.why }}", "List Bullet", bold_prefix="{{ u.id }}  {{ u.title }} — ")
+    control(document, "{%p endfor %}")
+    control(document, "{%p endif %}")
+
+
 # --- the organisation's action plan -------------------------------------------------------------
 
 
@@ -290,17 +320,22 @@ def action_plan() -> DocumentObject:
     )
     para(d, "Co-production action plan", "Title")
     para(d, "{{ organisation }}", "Subtitle")
-    para(d, "{{ review_date or 'not given' }}", bold_prefix="Review date: ")
+    control(d, "{%p if project %}")
+    para(d, "{{ project }}", bold_prefix="Project or piece of work: ")
+    control(d, "{%p endif %}")
+    fields_line(
+        d, [("Review period: ", "{{ round or 'not given' }}"), ("Review date: ", "{{ review_date or 'not given' }}")]
+    )
     para(d, "{{ instrument.title }}, “{{ instrument.subtitle }}”", bold_prefix="Checklist: ")
 
     para(d, "Who took part", "Heading 1")
     para(d, "{{ respondents|length }} {{ 'return' if respondents|length == 1 else 'returns' }}. "
             "Roles taking part: {{ roles or 'not given' }}.")  # fmt: skip
-    who = table(d, [8.4, 4.6, 4.8], [
-        ["Who filled in the form", "Role", "Date of the return"],
-        ["{%tr for r in respondents %}", "", ""],
-        ["{{ r.respondent }}", "{{ r.role }}", "{{ r.date or 'not given' }}"],
-        ["{%tr endfor %}", "", ""],
+    who = table(d, [6.2, 3.9, 4.6, 3.1], [
+        ["Who filled in the form", "Role", "Agreed with", "Date of the return"],
+        ["{%tr for r in respondents %}", "", "", ""],
+        ["{{ r.respondent }}", "{{ r.role }}", "{{ r.agreed_with or '–' }}", "{{ r.date or 'not given' }}"],
+        ["{%tr endfor %}", "", "", ""],
     ])  # fmt: skip
     keep_with_next(who, 1)
 
@@ -308,6 +343,8 @@ def action_plan() -> DocumentObject:
     overall = ("{{ overall.label }}. {{ overall.points }} of {{ overall.max_points }} points; "
                "{{ overall.answered }} of {{ overall.total }} indicators answered.")  # fmt: skip
     para(d, overall, bold_prefix="Overall tier: ")
+    explanation(d)
+    answers_to_check(d, "indicator")
     stand = table(d, [10.0, 2.8, 2.5, 2.5], [
         ["Section", "Tier", "Answered", "Points"],
         ["{%tr for s in sections %}", "", "", ""],
@@ -318,7 +355,9 @@ def action_plan() -> DocumentObject:
     for column in (1, 2, 3):
         centre_column(stand, column)
     keep_with_next(stand, 1)
-    para(d, "{{ chart }}", align=WD_ALIGN_PARAGRAPH.CENTER).paragraph_format.space_before = Pt(8)
+    chart = para(d, "{{ chart }}", align=WD_ALIGN_PARAGRAPH.CENTER)
+    chart.paragraph_format.space_before = Pt(8)
+    chart.paragraph_format.keep_with_next = True  # never a caption alone on a page
     para(d, "Points per section. Each bar is in the colour of the section’s tier; the grey bar behind it is the most "
             "the section can score. A section is Incomplete while any of its indicators is unanswered.",
          "Plan Note")  # fmt: skip
@@ -331,8 +370,9 @@ def action_plan() -> DocumentObject:
     para(d, "{{ a.id }}  {{ a.title }}", "Heading 2")
     para(d, "Section {{ a.section }}: {{ a.section_title }}", "Plan Note").paragraph_format.keep_with_next = True
     todo = table(d, [7.6, 2.6, 2.2, 2.2, 3.2], [
-        ["{% cellbg a.current_colour|shade %}Where you are now: {{ a.current }}", "", "", "", ""],
-        ["{% for x in a.answers %}{{ x.respondent }} ({{ x.role }}): {{ x.label }}"
+        ["{% cellbg a.current_colour|shade %}Where you are now: {{ a.current }}"
+         "{% if a.provisional %} (provisional: an answer to check){% endif %}", "", "", "", ""],
+        ["{% for x in a.answers %}{{ x.who }}: {{ x.label }}"
          "{% if not loop.last %}; {% endif %}{% endfor %}", "", "", "", ""],
         ["Actions to reach {{ a.next }}", "Owner", "By when", "Status", "Evidence"],
         ["{%tr for c in a.criteria %}", "", "", "", ""],
@@ -353,7 +393,7 @@ def action_plan() -> DocumentObject:
     control(d, "{%p if a.comments %}")
     para(d, "What you said", "Plan Cell Heading").paragraph_format.space_before = Pt(6)
     control(d, "{%p for c in a.comments %}")
-    para(d, "{{ c.text }}", "List Bullet", bold_prefix="{{ c.respondent }} ({{ c.role }}): ")
+    para(d, "{{ c.text }}", "List Bullet", bold_prefix="{{ c.who }}: ")
     control(d, "{%p endfor %}")
     control(d, "{%p endif %}")
     control(d, "{%p if a.perception_gaps %}")
@@ -369,9 +409,11 @@ def action_plan() -> DocumentObject:
 
     para(d, "Not yet assessed", "Heading 1")
     control(d, "{%p if not_assessed %}")
-    para(d, "These indicators were left blank on every return. Assess them together at your next review:")
+    para(d, "These indicators were left blank on every return, or have only answers to check. Assess them together "
+            "at your next review:")  # fmt: skip
     control(d, "{%p for i in not_assessed %}")
-    para(d, "{{ i.id }}  {{ i.title }} (section {{ i.section }}: {{ i.section_title }})", "List Bullet")
+    para(d, "{{ i.id }}  {{ i.title }} (section {{ i.section }}: {{ i.section_title }})"
+            "{% if i.to_check %}: an answer to check, above{% endif %}", "List Bullet")  # fmt: skip
     control(d, "{%p endfor %}")
     control(d, "{%p else %}")
     para(d, "None: every indicator was answered.")
@@ -465,17 +507,20 @@ def action_plan_statements() -> DocumentObject:
     header_footer(d, "{{ organisation }} · action plan", "{{ instrument.title }}: {{ instrument.subtitle }}")
     para(d, "Action plan", "Title")
     para(d, "{{ organisation }}", "Subtitle")
-    para(d, "{{ review_date or 'not given' }}", bold_prefix="Review date: ")
+    para(d, "{{ project or 'not given' }}", bold_prefix="Project or piece of work: ")
+    fields_line(
+        d, [("Review period: ", "{{ round or 'not given' }}"), ("Review date: ", "{{ review_date or 'not given' }}")]
+    )
     para(d, "{{ instrument.title }}, {{ instrument.subtitle }}", bold_prefix="Standards: ")
 
     para(d, "Who took part", "Heading 1")
     para(d, "{{ respondents|length }} {{ 'return' if respondents|length == 1 else 'returns' }}. "
             "Roles taking part: {{ roles or 'not given' }}.")  # fmt: skip
-    who = table(d, [8.4, 4.6, 4.8], [
-        ["Who filled in the form", "Role", "Date of the return"],
-        ["{%tr for r in respondents %}", "", ""],
-        ["{{ r.respondent }}", "{{ r.role }}", "{{ r.date or 'not given' }}"],
-        ["{%tr endfor %}", "", ""],
+    who = table(d, [6.2, 3.9, 4.6, 3.1], [
+        ["Who filled in the form", "Role", "Agreed with", "Date of the return"],
+        ["{%tr for r in respondents %}", "", "", ""],
+        ["{{ r.respondent }}", "{{ r.role }}", "{{ r.agreed_with or '–' }}", "{{ r.date or 'not given' }}"],
+        ["{%tr endfor %}", "", "", ""],
     ])  # fmt: skip
     keep_with_next(who, 1)
 
@@ -484,6 +529,8 @@ def action_plan_statements() -> DocumentObject:
             "{% for c in overall.counts %}{{ c.count }} {{ c.label }}{% if not loop.last %}, {% endif %}{% endfor %})"
             "{% if overall.blank %}; {{ overall.blank }} not yet assessed{% endif %}.",
          bold_prefix="Statements: ")  # fmt: skip
+    explanation(d)
+    answers_to_check(d, "statement")
     stand = table(d, [6.6, 2.6, 1.6, 0.4, 1.75, 0.4, 2.0], [
         ["Standard", "{{ 'Status' if has_status else 'Rating' }}", "{{ levels[-1].label }}",
          "{%tc for lv in levels %}", "{% cellbg lv.colour|shade %}{{ lv.label }}", "{%tc endfor %}", "Not assessed"],
@@ -502,7 +549,9 @@ def action_plan_statements() -> DocumentObject:
             "any of its statements is unrated.{% else %}A standard is Incomplete while any of its statements is "
             "unrated.{% endif %} The percentage is the share of the rated statements that are "
             "{{ levels[-1].label }}.", "Plan Note").paragraph_format.space_before = Pt(3)  # fmt: skip
-    para(d, "{{ chart }}", align=WD_ALIGN_PARAGRAPH.CENTER).paragraph_format.space_before = Pt(8)
+    chart = para(d, "{{ chart }}", align=WD_ALIGN_PARAGRAPH.CENTER)
+    chart.paragraph_format.space_before = Pt(8)
+    chart.paragraph_format.keep_with_next = True  # never a caption alone on a page
     para(d, "Statements per standard at each rating, in the rating’s colour; beside each bar, the share rated "
             "{{ levels[-1].label }}{% if has_status %} and the standard’s status{% endif %}.",
          "Plan Note", align=WD_ALIGN_PARAGRAPH.CENTER)  # fmt: skip
@@ -524,12 +573,13 @@ def action_plan_statements() -> DocumentObject:
         ["{{ p.heading }}", "", "", "", ""],
         ["{%tr endif %}", "", "", "", ""],
         ["{%tr for a in p.actions %}", "", "", "", ""],
-        ["{{ a.id }}  {{ a.title }}", "{% cellbg a.current_colour|shade %}{{ a.current }}",
+        ["{{ a.id }}  {{ a.title }}",
+         "{% cellbg a.current_colour|shade %}{{ a.current }}{% if a.provisional %} (provisional){% endif %}",
          "{% for c in a.comments %}{{ c.text }} ({{ c.respondent }}){% if not loop.last %}{{ '\\n' }}{% endif %}"
          "{% endfor %}{% if a.rated_by %}{% if a.comments %}{{ '\\n' }}{% endif %}"
          "{{ columns.rated_by or 'Rated by' }}: {{ a.rated_by }}{% endif %}"
          "{% if a.disagreement %}{% if a.comments or a.rated_by %}{{ '\\n' }}{% endif %}Ratings differ: "
-         "{% for x in a.answers %}{{ x.respondent }}: {{ x.label }}{% if not loop.last %}; {% endif %}{% endfor %}"
+         "{% for x in a.answers %}{{ x.who }}: {{ x.label }}{% if not loop.last %}; {% endif %}{% endfor %}"
          "{% endif %}{% for gap in a.perception_gaps %}{{ '\\n' }}{{ gap }}{% endfor %}",
          "", ""],
         ["{%tr endfor %}", "", "", "", ""],
@@ -546,11 +596,12 @@ def action_plan_statements() -> DocumentObject:
 
     para(d, "Not yet assessed", "Heading 1")
     control(d, "{%p if not_assessed %}")
-    para(d, "These statements were left blank on every return, or their ratings could not be read. Rate them "
+    para(d, "These statements were left blank on every return, or have only ratings to check. Rate them "
             "together at your next review:")  # fmt: skip
     control(d, "{%p for i in not_assessed %}")
     para(d, "{{ i.id }}  {{ i.title }} (Standard {{ i.section }}: {{ i.section_title }}"
-            "{% if i.heading %}, {{ i.heading }}{% endif %})", "List Bullet")  # fmt: skip
+            "{% if i.heading %}, {{ i.heading }}{% endif %}){% if i.to_check %}: a rating to check, above{% endif %}",
+         "List Bullet")  # fmt: skip
     control(d, "{%p endfor %}")
     control(d, "{%p else %}")
     para(d, "None: every statement was rated.")

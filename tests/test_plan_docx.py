@@ -55,8 +55,8 @@ def sample(tmp_path_factory):
     context = organisation_plan(as_organisation(org), instrument)
     first = context["actions"][0]
     first["comments"] = [
-        {"respondent": "Sam <Chair>", "role": "carers", "text": TRICKY},
-        {"respondent": "Jo", "role": "staff", "text": "First line\nSecond line"},
+        {"respondent": "Sam <Chair>", "role": "carers", "who": "Sam <Chair> (carers)", "text": TRICKY},
+        {"respondent": "Jo", "role": "staff", "who": "Jo (staff)", "text": "First line\nSecond line"},
     ]
     partnership = partnership_plan(as_results(data), instrument)
     return {
@@ -96,7 +96,9 @@ def test_organisation_plan_opens_with_who_and_when(sample):
     assert f"Review date: {context['review_date']}" in text
     (who,) = table_with_heading(document, "Who filled in the form")
     rows = [[c.text for c in row.cells] for row in who.rows[1:]]
-    assert rows == [[r["respondent"], r["role"], r["date"] or "not given"] for r in context["respondents"]]
+    assert rows == [
+        [r["respondent"], r["role"], r["agreed_with"] or "–", r["date"] or "not given"] for r in context["respondents"]
+    ]
     assert context["organisation"] in document.sections[0].header.paragraphs[0].text
 
 
@@ -121,10 +123,11 @@ def test_organisation_plan_has_every_action_with_its_criteria_verbatim(sample):
     assert actions
     tables = [t for t in document.tables if t.rows[0].cells[0].text.startswith("Where you are now: ")]
     assert len(tables) == len(actions)
-    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 2"]
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 2" and p.text != "Answers to check"]
     assert headings == [f"{a['id']}  {a['title']}" for a in actions]
     for table, action in zip(tables, actions, strict=True):
-        assert table.rows[0].cells[0].text == f"Where you are now: {action['current']}"
+        provisional = " (provisional: an answer to check)" if action["provisional"] else ""
+        assert table.rows[0].cells[0].text == f"Where you are now: {action['current']}{provisional}"
         assert table.rows[0].cells[-1].text == f"Next tier: {action['next']}"
         assert [c.text for c in table.rows[2].cells] == [
             f"Actions to reach {action['next']}",
@@ -174,7 +177,9 @@ def test_same_context_gives_the_same_plan(sample, tmp_path):
 
 def test_control_characters_in_a_comment_do_not_break_the_document(sample, tmp_path):
     context = copy.deepcopy(sample["org"])
-    context["actions"][0]["comments"] = [{"respondent": "X", "role": "staff", "text": "page\x0cbreak\x07 bell\r\nnext"}]
+    context["actions"][0]["comments"] = [
+        {"respondent": "X", "role": "staff", "who": "X (staff)", "text": "page\x0cbreak\x07 bell\r\nnext"}
+    ]
     document = Document(str(render_organisation_plan(context, tmp_path / "plan.docx")))
     assert "X (staff): pagebreak bell\nnext" in [p.text for p in document.paragraphs]
 
@@ -269,7 +274,7 @@ def template_with(tmp_path: Path, kind: str, old: str, new: str) -> Path:
             "the tag “{%p for x in actions %}” (in the paragraph “{%p for x in actions %}”) is never closed: "
             "add “{%p endfor %}” after it",
         ),
-        ("{%p endfor %}", "", "closes “{%p for c in a.comments %}”"),
+        ("{%p endfor %}", "", "closes “{%p for u in unclear %}”"),  # the first loop: the answers to check
         ("{%p endfor %}", "{%tr endfor %}", "both must be of the same kind, {%p"),
         ("{{ organisation }}", "{{ organisation name }}", "the tag “{{ organisation name }}”"),
         ("{{ organisation }}", "{{ organisaton }}", "{{ organisaton }} (did you mean {{ organisation }}?)"),

@@ -84,10 +84,67 @@ def test_a_blank_makes_the_whole_incomplete():
         ("Joint group", "joint"),
         ("Bob", "unknown"),
         (None, "unknown"),
+        # people with lived experience are a role of their own (issue 14)
+        ("Lived Experience Advisory Group", "lived-experience"),
+        ("People with lived experience", "lived-experience"),
+        ("Experts by Experience", "lived-experience"),
+        ("Peer supporters", "lived-experience"),
+        ("Peer supporter", "lived-experience"),
+        ("Advisory group", "lived-experience"),
+        ("Lived experience members", "lived-experience"),  # a phrase wins over the words inside it
+        ("staff and people with lived experience", "joint"),
+        ("Service-user panel", "service-user"),
+        ("Practitioners' team", "staff"),  # plurals match their word
+        ("Practitioners' team (staff)", "staff"),
+        ("Family members", "carer"),
     ],
 )
 def test_roles(text, role):
     assert role_of(text, RULES) == role
+
+
+def test_role_names_come_from_the_rules_and_are_said_once():
+    roles = RULES.roles
+    assert roles.name("lived-experience") == "people with lived experience"
+    assert roles.name("joint") == "the joint group"
+    assert roles.name("unknown") == "role not given"
+    assert roles.who("Practitioners' team (staff)", "staff") == "Practitioners' team (staff)"
+    assert roles.who("Asha Patel", "staff") == "Asha Patel (staff)"
+    assert roles.who("Asha Patel", "unknown") == "Asha Patel"
+    assert roles.who("Staff and service users", "joint") == "Staff and service users"
+    assert roles.who(None, "carer") == "carers"
+    assert roles.who(None, "unknown", "a.docx") == "a.docx"
+    assert RULES.as_data()["roles"]["lived-experience"]["name"] == "people with lived experience"
+    assert "roles" not in RULES.as_data()["instruments"]["charter-appendix-d"]  # given once, above
+
+
+def test_roles_in_a_rules_file_are_data(tmp_path):
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        "kind: scoring\nroles:\n  commissioner:\n    name: commissioners\n    words: [commissioner, ICB]\n"
+        "  staff: [staff]\n"
+    )
+    rules = load_rules(path)
+    assert role_of("ICB quality team", rules) == "commissioner"
+    assert rules.roles.name("commissioner") == "commissioners"
+    assert rules.roles.name("staff") == "staff"  # a plain list: the id is the name
+    assert rules.roles.who("Jo", "commissioner") == "Jo (commissioners)"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("kind: scoring\nroles: [staff]\n", "'roles' should list each role"),
+        ("kind: scoring\nroles:\n  staff: {label: staff}\n", "role 'staff' should give a 'name' and its 'words'"),
+        ("kind: scoring\nroles:\n  staff: {words: staff}\n", "role 'staff': 'words' should be a list"),
+        ("kind: scoring\nroles:\n  staff: {name: '', words: [x]}\n", "role 'staff': 'name' should be"),
+    ],
+)
+def test_bad_roles(tmp_path, text, message):
+    path = tmp_path / "rules.yaml"
+    path.write_text(text)
+    with pytest.raises(ScoringRulesError, match=message):
+        load_rules(path)
 
 
 @pytest.mark.parametrize(

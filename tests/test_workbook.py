@@ -133,7 +133,9 @@ def test_summary_has_a_row_per_organisation_with_tiers_labelled_and_coloured(wor
     header, rows = _rows(workbook[SUMMARY_SHEET])
     assert header[:3] == ["Organisation", "Overall tier", "Points"]
     assert header[3:13] == [f"{s.number}. {s.title}" for s in v11.sections]
-    assert header[13:] == ["Indicators answered", "Respondents", "Disagree-ments", "Perception gaps"]
+    assert header[13:] == [
+        "Indicators answered", "Respondents", "Disagree-ments", "Perception gaps", "Answers to check", "Why this tier",
+    ]  # fmt: skip
     assert len(rows) == len(data["organisations"]) == 3
     filled = 0
     for row, organisation in zip(rows, data["organisations"], strict=True):
@@ -147,6 +149,7 @@ def test_summary_has_a_row_per_organisation_with_tiers_labelled_and_coloured(wor
         assert row[13].value == f"{organisation['answered']} / {organisation['indicators_total']}"
         assert [c.value for c in row[14:]] == [
             len(organisation["respondents"]), organisation["disagreements"], organisation["perception_gaps"],
+            len(organisation["unclear"]), organisation["explanation"]["sentence"],
         ]  # fmt: skip
     assert filled  # the sample has Bronze sections, filled with the instrument's bronze
     sheet = workbook[SUMMARY_SHEET]
@@ -231,8 +234,8 @@ def test_disagreements_and_perception_gaps(workbook, data):
     hillview = data["organisations"][0]
     indicator = next(i for i in hillview["indicators"] if i["perception_gaps"])
     row = next(r for r in rows if r[0].value == hillview["name"] and r[1].value == indicator["id"])
-    assert row[4].value.splitlines() == [
-        f"{labels[a['achieved']]} — {a['respondent']} ({a['role']})" for a in indicator["answers"]
+    assert row[4].value.splitlines() == [  # each role said once: these respondents' texts name their roles
+        f"{labels[a['achieved']]} — {a['respondent']}" for a in indicator["answers"]
     ]
     gap = indicator["perception_gaps"][0]
     high, low = gap["higher"], gap["lower"]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from generator.model.results import REJECTED, SUPERSEDED, Results
+from generator.model.results import REJECTED, SUPERSEDED, OrganisationResult, Results
+from generator.scoring.rules import Roles
 
 
 def merge_summary(results: Results) -> str:
     """Files found, merged, superseded, rejected (with reasons), skipped; organisations and tiers, and
-    where the rules give sections a status, each section's status and the share at the top level.
-    The organisations' indicators are not needed (:meth:`OrganisationResult.without_answers` will do)."""
+    where the rules give sections a status, each section's status and the share at the top level;
+    under each organisation, why it has its tier; then how many answers need checking, and each of
+    them (organisation, indicator, who, what they typed).  The organisations' indicators are not
+    needed (:meth:`OrganisationResult.without_answers` will do)."""
     counts = results.counts
     labels = {level.id: level.label for instrument in results.instruments for level in instrument.scale}
     tops = {instrument.id: instrument.scale[-1].id for instrument in results.instruments if instrument.scale}
@@ -22,7 +25,8 @@ def merge_summary(results: Results) -> str:
     ]
     organisations = results.organisations
     lines.append(f"Organisations: {len(organisations)}")
-    width = max((len(o.name) for o in organisations), default=0)
+    roles = Roles.from_data(results.rules)
+    width = max((len(_title(o)) for o in organisations), default=0)
     for org in organisations:
         tier = labels.get(org.tier, "incomplete") if org.tier else "incomplete"
         # one letter per section
@@ -34,9 +38,27 @@ def merge_summary(results: Results) -> str:
             share = f"  {round(org.shares.get(top, 0.0) * 100)}% {labels.get(top, top)}" if top else ""
             status = f"  status: {letters}{share}"
         lines.append(
-            f"  {org.name.ljust(width)}  {tier:<10}  {org.points}/{org.max_points} points  "
+            f"  {_title(org).ljust(width)}  {tier:<10}  {org.points}/{org.max_points} points  "
             f"sections: {sections}{status}  respondents: {len(org.respondents)}"
             + (f"  disagreements: {org.disagreements}" if org.disagreements else "")
             + (f"  perception gaps: {org.perception_gaps}" if org.perception_gaps else "")
+            + (f"  answers to check: {len(org.unclear)}" if org.unclear else "")
         )
+        if org.explanation is not None:
+            lines.append(f"      {org.explanation.sentence}")
+    unclear = [(org, answer) for org in organisations for answer in org.unclear]
+    if unclear:
+        lines.append(f"{len(unclear)} {'answer needs' if len(unclear) == 1 else 'answers need'} checking:")
+        lines += [
+            f"  {_title(org)}  {answer.indicator}  {roles.who(answer.respondent, answer.role, answer.file)} "
+            + (f"typed '{answer.typed}'" if answer.typed else "gave no answer that could be read")
+            + f" ({answer.why})"
+            for org, answer in unclear
+        ]
     return "\n".join(lines)
+
+
+def _title(org: OrganisationResult) -> str:
+    """The organisation's name, with its project and round where the results have them."""
+    project = f" · {org.project}" if org.project else ""
+    return f"{org.name}{project}" + (f" ({org.round})" if org.round else "")

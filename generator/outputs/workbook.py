@@ -67,7 +67,9 @@ from generator.outputs.workbook_cells import (
     Cells,
     Column,
     Sheet,
+    SummaryExtras,
     Table,
+    answered_by,
     cell_alignment,
     cell_font,
     put,
@@ -266,7 +268,8 @@ def _write_summary(
 ) -> None:
     several = len(blocks) > 1  # then each row names its instrument, for when rows are copied elsewhere
     notes = any(o.problems for _, organisations in blocks for o in organisations)
-    tables = [_summary_columns(look, instrument=several, notes=notes) for look, _ in blocks]
+    extras = SummaryExtras.of(o for _, organisations in blocks for o in organisations)
+    tables = [_summary_columns(look, instrument=several, notes=notes, extras=extras) for look, _ in blocks]
     # Where blocks differ, the widest wins.
     widths = [max(c[n].width for c in tables if n < len(c)) for n in range(max(map(len, tables), default=0))]
     sheet.widths(widths)
@@ -292,7 +295,10 @@ def _write_summary(
         )
         put(sheet, row, 1, heading, font=cell_font(bold=True, size=12))
         sheet.height(row, 18)
-        rows = (_summary_row(look, organisation, instrument=several, notes=notes) for organisation in organisations)
+        rows = (
+            _summary_row(look, organisation, instrument=several, notes=notes, extras=extras)
+            for organisation in organisations
+        )
         last = write_table(
             sheet, row + 1, columns, rows, autofilter=False, freeze=False, min_height=_SUMMARY_ROW_HEIGHT
         )
@@ -300,7 +306,7 @@ def _write_summary(
     print_landscape_a4(sheet.worksheet, title_row=first_header if len(blocks) == 1 else None)
 
 
-def _summary_columns(look: Look, *, instrument: bool, notes: bool) -> list[Column]:
+def _summary_columns(look: Look, *, instrument: bool, notes: bool, extras: SummaryExtras) -> list[Column]:
     if look.statuses:  # beside each section's level, its status and its share at the top level
         sections = [
             column
@@ -317,6 +323,7 @@ def _summary_columns(look: Look, *, instrument: bool, notes: bool) -> list[Colum
         overall = []
     return [
         Column("Organisation", 34, wrap=True),
+        *extras.identity_columns(),
         Column(f"Overall {TIER if look.cumulative else LEVEL}", 12, wrap=True, centre=True),
         Column("Points", 10, centre=True),
         *overall,
@@ -325,12 +332,15 @@ def _summary_columns(look: Look, *, instrument: bool, notes: bool) -> list[Colum
         Column("Respondents", 12, wrap=True, centre=True),
         Column("Disagree-ments", 10, wrap=True, centre=True),
         Column("Perception gaps", 11, wrap=True, centre=True),
+        *extras.detail_columns(),
         *([Column("Instrument", 18, wrap=True)] if instrument else []),
         *([Column("Notes", 40, wrap=True)] if notes else []),
     ]
 
 
-def _summary_row(look: Look, organisation: OrganisationResult, *, instrument: bool, notes: bool) -> list[Any]:
+def _summary_row(
+    look: Look, organisation: OrganisationResult, *, instrument: bool, notes: bool, extras: SummaryExtras
+) -> list[Any]:
     if look.statuses:
         top = look.levels[-1]
         overall = [Percent((organisation.shares or {}).get(top, 0.0))]
@@ -347,6 +357,7 @@ def _summary_row(look: Look, organisation: OrganisationResult, *, instrument: bo
         overall, sections = [], [look.shade(section.tier) for section in organisation.sections]
     return [
         organisation.name,
+        *extras.identity_values(organisation),
         look.shade(organisation.tier),
         f"{organisation.points} / {organisation.max_points}",
         *overall,
@@ -355,6 +366,7 @@ def _summary_row(look: Look, organisation: OrganisationResult, *, instrument: bo
         len(organisation.respondents),
         organisation.disagreements,
         organisation.perception_gaps,
+        *extras.detail_values(organisation),
         *([organisation.instrument] if instrument else []),
         *(["\n".join(organisation.problems or [])] if notes else []),
     ]
@@ -517,7 +529,7 @@ def _disagreement_rows(organisation: OrganisationResult, look: Look) -> Iterator
     for indicator in organisation.indicators:
         if not indicator.disagreement:
             continue
-        answers = [f"{_answer_text(shades, a)} — {a.respondent or a.file} ({a.role})" for a in indicator.answers]
+        answers = [f"{_answer_text(shades, a)} — {answered_by(a)}" for a in indicator.answers]
         gaps = [
             f"{gap.higher.role} {shades[gap.higher.achieved].text} vs {gap.lower.role} "
             f"{shades[gap.lower.achieved].text} ({gap.levels_apart} levels apart)"

@@ -351,3 +351,54 @@ def cell_alignment(wrap: bool | None, vertical: str | None, horizontal: str | No
 @lru_cache(maxsize=64)
 def _fill(colour: str) -> PatternFill:
     return PatternFill(fill_type="solid", fgColor=colour)
+
+
+# --- the Summary sheet's columns of rounds, projects, answers to check and the tier's reason ----
+
+
+@dataclass(frozen=True)
+class SummaryExtras:
+    """Columns of the Summary sheet beside the tiers: the round and the project (each only when
+    some organisation has one), after the name; how many answers need checking and why the
+    organisation has its tier, after the counts."""
+
+    rounds: bool = False
+    projects: bool = False
+
+    @classmethod
+    def of(cls, organisations: Iterable[Any]) -> SummaryExtras:
+        """The columns ``organisations`` (results of :class:`~generator.model.results.OrganisationResult`) need."""
+        rounds = projects = False
+        for organisation in organisations:
+            rounds = rounds or organisation.round is not None
+            projects = projects or organisation.project is not None
+        return cls(rounds, projects)
+
+    def identity_columns(self) -> list[Column]:
+        return [
+            *([Column("Round", 11, wrap=True, centre=True)] if self.rounds else []),
+            *([Column("Project", 22, wrap=True)] if self.projects else []),
+        ]
+
+    def identity_values(self, organisation: Any) -> list[Any]:
+        return [
+            *([organisation.round] if self.rounds else []),
+            *([organisation.project] if self.projects else []),
+        ]
+
+    @staticmethod
+    def detail_columns() -> list[Column]:
+        return [Column("Answers to check", 10, wrap=True, centre=True), Column("Why this tier", 60, wrap=True)]
+
+    @staticmethod
+    def detail_values(organisation: Any) -> list[Any]:
+        explanation = organisation.explanation
+        return [len(organisation.unclear), explanation.sentence if explanation is not None else None]
+
+
+def answered_by(answer: Any) -> str:
+    """Who gave ``answer``: the respondent (the file when none is given), with the role's name
+    only when the text does not already say it (the built-in role names)."""
+    from generator.scoring.rules import builtin_roles
+
+    return builtin_roles().who(answer.respondent, answer.role, answer.file)

@@ -27,6 +27,8 @@ from typing import Any
 
 from generator.model.instrument import Instrument
 from generator.model.results import Answer, OrganisationResult, PerceptionGap, Results, SectionResult
+from generator.scoring.explain import is_unclear
+from generator.scoring.rules import Roles, builtin_roles
 
 #: The two styles of plan (see the module's docstring).
 TIERS_STYLE = "tiers"
@@ -34,14 +36,11 @@ STATEMENTS_STYLE = "statements"
 #: How a section with blank answers shows where a status would be.
 INCOMPLETE = "Incomplete"
 
-ROLE_NAMES = {
-    "staff": "staff",
-    "service-user": "service users",
-    "carer": "carers",
-    "member": "members",
-    "joint": "joint",
-    "unknown": "role not given",
-}
+#: How an answer that could not be read is shown, never as blank: what was typed, to check.
+TO_CHECK = "typed '{typed}' — to check"
+UNREADABLE = "unclear ({why}) — to check"
+#: Who answered, when a return does not say.
+NOT_GIVEN = "(not given)"
 
 
 def _levels(instrument: Instrument) -> list[dict[str, Any]]:
@@ -124,16 +123,30 @@ def _status(section: SectionResult) -> dict[str, str]:
     return {"label": section.status.label, "colour": section.status.colour or ""}
 
 
-def _gap_text(gap: PerceptionGap, instrument: Instrument) -> str:
+def _gap_text(gap: PerceptionGap, instrument: Instrument, roles: Roles) -> str:
     higher, lower = gap.higher, gap.lower
+    first = roles.name(higher.role)
     return (
-        f"{ROLE_NAMES.get(higher.role, higher.role).capitalize()} say {_label(instrument, higher.achieved)}; "
-        f"{ROLE_NAMES.get(lower.role, lower.role)} say {_label(instrument, lower.achieved)}"
+        f"{first[:1].upper()}{first[1:]} say {_label(instrument, higher.achieved)}; "
+        f"{roles.name(lower.role)} say {_label(instrument, lower.achieved)}"
     )
 
 
-def organisation_plan(org: OrganisationResult, instrument: Instrument) -> dict[str, Any]:
-    """The context of one organisation's action plan, from its results."""
+def _answer_label(instrument: Instrument, answer: Answer) -> str:
+    """An answer as the plan shows it: its level's label, "blank" only when nothing was given,
+    and for an answer that could not be read, what was typed, to check."""
+    if answer.achieved is not None:
+        return _label(instrument, answer.achieved)
+    if is_unclear(answer):
+        typed = " ".join((answer.raw or "").split())
+        return TO_CHECK.format(typed=typed) if typed else UNREADABLE.format(why="; ".join(answer.problems))
+    return "blank"
+
+
+def organisation_plan(org: OrganisationResult, instrument: Instrument, roles: Roles | None = None) -> dict[str, Any]:
+    """The context of one organisation's action plan, from its results; ``roles`` names the
+    roles (default: the built-in scoring rules' names)."""
+    roles = roles or builtin_roles()
     scale = instrument.scale
     style = plan_style(instrument)
     top = scale.levels[-1]
@@ -151,7 +164,8 @@ def organisation_plan(org: OrganisationResult, instrument: Instrument) -> dict[s
             "heading": headings.get(item.id, ""),
         }
         if item.consensus is None:
-            not_assessed.append(base)
+            # with an answer to check, it is not blank: the plan says so, and lists the answer
+            not_assessed.append({**base, "to_check": item.provisional})
             continue
         if item.consensus == top.id:
             continue
@@ -161,7 +175,8 @@ def organisation_plan(org: OrganisationResult, instrument: Instrument) -> dict[s
         comments = [
             {
                 "respondent": a.respondent or "",
-                "role": ROLE_NAMES.get(a.role, a.role),
+                "role": roles.name(a.role),
+                "who": roles.who(a.respondent, a.role, NOT_GIVEN),
                 "text": a.comment,
                 "rated_by": a.rated_by or "",
             }
@@ -182,15 +197,18 @@ def organisation_plan(org: OrganisationResult, instrument: Instrument) -> dict[s
                 "answers": [
                     {
                         "respondent": a.respondent or "",
-                        "role": ROLE_NAMES.get(a.role, a.role),
-                        "label": _label(instrument, a.achieved, "blank"),
+                        "role": roles.name(a.role),
+                        "who": roles.who(a.respondent, a.role, NOT_GIVEN),
+                        "label": _answer_label(instrument, a),
+                        "to_check": is_unclear(a),
                         "rated_by": a.rated_by or "",
                     }
                     for a in item.answers
                 ],
                 "rated_by": _rated_by(item.answers),
                 "disagreement": item.disagreement,
-                "perception_gaps": [_gap_text(g, instrument) for g in item.perception_gaps],
+                "perception_gaps": [_gap_text(g, instrument, roles) for g in item.perception_gaps],
+                "provisional": item.provisional,
                 "rank": rank,
             }
         )
@@ -202,7 +220,7 @@ def organisation_plan(org: OrganisationResult, instrument: Instrument) -> dict[s
     else:
         actions.sort(key=lambda a: (a["rank"], order[a["id"]]))
     dates = sorted(r.date for r in org.respondents if r.date)
-    roles = sorted({ROLE_NAMES.get(r.role, r.role) for r in org.respondents})
+    role_names = sorted({roles.name(r.role) for r in org.respondents})
     consensus = {item.id: item.consensus for item in org.indicators}
     section_entries = []
     for s in org.sections:
@@ -242,22 +260,44 @@ def organisation_plan(org: OrganisationResult, instrument: Instrument) -> dict[s
                     "count": sum(len(p["actions"]) for p in parts),
                 }
             )
+    titles = {indicator.id: indicator.title for indicator in instrument.indicators}
+    unclear = [
+        {
+            "id": u.indicator,
+            "title": titles.get(u.indicator, ""),
+            "section": instrument.indicator(u.indicator).section if u.indicator in titles else 0,
+            "who": roles.who(u.respondent, u.role, u.file),
+            "respondent": u.respondent or "",
+            "role": roles.name(u.role),
+            "typed": u.typed or "",
+            "why": u.why,
+            "label": TO_CHECK.format(typed=" ".join(u.typed.split())) if u.typed else UNREADABLE.format(why=u.why),
+            "file": u.file,
+        }
+        for u in org.unclear
+    ]
     return {
         "organisation": org.name,
+        "round": org.round or "",
+        "project": org.project or "",
         "instrument": _instrument_data(instrument),
         "style": style,
         "columns": _columns(instrument),
         "review_date": dates[-1] if dates else "",
         "respondents": [
             {
-                "respondent": r.respondent or "(not given)",
-                "role": ROLE_NAMES.get(r.role, r.role),
+                "respondent": r.respondent or NOT_GIVEN,
+                "role": roles.name(r.role),
+                "who": roles.who(r.respondent, r.role, NOT_GIVEN),
+                "agreed_with": r.agreed_with or "",
                 "date": r.date or "",
                 "file": r.file,
             }
             for r in org.respondents
         ],
-        "roles": ", ".join(roles),
+        "roles": ", ".join(role_names),
+        "unclear": unclear,
+        "explanation": org.explanation.sentence if org.explanation is not None else "",
         "levels": _levels(instrument),
         "has_status": any(s.rated for s in org.sections),
         "overall": {
@@ -289,7 +329,8 @@ def partnership_plan(results: Results, instrument: Instrument) -> dict[str, Any]
     orgs = [o for o in results.organisations if o.instrument == instrument.id]
     lowest = instrument.scale.levels[0].id
     top = instrument.scale.levels[-1].id
-    plans = {o.key: organisation_plan(o, instrument) for o in orgs}
+    roles = Roles.from_data(results.rules)
+    plans = {o.key: organisation_plan(o, instrument, roles) for o in orgs}
     headings = _headings(instrument)
     statuses = _statuses_of(results, instrument)
     sections = []
@@ -302,7 +343,9 @@ def partnership_plan(results: Results, instrument: Instrument) -> dict[str, Any]
             next_steps = Counter(
                 a["next_tier"] for p in plans.values() for a in p["actions"] if a["id"] == indicator.id
             )
-            gaps = [f"{name}: {_gap_text(g, instrument)}" for name, i in per_org.items() for g in i.perception_gaps]
+            gaps = [
+                f"{name}: {_gap_text(g, instrument, roles)}" for name, i in per_org.items() for g in i.perception_gaps
+            ]
             row = {
                 "id": indicator.id,
                 "title": indicator.title,

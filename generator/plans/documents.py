@@ -82,6 +82,10 @@ TEMPLATE_VARIABLES = {
             "columns",
             "has_status",
             "action_groups",
+            "round",
+            "project",
+            "unclear",
+            "explanation",
         }
     ),
     "partnership": frozenset(

@@ -114,6 +114,7 @@ _NOT_ASSESSED_NOTE = (
     "then plan the next step."
 )
 _ALL_ASSESSED = "Every indicator was assessed."
+_TO_CHECK_NOTE = " (an answer to check: see the plan's Answers to check)"
 _NOT_ASSESSED_COLUMNS = (("Indicator id", 10), ("Section", 36), ("Indicator", 70))
 _DATE_PROMPT_TITLE = "By when"
 _DATE_PROMPT = "Type the date this action should be done by, for example 30/09/2026."
@@ -346,10 +347,7 @@ def _write_title_block(sheet: Worksheet, context: dict[str, Any], layout: _Layou
     detail.alignment = Alignment(indent=1)
 
     _label(sheet, 6, _TOOK_PART)
-    people = "; ".join(
-        f"{r['respondent'] or _UNKNOWN_RESPONDENT} ({r['role']})" if r.get("role") else r["respondent"]
-        for r in context["respondents"]
-    )
+    people = "; ".join(_who(r) for r in context["respondents"])
     _text(sheet.cell(6, 3), people, font=cell_font())
     _text(sheet.cell(_PROGRESS_ROW + 1, 1), layout.how_to, font=cell_font(italic=True, color=_GREY_TEXT))
     return _PROGRESS_ROW + 2
@@ -433,11 +431,17 @@ def _comments(comments: list[dict[str, str]]) -> str:
     """Each comment as typed, then who made it; a blank line between comments."""
     parts = []
     for comment in comments:
-        who = comment["respondent"] or _UNKNOWN_RESPONDENT
-        if comment.get("role"):
-            who = f"{who} ({comment['role']})"
-        parts.append(f"{comment['text']}\n— {who}")
+        parts.append(f"{comment['text']}\n— {_who(comment)}")
     return "\n\n".join(parts)
+
+
+def _who(person: dict[str, Any]) -> str:
+    """Who answered or commented: the plan context's ``who`` (the role said once), or for a
+    context made before it, the respondent and the role."""
+    if person.get("who"):
+        return person["who"]
+    who = person["respondent"] or _UNKNOWN_RESPONDENT
+    return f"{who} ({person['role']})" if person.get("role") else who
 
 
 def _add_tracking_rules(sheet: Worksheet, first: int, last: int, layout: _Layout) -> None:
@@ -499,7 +503,8 @@ def _write_not_assessed(sheet: Worksheet, context: dict[str, Any]) -> None:
         section = f"{item['section']}. {item['section_title']}"
         if layout.statements and item.get("heading"):
             section += f" — {item['heading']}"
-        texts = (item["id"], section, item["title"])
+        title = item["title"] + (_TO_CHECK_NOTE if item.get("to_check") else "")
+        texts = (item["id"], section, title)
         lines = 1
         for number, text in enumerate(texts, 1):
             _text(sheet.cell(row, number), text, font=cell_font(), alignment=_WRAP_TOP, border=_BOX)

@@ -9,6 +9,7 @@ Blank answers are never scored as the lowest level: a section with a blank is in
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -49,6 +50,87 @@ class Status:
     none_below: str | None = None
 
 
+#: Where a role word may match: whole words, a space or a hyphen between its parts
+#: ("service user" matches "Service-user panel"), and plurals ("practitioner": "Practitioners' team").
+_PLURAL = r"(?:s|es)?"
+
+
+@dataclass(frozen=True)
+class Roles:
+    """The roles respondents take part in, as the scoring file's ``roles:`` gives them: each role's
+    ``words`` (recognised in the "Completed by" text, whole words in any case) and its ``name``
+    as people read it ("people with lived experience", "the joint group")."""
+
+    words: dict[str, tuple[str, ...]]
+    names: dict[str, str]
+
+    def of(self, text: str | None) -> str:
+        """The role ``text`` names: one role, ``joint`` for several, ``unknown`` for none.  A word
+        inside a longer phrase found in the text does not count on its own ("members" in "lived
+        experience members"), so a phrase listed under one role wins over the words in it."""
+        text = " ".join((text or "").casefold().split())
+        if not text:
+            return UNKNOWN_ROLE
+        found = [
+            (match.start(), match.end(), role)
+            for role, words in self.words.items()
+            for word in words
+            for match in _word_pattern(word).finditer(text)
+        ]
+        roles = {
+            role
+            for start, end, role in found
+            if not any(s <= start and end <= e and e - s > end - start for s, e, _ in found)
+        }
+        if not roles:
+            return UNKNOWN_ROLE
+        return roles.pop() if len(roles) == 1 else JOINT_ROLE
+
+    def name(self, role: str) -> str:
+        """How people read ``role`` ("service users"); the id itself for a role the file does not name."""
+        return self.names.get(role, role)
+
+    def who(self, respondent: str | None, role: str, fallback: str = "") -> str:
+        """Who answered, for a sentence: the respondent's text, followed by the role's name in
+        brackets only when the text does not already say it ("Practitioners' team (staff)" stays
+        as it is, "Asha Patel" of the staff becomes "Asha Patel (staff)").  An unknown role adds
+        nothing; with no text, the role's name (or ``fallback``, a file name)."""
+        text = " ".join((respondent or "").split())
+        if role in ("", UNKNOWN_ROLE) or self.of(text) == role:
+            return text or fallback or self.name(UNKNOWN_ROLE)
+        return f"{text} ({self.name(role)})" if text else self.name(role)
+
+    def as_data(self) -> dict[str, Any]:
+        """The roles as JSON-ready data (for results.json's rules): id → ``{name, words}``."""
+        return {
+            role: {"name": self.name(role), "words": list(self.words.get(role, ()))}
+            for role in dict.fromkeys([*self.names, *self.words])
+        }
+
+    @classmethod
+    def from_data(cls, rules: Any) -> Roles:
+        """The roles recorded in a results.json's ``rules`` (its ``roles``), or the built-in ones
+        when the results predate them."""
+        data = rules.get("roles") if isinstance(rules, dict) else None
+        if not isinstance(data, dict) or not data:
+            return builtin_roles()
+        words = {str(k): tuple(map(str, v.get("words") or ())) for k, v in data.items() if isinstance(v, dict)}
+        names = {str(k): str(v.get("name") or k) for k, v in data.items() if isinstance(v, dict)}
+        return cls(words, names)
+
+
+@functools.cache
+def _word_pattern(word: str) -> re.Pattern[str]:
+    parts = word.casefold().split()
+    return re.compile(r"(?<![\w-])" + r"[\s-]+".join(map(re.escape, parts)) + _PLURAL + r"(?![\w-])")
+
+
+@functools.cache
+def builtin_roles() -> Roles:
+    """The roles of the built-in ``scoring.yaml``."""
+    return load_rules().roles
+
+
 @dataclass(frozen=True)
 class ScoringRules:
     """The rules of one scoring file; ``instruments`` holds the rules for returns of a given
@@ -60,7 +142,7 @@ class ScoringRules:
     thresholds: tuple[Threshold, ...] = ()
     points: dict[str, int] = field(default_factory=dict)
     perception_gap: int = 2
-    roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    roles: Roles = field(default_factory=lambda: Roles({}, {}))
     source: Path | None = None
     statuses: tuple[Status, ...] = ()
     instruments: dict[str, ScoringRules] = field(default_factory=dict)
@@ -97,13 +179,20 @@ class ScoringRules:
             ],
             "points": dict(self.points),
             "perception_gap": self.perception_gap,
+            **({"roles": self.roles.as_data()} if self.roles.names else {}),
             **({"status": [dataclasses.asdict(status) for status in self.statuses]} if self.statuses else {}),
             **(
-                {"instruments": {key: rules.as_data() for key, rules in sorted(self.instruments.items())}}
+                {"instruments": {key: rules._block_data() for key, rules in sorted(self.instruments.items())}}
                 if self.instruments
                 else {}
             ),
         }
+
+    def _block_data(self) -> dict[str, Any]:
+        """The rules of an ``instruments:`` block as data: the roles are the file's, given once above."""
+        data = self.as_data()
+        data.pop("roles", None)
+        return data
 
     def check_against(self, instrument: Instrument) -> None:
         """Raise :class:`ScoringRulesError` if the rules for ``instrument`` name a level its scale lacks."""
@@ -194,12 +283,7 @@ def _rules_from(data: Any, path: Path, instrument: str | None = None) -> Scoring
     gap = data.get("perception_gap", 2)
     if isinstance(gap, bool) or not isinstance(gap, int) or gap < 1:
         raise fail(f"'perception_gap' should be a whole number of levels, 1 or more, not {gap!r}", "perception_gap")
-    roles = data.get("roles") or {}
-    if not isinstance(roles, dict) or not all(
-        isinstance(v, list) and all(isinstance(w, str) for w in v) for v in roles.values()
-    ):
-        raise fail("'roles' should list words for each role, e.g. 'staff: [staff, manager]'", "roles")
-    role_words = {str(role): tuple(words) for role, words in roles.items()}
+    role_words = _roles(data.get("roles") or {}, fail)
     statuses = _statuses(data.get("status"), fail)
     by_instrument: dict[str, ScoringRules] = {}
     blocks = data.get("instruments") or {}
@@ -227,6 +311,29 @@ def _rules_from(data: Any, path: Path, instrument: str | None = None) -> Scoring
         statuses=statuses,
         instruments=by_instrument,
     )
+
+
+def _roles(items: Any, fail) -> Roles:
+    """The ``roles:`` block: each role id with its ``name`` (as people read it) and ``words`` (as
+    people write it); a plain list gives the words alone (the role's name is then its id)."""
+    if not isinstance(items, dict):
+        raise fail("'roles' should list each role, e.g. 'staff: {name: staff, words: [staff, manager]}'", "roles")
+    words: dict[str, tuple[str, ...]] = {}
+    names: dict[str, str] = {}
+    for role, item in items.items():
+        if isinstance(item, list):
+            item = {"words": item}
+        if not isinstance(item, dict) or set(item) - {"name", "words"}:
+            raise fail(f"role '{role}' should give a 'name' and its 'words', e.g. 'name: staff'", "roles")
+        listed = item.get("words") or []
+        name = item.get("name", role)
+        if not isinstance(listed, list) or not all(isinstance(w, str) and w.strip() for w in listed):
+            raise fail(f"role '{role}': 'words' should be a list of words, e.g. '[staff, manager]'", "roles")
+        if not isinstance(name, str) or not name.strip():
+            raise fail(f"role '{role}': 'name' should be the words people read, e.g. 'service users'", "roles")
+        words[str(role)] = tuple(listed)
+        names[str(role)] = name.strip()
+    return Roles(words, names)
 
 
 class _Lines(dict):
@@ -324,13 +431,4 @@ def shares(tiers: Sequence[str | None], scale: Scale) -> dict[str, float]:
 
 def role_of(respondent: str | None, rules: ScoringRules) -> str:
     """The role a "Completed by" text names: one role, ``joint`` for several, ``unknown`` for none."""
-    text = " ".join((respondent or "").casefold().split())
-    found = {
-        role
-        for role, words in rules.roles.items()
-        for word in words
-        if re.search(r"(?<![\w-])" + re.escape(word.casefold()) + r"(?![\w-])", text)
-    }
-    if not found:
-        return UNKNOWN_ROLE
-    return found.pop() if len(found) == 1 else JOINT_ROLE
+    return rules.roles.of(respondent)

@@ -29,6 +29,7 @@ from generator.model.results import (
     SectionResult,
     Status,
 )
+from generator.scoring.explain import explain_tier, is_unclear, unclear_answers
 from generator.scoring.rules import ScoringRules, combined_tier, consensus_level, shares, status_of
 
 
@@ -80,6 +81,7 @@ def score_organisation(group: OrganisationGroup, instrument: Instrument, rules: 
             r.role,
             result.date,
             result.problems,
+            getattr(result, "agreed_with", None),
         )
         for r, result in merged
     ]
@@ -117,6 +119,8 @@ def score_organisation(group: OrganisationGroup, instrument: Instrument, rules: 
                 len(set(given)) > 1,
                 _perception_gaps(answers, instrument, rules),
                 answers,
+                # an unclear answer may change the consensus once a person has checked it
+                provisional=any(is_unclear(a) for a in answers),
             )
         )
     sections = []
@@ -156,6 +160,8 @@ def score_organisation(group: OrganisationGroup, instrument: Instrument, rules: 
         respondents=respondents,
         sections=sections,
         indicators=indicators,
+        unclear=unclear_answers(indicators),
+        explanation=explain_tier(tier, sections, indicators, instrument, rules),
     )
 
 
