@@ -9,7 +9,8 @@ from generator.scoring.rules import Roles
 def merge_summary(results: Results) -> str:
     """Files found, merged, superseded, rejected (with reasons), skipped; organisations and tiers, and
     where the rules give sections a status, each section's status and the share at the top level;
-    under each organisation, why it has its tier; then how many answers need checking, and each of
+    under each organisation, why it has its tier and what merging found (a cover naming another
+    organisation, two returns that may be one respondent's, …); then how many answers need checking, and each of
     them (organisation, indicator, who, what they typed).  The organisations' indicators are not
     needed (:meth:`OrganisationResult.without_answers` will do)."""
     counts = results.counts
@@ -46,6 +47,7 @@ def merge_summary(results: Results) -> str:
         )
         if org.explanation is not None:
             lines.append(f"      {org.explanation.sentence}")
+        lines += [f"      ! {problem}" for problem in org.problems]
     unclear = [(org, answer) for org in organisations for answer in org.unclear]
     if unclear:
         lines.append(f"{len(unclear)} {'answer needs' if len(unclear) == 1 else 'answers need'} checking:")
