@@ -331,6 +331,9 @@ def partnership_plan(results: Results, instrument: Instrument) -> dict[str, Any]
     top = instrument.scale.levels[-1].id
     roles = Roles.from_data(results.rules)
     plans = {o.key: organisation_plan(o, instrument, roles) for o in orgs}
+    names = _plan_names(orgs)
+    for o in orgs:
+        plans[o.key]["organisation"] = names[o.key]
     headings = _headings(instrument)
     statuses = _statuses_of(results, instrument)
     sections = []
@@ -338,7 +341,7 @@ def partnership_plan(results: Results, instrument: Instrument) -> dict[str, Any]
     for position, section in enumerate(instrument.sections):
         rows = []
         for indicator in section.indicators:
-            per_org = {o.name: next(i for i in o.indicators if i.id == indicator.id) for o in orgs}
+            per_org = {names[o.key]: next(i for i in o.indicators if i.id == indicator.id) for o in orgs}
             counts = Counter(i.consensus for i in per_org.values())
             next_steps = Counter(
                 a["next_tier"] for p in plans.values() for a in p["actions"] if a["id"] == indicator.id
@@ -430,6 +433,18 @@ def partnership_plan(results: Results, instrument: Instrument) -> dict[str, Any]
         ],
         "sections": sections,
         "shared_actions": [s for s in shared if s["count"] > 1 or len(orgs) == 1],
+    }
+
+
+def _plan_names(orgs: list[OrganisationResult]) -> dict[str, str]:
+    """Each organisation's key → its name in the partnership plan: with its project and round
+    where the plan holds more than one result of that name (two rounds, two projects)."""
+    counts = Counter(o.name for o in orgs)
+    return {
+        o.key: o.name
+        if counts[o.name] == 1
+        else o.name + (f" · {o.project}" if o.project else "") + (f" ({o.round})" if o.round else "")
+        for o in orgs
     }
 
 
