@@ -393,6 +393,8 @@ def _merge(
         catalogue = find_instruments(_extra_dirs(ctx))
         with ExitStack() as stack:
             output = merge_and_score(paths, catalogue.instruments, rules(), out, plans, _progress_bar(stack), limits)
+    for note in output.notes:
+        click.echo(f"Note: {note}", err=True)
     click.echo(merge_summary(output.results))
     _echo_written(output.written)
     if output.results.counts.rejected:
@@ -413,11 +415,13 @@ def plan(
     Example: coproduce plan output/results.json --out output/
     """
     from generator.outputs.results_json import load_results
-    from generator.pipeline import write_plans
+    from generator.pipeline import unmatched_pair, write_plans
 
     with _reported():
         catalogue = find_instruments(_extra_dirs(ctx))
         loaded = load_results(results, catalogue.instruments)
+        if results.name == "results.json" and (unmatched := unmatched_pair(results.parent)):
+            click.echo(f"Warning: {unmatched}; the plans are made from {results}: run the merge again", err=True)
         written = write_plans(loaded, catalogue.instruments, out, template, partnership_template)
     _echo_written(written)
 
