@@ -189,7 +189,7 @@ def run_id_of(head: ResultsHead, manifest: list[ManifestEntry]) -> str:
 
 
 _RESULTS_RUN_ID = re.compile(rb'"run_id": (?:"([0-9a-f]+)"|null)')
-_WORKBOOK_RUN_ID = re.compile(rb"<dc:identifier>([^<]*)</dc:identifier>")
+_WORKBOOK_RUN_ID = re.compile(rb"<dc:identifier\b[^>]*>([^<]*)</dc:identifier>")
 
 
 def unmatched_pair(folder: Path) -> str | None:
