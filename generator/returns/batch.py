@@ -71,7 +71,7 @@ def _fingerprint(path: Path) -> tuple[str, float]:
 
 
 def _failed(path: Path, sha256: str, error: CoproduceError | str, mtime: float) -> ReadOutcome:
-    file = str(path)
+    file = guards.file_label(path)
     problem = str(error).removeprefix(f"{file}: ")
     return ReadOutcome(path, sha256, None, ReadFailure(file, problem), mtime)
 
@@ -79,7 +79,7 @@ def _failed(path: Path, sha256: str, error: CoproduceError | str, mtime: float) 
 def _read_one(path: Path, instruments: Mapping[str, Instrument], limits: guards.Limits) -> ReadOutcome:
     """Read one file within ``limits``.  The file is read once, for its digest and its reader
     both, unless it is over the size limit."""
-    file = str(path)
+    file = guards.file_label(path)  # its name in messages and in the Return
     try:
         mtime = path.stat().st_mtime
         data = guards.read_untrusted(path, file, limits)
