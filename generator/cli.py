@@ -344,6 +344,7 @@ def merge(
     the reason) or skipped.
     The exit status is 1 if any file was rejected; the results are written for the rest.
     Each file is read in a separate process, within --time-limit and --max-file-size.
+    A path that does not exist, or nothing to merge, stops it before anything is written.
 
     Example: coproduce merge returns/ --out results/
     """
