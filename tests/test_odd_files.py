@@ -192,3 +192,16 @@ def test_the_longest_organisation_name_allowed_makes_every_format(tmp_path, inst
     read = _invoke("read", *sorted(tmp_path.iterdir()), "--json")
     assert read.exit_code == 0, read.output
     assert {json.loads(line)["organisation"] for line in read.stdout.splitlines()} == {name.strip()}
+
+
+@posix_only
+def test_read_never_opens_a_named_pipe(tmp_path):
+    pipe = tmp_path / "pipe.docx"
+    os.mkfifo(pipe)
+    started = time.monotonic()
+    result = _invoke("read", pipe)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        f"Error: {pipe}: is not a file (a named pipe, a socket or a device): it was not opened"
+    )
+    assert time.monotonic() - started < 10

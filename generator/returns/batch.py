@@ -12,6 +12,7 @@ import hashlib
 import multiprocessing
 import os
 import signal
+import stat
 import sys
 import time
 from collections import deque
@@ -81,7 +82,11 @@ def _read_one(path: Path, instruments: Mapping[str, Instrument], limits: guards.
     both, unless it is over the size limit."""
     file = guards.file_label(path)  # its name in messages and in the Return
     try:
-        mtime = path.stat().st_mtime
+        info = path.stat()
+        mtime = info.st_mtime
+        if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+            # a pipe, a socket, a device: opening a named pipe waits for a writer forever
+            return _failed(path, "", "is not a file (a named pipe, a socket or a device): it was not opened", mtime)
         data = guards.read_untrusted(path, file, limits)
     except guards.UnsafeFileError as error:  # too big to read whole: its digest a block at a time
         try:
