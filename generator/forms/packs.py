@@ -44,6 +44,7 @@ def organisation_name_problem(name: str) -> str | None:
         )
     return None
 
+
 # Header spellings accepted for each recipients column (compared lower-case, spaces squeezed).
 _COLUMNS = {
     "organisation": ("organisation", "organization", "organisation name", "organization name", "org"),
