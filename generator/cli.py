@@ -344,6 +344,7 @@ def merge(
     the reason) or skipped.
     The exit status is 1 if any file was rejected; the results are written for the rest.
     Each file is read in a separate process, within --time-limit and --max-file-size.
+    A path that does not exist, or nothing to merge, stops it before anything is written.
 
     Example: coproduce merge returns/ --out results/
     """
@@ -393,6 +394,8 @@ def _merge(
         catalogue = find_instruments(_extra_dirs(ctx))
         with ExitStack() as stack:
             output = merge_and_score(paths, catalogue.instruments, rules(), out, plans, _progress_bar(stack), limits)
+    for note in output.notes:
+        click.echo(f"Note: {note}", err=True)
     click.echo(merge_summary(output.results))
     _echo_written(output.written)
     if output.results.counts.rejected:
@@ -413,11 +416,13 @@ def plan(
     Example: coproduce plan output/results.json --out output/
     """
     from generator.outputs.results_json import load_results
-    from generator.pipeline import write_plans
+    from generator.pipeline import unmatched_pair, write_plans
 
     with _reported():
         catalogue = find_instruments(_extra_dirs(ctx))
         loaded = load_results(results, catalogue.instruments)
+        if results.name == "results.json" and (unmatched := unmatched_pair(results.parent)):
+            click.echo(f"Warning: {unmatched}; the plans are made from {results}: run the merge again", err=True)
         written = write_plans(loaded, catalogue.instruments, out, template, partnership_template)
     _echo_written(written)
 

@@ -69,6 +69,15 @@ class ResultsFileError(CoproduceError):
     """A results file cannot be used to make plans."""
 
 
+class NothingToMergeError(CoproduceError):
+    """A merge stopped before writing anything: a path given does not exist, or there is no form
+    to merge (none found, or none could be read).  Earlier results are left as they were."""
+
+
+class OutputFolderBusyError(CoproduceError):
+    """Another coproduce merge is writing into the same output folder."""
+
+
 class RecipientsError(CoproduceError):
     """The recipients CSV cannot be used."""
 

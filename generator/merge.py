@@ -15,8 +15,10 @@ else the name on the form), each one a respondent.
 from __future__ import annotations
 
 import datetime
+import errno
 import os
 import pickle
+import stat
 import tempfile
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -99,25 +101,87 @@ class Merged:
 
 
 def find_files(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[list[Path], list[ManifestEntry]]:
-    """The files under ``paths`` (folders searched recursively), sorted, each once; and
-    manifest entries for paths that do not exist.  Files under ``exclude`` are left out."""
+    """The files under ``paths`` (folders searched recursively), sorted, each once; and a manifest
+    entry for every other entry met, so that nothing in a folder goes unaccounted for.
+
+    Nothing is opened here.  A link is followed: to a file, the file is listed under the link's
+    name (once: a second way to the same file is skipped, saying which); to a folder, the folder
+    is searched once (a link back to a folder already searched, however it loops, is skipped).
+    A link to nothing, a loop of links, a folder that cannot be opened, a path that does not
+    exist: rejected, saying which.  A named pipe, a socket, a device: skipped, never opened
+    (opening a pipe waits for a writer forever).  Files and folders under ``exclude`` (the
+    output folder) are left out.  Names are shown as :func:`generator.returns.guards.file_label`
+    shows them."""
     excluded = [p.resolve() for p in exclude]
-    found: dict[Path, Path] = {}
-    missing = []
-    for path in paths:
-        if path.is_dir():
-            candidates = [p for p in path.rglob("*") if p.is_file()]
-        elif path.exists():
-            candidates = [path]
+    found: dict[tuple[int, int], Path] = {}  # each file once, by its device and inode
+    searched: dict[tuple[int, int], Path] = {}
+    entries: list[ManifestEntry] = []
+
+    def left_out(path: Path) -> bool:
+        if not excluded:
+            return False
+        resolved = path.resolve()
+        return any(resolved.is_relative_to(folder) for folder in excluded)
+
+    def note(path: Path, fate: str, reason: str) -> None:
+        entries.append(ManifestEntry(guards.file_label(path), fate, reason))
+
+    def visit(path: Path) -> None:
+        try:
+            info = path.stat()  # what a link leads to
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                note(path, REJECTED, "a link that leads back to itself (a loop of links), not a form")
+            elif isinstance(error, FileNotFoundError):
+                link = os.path.islink(path)
+                note(path, REJECTED, "a link to something that does not exist" if link else "does not exist")
+            else:
+                note(path, REJECTED, f"cannot be opened ({(error.strerror or str(error)).lower()})")
+            return
+        key = (info.st_dev, info.st_ino)
+        if stat.S_ISDIR(info.st_mode):
+            if key in searched:
+                if str(searched[key]) != str(path):
+                    shown = guards.file_label(searched[key])
+                    note(path, SKIPPED, f"a link to a folder already searched ({shown}), not followed again")
+                return
+            if left_out(path):
+                return
+            searched[key] = path
+            try:
+                with os.scandir(path) as listing:
+                    names = sorted(entry.name for entry in listing)
+            except OSError as error:
+                note(path, REJECTED, f"a folder that cannot be opened ({(error.strerror or str(error)).lower()})")
+                return
+            for name in names:
+                visit(path / name)
+        elif stat.S_ISREG(info.st_mode):
+            if left_out(path):
+                return
+            first = found.get(key)
+            if first is None:
+                found[key] = path
+            elif str(first) != str(path):  # the same file by another way: the one not a link is listed
+                if os.path.islink(first) and not os.path.islink(path):
+                    found[key], path, first = path, first, path
+                note(path, SKIPPED, f"the same file as {guards.file_label(first)} (a link to it), listed once")
         else:
-            missing.append(ManifestEntry(str(path), REJECTED, "does not exist"))
-            continue
-        for candidate in candidates:
-            resolved = candidate.resolve()
-            if any(resolved.is_relative_to(folder) for folder in excluded):
-                continue
-            found.setdefault(resolved, candidate)
-    return sorted(found.values(), key=str), missing
+            note(path, SKIPPED, f"not a file ({_special_kind(info.st_mode)}): it was not opened")
+
+    for path in paths:
+        visit(path)
+    return sorted(found.values(), key=str), entries
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "neither a file nor a folder"
 
 
 def skip_reason(path: Path) -> str | None:
@@ -154,7 +218,7 @@ def merge_returns(
     for path in files:
         reason = skip_reason(path)
         if reason:
-            manifest.append(ManifestEntry(str(path), SKIPPED, reason))
+            manifest.append(ManifestEntry(guards.file_label(path), SKIPPED, reason))
         else:
             to_read.append(path)
     tick = progress(len(to_read)) if progress else None
@@ -163,7 +227,8 @@ def merge_returns(
     store = _ReturnStore()
     with closing(iter_read(to_read, instruments, tick, limits)) as outcomes:
         for outcome in outcomes:
-            path, digest, result = outcome.path, outcome.sha256, outcome.result
+            # from here on the file is named as outputs can show it (bytes not UTF-8 escaped)
+            path, digest, result = Path(guards.file_label(outcome.path)), outcome.sha256, outcome.result
             entry = ManifestEntry(str(path), MERGED, sha256=digest or None)
             if result is None:
                 entry.fate, entry.reason = REJECTED, outcome.failure.problem

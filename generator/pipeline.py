@@ -5,19 +5,34 @@ Python.  There is one path from a merge to its outputs, :func:`write_outputs`: o
 are scored one at a time (:func:`generator.scoring.score.score_organisations`) and each goes
 to results.json, the consolidated workbook and (for ``run``) its action plan as it is made,
 so a batch of any size is written in little memory.
+
+A mistake never costs earlier results: a path that does not exist, or nothing to merge, stops
+:func:`merge_and_score` before anything is written (:class:`NothingToMergeError`).  results.json
+and consolidated.xlsx are a pair: both carry one run id (:func:`run_id_of`), both are written in a
+hidden folder and then moved into place, and a pair left unmatched by a run that was killed
+between the two moves is named by :func:`unmatched_pair`.  One merge at a time writes into a
+folder (its lock: :func:`generator.atomic.folder_lock`).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
+import os
+import re
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.errors import ResultsFileError
+from generator.atomic import FolderBusy, folder_lock, remove_leftovers, staging_folder
+from generator.errors import NothingToMergeError, OutputFolderBusyError, ResultsFileError
 from generator.merge import Merged, merge_returns
 from generator.model.instrument import Instrument
-from generator.model.results import OrganisationResult, Results, ResultsHead
+from generator.model.results import MERGED, REJECTED, ManifestEntry, OrganisationResult, Results, ResultsHead, to_data
 from generator.outputs.results_json import write_results_json
 from generator.returns.guards import Limits
 from generator.scoring.rules import ScoringRules
@@ -42,6 +57,8 @@ class PipelineOutput:
 
     results: Results
     written: list[Path] = field(default_factory=list)
+    #: what the user should know about the output folder (what an interrupted run left there)
+    notes: list[str] = field(default_factory=list)
 
 
 def merge_and_score(
@@ -55,11 +72,151 @@ def merge_and_score(
 ) -> PipelineOutput:
     """Merge and score the returns under ``paths`` and write results.json and consolidated.xlsx
     into ``out``, and with ``plans`` the action plans too.  ``limits`` (default
-    :data:`generator.returns.guards.LIMITS`) bound the reading of each file."""
+    :data:`generator.returns.guards.LIMITS`) bound the reading of each file.
+
+    Nothing is written, and a :class:`NothingToMergeError` says why, when a path does not exist
+    (the others are not merged either: a mistyped folder must not leave a batch out unnoticed)
+    or when there is no form to merge.  An :class:`OutputFolderBusyError` when another merge
+    is writing into ``out``."""
+    check_paths(paths, out)
     if plans is not None:
         _check_templates(plans)
-    merged = merge_returns(paths, instruments, rules, exclude=[out], progress=progress, limits=limits)
-    return write_outputs(merged, instruments, rules, out, plans)
+    with _writing_into(out) as notes:
+        merged = merge_returns(paths, instruments, rules, exclude=[out], progress=progress, limits=limits)
+        _check_something_merged(merged.manifest, paths, out)
+        output = write_outputs(merged, instruments, rules, out, plans)
+    output.notes = notes + output.notes
+    return output
+
+
+def check_paths(paths: Sequence[Path], out: Path) -> None:
+    """Raise :class:`NothingToMergeError` naming the paths of ``paths`` that do not exist."""
+    missing = [path for path in paths if not os.path.lexists(path)]
+    if not missing:
+        return
+    names = ", ".join(str(path) for path in missing)
+    verb = "does" if len(missing) == 1 else "do"
+    others = (
+        ", so the paths that do exist were not merged either (a batch is never left out unnoticed): "
+        "correct the path, or leave it out"
+        if len(missing) < len(paths)
+        else ""
+    )
+    raise NothingToMergeError(f"{names} {verb} not exist{others} — {_unchanged(out)}")
+
+
+def _unchanged(out: Path) -> str:
+    if (out / "results.json").exists() or (out / "consolidated.xlsx").exists():
+        return f"nothing was written; the results in {_folder(out)} are unchanged"
+    return "nothing was written"
+
+
+def _folder(path: Path) -> str:
+    shown = str(path)
+    return shown if shown.endswith(("/", os.sep)) else shown + os.sep
+
+
+def _check_something_merged(manifest: list[ManifestEntry], paths: Sequence[Path], out: Path) -> None:
+    """Raise :class:`NothingToMergeError` when no file of ``manifest`` was merged: none found, none
+    a form, or none of the forms readable."""
+    if any(entry.fate == MERGED for entry in manifest):
+        return
+    where = ", ".join(str(path) for path in paths)
+    rejected = [entry for entry in manifest if entry.fate == REJECTED]
+    if rejected:
+        what = f"none of the {len(rejected)} form{'s' if len(rejected) > 1 else ''} in {where} could be read"
+        shown = rejected
+    elif manifest:
+        count = len(manifest)
+        files = f"none of its {count} files is" if count > 1 else "its one file is not"
+        what, shown = f"{where} holds no forms: {files} a Word, Excel or PDF form", manifest
+    else:
+        what, shown = f"{where} holds no files", []
+    details = "; ".join(f"{entry.file}: {entry.reason}" for entry in shown[:3])
+    if len(shown) > 3:
+        details += f"; and {len(shown) - 3} more"
+    raise NothingToMergeError(f"{what}{f' ({details})' if details else ''} — {_unchanged(out)}")
+
+
+@contextmanager
+def _writing_into(out: Path) -> Iterator[list[str]]:
+    """Hold ``out``'s lock while the block writes there, having removed what an interrupted run
+    left; give the notes to pass on.  A folder made for the block is removed if it stays empty."""
+    made = not out.exists()
+    try:
+        with folder_lock(out):
+            notes = []
+            removed = remove_leftovers(out)
+            if removed:
+                notes.append(
+                    f"removed {len(removed)} temporary file{'s' if len(removed) > 1 else ''} that an interrupted "
+                    f"run left in {_folder(out)}"
+                )
+            unmatched = unmatched_pair(out)
+            if unmatched:
+                notes.append(f"{unmatched}; both are written again now")
+            yield notes
+    except FolderBusy as busy:
+        raise OutputFolderBusyError(
+            f"another coproduce merge is writing into {_folder(out)} (since {busy.since}); wait for it to finish, "
+            "or give another --out"
+        ) from None
+    except BaseException:
+        if made:
+            try:
+                out.rmdir()
+            except OSError:
+                pass
+        raise
+
+
+def run_id_of(head: ResultsHead, manifest: list[ManifestEntry]) -> str:
+    """The run id of results with ``head`` (the instruments and the rules) made from the files of
+    ``manifest``: 16 hex digits of a sha256 of what the run used (each file's name, fate and
+    sha256, the instruments, the rules and coproduce's version), so the same inputs give the
+    same id, and results.json stays the same byte for byte."""
+    from generator import __version__
+
+    used = {
+        "coproduce": __version__,
+        "format": head.format,
+        "instruments": to_data(head.instruments),
+        "rules": head.rules,
+        "files": [[entry.file, entry.fate, entry.sha256] for entry in manifest],
+    }
+    text = json.dumps(used, sort_keys=True, ensure_ascii=True, default=str)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()[:16]
+
+
+_RESULTS_RUN_ID = re.compile(rb'"run_id": (?:"([0-9a-f]+)"|null)')
+_WORKBOOK_RUN_ID = re.compile(rb"<dc:identifier\b[^>]*>([^<]*)</dc:identifier>")
+
+
+def unmatched_pair(folder: Path) -> str | None:
+    """A sentence saying that ``folder``'s results.json and consolidated.xlsx are not from the same
+    run (a run killed between moving the two into place), or None when they are (or one is
+    missing, or both are from before run ids)."""
+    results, book = folder / "results.json", folder / "consolidated.xlsx"
+    if not (results.is_file() and book.is_file()):
+        return None
+    try:
+        with results.open("rb") as stream:
+            found = _RESULTS_RUN_ID.search(stream.read(64 * 1024))
+        in_results = found[1].decode() if found and found[1] else None
+    except OSError:
+        in_results = None
+    try:
+        with zipfile.ZipFile(book) as archive:
+            found = _WORKBOOK_RUN_ID.search(archive.read("docProps/core.xml"))
+        in_book = found[1].decode("utf-8", "replace") if found and found[1] else None
+    except (OSError, KeyError, zipfile.BadZipFile):
+        in_book = None
+    if in_results == in_book:
+        return None
+    return (
+        f"{results} and {book} are not from the same run (run ids {in_results or 'none'} and "
+        f"{in_book or 'none'}): a merge into {_folder(folder)} was stopped between writing the two"
+    )
 
 
 def write_outputs(
@@ -71,14 +228,17 @@ def write_outputs(
 ) -> PipelineOutput:
     """Score ``merged`` one organisation at a time, each going to ``out/results.json``,
     ``out/consolidated.xlsx`` and, with ``plans``, its action plan as it is made; then the
-    partnership plans.  Each file is written atomically."""
+    partnership plans.  Each file is written atomically; results.json and the workbook carry one
+    run id, and are moved into place together once both are written."""
     from generator.outputs.workbook import ConsolidatedWorkbook  # openpyxl: imported only when needed
 
     head = results_head(merged, instruments, rules)
+    head = dataclasses.replace(head, run_id=run_id_of(head, merged.manifest))
     organisations = score_organisations(merged, instruments, rules)  # the rules are checked here
     kept: list[OrganisationResult] = []
     plan_files: list[Path] = []
-    with ConsolidatedWorkbook(head, instruments) as book:
+    out.mkdir(parents=True, exist_ok=True)
+    with ConsolidatedWorkbook(head, instruments) as book, staging_folder(out) as staging:
 
         def each_organisation() -> Iterator[OrganisationResult]:
             for organisation in organisations:
@@ -89,8 +249,13 @@ def write_outputs(
                 kept.append(organisation.without_answers() if plans is not None else organisation.without_indicators())
                 yield organisation
 
-        written = [write_results_json(head, each_organisation(), merged.manifest, out / "results.json")]
-        written.append(book.save(out / "consolidated.xlsx", merged.manifest))
+        staged = write_results_json(head, each_organisation(), merged.manifest, staging / "results.json")
+        staged_book = book.save(staging / "consolidated.xlsx", merged.manifest)
+        # The workbook first: a run killed between the two moves leaves the new workbook beside the
+        # old results.json, and their run ids tell (unmatched_pair).
+        written = [out / "results.json", out / "consolidated.xlsx"]
+        os.replace(staged_book, written[1])
+        os.replace(staged, written[0])
     results = Results.of(head, kept, merged.manifest)
     if plans is not None:
         written += plan_files + write_partnership_plans(results, instruments, out, plans.partnership_template)

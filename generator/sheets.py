@@ -72,7 +72,17 @@ def line_count(text: str, width: float, *, bold: bool = False) -> int:
     capacity = max(1.0, (width * 1.08 - 1) * (0.93 if bold else 1.0))
     if "\n" not in text and len(text) * 1.25 <= capacity:  # fits whatever its letters
         return 1
+    # A line holds at most capacity / 0.55 characters (the narrowest) and a space dropped at its
+    # break: a text sure to need more lines than the tallest row shows is not measured (a huge
+    # comment would take seconds), and that many lines is said.
+    fewest = len(text) // (int(capacity / 0.55) + 2)
+    if fewest > _MOST_LINES:
+        return fewest
     return wrapped_line_count(text, capacity)
+
+
+#: More lines than the tallest row (Excel's limit) can show.
+_MOST_LINES = math.ceil(MAX_ROW_HEIGHT / LINE_HEIGHT) + 1
 
 
 def row_height(lines: int) -> float:
@@ -192,7 +202,12 @@ class SheetText:
     changes: tuple[str, ...]
 
 
-_TOKEN = re.compile(r"_x[0-9A-Fa-f]{4}_|.", re.DOTALL)
+#: What :func:`sheet_text` splits text into: a code-like "_xHHHH_", a run of plain characters
+#: (written as they are, one UTF-16 unit each), or any other single character.
+_SPLIT_TOKEN = re.compile(
+    "_x[0-9A-Fa-f]{4}_|[^_\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff\U00010000-\U0010ffff]+|.",
+    re.DOTALL,
+)
 
 
 def sheet_text(text: str, limit: int = EXCEL_CELL_CHARACTERS) -> SheetText:
@@ -223,10 +238,25 @@ def _escape_cell_text(text: str) -> str:
 
 
 def _split_cell_text(text: str, limit: int) -> list[str]:
+    # Linear in the text's length: a run of plain characters (one written character and one
+    # UTF-16 unit each) is cut by slicing; only codes, characters XML cannot hold and emoji
+    # are taken one at a time.
     parts: list[str] = []
     current: list[str] = []
     written = shown = 0  # characters as written, and UTF-16 units once read
-    for token in _TOKEN.findall(text):
+    for token in _SPLIT_TOKEN.findall(text):
+        if len(token) > 1 and not _ESCAPE_LIKE.fullmatch(token):  # a run of plain characters
+            while token:
+                room = limit - max(written, shown)
+                if room <= 0:
+                    parts.append("".join(current))
+                    current, written, shown = [], 0, 0
+                    continue
+                piece, token = token[:room], token[room:]
+                current.append(piece)
+                written += len(piece)
+                shown += len(piece)
+            continue
         out = _escape_cell_text(token)
         units = 2 if len(token) == 1 and ord(token) > 0xFFFF else len(token)
         if current and (written + len(out) > limit or shown + units > limit):

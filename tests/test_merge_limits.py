@@ -110,9 +110,12 @@ def test_a_tiny_time_limit_stops_each_file_and_the_batch_goes_on(forms, tmp_path
     out = tmp_path / "out"
     result = _invoke("merge", folder, "--out", out, "--time-limit", "0.001")
     assert result.exit_code == 1
-    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
-    assert data["counts"] == {"found": 2, "merged": 0, "superseded": 0, "rejected": 2, "skipped": 0}
-    assert {e["reason"] for e in data["manifest"]} == {TOOK_MORE.format(0.001)}
+    # none could be read: nothing to merge, so nothing is written (issue 14)
+    assert result.output.splitlines()[-1] == (
+        f"Error: none of the 2 forms in {folder} could be read ({folder / 'good.pdf'}: {TOOK_MORE.format(0.001)}; "
+        f"{folder / 'other.docx'}: {TOOK_MORE.format(0.001)}) — nothing was written"
+    )
+    assert not out.exists()
 
 
 def test_a_tiny_size_limit_refuses_a_file_by_name(forms, tmp_path):

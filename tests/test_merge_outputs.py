@@ -16,10 +16,12 @@ import pytest
 from click.testing import CliRunner
 
 from generator import resolve_instrument
+from generator.atomic import LOCK_NAME, STAGING_PREFIX
 from generator.cli import cli
 from generator.demo import write_sample_returns
 from generator.forms import FormValues, write_form
 from generator.forms.identity import new_identity
+from generator.pipeline import unmatched_pair
 
 V11 = resolve_instrument()
 OUTPUTS = ("results.json", "consolidated.xlsx")
@@ -100,8 +102,11 @@ def _check_outputs(out: Path, runs: dict[str, Path]) -> dict[str, str]:
             state[name] = "new"
     visible = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
     assert visible == sorted(OUTPUTS)
-    leftovers = [p.name for p in out.iterdir() if p.name.startswith(".")]  # temporaries of the killed run
-    assert all(name.endswith(".tmp") and name[1:].startswith(OUTPUTS) for name in leftovers), leftovers
+    leftovers = [p.name for p in out.iterdir() if p.name.startswith(".")]  # what the killed run left
+    assert all(
+        name == LOCK_NAME or name.startswith(STAGING_PREFIX) or (name.endswith(".tmp") and name[1:].startswith(OUTPUTS))
+        for name in leftovers
+    ), leftovers
     json.loads((out / "results.json").read_text(encoding="utf-8"))
     return state
 
@@ -153,8 +158,11 @@ def test_killed_while_reading_leaves_the_earlier_outputs_and_stops_its_workers(r
 def test_killed_while_writing_leaves_each_output_old_or_complete(runs, tmp_path):
     inputs = _digests(runs["batch"])
 
-    def writing(process, out):  # a temporary file beside an output: it is being written
-        return any(p.name.startswith(".") and p.name.endswith(".tmp") for p in out.iterdir())
+    def writing(process, out):  # something in the folder the outputs are written in before they are moved out
+        try:
+            return any(p.name.startswith(STAGING_PREFIX) and any(p.iterdir()) for p in out.iterdir())
+        except FileNotFoundError:  # the staging folder went as it was looked at
+            return False
 
     for attempt in range(3):
         out = tmp_path / f"out-{attempt}"
@@ -163,15 +171,18 @@ def test_killed_while_writing_leaves_each_output_old_or_complete(runs, tmp_path)
         if killed:
             break
     assert killed, "merge finished before it could be killed while writing"
-    assert state["consolidated.xlsx"] == "old"  # results.json is written first: old or new, whole either way
+    # each old or new, whole either way; the two from different runs only if killed between the two
+    # moves, and then their run ids say so
+    assert (state["results.json"] != state["consolidated.xlsx"]) == (unmatched_pair(out) is not None)
     assert _digests(runs["batch"]) == inputs
 
-    # the next run over the same folder puts complete outputs in place, the leftovers notwithstanding
+    # the next run over the same folder puts complete outputs in place and removes the leftovers
     assert (
         subprocess.run([sys.executable, "-m", "generator", "merge", str(runs["batch"]), "--out", str(out)]).returncode
         == 0
     )
     assert _check_outputs(out, runs) == {"results.json": "new", "consolidated.xlsx": "new"}
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
 
 
 def test_merging_again_into_the_same_folder_gives_the_same_results_and_leaves_inputs_alone(tmp_path):

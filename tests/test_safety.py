@@ -352,9 +352,12 @@ def test_xml_without_a_dtd_parses_and_entities_stay_unexpanded():
         parse_xml(b"<a>&undeclared;</a>", "f", "p")
 
 
-def test_xml_nested_too_deeply_is_not_well_formed():
-    with pytest.raises(etree.XMLSyntaxError):
+def test_xml_nested_too_deeply_or_with_a_huge_text_is_too_big_not_damaged():
+    # well-formed, but past libxml2's limits: re-saving would not help, so it is not called damaged
+    with pytest.raises(UnsafeFileError, match=r"^f: is too big to read, not damaged: its XML \(in p\) is nested"):
         parse_xml(b"<a>" * 100_000 + b"</a>" * 100_000, "f", "p")
+    with pytest.raises(UnsafeFileError, match=r"a text of more than 10,000,000 characters in one piece \(in p\)"):
+        parse_xml(b"<a>" + b"x" * 10_000_001 + b"</a>", "f", "p")
 
 
 # --- files ---------------------------------------------------------------------------------------

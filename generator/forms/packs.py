@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from generator.errors import RecipientsError
+from generator.errors import FormWriteError, RecipientsError
 from generator.forms import FORMATS, FormValues, write_form
 from generator.forms.identity import creation_time, new_identity
 from generator.model.instrument import Instrument
@@ -28,6 +28,22 @@ from generator.sheets import unfit_for_xml
 
 #: A recipients list is a small CSV; refuse anything much bigger before reading it.
 MAX_RECIPIENTS_BYTES = 5 * 1024 * 1024
+#: The longest organisation name a pack takes: the forms carry it in their properties too
+#: (Word's subject, after the instrument's subtitle, holds at most 255 characters), and real
+#: names, straplines and all, are well under this.
+MAX_ORGANISATION_CHARACTERS = 150
+
+
+def organisation_name_problem(name: str) -> str | None:
+    """Why a pack cannot be made for an organisation of this ``name``, or None if it can."""
+    if len(name) > MAX_ORGANISATION_CHARACTERS:
+        return (
+            f"the organisation name is {len(name)} characters long; a form holds at most "
+            f"{MAX_ORGANISATION_CHARACTERS} (its title and properties carry it): shorten it, e.g. without its "
+            "strapline"
+        )
+    return None
+
 
 # Header spellings accepted for each recipients column (compared lower-case, spaces squeezed).
 _COLUMNS = {
@@ -89,7 +105,8 @@ def read_recipients(path: Path) -> list[Recipient]:
     Accepts UTF-8 (with or without BOM) or Windows-1252 text, comma, semicolon or tab
     separated, as spreadsheets save it.  Raises :class:`RecipientsError` naming the file
     and row for anything unusable: no organisation column, a row without an organisation,
-    an organisation listed twice, an email that is not one, no rows at all.
+    an organisation listed twice or with a name too long for a form, an email that is not one,
+    no rows at all.  Every row is checked before a pack is written.
     """
     try:
         raw = path.read_bytes()[: MAX_RECIPIENTS_BYTES + 1]
@@ -127,6 +144,9 @@ def read_recipients(path: Path) -> list[Recipient]:
         organisation, email = cell("organisation"), cell("email")
         if not organisation:
             raise RecipientsError(f"{path}: row {number} has no organisation")
+        problem = organisation_name_problem(organisation)
+        if problem:
+            raise RecipientsError(f"{path}: row {number}: {problem} — no pack was written")
         for value in (organisation, cell("contact"), email):
             unfit = unfit_for_xml(value)
             if unfit:
@@ -174,6 +194,9 @@ def generate_pack(
     """
     created = created or creation_time()
     organisation = recipient.organisation if recipient else None
+    problem = organisation_name_problem(organisation) if organisation else None
+    if problem:
+        raise FormWriteError(f"'{organisation[:40]}…': {problem} — nothing was written")
     values = FormValues()
     if recipient is not None:
         values.cover.update(

@@ -311,11 +311,19 @@ class OrganisationResult:
         )
 
 
+#: The run id of a results.json written before run ids were.
+NO_RUN_ID = None
+
+
 @dataclass
 class ResultsHead:
-    """What results.json starts with: its format, the instruments used and the rules (as data)."""
+    """What results.json starts with: its format, the run id, the instruments used and the rules
+    (as data).  ``run_id`` is the same in results.json and the consolidated workbook written
+    with it, so that the two are known to be a pair; it is derived from the run's inputs
+    (:func:`generator.pipeline.run_id_of`), not the clock."""
 
     format: str
+    run_id: str | None = _added(NO_RUN_ID, default=NO_RUN_ID, kw_only=True)
     instruments: list[InstrumentSummary]
     rules: dict[str, Any]
 
@@ -325,6 +333,7 @@ class Results:
     """A whole results.json: the head, every organisation, the counts and the manifest."""
 
     format: str
+    run_id: str | None = _added(NO_RUN_ID, default=NO_RUN_ID, kw_only=True)
     instruments: list[InstrumentSummary]
     rules: dict[str, Any]
     organisations: list[OrganisationResult]
@@ -333,11 +342,13 @@ class Results:
 
     @classmethod
     def of(cls, head: ResultsHead, organisations: list[OrganisationResult], manifest: list[ManifestEntry]) -> Results:
-        return cls(head.format, head.instruments, head.rules, organisations, Counts.of(manifest), manifest)
+        return cls(
+            head.format, head.instruments, head.rules, organisations, Counts.of(manifest), manifest, run_id=head.run_id
+        )
 
     @property
     def head(self) -> ResultsHead:
-        return ResultsHead(self.format, self.instruments, self.rules)
+        return ResultsHead(self.format, self.instruments, self.rules, run_id=self.run_id)
 
 
 # --- the mapping to and from JSON data -----------------------------------------------------------

@@ -10,6 +10,7 @@ organisations one at a time, as they are scored, so a large merge is never all i
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -30,8 +31,20 @@ from generator.model.results import (
 
 
 def _dumps(value: Any, indent: int) -> str:
-    """``value`` as indented JSON text, its lines after the first indented by ``indent`` more spaces."""
-    return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + " " * indent)
+    """``value`` as indented JSON text, its lines after the first indented by ``indent`` more spaces.
+    A file name's byte that is not UTF-8 (Python holds it as a lone surrogate, which UTF-8
+    cannot encode) is written ``\\xe9``, as :func:`generator.returns.guards.file_label` shows it."""
+    text = json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + " " * indent)
+    return _SURROGATE.sub(_escaped_byte, text) if _SURROGATE.search(text) else text
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escaped_byte(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    # in JSON text: a backslash (written as two), then the byte
+    return f"\\\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\\\u{code:04x}"
 
 
 def write_results_json(

@@ -195,6 +195,9 @@ class ConsolidatedWorkbook:
         self.workbook = workbook = Workbook(write_only=True)
         workbook.properties.title = _TITLE
         workbook.properties.creator = "coproduce"
+        # the run id results.json carries too: the two are known to be a pair
+        self.run_id = head.run_id
+        workbook.properties.identifier = head.run_id
         self.cells = Cells(workbook)
         # The sheets are made in their order in the workbook; each is written when its rows are known.
         self.sheets = {title: Sheet(self, title) for title in _SHEET_ORDER}
@@ -236,7 +239,7 @@ class ConsolidatedWorkbook:
             print_landscape_a4(table.sheet.worksheet, title_row=1)
         _write_summary(self.sheets[SUMMARY_SHEET], self.rules, Counts.of(entries), blocks)
         _write_charts(self.sheets[CHARTS_SHEET], self.sheets[CHART_DATA_SHEET], blocks)
-        _write_manifest(self.sheets[MANIFEST_SHEET], Counts.of(entries), entries)
+        _write_manifest(self.sheets[MANIFEST_SHEET], Counts.of(entries), entries, self.run_id)
         if self.changes:
             changes = self.changes.in_order(_SHEET_ORDER)
             sheet = Sheet(self, TEXT_CHANGES_SHEET)
@@ -247,6 +250,10 @@ class ConsolidatedWorkbook:
             sheet.close()
         stamp = _FALLBACK_TIME if self.latest is None else datetime.combine(self.latest, time(12), tzinfo=timezone.utc)
         return write_atomically(Path(path), lambda tmp: save_workbook(self.workbook, tmp, stamp))
+
+
+#: The Manifest sheet's line naming the run (the same id is in results.json's "run_id").
+_RUN_ID_NOTE = "Run {run_id}: the results.json written with this workbook has the same run id."
 
 
 def _later(latest: date | None, text: Any) -> date | None:
@@ -630,7 +637,7 @@ _SHEET_ORDER = (
 # --- Manifest -------------------------------------------------------------------------------------
 
 
-def _write_manifest(sheet: Sheet, counts: Counts, manifest: Iterable[ManifestEntry]) -> None:
+def _write_manifest(sheet: Sheet, counts: Counts, manifest: Iterable[ManifestEntry], run_id: str | None) -> None:
     columns = [
         Column("File", 44, wrap=True),
         Column("Fate", 12, centre=True),
@@ -648,6 +655,8 @@ def _write_manifest(sheet: Sheet, counts: Counts, manifest: Iterable[ManifestEnt
         put(sheet, 2, column, name.capitalize(), font=cell_font(bold=True), border=BOX, fill=HEADER_FILL)
     for column, name in enumerate(names, 1):
         put(sheet, 3, column, getattr(counts, name), border=BOX, align=cell_alignment(None, None, "center"))
+    if run_id:
+        put(sheet, 4, 1, _RUN_ID_NOTE.format(run_id=run_id), font=cell_font(italic=True))
     rows = (
         [
             entry.file,

@@ -12,6 +12,7 @@ import hashlib
 import multiprocessing
 import os
 import signal
+import stat
 import sys
 import time
 from collections import deque
@@ -71,7 +72,7 @@ def _fingerprint(path: Path) -> tuple[str, float]:
 
 
 def _failed(path: Path, sha256: str, error: CoproduceError | str, mtime: float) -> ReadOutcome:
-    file = str(path)
+    file = guards.file_label(path)
     problem = str(error).removeprefix(f"{file}: ")
     return ReadOutcome(path, sha256, None, ReadFailure(file, problem), mtime)
 
@@ -79,9 +80,13 @@ def _failed(path: Path, sha256: str, error: CoproduceError | str, mtime: float) 
 def _read_one(path: Path, instruments: Mapping[str, Instrument], limits: guards.Limits) -> ReadOutcome:
     """Read one file within ``limits``.  The file is read once, for its digest and its reader
     both, unless it is over the size limit."""
-    file = str(path)
+    file = guards.file_label(path)  # its name in messages and in the Return
     try:
-        mtime = path.stat().st_mtime
+        info = path.stat()
+        mtime = info.st_mtime
+        if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+            # a pipe, a socket, a device: opening a named pipe waits for a writer forever
+            return _failed(path, "", "is not a file (a named pipe, a socket or a device): it was not opened", mtime)
         data = guards.read_untrusted(path, file, limits)
     except guards.UnsafeFileError as error:  # too big to read whole: its digest a block at a time
         try:

@@ -3,7 +3,8 @@
 Returns come from outside and may be broken or hostile.  Each guard lives here, once, and
 the readers call it by meaning:
 
-* :func:`read_untrusted` — a file's bytes, refused unread past a size limit.
+* :func:`read_untrusted` — a file's bytes, refused unread past a size limit; :func:`file_label`,
+  its name as text any output can hold.
 * :func:`open_zip` — a zip container (.docx, .xlsx) checked from its directory *before*
   anything is inflated: entry count, each part's and the total unpacked size, compression
   ratio (Apache POI's ZipSecureFile rule: below 1% past a small grace size is a bomb), no
@@ -94,6 +95,12 @@ def _mib(size: float) -> str:
 
 
 # --- files --------------------------------------------------------------------------------------
+
+
+def file_label(path: Path | str) -> str:
+    """``path`` as text any output can hold (results.json, a workbook, the terminal): the bytes
+    of a name that are not UTF-8 (a zip made on Windows, say) shown as ``\\xe9``, the rest as it is."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def read_untrusted(path: Path, file: str, limits: Limits = LIMITS) -> bytes:
@@ -316,6 +323,33 @@ def _dtd_refused(file: str, part: str) -> UnsafeFileError:
     )
 
 
+#: libxml2's limits (kept: ``huge_tree`` is off), as its messages name them.
+_XML_TEXT_LIMIT = 10_000_000
+_XML_DEPTH_LIMIT = 256
+
+
+def _beyond_xml_limits(message: str, part: str) -> str | None:
+    """What to tell the sender when libxml2 stopped at one of its size limits (its ``message``
+    says which), or None when the XML is damaged instead."""
+    if "Text node too long" in message or "huge text node" in message:
+        return (
+            f"is too big to read, not damaged: it holds a text of more than {_XML_TEXT_LIMIT:,} characters in one "
+            f"piece (in {part}), more than a returned form may hold; saving it again will not help: ask the sender "
+            "to shorten it (a very long comment, say) and send it again"
+        )
+    if "Excessive depth" in message:
+        return (
+            f"is too big to read, not damaged: its XML (in {part}) is nested more than {_XML_DEPTH_LIMIT} levels "
+            "deep, more than a returned form ever is; it was not read"
+        )
+    if "Resource limit exceeded" in message or "Huge input lookup" in message or "XML_PARSE_HUGE" in message:
+        return (
+            f"is too big to read, not damaged: a piece of its XML (in {part}) is over the XML reader's size limits, "
+            "more than a returned form ever needs; saving it again will not help: ask the sender to shorten it"
+        )
+    return None
+
+
 def xml_parser() -> etree.XMLParser:
     """An lxml parser that expands no entity, loads no DTD, fetches nothing from the network,
     and keeps libxml2's limits on depth and text size (``huge_tree`` off).  Comments and
@@ -337,12 +371,20 @@ def parse_xml(data: bytes, file: str, part: str, parser: etree.XMLParser | None 
     """The root element of the XML ``data`` (the part ``part`` of ``file``), parsed safely.
 
     Raises :class:`UnsafeFileError` when the XML declares a DTD (checked on the bytes
-    before parsing, and on the parsed document), and :class:`lxml.etree.XMLSyntaxError`
-    when it is not well-formed, for the reader to report as damage.
+    before parsing, and on the parsed document) or goes past one of libxml2's size limits (a
+    text of over 10,000,000 characters, nesting over 256 deep: too big, which re-saving will
+    not fix), and :class:`lxml.etree.XMLSyntaxError` when it is not well-formed, for the
+    reader to report as damage.
     """
     if _declares_dtd(data):
         raise _dtd_refused(file, part)
-    root = etree.fromstring(data, parser if parser is not None else xml_parser())
+    try:
+        root = etree.fromstring(data, parser if parser is not None else xml_parser())
+    except etree.XMLSyntaxError as error:
+        beyond = _beyond_xml_limits(str(error), part)
+        if beyond is not None:  # well-formed, maybe, but too big to read: re-saving will not help
+            raise UnsafeFileError(file, beyond) from error
+        raise
     if root.getroottree().docinfo.doctype:
         raise _dtd_refused(file, part)
     return root
