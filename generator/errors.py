@@ -78,6 +78,10 @@ class OutputFolderBusyError(CoproduceError):
     """Another coproduce merge is writing into the same output folder."""
 
 
+class DemoFolderError(CoproduceError):
+    """The demo's output folder holds a ``returns`` folder the demo did not make."""
+
+
 class RecipientsError(CoproduceError):
     """The recipients CSV cannot be used."""
 

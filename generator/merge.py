@@ -110,9 +110,16 @@ def find_files(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[lis
     A link to nothing, a loop of links, a folder that cannot be opened, a path that does not
     exist: rejected, saying which.  A named pipe, a socket, a device: skipped, never opened
     (opening a pipe waits for a writer forever).  Files and folders under ``exclude`` (the
-    output folder) are left out.  Names are shown as :func:`generator.returns.guards.file_label`
+    output folder) are left out, except under a path given that is inside one (the demo's
+    ``output/demo/returns``).  Names are shown as :func:`generator.returns.guards.file_label`
     shows them."""
+    paths = list(paths)
     excluded = [p.resolve() for p in exclude]
+    given_inside = [
+        resolved
+        for resolved in (p.resolve() for p in paths)
+        if any(resolved != folder and resolved.is_relative_to(folder) for folder in excluded)
+    ]
     found: dict[tuple[int, int], Path] = {}  # each file once, by its device and inode
     searched: dict[tuple[int, int], Path] = {}
     entries: list[ManifestEntry] = []
@@ -121,6 +128,8 @@ def find_files(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[lis
         if not excluded:
             return False
         resolved = path.resolve()
+        if any(resolved.is_relative_to(inside) for inside in given_inside):
+            return False
         return any(resolved.is_relative_to(folder) for folder in excluded)
 
     def note(path: Path, fate: str, reason: str) -> None:

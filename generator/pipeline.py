@@ -21,21 +21,23 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.atomic import FolderBusy, folder_lock, remove_leftovers, staging_folder
-from generator.errors import NothingToMergeError, OutputFolderBusyError, ResultsFileError
+from generator.atomic import STAGING_PREFIX, FolderBusy, folder_lock, remove_leftovers, staging_folder
+from generator.errors import DemoFolderError, NothingToMergeError, OutputFolderBusyError, ResultsFileError
 from generator.merge import Merged, merge_returns
 from generator.model.instrument import Instrument
 from generator.model.results import MERGED, REJECTED, ManifestEntry, OrganisationResult, Results, ResultsHead, to_data
 from generator.outputs.results_json import write_results_json
 from generator.returns.guards import Limits
-from generator.scoring.rules import ScoringRules
+from generator.scoring.rules import Roles, ScoringRules
 from generator.scoring.score import results_head, score_organisations
 
 Progress = Callable[[int], Callable[[], None]]
@@ -234,6 +236,7 @@ def write_outputs(
 
     head = results_head(merged, instruments, rules)
     head = dataclasses.replace(head, run_id=run_id_of(head, merged.manifest))
+    shared_names = plan_names_shared((group.instrument, group.name) for group in merged.organisations)
     organisations = score_organisations(merged, instruments, rules)  # the rules are checked here
     kept: list[OrganisationResult] = []
     plan_files: list[Path] = []
@@ -244,7 +247,9 @@ def write_outputs(
             for organisation in organisations:
                 book.add(organisation)
                 if plans is not None:
-                    plan_files.extend(write_organisation_plan(organisation, instruments, head, out, plans.template))
+                    plan_files.extend(
+                        write_organisation_plan(organisation, instruments, head, out, plans.template, shared_names)
+                    )
                 # what is kept of it: the partnership plans need each indicator's consensus
                 kept.append(organisation.without_answers() if plans is not None else organisation.without_indicators())
                 yield organisation
@@ -274,8 +279,9 @@ def write_plans(
     _check_templates(PlanOptions(template, partnership_template))
     _check_instruments(results.head, instruments)
     written: list[Path] = []
+    shared = plan_names_shared((o.instrument, o.name) for o in results.organisations)
     for organisation in results.organisations:
-        written += write_organisation_plan(organisation, instruments, results.head, out, template)
+        written += write_organisation_plan(organisation, instruments, results.head, out, template, shared)
     return written + write_partnership_plans(results, instruments, out, partnership_template)
 
 
@@ -285,9 +291,12 @@ def write_organisation_plan(
     head: ResultsHead,
     out: Path,
     template: Path | None = None,
+    shared_names: Collection[str] = (),
 ) -> list[Path]:
     """Write one organisation's action plan (.docx) and tracker (.xlsx) into ``out/plans/<organisation>/``;
-    names carry the instrument's id when the results hold more than one instrument.  Its instrument
+    names carry the instrument's id when the results hold more than one instrument, and the
+    project and round when the organisation's name is among ``shared_names`` (see
+    :func:`plan_names_shared`: it has results for several rounds or projects).  Its instrument
     must be in ``instruments`` (:func:`write_plans` checks them all before it writes anything)."""
     from generator.forms.packs import slugify
     from generator.plans.context import organisation_plan
@@ -295,14 +304,31 @@ def write_organisation_plan(
     from generator.plans.tracker import write_action_tracker
 
     instrument = instruments[organisation.instrument]
-    context = organisation_plan(organisation, instrument)
+    context = organisation_plan(organisation, instrument, Roles.from_data(head.rules))
     slug = slugify(organisation.name)
     stem = slug if len(head.instruments) == 1 else f"{slug}-{instrument.id}"
+    if _plan_name_key(organisation.instrument, organisation.name) in shared_names:
+        stem += "".join(
+            f"-{slugify(part)[:40].strip('-')}" for part in (organisation.project, organisation.round) if part
+        )
     folder = out / "plans" / slug
     return [
         render_organisation_plan(context, folder / f"{stem}-action-plan.docx", template),
         write_action_tracker(context, folder / f"{stem}-action-plan.xlsx"),
     ]
+
+
+def plan_names_shared(organisations: Iterable[tuple[str, str]]) -> set[str]:
+    """Of (instrument id, organisation name) pairs, those that more than one result has (an
+    organisation's two rounds or two projects): their plans' names carry the project and round."""
+    counts = Counter(_plan_name_key(instrument, name) for instrument, name in organisations)
+    return {key for key, count in counts.items() if count > 1}
+
+
+def _plan_name_key(instrument: str, name: str) -> str:
+    from generator.forms.packs import slugify
+
+    return f"{instrument}\x1f{slugify(name)}"
 
 
 def write_partnership_plans(
@@ -341,6 +367,11 @@ def _check_instruments(head: ResultsHead, instruments: Mapping[str, Instrument])
             )
 
 
+#: Beside a demo's returns folder, this file marks the folder as the demo's own: the next demo may
+#: replace it.  (Not inside it: the merge would list it.)
+DEMO_MARK = ".coproduce-demo-returns"
+
+
 def run_demo(
     instrument: Instrument,
     instruments: Mapping[str, Instrument],
@@ -349,17 +380,28 @@ def run_demo(
     progress: Progress | None = None,
 ) -> PipelineOutput:
     """Blank forms into ``out/forms`` (of ``instrument`` and of the Appendix D charter), sample returns
-    of both in a temporary folder, then the whole pipeline into ``out``."""
+    of both into ``out/returns`` (for a newcomer to open: the manifest names them), then the whole
+    pipeline into ``out``.  A ``returns`` folder a previous demo made is replaced; one the demo did
+    not make is left alone, and the demo stops (:class:`DemoFolderError`) before writing anything."""
     from generator.demo import CHARTER_ID, write_demo_returns
     from generator.forms.packs import generate_pack
 
+    returns = out / "returns"
+    if returns.exists() and not (out / DEMO_MARK).is_file() and (not returns.is_dir() or any(returns.iterdir())):
+        raise DemoFolderError(
+            f"{returns} holds files the demo did not make: nothing was written; give the demo another --out"
+        )
     forms = generate_pack(instrument, out / "forms")
     if CHARTER_ID in instruments and CHARTER_ID != instrument.id:
         forms += generate_pack(instruments[CHARTER_ID], out / "forms")
-    with tempfile.TemporaryDirectory(prefix="coproduce-demo-") as folder:
-        returns = Path(folder) / "returns"
-        write_demo_returns(instrument, instruments, returns)
-        output = merge_and_score([returns], instruments, rules, out, PlanOptions(), progress=progress)
-        # the manifest names the temporary folder, which is gone afterwards: say what it was
-        output.written = forms + output.written
+    with tempfile.TemporaryDirectory(prefix=STAGING_PREFIX, dir=out) as folder:  # a leftover is cleaned
+        made = Path(folder) / "returns"
+        write_demo_returns(instrument, instruments, made)
+        mark = "returns/ holds sample returns made by `coproduce demo`; the next demo replaces them.\n"
+        (out / DEMO_MARK).write_text(mark)
+        if returns.exists():
+            shutil.rmtree(returns)
+        made.rename(returns)
+    output = merge_and_score([returns], instruments, rules, out, PlanOptions(), progress=progress)
+    output.written = forms + output.written
     return output

@@ -331,9 +331,9 @@ def partnership_plan(results: Results, instrument: Instrument) -> dict[str, Any]
     top = instrument.scale.levels[-1].id
     roles = Roles.from_data(results.rules)
     plans = {o.key: organisation_plan(o, instrument, roles) for o in orgs}
-    names = _plan_names(orgs)
+    shown_names = _plan_names(orgs)
     for o in orgs:
-        plans[o.key]["organisation"] = names[o.key]
+        plans[o.key]["organisation"] = shown_names[o.key]
     headings = _headings(instrument)
     statuses = _statuses_of(results, instrument)
     sections = []
@@ -341,7 +341,7 @@ def partnership_plan(results: Results, instrument: Instrument) -> dict[str, Any]
     for position, section in enumerate(instrument.sections):
         rows = []
         for indicator in section.indicators:
-            per_org = {names[o.key]: next(i for i in o.indicators if i.id == indicator.id) for o in orgs}
+            per_org = {shown_names[o.key]: next(i for i in o.indicators if i.id == indicator.id) for o in orgs}
             counts = Counter(i.consensus for i in per_org.values())
             next_steps = Counter(
                 a["next_tier"] for p in plans.values() for a in p["actions"] if a["id"] == indicator.id
