@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from generator import resolve_instrument
 from generator.cli import cli
 from generator.demo import write_sample_returns
+from generator.forms.packs import slugify
 
 
 def _invoke(*args):
@@ -39,7 +40,7 @@ def test_demo_makes_forms_results_workbook_and_plans(demo):
     assert {org["instrument"] for org in data["organisations"]} == {"coproduction-v1.1", "charter-appendix-d"}
     assert openpyxl.load_workbook(demo / "consolidated.xlsx").sheetnames[0] == "Summary"
     for org in data["organisations"]:
-        folder = demo / "plans" / org["key"].replace(" ", "-")
+        folder = demo / "plans" / slugify(org["name"])
         stem = f"{folder.name}-{org['instrument']}-action-plan"  # both instruments: their ids in the names
         plan = docx.Document(folder / f"{stem}.docx")
         text = "\n".join(p.text for p in plan.paragraphs)

@@ -584,7 +584,7 @@ def test_rated_by_is_in_the_output_only_for_instruments_with_that_column(matrix,
     stream = io.StringIO()
     write_returns_csv([v11_return, matrix_return], stream)
     rows = list(csv.DictReader(io.StringIO(stream.getvalue())))
-    assert list(rows[0])[12:15] == ["comment", "rated_by", "problems"]
+    assert list(rows[0])[15:18] == ["comment", "rated_by", "problems"]
     assert rows[0]["rated_by"] == "" and next(r for r in rows if r["id"] == first)["rated_by"] == "Jointly"
 
     text = return_text(matrix_return, matrix)

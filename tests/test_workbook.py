@@ -109,6 +109,15 @@ def _rows(sheet, header_text: str = "Organisation", first_column: int = 1):
     return header, rows
 
 
+def _summary_rows(sheet, header_text: str = "Organisation"):
+    """:func:`_rows` of the Summary sheet without its "Round" column (there when the returns give
+    review periods): the columns the tests below count are those after it."""
+    header, rows = _rows(sheet, header_text)
+    if len(header) > 1 and header[1] == "Round":
+        return header[:1] + header[2:], [row[:1] + row[2:] for row in rows]
+    return header, rows
+
+
 def _labels(data, instrument_id):
     [instrument] = [i for i in data["instruments"] if i["id"] == instrument_id]
     return {level["id"]: level["label"] for level in instrument["scale"]}
@@ -130,7 +139,8 @@ def test_summary_has_a_row_per_organisation_with_tiers_labelled_and_coloured(wor
     v11 = catalogue.instruments["coproduction-v1.1"]
     colours = {level.id: level.colour.lstrip("#") if level.colour else None for level in v11.scale.levels}
     labels = _labels(data, "coproduction-v1.1")
-    header, rows = _rows(workbook[SUMMARY_SHEET])
+    assert _rows(workbook[SUMMARY_SHEET])[0][:2] == ["Organisation", "Round"]  # the samples give review periods
+    header, rows = _summary_rows(workbook[SUMMARY_SHEET])
     assert header[:3] == ["Organisation", "Overall tier", "Points"]
     assert header[3:13] == [f"{s.number}. {s.title}" for s in v11.sections]
     assert header[13:] == [
@@ -163,7 +173,7 @@ def test_null_tiers_show_as_incomplete_never_as_the_lowest_level(data, catalogue
     organisation["tier"] = None
     organisation["sections"][2]["tier"] = None
     path = write_consolidated_workbook(as_results(changed), tmp_path / "c.xlsx", catalogue.instruments)
-    _, rows = _rows(openpyxl.load_workbook(path)[SUMMARY_SHEET])
+    _, rows = _summary_rows(openpyxl.load_workbook(path)[SUMMARY_SHEET])
     colours = {
         level.colour.lstrip("#") for level in catalogue.instruments["coproduction-v1.1"].scale.levels if level.colour
     }
@@ -181,12 +191,15 @@ def test_two_instruments_make_two_blocks_and_real_blanks_are_incomplete(both, ca
     assert sheet.cell(headers[0] - 1, 1).value.startswith("Co-Production Quality Standards")
     assert sheet.cell(headers[1] - 1, 1).value == "Venue Accessibility Audit (version 0.3) — 2 organisations"
     audit_header = [c.value for c in sheet[headers[1]]]
+    assert audit_header[1] == "Round"  # the V1.1 returns give review periods: the sheet has the column
+    del audit_header[1]
     assert audit_header[3:5] == [f"{s.number}. {s.title}" for s in catalogue.instruments["venue-audit"].sections]
     assert "Instrument" in audit_header  # with several instruments, each row says which
     library = [row for row in sheet.iter_rows(min_row=headers[1]) if row[0].value == "Library"][0]
-    assert library[1].value == INCOMPLETE and library[3].value == INCOMPLETE
+    assert library[1].value is None  # no review period given
+    assert library[2].value == INCOMPLETE and library[4].value == INCOMPLETE
     town_hall = [row for row in sheet.iter_rows(min_row=headers[1]) if row[0].value == "Town Hall"][0]
-    assert town_hall[1].value == "Met" and _fill(town_hall[1]) == "27AE60"
+    assert town_hall[2].value == "Met" and _fill(town_hall[2]) == "27AE60"
     assert sheet.freeze_panes == "B1"  # no header row to freeze when there are two
     charts = openpyxl.load_workbook(path)[CHARTS_SHEET]
     assert len(charts._charts) == 2 + len(both["organisations"])  # a distribution per instrument, a profile each
@@ -356,7 +369,7 @@ def test_the_installed_instruments_are_used_by_default(data, written, tmp_path):
 
 def test_an_instrument_not_installed_is_shown_without_colours(data, tmp_path):
     path = write_consolidated_workbook(as_results(data), tmp_path / "c.xlsx", instruments={})
-    _, rows = _rows(openpyxl.load_workbook(path)[SUMMARY_SHEET])
+    _, rows = _summary_rows(openpyxl.load_workbook(path)[SUMMARY_SHEET])
     labels = set(_labels(data, "coproduction-v1.1").values())
     section_cells = [cell for row in rows for cell in row[3:13]]
     assert {cell.value for cell in section_cells} <= labels
