@@ -225,6 +225,21 @@ def test_worked_example():
     assert median["organisations"][0]["indicators"][0]["consensus"] == "bronze"  # lower middle of two
 
 
+def test_a_respondent_of_unknown_role_is_in_no_perception_gap():
+    group = OrganisationGroup(
+        "riverside",
+        "Riverside",
+        V11.id,
+        [
+            _respondent("Staff team", _everything("gold"), "staff.docx"),
+            _respondent("Jo Bloggs", _everything("not-yet"), "jo.pdf"),  # a name alone: role unknown
+        ],
+    )
+    org = scored_data(Merged([], [group]), {V11.id: V11}, RULES)["organisations"][0]
+    assert [r["role"] for r in org["respondents"]] == ["staff", "unknown"]
+    assert org["perception_gaps"] == 0 and org["disagreements"] == 36
+
+
 def test_blank_indicator_leaves_its_section_and_the_organisation_incomplete():
     answers = _everything("gold")
     del answers["3.2"]

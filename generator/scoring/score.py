@@ -30,7 +30,7 @@ from generator.model.results import (
     Status,
 )
 from generator.scoring.explain import explain_tier, is_unclear, unclear_answers
-from generator.scoring.rules import ScoringRules, combined_tier, consensus_level, shares, status_of
+from generator.scoring.rules import UNKNOWN_ROLE, ScoringRules, combined_tier, consensus_level, shares, status_of
 
 
 def results_head(merged: Merged, instruments: Mapping[str, Instrument], rules: ScoringRules) -> ResultsHead:
@@ -184,9 +184,10 @@ def _score(
 
 
 def _perception_gaps(answers: list[Answer], instrument: Instrument, rules: ScoringRules) -> list[PerceptionGap]:
-    """Pairs of respondents in different roles whose answers are ``perception_gap`` levels apart or more."""
+    """Pairs of respondents in different roles whose answers are ``perception_gap`` levels apart or more.
+    A respondent whose role is not known is in no pair: nothing says their role differs."""
     scale, gaps = instrument.scale, []
-    for a, b in combinations([a for a in answers if a.achieved is not None], 2):
+    for a, b in combinations([a for a in answers if a.achieved is not None and a.role != UNKNOWN_ROLE], 2):
         if a.role == b.role:
             continue
         apart = abs(scale.rank(a.achieved) - scale.rank(b.achieved))
