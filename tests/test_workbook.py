@@ -118,6 +118,12 @@ def _summary_rows(sheet, header_text: str = "Organisation"):
     return header, rows
 
 
+def _title(organisation: dict) -> str:
+    """How the sheets listing rows of several organisations name one: with its project and round."""
+    project = f" · {organisation['project']}" if organisation["project"] else ""
+    return organisation["name"] + project + (f" ({organisation['round']})" if organisation["round"] else "")
+
+
 def _labels(data, instrument_id):
     [instrument] = [i for i in data["instruments"] if i["id"] == instrument_id]
     return {level["id"]: level["label"] for level in instrument["scale"]}
@@ -220,7 +226,7 @@ def test_responses_one_row_per_organisation_respondent_and_indicator(workbook, d
         answer = indicator["answers"][0]
         values = [c.value for c in rows[first + offset]]
         assert values[:7] == [
-            organisation["name"], answer["respondent"], answer["role"], answer["file"], indicator["id"],
+            _title(organisation), answer["respondent"], answer["role"], answer["file"], indicator["id"],
             indicator["section"], indicator["title"],
         ]  # fmt: skip
         assert values[7] == (labels[answer["achieved"]] if answer["achieved"] else NO_ANSWER)
@@ -240,13 +246,13 @@ def test_disagreements_and_perception_gaps(workbook, data):
     assert header[:5] == ["Organisation", "Indicator", "Indicator title", "Consensus", "Answers"]
     assert len(rows) == sum(o["disagreements"] for o in data["organisations"])
     for organisation in data["organisations"]:
-        mine = [row for row in rows if row[0].value == organisation["name"]]
+        mine = [row for row in rows if row[0].value == _title(organisation)]
         assert len(mine) == organisation["disagreements"]
         assert sum(row[5].value for row in mine) == organisation["perception_gaps"]
     labels = _labels(data, "coproduction-v1.1")
     hillview = data["organisations"][0]
     indicator = next(i for i in hillview["indicators"] if i["perception_gaps"])
-    row = next(r for r in rows if r[0].value == hillview["name"] and r[1].value == indicator["id"])
+    row = next(r for r in rows if r[0].value == _title(hillview) and r[1].value == indicator["id"])
     assert row[4].value.splitlines() == [  # each role said once: these respondents' texts name their roles
         f"{labels[a['achieved']]} — {a['respondent']}" for a in indicator["answers"]
     ]
@@ -270,9 +276,10 @@ def test_comments_every_non_empty_comment(workbook, data):
 
 def test_respondents(workbook, data):
     _, rows = _rows(workbook[RESPONDENTS_SHEET])
-    respondents = [r for o in data["organisations"] for r in o["respondents"]]
-    assert [(row[1].value, row[2].value, row[3].value, row[4].value) for row in rows] == [
-        (r["respondent"], r["role"], r["date"], r["file"]) for r in respondents
+    assert [(row[0].value, row[1].value, row[2].value, row[3].value, row[4].value, row[5].value) for row in rows] == [
+        (_title(o), r["respondent"], r["role"], r["agreed_with"], r["date"], r["file"])
+        for o in data["organisations"]
+        for r in o["respondents"]
     ]
 
 
@@ -395,7 +402,7 @@ def test_libreoffice_converts_it_to_pdf_with_the_charts(written, data, tmp_path)
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     for organisation in data["organisations"]:
         assert organisation["name"] in text
-        assert f"{organisation['name']}: " in text  # its profile chart's title
+        assert f"{_title(organisation)}: " in text  # its profile chart's title
     assert "Organisations at each tier, per section" in text  # the distribution chart's title
     assert "=Needs work — see last year's action plan" in text  # a sample comment, shown as typed
 

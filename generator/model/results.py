@@ -269,6 +269,14 @@ class OrganisationResult:
     #: why the tier is what it is; None when there is nothing to explain (no answers)
     explanation: TierExplanation | None = _added(None, default=None)
 
+    @property
+    def title(self) -> str:
+        """The organisation's name with its project and round where the results have them
+        ("Delta Care · Peer support project (2025-26)"): a result told apart from the same
+        organisation's other rounds and projects."""
+        project = f" · {self.project}" if self.project else ""
+        return f"{self.name}{project}" + (f" ({self.round})" if self.round else "")
+
     def check_against(self, instrument: Any) -> None:
         """Raise ``ValueError`` naming the place if these results do not fit ``instrument`` (an
         :class:`~generator.model.instrument.Instrument`): a level not on its scale, an indicator

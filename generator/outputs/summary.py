@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from generator.model.results import REJECTED, SUPERSEDED, OrganisationResult, Results
+from generator.model.results import REJECTED, SUPERSEDED, Results
 from generator.scoring.rules import Roles
 
 
@@ -27,7 +27,7 @@ def merge_summary(results: Results) -> str:
     organisations = results.organisations
     lines.append(f"Organisations: {len(organisations)}")
     roles = Roles.from_data(results.rules)
-    width = max((len(_title(o)) for o in organisations), default=0)
+    width = max((len(o.title) for o in organisations), default=0)
     for org in organisations:
         tier = labels.get(org.tier, "incomplete") if org.tier else "incomplete"
         # one letter per section
@@ -39,7 +39,7 @@ def merge_summary(results: Results) -> str:
             share = f"  {round(org.shares.get(top, 0.0) * 100)}% {labels.get(top, top)}" if top else ""
             status = f"  status: {letters}{share}"
         lines.append(
-            f"  {_title(org).ljust(width)}  {tier:<10}  {org.points}/{org.max_points} points  "
+            f"  {org.title.ljust(width)}  {tier:<10}  {org.points}/{org.max_points} points  "
             f"sections: {sections}{status}  respondents: {len(org.respondents)}"
             + (f"  disagreements: {org.disagreements}" if org.disagreements else "")
             + (f"  perception gaps: {org.perception_gaps}" if org.perception_gaps else "")
@@ -52,15 +52,9 @@ def merge_summary(results: Results) -> str:
     if unclear:
         lines.append(f"{len(unclear)} {'answer needs' if len(unclear) == 1 else 'answers need'} checking:")
         lines += [
-            f"  {_title(org)}  {answer.indicator}  {roles.who(answer.respondent, answer.role, answer.file)} "
+            f"  {org.title}  {answer.indicator}  {roles.who(answer.respondent, answer.role, answer.file)} "
             + (f"typed '{answer.typed}'" if answer.typed else "gave no answer that could be read")
             + f" ({answer.why})"
             for org, answer in unclear
         ]
     return "\n".join(lines)
-
-
-def _title(org: OrganisationResult) -> str:
-    """The organisation's name, with its project and round where the results have them."""
-    project = f" · {org.project}" if org.project else ""
-    return f"{org.name}{project}" + (f" ({org.round})" if org.round else "")

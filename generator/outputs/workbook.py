@@ -506,7 +506,7 @@ def _response_rows(organisation: OrganisationResult, look: Look) -> Iterator[lis
         for indicator in organisation.indicators:
             answer = indicator.answers[position]
             yield [
-                organisation.name,
+                organisation.title,
                 answer.respondent,
                 answer.role,
                 answer.file,
@@ -543,7 +543,7 @@ def _disagreement_rows(organisation: OrganisationResult, look: Look) -> Iterator
             for gap in indicator.perception_gaps
         ]
         yield [
-            organisation.name,
+            organisation.title,
             indicator.id,
             indicator.title,
             shades[indicator.consensus],
@@ -577,7 +577,7 @@ def _comment_rows(organisation: OrganisationResult, look: Look) -> Iterator[list
         for answer in indicator.answers:
             if answer.comment and answer.comment.strip():
                 yield [
-                    organisation.name,
+                    organisation.title,
                     indicator.id,
                     indicator.title,
                     answer.respondent,
@@ -592,6 +592,7 @@ _RESPONDENT_COLUMNS = (
     Column("Organisation", 28, wrap=True),
     Column("Respondent", 30, wrap=True),
     Column("Role", 12),
+    Column("Agreed with", 24, wrap=True),
     Column("Date", 11, centre=True),
     Column("File", 36, wrap=True),
     Column("Format", 8, centre=True),
@@ -603,9 +604,10 @@ _RESPONDENT_COLUMNS = (
 def _respondent_rows(organisation: OrganisationResult) -> Iterator[list[Any]]:
     for respondent in organisation.respondents:
         yield [
-            organisation.name,
+            organisation.title,
             respondent.respondent,
             respondent.role,
+            respondent.agreed_with,
             respondent.date,
             respondent.file,
             respondent.format,

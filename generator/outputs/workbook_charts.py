@@ -104,7 +104,7 @@ def profile_chart(
 
 def profile_title(look: Look, organisation: OrganisationResult) -> str:
     return _PROFILE_TITLE.format(
-        name=organisation.name,
+        name=organisation.title,
         tier=look.label(organisation.tier),
         points=organisation.points,
         max_points=organisation.max_points,
