@@ -120,3 +120,14 @@ def test_read_shows_an_unclear_answer_as_typed_never_as_blank(tmp_path):
     assert lines[row + 1].strip() == "typed “Bronze/Silver” — to check"
     blank = next(line for line in lines if line.lstrip().startswith("2.4 "))
     assert blank.split()[1] == "—"
+
+
+def test_a_text_box_floating_beside_the_table_is_reported_not_dropped():
+    def edit(table):
+        paragraph = table._parent.add_paragraph("")  # after the table, in the body
+        paragraph._p.append(parse_xml(TEXT_BOX.format(text="Gold for 1.2")))
+
+    result = read_return_data(_legacy(edit), "legacy.docx", INSTRUMENTS)
+    (problem,) = result.problems
+    assert problem.startswith("a text box beside the checklist says 'Gold for 1.2'")
+    assert {r.id: r.achieved for r in result.responses}["1.2"] == "bronze"

@@ -272,6 +272,15 @@ class Document:
             cell.text = self.text.text(cell.element)
         return cell.text
 
+    def text_boxes_from(self, start: int) -> Iterator[str]:
+        """The text of each body paragraph from block ``start`` on that holds a text box with
+        text (a text box floats where it is put, but belongs to the paragraph it is anchored in)."""
+        for block in self.blocks[start:]:
+            if not isinstance(block, Table) and next(block.iter(_TEXT_BOX), None) is not None:
+                text = " ".join(self.text.paragraph(block).split())
+                if text:
+                    yield text
+
     def paragraph_texts(self, before: int | None) -> Iterator[str]:
         """The text of each body paragraph before block ``before`` (all when None)."""
         for block in self.blocks[:before]:

@@ -163,6 +163,12 @@ def read_docx_return(
     cover.read_lines(document.paragraph_texts(before=reading.first_table))
     organisation = cover.values.get("organisation") or properties.get(PROPERTY_ORGANISATION)
     found, reading_problems = reading.results()
+    if reading.first_table is not None:
+        reading_problems += [
+            f"a text box beside the checklist says {_quote(text)}: only what is typed in the table's cells is "
+            "read as answers; type it in its row"
+            for text in document.text_boxes_from(reading.first_table)
+        ]
     return assemble_return(
         instrument,
         file,
