@@ -44,6 +44,12 @@ ONE_FINANCIAL_YEAR = [
     "2025/26 review period",
     "Review period: 2025/26",
     "(2025-26)",
+    "25/26",  # two consecutive two-digit years
+    "2025/6",
+    "Apr 25 - Mar 26",
+    "April '25 – March '26",
+    "2025-26 (draft)",  # a note in brackets does not change the period
+    "2025/26 [second meeting]",
     "year ending 31 March 2026",
     "Year ended March 2026",
     "  2025-26\n",
@@ -111,8 +117,8 @@ def test_too_long_or_backwards_is_kept_as_typed_with_a_problem(typed, why):
 
 @pytest.mark.parametrize(
     "typed",
-    ["last year", "Q3", "Q3 2025", "this year", "ongoing", "n/a", "-", "25/26", "2025.26", "2025 -", "- 2026",
-     "2025/26 and 2026/27", "2025 - March 2026", "2025-26 (draft)", "12345", "3000-01", "see attached"],
+    ["last year", "Q3", "Q3 2025", "this year", "ongoing", "n/a", "-", "12/25", "9/10", "2025.26", "2025 -", "- 2026",
+     "2025/26 and 2026/27", "2025 - March 2026", "2025-26 (Q3)-ish", "12345", "3000-01", "see attached"],
 )  # fmt: skip
 def test_text_that_is_not_a_period_is_kept_with_a_problem(typed):
     reading = read_review_period(typed)

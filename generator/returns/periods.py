@@ -3,9 +3,9 @@
 Returns are grouped by their review period, so every way of writing one year must come out
 as the same text, and different years as different texts:
 
-* a year that runs over two calendar years — "2025-26", "2025/2026", "FY 2025/26",
-  "April 2025 – March 2026", "1 April 2025 - 31 March 2026", "01/04/2025 - 31/03/2026",
-  "2025-26 annual review" — is "2025-26";
+* a year that runs over two calendar years — "2025-26", "2025/2026", "2025/6", "25/26",
+  "FY 2025/26", "April 2025 – March 2026", "Apr 25 - Mar 26", "1 April 2025 - 31 March 2026",
+  "01/04/2025 - 31/03/2026", "2025-26 annual review", "2025-26 (draft)" — is "2025-26";
 * a calendar year — "2025", "Jan–Dec 2025", "1 January 2025 to 31 December 2025" — is "2025";
 * a part of a year, from one month (or day) to another, is written out: "April 2025 to
   September 2025", "1 April 2025 to 15 September 2025".
@@ -45,9 +45,9 @@ _TOKEN = re.compile(
     r"(?P<iso>\d{4})-(?P<iso_month>\d{1,2})-(?P<iso_day>\d{1,2})(?!\d)"
     r"|(?P<dmy_day>\d{1,2})[/.-](?P<dmy_month>\d{1,2})[/.-](?P<dmy_year>\d{4}|\d{2})(?!\d)"
     rf"|(?:(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?)?(?P<month>{_MONTH_NAMES})(?![a-z])\.?"
-    r"(?:\s*,?\s*(?P<month_year>\d{4})(?!\d))?"
+    r"(?:\s*,?\s*'?(?P<month_year>\d{4}|\d{2})(?!\d))?"
     r"|(?P<year>\d{4})(?!\d)"
-    r"|(?P<short_year>\d{2})(?!\d)"
+    r"|(?P<short_year>\d{1,2})(?!\d)"
     r"|(?P<joiner>[-/])"
     r"|(?P<word>[a-z]+)"
     r"|(?P<other>\S)"
@@ -89,7 +89,17 @@ def read_review_period(raw: str | date | None) -> PeriodReading:
     try:
         return _reading(typed)
     except _NotAPeriod as reason:
+        # a note in brackets ("2025-26 (draft)", "2025/26 (second meeting)") does not change the period
+        unbracketed = _BRACKETED.sub(" ", typed)
+        if unbracketed != typed and unbracketed.strip():
+            try:
+                return _reading(unbracketed)
+            except _NotAPeriod:
+                pass
         return PeriodReading(typed, f"'{typed}' {reason}; returns are grouped by it as written")
+
+
+_BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 
 
 class _NotAPeriod(Exception):
@@ -144,7 +154,8 @@ def _end(match: re.Match[str]) -> _End:
         year = int(match["dmy_year"]) + (2000 if len(match["dmy_year"]) == 2 else 0)
         return _checked(_End(year, int(match["dmy_month"]), int(match["dmy_day"])))
     if match["month"]:
-        year = int(match["month_year"]) if match["month_year"] else None
+        written = match["month_year"]
+        year = (int(written) + (2000 if len(written) == 2 else 0)) if written else None  # "Apr 25": April 2025
         return _checked(_End(year, _MONTHS[match["month"]], int(match["day"]) if match["day"] else None))
     if kind == "year":
         return _checked(_End(int(match["year"])))
@@ -192,15 +203,17 @@ def _span(start: _End, end: _End, *, fiscal: bool) -> PeriodReading:
 
 
 def _years(start: _End, end: _End, *, fiscal: bool) -> PeriodReading:
-    if start.short and not (fiscal and end.short):
-        raise _NotAPeriod(_NOT_A_PERIOD)  # "25/26" alone may be a month and a year
+    assert start.year is not None and end.year is not None
+    consecutive = start.short and end.short and start.year >= 10 and end.year == (start.year + 1) % 100
+    if start.short and not (end.short and (fiscal or consecutive)):
+        raise _NotAPeriod(_NOT_A_PERIOD)  # "12/25" alone may be a month and a year; "24/25" is a year
     first = 2000 + start.year if start.short else start.year
-    assert first is not None and end.year is not None
     last = end.year
     if end.short:
-        last = first - first % 100 + end.year
-        if last < first and first % 100 == 99 and end.year == 0:
-            last += 100  # "1999-00"
+        unit = 10 if end.year < 10 and not consecutive else 100  # "2024/5": one digit for the last year
+        last = first - first % unit + end.year
+        if last < first and first % unit == unit - 1 and end.year == 0:
+            last += unit  # "1999-00", "2019/0"
     if last < first:
         raise _NotAPeriod("ends before it starts")
     if last - first > 1:
