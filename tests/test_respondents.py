@@ -50,16 +50,18 @@ def test_copies_of_one_pack_filled_by_different_people_are_all_counted(fmt, tmp_
     _fill(folder / f"staff.{fmt}", pack, level="gold", completed_by="Practitioners' team (staff)")
     _fill(folder / f"panel.{fmt}", pack, level="bronze", completed_by="Service-user panel")
     _fill(folder / f"carers.{fmt}", pack, level="silver", completed_by="Carers' group")
+    _fill(folder / f"leag.{fmt}", pack, level="silver", completed_by="Lived Experience Advisory Group")
     result, data = _merge(folder, "--out", tmp_path / "out")
     assert result.exit_code == 0, result.output
     assert set(_fates(data).values()) == {"merged"}
     assert "superseded: 0" in result.output
     (delta,) = data["organisations"]
     assert delta["name"] == "Delta Care"
-    assert sorted(r["respondent"] for r in delta["respondents"]) == [
-        "Carers' group",
-        "Practitioners' team (staff)",
-        "Service-user panel",
+    assert sorted((r["respondent"], r["role"]) for r in delta["respondents"]) == [
+        ("Carers' group", "carer"),
+        ("Lived Experience Advisory Group", "lived-experience"),
+        ("Practitioners' team (staff)", "staff"),
+        ("Service-user panel", "service-user"),
     ]
     assert delta["tier"] == "bronze"  # the lowest of the three: every respondent's answer counts
     assert delta["problems"] == []
