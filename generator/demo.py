@@ -27,11 +27,14 @@ class SampleRespondent:
     outlook: int  # how many levels above (+) or below (-) the organisation's real standing they answer
     blanks: int = 0
     typed: dict[str, str] | None = None  # answers typed over the dropdown (Excel returns), as people type them
+    agreed_with: str | None = None  # the cover's "Agreed with"
 
 
 SAMPLE = (
     SampleRespondent("Riverside Community Trust", "Asha Patel (staff, quality lead)", "docx", +1),
-    SampleRespondent("Riverside Community Trust", "Service user panel", "pdf", 0),
+    SampleRespondent(
+        "Riverside Community Trust", "Service user panel", "pdf", 0, agreed_with="Panel meeting of 12 March 2026"
+    ),
     SampleRespondent(
         "Riverside Community Trust",
         "Tom Reed (carer)",
@@ -44,7 +47,7 @@ SAMPLE = (
         "Hillview Carers Network", "Joint group: staff, members and carers", "xlsx", 0, typed={"9.2": "?", "1.1": "b"}
     ),
     SampleRespondent("Hillview Carers Network", "Priya Shah (manager)", "pdf", +1),
-    SampleRespondent("Northgate Housing Association", "Staff team", "docx", 0),
+    SampleRespondent("Northgate Housing Association", "Staff team", "docx", 0, agreed_with="Members' forum"),
     SampleRespondent("Northgate Housing Association", "Members' forum", "docx", 0, blanks=5),
 )
 
@@ -77,6 +80,8 @@ def sample_values(
         "date": f"{rng.randint(1, 28):02d}/03/2026",
         "review_period": "April 2025 to March 2026",
     }
+    if respondent.agreed_with:
+        cover["agreed_with"] = respondent.agreed_with
     return FormValues(cover=cover, answers=answers, comments=comments)
 
 

@@ -270,8 +270,8 @@ def test_the_workbook_shows_each_standards_status_and_share_met(data, tmp_path):
     sheet = workbook[SUMMARY_SHEET]
     header = next(r for r in range(1, 20) if sheet.cell(r, 1).value == "Organisation")
     headings = [c.value for c in sheet[header]]
-    assert headings[:4] == ["Organisation", "Overall level", "Points", "All Met"]
-    assert headings[4:7] == ["1. Collaborative", "1. Status", "1. Met"]
+    assert headings[:5] == ["Organisation", "Overall level", "Points", "Why this tier", "All Met"]
+    assert headings[5:8] == ["1. Collaborative", "1. Status", "1. Met"]
     row = {h: c for h, c in zip(headings, sheet[header + 1], strict=False)}
     assert row["Organisation"].value == "Eastgate Adult Social Care"
     assert row["1. Collaborative"].value == "Not met"  # the floor rule: as met as its least-met statement

@@ -111,11 +111,12 @@ def _rows(sheet, header_text: str = "Organisation", first_column: int = 1):
 
 def _summary_rows(sheet, header_text: str = "Organisation"):
     """:func:`_rows` of the Summary sheet without its "Round" column (there when the returns give
-    review periods): the columns the tests below count are those after it."""
+    review periods) and its "Why this tier" column (after the points): the tests below count the
+    columns of tiers and counts."""
     header, rows = _rows(sheet, header_text)
-    if len(header) > 1 and header[1] == "Round":
-        return header[:1] + header[2:], [row[:1] + row[2:] for row in rows]
-    return header, rows
+    dropped = {n for n, value in enumerate(header) if value in ("Round", "Why this tier")}
+    keep = [n for n in range(len(header)) if n not in dropped]
+    return [header[n] for n in keep], [tuple(row[n] for n in keep) for row in rows]
 
 
 def _title(organisation: dict) -> str:
@@ -145,12 +146,16 @@ def test_summary_has_a_row_per_organisation_with_tiers_labelled_and_coloured(wor
     v11 = catalogue.instruments["coproduction-v1.1"]
     colours = {level.id: level.colour.lstrip("#") if level.colour else None for level in v11.scale.levels}
     labels = _labels(data, "coproduction-v1.1")
-    assert _rows(workbook[SUMMARY_SHEET])[0][:2] == ["Organisation", "Round"]  # the samples give review periods
+    full_header, full_rows = _rows(workbook[SUMMARY_SHEET])
+    assert full_header[:5] == ["Organisation", "Round", "Overall tier", "Points", "Why this tier"]
+    assert [(row[1].value, row[4].value) for row in full_rows] == [
+        (o["round"], o["explanation"]["sentence"]) for o in data["organisations"]
+    ]
     header, rows = _summary_rows(workbook[SUMMARY_SHEET])
     assert header[:3] == ["Organisation", "Overall tier", "Points"]
     assert header[3:13] == [f"{s.number}. {s.title}" for s in v11.sections]
     assert header[13:] == [
-        "Indicators answered", "Respondents", "Disagree-ments", "Perception gaps", "Answers to check", "Why this tier",
+        "Indicators answered", "Respondents", "Disagree-ments", "Perception gaps", "Answers to check",
     ]  # fmt: skip
     assert len(rows) == len(data["organisations"]) == 3
     filled = 0
@@ -165,7 +170,7 @@ def test_summary_has_a_row_per_organisation_with_tiers_labelled_and_coloured(wor
         assert row[13].value == f"{organisation['answered']} / {organisation['indicators_total']}"
         assert [c.value for c in row[14:]] == [
             len(organisation["respondents"]), organisation["disagreements"], organisation["perception_gaps"],
-            len(organisation["unclear"]), organisation["explanation"]["sentence"],
+            len(organisation["unclear"]),
         ]  # fmt: skip
     assert filled  # the sample has Bronze sections, filled with the instrument's bronze
     sheet = workbook[SUMMARY_SHEET]
@@ -198,12 +203,13 @@ def test_two_instruments_make_two_blocks_and_real_blanks_are_incomplete(both, ca
     assert sheet.cell(headers[1] - 1, 1).value == "Venue Accessibility Audit (version 0.3) — 2 organisations"
     audit_header = [c.value for c in sheet[headers[1]]]
     assert audit_header[1] == "Round"  # the V1.1 returns give review periods: the sheet has the column
-    del audit_header[1]
+    assert audit_header[4] == "Why this tier"  # in the same column in every block
+    del audit_header[4], audit_header[1]
     assert audit_header[3:5] == [f"{s.number}. {s.title}" for s in catalogue.instruments["venue-audit"].sections]
     assert "Instrument" in audit_header  # with several instruments, each row says which
     library = [row for row in sheet.iter_rows(min_row=headers[1]) if row[0].value == "Library"][0]
     assert library[1].value is None  # no review period given
-    assert library[2].value == INCOMPLETE and library[4].value == INCOMPLETE
+    assert library[2].value == INCOMPLETE and library[5].value == INCOMPLETE
     town_hall = [row for row in sheet.iter_rows(min_row=headers[1]) if row[0].value == "Town Hall"][0]
     assert town_hall[2].value == "Met" and _fill(town_hall[2]) == "27AE60"
     assert sheet.freeze_panes == "B1"  # no header row to freeze when there are two

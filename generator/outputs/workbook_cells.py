@@ -359,8 +359,9 @@ def _fill(colour: str) -> PatternFill:
 @dataclass(frozen=True)
 class SummaryExtras:
     """Columns of the Summary sheet beside the tiers: the round and the project (each only when
-    some organisation has one), after the name; how many answers need checking and why the
-    organisation has its tier, after the counts."""
+    some organisation has one), after the name; why the organisation has its tier, after its
+    points (in the same column in every instrument's block, so the wide column is one); how many
+    answers need checking, after the counts."""
 
     rounds: bool = False
     projects: bool = False
@@ -387,13 +388,21 @@ class SummaryExtras:
         ]
 
     @staticmethod
+    def why_columns() -> list[Column]:
+        return [Column("Why this tier", 60, wrap=True)]
+
+    @staticmethod
+    def why_values(organisation: Any) -> list[Any]:
+        explanation = organisation.explanation
+        return [explanation.sentence if explanation is not None else None]
+
+    @staticmethod
     def detail_columns() -> list[Column]:
-        return [Column("Answers to check", 10, wrap=True, centre=True), Column("Why this tier", 60, wrap=True)]
+        return [Column("Answers to check", 10, wrap=True, centre=True)]
 
     @staticmethod
     def detail_values(organisation: Any) -> list[Any]:
-        explanation = organisation.explanation
-        return [len(organisation.unclear), explanation.sentence if explanation is not None else None]
+        return [len(organisation.unclear)]
 
 
 def answered_by(answer: Any) -> str:
