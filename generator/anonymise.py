@@ -36,6 +36,7 @@ def letter(number: int) -> str:
 def anonymised_names(names: Iterable[str]) -> dict[str, str]:
     """Each of ``names`` → "Organisation A", "Organisation B", … in alphabetical order; names
     that differ only in case or spacing are one organisation, with one letter."""
+    names = list(names)
     keys: dict[str, str] = {}
     for name in sorted(set(names), key=lambda n: (organisation_key(n), n)):
         keys.setdefault(organisation_key(name), f"Organisation {letter(len(keys))}")
