@@ -69,6 +69,10 @@ class ResultsFileError(CoproduceError):
     """A results file cannot be used to make plans."""
 
 
+class CompareError(CoproduceError):
+    """Two results cannot be compared: they have no instrument in common."""
+
+
 class NothingToMergeError(CoproduceError):
     """A merge stopped before writing anything: a path given does not exist, or there is no form
     to merge (none found, or none could be read).  Earlier results are left as they were."""
