@@ -710,6 +710,215 @@ BUILDS = {
 }
 
 
+# --- progress reports (coproduce compare) -------------------------------------------------------
+
+
+def _level_list(document, items: str, line: str, empty: str) -> None:
+    """A bulleted list of ``items`` (one ``line`` each), or the sentence ``empty`` when there are none."""
+    control(document, f"{{%p if {items} %}}")
+    control(document, f"{{%p for i in {items} %}}")
+    para(document, line, "List Bullet", bold_prefix="{{ i.id }}  {{ i.title }}: ")
+    control(document, "{%p endfor %}")
+    control(document, "{%p else %}")
+    para(document, empty)
+    control(document, "{%p endif %}")
+
+
+def progress_report() -> DocumentObject:
+    """templates/progress-report.docx: one organisation's progress between two rounds, A4 portrait."""
+    d = new_document(landscape=False, title="Co-production progress report")
+    header_footer(d, "{{ organisation }} · progress report", "{{ instrument.title }}: {{ instrument.subtitle }}")
+    para(d, "Progress report", "Title")
+    para(d, "{{ organisation }}", "Subtitle")
+    control(d, "{%p if project %}")
+    para(d, "{{ project }}", bold_prefix="Project or piece of work: ")
+    control(d, "{%p endif %}")
+    fields_line(d, [("Last review: ", "{{ round_before }}"), ("This review: ", "{{ round_after }}")])
+    para(d, "{{ instrument.title }}, “{{ instrument.subtitle }}”", bold_prefix="Checklist: ")
+
+    para(d, "At a glance", "Heading 1")
+    glance = table(d, [5.0, 4.2, 4.2, 4.4], [
+        ["", "{{ round_before }}", "{{ round_after }}", "Change"],
+        ["Overall tier", "{% cellbg before.colour|shade %}{{ before.label }}",
+         "{% cellbg after.colour|shade %}{{ after.label }}", "{{ tier_change }}"],
+        ["Points", "{{ before.points }} of {{ before.max_points }}", "{{ after.points }} of {{ after.max_points }}",
+         "{{ points_change }}"],
+    ])  # fmt: skip
+    for column in (1, 2, 3):
+        centre_column(glance, column)
+    keep_with_next(glance, 1)
+    counts = para(d, "Indicators: {{ counts.up }} up, {{ counts.down }} down, {{ counts.same }} the same, "
+                     "{{ counts.new }} newly answered, {{ counts.gone }} no longer answered.")  # fmt: skip
+    counts.paragraph_format.space_before = Pt(6)
+
+    para(d, "Section by section", "Heading 1")
+    sections = table(d, [9.4, 2.9, 2.9, 2.6], [
+        ["Section", "{{ round_before }}", "{{ round_after }}", "Change"],
+        ["{%tr for s in sections %}", "", "", ""],
+        ["{{ s.number }}. {{ s.title }}", "{% cellbg s.before_colour|shade %}{{ s.before }}",
+         "{% cellbg s.after_colour|shade %}{{ s.after }}", "{{ s.change }}"],
+        ["{%tr endfor %}", "", "", ""],
+    ])  # fmt: skip
+    for column in (1, 2, 3):
+        centre_column(sections, column)
+    keep_with_next(sections, 1)
+    chart = para(d, "{{ chart }}", align=WD_ALIGN_PARAGRAPH.CENTER)
+    chart.paragraph_format.space_before = Pt(8)
+    chart.paragraph_format.keep_with_next = True
+    para(d, "Each section’s tier then (hatched) and now, in the tier’s colour. A section is Incomplete while any "
+            "of its indicators is unanswered.", "Plan Note")  # fmt: skip
+
+    para(d, "What improved", "Heading 1", page_break=True)
+    _level_list(d, "improved", "{{ i.before }} → {{ i.after }}", "No indicator moved up.")
+
+    para(d, "What slipped", "Heading 1")
+    control(d, "{%p if slipped %}")
+    para(d, "For each indicator that moved down: the criteria of the next tier, word for word from the standards — "
+            "what it takes to get back up.")  # fmt: skip
+    control(d, "{%p for i in slipped %}")
+    para(d, "{{ i.id }}  {{ i.title }}", "Heading 2")
+    para(d, "{{ i.before }} → {{ i.after }}{% if i.provisional %} (provisional: an answer to check){% endif %}. "
+            "To reach {{ i.next }}:", bold_prefix="Then and now: ")  # fmt: skip
+    control(d, "{%p for c in i.criteria %}")
+    para(d, "{{ c }}", "List Bullet")
+    control(d, "{%p endfor %}")
+    control(d, "{%p endfor %}")
+    control(d, "{%p else %}")
+    para(d, "No indicator moved down.")
+    control(d, "{%p endif %}")
+
+    para(d, "Newly answered, and no longer answered", "Heading 1")
+    para(d, "Newly answered (blank last time)", "Heading 3")
+    _level_list(d, "newly_answered", "now {{ i.after }}", "None.")
+    para(d, "No longer answered (answered last time, blank now)", "Heading 3")
+    _level_list(d, "no_longer_answered", "was {{ i.before }}", "None.")
+
+    para(d, "What stayed the same", "Heading 1")
+    _level_list(d, "stayed", "{{ i.after }}", "No indicator kept its level.")
+    control(d, "{%p if blank_both %}")
+    para(d, "Left blank in both rounds: {% for i in blank_both %}{{ i.id }}{% if not loop.last %}, {% endif %}"
+            "{% endfor %}.", "Plan Note")  # fmt: skip
+    control(d, "{%p endif %}")
+
+    para(d, "Actions from your plan", "Heading 1")
+    control(d, "{%p if has_actions %}")
+    para(d, "As your returned action tracker says: {{ action_counts.done }} done, {{ action_counts.in_progress }} in "
+            "progress, {{ action_counts.not_started }} not started"
+            "{% if action_counts.unclear %}, {{ action_counts.unclear }} with a status to check"
+            "{% endif %}.")  # fmt: skip
+    for key, heading in (("done", "Done"), ("in_progress", "In progress"), ("not_started", "Not started")):
+        control(d, f"{{%p if actions.{key} %}}")
+        para(d, heading, "Heading 3")
+        control(d, f"{{%p for a in actions.{key} %}}")
+        para(d, "{{ a.action }}", "List Bullet", bold_prefix="{{ a.indicator }}: ")
+        control(d, "{%p endfor %}")
+        control(d, "{%p endif %}")
+    control(d, "{%p if actions.unclear %}")
+    para(d, "Status to check", "Heading 3")
+    control(d, "{%p for a in actions.unclear %}")
+    para(d, "{{ a.action }} (typed “{{ a.typed }}”)", "List Bullet", bold_prefix="{{ a.indicator }}: ")
+    control(d, "{%p endfor %}")
+    control(d, "{%p endif %}")
+    control(d, "{%p else %}")
+    para(d, "No action tracker was given for this organisation: the actions’ statuses are not known.")
+    control(d, "{%p endif %}")
+    return d
+
+
+def progress_report_partnership() -> DocumentObject:
+    """templates/progress-report-partnership.docx: the partnership's progress, A4 landscape."""
+    d = new_document(landscape=True, title="Partnership progress report")
+    header_footer(d, "Partnership progress report", "{{ instrument.title }}: {{ instrument.subtitle }}")
+    para(d, "Partnership progress report", "Title")
+    para(d, "{{ instrument.title }}, “{{ instrument.subtitle }}”", "Subtitle")
+    fields_line(d, [("Last review: ", "{{ rounds_before }}"), ("This review: ", "{{ rounds_after }}"),
+                    ("Organisations in both: ", "{{ organisation_count }}")])  # fmt: skip
+    control(d, "{%p if anonymised %}")
+    para(d, "Organisations are shown as letters; the key is kept in a separate file.", "Plan Note")
+    control(d, "{%p endif %}")
+
+    para(d, "Then and now", "Heading 1")
+    para(d, "Each organisation’s tier in each section in the last round (first row) and this one (second row), in "
+            "the colour of the tier. A section is Incomplete while any of its indicators is unanswered.")  # fmt: skip
+    grid = table(d, [4.0, 1.6, 0.4, 1.85, 0.4, 2.4], [
+        ["Organisation", "Round", "{%tc for s in sections %}", "{{ s.number }}", "{%tc endfor %}", "Overall"],
+        ["{%tr for o in grid %}", "", "", "", "", ""],
+        ["{{ o.organisation }}", "{{ o.round_before }}", "{%tc for s in o.sections %}",
+         "{% cellbg s.before_colour|shade %}{{ s.before }}", "{%tc endfor %}",
+         "{% cellbg o.before.colour|shade %}{{ o.before.label }}"],
+        ["", "{{ o.round_after }}", "{%tc for s in o.sections %}",
+         "{% cellbg s.after_colour|shade %}{{ s.after }}", "{%tc endfor %}",
+         "{% cellbg o.after.colour|shade %}{{ o.after.label }}"],
+        ["{%tr endfor %}", "", "", "", "", ""],
+    ])  # fmt: skip
+    for column in (3, 5):
+        centre_column(grid, column)
+    para(d, "Sections: {% for s in sections %}{{ s.number }}. {{ s.title }}{% if not loop.last %}; {% endif %}"
+            "{% endfor %}.", "Plan Note").paragraph_format.space_before = Pt(3)  # fmt: skip
+
+    para(d, "Movement", "Heading 1", page_break=True)
+    para(d, "How many indicators of each organisation moved up, moved down, stayed the same, were answered for the "
+            "first time or were no longer answered.")  # fmt: skip
+    moves = table(d, [7.4, 1.9, 1.9, 1.9, 3.0, 3.2, 3.6], [
+        ["Organisation", "Up", "Down", "Same", "Newly answered", "No longer answered", "Overall tier"],
+        ["{%tr for o in grid %}", "", "", "", "", "", ""],
+        ["{{ o.organisation }}", "{{ o.counts.up }}", "{{ o.counts.down }}", "{{ o.counts.same }}",
+         "{{ o.counts.new }}", "{{ o.counts.gone }}",
+         "{{ o.before.label }} → {{ o.after.label }} ({{ o.tier_change }})"],
+        ["{%tr endfor %}", "", "", "", "", "", ""],
+        ["All organisations", "{{ totals.up }}", "{{ totals.down }}", "{{ totals.same }}", "{{ totals.new }}",
+         "{{ totals.gone }}", ""],
+    ])  # fmt: skip
+    for column in range(1, 6):
+        centre_column(moves, column)
+    for cell in moves.rows[4].cells:
+        cell_text(cell, cell.text, "Plan Cell Heading")
+    keep_with_next(moves, 1)
+    para(d, "{{ chart }}", align=WD_ALIGN_PARAGRAPH.CENTER).paragraph_format.space_before = Pt(6)
+    para(d, "Each organisation’s indicators by how they moved.", "Plan Note", align=WD_ALIGN_PARAGRAPH.CENTER)
+
+    for items, heading, empty in (
+        ("most_up", "Where most organisations moved up", "No indicator moved up."),
+        ("most_down", "Where most organisations slipped", "No indicator moved down."),
+    ):
+        para(d, heading, "Heading 1")
+        control(d, f"{{%p if {items} %}}")
+        ranked = table(d, [13.0, 3.0, 10.4], [
+            ["Indicator", "Organisations", "Which"],
+            [f"{{%tr for i in {items} %}}", "", ""],
+            ["{{ i.id }}  {{ i.title }}", "{{ i.count }} of {{ organisation_count }}",
+             "{{ i.organisations|join(', ') }}"],
+            ["{%tr endfor %}", "", ""],
+        ])  # fmt: skip
+        centre_column(ranked, 1)
+        keep_with_next(ranked, 1)
+        control(d, "{%p else %}")
+        para(d, empty)
+        control(d, "{%p endif %}")
+
+    para(d, "Organisations in one round only", "Heading 1")
+    control(d, "{%p if only_in_one_round %}")
+    para(d, "These organisations could not be compared: they took part in one of the two rounds only (or under "
+            "another name or project).").paragraph_format.keep_with_next = True  # fmt: skip
+    only = table(d, [9.4, 5.0, 4.0, 4.0, 4.0], [
+        ["Organisation", "Found in", "Round", "Tier", "Points"],
+        ["{%tr for o in only_in_one_round %}", "", "", "", ""],
+        ["{{ o.organisation }}", "{{ o.found_in }}", "{{ o.round }}", "{{ o.tier }}",
+         "{{ o.points }} of {{ o.max_points }}"],
+        ["{%tr endfor %}", "", "", "", ""],
+    ])  # fmt: skip
+    keep_with_next(only, 1)
+    control(d, "{%p else %}")
+    para(d, "None: every organisation took part in both rounds.")
+    control(d, "{%p endif %}")
+    return d
+
+
+BUILDS.update(
+    {"progress-report.docx": progress_report, "progress-report-partnership.docx": progress_report_partnership}
+)
+
+
 def main(names: list[str] | None = None) -> None:
     for name in names or BUILDS:
         build = BUILDS[name]
