@@ -456,6 +456,48 @@ def run(
 
 
 @cli.command()
+@click.argument("last", type=click.Path(path_type=Path))
+@click.argument("this", type=click.Path(path_type=Path))
+@_out_option("Folder for progress.json, progress.xlsx and the progress reports (created if needed).")
+@click.option(
+    "--anonymise",
+    is_flag=True,
+    help="Show organisations as 'Organisation A, B, …' in the partnership progress report and progress.xlsx "
+    "(instead of their names: no named copy is written) and write the key to OUT/anonymisation-key.csv. "
+    "Each organisation's own report and progress.json keep the names.",
+)
+@click.pass_context
+def compare(ctx: click.Context, last: Path, this: Path, out: Path, anonymise: bool) -> None:
+    """Compare two review rounds: how each organisation moved from LAST to THIS.
+
+    LAST and THIS are each a results.json from `coproduce merge`, or the folder holding one.
+    Organisations are matched by instrument, name and (for the charter) project; those in
+    only one round are listed. Writes OUT/progress.json (its shape: docs/progress.md),
+    OUT/progress.xlsx, OUT/partnership-progress-report.docx and a progress report per
+    organisation in OUT/progress/. Nothing is written when LAST or THIS cannot be used.
+
+    Example: coproduce compare results-2024-25/ results-2025-26/ --out progress/
+    """
+    from generator.compare import compare_results, load_round, write_progress
+
+    with _reported():
+        catalogue = find_instruments(_extra_dirs(ctx))
+        last_file, before = load_round(last, catalogue.instruments)
+        this_file, after = load_round(this, catalogue.instruments)
+        progress = compare_results(
+            before, after, catalogue.instruments, last_file=str(last_file), this_file=str(this_file)
+        )
+        written = write_progress(progress, catalogue.instruments, out, anonymise=anonymise)
+    for note in progress.notes:
+        click.echo(f"Note: {note}", err=True)
+    click.echo(
+        f"Compared {len(progress.organisations)} organisation(s) in both rounds; "
+        f"{len(progress.only_in_one_round)} in only one."
+    )
+    _echo_written(written)
+
+
+@cli.command()
 @_out_option("Folder for everything the demo makes.", Path("output") / "demo")
 @click.pass_context
 def demo(ctx: click.Context, out: Path) -> None:

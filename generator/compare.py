@@ -5,7 +5,8 @@ the file; :func:`compare_results` matches the organisations of two results by in
 organisation (names compared as merging compares them) and project, and gives the
 :class:`~generator.model.progress.Progress` of each: every indicator's, section's and the
 organisation's movement, and — given returned action trackers — their actions' statuses.
-Nothing here writes a file (the writers are in ``generator/outputs/progress_*.py``).
+:func:`write_progress` writes everything ``coproduce compare`` makes, with the writers of
+``generator/outputs/progress_*.py``.
 """
 
 from __future__ import annotations
@@ -272,3 +273,56 @@ def _actions(tracker: Any) -> list[ActionStatus]:
         )
         for action in tracker.actions
     ]
+
+
+#: Where the organisations' progress reports go, inside the output folder.
+REPORTS_FOLDER = "progress"
+
+
+def write_progress(
+    progress: Progress, instruments: Mapping[str, Instrument], out: Path, *, anonymise: bool = False
+) -> list[Path]:
+    """Write progress.json, progress.xlsx, the partnership progress report of each instrument and
+    each organisation's progress report into ``out``, each atomically; returns the paths written.
+
+    With ``anonymise``, progress.xlsx and the partnership reports show the organisations as
+    "Organisation A, B, …" (instead of their names: no named copy is written beside them), and
+    the key is written to ``out/anonymisation-key.csv``; progress.json and each organisation's
+    own report keep the names."""
+    from generator.anonymise import KEY_FILE, anonymised_names, write_key
+    from generator.forms.packs import slugify
+    from generator.outputs.progress_json import PROGRESS_NAME, write_progress_json
+    from generator.outputs.progress_report import (
+        organisation_progress,
+        partnership_progress,
+        render_progress_report,
+    )
+    from generator.outputs.progress_workbook import PROGRESS_WORKBOOK, write_progress_workbook
+
+    names = None
+    if anonymise:
+        names = anonymised_names(
+            [o.name for o in progress.organisations] + [o.name for o in progress.only_in_one_round]
+        )
+    several = len(progress.instruments) > 1
+    written = [write_progress_json(progress, out / PROGRESS_NAME)]
+    written.append(write_progress_workbook(progress, instruments, out / PROGRESS_WORKBOOK, names))
+    for summary in progress.instruments:
+        stem = f"partnership-progress-report-{summary.id}" if several else "partnership-progress-report"
+        context = partnership_progress(progress, instruments[summary.id], names)
+        written.append(render_progress_report(context, "partnership", out / f"{stem}.docx"))
+    used: set[str] = set()
+    for organisation in progress.organisations:
+        slug = slugify(organisation.name)
+        stem = slug + (f"-{organisation.instrument}" if several else "")
+        stem += f"-{slugify(organisation.project)[:40].strip('-')}" if organisation.project else ""
+        stem = next(
+            f"{stem}-{n}" if n else stem for n in range(len(used) + 1) if (f"{stem}-{n}" if n else stem) not in used
+        )
+        used.add(stem)  # two names that make the same file name (Café, Cafe) get two files
+        context = organisation_progress(organisation, instruments[organisation.instrument])
+        target = out / REPORTS_FOLDER / f"{stem}-progress-report.docx"
+        written.append(render_progress_report(context, "organisation", target))
+    if names is not None:
+        written.append(write_key(names, out / KEY_FILE))
+    return written
