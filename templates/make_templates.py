@@ -839,16 +839,17 @@ def progress_report_partnership() -> DocumentObject:
 
     para(d, "Then and now", "Heading 1")
     para(d, "Each organisation’s tier in each section in the last round (first row) and this one (second row), in "
-            "the colour of the tier. A section is Incomplete while any of its indicators is unanswered.")  # fmt: skip
-    grid = table(d, [4.0, 1.6, 0.4, 1.85, 0.4, 2.4], [
+            "the colour of the tier. “–” marks a section (or organisation) that is incomplete: one of its "
+            "indicators is unanswered.")  # fmt: skip
+    grid = table(d, [4.0, 1.9, 0.4, 1.75, 0.4, 2.2], [
         ["Organisation", "Round", "{%tc for s in sections %}", "{{ s.number }}", "{%tc endfor %}", "Overall"],
         ["{%tr for o in grid %}", "", "", "", "", ""],
         ["{{ o.organisation }}", "{{ o.round_before }}", "{%tc for s in o.sections %}",
-         "{% cellbg s.before_colour|shade %}{{ s.before }}", "{%tc endfor %}",
-         "{% cellbg o.before.colour|shade %}{{ o.before.label }}"],
+         "{% cellbg s.before_colour|shade %}{{ s.before if s.before_rank >= 0 else '–' }}", "{%tc endfor %}",
+         "{% cellbg o.before.colour|shade %}{{ o.before.label if o.before.complete else '–' }}"],
         ["", "{{ o.round_after }}", "{%tc for s in o.sections %}",
-         "{% cellbg s.after_colour|shade %}{{ s.after }}", "{%tc endfor %}",
-         "{% cellbg o.after.colour|shade %}{{ o.after.label }}"],
+         "{% cellbg s.after_colour|shade %}{{ s.after if s.after_rank >= 0 else '–' }}", "{%tc endfor %}",
+         "{% cellbg o.after.colour|shade %}{{ o.after.label if o.after.complete else '–' }}"],
         ["{%tr endfor %}", "", "", "", "", ""],
     ])  # fmt: skip
     for column in (3, 5):

@@ -131,6 +131,7 @@ def _tier(instrument: Instrument, tier: str | None, points: int, max_points: int
     return {
         "label": _label(instrument, tier, INCOMPLETE),
         "colour": _colour(instrument, tier),
+        "complete": tier is not None,
         "points": points,
         "max_points": max_points,
     }

@@ -19,7 +19,17 @@ from generator.model.instrument import Instrument
 from generator.model.progress import LAST, Progress
 from generator.outputs.progress_charts import MOVEMENT_COLOURS
 from generator.outputs.progress_report import CHANGE_WORDS, INCOMPLETE, NOT_ASSESSED, TIER_CHANGE_WORDS
-from generator.sheets import cell_font, cell_text, print_landscape_a4, put_text, save_workbook, set_widths
+from generator.sheets import (
+    cell_font,
+    cell_text,
+    line_count,
+    print_landscape_a4,
+    put_text,
+    row_height,
+    save_workbook,
+    set_widths,
+    text_colour_on,
+)
 
 PROGRESS_WORKBOOK = "progress.xlsx"
 _WHEN = datetime(2000, 1, 1, 12, tzinfo=timezone.utc)
@@ -45,6 +55,8 @@ def write_progress_workbook(
     heading_fill = PatternFill("solid", fgColor=_HEADER_FILL)
     fills = {change: PatternFill("solid", fgColor=colour.lstrip("#")) for change, colour in MOVEMENT_COLOURS.items()}
 
+    column_widths: dict[str, list[float]] = {}
+
     def sheet(title: str, headings: list[str], widths: list[float], first: bool = False):
         worksheet = workbook.active if first else workbook.create_sheet()
         worksheet.title = title
@@ -54,7 +66,11 @@ def write_progress_workbook(
             cell.fill = heading_fill
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         worksheet.freeze_panes = "B2"
+        worksheet.row_dimensions[1].height = row_height(
+            max(line_count(h, w, bold=True) for h, w in zip(headings, widths, strict=True))
+        )
         set_widths(worksheet, widths)
+        column_widths[title] = widths
         print_landscape_a4(worksheet, title_row=1)
         return worksheet
 
@@ -69,8 +85,15 @@ def write_progress_workbook(
         for cell in cells:
             cell.font = cell_font()
             cell.alignment = Alignment(vertical="top", wrap_text=True)
+        widths = column_widths[worksheet.title]
+        lines = max(line_count(str(v), w) for v, w in zip(values, widths, strict=True) if v is not None)
+        worksheet.row_dimensions[worksheet.max_row].height = row_height(lines)
         if change is not None:
-            cells[change].fill = fills[values[-1]]
+            fill(cells[change], values[-1])
+
+    def fill(cell, change: str) -> None:
+        cell.fill = fills[change]
+        cell.font = cell_font(color=text_colour_on(MOVEMENT_COLOURS[change]))
 
     summary = sheet(
         "Summary",
@@ -107,7 +130,7 @@ def write_progress_workbook(
             org.action_counts.unclear,
         ]  # fmt: skip
         row(summary, values, texts=(0, 1, 3, 4))
-        summary.cell(summary.max_row, 8).fill = fills[tier_change]
+        fill(summary.cell(summary.max_row, 8), tier_change)
         for item in org.indicators:
             row(
                 indicators,
