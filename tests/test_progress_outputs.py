@@ -153,3 +153,9 @@ def test_anonymise_replaces_names_in_the_shared_files_and_writes_the_key(rounds,
         "Northgate Housing"
     )
     assert schema_errors(tmp_path / "progress.json") == []
+
+
+def test_the_wheel_carries_the_progress_templates():
+    pyproject = (Path(__file__).parent.parent / "pyproject.toml").read_text(encoding="utf-8")
+    for name in ("progress-report.docx", "progress-report-partnership.docx"):
+        assert f'"templates/{name}" = "generator/templates/{name}"' in pyproject
