@@ -4,7 +4,6 @@ review (consensus, comments, open actions) read-only, and read back only this ro
 Last round is built as a user would: packs generated, filled with known answers and comments
 (:func:`generator.forms.write_form`), merged with `coproduce merge`."""
 
-import json
 import subprocess
 from pathlib import Path
 
@@ -15,7 +14,6 @@ from click.testing import CliRunner
 from office import resave
 from pypdf import PdfReader
 
-from generator import load_instrument
 from generator.cli import cli
 from generator.forms import FormValues, write_form
 from generator.forms.identity import PROPERTY_PREFILLED_FROM, new_identity
@@ -171,3 +169,110 @@ EXPECTED = {"1.1": ("gold", None), "1.2": (None, "New this year")}
 
 def _given(returned) -> dict:
     return {r.id: (r.achieved, r.comment or None) for r in returned.responses if r.achieved or r.comment}
+
+
+def test_the_forms_record_the_round_they_were_pre_filled_from(next_round):
+    out, _ = next_round
+    book = openpyxl.load_workbook(out / "hillview-carers" / f"{V11}-hillview-carers.xlsx")
+    properties = {p.name: p.value for p in book.custom_doc_props}
+    assert properties[PROPERTY_PREFILLED_FROM] == "2025-26"
+    info = PdfReader(str(out / "hillview-carers" / f"{V11}-hillview-carers.pdf")).metadata
+    assert info[f"/{PROPERTY_PREFILLED_FROM}"] == "2025-26"
+    plain = openpyxl.load_workbook(out / "new-horizons" / f"{V11}-new-horizons.xlsx")
+    assert PROPERTY_PREFILLED_FROM not in {p.name for p in plain.custom_doc_props}
+
+
+def test_without_recipients_one_pack_per_organisation_of_the_results(last_round, tmp_path):
+    result = _invoke("generate", "--from", last_round, "--format", "docx", "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["hillview-carers", "riverside-community-trust"]
+
+
+def test_organisation_matched_as_merging_matches_it(last_round, tmp_path):
+    result = _invoke(
+        "generate", "--from", last_round, "--organisation", "The Hillview Carers Ltd", "--format", "docx",
+        "--out", tmp_path,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "pre-filled from the last review (2025-26) (as 'Hillview Carers')" in result.output
+    assert "Last review (2025-26): Bronze" in _docx_text(tmp_path / f"{V11}-the-hillview-carers-ltd.docx")
+
+
+def test_done_actions_are_left_out(last_round):
+    instrument = resolve_instrument(V11)
+    results = load_results(last_round / "results.json")
+    criterion = instrument.indicator("1.1").criteria["gold"][0]
+    plans = plan_prefilled_packs(instrument, results, done_actions={("1.1", criterion.upper())})
+    review = next(p.last_review for p in plans if p.recipient.organisation == ORG)
+    assert review.indicators["1.1"].actions == ()  # its one Gold criterion is done
+    assert review.indicators["2.1"].actions  # others stay open
+
+
+def test_a_comment_is_cut_with_a_note(next_round):
+    out, _ = next_round
+    text = _docx_text(out / "riverside-community-trust" / f"{V11}-riverside-community-trust.docx")
+    shown = next(line for line in text.splitlines() if line.startswith("Asha Patel (manager): We asked"))
+    assert shown.endswith("…") and len(shown) < MAX_COMMENT_CHARACTERS + 40
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: d / "missing.json", "missing.json: no such file or folder"),
+        (lambda d: d, "holds no results.json"),
+        (lambda d: _write(d / "results.json", "not json"), "is not a results.json written by coproduce merge"),
+        (lambda d: _write(d / "other.json", '{"format": "something else"}'), "is not a results.json"),
+    ],
+)
+def test_from_something_that_is_not_results_is_a_one_line_error(tmp_path, make, message):
+    source = make(tmp_path)
+    out = tmp_path / "out"
+    result = _invoke("generate", "--from", source, "--out", out)
+    assert result.exit_code == 1
+    assert message in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_from_results_of_another_instrument_is_an_error(last_round, tmp_path):
+    result = _invoke("generate", "--from", last_round, "--instrument", "charter-appendix-d", "--out", tmp_path / "o")
+    assert result.exit_code == 1
+    assert "holds no results of charter-appendix-d (only of coproduction-v1.1" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_charter_one_pack_per_project_with_the_project_on_the_cover(tmp_path):
+    charter = resolve_instrument("charter-appendix-d")
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    first = charter.indicators[0].id
+    for n, project in enumerate(("Peer support project", "Housing panel")):
+        cover = {
+            "organisation": "Delta Care",
+            "work_assessed": project,
+            "completed_by": "Kim",
+            "review_period": "2025-26",
+        }
+        values = FormValues(cover=cover, answers={first: "partly-met"}, comments={first: f"About {project}"})
+        write_form("docx", charter, new_identity(charter, "Delta Care"), returns / f"d{n}.docx", values)
+    assert _invoke("merge", returns, "--out", tmp_path / "results").exit_code in (0, 1)
+    result = _invoke("generate", "--from", tmp_path / "results", "--instrument", "charter-appendix-d", "--out",
+                     tmp_path / "out")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    packs = sorted((tmp_path / "out" / "delta-care").glob("*.docx"))
+    assert [p.name for p in packs] == [
+        "charter-appendix-d-delta-care-housing-panel.docx",
+        "charter-appendix-d-delta-care-peer-support-project.docx",
+    ]
+    for pack, project in zip(packs, ("Housing panel", "Peer support project"), strict=True):
+        text = _docx_text(pack)
+        assert f"About {project}" in text and "Last review (2025-26): Partly met" in text
+        returned = read_return(pack, {charter.id: charter})
+        assert returned.project == project
+        assert all(r.achieved is None and not r.comment for r in returned.responses)
+        assert not returned.problems
