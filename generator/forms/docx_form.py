@@ -317,6 +317,10 @@ class _FormDocument:
             return
         row = table.add_row()
         indicator_row._tr.addnext(row._tr)
+        ooxml.keep_row_whole(row)
+        for above in indicator_row.cells:  # the review goes on the page of its indicator
+            for paragraph in above.paragraphs:
+                paragraph.paragraph_format.keep_with_next = True
         cell = row.cells[0].merge(row.cells[-1])
         ooxml.shade_cell(cell, _LAST_REVIEW_FILL)
         for n, (kind, text) in enumerate(last.lines(review.heading)):
