@@ -233,6 +233,15 @@ def show(
     metavar="SEED",
     help="Derive form ids from SEED instead of at random; with SOURCE_DATE_EPOCH set, output is byte-stable.",
 )
+@click.option(
+    "--from",
+    "last_round",
+    type=click.Path(path_type=Path),
+    metavar="RESULTS",
+    help="Last round's results.json (or its folder): each pack shows the organisation's last review and open "
+    "actions beside each indicator, read-only; this round's answers start blank.  Without --organisation or "
+    "--recipients, one pack per organisation in the results.",
+)
 @click.pass_context
 def generate(
     ctx: click.Context,
@@ -242,12 +251,28 @@ def generate(
     organisation: str | None,
     recipients: Path | None,
     form_id_seed: str | None,
+    last_round: Path | None,
 ) -> None:
     """Write the checklist as forms to fill in: Word, fillable PDF and Excel.
 
     Example: coproduce generate --organisation "Riverside Community Trust"
+
+    Next round: coproduce generate --from output/results.json --recipients orgs.csv
     """
     from generator.forms.packs import Recipient, generate_pack, generate_packs, read_recipients
+
+    if last_round is not None:
+        _generate_from(
+            ctx,
+            instrument_name,
+            FORMATS if fmt == "all" else (fmt,),
+            out,
+            organisation,
+            recipients,
+            form_id_seed,
+            last_round,
+        )
+        return
 
     if organisation and recipients:
         raise click.UsageError("Give either --organisation or --recipients, not both.")
@@ -266,6 +291,56 @@ def generate(
                 for pack in generate_packs(instrument, listed, out, formats, form_id_seed):
                     written += pack
                     bar.update(1)
+    for path in written:
+        click.echo(str(path))
+
+
+def _generate_from(
+    ctx: click.Context,
+    instrument_name: str,
+    formats: tuple[str, ...],
+    out: Path,
+    organisation: str | None,
+    recipients: Path | None,
+    form_id_seed: str | None,
+    last_round: Path,
+) -> None:
+    """`generate --from`: packs pre-filled with last round's review; says which got which."""
+    from generator.forms.last_round import load_last_round
+    from generator.forms.packs import Recipient, generate_pack, generate_packs, plan_prefilled_packs, read_recipients
+
+    if organisation and recipients:
+        raise click.UsageError("Give either --organisation or --recipients, not both.")
+    if organisation is not None and not organisation.strip():
+        raise click.BadParameter("is empty", param_hint="--organisation")
+    with _reported():
+        instrument = resolve_instrument(instrument_name, _extra_dirs(ctx))
+        results = load_last_round(last_round, instrument)
+        listed: list[Recipient] | None = None
+        if recipients is not None:
+            listed = read_recipients(recipients)
+        elif organisation:
+            listed = [Recipient(" ".join(organisation.split()))]
+        plans = plan_prefilled_packs(instrument, results, listed)
+        written: list[Path] = []
+        if organisation:  # into OUT itself, as without --from (one pack per project of the charter)
+            for plan in plans:
+                written += generate_pack(instrument, out, formats, plan.recipient, form_id_seed, None, plan.last_review)
+        else:
+            with click.progressbar(length=len(plans), label=f"Writing {len(plans)} packs", file=sys.stderr) as bar:
+                packs = generate_packs(
+                    instrument,
+                    [plan.recipient for plan in plans],
+                    out,
+                    formats,
+                    form_id_seed,
+                    last_reviews=[plan.last_review for plan in plans],
+                )
+                for pack in packs:
+                    written += pack
+                    bar.update(1)
+    for plan in plans:
+        click.echo(plan.note, err=True)
     for path in written:
         click.echo(str(path))
 

@@ -18,6 +18,7 @@ from generator.errors import FormWriteError
 
 if TYPE_CHECKING:
     from generator.forms.identity import FormIdentity
+    from generator.forms.last_round import LastReview
     from generator.model.instrument import Instrument
 
 #: Format key → (module, writer function); the key is also the file extension.
@@ -32,12 +33,14 @@ FORMATS: tuple[str, ...] = tuple(_WRITERS)
 @dataclass
 class FormValues:
     """Values to pre-fill: cover field id → text, indicator id → level id, indicator id → comment,
-    indicator id → who rated it (forms with a "rated by" column)."""
+    indicator id → who rated it (forms with a "rated by" column); and last round's review, shown
+    read-only beside each indicator (``generate --from``), never as an answer."""
 
     cover: dict[str, str] = field(default_factory=dict)
     answers: dict[str, str] = field(default_factory=dict)
     comments: dict[str, str] = field(default_factory=dict)
     rated_by: dict[str, str] = field(default_factory=dict)
+    last_review: LastReview | None = None
 
 
 def form_writer(fmt: str) -> Callable[[Instrument, FormIdentity, Path, FormValues | None], Path]:

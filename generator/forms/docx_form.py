@@ -55,6 +55,9 @@ _COVER_LABEL_WIDTH = 9.0
 _COVER_LINE_HEIGHT = 0.75
 #: Placeholder text is grey, as Word shows its own.
 _PLACEHOLDER_GREY = RGBColor(0x80, 0x80, 0x80)
+#: Last round's review (``generate --from``): dark grey text on a light grey row, shown, not filled in.
+_LAST_REVIEW_TEXT = RGBColor(0x40, 0x40, 0x40)
+_LAST_REVIEW_FILL = "#EDEDED"
 #: A placeholder for an empty cover field: blank, so it can never be read as an answer
 #: (LibreOffice forgets that a text control is showing its placeholder), but wide enough
 #: to click.
@@ -147,7 +150,10 @@ class _FormDocument:
         included, so the file is byte for byte what building would give."""
         values = self.values
         blank = (
-            not any(values.answers.values()) and not any(values.comments.values()) and not any(values.rated_by.values())
+            not any(values.answers.values())
+            and not any(values.comments.values())
+            and not any(values.rated_by.values())
+            and values.last_review is None
         )
         body = self.document.element.body
         section_properties = body[-1]  # python-docx keeps w:sectPr last in the body
@@ -296,6 +302,36 @@ class _FormDocument:
             table = self._checklist_table(len(part.indicators))
             for row, indicator in zip(table.rows[1:], part.indicators, strict=True):
                 self._write_indicator(row.cells, indicator)
+        if self.values.last_review is not None:
+            for row, indicator in zip(list(table.rows[1:]), part.indicators, strict=True):
+                self._write_last_review(table, row, indicator)
+
+    def _write_last_review(self, table: Table, indicator_row, indicator: Indicator) -> None:
+        """Last round's answer, comments and open actions for ``indicator``, in a grey row of one
+        cell across the table under the indicator's row: text, not a control, so a reader of the
+        returned form skips it as it skips a heading inside a table."""
+        review = self.values.last_review
+        assert review is not None
+        last = review.indicators.get(indicator.id)
+        if last is None:
+            return
+        row = table.add_row()
+        indicator_row._tr.addnext(row._tr)
+        ooxml.keep_row_whole(row)
+        for above in indicator_row.cells:  # the review goes on the page of its indicator
+            for paragraph in above.paragraphs:
+                paragraph.paragraph_format.keep_with_next = True
+        cell = row.cells[0].merge(row.cells[-1])
+        ooxml.shade_cell(cell, _LAST_REVIEW_FILL)
+        for n, (kind, text) in enumerate(last.lines(review.heading)):
+            paragraph = cell.paragraphs[0] if n == 0 else cell.add_paragraph()
+            ooxml.set_paragraph_style(paragraph, self.bullet if kind == "action" else self.cell_text)
+            paragraph.paragraph_format.space_after = Pt(1)
+            run = paragraph.add_run(text)
+            run.font.color.rgb = _LAST_REVIEW_TEXT
+            run.font.size = Pt(8.5)
+            run.bold = kind in ("heading", "label")
+            run.italic = kind == "note"
 
     def _write_preamble(self) -> None:
         """The published text before the sections, on a page of its own after the cover."""

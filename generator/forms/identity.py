@@ -23,6 +23,8 @@ PROPERTY_VERSION = "coproduce_version"
 PROPERTY_FORM_ID = "coproduce_form_id"
 PROPERTY_ORGANISATION = "coproduce_organisation"
 PROPERTY_CREATED = "coproduce_created"
+#: The round a pack was pre-filled from (``generate --from``): shown, never read as answers.
+PROPERTY_PREFILLED_FROM = "coproduce_prefilled_from"
 
 #: Name of the read-only PDF field and of the hidden Excel sheet that carry the identity.
 IDENTITY_FIELD = "coproduce_identity"
@@ -38,6 +40,8 @@ class FormIdentity:
     form_id: str
     created: datetime
     organisation: str | None = None
+    #: the round of the last review the form shows ("2025-26"), None when it shows none
+    prefilled_from: str | None = None
 
     def as_properties(self) -> dict[str, str]:
         """The identity as name → text pairs, the names above; organisation only when set."""
@@ -49,6 +53,8 @@ class FormIdentity:
         }
         if self.organisation:
             properties[PROPERTY_ORGANISATION] = self.organisation
+        if self.prefilled_from:
+            properties[PROPERTY_PREFILLED_FROM] = self.prefilled_from
         return properties
 
 
@@ -66,6 +72,7 @@ def new_identity(
     organisation: str | None = None,
     form_id: str | None = None,
     created: datetime | None = None,
+    prefilled_from: str | None = None,
 ) -> FormIdentity:
     """A fresh identity for a form of ``instrument``: a random form id unless one is given."""
     return FormIdentity(
@@ -74,4 +81,5 @@ def new_identity(
         form_id=form_id or uuid.uuid4().hex,
         created=created or creation_time(),
         organisation=organisation or None,
+        prefilled_from=prefilled_from or None,
     )

@@ -60,6 +60,13 @@ def repeat_as_header_row(row: _Row) -> None:
             etree.SubElement(tr_pr, qn(tag))
 
 
+def keep_row_whole(row: _Row) -> None:
+    """Never break ``row`` across pages (``w:cantSplit``)."""
+    tr_pr = row._tr.get_or_add_trPr()
+    if tr_pr.find(qn("w:cantSplit")) is None:
+        etree.SubElement(tr_pr, qn("w:cantSplit"))
+
+
 def shade_cell(cell: _Cell, colour: str) -> None:
     """Fill ``cell``'s background with ``colour`` (``#RRGGBB``)."""
     tc_pr = cell._tc.get_or_add_tcPr()

@@ -14,17 +14,22 @@ import os
 import re
 import unicodedata
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator.errors import FormWriteError, RecipientsError
 from generator.forms import FORMATS, FormValues, write_form
 from generator.forms.identity import creation_time, new_identity
 from generator.model.instrument import Instrument
 from generator.sheets import unfit_for_xml
+
+if TYPE_CHECKING:
+    from generator.forms.last_round import LastReview
+    from generator.model.results import Results
 
 #: A recipients list is a small CSV; refuse anything much bigger before reading it.
 MAX_RECIPIENTS_BYTES = 5 * 1024 * 1024
@@ -185,12 +190,16 @@ def generate_pack(
     recipient: Recipient | None = None,
     form_id_seed: str | None = None,
     created: datetime | None = None,
+    last_review: LastReview | None = None,
 ) -> list[Path]:
     """Write one form per format into ``out_dir``, personalised for ``recipient`` if given.
 
     Each file gets its own form id: random, or derived from ``form_id_seed`` so that the
     same seed, instrument and recipient give byte-identical files (with ``created`` or
-    ``SOURCE_DATE_EPOCH`` fixing the time).  Returns the paths written.
+    ``SOURCE_DATE_EPOCH`` fixing the time).  With ``last_review`` (``generate --from``) each
+    form shows it read-only beside the indicators, its project (the charter's) is pre-filled
+    as the work assessed and named in the file name, and the identity records its round; the
+    answers stay blank.  Returns the paths written.
     """
     created = created or creation_time()
     organisation = recipient.organisation if recipient else None
@@ -206,13 +215,76 @@ def generate_pack(
                 "contact_details": recipient.email,
             }
         )
-        values.cover = {k: v for k, v in values.cover.items() if v}
+    project = last_review.project if last_review is not None else None
+    if project:
+        values.cover["work_assessed"] = project
+    values.cover = {k: v for k, v in values.cover.items() if v}
+    values.last_review = last_review
     stem = instrument.id if recipient is None else f"{instrument.id}-{slugify(recipient.organisation)}"
+    if project:
+        stem += f"-{slugify(project)}"
+    prefilled_from = last_review.source if last_review is not None else None
+    seed_key = f"{organisation or ''}\x1f{project}" if project else organisation
     written = []
     for fmt in formats:
-        identity = new_identity(instrument, organisation, _form_id(form_id_seed, organisation, fmt), created)
+        form_id = _form_id(form_id_seed, seed_key, fmt)
+        identity = new_identity(instrument, organisation, form_id, created, prefilled_from)
         written.append(write_form(fmt, instrument, identity, out_dir / f"{stem}.{fmt}", values))
     return written
+
+
+@dataclass(frozen=True)
+class PackPlan:
+    """One pack of a pre-filled round: for whom, last round's review to show (None: a plain
+    pack) and a sentence saying which it is, for the person running ``generate``."""
+
+    recipient: Recipient
+    last_review: LastReview | None
+    note: str
+
+
+def plan_prefilled_packs(
+    instrument: Instrument,
+    results: Results,
+    recipients: Sequence[Recipient] | None = None,
+    done_actions: Iterable[tuple[str, str]] = (),
+) -> list[PackPlan]:
+    """The packs of the next round, pre-filled from ``results`` (last round's): one per recipient
+    (matched to last round's organisations as merging matches them), or without ``recipients``
+    one per organisation of ``instrument`` in ``results``.  Each organisation shows its latest
+    round; for an instrument with projects (the charter), one pack per project of that round.
+    A recipient with no last round gets a plain pack.  ``done_actions`` (indicator id, action
+    text) are left out of the open actions (what a returned tracker says is done)."""
+    from generator.forms.last_round import last_review, latest_rounds, matching
+
+    latest = latest_rounds(results, instrument)
+    done = list(done_actions)
+    if recipients is None:
+        seen: dict[str, str] = {}
+        recipients = []
+        for org in latest:
+            if org.name not in seen:
+                seen[org.name] = org.name
+                recipients.append(Recipient(org.name))
+    plans: list[PackPlan] = []
+    for recipient in recipients:
+        found, ambiguous = matching(recipient.organisation, latest)
+        if not found:
+            why = ambiguous or "not in the last round"
+            plans.append(PackPlan(recipient, None, f"{recipient.organisation}: a plain pack ({why})"))
+            continue
+        for org in found:
+            review = last_review(org, instrument, done)
+            project = f", project '{org.project}'" if org.project else ""
+            named = f" (as '{org.name}')" if org.name != recipient.organisation else ""
+            plans.append(
+                PackPlan(
+                    recipient,
+                    review,
+                    f"{recipient.organisation}{project}: pre-filled from the {review.heading.lower()}{named}",
+                )
+            )
+    return plans
 
 
 def generate_packs(
@@ -222,15 +294,22 @@ def generate_packs(
     formats: Sequence[str] = FORMATS,
     form_id_seed: str | None = None,
     created: datetime | None = None,
+    last_reviews: Sequence[LastReview | None] | None = None,
 ) -> Iterator[list[Path]]:
     """One pack per recipient, each in ``out_dir/<organisation-slug>/``; yields each pack's paths,
     in the order of ``recipients``, as it is written (so a caller can show progress).
+    ``last_reviews``, one per recipient (None for a plain pack), pre-fill last round's review
+    (:func:`plan_prefilled_packs` gives both lists; a recipient may come once per project).
 
     Many packs are written in parallel, one process per core: each pack is independent.
     """
     created = created or creation_time()
+    reviews = list(last_reviews) if last_reviews is not None else [None] * len(recipients)
+    if len(reviews) != len(recipients):
+        raise FormWriteError("generate_packs: give one last review (or None) per recipient")
     jobs = [
-        (instrument, out_dir / slugify(r.organisation), tuple(formats), r, form_id_seed, created) for r in recipients
+        (instrument, out_dir / slugify(r.organisation), tuple(formats), r, form_id_seed, created, review)
+        for r, review in zip(recipients, reviews, strict=True)
     ]
     workers = min(os.cpu_count() or 1, len(jobs))
     if workers < 2 or len(jobs) < _PARALLEL_FROM:

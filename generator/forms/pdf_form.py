@@ -84,6 +84,9 @@ _LABEL_SIZE = 9.0
 _GRID = colors.HexColor("#7F7F7F")
 _HEADER_GREY = colors.HexColor("#E6E6E6")
 _MUTED = colors.HexColor("#595959")
+#: Last round's review (``generate --from``): static text, dark grey on light grey, no field.
+_LAST_REVIEW_FILL = colors.HexColor("#EDEDED")
+_LAST_REVIEW_TEXT = colors.HexColor("#404040")
 _TINT = 0.7  # share of a level's colour in its (lighter) heading background
 
 
@@ -222,6 +225,12 @@ class _Styles:
         self.criterion = ParagraphStyle(
             "criterion", base, fontSize=8.5, leading=10.5, leftIndent=8, bulletIndent=0, spaceAfter=2.5
         )
+        self.last_review = ParagraphStyle(
+            "last_review", base, fontSize=8, leading=10, textColor=_LAST_REVIEW_TEXT, spaceAfter=1
+        )
+        self.last_review_bold = ParagraphStyle("last_review_bold", self.last_review, fontName=fonts.bold)
+        self.last_review_note = ParagraphStyle("last_review_note", self.last_review, fontName=fonts.italic)
+        self.last_review_action = ParagraphStyle("last_review_action", self.last_review, leftIndent=8, bulletIndent=0)
 
 
 def _text(value: str) -> str:
@@ -338,9 +347,15 @@ class _Matrix:
             story += [Paragraph(_text(paragraph), styles.intro) for paragraph in part.guidance]
             story += [Paragraph(_text(item), styles.context, bulletText="•") for item in part.context]
             if part.indicators:
-                rows = [self.header, *(self._row(indicator) for indicator in part.indicators)]
+                rows, review_rows = [self.header], []
+                for indicator in part.indicators:
+                    rows.append(self._row(indicator))
+                    review = _last_review_row(self.values, indicator, styles, len(self.widths))
+                    if review is not None:
+                        review_rows.append(len(rows))
+                        rows.append(review)
                 table = Table(rows, colWidths=self.widths, repeatRows=1, splitByRow=1, hAlign="LEFT")
-                table.setStyle(TableStyle(self._table_style()))
+                table.setStyle(TableStyle(self._table_style() + _last_review_style(review_rows)))
                 story += [table, Spacer(0, 4)]
         return story
 
@@ -397,6 +412,41 @@ class _Matrix:
         return commands
 
 
+def _last_review_row(values: FormValues, indicator: Indicator, styles: _Styles, columns: int) -> list | None:
+    """A table row of one cell across the table (``columns`` wide) with last round's review of
+    ``indicator``: static text, not a field, so reading the form back never sees it."""
+    review = values.last_review
+    last = review.indicators.get(indicator.id) if review is not None else None
+    if last is None:
+        return None
+    kinds = {
+        "heading": styles.last_review_bold,
+        "label": styles.last_review_bold,
+        "comment": styles.last_review,
+        "action": styles.last_review_action,
+        "note": styles.last_review_note,
+    }
+    cell = [
+        Paragraph(_text(text), kinds[kind], bulletText="•" if kind == "action" else None)
+        for kind, text in last.lines(review.heading)
+    ]
+    return [cell, *("" for _ in range(columns - 1))]
+
+
+def _last_review_style(rows: list[int]) -> list[tuple]:
+    """Table style commands for the last-review rows at ``rows``: one cell across, grey."""
+    commands: list[tuple] = []
+    for row in rows:
+        commands += [
+            ("SPAN", (0, row), (-1, row)),
+            ("BACKGROUND", (0, row), (-1, row), _LAST_REVIEW_FILL),
+            ("TOPPADDING", (0, row), (-1, row), 3),
+            ("BOTTOMPADDING", (0, row), (-1, row), 3),
+            ("LEFTPADDING", (0, row), (-1, row), _PADDING),
+        ]
+    return commands
+
+
 def _centred(style: ParagraphStyle) -> ParagraphStyle:
     return ParagraphStyle(f"{style.name}_centred", style, alignment=1)
 
@@ -435,11 +485,16 @@ class _Checklist:
         # than leave them alone at the foot of a page
         opening = sum(f.wrap(_FRAME_WIDTH, _FRAME_HEIGHT)[1] + f.getSpaceAfter() for f in story) + 4
         rows: list[list] = [self.header]
+        review_rows: list[int] = []
         for n, indicator in enumerate(section.indicators):
             first_limit = self.max_row_height - opening if n == 0 else self.max_row_height
             rows.extend(self._indicator_rows(indicator, max(first_limit, _MIN_ROW_HEIGHT)))
+            review = _last_review_row(self.values, indicator, self.styles, len(self.widths))
+            if review is not None:
+                review_rows.append(len(rows))
+                rows.append(review)
         table = Table(rows, colWidths=self.widths, repeatRows=1, splitByRow=1, hAlign="LEFT")
-        table.setStyle(TableStyle(self._table_style()))
+        table.setStyle(TableStyle(self._table_style() + _last_review_style(review_rows)))
         story.append(table)
         return story
 

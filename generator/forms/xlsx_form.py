@@ -49,6 +49,7 @@ from generator.forms.fields import (
     tick_field_name,
 )
 from generator.forms.identity import IDENTITY_SHEET, FormIdentity
+from generator.forms.last_round import CUT_NOTE, LastReview
 from generator.model.instrument import MATRIX_LAYOUT, FormText, Indicator, Instrument, Level, Section
 from generator.sheets import (
     EXCEL_CELL_CHARACTERS,
@@ -87,6 +88,8 @@ _ERROR_TEXT = "Choose one of: {choices}. Leave the cell empty if you have not di
 _HEADER_FILL = "D9D9D9"
 _INPUT_FILL = "FFFBEA"
 _GREY_TEXT = "666666"
+_LAST_REVIEW_FILL = "EDEDED"
+_LAST_REVIEW_TEXT = "404040"
 _THIN = Side(style="thin", color="808080")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _WRAP_TOP = Alignment(wrap_text=True, vertical="top")
@@ -106,6 +109,7 @@ _STATEMENT_WIDTH = 60  # a matrix: the statement, a tick column per level, comme
 _TICK_WIDTH = 10
 _RATED_BY_WIDTH = 18
 _MIN_MATRIX_LINES = 2
+_LAST_REVIEW_WIDTH = 48  # last round's review (``generate --from``), right of the inputs
 _COVER_LABEL_WIDTH = 40
 _COVER_INPUT_WIDTH = 80
 
@@ -354,9 +358,12 @@ def _write_section(
     levels = _criteria_levels(instrument)
     criteria_width = min(_CRITERIA_MAX, _CRITERIA_BUDGET / max(len(levels), 1))
     widths = [_INDICATOR_WIDTH, *([criteria_width] * len(levels)), _ANSWER_WIDTH, _COMMENTS_WIDTH]
+    answer_column, comments_column = len(widths) - 1, len(widths)
+    review = values.last_review
+    if review is not None:
+        widths.append(_LAST_REVIEW_WIDTH)
     set_widths(sheet, widths)
     last = len(widths)
-    answer_column, comments_column = last - 1, last
 
     header_row = _section_opening(sheet, instrument, section, last, sum(widths))
     headings = [
@@ -364,6 +371,7 @@ def _write_section(
         *((heading, level.colour) for level, heading in levels),
         (instrument.columns.answer, None),
         (instrument.columns.comments, None),
+        *([(review.heading, _LAST_REVIEW_FILL)] if review is not None else []),
     ]
     _header_row(sheet, header_row, headings, widths)
 
@@ -382,6 +390,8 @@ def _write_section(
         comment = sheet.cell(row, comments_column)
         _input(comment, values.comments.get(indicator.id) or "")
         lines.append(line_count(str(comment.value or ""), _COMMENTS_WIDTH))
+        if review is not None:
+            lines.append(_last_review_cell(sheet.cell(row, last), review, indicator))
         sheet.row_dimensions[row].height = row_height(max(lines))
         layout.target(answer_field_name(indicator.id), indicator.id, answer)
         layout.target(comment_field_name(indicator.id), indicator.id, comment)
@@ -439,8 +449,12 @@ def _write_matrix_section(
     columns, levels = instrument.columns, instrument.scale.levels
     rated_by = [_RATED_BY_WIDTH] if columns.rated_by else []
     widths = [_STATEMENT_WIDTH, *(_TICK_WIDTH for _ in levels), _COMMENTS_WIDTH, *rated_by]
+    inputs_end, comments_column = len(widths), 2 + len(levels)
+    review = values.last_review
+    if review is not None:
+        widths.append(_LAST_REVIEW_WIDTH)
     set_widths(sheet, widths)
-    last, comments_column = len(widths), 2 + len(levels)
+    last = len(widths)
     total = sum(widths)
 
     row = _section_opening(sheet, instrument, section, last, total)
@@ -450,6 +464,7 @@ def _write_matrix_section(
         *((level.label, level.colour) for level in levels),
         (columns.comments, None),
         *([(columns.rated_by, None)] if columns.rated_by else []),
+        *([(review.heading, _LAST_REVIEW_FILL)] if review is not None else []),
     ]
     ticks: dict[str, list[str]] = {level.id: [] for level in levels}
     first_table_row = None
@@ -485,9 +500,11 @@ def _write_matrix_section(
             lines.append(line_count(str(comment.value or ""), _COMMENTS_WIDTH))
             layout.target(comment_field_name(indicator.id), indicator.id, comment)
             if columns.rated_by:
-                rater = sheet.cell(row, last)
+                rater = sheet.cell(row, inputs_end)
                 _input(rater, values.rated_by.get(indicator.id) or "")
                 layout.target(rated_by_field_name(indicator.id), indicator.id, rater)
+            if review is not None:
+                lines.append(_last_review_cell(sheet.cell(row, last), review, indicator))
             sheet.row_dimensions[row].height = row_height(max(lines))
         for column, level in enumerate(levels, 2):
             letter = get_column_letter(column)
@@ -501,6 +518,35 @@ def _write_matrix_section(
     if first_table_row:
         sheet.freeze_panes = sheet.cell(first_table_row, 1).coordinate
     _protect_and_print(sheet)
+
+
+def _last_review_cell(cell: Cell, review: LastReview, indicator: Indicator) -> int:
+    """Last round's review of ``indicator`` in ``cell``: locked, grey, no defined name (nothing a
+    reader reads); cut with "…" and a note where the tallest row would not show it all.  Returns
+    the lines it takes."""
+    last = review.indicators.get(indicator.id)
+    text = last.text(review.heading) if last is not None else ""
+    if line_count(text, _LAST_REVIEW_WIDTH) > _LAST_REVIEW_MAX_LINES:
+        lines = [line for line in text.split("\n") if line != CUT_NOTE]
+        while len(lines) > 1 and line_count("\n".join([*lines, "…", CUT_NOTE]), _LAST_REVIEW_WIDTH) > (
+            _LAST_REVIEW_MAX_LINES
+        ):
+            lines.pop()
+        text = "\n".join([*lines, "…", CUT_NOTE])
+    _text(
+        cell,
+        text,
+        font=cell_font(color=_LAST_REVIEW_TEXT, size=9),
+        alignment=_WRAP_TOP,
+        border=_BOX,
+    )
+    cell.fill = PatternFill(fill_type="solid", fgColor=_LAST_REVIEW_FILL)
+    cell.protection = _LOCKED
+    return line_count(text, _LAST_REVIEW_WIDTH)
+
+
+#: The most lines of last round's review a row shows (Excel's tallest row holds ~30).
+_LAST_REVIEW_MAX_LINES = 28
 
 
 def _answer_label(instrument: Instrument, values: FormValues, indicator: Indicator) -> str:
