@@ -370,3 +370,32 @@ def test_run_with_trackers_among_the_returns(run_out, tmp_path):
     assert done_line.startswith("      done: ") and ids[0] in done_line and ids[7] in done_line
     assert f"      unclear: {ids[8]} typed 'maybe'" in lines
     assert any("row " in line and "(no indicator id)" in line for line in lines)
+
+
+def test_a_charter_tracker_comes_back_with_its_project(tmp_path):
+    """The Appendix D charter's tracker (a row per statement): its round and project come back,
+    so that a project's actions are never mixed with another's."""
+    from generator.demo import write_charter_sample_returns
+
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    write_charter_sample_returns(resolve_instrument("charter-appendix-d"), returns)
+    result = _invoke("run", returns, "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    path = next((tmp_path / "out" / "plans").rglob("*-action-plan.xlsx"))
+    book = openpyxl.load_workbook(path)
+    sheet = book["Actions"]
+    headings = [cell.value for cell in sheet[FIRST_ROW - 1]]
+    status = headings.index("Status") + 1
+    sheet.cell(FIRST_ROW, status).value = "Completed ✓"
+    sheet.cell(FIRST_ROW + 1, status).value = "ongoing"
+    book.save(path)
+    data = _read_json(path)
+    results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    [org] = [o for o in results["organisations"] if o["name"] == data["organisation"]]
+    assert (data["instrument"], data["round"], data["project"]) == ("charter-appendix-d", org["round"], org["project"])
+    assert data["project"] and data["round"]
+    first, second = data["actions"][:2]
+    assert first["indicator"].startswith("C.") and first["action"] == first["title"]
+    assert (first["status"], second["status"]) == ("done", "in-progress")
+    assert first["next_tier"] is None and first["now"] in ("not-met", "partly-met")

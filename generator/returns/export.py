@@ -122,9 +122,12 @@ def tracker_text(tracker: TrackerReturn, instrument: Instrument | None) -> str:
     ]
     width = max((len(a.indicator or "—") for a in tracker.actions), default=3)
     status_width = max(len(label) for label in STATUS_LABELS.values())
+    tiers = [labels.get(a.next_tier, a.next_tier) for a in tracker.actions if a.next_tier]
+    tier_width = max(map(len, tiers), default=0)
     for action in tracker.actions:
         status = STATUS_LABELS[action.status]
-        next_tier = f"→ {labels.get(action.next_tier, action.next_tier)}  " if action.next_tier else ""
+        tier = labels.get(action.next_tier, action.next_tier) if action.next_tier else ""
+        next_tier = f"{'→ ' if tier else '  '}{tier:<{tier_width}}  " if tier_width else ""
         what = action.title or (action.action or "").split("\n")[0] or "(no action given)"
         lines.append(f"  {(action.indicator or '—').ljust(width)}  {status:<{status_width}}  {next_tier}{what}")
         indent = f"  {'':{width}}  {'':{status_width}}  "
