@@ -5,6 +5,11 @@ and the package as detection opened it, for Word and Excel), imported only when 
 format turns up, so the command line starts fast.  The bytes pass
 the guards of :mod:`generator.returns.guards` first: the size limit here, the zip container's limits
 in :func:`~generator.returns.detect.detect_format`, before any reader sees them.
+
+An action tracker coproduce wrote (an Excel workbook, filled in) is told apart from a form by
+detection; it is read by :func:`~generator.returns.tracker_return.read_tracker` where the caller
+asks for trackers (``trackers=True``: ``read``, ``merge``), and refused as "not a completed form"
+elsewhere, so that code expecting answers never gets a tracker.
 """
 
 from __future__ import annotations
