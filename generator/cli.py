@@ -363,24 +363,34 @@ def read_command(
 
     Each file is read as `merge` reads it, in a separate process with a time and a memory
     limit. A file that cannot be read is reported on one line and the others are still
-    read; the exit status is 1 if any file failed.
+    read; the exit status is 1 if any file failed. An action tracker (the Excel plan that
+    `plan` and `run` write, filled in) shows each action's status.
 
     Example: coproduce read returns/*.docx --json
     """
     from generator.returns.batch import iter_read
-    from generator.returns.export import return_text, write_returns_csv
+    from generator.returns.export import return_text, tracker_text, write_returns_csv
+    from generator.returns.tracker_return import TrackerReturn
 
     if as_json and as_csv:
         raise click.UsageError("Give --json or --csv, not both.")
     catalogue = find_instruments(_extra_dirs(ctx))
     limits = _limits(time_limit, max_file_size)
     returns, failed = [], 0
-    with closing(iter_read(files, catalogue.instruments, limits=limits)) as outcomes:
+    with closing(iter_read(files, catalogue.instruments, limits=limits, trackers=True)) as outcomes:
         for outcome in outcomes:
             result = outcome.result
             if result is None:  # the one-line error, naming the file
                 click.echo(f"Error: {outcome.failure}", err=True)
                 failed += 1
+                continue
+            if isinstance(result, TrackerReturn):
+                if as_json:
+                    click.echo(json.dumps(result.as_data(), ensure_ascii=False))
+                elif as_csv:
+                    click.echo(f"Note: {result.file}: an action tracker, not a form: left out of the CSV", err=True)
+                else:
+                    click.echo(tracker_text(result, catalogue.instruments.get(result.instrument or "")) + "\n")
                 continue
             returns.append(result)
             if as_json:
@@ -462,7 +472,7 @@ def _merge(
 ) -> None:
     """Merge and score ``paths`` into ``out`` by the ``rules`` (loaded once the instruments are found),
     with ``plans`` if given; print the summary and the files written; exit 1 if any file was rejected."""
-    from generator.outputs.summary import merge_summary
+    from generator.outputs.summary import merge_summary, tracker_summary
     from generator.pipeline import merge_and_score
 
     with _reported():
@@ -472,6 +482,8 @@ def _merge(
     for note in output.notes:
         click.echo(f"Note: {note}", err=True)
     click.echo(merge_summary(output.results))
+    if output.trackers:
+        click.echo(tracker_summary(output.trackers))
     _echo_written(output.written)
     if output.results.counts.rejected:
         ctx.exit(1)

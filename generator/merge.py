@@ -3,7 +3,8 @@
 :func:`merge_returns` finds the files under the given paths, reads them in parallel (one
 process per core), and gives each file a fate in the manifest: merged, superseded (the
 same form sent again later, or an identical copy), rejected (with the reader's reason) or
-skipped (not a form: a text file, an image, an Office lock file).
+skipped (not a form: a text file, an image, an Office lock file; or an action tracker, whose
+statuses are kept apart, in :attr:`Merged.trackers`, never merged as answers).
 
 Each file is read in a worker process with a time limit and a memory limit
 (:class:`generator.returns.guards.Limits`): a file that hangs its reader, exhausts its memory or
@@ -32,6 +33,7 @@ from generator.returns import guards
 from generator.returns.batch import iter_read
 from generator.returns.model import Return
 from generator.returns.names import counted_under, organisation_key, respondent_key
+from generator.returns.tracker_return import TrackerReturn
 from generator.scoring.rules import ScoringRules, role_of
 
 #: Extensions worth reading: forms, and the formats people turn them into (each of
@@ -98,6 +100,9 @@ class Merged:
 
     manifest: list[ManifestEntry]
     organisations: list[OrganisationGroup]
+    #: the action trackers found among the inputs (each "skipped" in the manifest, saying so),
+    #: in the order of their files
+    trackers: list[TrackerReturn] = field(default_factory=list)
 
 
 def find_files(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[list[Path], list[ManifestEntry]]:
@@ -234,13 +239,18 @@ def merge_returns(
     read_ok: list[_Held] = []
     entries: dict[str, ManifestEntry] = {}
     store = _ReturnStore()
-    with closing(iter_read(to_read, instruments, tick, limits)) as outcomes:
+    trackers: list[TrackerReturn] = []
+    with closing(iter_read(to_read, instruments, tick, limits, trackers=True)) as outcomes:
         for outcome in outcomes:
             # from here on the file is named as outputs can show it (bytes not UTF-8 escaped)
             path, digest, result = Path(guards.file_label(outcome.path)), outcome.sha256, outcome.result
             entry = ManifestEntry(str(path), MERGED, sha256=digest or None)
             if result is None:
                 entry.fate, entry.reason = REJECTED, outcome.failure.problem
+            elif isinstance(result, TrackerReturn):
+                entry.fate, entry.reason = SKIPPED, tracker_reason(result)
+                entry.format, entry.organisation = result.format, result.organisation
+                trackers.append(result)
             else:
                 held = _Held.of(path, digest, outcome.mtime, result, store)
                 entry.format, entry.organisation = result.format, _organisation_of(held)[0]
@@ -251,7 +261,16 @@ def merge_returns(
     kept = _drop_superseded(read_ok, entries)
     organisations = _group(kept, rules)
     manifest.sort(key=lambda e: e.file)
-    return Merged(manifest, organisations)
+    return Merged(manifest, organisations, trackers)
+
+
+def tracker_reason(tracker: TrackerReturn) -> str:
+    """The manifest's reason for an action tracker found among the returns."""
+    count = len(tracker.actions)
+    return (
+        f"an action tracker ({count} action{'' if count == 1 else 's'}), not a form: its statuses are reported, "
+        "not merged as answers"
+    )
 
 
 class _ReturnStore:

@@ -61,6 +61,8 @@ class PipelineOutput:
     written: list[Path] = field(default_factory=list)
     #: what the user should know about the output folder (what an interrupted run left there)
     notes: list[str] = field(default_factory=list)
+    #: the action trackers found among the inputs (see :attr:`generator.merge.Merged.trackers`)
+    trackers: list = field(default_factory=list)
 
 
 def merge_and_score(
@@ -88,6 +90,7 @@ def merge_and_score(
         _check_something_merged(merged.manifest, paths, out)
         output = write_outputs(merged, instruments, rules, out, plans)
     output.notes = notes + output.notes
+    output.trackers = merged.trackers
     return output
 
 

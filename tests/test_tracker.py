@@ -30,6 +30,7 @@ from generator.plans.tracker import (
     STATUSES,
     write_action_tracker,
 )
+from generator.plans.tracker_identity import IDENTITY_SHEET
 from generator.scoring.rules import load_rules
 from generator.sheets import TextChanges
 
@@ -116,8 +117,20 @@ def _fill(cell) -> str | None:
 # --- the table ----------------------------------------------------------------------------------------
 
 
-def test_sheets_and_the_table_headings(workbook):
-    assert workbook.sheetnames == [ACTIONS_SHEET, NOT_ASSESSED_SHEET]
+def test_sheets_and_the_table_headings(workbook, context):
+    assert workbook.sheetnames == [ACTIONS_SHEET, NOT_ASSESSED_SHEET, IDENTITY_SHEET]
+    assert [workbook[name].sheet_state for name in workbook.sheetnames] == ["visible", "visible", "hidden"]
+    # what the tracker is, and whose: in the document properties and on the hidden sheet alike
+    stamped = {prop.name: prop.value for prop in workbook.custom_doc_props}
+    assert stamped == {
+        "coproduce_document": "action-tracker",
+        "coproduce_instrument": context["instrument"]["id"],
+        "coproduce_version": context["instrument"]["version"],
+        "coproduce_organisation": context["organisation"],
+        **({"coproduce_round": context["round"]} if context["round"] else {}),
+    }
+    hidden = [tuple(c.value for c in row) for row in workbook[IDENTITY_SHEET].iter_rows()]
+    assert hidden == [("key", "value"), *stamped.items()]
     _, headings, _ = _table(workbook[ACTIONS_SHEET])
     assert headings == [
         "Indicator id", "Section", "Indicator", "Now", "Next", "Action to take", "Perception gaps",

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from generator.model.results import REJECTED, SUPERSEDED, Results
 from generator.scoring.rules import Roles
+
+if TYPE_CHECKING:
+    from generator.returns.tracker_return import TrackerReturn
 
 
 def merge_summary(results: Results) -> str:
@@ -57,4 +63,35 @@ def merge_summary(results: Results) -> str:
             + f" ({answer.why})"
             for org, answer in unclear
         ]
+    return "\n".join(lines)
+
+
+def tracker_summary(trackers: Sequence[TrackerReturn]) -> str:
+    """The action trackers found among the inputs: how many, then per tracker (organisation, round,
+    project) its actions' counts by status and the indicators of each status; each unclear status
+    with what was typed, each row added without an indicator id, and the tracker's problems."""
+    from generator.returns.tracker_return import STATUS_LABELS, STATUSES, UNCLEAR
+
+    if not trackers:
+        return ""
+    lines = [f"Action trackers: {len(trackers)} (each action's status is read; a tracker is not merged as answers)"]
+    for tracker in sorted(trackers, key=lambda t: ((t.organisation or "").casefold(), t.round or "", t.file)):
+        whose = tracker.organisation or "(organisation not given)"
+        whose += "".join(f" ({part})" for part in (tracker.round, tracker.project) if part)
+        counts = tracker.counts
+        lines.append(
+            f"  {whose}  {len(tracker.actions)} actions: "
+            + ", ".join(f"{counts[status]} {STATUS_LABELS[status]}" for status in STATUSES)
+            + f"  ({tracker.file})"
+        )
+        for status in STATUSES:
+            actions = [a for a in tracker.actions if a.status == status]
+            if not actions:
+                continue
+            if status == UNCLEAR:
+                shown = [f"{a.indicator or f'row {a.row}'} typed '{a.raw_status}'" for a in actions]
+            else:
+                shown = [a.indicator or f"row {a.row} (no indicator id)" for a in actions]
+            lines.append(f"      {STATUS_LABELS[status]}: {', '.join(shown)}")
+        lines += [f"      ! {problem}" for problem in tracker.problems]
     return "\n".join(lines)

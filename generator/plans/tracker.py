@@ -27,6 +27,10 @@ formula (a comment "=SUM(A1)" stays as typed), and never lost (the one text poli
 reads back as the characters, a text over a cell's 32,767 characters goes on in the cells
 below its row, and each such change is listed on a **Text changes** sheet.  The workbook is not protected: people edit
 it.  It is stamped with the review date, so the same context gives the same bytes.
+
+It says what it is — an action tracker, of which instrument and version, organisation, round
+and project — in custom document properties and on a hidden sheet (:mod:`generator.plans.tracker_identity`),
+so that :mod:`generator.returns.tracker_return` reads it back after a re-save.
 """
 
 from __future__ import annotations
@@ -42,11 +46,13 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.formatting.rule import CellIsRule
+from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from generator.atomic import write_atomically
+from generator.plans import tracker_identity as identity
 from generator.sheets import (
     SheetText,
     TextChanges,
@@ -62,13 +68,14 @@ from generator.sheets import (
     set_widths,
     style_cell,
     text_colour_on,
+    unfit_for_xml,
 )
 
-ACTIONS_SHEET = "Actions"
+ACTIONS_SHEET = identity.ACTIONS_SHEET
 NOT_ASSESSED_SHEET = "Not yet assessed"
 
 #: The Status dropdown's choices; the first is every action's starting value.
-STATUSES = ("Not started", "In progress", "Done")
+STATUSES = identity.STATUSES
 #: The number format of the By when cells (and of the review date).
 DATE_FORMAT = "dd/mm/yyyy"
 
@@ -88,7 +95,7 @@ COLUMNS = (
     ("Evidence", 15),
     ("Notes", 15),
 )
-_TRACKING = ("Owner", "By when", "Status", "Evidence", "Notes")
+_TRACKING = identity.TRACKING
 #: What each column of a plan of tiers holds (see _Layout).
 _TIERS_KEYS = ("id", "section", "title", "now", "next", "action", "gaps", "comments", *_TRACKING)
 
@@ -96,7 +103,7 @@ _TIERS_KEYS = ("id", "section", "title", "now", "next", "action", "gaps", "comme
 _FALLBACK_TIME = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 # Wording of the workbook's own furniture (the standards' wording all comes from the context).
-_TITLE = "Action plan: {organisation}"
+_TITLE = identity.TITLE
 _REVIEW_DATE = "Review date"
 _OVERALL = "Overall tier"
 _OVERALL_DETAIL = "{points} of {max_points} points; {answered} of {total} indicators answered"
@@ -238,6 +245,9 @@ def write_action_tracker(context: dict[str, Any], path: Path) -> Path:
     workbook.properties.subject = _instrument_line(context["instrument"])
     workbook.properties.creator = "coproduce"
     workbook.properties.created = workbook.properties.modified = stamp.replace(tzinfo=None)
+    pairs = _identity(context)
+    for name, value in pairs:
+        workbook.custom_doc_props.append(StringProperty(name=name, value=value))
     actions = workbook.active
     actions.title = ACTIONS_SHEET
     with _noting_text_changes() as changes:
@@ -245,7 +255,34 @@ def write_action_tracker(context: dict[str, Any], path: Path) -> Path:
         _write_not_assessed(workbook.create_sheet(NOT_ASSESSED_SHEET), context)
     if changes:
         _write_text_changes(workbook.create_sheet(TextChanges.SHEET), changes)
+    _write_identity_sheet(workbook.create_sheet(identity.IDENTITY_SHEET), pairs)
     return write_atomically(Path(path), lambda tmp: save_workbook(workbook, tmp, stamp))
+
+
+def _identity(context: dict[str, Any]) -> list[tuple[str, str]]:
+    """What the tracker is, and whose: (key, value) pairs for its document properties and its hidden
+    sheet, so that :mod:`generator.returns.tracker_return` knows it after any re-save.  A value a
+    document property cannot hold (a control character in a name) is left out: the reader then
+    goes by the title."""
+    instrument = context["instrument"]
+    pairs = [
+        (identity.PROPERTY_DOCUMENT, identity.TRACKER_DOCUMENT),
+        (identity.PROPERTY_INSTRUMENT, instrument.get("id") or ""),
+        (identity.PROPERTY_VERSION, instrument.get("version") or ""),
+        (identity.PROPERTY_ORGANISATION, context.get("organisation") or ""),
+        (identity.PROPERTY_ROUND, context.get("round") or ""),
+        (identity.PROPERTY_PROJECT, context.get("project") or ""),
+    ]
+    return [(name, str(value)) for name, value in pairs if value and not unfit_for_xml(str(value))]
+
+
+def _write_identity_sheet(sheet: Worksheet, pairs: list[tuple[str, str]]) -> None:
+    """The hidden sheet of identity pairs (a copy of the document properties: a program that drops
+    those keeps sheets)."""
+    for row, pair in enumerate([identity.IDENTITY_HEADER, *pairs], 1):
+        for column, text in enumerate(pair, 1):
+            put_text(sheet.cell(row, column), text)
+    sheet.sheet_state = "hidden"
 
 
 def _stamp_time(review_date: Any) -> datetime:

@@ -22,12 +22,16 @@ from dataclasses import dataclass
 from importlib import import_module
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator.errors import CoproduceError
 from generator.model.instrument import Instrument
 from generator.returns import guards
 from generator.returns.model import Return
 from generator.returns.read import open_failure, read_return_data
+
+if TYPE_CHECKING:
+    from generator.returns.tracker_return import TrackerReturn
 
 
 @dataclass(frozen=True)
@@ -44,11 +48,12 @@ class ReadFailure:
 @dataclass(frozen=True)
 class ReadOutcome:
     """What reading one file gave: the file's sha256 ("" when it could not be opened), its
-    Return or why it could not be read (exactly one of the two), and its modification time."""
+    Return (or, when trackers are read, its TrackerReturn) or why it could not be read (exactly
+    one of the two), and its modification time."""
 
     path: Path
     sha256: str
-    result: Return | None
+    result: Return | TrackerReturn | None
     failure: ReadFailure | None
     mtime: float
 
@@ -77,7 +82,9 @@ def _failed(path: Path, sha256: str, error: CoproduceError | str, mtime: float) 
     return ReadOutcome(path, sha256, None, ReadFailure(file, problem), mtime)
 
 
-def _read_one(path: Path, instruments: Mapping[str, Instrument], limits: guards.Limits) -> ReadOutcome:
+def _read_one(
+    path: Path, instruments: Mapping[str, Instrument], limits: guards.Limits, trackers: bool = False
+) -> ReadOutcome:
     """Read one file within ``limits``.  The file is read once, for its digest and its reader
     both, unless it is over the size limit."""
     file = guards.file_label(path)  # its name in messages and in the Return
@@ -98,7 +105,8 @@ def _read_one(path: Path, instruments: Mapping[str, Instrument], limits: guards.
         return _failed(path, "", f"cannot be opened ({open_failure(path, error)})", 0.0)
     digest = hashlib.sha256(data).hexdigest()
     try:
-        return ReadOutcome(path, digest, read_return_data(data, file, instruments, limits), None, mtime)
+        result = read_return_data(data, file, instruments, limits, trackers=trackers)
+        return ReadOutcome(path, digest, result, None, mtime)
     except CoproduceError as error:
         return _failed(path, digest, error, mtime)
 
@@ -128,6 +136,8 @@ def _import_readers(files: Sequence[Path]) -> None:
     for fmt, (module, _) in _READERS.items():
         if fmt in wanted:
             import_module(module)
+    if "xlsx" in wanted:  # (every workbook is asked whether it is an action tracker)
+        import_module("generator.returns.tracker_return")
 
 
 def _die_with(parent: int) -> None:
@@ -152,6 +162,7 @@ def _reader_main(
     limits: guards.Limits,
     parent: int,
     inherited: list[Connection],
+    trackers: bool = False,
 ) -> None:
     """A worker: read each path of each list sent, sending back each outcome as soon as it is
     known, until told to stop (None) or its parent is gone."""
@@ -171,7 +182,7 @@ def _reader_main(
         if paths is None:
             return
         for path in paths:
-            conn.send(_read_one(path, instruments, limits))
+            conn.send(_read_one(path, instruments, limits, trackers))
 
 
 class _Worker:
@@ -179,12 +190,17 @@ class _Worker:
     order it reads them) with the time it started reading the first."""
 
     def __init__(
-        self, context, instruments: Mapping[str, Instrument], limits: guards.Limits, others: Iterable[_Worker | None]
+        self,
+        context,
+        instruments: Mapping[str, Instrument],
+        limits: guards.Limits,
+        others: Iterable[_Worker | None],
+        trackers: bool = False,
     ):
         self.conn, child = context.Pipe()
         inherited = [w.conn for w in others if w is not None]
         self.process = context.Process(
-            target=_reader_main, args=(child, instruments, limits, os.getpid(), inherited), daemon=True
+            target=_reader_main, args=(child, instruments, limits, os.getpid(), inherited, trackers), daemon=True
         )
         self.process.start()
         child.close()
@@ -230,6 +246,8 @@ def iter_read(
     instruments: Mapping[str, Instrument],
     progress: Callable[[], None] | None = None,
     limits: guards.Limits | None = None,
+    *,
+    trackers: bool = False,
 ) -> Iterator[ReadOutcome]:
     """Read ``files`` in worker processes (one per core), each file within ``limits`` (default
     :data:`generator.returns.guards.LIMITS`): yields
@@ -241,7 +259,8 @@ def iter_read(
     gets a :class:`ReadFailure` as its outcome; its worker is replaced, and the files it held
     next go to another.  Each worker holds a few files at a time and reports each as it
     finishes it, so a file's time runs from when its worker starts on it.  Closing the
-    iterator early (or Ctrl-C) kills the workers.
+    iterator early (or Ctrl-C) kills the workers.  With ``trackers``, an action tracker is read
+    as a :class:`~generator.returns.tracker_return.TrackerReturn`; without, it fails as not a form.
     """
     limits = limits or guards.LIMITS
     _import_readers(files)
@@ -263,7 +282,7 @@ def iter_read(
             for n, worker in enumerate(workers):
                 if waiting and (worker is None or len(worker.jobs) < _TOP_UP):
                     if worker is None:
-                        worker = workers[n] = _Worker(context, instruments, limits, workers)
+                        worker = workers[n] = _Worker(context, instruments, limits, workers, trackers)
                     chunk = [waiting.popleft() for _ in range(min(len(waiting), _QUEUE - len(worker.jobs)))]
                     if not worker.give(chunk, files):  # it died while idle: the next round starts another
                         waiting.extendleft(reversed(chunk))

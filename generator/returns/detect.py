@@ -29,11 +29,13 @@ _EXTENSIONS = {
 @dataclass(frozen=True)
 class Detected:
     """The format of a file (``docx``, ``xlsx`` or ``pdf``) and whether it may hold macros;
-    for a zip container, the package as opened to tell (for its reader: opened once)."""
+    for a zip container, the package as opened to tell (for its reader: opened once); whether
+    the workbook is an action tracker coproduce wrote rather than a form."""
 
     format: str
     macro_enabled: bool = False
     package: Package | None = field(default=None, compare=False, repr=False)
+    tracker: bool = False
 
 
 def detect_format(data: bytes, file: str, limits: Limits = LIMITS) -> Detected:
@@ -91,12 +93,25 @@ def _detect_zip(data: bytes, file: str, limits: Limits) -> Detected:
     if package.has("word/document.xml"):
         return Detected("docx", macro, package)
     if package.has("xl/workbook.xml"):
-        return Detected("xlsx", macro, package)
+        return Detected("xlsx", macro, package, tracker=_is_tracker(package))
     if package.has("ppt/presentation.xml"):
         raise ReturnReadError(file, "is a PowerPoint presentation, not a form")
     raise ReturnReadError(
         file, "is a zip file but not a Word or Excel document: coproduce reads .docx, .xlsx and .pdf forms"
     )
+
+
+def _is_tracker(package: Package) -> bool:
+    """Whether the workbook in ``package`` is an action tracker (a damaged one is left to the
+    form reader to describe)."""
+    from generator.errors import DamagedWorkbook, NotAWorkbook
+    from generator.returns.tracker_return import is_tracker
+    from generator.returns.xlsx_workbook import Workbook
+
+    try:
+        return is_tracker(Workbook(package))
+    except (DamagedWorkbook, NotAWorkbook):
+        return False
 
 
 def _ole2_problem(data: bytes, file: str) -> str:

@@ -12,6 +12,7 @@ from typing import TextIO
 
 from generator.model.instrument import Instrument
 from generator.returns.model import Return
+from generator.returns.tracker_return import STATUS_LABELS, STATUSES, TrackerReturn
 
 CSV_COLUMNS = (
     "file", "format", "instrument", "form_id", "organisation", "respondent", "date",
@@ -97,4 +98,53 @@ def return_text(result: Return, instrument: Instrument | None) -> str:
         if result.has_rated_by and response.rated_by:
             lines.append(f"{indent}{rated_by}: {' · '.join(response.rated_by.splitlines())}")
         lines += [f"{indent}! {problem}" for problem in response.problems]
+    return "\n".join(lines)
+
+
+def tracker_text(tracker: TrackerReturn, instrument: Instrument | None) -> str:
+    """A readable summary of an action tracker read back: whose it is, how many actions have each
+    status, then a line per action (id, status, next tier, the indicator), with what was typed
+    where the status is unclear, and Owner, By when, Evidence and Notes where given."""
+    labels = {level.id: level.label for level in instrument.scale.levels} if instrument else {}
+    about = [
+        tracker.organisation or "(organisation not given)",
+        *([f"round {tracker.round}"] if tracker.round else []),
+        *([f"project {tracker.project}"] if tracker.project else []),
+        tracker.instrument or "(checklist not known)",
+    ]
+    counts = tracker.counts
+    lines = [
+        tracker.file,
+        "  Action tracker · " + " · ".join(about),
+        *(f"  ! {problem}" for problem in tracker.problems),
+        f"  {len(tracker.actions)} action{'' if len(tracker.actions) == 1 else 's'}: "
+        + ", ".join(f"{counts[status]} {STATUS_LABELS[status]}" for status in STATUSES),
+    ]
+    width = max((len(a.indicator or "—") for a in tracker.actions), default=3)
+    status_width = max(len(label) for label in STATUS_LABELS.values())
+    tiers = [labels.get(a.next_tier, a.next_tier) for a in tracker.actions if a.next_tier]
+    tier_width = max(map(len, tiers), default=0)
+    for action in tracker.actions:
+        status = STATUS_LABELS[action.status]
+        tier = labels.get(action.next_tier, action.next_tier) if action.next_tier else ""
+        next_tier = f"{'→ ' if tier else '  '}{tier:<{tier_width}}  " if tier_width else ""
+        what = action.title or (action.action or "").split("\n")[0] or "(no action given)"
+        lines.append(f"  {(action.indicator or '—').ljust(width)}  {status:<{status_width}}  {next_tier}{what}")
+        indent = f"  {'':{width}}  {'':{status_width}}  "
+        if action.status == "unclear" and action.raw_status:
+            lines.append(f"{indent}typed “{' / '.join(action.raw_status.splitlines())}” — to check")
+        details = [
+            f"{label} {value}"
+            for label, value in (
+                ("done on", action.done_on),
+                ("owner", action.owner),
+                ("by", action.by_when),
+                ("evidence", action.evidence),
+                ("notes", action.notes),
+            )
+            if value
+        ]
+        if details:
+            lines.append(indent + " · ".join(" / ".join(d.splitlines()) for d in details))
+        lines += [f"{indent}! {problem}" for problem in action.problems]
     return "\n".join(lines)

@@ -5,6 +5,11 @@ and the package as detection opened it, for Word and Excel), imported only when 
 format turns up, so the command line starts fast.  The bytes pass
 the guards of :mod:`generator.returns.guards` first: the size limit here, the zip container's limits
 in :func:`~generator.returns.detect.detect_format`, before any reader sees them.
+
+An action tracker coproduce wrote (an Excel workbook, filled in) is told apart from a form by
+detection; it is read by :func:`~generator.returns.tracker_return.read_tracker` where the caller
+asks for trackers (``trackers=True``: ``read``, ``merge``), and refused as "not a completed form"
+elsewhere, so that code expecting answers never gets a tracker.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from importlib import import_module
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator.errors import CoproduceError, ReturnReadError
 from generator.model.instrument import Instrument
@@ -20,6 +26,9 @@ from generator.returns.detect import detect_format, extension_mismatch
 from generator.returns.model import Return
 from generator.returns.names import counted_under
 
+if TYPE_CHECKING:
+    from generator.returns.tracker_return import TrackerReturn
+
 _READERS = {
     "docx": ("generator.returns.docx_return", "read_docx_return"),
     "xlsx": ("generator.returns.xlsx_return", "read_xlsx_return"),
@@ -27,9 +36,24 @@ _READERS = {
 }
 
 
-def read_return(path: Path, instruments: Mapping[str, Instrument], limits: guards.Limits = guards.LIMITS) -> Return:
+_MACROS = "the file can hold macros: only its values were read, nothing in it was run"
+#: Why a tracker is refused where only forms are read.
+TRACKER_NOT_A_FORM = (
+    "is an action tracker written by coproduce, not a completed form: its actions' statuses are read by "
+    "`coproduce read`, `merge` and `run`, not as answers"
+)
+
+
+def read_return(
+    path: Path,
+    instruments: Mapping[str, Instrument],
+    limits: guards.Limits = guards.LIMITS,
+    *,
+    trackers: bool = False,
+) -> Return | TrackerReturn:
     """Read the completed form at ``path`` against the available ``instruments`` (id → Instrument),
-    within ``limits``.
+    within ``limits``.  With ``trackers``, an action tracker coproduce wrote is read too, as a
+    :class:`~generator.returns.tracker_return.TrackerReturn`; without, it is refused saying what it is.
 
     Raises :class:`ReturnReadError` with a one-line message naming the file for anything
     that cannot be read; never another exception.
@@ -39,7 +63,7 @@ def read_return(path: Path, instruments: Mapping[str, Instrument], limits: guard
         data = guards.read_untrusted(path, file, limits)  # a file over the size limit is refused unread
     except OSError as error:
         raise ReturnReadError(file, f"cannot be opened ({open_failure(path, error)})") from error
-    return read_return_data(data, file, instruments, limits)
+    return read_return_data(data, file, instruments, limits, trackers=trackers)
 
 
 def open_failure(path: Path, error: OSError) -> str:
@@ -48,15 +72,31 @@ def open_failure(path: Path, error: OSError) -> str:
 
 
 def read_return_data(
-    data: bytes, file: str, instruments: Mapping[str, Instrument], limits: guards.Limits = guards.LIMITS
-) -> Return:
+    data: bytes,
+    file: str,
+    instruments: Mapping[str, Instrument],
+    limits: guards.Limits = guards.LIMITS,
+    *,
+    trackers: bool = False,
+) -> Return | TrackerReturn:
     """Read the completed form whose bytes are ``data`` (the file named ``file`` in messages):
     see :func:`read_return`.  ``data`` must have passed the size limit already."""
     try:
         detected = detect_format(data, file, limits)
+        opened = {"package": detected.package} if detected.package is not None else {}
+        if detected.tracker:
+            if not trackers:
+                raise ReturnReadError(file, TRACKER_NOT_A_FORM)
+            from generator.returns.tracker_return import read_tracker
+
+            tracker = read_tracker(data, file, instruments, limits=limits, **opened)
+            note = extension_mismatch(detected, file)
+            tracker.problems += [note] if note else []
+            if detected.macro_enabled:
+                tracker.problems.append(_MACROS)
+            return tracker
         module, function = _READERS[detected.format]
         reader = getattr(import_module(module), function)
-        opened = {"package": detected.package} if detected.package is not None else {}
         result: Return = reader(data, file, instruments, limits=limits, **opened)
     except ReturnReadError as error:
         if len(error.problem.splitlines()) < 2:
@@ -83,5 +123,5 @@ def read_return_data(
     if conflict:
         result.problems.append(conflict)
     if detected.macro_enabled:
-        result.problems.append("the file can hold macros: only its values were read, nothing in it was run")
+        result.problems.append(_MACROS)
     return result
