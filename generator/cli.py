@@ -242,6 +242,14 @@ def show(
     "actions beside each indicator, read-only; this round's answers start blank.  Without --organisation or "
     "--recipients, one pack per organisation in the results.",
 )
+@click.option(
+    "--tracker",
+    "trackers",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="With --from: an action tracker sent back (or a folder of them); actions it marks Done are left out of "
+    "the organisation's open actions.  May be given more than once.",
+)
 @click.pass_context
 def generate(
     ctx: click.Context,
@@ -252,6 +260,7 @@ def generate(
     recipients: Path | None,
     form_id_seed: str | None,
     last_round: Path | None,
+    trackers: tuple[Path, ...],
 ) -> None:
     """Write the checklist as forms to fill in: Word, fillable PDF and Excel.
 
@@ -271,8 +280,11 @@ def generate(
             recipients,
             form_id_seed,
             last_round,
+            trackers,
         )
         return
+    if trackers:
+        raise click.UsageError("--tracker goes with --from: it says which of last round's actions are done.")
 
     if organisation and recipients:
         raise click.UsageError("Give either --organisation or --recipients, not both.")
@@ -304,10 +316,12 @@ def _generate_from(
     recipients: Path | None,
     form_id_seed: str | None,
     last_round: Path,
+    trackers: tuple[Path, ...] = (),
 ) -> None:
     """`generate --from`: packs pre-filled with last round's review; says which got which."""
     from generator.forms.last_round import load_last_round
     from generator.forms.packs import Recipient, generate_pack, generate_packs, plan_prefilled_packs, read_recipients
+    from generator.returns.read import read_trackers
 
     if organisation and recipients:
         raise click.UsageError("Give either --organisation or --recipients, not both.")
@@ -316,12 +330,13 @@ def _generate_from(
     with _reported():
         instrument = resolve_instrument(instrument_name, _extra_dirs(ctx))
         results = load_last_round(last_round, instrument)
+        returned, tracker_notes = read_trackers(trackers, {instrument.id: instrument})
         listed: list[Recipient] | None = None
         if recipients is not None:
             listed = read_recipients(recipients)
         elif organisation:
             listed = [Recipient(" ".join(organisation.split()))]
-        plans = plan_prefilled_packs(instrument, results, listed)
+        plans = plan_prefilled_packs(instrument, results, listed, trackers=returned)
         written: list[Path] = []
         if organisation:  # into OUT itself, as without --from (one pack per project of the charter)
             for plan in plans:
@@ -339,6 +354,8 @@ def _generate_from(
                 for pack in packs:
                     written += pack
                     bar.update(1)
+    for note in tracker_notes:
+        click.echo(f"Note: {note}", err=True)
     for plan in plans:
         click.echo(plan.note, err=True)
     for path in written:
@@ -545,6 +562,7 @@ def run(
 @cli.command()
 @click.argument("last", type=click.Path(path_type=Path))
 @click.argument("this", type=click.Path(path_type=Path))
+@click.argument("trackers", nargs=-1, type=click.Path(path_type=Path))
 @_out_option("Folder for progress.json, progress.xlsx and the progress reports (created if needed).")
 @click.option(
     "--anonymise",
@@ -554,10 +572,12 @@ def run(
     "Each organisation's own report and progress.json keep the names.",
 )
 @click.pass_context
-def compare(ctx: click.Context, last: Path, this: Path, out: Path, anonymise: bool) -> None:
+def compare(ctx: click.Context, last: Path, this: Path, trackers: tuple[Path, ...], out: Path, anonymise: bool) -> None:
     """Compare two review rounds: how each organisation moved from LAST to THIS.
 
     LAST and THIS are each a results.json from `coproduce merge`, or the folder holding one.
+    TRACKERS (optional) are action trackers sent back, or folders holding them: the reports
+    say which actions are done, in progress or not started.
     Organisations are matched by instrument, name and (for the charter) project; those in
     only one round are listed. Writes OUT/progress.json (its shape: docs/progress.md),
     OUT/progress.xlsx, OUT/partnership-progress-report.docx and a progress report per
@@ -566,20 +586,23 @@ def compare(ctx: click.Context, last: Path, this: Path, out: Path, anonymise: bo
     Example: coproduce compare results-2024-25/ results-2025-26/ --out progress/
     """
     from generator.compare import compare_results, load_round, write_progress
+    from generator.returns.read import read_trackers
 
     with _reported():
         catalogue = find_instruments(_extra_dirs(ctx))
         last_file, before = load_round(last, catalogue.instruments)
         this_file, after = load_round(this, catalogue.instruments)
+        returned, tracker_notes = read_trackers(trackers, catalogue.instruments)
         progress = compare_results(
-            before, after, catalogue.instruments, last_file=str(last_file), this_file=str(this_file)
+            before, after, catalogue.instruments, last_file=str(last_file), this_file=str(this_file), trackers=returned
         )
         written = write_progress(progress, catalogue.instruments, out, anonymise=anonymise)
-    for note in progress.notes:
+    for note in [*tracker_notes, *progress.notes]:
         click.echo(f"Note: {note}", err=True)
     click.echo(
         f"Compared {len(progress.organisations)} organisation(s) in both rounds; "
         f"{len(progress.only_in_one_round)} in only one."
+        + (f" Action trackers read: {len(returned)}." if trackers else "")
     )
     _echo_written(written)
 

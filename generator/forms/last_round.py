@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from generator.errors import ResultsFileError
 from generator.model.instrument import Instrument
@@ -157,6 +158,26 @@ def latest_rounds(results: Results, instrument: Instrument) -> list[Organisation
         if key not in latest or _round_order(org) > (latest[key] is not None, latest[key] or ""):
             latest[key] = org.round
     return [org for org in ours if org.round == latest[organisation_key(org.name)]]
+
+
+def done_in_trackers(org: OrganisationResult, trackers: Sequence[Any]) -> list[tuple[str, str]]:
+    """(indicator id, action text) of each action marked done in the trackers of ``org``: those
+    of its organisation (as compared), instrument and project, and of its round where a tracker
+    says which (a tracker made before trackers carried their round is taken as the latest)."""
+    done = []
+    for tracker in trackers:
+        if (
+            tracker.instrument != org.instrument
+            or organisation_key(tracker.organisation or "") != organisation_key(org.name)
+            or (tracker.project or None) != (org.project or None)
+            or (tracker.round is not None and tracker.round != org.round)
+        ):
+            continue
+        for action in tracker.actions:
+            if action.status == "done" and action.indicator and action.action:
+                # a tracker row may hold several criteria, one per line ("• …")
+                done += [(action.indicator, line.strip().lstrip("•").strip()) for line in action.action.splitlines()]
+    return done
 
 
 def matching(name: str, organisations: Sequence[OrganisationResult]) -> tuple[list[OrganisationResult], str | None]:

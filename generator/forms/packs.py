@@ -19,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from generator.errors import FormWriteError, RecipientsError
 from generator.forms import FORMATS, FormValues, write_form
@@ -248,17 +248,20 @@ def plan_prefilled_packs(
     results: Results,
     recipients: Sequence[Recipient] | None = None,
     done_actions: Iterable[tuple[str, str]] = (),
+    trackers: Sequence[Any] = (),
 ) -> list[PackPlan]:
     """The packs of the next round, pre-filled from ``results`` (last round's): one per recipient
     (matched to last round's organisations as merging matches them), or without ``recipients``
     one per organisation of ``instrument`` in ``results``.  Each organisation shows its latest
     round; for an instrument with projects (the charter), one pack per project of that round.
     A recipient with no last round gets a plain pack.  ``done_actions`` (indicator id, action
-    text) are left out of the open actions (what a returned tracker says is done)."""
-    from generator.forms.last_round import last_review, latest_rounds, matching
+    text) are left out of every pack's open actions; ``trackers`` (returned action trackers:
+    :class:`~generator.returns.tracker_return.TrackerReturn`) leave out of each organisation's
+    pack the actions its own tracker says are done."""
+    from generator.forms.last_round import done_in_trackers, last_review, latest_rounds, matching
 
     latest = latest_rounds(results, instrument)
-    done = list(done_actions)
+    done_everywhere = list(done_actions)
     if recipients is None:
         seen: dict[str, str] = {}
         recipients = []
@@ -274,7 +277,7 @@ def plan_prefilled_packs(
             plans.append(PackPlan(recipient, None, f"{recipient.organisation}: a plain pack ({why})"))
             continue
         for org in found:
-            review = last_review(org, instrument, done)
+            review = last_review(org, instrument, [*done_everywhere, *done_in_trackers(org, trackers)])
             project = f", project '{org.project}'" if org.project else ""
             named = f" (as '{org.name}')" if org.name != recipient.organisation else ""
             plans.append(

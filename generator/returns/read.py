@@ -14,7 +14,7 @@ elsewhere, so that code expecting answers never gets a tracker.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -125,3 +125,44 @@ def read_return_data(
     if detected.macro_enabled:
         result.problems.append(_MACROS)
     return result
+
+
+def read_trackers(
+    paths: Iterable[Path], instruments: Mapping[str, Instrument], limits: guards.Limits = guards.LIMITS
+) -> tuple[list[TrackerReturn], list[str]]:
+    """The action trackers at ``paths`` (files, or folders searched for workbooks) and notes on
+    what was left out: in a folder, the workbooks that are not trackers (forms, other sheets).
+    A file given by name that is not a tracker raises :class:`ReturnReadError` naming it."""
+    from generator.returns.tracker_return import TrackerReturn
+
+    found: list[TrackerReturn] = []
+    notes: list[str] = []
+    for path in paths:
+        if not path.exists():
+            raise ReturnReadError(str(path), "does not exist")
+        if not path.is_dir():
+            result = read_return(path, instruments, limits, trackers=True)
+            if not isinstance(result, TrackerReturn):
+                raise ReturnReadError(str(path), "is a returned form, not an action tracker")
+            found.append(result)
+            continue
+        left_out = 0
+        for candidate in sorted(path.rglob("*")):
+            name = candidate.name.lower()
+            if not candidate.is_file() or name.startswith(("~$", ".")) or candidate.suffix.lower() not in _WORKBOOKS:
+                continue
+            try:
+                result = read_return(candidate, instruments, limits, trackers=True)
+            except ReturnReadError:
+                result = None
+            if isinstance(result, TrackerReturn):
+                found.append(result)
+            else:
+                left_out += 1
+        if left_out:
+            workbooks = f"{left_out} workbooks that are" if left_out > 1 else "1 workbook that is"
+            notes.append(f"{path}: {workbooks} not an action tracker left out")
+    return found, notes
+
+
+_WORKBOOKS = (".xlsx", ".xlsm")
