@@ -740,8 +740,10 @@ def you_said_we_did() -> DocumentObject:
     header_footer(d, "", "{{ organisation }} · You said, we did")
     para(d, "You said, we did", "Title")
     para(d, "{{ organisation }}", "Subtitle")
-    para(d, "What we found in our co-production review{{ (' of ' + project) if project else '' }}"
-            "{{ (', ' + round) if round else '' }}, and what we will do next.")  # fmt: skip
+    para(d, "What we found in our co-production review{{ (', ' + round) if round else '' }}, and what we will do next.")
+    control(d, "{%p if project %}")
+    para(d, "{{ project }}", bold_prefix="The work we looked at: ")
+    control(d, "{%p endif %}")
 
     para(d, "Thank you", "Heading 1")
     para(d, "Thank you for taking part in our review of how we work together with the people who use our "
@@ -749,8 +751,7 @@ def you_said_we_did() -> DocumentObject:
             "filled in the form{{ (': ' + roles_text) if roles_text else '' }}.")  # fmt: skip
 
     para(d, "What we found", "Heading 1")
-    para(d, "{% if tier.id %}We are at {{ tier.label }}{{ ': ' + tier.words if tier.words else '.' }}"
-            "{% else %}We cannot give an overall level yet, because some questions were not answered.{% endif %}")  # fmt: skip
+    para(d, "{{ tier.words or 'We cannot give an overall level yet, because some questions were not answered.' }}")
     control(d, "{%p if going_well %}")
     para(d, "What is going well", "Heading 2")
     control(d, "{%p for g in going_well %}")
@@ -760,7 +761,7 @@ def you_said_we_did() -> DocumentObject:
     control(d, "{%p if needs_work %}")
     para(d, "What needs work", "Heading 2")
     control(d, "{%p for n in needs_work %}")
-    para(d, "{{ n.title }} (now {{ n.level }})", "List Bullet")
+    para(d, "{{ n.title }} (now: {{ n.level }})", "List Bullet")
     control(d, "{%p endfor %}")
     control(d, "{%p endif %}")
 
@@ -769,7 +770,7 @@ def you_said_we_did() -> DocumentObject:
     step = para(d, "{{ a.title }}", "Heading 2", bold_prefix="{{ loop.index }}. ")
     step.paragraph_format.space_before = Pt(8)
     control(d, "{%p if a.steps %}")
-    para(d, "We are at {{ a.now }} here. To reach {{ a.next }}, we will work on this:")
+    para(d, "Now: {{ a.now }}. To reach {{ a.next }}, we will work on this:")
     control(d, "{%p for s in a.steps %}")
     para(d, "{{ s }}", "List Bullet")
     control(d, "{%p endfor %}")
@@ -777,7 +778,7 @@ def you_said_we_did() -> DocumentObject:
     para(d, "…and {{ a.more }} more {{ 'thing' if a.more == 1 else 'things' }}, in our action plan.")
     control(d, "{%p endif %}")
     control(d, "{%p else %}")
-    para(d, "We are at {{ a.now }} here. We will work to make this true, to reach {{ a.next }}.")
+    para(d, "Now: {{ a.now }}. We will work to make this true, to reach {{ a.next }}.")
     control(d, "{%p endif %}")
     control(d, "{%p endfor %}")
     control(d, "{%p if not actions %}")
@@ -821,8 +822,7 @@ def you_said_we_did_easy_read() -> DocumentObject:
     control(d, "{%p endif %}")
 
     para(d, "What we found", "Heading 1")
-    control(d, "{%p if tier.id %}")
-    para(d, "We are at {{ tier.label }}.")
+    control(d, "{%p if tier.lines %}")
     control(d, "{%p for line in tier.lines %}")
     para(d, "{{ line }}")
     control(d, "{%p endfor %}")
@@ -833,7 +833,7 @@ def you_said_we_did_easy_read() -> DocumentObject:
     control(d, "{%p if going_well %}")
     para(d, "Going well", "Heading 2")
     control(d, "{%p for g in going_well %}")
-    para(d, "{{ g.title }}", "List Bullet")
+    para(d, "{{ g.headline }}", "List Bullet")
     control(d, "{%p endfor %}")
     control(d, "{%p endif %}")
     control(d, "{%p if needs_work %}")
@@ -843,9 +843,10 @@ def you_said_we_did_easy_read() -> DocumentObject:
     control(d, "{%p endfor %}")
     control(d, "{%p endif %}")
 
-    para(d, "What we will do", "Heading 1", page_break=True)
+    para(d, "What we will do", "Heading 1")
     control(d, "{%p for a in actions %}")
-    para(d, "{{ a.title }}", "Heading 2", bold_prefix="{{ loop.index }}. ")
+    headline = para(d, "", bold_prefix="{{ loop.index }}. {{ a.headline }}")
+    headline.paragraph_format.space_before = Pt(12)
     control(d, "{%p for line in a.lines %}")
     para(d, "{{ line }}", "List Bullet")
     control(d, "{%p endfor %}")

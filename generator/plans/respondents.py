@@ -258,7 +258,7 @@ def respondent_summary(
                 for i in sorted(answered, key=lambda i: order[i.id])
                 if ranks[i.consensus] == best
             ]
-            going_well = [{**item, "title": plain(item["title"])} for item in _spread(candidates, points)]
+            going_well = [_with_headline({**item, "title": plain(item["title"])}) for item in _spread(candidates, points)]
     ranked_sections = [s for s in plan["sections"] if s["tier"] is not None and s["tier"] != scale.levels[-1].id]
     ranked_sections.sort(key=lambda s: (ranks[s["tier"]], s["number"]))
     needs_work = [
@@ -278,12 +278,16 @@ def respondent_summary(
                 "next": action["next"],
                 "steps": shown,
                 "more": len(steps) - len(shown),
-                "lines": [line for step in shown for line in sentences(step)],
+                "headline": sentences(title)[0] if title else "",
+                # easy read: the rest of the title, then the things to do, one sentence a line
+                "lines": sentences(title)[1:] + [line for step in shown for line in sentences(step)],
             }
         )
     role_counts = Counter(r.role for r in org.respondents)
     role_names = [roles.name(role) for role in role_counts if role != UNKNOWN_ROLE]
-    tier_words = words.level_words(instrument.id, org.tier)
+    tier_words = words.level_words(instrument.id, org.tier) or (
+        f"We are at {plan['overall']['label']}." if org.tier else ""
+    )
     return {
         "organisation": org.name,
         "round": org.round or "",
@@ -308,6 +312,11 @@ def respondent_summary(
         "words_used": words.explained(quoted),
         "to_check": len(org.unclear),
     }
+
+
+def _with_headline(item: dict[str, Any]) -> dict[str, Any]:
+    """``item`` with ``headline``: the first sentence of its title (what easy read shows)."""
+    return {**item, "headline": (sentences(item["title"]) or [""])[0]}
 
 
 def _section_title(title: str) -> str:
