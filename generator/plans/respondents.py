@@ -1,4 +1,4 @@
-""""You said, we did": a short summary in plain words for the people who took part in a review.
+""" "You said, we did": a short summary in plain words for the people who took part in a review.
 
 The standards ask that outcomes be fed back "in an appropriate format for the individual", so
 each organisation's results also go back to its respondents as a one- or two-page Word document:
@@ -258,7 +258,9 @@ def respondent_summary(
                 for i in sorted(answered, key=lambda i: order[i.id])
                 if ranks[i.consensus] == best
             ]
-            going_well = [_with_headline({**item, "title": plain(item["title"])}) for item in _spread(candidates, points)]
+            going_well = [
+                _with_headline({**item, "title": plain(item["title"])}) for item in _spread(candidates, points)
+            ]
     ranked_sections = [s for s in plan["sections"] if s["tier"] is not None and s["tier"] != scale.levels[-1].id]
     ranked_sections.sort(key=lambda s: (ranks[s["tier"]], s["number"]))
     needs_work = [
