@@ -702,7 +702,6 @@ def partnership_plan_statements() -> DocumentObject:
     return d
 
 
-
 # --- "You said, we did": the summaries for the people who took part ------------------------------
 
 
@@ -740,7 +739,8 @@ def you_said_we_did() -> DocumentObject:
     header_footer(d, "", "{{ organisation }} · You said, we did")
     para(d, "You said, we did", "Title")
     para(d, "{{ organisation }}", "Subtitle")
-    para(d, "What we found in our co-production review{{ (', ' + round) if round else '' }}, and what we will do next.")
+    para(d, "What we found in our review of how we work with you{{ (', ' + round) if round else '' }}, "
+            "and what we will do next.")  # fmt: skip
     control(d, "{%p if project %}")
     para(d, "{{ project }}", bold_prefix="The work we looked at: ")
     control(d, "{%p endif %}")
@@ -866,6 +866,7 @@ def you_said_we_did_easy_read() -> DocumentObject:
     control(d, "{%p endif %}")
     _reader_note(d, "Ask us if you want this in another way.")
     return d
+
 
 BUILDS = {
     "action-plan.docx": action_plan,

@@ -188,7 +188,6 @@ class AnonymisedWorkbook:
         self.manifest = manifest
         self.book = ConsolidatedWorkbook(head, instruments) if self.names else None
         self.base = sensitive_words(self.names, [], manifest)
-        self.scrub = Scrubber(self.base)
 
     def __enter__(self) -> AnonymisedWorkbook:
         return self
@@ -200,7 +199,9 @@ class AnonymisedWorkbook:
     def add(self, organisation: OrganisationResult) -> None:
         if self.book is None:
             return
-        scrub = Scrubber({**self.base, **sensitive_words(self.names, [organisation], [])})
+        # the manifest's reasons can name anyone in the results: its scrubber learns them all
+        self.base.update(sensitive_words(self.names, [organisation], []))
+        scrub = Scrubber(self.base)
         self.book.add(anonymised_organisation(organisation, self.names[organisation.name], scrub))
 
     def save(self, path: Path) -> Path:
@@ -212,4 +213,4 @@ class AnonymisedWorkbook:
         comments.add(["", "", "", "", "", "", COMMENTS_LEFT_OUT, ""])
         for organisations in self.book.summaries.values():
             organisations.sort(key=lambda o: (len(o.name), o.name, o.project or "", o.round or ""))
-        return self.book.save(path, anonymised_manifest(self.manifest, self.names, self.scrub))
+        return self.book.save(path, anonymised_manifest(self.manifest, self.names, Scrubber(self.base)))
