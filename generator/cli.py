@@ -116,6 +116,23 @@ def _extra_dirs(ctx: click.Context) -> list[Path]:
     return [folder] if folder else []
 
 
+#: --anonymise, shared by `merge`, `plan` and `run` (what it makes is said in each command's help).
+def _anonymise_option(what: str):
+    return click.option(
+        "--anonymise",
+        is_flag=True,
+        help=f"Also write {what} with organisations shown as 'Organisation A, B, …', beside the named "
+        "one(s), which are still written; the key (which letter is which organisation) goes to "
+        "OUT/anonymisation-key.csv: keep it apart from what you share.",
+    )
+
+
+_WORKBOOK_ANONYMISED = (
+    "OUT/consolidated-anonymised.xlsx (people shown as 'Respondent 1, 2, …' with their roles; no file names, "
+    "form ids or comments)"
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="coproduce", prog_name="coproduce")
 @click.option(
@@ -429,6 +446,7 @@ def read_command(
 @click.option("--consensus", type=click.Choice(CONSENSUS_RULES), help="Override the rules file's consensus rule.")
 @_rules_option
 @limit_options
+@_anonymise_option(_WORKBOOK_ANONYMISED)
 @click.pass_context
 def merge(
     ctx: click.Context,
@@ -438,6 +456,7 @@ def merge(
     rules_file: Path | None,
     time_limit: float | None,
     max_file_size: int | None,
+    anonymise: bool,
 ) -> None:
     """Merge returns (files or folders, searched recursively) and score them.
 
@@ -456,7 +475,7 @@ def merge(
         loaded = load_rules(rules_file)
         return dataclasses.replace(loaded, consensus=consensus) if consensus else loaded
 
-    _merge(ctx, paths, out, rules, None, _limits(time_limit, max_file_size))
+    _merge(ctx, paths, out, rules, None, _limits(time_limit, max_file_size), anonymise)
 
 
 #: The --template and --partnership-template options, shared by `plan` and `run`.
@@ -474,6 +493,69 @@ template_options = _options(
 )
 
 
+#: The options of the "You said, we did" summaries, shared by `plan` and `run`.
+summary_options = _options(
+    click.option(
+        "--for-respondents",
+        is_flag=True,
+        help="Also write, per organisation, a short summary in plain words for the people who took part "
+        '("You said, we did": what was found, what will be done, by when), beside its action plan. '
+        "No one's name is printed in it.",
+    ),
+    click.option(
+        "--easy-read",
+        is_flag=True,
+        help="With --for-respondents: the easy-read layout (short sentences, one idea a line, bigger type).",
+    ),
+    click.option(
+        "--by",
+        metavar="WHEN",
+        help="With --for-respondents: when the actions will be done, a date (2027-03-31) or words "
+        '("the end of March 2027").  [default: the next review after the results\' round]',
+    ),
+    click.option(
+        "--plain-words",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="With --for-respondents: your own copy of standards/plain-words.yaml (the words replaced or "
+        "explained in the summaries).",
+    ),
+    click.option(
+        "--summary-template",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="With --for-respondents: your own copy of templates/you-said-we-did.docx "
+        "(or you-said-we-did-easy-read.docx), restyled in Word.",
+    ),
+)
+
+
+def _summaries(
+    ctx: click.Context,
+    for_respondents: bool,
+    easy_read: bool,
+    by: str | None,
+    plain_words: Path | None,
+    summary_template: Path | None,
+):
+    """The summaries asked for (None for none); a usage error for their options without --for-respondents."""
+    from generator.pipeline import SummaryOptions
+
+    if not for_respondents:
+        given = [
+            name
+            for name, value in (
+                ("--easy-read", easy_read),
+                ("--by", by),
+                ("--plain-words", plain_words),
+                ("--summary-template", summary_template),
+            )
+            if value
+        ]
+        if given:
+            raise click.UsageError(f"{', '.join(given)} only work with --for-respondents", ctx)
+        return None
+    return SummaryOptions(easy_read=easy_read, by=by, plain_words=plain_words, template=summary_template)
+
+
 def _echo_written(written: list[Path]) -> None:
     for path in written:
         click.echo(f"Wrote {path}")
@@ -486,6 +568,7 @@ def _merge(
     rules: Callable[[], ScoringRules],
     plans: PlanOptions | None,
     limits: guards.Limits,
+    anonymise: bool = False,
 ) -> None:
     """Merge and score ``paths`` into ``out`` by the ``rules`` (loaded once the instruments are found),
     with ``plans`` if given; print the summary and the files written; exit 1 if any file was rejected."""
@@ -495,7 +578,9 @@ def _merge(
     with _reported():
         catalogue = find_instruments(_extra_dirs(ctx))
         with ExitStack() as stack:
-            output = merge_and_score(paths, catalogue.instruments, rules(), out, plans, _progress_bar(stack), limits)
+            output = merge_and_score(
+                paths, catalogue.instruments, rules(), out, plans, _progress_bar(stack), limits, anonymise
+            )
     for note in output.notes:
         click.echo(f"Note: {note}", err=True)
     click.echo(merge_summary(output.results))
@@ -510,24 +595,41 @@ def _merge(
 @click.argument("results", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_out_option("Folder for the plans (created if needed).")
 @template_options
+@summary_options
+@_anonymise_option("the partnership plan (OUT/partnership-plan-anonymised.docx)")
 @click.pass_context
 def plan(
-    ctx: click.Context, results: Path, out: Path, template: Path | None, partnership_template: Path | None
+    ctx: click.Context,
+    results: Path,
+    out: Path,
+    template: Path | None,
+    partnership_template: Path | None,
+    for_respondents: bool,
+    easy_read: bool,
+    by: str | None,
+    plain_words: Path | None,
+    summary_template: Path | None,
+    anonymise: bool,
 ) -> None:
     """Write action plans from a results.json: one per organisation (Word, and an Excel
     tracker) and one for the partnership.
 
-    Example: coproduce plan output/results.json --out output/
+    With --for-respondents, also a "You said, we did" summary per organisation for the people
+    who took part, in plain words (OUT/plans/<organisation>/…-you-said-we-did.docx).
+    With --anonymise, also the partnership plan with organisations as "Organisation A, B, …".
+
+    Example: coproduce plan output/results.json --out output/ --for-respondents
     """
     from generator.outputs.results_json import load_results
     from generator.pipeline import unmatched_pair, write_plans
 
+    summaries = _summaries(ctx, for_respondents, easy_read, by, plain_words, summary_template)
     with _reported():
         catalogue = find_instruments(_extra_dirs(ctx))
         loaded = load_results(results, catalogue.instruments)
         if results.name == "results.json" and (unmatched := unmatched_pair(results.parent)):
             click.echo(f"Warning: {unmatched}; the plans are made from {results}: run the merge again", err=True)
-        written = write_plans(loaded, catalogue.instruments, out, template, partnership_template)
+        written = write_plans(loaded, catalogue.instruments, out, template, partnership_template, summaries, anonymise)
     _echo_written(written)
 
 
@@ -536,7 +638,9 @@ def plan(
 @_out_option("Folder for results, workbook and plans (created if needed).")
 @_rules_option
 @template_options
+@summary_options
 @limit_options
+@_anonymise_option(f"the partnership plan (OUT/partnership-plan-anonymised.docx) and {_WORKBOOK_ANONYMISED}")
 @click.pass_context
 def run(
     ctx: click.Context,
@@ -545,17 +649,27 @@ def run(
     rules_file: Path | None,
     template: Path | None,
     partnership_template: Path | None,
+    for_respondents: bool,
+    easy_read: bool,
+    by: str | None,
+    plain_words: Path | None,
+    summary_template: Path | None,
     time_limit: float | None,
     max_file_size: int | None,
+    anonymise: bool,
 ) -> None:
     """Merge and score returns, then write the action plans: merge and plan in one go.
+
+    --for-respondents and --anonymise add what they add to `plan` (and --anonymise what it adds
+    to `merge`).
 
     Example: coproduce run returns/ --out output/
     """
     from generator.pipeline import PlanOptions
     from generator.scoring.rules import load_rules
 
-    plans = PlanOptions(template, partnership_template)
+    summaries = _summaries(ctx, for_respondents, easy_read, by, plain_words, summary_template)
+    plans = PlanOptions(template, partnership_template, summaries, anonymise)
     _merge(ctx, paths, out, lambda: load_rules(rules_file), plans, _limits(time_limit, max_file_size))
 
 

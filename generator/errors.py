@@ -113,3 +113,7 @@ class DamagedWorkbook(Exception):
 
 class NotAWorkbook(Exception):
     """A zip package holds no workbook (a Word document, say)."""
+
+
+class PlainWordsError(CoproduceError):
+    """The plain-words file (the glossary of the summaries for respondents) cannot be used."""

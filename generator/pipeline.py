@@ -29,7 +29,9 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from generator.anonymise import KEY_FILE, anonymised_names, write_key
 from generator.atomic import STAGING_PREFIX, FolderBusy, folder_lock, remove_leftovers, staging_folder
 from generator.errors import DemoFolderError, NothingToMergeError, OutputFolderBusyError, ResultsFileError
 from generator.merge import Merged, merge_returns
@@ -40,7 +42,12 @@ from generator.returns.guards import Limits
 from generator.scoring.rules import Roles, ScoringRules
 from generator.scoring.score import results_head, score_organisations
 
+if TYPE_CHECKING:
+    from generator.plans.respondents import PlainWords
+
 Progress = Callable[[int], Callable[[], None]]
+#: The anonymised consolidated workbook, beside consolidated.xlsx (``--anonymise``).
+ANONYMISED_WORKBOOK = "consolidated-anonymised.xlsx"
 
 
 @dataclass
@@ -49,6 +56,22 @@ class PlanOptions:
 
     template: Path | None = None
     partnership_template: Path | None = None
+    #: also a "You said, we did" summary per organisation, for the people who took part
+    summaries: SummaryOptions | None = None
+    #: also the partnership plan with organisations shown as "Organisation A, B, …" (and the key)
+    anonymise: bool = False
+
+
+@dataclass
+class SummaryOptions:
+    """The "You said, we did" summaries (:mod:`generator.plans.respondents`): easy read or not, by
+    when (a date or words; default: the next review after the results' round), the plain-words
+    file (default: the built-in one) and the user's own template (default: the built-in one)."""
+
+    easy_read: bool = False
+    by: str | None = None
+    plain_words: Path | None = None
+    template: Path | None = None
 
 
 @dataclass
@@ -73,6 +96,7 @@ def merge_and_score(
     plans: PlanOptions | None = None,
     progress: Progress | None = None,
     limits: Limits | None = None,
+    anonymise: bool = False,
 ) -> PipelineOutput:
     """Merge and score the returns under ``paths`` and write results.json and consolidated.xlsx
     into ``out``, and with ``plans`` the action plans too.  ``limits`` (default
@@ -81,14 +105,15 @@ def merge_and_score(
     Nothing is written, and a :class:`NothingToMergeError` says why, when a path does not exist
     (the others are not merged either: a mistyped folder must not leave a batch out unnoticed)
     or when there is no form to merge.  An :class:`OutputFolderBusyError` when another merge
-    is writing into ``out``."""
+    is writing into ``out``.  With ``anonymise``, consolidated-anonymised.xlsx and the key too
+    (:func:`write_outputs`)."""
     check_paths(paths, out)
     if plans is not None:
         _check_templates(plans)
     with _writing_into(out) as notes:
         merged = merge_returns(paths, instruments, rules, exclude=[out], progress=progress, limits=limits)
         _check_something_merged(merged.manifest, paths, out)
-        output = write_outputs(merged, instruments, rules, out, plans)
+        output = write_outputs(merged, instruments, rules, out, plans, anonymise)
     output.notes = notes + output.notes
     output.trackers = merged.trackers
     return output
@@ -230,29 +255,50 @@ def write_outputs(
     rules: ScoringRules,
     out: Path,
     plans: PlanOptions | None = None,
+    anonymise: bool = False,
 ) -> PipelineOutput:
     """Score ``merged`` one organisation at a time, each going to ``out/results.json``,
     ``out/consolidated.xlsx`` and, with ``plans``, its action plan as it is made; then the
     partnership plans.  Each file is written atomically; results.json and the workbook carry one
-    run id, and are moved into place together once both are written."""
+    run id, and are moved into place together once both are written.
+
+    With ``anonymise`` (or ``plans.anonymise``), ``out/consolidated-anonymised.xlsx`` too (organisations as
+    "Organisation A, B, …", no people's names, files or comments: :mod:`generator.outputs.workbook_anonymised`),
+    and the key in ``out/anonymisation-key.csv``."""
     from generator.outputs.workbook import ConsolidatedWorkbook  # openpyxl: imported only when needed
+    from generator.outputs.workbook_anonymised import AnonymisedWorkbook
 
     head = results_head(merged, instruments, rules)
     head = dataclasses.replace(head, run_id=run_id_of(head, merged.manifest))
     shared_names = plan_names_shared((group.instrument, group.name) for group in merged.organisations)
+    anonymise = anonymise or (plans is not None and plans.anonymise)
+    names = anonymised_names(group.name for group in merged.organisations) if anonymise else {}
+    words = _plain_words(plans)
     organisations = score_organisations(merged, instruments, rules)  # the rules are checked here
     kept: list[OrganisationResult] = []
     plan_files: list[Path] = []
     out.mkdir(parents=True, exist_ok=True)
-    with ConsolidatedWorkbook(head, instruments) as book, staging_folder(out) as staging:
+    with (
+        ConsolidatedWorkbook(head, instruments) as book,
+        AnonymisedWorkbook(head, instruments, names, merged.manifest) as hidden,
+        staging_folder(out) as staging,
+    ):
 
         def each_organisation() -> Iterator[OrganisationResult]:
             for organisation in organisations:
                 book.add(organisation)
+                if anonymise:
+                    hidden.add(organisation)
                 if plans is not None:
                     plan_files.extend(
                         write_organisation_plan(organisation, instruments, head, out, plans.template, shared_names)
                     )
+                    if plans.summaries is not None and words is not None:
+                        plan_files.append(
+                            write_respondent_summary(
+                                organisation, instruments, head, out, plans.summaries, words, shared_names
+                            )
+                        )
                 # what is kept of it: the partnership plans need each indicator's consensus
                 kept.append(organisation.without_answers() if plans is not None else organisation.without_indicators())
                 yield organisation
@@ -262,11 +308,17 @@ def write_outputs(
         # The workbook first: a run killed between the two moves leaves the new workbook beside the
         # old results.json, and their run ids tell (unmatched_pair).
         written = [out / "results.json", out / "consolidated.xlsx"]
+        if anonymise:
+            written.append(hidden.save(out / ANONYMISED_WORKBOOK))
         os.replace(staged_book, written[1])
         os.replace(staged, written[0])
     results = Results.of(head, kept, merged.manifest)
     if plans is not None:
         written += plan_files + write_partnership_plans(results, instruments, out, plans.partnership_template)
+        if anonymise:
+            written += write_partnership_plans(results, instruments, out, plans.partnership_template, names)
+    if anonymise:
+        written.append(write_key(names, out / KEY_FILE))
     return PipelineOutput(results, written)
 
 
@@ -276,16 +328,32 @@ def write_plans(
     out: Path,
     template: Path | None = None,
     partnership_template: Path | None = None,
+    summaries: SummaryOptions | None = None,
+    anonymise: bool = False,
 ) -> list[Path]:
     """Write each organisation's action plan (.docx and .xlsx tracker) into ``out/plans/<organisation>/``
-    and the partnership plan of each instrument into ``out``.  Returns the paths written."""
-    _check_templates(PlanOptions(template, partnership_template))
+    and the partnership plan of each instrument into ``out``; with ``summaries``, each organisation's
+    "You said, we did" summary beside its plan; with ``anonymise``, the partnership plan with
+    organisations as "Organisation A, B, …" too (``partnership-plan-anonymised.docx``) and the key
+    (``anonymisation-key.csv``).  Returns the paths written."""
+    options = PlanOptions(template, partnership_template, summaries, anonymise)
+    _check_templates(options)
     _check_instruments(results.head, instruments)
+    words = _plain_words(options)
     written: list[Path] = []
     shared = plan_names_shared((o.instrument, o.name) for o in results.organisations)
     for organisation in results.organisations:
         written += write_organisation_plan(organisation, instruments, results.head, out, template, shared)
-    return written + write_partnership_plans(results, instruments, out, partnership_template)
+        if summaries is not None and words is not None:
+            written.append(
+                write_respondent_summary(organisation, instruments, results.head, out, summaries, words, shared)
+            )
+    written += write_partnership_plans(results, instruments, out, partnership_template)
+    if anonymise:
+        names = anonymised_names(o.name for o in results.organisations)
+        written += write_partnership_plans(results, instruments, out, partnership_template, names)
+        written.append(write_key(names, out / KEY_FILE))
+    return written
 
 
 def write_organisation_plan(
@@ -301,24 +369,63 @@ def write_organisation_plan(
     project and round when the organisation's name is among ``shared_names`` (see
     :func:`plan_names_shared`: it has results for several rounds or projects).  Its instrument
     must be in ``instruments`` (:func:`write_plans` checks them all before it writes anything)."""
-    from generator.forms.packs import slugify
     from generator.plans.context import organisation_plan
     from generator.plans.documents import render_organisation_plan
     from generator.plans.tracker import write_action_tracker
 
     instrument = instruments[organisation.instrument]
     context = organisation_plan(organisation, instrument, Roles.from_data(head.rules))
-    slug = slugify(organisation.name)
-    stem = slug if len(head.instruments) == 1 else f"{slug}-{instrument.id}"
-    if _plan_name_key(organisation.instrument, organisation.name) in shared_names:
-        stem += "".join(
-            f"-{slugify(part)[:40].strip('-')}" for part in (organisation.project, organisation.round) if part
-        )
-    folder = out / "plans" / slug
+    folder, stem = _plan_place(organisation, head, out, shared_names)
     return [
         render_organisation_plan(context, folder / f"{stem}-action-plan.docx", template),
         write_action_tracker(context, folder / f"{stem}-action-plan.xlsx"),
     ]
+
+
+def _plan_place(
+    organisation: OrganisationResult, head: ResultsHead, out: Path, shared_names: Collection[str]
+) -> tuple[Path, str]:
+    """The folder of an organisation's plans, and the start of their file names (see
+    :func:`write_organisation_plan`)."""
+    from generator.forms.packs import slugify
+
+    slug = slugify(organisation.name)
+    stem = slug if len(head.instruments) == 1 else f"{slug}-{organisation.instrument}"
+    if _plan_name_key(organisation.instrument, organisation.name) in shared_names:
+        stem += "".join(
+            f"-{slugify(part)[:40].strip('-')}" for part in (organisation.project, organisation.round) if part
+        )
+    return out / "plans" / slug, stem
+
+
+def write_respondent_summary(
+    organisation: OrganisationResult,
+    instruments: Mapping[str, Instrument],
+    head: ResultsHead,
+    out: Path,
+    options: SummaryOptions,
+    words: PlainWords,
+    shared_names: Collection[str] = (),
+) -> Path:
+    """Write one organisation's "You said, we did" summary beside its action plan:
+    ``out/plans/<organisation>/<name>-you-said-we-did.docx`` (``…-easy-read.docx`` in easy read)."""
+    from generator.plans.respondents import render_respondent_summary, respondent_summary
+
+    context = respondent_summary(
+        organisation, instruments[organisation.instrument], words, Roles.from_data(head.rules), options.by
+    )
+    folder, stem = _plan_place(organisation, head, out, shared_names)
+    name = f"{stem}-you-said-we-did{'-easy-read' if options.easy_read else ''}.docx"
+    return render_respondent_summary(context, folder / name, options.template, easy_read=options.easy_read)
+
+
+def _plain_words(plans: PlanOptions | None) -> PlainWords | None:
+    """The plain words of the summaries ``plans`` asks for (None when it asks for none)."""
+    from generator.plans.respondents import load_plain_words
+
+    if plans is None or plans.summaries is None:
+        return None
+    return load_plain_words(plans.summaries.plain_words)
 
 
 def plan_names_shared(organisations: Iterable[tuple[str, str]]) -> set[str]:
@@ -335,10 +442,16 @@ def _plan_name_key(instrument: str, name: str) -> str:
 
 
 def write_partnership_plans(
-    results: Results, instruments: Mapping[str, Instrument], out: Path, template: Path | None = None
+    results: Results,
+    instruments: Mapping[str, Instrument],
+    out: Path,
+    template: Path | None = None,
+    anonymised: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """Write the partnership plan of each instrument of ``results`` into ``out``; the
-    organisations' answers are not needed (:meth:`OrganisationResult.without_answers` will do)."""
+    organisations' answers are not needed (:meth:`OrganisationResult.without_answers` will do).
+    With ``anonymised`` (name → "Organisation A", …: :func:`generator.anonymise.anonymised_names`),
+    the anonymised plan instead, named ``partnership-plan-anonymised.docx``."""
     from generator.plans.context import partnership_plan
     from generator.plans.documents import render_partnership_plan
 
@@ -346,8 +459,10 @@ def write_partnership_plans(
     used = [entry.id for entry in results.instruments]
     written = []
     for instrument_id in used:
-        context = partnership_plan(results, instruments[instrument_id])
+        context = partnership_plan(results, instruments[instrument_id], anonymised)
         name = "partnership-plan.docx" if len(used) == 1 else f"partnership-plan-{instrument_id}.docx"
+        if anonymised is not None:
+            name = name.replace(".docx", "-anonymised.docx")
         written.append(render_partnership_plan(context, out / name, template))
     return written
 
@@ -359,6 +474,12 @@ def _check_templates(plans: PlanOptions) -> None:
     for path, kind in ((plans.template, "organisation"), (plans.partnership_template, "partnership")):
         if path is not None:
             check_template(path, kind)
+    if plans.summaries is not None:
+        from generator.plans.respondents import check_summary_template, load_plain_words
+
+        load_plain_words(plans.summaries.plain_words)  # a broken glossary stops it before anything is written
+        if plans.summaries.template is not None:
+            check_summary_template(plans.summaries.template)
 
 
 def _check_instruments(head: ResultsHead, instruments: Mapping[str, Instrument]) -> None:

@@ -702,11 +702,179 @@ def partnership_plan_statements() -> DocumentObject:
     return d
 
 
+# --- "You said, we did": the summaries for the people who took part ------------------------------
+
+
+def _reader_styles(d: DocumentObject, body: float, *, spacing: float, after: float) -> None:
+    """Large, readable type for the summaries: ``body`` points for the text, headings larger."""
+    styles = d.styles
+    for name, size in (("Normal", body), ("List Bullet", body), ("List Number", body)):
+        styles[name].font.size = Pt(size)
+        styles[name].paragraph_format.line_spacing = spacing
+        styles[name].paragraph_format.space_after = Pt(after)
+    for name, size, before in (("Title", body + 14, 0), ("Subtitle", body + 4, 0),
+                               ("Heading 1", body + 6, body + 4), ("Heading 2", body + 2, body)):  # fmt: skip
+        styles[name].font.size = Pt(size)
+        styles[name].paragraph_format.space_before = Pt(before)
+        styles[name].paragraph_format.space_after = Pt(after)
+
+
+def _reader_note(d: DocumentObject, text: str):
+    """A closing line in the body's size, in grey (Plan Note is too small to read here)."""
+    paragraph = para(d, text)
+    paragraph.paragraph_format.space_before = Pt(12)
+    for run in paragraph.runs:
+        run.font.color.rgb = GREY
+    return paragraph
+
+
+ANOTHER_WAY = ("If you would like this in another way (large print, easy read, audio or another language), "
+               "please ask us.")  # fmt: skip
+
+
+def you_said_we_did() -> DocumentObject:
+    """templates/you-said-we-did.docx: A4 portrait, 14 pt, one or two pages in plain words."""
+    d = new_document(landscape=False, title="You said, we did")
+    _reader_styles(d, 14, spacing=1.15, after=6)
+    header_footer(d, "", "{{ organisation }} · You said, we did")
+    para(d, "You said, we did", "Title")
+    para(d, "{{ organisation }}", "Subtitle")
+    para(d, "What we found in our review of how we work with you{{ (', ' + round) if round else '' }}, "
+            "and what we will do next.")  # fmt: skip
+    control(d, "{%p if project %}")
+    para(d, "{{ project }}", bold_prefix="The work we looked at: ")
+    control(d, "{%p endif %}")
+
+    para(d, "Thank you", "Heading 1")
+    para(d, "Thank you for taking part in our review of how we work together with the people who use our "
+            "services. {{ respondent_count }} {{ 'person or group' if respondent_count == 1 else 'people or groups' }} "
+            "filled in the form{{ (': ' + roles_text) if roles_text else '' }}.")  # fmt: skip
+
+    para(d, "What we found", "Heading 1")
+    para(d, "{{ tier.words or 'We cannot give an overall level yet, because some questions were not answered.' }}")
+    control(d, "{%p if going_well %}")
+    para(d, "What is going well", "Heading 2")
+    control(d, "{%p for g in going_well %}")
+    para(d, "{{ g.title }} ({{ g.level }})", "List Bullet")
+    control(d, "{%p endfor %}")
+    control(d, "{%p endif %}")
+    control(d, "{%p if needs_work %}")
+    para(d, "What needs work", "Heading 2")
+    control(d, "{%p for n in needs_work %}")
+    para(d, "{{ n.title }} (now: {{ n.level }})", "List Bullet")
+    control(d, "{%p endfor %}")
+    control(d, "{%p endif %}")
+
+    para(d, "What we will do next", "Heading 1")
+    control(d, "{%p for a in actions %}")
+    step = para(d, "{{ a.title }}", "Heading 2", bold_prefix="{{ loop.index }}. ")
+    step.paragraph_format.space_before = Pt(8)
+    control(d, "{%p if a.steps %}")
+    para(d, "Now: {{ a.now }}. To reach {{ a.next }}, we will work on this:")
+    control(d, "{%p for s in a.steps %}")
+    para(d, "{{ s }}", "List Bullet")
+    control(d, "{%p endfor %}")
+    control(d, "{%p if a.more %}")
+    para(d, "…and {{ a.more }} more {{ 'thing' if a.more == 1 else 'things' }}, in our action plan.")
+    control(d, "{%p endif %}")
+    control(d, "{%p else %}")
+    para(d, "Now: {{ a.now }}. We will work to make this true, to reach {{ a.next }}.")
+    control(d, "{%p endif %}")
+    control(d, "{%p endfor %}")
+    control(d, "{%p if not actions %}")
+    para(d, "We reached the highest level everywhere. We will keep it up, and keep asking you.")
+    control(d, "{%p endif %}")
+    control(d, "{%p if more_actions %}")
+    para(d, "Our full action plan has {{ more_actions }} more {{ 'thing' if more_actions == 1 else 'things' }} "
+            "to work on.")  # fmt: skip
+    control(d, "{%p endif %}")
+
+    para(d, "By when", "Heading 1")
+    para(d, "We will do this {{ by_when }}. Then we will tell you how we got on, and ask you again.")
+    control(d, "{%p if to_check %}")
+    para(d, "A few answers were not clear. We are checking them with the people who gave them.")
+    control(d, "{%p endif %}")
+
+    control(d, "{%p if words_used %}")
+    para(d, "Words used here", "Heading 2")
+    control(d, "{%p for w in words_used %}")
+    para(d, "{{ w.meaning }}", "List Bullet", bold_prefix="{{ w.term|capitalize }}: ")
+    control(d, "{%p endfor %}")
+    control(d, "{%p endif %}")
+    _reader_note(d, ANOTHER_WAY)
+    return d
+
+
+def you_said_we_did_easy_read() -> DocumentObject:
+    """templates/you-said-we-did-easy-read.docx: 18 pt, one idea a line, more space."""
+    d = new_document(landscape=False, title="You said, we did (easy read)")
+    _reader_styles(d, 18, spacing=1.4, after=12)
+    header_footer(d, "", "{{ organisation }} · You said, we did")
+    para(d, "You said, we did", "Title")
+    para(d, "{{ organisation }}", "Subtitle")
+
+    para(d, "Thank you", "Heading 1")
+    para(d, "Thank you for taking part in our review{{ (' in ' + round) if round else '' }}.")
+    para(d, "{{ respondent_count }} {{ 'person or group' if respondent_count == 1 else 'people or groups' }} "
+            "filled in the form.")  # fmt: skip
+    control(d, "{%p if roles_text %}")
+    para(d, "They were {{ roles_text }}.")
+    control(d, "{%p endif %}")
+
+    para(d, "What we found", "Heading 1")
+    control(d, "{%p if tier.lines %}")
+    control(d, "{%p for line in tier.lines %}")
+    para(d, "{{ line }}")
+    control(d, "{%p endfor %}")
+    control(d, "{%p else %}")
+    para(d, "We cannot give an overall level yet.")
+    para(d, "Some questions were not answered.")
+    control(d, "{%p endif %}")
+    control(d, "{%p if going_well %}")
+    para(d, "Going well", "Heading 2")
+    control(d, "{%p for g in going_well %}")
+    para(d, "{{ g.headline }}", "List Bullet")
+    control(d, "{%p endfor %}")
+    control(d, "{%p endif %}")
+    control(d, "{%p if needs_work %}")
+    para(d, "Needs work", "Heading 2")
+    control(d, "{%p for n in needs_work %}")
+    para(d, "{{ n.title }}", "List Bullet")
+    control(d, "{%p endfor %}")
+    control(d, "{%p endif %}")
+
+    para(d, "What we will do", "Heading 1")
+    control(d, "{%p for a in actions %}")
+    headline = para(d, "", bold_prefix="{{ loop.index }}. {{ a.headline }}")
+    headline.paragraph_format.space_before = Pt(12)
+    control(d, "{%p for line in a.lines %}")
+    para(d, "{{ line }}", "List Bullet")
+    control(d, "{%p endfor %}")
+    control(d, "{%p endfor %}")
+    control(d, "{%p if not actions %}")
+    para(d, "We will keep doing what we do well.")
+    control(d, "{%p endif %}")
+
+    para(d, "When", "Heading 1")
+    para(d, "We will do this {{ by_when }}.")
+    para(d, "Then we will tell you how it went.")
+    control(d, "{%p if words_used %}")
+    para(d, "Words used here", "Heading 2")
+    control(d, "{%p for w in words_used %}")
+    para(d, "{{ w.meaning }}", "List Bullet", bold_prefix="{{ w.term|capitalize }} means ")
+    control(d, "{%p endfor %}")
+    control(d, "{%p endif %}")
+    _reader_note(d, "Ask us if you want this in another way.")
+    return d
+
+
 BUILDS = {
     "action-plan.docx": action_plan,
     "partnership-plan.docx": partnership_plan,
     "action-plan-statements.docx": action_plan_statements,
     "partnership-plan-statements.docx": partnership_plan_statements,
+    "you-said-we-did.docx": you_said_we_did,
+    "you-said-we-did-easy-read.docx": you_said_we_did_easy_read,
 }
 
 

@@ -33,11 +33,14 @@ def test_wheel_contains_the_standards(wheel):
     assert "generator/standards/coproduction-v1.1.yaml" in names
     assert "generator/standards/charter-appendix-d.yaml" in names
     assert "generator/standards/scoring.yaml" in names
+    assert "generator/standards/plain-words.yaml" in names
     templates = {
         "action-plan.docx",
         "partnership-plan.docx",
         "action-plan-statements.docx",
         "partnership-plan-statements.docx",
+        "you-said-we-did.docx",
+        "you-said-we-did-easy-read.docx",
     }
     assert {f"generator/templates/{name}" for name in templates} <= set(names)
     assert "generator/fonts/DejaVuSans.ttf" in names

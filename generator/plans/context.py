@@ -22,7 +22,9 @@ with either (the built-in templates of each style are in ``templates/``).
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 from generator.model.instrument import Instrument
@@ -323,10 +325,19 @@ def organisation_plan(org: OrganisationResult, instrument: Instrument, roles: Ro
     }
 
 
-def partnership_plan(results: Results, instrument: Instrument) -> dict[str, Any]:
+def partnership_plan(
+    results: Results, instrument: Instrument, anonymised: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """The context of the partnership plan for the organisations of ``instrument`` in ``results``
-    (their indicators' answers are not needed: :meth:`OrganisationResult.without_answers` will do)."""
+    (their indicators' answers are not needed: :meth:`OrganisationResult.without_answers` will do).
+    With ``anonymised`` (organisation name → "Organisation A", …), organisations are shown by
+    those names, in their order."""
     orgs = [o for o in results.organisations if o.instrument == instrument.id]
+    if anonymised is not None:
+        orgs = sorted(
+            (dataclasses.replace(o, name=anonymised[o.name]) for o in orgs),
+            key=lambda o: (len(o.name), o.name, o.project or "", o.round or ""),
+        )
     lowest = instrument.scale.levels[0].id
     top = instrument.scale.levels[-1].id
     roles = Roles.from_data(results.rules)
