@@ -681,9 +681,9 @@ def run(
 @click.option(
     "--anonymise",
     is_flag=True,
-    help="Show organisations as 'Organisation A, B, …' in the partnership progress report and progress.xlsx "
-    "(instead of their names: no named copy is written) and write the key to OUT/anonymisation-key.csv. "
-    "Each organisation's own report and progress.json keep the names.",
+    help="Also write the partnership progress report and progress.xlsx with organisations shown as "
+    "'Organisation A, B, …' (…-anonymised.docx, progress-anonymised.xlsx, beside the named ones) and the key "
+    "to OUT/anonymisation-key.csv. Each organisation's own report and progress.json keep the names.",
 )
 @click.pass_context
 def compare(ctx: click.Context, last: Path, this: Path, trackers: tuple[Path, ...], out: Path, anonymise: bool) -> None:

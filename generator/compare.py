@@ -285,10 +285,11 @@ def write_progress(
     """Write progress.json, progress.xlsx, the partnership progress report of each instrument and
     each organisation's progress report into ``out``, each atomically; returns the paths written.
 
-    With ``anonymise``, progress.xlsx and the partnership reports show the organisations as
-    "Organisation A, B, …" (instead of their names: no named copy is written beside them), and
-    the key is written to ``out/anonymisation-key.csv``; progress.json and each organisation's
-    own report keep the names."""
+    With ``anonymise``, progress.xlsx and the partnership reports are also written with the
+    organisations shown as "Organisation A, B, …" (``progress-anonymised.xlsx``,
+    ``partnership-progress-report…-anonymised.docx``, beside the named ones, as ``merge`` and
+    ``plan`` do), and the key to ``out/anonymisation-key.csv``; progress.json and each
+    organisation's own report are never anonymised."""
     from generator.anonymise import KEY_FILE, anonymised_names, write_key
     from generator.forms.packs import slugify
     from generator.outputs.progress_json import PROGRESS_NAME, write_progress_json
@@ -306,11 +307,16 @@ def write_progress(
         )
     several = len(progress.instruments) > 1
     written = [write_progress_json(progress, out / PROGRESS_NAME)]
-    written.append(write_progress_workbook(progress, instruments, out / PROGRESS_WORKBOOK, names))
-    for summary in progress.instruments:
-        stem = f"partnership-progress-report-{summary.id}" if several else "partnership-progress-report"
-        context = partnership_progress(progress, instruments[summary.id], names)
-        written.append(render_progress_report(context, "partnership", out / f"{stem}.docx"))
+    for shown in (None, names) if names is not None else (None,):
+        suffix = "-anonymised" if shown is not None else ""
+        workbook = out / PROGRESS_WORKBOOK
+        written.append(
+            write_progress_workbook(progress, instruments, workbook.with_name(workbook.stem + suffix + ".xlsx"), shown)
+        )
+        for summary in progress.instruments:
+            stem = f"partnership-progress-report-{summary.id}" if several else "partnership-progress-report"
+            context = partnership_progress(progress, instruments[summary.id], shown)
+            written.append(render_progress_report(context, "partnership", out / f"{stem}{suffix}.docx"))
     used: set[str] = set()
     for organisation in progress.organisations:
         slug = slugify(organisation.name)

@@ -125,7 +125,7 @@ def test_progress_workbook_has_a_chart(named):
         assert any(name.startswith("xl/charts/chart") for name in package.namelist())
 
 
-def test_anonymise_replaces_names_in_the_shared_files_and_writes_the_key(rounds, tmp_path):
+def test_anonymise_writes_anonymised_copies_beside_the_named_files_and_the_key(rounds, tmp_path):
     written = _compare(rounds, tmp_path, "--anonymise")
     key_file = tmp_path / "anonymisation-key.csv"
     assert str(key_file) in written
@@ -138,11 +138,17 @@ def test_anonymise_replaces_names_in_the_shared_files_and_writes_the_key(rounds,
         "Riverside Community Trust": "Organisation D",
         "Westbrook Care": "Organisation E",
     }
-    text = _text(tmp_path / "partnership-progress-report-coproduction-v1.1.docx")
-    workbook = load_workbook(tmp_path / "progress.xlsx")
+    text = _text(tmp_path / "partnership-progress-report-coproduction-v1.1-anonymised.docx")
+    workbook = load_workbook(tmp_path / "progress-anonymised.xlsx")
     cells = " ".join(str(c) for s in workbook.worksheets for row in s.iter_rows(values_only=True) for c in row)
     for name in key:
         assert name not in text and name not in cells
+    # the named copies are there too, for the lead
+    assert "Riverside Community Trust" in _text(tmp_path / "partnership-progress-report-coproduction-v1.1.docx")
+    named = load_workbook(tmp_path / "progress.xlsx")
+    assert "Riverside Community Trust" in {
+        c for s in named.worksheets for r in s.iter_rows(values_only=True) for c in r
+    }
     assert "Organisation D" in text and "Organisation E" in text and "Organisation A" in cells
     assert "Organisations are shown as letters" in text
     # each organisation's own report and progress.json keep the names
