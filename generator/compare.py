@@ -85,6 +85,21 @@ def match_key(instrument: str, name: str, project: str | None) -> MatchKey:
     return instrument, organisation_key(name), organisation_key(project or "")
 
 
+def _each_once(trackers: Sequence[Any]) -> list[Any]:
+    """``trackers`` with a tracker given twice (with the returns, and by name) taken once."""
+    seen: set[str] = set()
+    kept = []
+    for tracker in trackers:
+        try:
+            key = str(Path(tracker.file).resolve())
+        except (OSError, ValueError):
+            key = tracker.file
+        if key not in seen:
+            seen.add(key)
+            kept.append(tracker)
+    return kept
+
+
 def compare_results(
     last: Results,
     this: Results,
@@ -98,11 +113,13 @@ def compare_results(
     ``this_file``), each organisation's instrument being in ``instruments``.
 
     Where a results file holds several rounds of one organisation, the latest round in it is
-    compared (and a note says so).  ``trackers`` are returned action trackers: anything with
+    compared (and a note says so).  ``trackers`` are returned action trackers (besides those
+    ``this`` round's merge found among its returns, which are always used): anything with
     ``file``, ``organisation``, ``instrument``, ``project`` and ``actions`` (each with
     ``indicator``, ``action``, ``status``, ``raw_status``), matched to an organisation as
     results are.  Raises :class:`CompareError` when the two results have no instrument in common."""
     notes: list[str] = []
+    trackers = _each_once([*this.trackers, *trackers])  # sent back with this round's returns, and given
     before = _latest(last, last_file, notes)
     after = _latest(this, this_file, notes)
     shared = {key[0] for key in before} & {key[0] for key in after}

@@ -36,7 +36,16 @@ from generator.atomic import STAGING_PREFIX, FolderBusy, folder_lock, remove_lef
 from generator.errors import DemoFolderError, NothingToMergeError, OutputFolderBusyError, ResultsFileError
 from generator.merge import Merged, merge_returns
 from generator.model.instrument import Instrument
-from generator.model.results import MERGED, REJECTED, ManifestEntry, OrganisationResult, Results, ResultsHead, to_data
+from generator.model.results import (
+    MERGED,
+    REJECTED,
+    ManifestEntry,
+    OrganisationResult,
+    Results,
+    ResultsHead,
+    TrackerResult,
+    to_data,
+)
 from generator.outputs.results_json import write_results_json
 from generator.returns.guards import Limits
 from generator.scoring.rules import Roles, ScoringRules
@@ -270,6 +279,7 @@ def write_outputs(
 
     head = results_head(merged, instruments, rules)
     head = dataclasses.replace(head, run_id=run_id_of(head, merged.manifest))
+    trackers = [TrackerResult.of(tracker) for tracker in merged.trackers]
     shared_names = plan_names_shared((group.instrument, group.name) for group in merged.organisations)
     anonymise = anonymise or (plans is not None and plans.anonymise)
     names = anonymised_names(group.name for group in merged.organisations) if anonymise else {}
@@ -303,7 +313,7 @@ def write_outputs(
                 kept.append(organisation.without_answers() if plans is not None else organisation.without_indicators())
                 yield organisation
 
-        staged = write_results_json(head, each_organisation(), merged.manifest, staging / "results.json")
+        staged = write_results_json(head, each_organisation(), merged.manifest, staging / "results.json", trackers)
         staged_book = book.save(staging / "consolidated.xlsx", merged.manifest)
         # The workbook first: a run killed between the two moves leaves the new workbook beside the
         # old results.json, and their run ids tell (unmatched_pair).
@@ -312,7 +322,7 @@ def write_outputs(
             written.append(hidden.save(out / ANONYMISED_WORKBOOK))
         os.replace(staged_book, written[1])
         os.replace(staged, written[0])
-    results = Results.of(head, kept, merged.manifest)
+    results = Results.of(head, kept, merged.manifest, trackers)
     if plans is not None:
         written += plan_files + write_partnership_plans(results, instruments, out, plans.partnership_template)
         if anonymise:

@@ -3,6 +3,7 @@
 leaves the actions marked done out of the next round's packs."""
 
 import json
+import shutil
 from pathlib import Path
 
 import docx
@@ -107,3 +108,25 @@ def test_a_tracker_without_from_is_a_usage_error(rounds, tmp_path):
     assert result.exit_code == 2
     assert "--tracker goes with --from" in result.output
     assert not (tmp_path / "packs").exists()
+
+
+def test_a_tracker_sent_back_with_the_returns_is_kept_in_the_results_and_compared(rounds, tmp_path):
+    returns = tmp_path / "returns"
+    shutil.copytree(rounds["two"].parent / "returns", returns)
+    shutil.copy(rounds["tracker"], returns / "riverside-tracker.xlsx")
+    merged = _invoke("merge", returns, "--out", tmp_path / "two")
+    assert merged.exit_code == 0, merged.output
+    data = json.loads((tmp_path / "two" / "results.json").read_text(encoding="utf-8"))
+    entry = next(e for e in data["manifest"] if e["file"].endswith("riverside-tracker.xlsx"))
+    assert entry["fate"] == "skipped" and entry["reason"].startswith("an action tracker")
+    (tracker,) = data["trackers"]
+    assert (tracker["organisation"], tracker["round"], tracker["counts"]["done"]) == (RIVERSIDE, "2024-25", 3)
+    # given again by name, it is counted once
+    result = _invoke(
+        "compare", rounds["one"], tmp_path / "two", returns / "riverside-tracker.xlsx", "--out", tmp_path / "p"
+    )
+    assert result.exit_code == 0, result.output
+    progress = json.loads((tmp_path / "p" / "progress.json").read_text(encoding="utf-8"))
+    riverside = next(o for o in progress["organisations"] if o["name"] == RIVERSIDE)
+    assert riverside["action_counts"]["done"] == 3
+    assert len([a for a in riverside["actions"] if a["indicator"] == "1.3"]) == 1

@@ -324,6 +324,68 @@ NO_RUN_ID = None
 
 
 @dataclass
+class TrackedActionResult:
+    """One action of a returned action tracker: which indicator, what to do, and its status
+    (``done``, ``in-progress``, ``not-started`` or ``unclear``) as read from what was typed."""
+
+    indicator: str | None
+    action: str | None
+    next_tier: str | None
+    status: str
+    raw_status: str | None
+    owner: str | None
+    by_when: str | None
+    done_on: str | None
+    evidence: str | None
+    notes: str | None
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TrackerResult:
+    """An action tracker found among a merge's inputs: whose plan it tracks (organisation,
+    instrument, round, project), how many actions have each status, and each action."""
+
+    file: str
+    organisation: str | None
+    instrument: str | None
+    round: str | None
+    project: str | None
+    counts: dict[str, int]
+    actions: list[TrackedActionResult]
+    problems: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, tracker: Any) -> TrackerResult:
+        """The result of a :class:`~generator.returns.tracker_return.TrackerReturn`."""
+        return cls(
+            tracker.file,
+            tracker.organisation,
+            tracker.instrument,
+            tracker.round,
+            tracker.project,
+            dict(tracker.counts),
+            [
+                TrackedActionResult(
+                    a.indicator,
+                    a.action,
+                    a.next_tier,
+                    a.status,
+                    a.raw_status,
+                    a.owner,
+                    a.by_when,
+                    a.done_on,
+                    a.evidence,
+                    a.notes,
+                    list(a.problems),
+                )
+                for a in tracker.actions
+            ],  # fmt: skip
+            list(tracker.problems),
+        )
+
+
+@dataclass
 class ResultsHead:
     """What results.json starts with: its format, the run id, the instruments used and the rules
     (as data).  ``run_id`` is the same in results.json and the consolidated workbook written
@@ -338,7 +400,8 @@ class ResultsHead:
 
 @dataclass
 class Results:
-    """A whole results.json: the head, every organisation, the counts and the manifest."""
+    """A whole results.json: the head, every organisation, the counts, the manifest and the
+    action trackers found among the inputs."""
 
     format: str
     run_id: str | None = _added(NO_RUN_ID, default=NO_RUN_ID, kw_only=True)
@@ -347,11 +410,26 @@ class Results:
     organisations: list[OrganisationResult]
     counts: Counts
     manifest: list[ManifestEntry]
+    #: the action trackers found among the inputs (sent back with the returns), with their statuses
+    trackers: list[TrackerResult] = _added(list, default_factory=list, kw_only=True)
 
     @classmethod
-    def of(cls, head: ResultsHead, organisations: list[OrganisationResult], manifest: list[ManifestEntry]) -> Results:
+    def of(
+        cls,
+        head: ResultsHead,
+        organisations: list[OrganisationResult],
+        manifest: list[ManifestEntry],
+        trackers: list[TrackerResult] | None = None,
+    ) -> Results:
         return cls(
-            head.format, head.instruments, head.rules, organisations, Counts.of(manifest), manifest, run_id=head.run_id
+            head.format,
+            head.instruments,
+            head.rules,
+            organisations,
+            Counts.of(manifest),
+            manifest,
+            run_id=head.run_id,
+            trackers=list(trackers or []),
         )
 
     @property

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from generator.model.results import (
     OrganisationResult,
     Results,
     ResultsHead,
+    TrackerResult,
     from_data,
     to_data,
 )
@@ -48,11 +49,15 @@ def _escaped_byte(match: re.Match[str]) -> str:
 
 
 def write_results_json(
-    head: ResultsHead, organisations: Iterable[OrganisationResult], manifest: list[ManifestEntry], path: Path
+    head: ResultsHead,
+    organisations: Iterable[OrganisationResult],
+    manifest: list[ManifestEntry],
+    path: Path,
+    trackers: Sequence[TrackerResult] = (),
 ) -> Path:
     """Write results.json at ``path``, atomically: ``head``, then each of ``organisations`` as it
     comes (they may be scored as the file is written: an iterator is taken one at a time), then
-    the counts and ``manifest``.  Nothing is at ``path`` until the whole file is written."""
+    the counts, ``manifest`` and ``trackers``.  Nothing is at ``path`` until the whole file is written."""
 
     def write(tmp: Path) -> None:
         with tmp.open("w", encoding="utf-8", newline="\n") as out:
@@ -65,7 +70,7 @@ def write_results_json(
                 out.write(separator + _dumps(to_data(organisation), 4))
                 separator = ",\n    "
             out.write("[]" if separator == "[\n    " else "\n  ]")
-            tail = {"counts": Counts.of(manifest), "manifest": manifest}
+            tail = {"counts": Counts.of(manifest), "manifest": manifest, "trackers": list(trackers)}
             for key, value in tail.items():
                 out.write(f",\n  {json.dumps(key)}: {_dumps(to_data(value), 2)}")
             out.write("\n}\n")
@@ -75,7 +80,7 @@ def write_results_json(
 
 def write_results(results: Results, path: Path) -> Path:
     """Write ``results`` (all in memory) as results.json at ``path``, atomically."""
-    return write_results_json(results.head, results.organisations, results.manifest, path)
+    return write_results_json(results.head, results.organisations, results.manifest, path, results.trackers)
 
 
 def load_results(path: Path, instruments: Mapping[str, Instrument] | None = None) -> Results:
