@@ -33,7 +33,7 @@ def section_tiers_chart(context: dict[str, Any]) -> bytes:
     sections = context["sections"]
     levels = context["levels"]
     height = 0.75 + 0.5 * len(sections)
-    with charts._style():
+    with charts.chart_style():
         figure = Figure(figsize=(charts._PORTRAIT_WIDTH, height), dpi=charts._DPI)
         axes = figure.add_subplot()
         for y, section in enumerate(sections):
@@ -68,7 +68,7 @@ def section_tiers_chart(context: dict[str, Any]) -> bytes:
             + [(charts._NOT_ASSESSED, "Incomplete")],
         )
         charts._tidy(axes)
-        return charts._png(figure)
+        return charts.png_of(figure)
 
 
 def partnership_movement_chart(context: dict[str, Any]) -> bytes:
@@ -78,7 +78,7 @@ def partnership_movement_chart(context: dict[str, Any]) -> bytes:
     order = list(MOVEMENT_COLOURS)
     counts = [[row["counts"][change] for change in order] for row in rows]
     height = 0.8 + 0.32 * max(len(rows), 1)
-    with charts._style():
+    with charts.chart_style():
         figure = Figure(figsize=(charts._LANDSCAPE_WIDTH, height), dpi=charts._DPI)
         axes = figure.add_subplot()
         positions = charts._stacked_bars(
@@ -94,4 +94,4 @@ def partnership_movement_chart(context: dict[str, Any]) -> bytes:
         axes.set_xlabel("Indicators")
         charts._legend_above(axes, [(MOVEMENT_COLOURS[c], MOVEMENT_LABELS[c]) for c in order])
         charts._tidy(axes)
-        return charts._png(figure)
+        return charts.png_of(figure)

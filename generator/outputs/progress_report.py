@@ -10,7 +10,6 @@ its chart into a template, with the same sandboxed, strict, autoescaped Jinja as
 
 from __future__ import annotations
 
-import io
 from collections import defaultdict
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -19,12 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from docx.shared import Mm
-from docxtpl import DocxTemplate, InlineImage
-from jinja2 import TemplateError as JinjaTemplateError
-from jinja2 import TemplateSyntaxError, meta
 
-from generator.atomic import restamp_zip, write_atomically
-from generator.errors import TemplateError
 from generator.model.instrument import Instrument
 from generator.model.progress import (
     DONE,
@@ -331,22 +325,7 @@ def default_template(kind: str) -> Path:
 def check_progress_template(path: Path, kind: str) -> None:
     """Check that ``path`` is a usable progress-report template of ``kind``: tags whole, blocks
     closed, every variable known.  Raises :class:`TemplateError` naming the file and the tag."""
-    variables = TEMPLATE_VARIABLES[kind]
-    document = documents._open_docx(path)
-    documents._check_tags(path, document)
-    environment = documents._environment()
-    source = documents._jinja_source(path)
-    try:
-        used = meta.find_undeclared_variables(environment.parse(source))
-    except TemplateSyntaxError as error:
-        raise TemplateError(path, f"has a broken tag: {error.message}") from error
-    unknown = sorted(used - variables - set(environment.globals))
-    if unknown:
-        raise TemplateError(
-            path,
-            f"uses {', '.join('{{ ' + name + ' }}' for name in unknown)}, not a variable of the {kind} progress "
-            f"report; its variables are {', '.join(sorted(variables))} (see README.md)",
-        )
+    documents.check_docx_template(path, TEMPLATE_VARIABLES[kind], f"{kind} progress report")
 
 
 def render_progress_report(context: dict[str, Any], kind: str, out: Path, template: Path | None = None) -> Path:
@@ -358,19 +337,7 @@ def render_progress_report(context: dict[str, Any], kind: str, out: Path, templa
         chart = progress_charts.section_tiers_chart(context)
     else:
         chart = progress_charts.partnership_movement_chart(context)
-    values = documents._xml_safe(context)
-
-    def write(tmp: Path) -> None:
-        document = DocxTemplate(path)
-        values["chart"] = InlineImage(document, io.BytesIO(chart), width=_CHART_WIDTH[kind])
-        try:
-            document.render(values, jinja_env=documents._environment(), autoescape=True)
-        except JinjaTemplateError as error:
-            raise TemplateError(path, f"cannot be filled in: {documents._plain(error)}") from error
-        body = document.docx.element.body
-        documents._fit_table_grids(body)
-        documents._tidy_cell_properties(body)
-        document.save(tmp)
-        restamp_zip(tmp, _STAMP)
-
-    return write_atomically(Path(out), write)
+    images = {"chart": (chart, _CHART_WIDTH[kind])}
+    return documents.render_docx_template(
+        path, context, out, _STAMP, lambda: check_progress_template(path, kind), images
+    )

@@ -44,7 +44,7 @@ def section_points_chart(context: dict[str, Any]) -> bytes:
     colour of its tier, over a grey bar of the most it can score; labelled "points of max"."""
     sections = context["sections"]
     height = 0.55 + 0.32 * len(sections)
-    with _style():
+    with chart_style():
         figure = Figure(figsize=(_PORTRAIT_WIDTH, height), dpi=_DPI)
         axes = figure.add_subplot()
         positions = range(len(sections))
@@ -74,7 +74,7 @@ def section_points_chart(context: dict[str, Any]) -> bytes:
         axes.set_xlabel("Points")
         _legend_above(axes, [(_fill(level["colour"]), level["label"]) for level in context["levels"]])
         _tidy(axes)
-        return _png(figure)
+        return png_of(figure)
 
 
 def section_levels_chart(context: dict[str, Any]) -> bytes:
@@ -89,7 +89,7 @@ def section_levels_chart(context: dict[str, Any]) -> bytes:
     top = levels[-1]["label"] if levels else ""
     most = max((sum(row) for row in rows), default=0) or 1
     height = 0.7 + 0.36 * len(sections)
-    with _style():
+    with chart_style():
         figure = Figure(figsize=(_PORTRAIT_WIDTH, height), dpi=_DPI)
         axes = figure.add_subplot()
         positions = _stacked_bars(axes, rows, colours, lambda row, part: row[part], lambda width: width / most >= 0.035)
@@ -104,7 +104,7 @@ def section_levels_chart(context: dict[str, Any]) -> bytes:
         used = [i for i in range(len(colours)) if i < len(levels) or any(row[i] for row in rows)]
         _legend_above(axes, [(colours[i], labels[i]) for i in used])
         _tidy(axes)
-        return _png(figure)
+        return png_of(figure)
 
 
 def partnership_tiers_chart(context: dict[str, Any]) -> bytes:
@@ -125,7 +125,7 @@ def partnership_tiers_chart(context: dict[str, Any]) -> bytes:
     colours = [_fill(level["colour"]) for level in levels] + [_NOT_ASSESSED]
     labels = [level["label"] for level in levels] + [_NOT_ASSESSED_LABEL]
     height = 0.6 + 0.3 * len(sections)
-    with _style():
+    with chart_style():
         figure = Figure(figsize=(_LANDSCAPE_WIDTH, height), dpi=_DPI)
         axes = figure.add_subplot()
         positions = _stacked_bars(
@@ -137,7 +137,7 @@ def partnership_tiers_chart(context: dict[str, Any]) -> bytes:
         used = [i for i in range(len(colours)) if any(row[i] for row in rows) or i < len(levels)]
         _legend_above(axes, [(colours[i], labels[i]) for i in used])
         _tidy(axes)
-        return _png(figure)
+        return png_of(figure)
 
 
 def _stacked_bars(
@@ -175,7 +175,7 @@ def _legend_above(axes, entries: list[tuple[str, str]]) -> None:
     )
 
 
-def _style():
+def chart_style():
     """matplotlib's defaults (not the user's matplotlibrc), with small type."""
     return matplotlib.rc_context(
         {
@@ -222,7 +222,7 @@ def _tidy(axes) -> None:
     axes.figure.tight_layout(pad=0.4)
 
 
-def _png(figure: Figure) -> bytes:
+def png_of(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     FigureCanvasAgg(figure).print_png(buffer, metadata={"Software": None})
     return buffer.getvalue()

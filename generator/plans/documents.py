@@ -19,7 +19,7 @@ import functools
 import io
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timezone
 from importlib import resources
 from pathlib import Path
@@ -45,8 +45,10 @@ __all__ = [
     "TEMPLATE_NAMES",
     "TEMPLATE_VARIABLES",
     "TemplateError",
+    "check_docx_template",
     "check_template",
     "default_template",
+    "render_docx_template",
     "render_organisation_plan",
     "render_partnership_plan",
     "shade",
@@ -111,7 +113,7 @@ TEMPLATE_VARIABLES = {
 #: Width of the chart in each kind of plan (16 cm fits A4 portrait, 24 cm A4 landscape).
 _CHART_WIDTH = {"organisation": Mm(160), "partnership": Mm(240)}
 #: The zip time of a plan with no review date, so the same context gives the same bytes.
-_FALLBACK_TIME = datetime(2000, 1, 1, 12, tzinfo=timezone.utc)
+FALLBACK_TIME = datetime(2000, 1, 1, 12, tzinfo=timezone.utc)
 #: docxtpl's own tags, which are not Jinja blocks.
 _DOCXTPL_TAGS = {"cellbg", "colspan", "vm", "hm"}
 #: Jinja tags that open a block, and the tag that closes each.
@@ -182,14 +184,21 @@ def render_partnership_plan(context: dict[str, Any], out: Path, template: Path |
     """Write the partnership plan to ``out`` (.docx) from its context
     (:func:`generator.plans.context.partnership_plan`), with ``template`` or the built-in one of the
     context's style.  Returns ``out``; raises :class:`TemplateError` if the template cannot be filled in."""
-    return _render("partnership", context, charts.partnership_tiers_chart(context), out, template, _FALLBACK_TIME)
+    return _render("partnership", context, charts.partnership_tiers_chart(context), out, template, FALLBACK_TIME)
 
 
 def check_template(path: Path, kind: str) -> None:
     """Check that ``path`` is a usable plan template of ``kind`` ("organisation" or
     "partnership"): a .docx file whose tags are whole, whose blocks are closed, and whose
     variables are all known.  Raises :class:`TemplateError` naming the file and the tag."""
-    variables = TEMPLATE_VARIABLES[_check_kind(kind)]
+    check_docx_template(path, TEMPLATE_VARIABLES[_check_kind(kind)], f"{kind} plan")
+
+
+def check_docx_template(path: Path, variables: frozenset[str], document_name: str) -> None:
+    """Check that ``path`` is a usable docxtpl template of the document called ``document_name``
+    in messages ("organisation plan", "progress report"): a .docx whose tags are whole, whose
+    blocks are closed, and which uses only ``variables``.  :class:`TemplateError` naming the file
+    and the tag."""
     document = _open_docx(path)
     _check_tags(path, document)
     _check_properties(path, document)
@@ -202,7 +211,39 @@ def check_template(path: Path, kind: str) -> None:
         raise TemplateError(path, f"has a broken tag near “{near}”: {error.message}") from error
     unknown = sorted(used - variables - set(environment.globals))
     if unknown:
-        raise TemplateError(path, _unknown_variables(unknown, variables, kind))
+        raise TemplateError(path, _unknown_variables(unknown, variables, document_name))
+
+
+def render_docx_template(
+    path: Path,
+    context: dict[str, Any],
+    out: Path,
+    stamp: datetime,
+    check: Callable[[], None],
+    images: dict[str, tuple[bytes, Any]] | None = None,
+) -> Path:
+    """Fill the docxtpl template at ``path`` with ``context`` (text made safe for XML) and
+    ``images`` (variable → (PNG bytes, width)), and write it to ``out`` atomically, its zip
+    stamped ``stamp``; returns ``out``.  When filling fails, ``check()`` (the template's check)
+    runs first, to name a broken tag or unknown variable, else :class:`TemplateError` says why."""
+    values = _xml_safe(context)
+
+    def write(tmp: Path) -> None:
+        document = DocxTemplate(path)  # one per output: a DocxTemplate keeps state from a render
+        for name, (picture, width) in (images or {}).items():
+            values[name] = InlineImage(document, io.BytesIO(picture), width=width)
+        try:
+            document.render(values, jinja_env=_environment(), autoescape=True)
+        except JinjaTemplateError as error:
+            check()
+            raise TemplateError(path, f"cannot be filled in: {_plain(error)}") from error
+        body = document.docx.element.body
+        _fit_table_grids(body)
+        _tidy_cell_properties(body)
+        document.save(tmp)
+        restamp_zip(tmp, stamp)
+
+    return write_atomically(Path(out), write)
 
 
 def shade(colour: Any) -> str:
@@ -223,23 +264,9 @@ def _render(
         _check_once(path, kind, *_signature(path))
     elif not path.is_file():
         raise TemplateError(path, "the built-in template is missing: reinstall coproduce")
-    values = _xml_safe(context)
-
-    def write(tmp: Path) -> None:
-        document = DocxTemplate(path)  # one per output: a DocxTemplate keeps state from a render
-        values["chart"] = InlineImage(document, io.BytesIO(chart), width=_CHART_WIDTH[kind])
-        try:
-            document.render(values, jinja_env=_environment(), autoescape=True)
-        except JinjaTemplateError as error:
-            check_template(path, kind)  # names the broken tag or unknown variable, if that is the cause
-            raise TemplateError(path, f"cannot be filled in: {_plain(error)}") from error
-        body = document.docx.element.body
-        _fit_table_grids(body)
-        _tidy_cell_properties(body)
-        document.save(tmp)
-        restamp_zip(tmp, stamp)
-
-    return write_atomically(Path(out), write)
+    return render_docx_template(
+        path, context, out, stamp, lambda: check_template(path, kind), {"chart": (chart, _CHART_WIDTH[kind])}
+    )
 
 
 @functools.lru_cache(maxsize=8)
@@ -343,8 +370,8 @@ def _date_time(value: Any) -> datetime:
     try:
         day = date.fromisoformat(str(value))
     except ValueError:
-        return _FALLBACK_TIME
-    return datetime.combine(day, time(12), tzinfo=timezone.utc) if 1980 < day.year < 2100 else _FALLBACK_TIME
+        return FALLBACK_TIME
+    return datetime.combine(day, time(12), tzinfo=timezone.utc) if 1980 < day.year < 2100 else FALLBACK_TIME
 
 
 # --- checking a template ------------------------------------------------------------------------
@@ -491,6 +518,7 @@ def _line_text(source: str, line: int | None) -> str:
 
 
 def _unknown_variables(unknown: list[str], variables: frozenset[str], kind: str) -> str:
+    """``kind`` names the document ("organisation plan")."""
     names = []
     for name in unknown:
         close = difflib.get_close_matches(name, variables, n=1)
@@ -498,7 +526,7 @@ def _unknown_variables(unknown: list[str], variables: frozenset[str], kind: str)
     listed = ", ".join(sorted(variables))
     return (
         f"uses {', '.join(names)}, which {'is not a variable' if len(names) == 1 else 'are not variables'} "
-        f"of the {kind} plan; its variables are {listed} (see templates/README.md)"
+        f"of the {kind}; its variables are {listed} (see templates/README.md)"
     )
 
 

@@ -23,8 +23,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from jinja2 import TemplateSyntaxError, meta
-
 from generator.errors import InstrumentFileError, PlainWordsError, TemplateError
 from generator.model.catalogue import builtin_standards_dir
 from generator.model.instrument import Instrument
@@ -345,25 +343,7 @@ def check_summary_template(path: Path) -> None:
     and whose variables are all known.  :class:`TemplateError` naming the file and the tag."""
     from generator.plans import documents
 
-    document = documents._open_docx(path)
-    documents._check_tags(path, document)
-    documents._check_properties(path, document)
-    environment = documents._environment()
-    source = documents._jinja_source(path)
-    try:
-        used = meta.find_undeclared_variables(environment.parse(source))
-    except TemplateSyntaxError as error:
-        raise TemplateError(
-            path, f"has a broken tag near “{documents._line_text(source, error.lineno)}”: {error.message}"
-        ) from error
-    unknown = sorted(used - TEMPLATE_VARIABLES - set(environment.globals))
-    if unknown:
-        listed = ", ".join(f"{{{{ {name} }}}}" for name in unknown)
-        raise TemplateError(
-            path,
-            f"uses {listed}, not a variable of the summary for respondents; its variables are "
-            f"{', '.join(sorted(TEMPLATE_VARIABLES))} (see templates/README.md)",
-        )
+    documents.check_docx_template(path, TEMPLATE_VARIABLES, "summary for respondents")
 
 
 def render_respondent_summary(
@@ -371,10 +351,6 @@ def render_respondent_summary(
 ) -> Path:
     """Write the summary of ``context`` (:func:`respondent_summary`) to ``out`` (.docx) with
     ``template`` or the built-in one (easy-read with ``easy_read``); returns ``out``."""
-    from docxtpl import DocxTemplate
-    from jinja2 import TemplateError as JinjaTemplateError
-
-    from generator.atomic import restamp_zip, write_atomically
     from generator.plans import documents
 
     path = Path(template) if template is not None else default_summary_template(easy_read)
@@ -382,16 +358,6 @@ def render_respondent_summary(
         check_summary_template(path)
     elif not path.is_file():
         raise TemplateError(path, "the built-in template is missing: reinstall coproduce")
-    values = documents._xml_safe(context)
-
-    def write(tmp: Path) -> None:
-        document = DocxTemplate(path)  # one per output: a DocxTemplate keeps state from a render
-        try:
-            document.render(values, jinja_env=documents._environment(), autoescape=True)
-        except JinjaTemplateError as error:
-            check_summary_template(path)
-            raise TemplateError(path, f"cannot be filled in: {documents._plain(error)}") from error
-        document.save(tmp)
-        restamp_zip(tmp, documents._FALLBACK_TIME)
-
-    return write_atomically(Path(out), write)
+    return documents.render_docx_template(
+        path, context, out, documents.FALLBACK_TIME, lambda: check_summary_template(path)
+    )
