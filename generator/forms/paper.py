@@ -1,0 +1,130 @@
+"""What a printed page of a PDF form tells a scanner: the page code in its QR code.
+
+Each page of the PDF form carries a small QR code holding a :class:`PageCode`: which instrument
+(and version), which form and which printed copy, which page of how many, and where on the page
+each answer's tick areas are — so a scanned page can be read without the file it was printed
+from (a pre-filled pack, a pack for one organisation: their pages differ).  Registration marks
+at the page's corners let the reader straighten a skewed scan (:data:`MARK_SIZE`,
+:data:`MARK_INSET`).
+
+The code is text, one line, fields separated by ``|``::
+
+    CP1|coproduction-v1.1|1.1|3f9c2a7b1e04|2|3|12|386,14,0,-15,4|1.1:402;1.2:290;1.3:170
+
+- ``CP1``: the format (and its version);
+- the instrument id and version;
+- the form id (its first :data:`FORM_ID_LENGTH` characters: enough to tell forms apart);
+- the copy number of a printed batch (``-`` for none);
+- the page number and the number of pages;
+- the tick areas' geometry on this page, in PDF points from the page's bottom-left corner:
+  ``x,size,dx,dy,n``: the first tick area's centre x, the tick areas' diameter, the step from one
+  level's tick area to the next (``dx``, ``dy``), and how many levels (the scale's, in order);
+- the answers on this page: ``id:y`` — the answer's id and its first tick area's centre y,
+  ``;``-separated (empty on a page without answers).
+
+Geometry is rounded to whole points.  A form whose answers are laid out in several columns
+(a matrix, one tick column per level) has ``dy`` 0.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+#: The format of the page code: the first field.
+CODE_FORMAT = "CP1"
+#: How many characters of the form id the page code carries.
+FORM_ID_LENGTH = 12
+#: The registration marks: filled black squares this size (points), this far in from each corner.
+MARK_SIZE = 14.0
+MARK_INSET = 14.0
+
+_ID = re.compile(r"[A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class TickGeometry:
+    """Where one answer's tick areas are, relative to its first: see the module's docstring."""
+
+    x: int
+    size: int
+    dx: int
+    dy: int
+    levels: int
+
+
+@dataclass(frozen=True)
+class PageCode:
+    """What the QR code of one printed page says."""
+
+    instrument: str
+    version: str
+    form_id: str
+    copy: int | None
+    page: int
+    pages: int
+    geometry: TickGeometry | None
+    answers: tuple[tuple[str, int], ...]  # (answer id, its first tick area's centre y)
+
+    def text(self) -> str:
+        """The code as the QR code holds it."""
+        geometry = self.geometry
+        shape = ""
+        if geometry is not None:
+            shape = f"{geometry.x},{geometry.size},{geometry.dx},{geometry.dy},{geometry.levels}"
+        answers = ";".join(f"{answer}:{y}" for answer, y in self.answers)
+        copy = "-" if self.copy is None else str(self.copy)
+        return "|".join(
+            [
+                CODE_FORMAT,
+                self.instrument,
+                self.version,
+                self.form_id[:FORM_ID_LENGTH],
+                copy,
+                str(self.page),
+                str(self.pages),
+                shape,
+                answers,
+            ]
+        )
+
+    def centres(self) -> dict[str, list[tuple[float, float]]]:
+        """Each answer id → the centre (x, y in points) of each level's tick area, in scale order."""
+        geometry = self.geometry
+        if geometry is None:
+            return {}
+        return {
+            answer: [(geometry.x + n * geometry.dx, y + n * geometry.dy) for n in range(geometry.levels)]
+            for answer, y in self.answers
+        }
+
+
+def read_page_code(text: str) -> PageCode | None:
+    """The :class:`PageCode` in ``text`` (a decoded QR code), or None when it is not one of ours
+    (another QR code on the page, a code from a later format, or one damaged)."""
+    fields = text.strip().split("|")
+    if len(fields) != 9 or fields[0] != CODE_FORMAT:
+        return None
+    _, instrument, version, form_id, copy, page, pages, shape, answers = fields
+    if not all(_ID.fullmatch(value) for value in (instrument, version, form_id)):
+        return None
+    try:
+        page_number, page_count = int(page), int(pages)
+        copy_number = None if copy == "-" else int(copy)
+        geometry = None
+        if shape:
+            x, size, dx, dy, levels = (int(value) for value in shape.split(","))
+            geometry = TickGeometry(x, size, dx, dy, levels)
+        placed = []
+        for item in filter(None, answers.split(";")):
+            answer, y = item.rsplit(":", 1)
+            if not _ID.fullmatch(answer):
+                return None
+            placed.append((answer, int(y)))
+    except ValueError:
+        return None
+    if not 1 <= page_number <= page_count or (placed and geometry is None):
+        return None
+    if geometry is not None and not (geometry.size > 0 and geometry.levels > 0):
+        return None
+    return PageCode(instrument, version, form_id, copy_number, page_number, page_count, geometry, tuple(placed))
