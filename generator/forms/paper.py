@@ -9,7 +9,7 @@ at the page's corners let the reader straighten a skewed scan (:data:`MARK_SIZE`
 
 The code is text, one line, fields separated by ``|``::
 
-    CP1|coproduction-v1.1|1.1|3f9c2a7b1e04|2|3|12|386,14,0,-15,4|1.1:402;1.2:290;1.3:170
+    CP1|coproduction-v1.1|1.1|3f9c2a7b1e04|2|3|12|386,14,0,-15,4|1.1:402;:290;:170
 
 - ``CP1``: the format (and its version);
 - the instrument id and version;
@@ -20,7 +20,9 @@ The code is text, one line, fields separated by ``|``::
   ``x,size,dx,dy,n``: the first tick area's centre x, the tick areas' diameter, the step from one
   level's tick area to the next (``dx``, ``dy``), and how many levels (the scale's, in order);
 - the answers on this page: ``id:y`` — the answer's id and its first tick area's centre y,
-  ``;``-separated (empty on a page without answers).
+  ``;``-separated (empty on a page without answers).  The id is left out (``:y``) when it is the
+  one before with its last number one higher (``1.2`` after ``1.1``, ``C.10`` after ``C.9``): a
+  page of the charter holds a dozen answers, and a shorter code makes a smaller QR code.
 
 Geometry is rounded to whole points.  A form whose answers are laid out in several columns
 (a matrix, one tick column per level) has ``dy`` 0.
@@ -36,10 +38,18 @@ CODE_FORMAT = "CP1"
 #: How many characters of the form id the page code carries.
 FORM_ID_LENGTH = 12
 #: The registration marks: filled black squares this size (points), this far in from each corner.
-MARK_SIZE = 14.0
-MARK_INSET = 14.0
+#: 5.3 mm in from the edges: inside what an ordinary printer prints (≥ 5 mm).
+MARK_SIZE = 11.0
+MARK_INSET = 15.0
 
 _ID = re.compile(r"[A-Za-z0-9._-]+")
+_LAST_NUMBER = re.compile(r"^(.*?)(\d+)$")
+
+
+def _next_id(answer: str) -> str | None:
+    """``answer`` with its last number one higher ("C.9" → "C.10"), or None without one."""
+    match = _LAST_NUMBER.match(answer)
+    return f"{match[1]}{int(match[2]) + 1}" if match else None
 
 
 @dataclass(frozen=True)
@@ -72,7 +82,12 @@ class PageCode:
         shape = ""
         if geometry is not None:
             shape = f"{geometry.x},{geometry.size},{geometry.dx},{geometry.dy},{geometry.levels}"
-        answers = ";".join(f"{answer}:{y}" for answer, y in self.answers)
+        items, previous = [], None
+        for answer, y in self.answers:
+            shown = "" if previous is not None and answer == _next_id(previous) else answer
+            items.append(f"{shown}:{y}")
+            previous = answer
+        answers = ";".join(items)
         copy = "-" if self.copy is None else str(self.copy)
         return "|".join(
             [
@@ -115,9 +130,11 @@ def read_page_code(text: str) -> PageCode | None:
         if shape:
             x, size, dx, dy, levels = (int(value) for value in shape.split(","))
             geometry = TickGeometry(x, size, dx, dy, levels)
-        placed = []
+        placed: list[tuple[str, int]] = []
         for item in filter(None, answers.split(";")):
             answer, y = item.rsplit(":", 1)
+            if not answer and placed:
+                answer = _next_id(placed[-1][0]) or ""
             if not _ID.fullmatch(answer):
                 return None
             placed.append((answer, int(y)))
