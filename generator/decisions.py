@@ -183,9 +183,8 @@ def _xlsx_rows(data: bytes, label: str, limits: guards.Limits) -> Iterator[tuple
         columns: dict[int, str] | None = None
         rows = []
         for number in numbers:
-            texts = {
-                column: (cell.text if (cell := sheet.cell(number, column)) else None) for column in sheet.row(number)
-            }
+            # a formula is kept as written (what the person typed), never its result
+            texts = {column: _cell_text(sheet.cell(number, column)) for column in sheet.row(number)}
             if columns is None:
                 found = {
                     c: _BY_HEADING[t.strip().casefold()]
@@ -201,6 +200,10 @@ def _xlsx_rows(data: bytes, label: str, limits: guards.Limits) -> Iterator[tuple
     if columns is None:
         raise DecisionsFileError(not_ours)
     return iter(rows)
+
+
+def _cell_text(cell: Any) -> str | None:
+    return None if cell is None else cell.formula or cell.text
 
 
 def _csv_rows(data: bytes, label: str) -> Iterator[tuple[str, dict[str, str | None]]]:
