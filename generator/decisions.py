@@ -62,7 +62,7 @@ class Column:
 
 #: The columns, in the workbook's order: the one mapping, used to write and to read.
 COLUMNS = (
-    Column("Status", "status", 16),
+    Column("Status", "status", 26),
     Column("Organisation", "organisation", 22),
     Column("Round", "round", 9),
     Column("Indicator", "indicator", 9),
@@ -513,6 +513,7 @@ def write_decisions_workbook(rows: Sequence[QuestionRow], instruments: Mapping[s
         print_landscape_a4,
         put_text,
         row_height,
+        save_workbook,
         set_widths,
     )
 
@@ -551,10 +552,10 @@ def write_decisions_workbook(rows: Sequence[QuestionRow], instruments: Mapping[s
                     lines = max(lines, line_count(text, column.width))
             cell.font = cell_font(bold=column.key == "decision")
             cell.alignment = wrap
-        if row.status == TO_DECIDE or not row.status.startswith(DECIDED):
+        if not row.status.startswith(DECIDED):
             sheet.cell(r, 1).fill = PatternFill("solid", fgColor="FFF2CC")
         sheet.cell(r, decide_column).fill = PatternFill(
-            "solid", fgColor="FFFFFF" if row.status != TO_DECIDE else "FFF2CC"
+            "solid", fgColor="FFFFFF" if row.status.startswith(DECIDED) else "FFF2CC"
         )
         sheet.row_dimensions[r].height = row_height(min(lines, 8))
         instrument = row.values.get("instrument")
@@ -576,8 +577,7 @@ def write_decisions_workbook(rows: Sequence[QuestionRow], instruments: Mapping[s
         sheet.auto_filter.ref = f"A{header}:{sheet.cell(header + len(rows), len(COLUMNS)).coordinate}"
     print_landscape_a4(sheet, header)
 
-    def write(tmp: Path) -> None:
-        book.properties.created = datetime(2026, 1, 1, tzinfo=timezone.utc).replace(tzinfo=None)
-        book.save(tmp)
+    def write(tmp: Path) -> None:  # a fixed time: the same questions and decisions give the same bytes
+        save_workbook(book, tmp, datetime(2026, 1, 1, tzinfo=timezone.utc))
 
     return write_atomically(path, write)
