@@ -127,6 +127,17 @@ def _anonymise_option(what: str):
     )
 
 
+#: --decisions, shared by `merge` and `run`.
+_decisions_option = click.option(
+    "--decisions",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Decisions about the answers to check (.xlsx, .csv or .yaml: docs/decisions.md), applied to this merge. "
+    "Without it, OUT/decisions.xlsx is read if it is there (with it, both are read, and FILE wins where both "
+    "decide one answer); OUT/decisions.xlsx is then written again listing every answer still to check and "
+    "every decision.",
+)
+
 _WORKBOOK_ANONYMISED = (
     "OUT/consolidated-anonymised.xlsx (people shown as 'Respondent 1, 2, …' with their roles; no file names, "
     "form ids or comments)"
@@ -463,6 +474,7 @@ def read_command(
 @_out_option("Folder for results.json and consolidated.xlsx (created if needed).")
 @click.option("--consensus", type=click.Choice(CONSENSUS_RULES), help="Override the rules file's consensus rule.")
 @_rules_option
+@_decisions_option
 @limit_options
 @_anonymise_option(_WORKBOOK_ANONYMISED)
 @click.pass_context
@@ -472,6 +484,7 @@ def merge(
     out: Path,
     consensus: str | None,
     rules_file: Path | None,
+    decisions: Path | None,
     time_limit: float | None,
     max_file_size: int | None,
     anonymise: bool,
@@ -479,7 +492,9 @@ def merge(
     """Merge returns (files or folders, searched recursively) and score them.
 
     Writes OUT/results.json (its shape: docs/results.md) and OUT/consolidated.xlsx, and
-    prints a summary. Every file found is accounted for: merged, superseded, rejected (with
+    prints a summary. Answers that could not be read as one level are listed in
+    OUT/decisions.xlsx: choose a decision for each there and merge again (it is read from OUT
+    each time; --decisions FILE adds another). Every file found is accounted for: merged, superseded, rejected (with
     the reason) or skipped.
     The exit status is 1 if any file was rejected; the results are written for the rest.
     Each file is read in a separate process, within --time-limit and --max-file-size.
@@ -493,7 +508,7 @@ def merge(
         loaded = load_rules(rules_file)
         return dataclasses.replace(loaded, consensus=consensus) if consensus else loaded
 
-    _merge(ctx, paths, out, rules, None, _limits(time_limit, max_file_size), anonymise)
+    _merge(ctx, paths, out, rules, None, _limits(time_limit, max_file_size), anonymise, decisions)
 
 
 #: The --template and --partnership-template options, shared by `plan` and `run`.
@@ -587,6 +602,7 @@ def _merge(
     plans: PlanOptions | None,
     limits: guards.Limits,
     anonymise: bool = False,
+    decisions: Path | None = None,
 ) -> None:
     """Merge and score ``paths`` into ``out`` by the ``rules`` (loaded once the instruments are found),
     with ``plans`` if given; print the summary and the files written; exit 1 if any file was rejected."""
@@ -597,7 +613,7 @@ def _merge(
         catalogue = find_instruments(_extra_dirs(ctx))
         with ExitStack() as stack:
             output = merge_and_score(
-                paths, catalogue.instruments, rules(), out, plans, _progress_bar(stack), limits, anonymise
+                paths, catalogue.instruments, rules(), out, plans, _progress_bar(stack), limits, anonymise, decisions
             )
     for note in output.notes:
         click.echo(f"Note: {note}", err=True)
@@ -655,6 +671,7 @@ def plan(
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @_out_option("Folder for results, workbook and plans (created if needed).")
 @_rules_option
+@_decisions_option
 @template_options
 @summary_options
 @limit_options
@@ -665,6 +682,7 @@ def run(
     paths: tuple[Path, ...],
     out: Path,
     rules_file: Path | None,
+    decisions: Path | None,
     template: Path | None,
     partnership_template: Path | None,
     for_respondents: bool,
@@ -679,7 +697,8 @@ def run(
     """Merge and score returns, then write the action plans: merge and plan in one go.
 
     --for-respondents and --anonymise add what they add to `plan` (and --anonymise what it adds
-    to `merge`).
+    to `merge`). Decisions about answers to check are read and written as by `merge`
+    (OUT/decisions.xlsx, --decisions).
 
     Example: coproduce run returns/ --out output/
     """
@@ -688,7 +707,7 @@ def run(
 
     summaries = _summaries(ctx, for_respondents, easy_read, by, plain_words, summary_template)
     plans = PlanOptions(template, partnership_template, summaries, anonymise)
-    _merge(ctx, paths, out, lambda: load_rules(rules_file), plans, _limits(time_limit, max_file_size))
+    _merge(ctx, paths, out, lambda: load_rules(rules_file), plans, _limits(time_limit, max_file_size), False, decisions)
 
 
 @cli.command()

@@ -117,3 +117,8 @@ class NotAWorkbook(Exception):
 
 class PlainWordsError(CoproduceError):
     """The plain-words file (the glossary of the summaries for respondents) cannot be used."""
+
+
+class DecisionsFileError(CoproduceError):
+    """A decisions file (docs/decisions.md) cannot be read: the merge stops before writing
+    anything, so that no decision typed in it is lost."""

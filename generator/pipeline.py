@@ -52,6 +52,7 @@ from generator.scoring.rules import Roles, ScoringRules
 from generator.scoring.score import results_head, score_organisations
 
 if TYPE_CHECKING:
+    from generator.decisions import DecisionBook
     from generator.plans.respondents import PlainWords
 
 Progress = Callable[[int], Callable[[], None]]
@@ -106,10 +107,17 @@ def merge_and_score(
     progress: Progress | None = None,
     limits: Limits | None = None,
     anonymise: bool = False,
+    decisions: Path | None = None,
 ) -> PipelineOutput:
     """Merge and score the returns under ``paths`` and write results.json and consolidated.xlsx
     into ``out``, and with ``plans`` the action plans too.  ``limits`` (default
     :data:`generator.returns.guards.LIMITS`) bound the reading of each file.
+
+    The decisions about answers to check are read first: ``out/decisions.xlsx`` if it is there,
+    and ``decisions`` (a file given) too, which wins where both decide one question
+    (:func:`generator.decisions.load_decision_book`); one that cannot be read stops the merge
+    before anything is written.  decisions.xlsx is written again with every question and
+    decision (:func:`write_outputs`).
 
     Nothing is written, and a :class:`NothingToMergeError` says why, when a path does not exist
     (the others are not merged either: a mistyped folder must not leave a batch out unnoticed)
@@ -119,10 +127,20 @@ def merge_and_score(
     check_paths(paths, out)
     if plans is not None:
         _check_templates(plans)
+    from generator.decisions import load_decision_book
+    from generator.returns.guards import LIMITS
+
     with _writing_into(out) as notes:
-        merged = merge_returns(paths, instruments, rules, exclude=[out], progress=progress, limits=limits)
+        book, read = load_decision_book(out, decisions, limits or LIMITS)
+        exclude = [out] + [path for path in read if not path.resolve().is_relative_to(out.resolve())]
+        merged = merge_returns(paths, instruments, rules, exclude=exclude, progress=progress, limits=limits)
         _check_something_merged(merged.manifest, paths, out)
-        output = write_outputs(merged, instruments, rules, out, plans, anonymise)
+        output = write_outputs(merged, instruments, rules, out, plans, anonymise, book)
+        if book:
+            shown = " and ".join(str(path) for path in read)
+            notes.append(
+                f"read {len(book)} decision{'s' if len(book) != 1 else ''} about answers to check from {shown}"
+            )
     output.notes = notes + output.notes
     output.trackers = merged.trackers
     return output
@@ -209,11 +227,11 @@ def _writing_into(out: Path) -> Iterator[list[str]]:
         raise
 
 
-def run_id_of(head: ResultsHead, manifest: list[ManifestEntry]) -> str:
+def run_id_of(head: ResultsHead, manifest: list[ManifestEntry], decisions: DecisionBook | None = None) -> str:
     """The run id of results with ``head`` (the instruments and the rules) made from the files of
     ``manifest``: 16 hex digits of a sha256 of what the run used (each file's name, fate and
-    sha256, the instruments, the rules and coproduce's version), so the same inputs give the
-    same id, and results.json stays the same byte for byte."""
+    sha256, the instruments, the rules, the decisions about answers to check and coproduce's
+    version), so the same inputs give the same id, and results.json stays the same byte for byte."""
     from generator import __version__
 
     used = {
@@ -223,6 +241,8 @@ def run_id_of(head: ResultsHead, manifest: list[ManifestEntry]) -> str:
         "rules": head.rules,
         "files": [[entry.file, entry.fate, entry.sha256] for entry in manifest],
     }
+    if decisions:  # (a run without decisions keeps the id it had before decisions were read)
+        used["decisions"] = [[d.key, d.decision, d.by, d.date, d.note] for d in decisions.decisions.values()]
     text = json.dumps(used, sort_keys=True, ensure_ascii=True, default=str)
     return hashlib.sha256(text.encode("ascii")).hexdigest()[:16]
 
@@ -265,26 +285,34 @@ def write_outputs(
     out: Path,
     plans: PlanOptions | None = None,
     anonymise: bool = False,
+    decisions: DecisionBook | None = None,
 ) -> PipelineOutput:
-    """Score ``merged`` one organisation at a time, each going to ``out/results.json``,
+    """Score ``merged`` one organisation at a time, an unclear answer counting as ``decisions``
+    decide it (if they do), each going to ``out/results.json``,
     ``out/consolidated.xlsx`` and, with ``plans``, its action plan as it is made; then the
     partnership plans.  Each file is written atomically; results.json and the workbook carry one
     run id, and are moved into place together once both are written.
 
     With ``anonymise`` (or ``plans.anonymise``), ``out/consolidated-anonymised.xlsx`` too (organisations as
     "Organisation A, B, …", no people's names, files or comments: :mod:`generator.outputs.workbook_anonymised`),
-    and the key in ``out/anonymisation-key.csv``."""
+    and the key in ``out/anonymisation-key.csv``.
+
+    ``out/decisions.xlsx`` lists every answer still to check and every decision with what
+    became of it (:mod:`generator.decisions`); it is written when there is one, and moved into
+    place before the pair.  With neither, one left from an earlier run holds no decision (the
+    decisions read are all listed again otherwise), and it is removed."""
+    from generator.decisions import DECISIONS_FILE, question_rows, write_decisions_workbook
     from generator.outputs.workbook import ConsolidatedWorkbook  # openpyxl: imported only when needed
     from generator.outputs.workbook_anonymised import AnonymisedWorkbook
 
     head = results_head(merged, instruments, rules)
-    head = dataclasses.replace(head, run_id=run_id_of(head, merged.manifest))
+    head = dataclasses.replace(head, run_id=run_id_of(head, merged.manifest, decisions))
     trackers = [TrackerResult.of(tracker) for tracker in merged.trackers]
     shared_names = plan_names_shared((group.instrument, group.name) for group in merged.organisations)
     anonymise = anonymise or (plans is not None and plans.anonymise)
     names = anonymised_names(group.name for group in merged.organisations) if anonymise else {}
     words = _plain_words(plans)
-    organisations = score_organisations(merged, instruments, rules)  # the rules are checked here
+    organisations = score_organisations(merged, instruments, rules, decisions)  # the rules are checked here
     kept: list[OrganisationResult] = []
     plan_files: list[Path] = []
     out.mkdir(parents=True, exist_ok=True)
@@ -313,16 +341,29 @@ def write_outputs(
                 kept.append(organisation.without_answers() if plans is not None else organisation.without_indicators())
                 yield organisation
 
-        staged = write_results_json(head, each_organisation(), merged.manifest, staging / "results.json", trackers)
+        def decided() -> Iterator:  # taken once every organisation is scored: see write_results_json
+            yield from decisions.results() if decisions is not None else ()
+
+        staged = write_results_json(
+            head, each_organisation(), merged.manifest, staging / "results.json", trackers, decided()
+        )
         staged_book = book.save(staging / "consolidated.xlsx", merged.manifest)
+        outcomes = decisions.results() if decisions is not None else []
+        rows = question_rows(kept, outcomes, instruments)
+        staged_decisions = write_decisions_workbook(rows, instruments, staging / DECISIONS_FILE) if rows else None
         # The workbook first: a run killed between the two moves leaves the new workbook beside the
         # old results.json, and their run ids tell (unmatched_pair).
         written = [out / "results.json", out / "consolidated.xlsx"]
         if anonymise:
             written.append(hidden.save(out / ANONYMISED_WORKBOOK))
+        if staged_decisions is not None:  # first: it holds every decision read, whatever happens next
+            os.replace(staged_decisions, out / DECISIONS_FILE)
+            written.append(out / DECISIONS_FILE)
+        elif (out / DECISIONS_FILE).is_file() and not outcomes:
+            (out / DECISIONS_FILE).unlink()
         os.replace(staged_book, written[1])
         os.replace(staged, written[0])
-    results = Results.of(head, kept, merged.manifest, trackers)
+    results = Results.of(head, kept, merged.manifest, trackers, outcomes)
     if plans is not None:
         written += plan_files + write_partnership_plans(results, instruments, out, plans.partnership_template)
         if anonymise:

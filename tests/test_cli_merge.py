@@ -32,7 +32,7 @@ def test_merge_writes_results_and_workbook_and_reports_the_rejected_file(sample,
     assert summary[0] == "Files found: 10  merged: 7  superseded: 1  rejected: 1  skipped: 1"
     assert any(line.startswith("  rejected  ") and "damaged-return.docx: is damaged" in line for line in summary)
     assert "Organisations: 3" in summary
-    assert summary[-2:] == [f"Wrote {out / 'results.json'}", f"Wrote {out / 'consolidated.xlsx'}"]
+    assert summary[-3:] == [f"Wrote {out / name}" for name in ("results.json", "consolidated.xlsx", "decisions.xlsx")]
     data = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert data["counts"] == {"found": 10, "merged": 7, "superseded": 1, "rejected": 1, "skipped": 1}
     assert len(data["manifest"]) == 10
@@ -42,7 +42,8 @@ def test_merge_writes_results_and_workbook_and_reports_the_rejected_file(sample,
         "Riverside Community Trust",
     ]
     assert openpyxl.load_workbook(out / "consolidated.xlsx").sheetnames[0] == "Summary"
-    assert sorted(p.name for p in out.iterdir()) == ["consolidated.xlsx", "results.json"]
+    # decisions.xlsx: the sample returns have answers to check
+    assert sorted(p.name for p in out.iterdir()) == ["consolidated.xlsx", "decisions.xlsx", "results.json"]
 
 
 def test_merge_twice_gives_identical_results(sample, tmp_path):

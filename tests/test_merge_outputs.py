@@ -25,6 +25,8 @@ from generator.pipeline import unmatched_pair
 
 V11 = resolve_instrument()
 OUTPUTS = ("results.json", "consolidated.xlsx")
+#: written beside the pair when there are answers to check (the earlier batch has some, the later none)
+DECISIONS = "decisions.xlsx"
 LINUX = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="watches processes through /proc")
 
 
@@ -100,11 +102,18 @@ def _check_outputs(out: Path, runs: dict[str, Path]) -> dict[str, str]:
                 f"{name} is neither the earlier file nor a complete new one"
             )
             state[name] = "new"
-    visible = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+
+    def decisions(folder: Path) -> bytes | None:
+        return (folder / DECISIONS).read_bytes() if (folder / DECISIONS).exists() else None
+
+    assert decisions(out) in (decisions(runs["old"]), decisions(runs["new"])), f"{DECISIONS}: neither old nor new"
+    visible = sorted(p.name for p in out.iterdir() if not p.name.startswith(".") and p.name != DECISIONS)
     assert visible == sorted(OUTPUTS)
     leftovers = [p.name for p in out.iterdir() if p.name.startswith(".")]  # what the killed run left
     assert all(
-        name == LOCK_NAME or name.startswith(STAGING_PREFIX) or (name.endswith(".tmp") and name[1:].startswith(OUTPUTS))
+        name == LOCK_NAME
+        or name.startswith(STAGING_PREFIX)
+        or (name.endswith(".tmp") and name[1:].startswith((*OUTPUTS, DECISIONS)))
         for name in leftovers
     ), leftovers
     json.loads((out / "results.json").read_text(encoding="utf-8"))
@@ -200,7 +209,8 @@ def test_merging_again_into_the_same_folder_gives_the_same_results_and_leaves_in
     assert (out / "results.json").read_bytes() == results
     assert (out / "consolidated.xlsx").read_bytes() == workbook
     assert {k: v for k, v in _digests(inputs).items() if not k.startswith("output")} == before
-    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUTS)  # no temporary left by a finished run
+    # no temporary left by a finished run (decisions.xlsx: the batch has answers to check)
+    assert sorted(p.name for p in out.iterdir()) == sorted((*OUTPUTS, DECISIONS))
 
 
 @LINUX

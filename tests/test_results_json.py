@@ -87,7 +87,8 @@ def test_streamed_outputs_let_go_of_the_returns(returns, tmp_path):
     merged = merge_returns([returns], INSTRUMENTS, RULES)
     output = write_outputs(merged, INSTRUMENTS, RULES, tmp_path)
     assert all(not group.respondents for group in merged.organisations)
-    assert [path.name for path in output.written] == ["results.json", "consolidated.xlsx"]
+    # (decisions.xlsx: the sample returns have answers to check)
+    assert [path.name for path in output.written] == ["results.json", "consolidated.xlsx", "decisions.xlsx"]
     assert all(not org.indicators for org in output.results.organisations)
 
 

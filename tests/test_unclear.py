@@ -99,6 +99,7 @@ def test_results_json_carries_them_and_validates(tmp_path):
         "role": "lived-experience",
         "typed": "Bronze/Silver",
         "why": org["unclear"][0]["why"],
+        "key": f"{'0' * 64}||Lived Experience Advisory Group|3.2",  # its question in decisions.xlsx
     }
     assert [i["id"] for i in org["indicators"] if i["provisional"]] == ["3.2", "7.1"]
     assert org["respondents"][0]["agreed_with"] == "Service-user panel"

@@ -144,6 +144,24 @@ class Answer:
     asks_rated_by: bool = _flag()
     rated_by: str | None = _optional("asks_rated_by")
     problems: list[str] = field(default_factory=list)
+    #: a person's decision about this answer, once it was unclear (``raw`` and ``problems`` stay
+    #: the original; ``achieved`` is the level decided): written only on a decided answer
+    decided: bool = _flag()
+    decision: AnswerDecision | None = _optional("decided")
+
+
+@dataclass
+class AnswerDecision:
+    """What a person decided about an unclear answer, from the decisions file: the level
+    (``level``, None for "Leave blank"), the decision as written, who decided, when, and why;
+    ``key`` is the question's key in the decisions file (see ``docs/decisions.md``)."""
+
+    key: str
+    decision: str
+    level: str | None
+    by: str | None
+    date: str | None
+    note: str | None
 
 
 @dataclass
@@ -190,6 +208,44 @@ class UnclearAnswer:
     role: str
     typed: str | None
     why: str
+    #: the question's key in the decisions file (docs/decisions.md); None in older files
+    key: str | None = _added(None, default=None)
+    #: a scanned return's cropped image of the answer, where there is one
+    has_image: bool = _flag()
+    image: str | None = _optional("has_image")
+
+
+#: What became of a decision read from the decisions file.
+APPLIED, NOT_APPLIED, NOT_FOUND = "applied", "not-applied", "not-found"
+DECISION_STATUSES = (APPLIED, NOT_APPLIED, NOT_FOUND)
+
+
+@dataclass
+class DecisionResult:
+    """A decision read from the decisions file and what became of it (``status``): ``applied``
+    to its answer; ``not-applied`` (not one of the levels: ``reason`` says why); ``not-found``
+    (no unclear answer has its key any more: the return was removed or changed).  The question
+    (organisation, indicator, file, who, what was typed, why) is the original one, as merged —
+    or, for a question not found, as the decisions file lists it."""
+
+    key: str
+    status: str
+    reason: str | None
+    organisation: str | None
+    instrument: str | None
+    round: str | None
+    indicator: str | None
+    file: str | None
+    respondent: str | None
+    role: str | None
+    typed: str | None
+    why: str | None
+    image: str | None
+    decision: str
+    level: str | None
+    by: str | None
+    date: str | None
+    note: str | None
 
 
 @dataclass
@@ -412,6 +468,8 @@ class Results:
     manifest: list[ManifestEntry]
     #: the action trackers found among the inputs (sent back with the returns), with their statuses
     trackers: list[TrackerResult] = _added(list, default_factory=list, kw_only=True)
+    #: every decision read from the decisions file, and what became of it
+    decisions: list[DecisionResult] = _added(list, default_factory=list, kw_only=True)
 
     @classmethod
     def of(
@@ -420,6 +478,7 @@ class Results:
         organisations: list[OrganisationResult],
         manifest: list[ManifestEntry],
         trackers: list[TrackerResult] | None = None,
+        decisions: list[DecisionResult] | None = None,
     ) -> Results:
         return cls(
             head.format,
@@ -430,6 +489,7 @@ class Results:
             manifest,
             run_id=head.run_id,
             trackers=list(trackers or []),
+            decisions=list(decisions or []),
         )
 
     @property

@@ -21,6 +21,7 @@ from generator.model.instrument import Instrument
 from generator.model.results import (
     RESULTS_FORMAT,
     Counts,
+    DecisionResult,
     ManifestEntry,
     OrganisationResult,
     Results,
@@ -54,10 +55,13 @@ def write_results_json(
     manifest: list[ManifestEntry],
     path: Path,
     trackers: Sequence[TrackerResult] = (),
+    decisions: Iterable[DecisionResult] = (),
 ) -> Path:
     """Write results.json at ``path``, atomically: ``head``, then each of ``organisations`` as it
     comes (they may be scored as the file is written: an iterator is taken one at a time), then
-    the counts, ``manifest`` and ``trackers``.  Nothing is at ``path`` until the whole file is written."""
+    the counts, ``manifest``, ``trackers`` and ``decisions`` (taken once the organisations are
+    written: the decisions no organisation used are known only then).  Nothing is at ``path``
+    until the whole file is written."""
 
     def write(tmp: Path) -> None:
         with tmp.open("w", encoding="utf-8", newline="\n") as out:
@@ -71,6 +75,7 @@ def write_results_json(
                 separator = ",\n    "
             out.write("[]" if separator == "[\n    " else "\n  ]")
             tail = {"counts": Counts.of(manifest), "manifest": manifest, "trackers": list(trackers)}
+            tail["decisions"] = list(decisions)
             for key, value in tail.items():
                 out.write(f",\n  {json.dumps(key)}: {_dumps(to_data(value), 2)}")
             out.write("\n}\n")
@@ -80,7 +85,9 @@ def write_results_json(
 
 def write_results(results: Results, path: Path) -> Path:
     """Write ``results`` (all in memory) as results.json at ``path``, atomically."""
-    return write_results_json(results.head, results.organisations, results.manifest, path, results.trackers)
+    return write_results_json(
+        results.head, results.organisations, results.manifest, path, results.trackers, results.decisions
+    )
 
 
 def load_results(path: Path, instruments: Mapping[str, Instrument] | None = None) -> Results:

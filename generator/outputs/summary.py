@@ -63,7 +63,35 @@ def merge_summary(results: Results) -> str:
             + f" ({answer.why})"
             for org, answer in unclear
         ]
+    lines += decision_lines(results)
     return "\n".join(lines)
+
+
+def decision_lines(results: Results) -> list[str]:
+    """The decisions about answers to check read for this merge: how many were applied, and each
+    one not applied (not one of the levels) or whose question was not found, with why."""
+    from generator.model.results import APPLIED, NOT_APPLIED
+
+    decisions = results.decisions
+    if not decisions:
+        return []
+    applied = sum(1 for d in decisions if d.status == APPLIED)
+    not_applied = sum(1 for d in decisions if d.status == NOT_APPLIED)
+    not_found = len(decisions) - applied - not_applied
+    lines = [
+        f"Decisions about answers to check: {applied} applied"
+        + (f", {not_applied} not applied" if not_applied else "")
+        + (f", {not_found} for {'an answer' if not_found == 1 else 'answers'} no longer found" if not_found else "")
+    ]
+    roles = Roles.from_data(results.rules)
+    for d in decisions:
+        if d.status == APPLIED:
+            continue
+        whose = f"{d.organisation or '(organisation not given)'}" + (f" ({d.round})" if d.round else "")
+        who = roles.who(d.respondent, d.role or "", d.file or "")
+        what = "not applied" if d.status == NOT_APPLIED else "no longer found"
+        lines.append(f"  ! {what}  {whose}  {d.indicator or '?'}  {who}: '{d.decision}' — {d.reason}")
+    return lines
 
 
 def tracker_summary(trackers: Sequence[TrackerReturn]) -> str:

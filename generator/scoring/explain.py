@@ -11,7 +11,7 @@ could not be read as one level.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from generator.model.instrument import Instrument
 from generator.model.results import (
@@ -32,24 +32,45 @@ _TITLED = 2
 
 def is_unclear(answer: Answer) -> bool:
     """True for an answer that is not blank but could not be read as one level: something was
-    typed, two boxes were ticked, or it was found twice with different answers."""
-    return answer.achieved is None and (bool((answer.raw or "").strip()) or bool(answer.problems))
+    typed, two boxes were ticked, or it was found twice with different answers — and no one has
+    decided it yet (a decided answer counts as decided, even "Leave blank")."""
+    return (
+        answer.achieved is None
+        and answer.decision is None
+        and (bool((answer.raw or "").strip()) or bool(answer.problems))
+    )
 
 
-def unclear_answers(indicators: Sequence[IndicatorResult]) -> list[UnclearAnswer]:
+def unclear_answer(indicator: str, answer: Answer, key: str | None = None, image: str | None = None) -> UnclearAnswer:
+    """The answer to check that ``answer`` (to ``indicator``) is: what was typed, and why it
+    could not be read."""
+    return UnclearAnswer(
+        indicator,
+        answer.file,
+        answer.respondent,
+        answer.role,
+        (answer.raw or "").strip() or None,
+        "; ".join(answer.problems) or "could not be read as one level",
+        key,
+        has_image=image is not None,
+        image=image,
+    )
+
+
+def unclear_answers(
+    indicators: Sequence[IndicatorResult],
+    keys: Mapping[tuple[str, int], str] | None = None,
+    images: Mapping[tuple[str, int], str] | None = None,
+) -> list[UnclearAnswer]:
     """Every unclear answer (:func:`is_unclear`) of ``indicators``, in the instrument's order,
-    with what was typed and why it could not be read."""
+    with what was typed and why it could not be read; each with its key in the decisions file
+    and its scanned image, where ``keys`` and ``images`` ((indicator id, the answer's place
+    among the indicator's answers) → key, image) have them."""
+    keys, images = keys or {}, images or {}
     return [
-        UnclearAnswer(
-            indicator.id,
-            answer.file,
-            answer.respondent,
-            answer.role,
-            (answer.raw or "").strip() or None,
-            "; ".join(answer.problems) or "could not be read as one level",
-        )
+        unclear_answer(indicator.id, answer, keys.get((indicator.id, place)), images.get((indicator.id, place)))
         for indicator in indicators
-        for answer in indicator.answers
+        for place, answer in enumerate(indicator.answers)
         if is_unclear(answer)
     ]
 

@@ -10,8 +10,10 @@ and ``demo`` all use it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 from generator.merge import Merged, OrganisationGroup
 from generator.model.instrument import Instrument
@@ -29,8 +31,11 @@ from generator.model.results import (
     SectionResult,
     Status,
 )
-from generator.scoring.explain import explain_tier, is_unclear, unclear_answers
+from generator.scoring.explain import explain_tier, is_unclear, unclear_answer, unclear_answers
 from generator.scoring.rules import UNKNOWN_ROLE, ScoringRules, combined_tier, consensus_level, shares, status_of
+
+if TYPE_CHECKING:
+    from generator.decisions import DecisionBook
 
 
 def results_head(merged: Merged, instruments: Mapping[str, Instrument], rules: ScoringRules) -> ResultsHead:
@@ -40,9 +45,14 @@ def results_head(merged: Merged, instruments: Mapping[str, Instrument], rules: S
 
 
 def score_organisations(
-    merged: Merged, instruments: Mapping[str, Instrument], rules: ScoringRules
+    merged: Merged,
+    instruments: Mapping[str, Instrument],
+    rules: ScoringRules,
+    decisions: DecisionBook | None = None,
 ) -> Iterator[OrganisationResult]:
-    """The result of each organisation of ``merged``, in order, one at a time.
+    """The result of each organisation of ``merged``, in order, one at a time; with
+    ``decisions``, each unclear answer a person decided counts as decided (see
+    :func:`score_organisation`).
 
     The rules are checked against every instrument used before the first result (a
     :class:`~generator.errors.ScoringRulesError` if they name levels it lacks).  Each
@@ -54,23 +64,45 @@ def score_organisations(
     def scored() -> Iterator[OrganisationResult]:
         for group in merged.organisations:
             instrument = instruments[group.instrument]
-            yield score_organisation(group, instrument, rules.for_instrument(instrument))
+            yield score_organisation(group, instrument, rules.for_instrument(instrument), decisions)
             group.respondents = []
 
     return scored()
 
 
-def score_results(merged: Merged, instruments: Mapping[str, Instrument], rules: ScoringRules) -> Results:
+def score_results(
+    merged: Merged,
+    instruments: Mapping[str, Instrument],
+    rules: ScoringRules,
+    decisions: DecisionBook | None = None,
+) -> Results:
     """All of ``merged`` scored, in memory: :func:`score_organisations`, collected.  For a small
     batch or a test; the commands stream instead (:func:`generator.pipeline.merge_and_score`)."""
     head = results_head(merged, instruments, rules)
-    return Results.of(head, list(score_organisations(merged, instruments, rules)), merged.manifest)
+    organisations = list(score_organisations(merged, instruments, rules, decisions))
+    outcomes = decisions.results() if decisions is not None else []
+    return Results.of(head, organisations, merged.manifest, decisions=outcomes)
 
 
-def score_organisation(group: OrganisationGroup, instrument: Instrument, rules: ScoringRules) -> OrganisationResult:
-    """One organisation's result from its merged returns, by ``rules`` (already those of its instrument)."""
+def score_organisation(
+    group: OrganisationGroup,
+    instrument: Instrument,
+    rules: ScoringRules,
+    decisions: DecisionBook | None = None,
+) -> OrganisationResult:
+    """One organisation's result from its merged returns, by ``rules`` (already those of its instrument).
+
+    An unclear answer that ``decisions`` decides counts as the level decided (or blank): its
+    ``achieved`` is that level, its ``raw`` and ``problems`` stay as read, and its ``decision``
+    says who decided what, when; it is no longer to check.  A decision that is not a level is
+    not applied (the answer stays to check; ``decisions`` reports it)."""
+    from generator.decisions import question_key
+
     scale = instrument.scale
     merged = [(r, r.result) for r in group.respondents]  # each return read back from the merge's store once
+    keys = _respondent_keys(merged)
+    question_keys: dict[tuple[str, int], str] = {}  # (indicator, respondent's place) → an unclear answer's key
+    images: dict[tuple[str, int], str] = {}
     respondents = [
         RespondentResult(
             result.file,
@@ -89,22 +121,31 @@ def score_organisation(group: OrganisationGroup, instrument: Instrument, rules: 
     indicators, tiers = [], {}
     for position, indicator in enumerate(instrument.indicators):
         answers = []
-        for r, result in merged:
+        for place, ((r, result), respondent_key) in enumerate(zip(merged, keys, strict=True)):
             response = result.responses[position]
             assert response.id == indicator.id  # readers list every indicator in instrument order
-            answers.append(
-                Answer(
-                    result.file,
-                    result.respondent,
-                    r.role,
-                    response.achieved,
-                    response.raw,
-                    response.comment,
-                    asks_rated_by,
-                    response.rated_by if asks_rated_by else None,
-                    response.problems,
-                )
+            answer = Answer(
+                result.file,
+                result.respondent,
+                r.role,
+                response.achieved,
+                response.raw,
+                response.comment,
+                asks_rated_by,
+                response.rated_by if asks_rated_by else None,
+                response.problems,
             )
+            if is_unclear(answer):
+                key = question_keys[indicator.id, place] = question_key(*respondent_key, indicator.id)
+                image = getattr(response, "image", None)  # a scanned mark's cropped image, where there is one
+                if image:
+                    images[indicator.id, place] = image = str(image)
+                decided = None
+                if decisions is not None:
+                    decided = decisions.decide(key, instrument, group, _question(indicator.id, answer, image))
+                if decided is not None:
+                    answer = dataclasses.replace(answer, achieved=decided.level, decided=True, decision=decided)
+            answers.append(answer)
         given = [a.achieved for a in answers if a.achieved is not None]
         consensus = consensus_level(given, scale, rules.consensus)
         tiers[indicator.id] = consensus
@@ -160,9 +201,37 @@ def score_organisation(group: OrganisationGroup, instrument: Instrument, rules: 
         respondents=respondents,
         sections=sections,
         indicators=indicators,
-        unclear=unclear_answers(indicators),
+        unclear=unclear_answers(indicators, question_keys, images),
         explanation=explain_tier(tier, sections, indicators, instrument, rules),
     )
+
+
+def _respondent_keys(merged: list) -> list[tuple[str | None, str, str | None, str | None]]:
+    """Each respondent's part of its questions' keys (:func:`generator.decisions.question_key`):
+    the return's sha256, file, form id and respondent; a second return with the same ones (copies
+    of one scanned form, no name given) gets "#2" after its form id, and so on, in file order."""
+    keys, seen = [], {}
+    for r, result in merged:
+        key = (r.sha256 or None, result.file, result.form_id, result.respondent)
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:
+            key = (key[0], key[1], f"{key[2] or ''}#{seen[key]}", key[3])
+        keys.append(key)
+    return keys
+
+
+def _question(indicator: str, answer: Answer, image: str | None) -> dict[str, str | None]:
+    """The question an unclear answer asks, as a decision records it."""
+    unclear = unclear_answer(indicator, answer)
+    return {
+        "indicator": indicator,
+        "file": answer.file,
+        "respondent": answer.respondent,
+        "role": answer.role,
+        "typed": unclear.typed,
+        "why": unclear.why,
+        "image": image,
+    }
 
 
 def _score(
