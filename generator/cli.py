@@ -267,6 +267,13 @@ def show(
     help="With --from: an action tracker sent back (or a folder of them); actions it marks Done are left out of "
     "the organisation's open actions.  May be given more than once.",
 )
+@click.option(
+    "--copies",
+    type=click.IntRange(1, 500),
+    metavar="N",
+    help="Also write a print file of N copies of the PDF form (<name>-print-N-copies.pdf), each copy numbered in "
+    "its pages' QR codes, so that the scanned pages sort back into returns.",
+)
 @click.pass_context
 def generate(
     ctx: click.Context,
@@ -278,14 +285,20 @@ def generate(
     form_id_seed: str | None,
     last_round: Path | None,
     trackers: tuple[Path, ...],
+    copies: int | None,
 ) -> None:
     """Write the checklist as forms to fill in: Word, fillable PDF and Excel.
 
     Example: coproduce generate --organisation "Riverside Community Trust"
 
     Next round: coproduce generate --from output/results.json --recipients orgs.csv
+
+    For a meeting on paper: coproduce generate --format pdf --copies 20
     """
     from generator.forms.packs import Recipient, generate_pack, generate_packs, read_recipients
+
+    if copies is not None and fmt not in ("pdf", "all"):
+        raise click.UsageError("--copies prints the PDF form: use it with --format pdf (or all).")
 
     if last_round is not None:
         _generate_from(
@@ -298,6 +311,7 @@ def generate(
             form_id_seed,
             last_round,
             trackers,
+            copies,
         )
         return
     if trackers:
@@ -312,12 +326,12 @@ def generate(
         instrument = resolve_instrument(instrument_name, _extra_dirs(ctx))
         if recipients is None:
             recipient = Recipient(" ".join(organisation.split())) if organisation else None
-            written = generate_pack(instrument, out, formats, recipient, form_id_seed)
+            written = generate_pack(instrument, out, formats, recipient, form_id_seed, copies=copies)
         else:
             listed = read_recipients(recipients)
             written = []
             with click.progressbar(length=len(listed), label=f"Writing {len(listed)} packs", file=sys.stderr) as bar:
-                for pack in generate_packs(instrument, listed, out, formats, form_id_seed):
+                for pack in generate_packs(instrument, listed, out, formats, form_id_seed, copies=copies):
                     written += pack
                     bar.update(1)
     for path in written:
@@ -334,6 +348,7 @@ def _generate_from(
     form_id_seed: str | None,
     last_round: Path,
     trackers: tuple[Path, ...] = (),
+    copies: int | None = None,
 ) -> None:
     """`generate --from`: packs pre-filled with last round's review; says which got which."""
     from generator.forms.last_round import load_last_round
@@ -357,7 +372,9 @@ def _generate_from(
         written: list[Path] = []
         if organisation:  # into OUT itself, as without --from (one pack per project of the charter)
             for plan in plans:
-                written += generate_pack(instrument, out, formats, plan.recipient, form_id_seed, None, plan.last_review)
+                written += generate_pack(
+                    instrument, out, formats, plan.recipient, form_id_seed, None, plan.last_review, copies
+                )
         else:
             with click.progressbar(length=len(plans), label=f"Writing {len(plans)} packs", file=sys.stderr) as bar:
                 packs = generate_packs(
@@ -367,6 +384,7 @@ def _generate_from(
                     formats,
                     form_id_seed,
                     last_reviews=[plan.last_review for plan in plans],
+                    copies=copies,
                 )
                 for pack in packs:
                     written += pack

@@ -191,6 +191,7 @@ def generate_pack(
     form_id_seed: str | None = None,
     created: datetime | None = None,
     last_review: LastReview | None = None,
+    copies: int | None = None,
 ) -> list[Path]:
     """Write one form per format into ``out_dir``, personalised for ``recipient`` if given.
 
@@ -199,8 +200,12 @@ def generate_pack(
     ``SOURCE_DATE_EPOCH`` fixing the time).  With ``last_review`` (``generate --from``) each
     form shows it read-only beside the indicators, its project (the charter's) is pre-filled
     as the work assessed and named in the file name, and the identity records its round; the
-    answers stay blank.  Returns the paths written.
+    answers stay blank.  With ``copies`` (and the PDF among ``formats``), a print file of that many
+    copies of the PDF form follows it, ``<stem>-print-<copies>-copies.pdf``: the same form, each
+    copy numbered in its pages' QR codes.  Returns the paths written.
     """
+    if copies is not None and "pdf" not in formats:
+        raise FormWriteError("Copies to print are made of the PDF form: include the PDF format.")
     created = created or creation_time()
     organisation = recipient.organisation if recipient else None
     problem = organisation_name_problem(organisation) if organisation else None
@@ -230,6 +235,12 @@ def generate_pack(
         form_id = _form_id(form_id_seed, seed_key, fmt)
         identity = new_identity(instrument, organisation, form_id, created, prefilled_from)
         written.append(write_form(fmt, instrument, identity, out_dir / f"{stem}.{fmt}", values))
+        if fmt == "pdf" and copies is not None:
+            from generator.forms.pdf_form import write_pdf_copies
+
+            written.append(
+                write_pdf_copies(instrument, identity, out_dir / f"{stem}-print-{copies}-copies.pdf", copies, values)
+            )
     return written
 
 
@@ -298,20 +309,24 @@ def generate_packs(
     form_id_seed: str | None = None,
     created: datetime | None = None,
     last_reviews: Sequence[LastReview | None] | None = None,
+    copies: int | None = None,
 ) -> Iterator[list[Path]]:
     """One pack per recipient, each in ``out_dir/<organisation-slug>/``; yields each pack's paths,
     in the order of ``recipients``, as it is written (so a caller can show progress).
     ``last_reviews``, one per recipient (None for a plain pack), pre-fill last round's review
     (:func:`plan_prefilled_packs` gives both lists; a recipient may come once per project).
+    ``copies``: a print file of that many copies of each PDF form, as :func:`generate_pack` writes.
 
     Many packs are written in parallel, one process per core: each pack is independent.
     """
+    if copies is not None and "pdf" not in formats:
+        raise FormWriteError("Copies to print are made of the PDF form: include the PDF format.")
     created = created or creation_time()
     reviews = list(last_reviews) if last_reviews is not None else [None] * len(recipients)
     if len(reviews) != len(recipients):
         raise FormWriteError("generate_packs: give one last review (or None) per recipient")
     jobs = [
-        (instrument, out_dir / slugify(r.organisation), tuple(formats), r, form_id_seed, created, review)
+        (instrument, out_dir / slugify(r.organisation), tuple(formats), r, form_id_seed, created, review, copies)
         for r, review in zip(recipients, reviews, strict=True)
     ]
     workers = min(os.cpu_count() or 1, len(jobs))

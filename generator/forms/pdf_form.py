@@ -23,12 +23,16 @@ fields and their appearance streams.
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import json
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+import pikepdf
+import segno
 from reportlab import Version as REPORTLAB_VERSION
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
@@ -52,13 +56,17 @@ from generator.atomic import write_atomically
 from generator.forms import FormValues, FormWriteError
 from generator.forms.fields import answer_field_name, comment_field_name, rated_by_field_name
 from generator.forms.identity import IDENTITY_FIELD, FormIdentity
+from generator.forms.paper import MARK_INSET, MARK_SIZE, PageCode, TickGeometry
 from generator.forms.pdf_fields import Fonts, add_radio_group, add_text_field, register_fonts, set_document_info
 from generator.model.instrument import MATRIX_LAYOUT, Indicator, Instrument, Level, Section
 
 PAGE_SIZE = landscape(A4)
-_MARGIN_X = 28.0
-_MARGIN_TOP = 28.0
-_MARGIN_BOTTOM = 36.0
+# The margins leave the corners to the registration marks, and the foot of the page to the
+# footer and the QR code (bottom right, in a slot _QR_SLOT points square).
+_MARGIN_X = 32.0
+_MARGIN_TOP = 32.0
+_QR_SLOT = 62.0
+_MARGIN_BOTTOM = MARK_INSET + _QR_SLOT + 7
 _FRAME_WIDTH = PAGE_SIZE[0] - 2 * _MARGIN_X
 _FRAME_HEIGHT = PAGE_SIZE[1] - _MARGIN_TOP - _MARGIN_BOTTOM
 
@@ -73,13 +81,16 @@ _STATEMENT_WIDTH = 290.0
 _TICK_WIDTH = 50.0
 _RATED_BY_WIDTH = 80.0
 _MIN_MATRIX_ROW_HEIGHT = 30.0
-_TICK_SIZE = 12.0
+_TICK_SIZE = 13.0
 
-# Answer buttons
-_BUTTON_SIZE = 10.0
+# Answer buttons: circles a pen can tick (4.6 mm), 3.2 mm apart, as paper questionnaires have
+_BUTTON_SIZE = 13.0
 _BUTTON_GAP = 5.0
-_BUTTON_STEP = 15.0
+_BUTTON_STEP = 22.0
 _LABEL_SIZE = 9.0
+# A comment's box: a visible border, this far inside its cell
+_BOX_INSET = 3.0
+_BOX_BORDER = colors.HexColor("#404040")
 
 _GRID = colors.HexColor("#7F7F7F")
 _HEADER_GREY = colors.HexColor("#E6E6E6")
@@ -105,7 +116,27 @@ def write_pdf_form(
     path = Path(path)
     values = values or FormValues()
     _check(instrument, values, path)
-    return write_atomically(path, partial(_build, instrument, identity, values))
+    return write_atomically(path, partial(_build, instrument, identity, values, None))
+
+
+def write_pdf_copies(
+    instrument: Instrument, identity: FormIdentity, path: Path, copies: int, values: FormValues | None = None
+) -> Path:
+    """Write a print file of ``copies`` copies of the PDF form to ``path`` (atomically); return ``path``.
+
+    The pages are those :func:`write_pdf_form` writes with the same arguments, one copy after
+    the other, printed as they are (not fillable: the fields are drawn into the pages, as a
+    printer shows them).  Each page's QR code holds its copy's number, also printed beside it
+    ("copy 3"), so that a shuffled scanned batch sorts back into returns; the form id is the
+    same in every copy.  The copies share the pages' drawing, so twenty copies of the form
+    take little more room than one.
+    """
+    path = Path(path)
+    if copies < 1:
+        raise FormWriteError(f"{path}: cannot print {copies} copies of a form; give 1 or more.")
+    values = values or FormValues()
+    _check(instrument, values, path)
+    return write_atomically(path, partial(_build, instrument, identity, values, copies))
 
 
 def _check(instrument: Instrument, values: FormValues, path: Path) -> None:
@@ -130,11 +161,29 @@ def _check(instrument: Instrument, values: FormValues, path: Path) -> None:
 # --- the document ------------------------------------------------------------------------
 
 
-def _build(instrument: Instrument, identity: FormIdentity, values: FormValues, target: Path) -> None:
+def _build(
+    instrument: Instrument, identity: FormIdentity, values: FormValues, copies: int | None, target: Path
+) -> None:
+    """Lay the form out, then give each page its QR code: in the fillable form (``copies``
+    None), or in each of ``copies`` printed copies."""
+    laid_out = io.BytesIO()
+    _lay_out(instrument, identity, values, laid_out)
+    laid_out.seek(0)
+    with pikepdf.open(laid_out) as pdf:
+        codes = _page_codes(pdf, instrument, identity)
+        if copies is None:
+            for page, code in zip(pdf.pages, codes, strict=True):
+                page.contents_add(pdf.make_stream(_qr_drawing(code)), prepend=False)
+        else:
+            _print_copies(pdf, codes, copies)
+        pdf.save(target, deterministic_id=True)
+
+
+def _lay_out(instrument: Instrument, identity: FormIdentity, values: FormValues, target: io.BytesIO) -> None:
     fonts = register_fonts()
     styles = _Styles(fonts)
     doc = BaseDocTemplate(
-        str(target),
+        target,
         pagesize=PAGE_SIZE,
         leftMargin=_MARGIN_X,
         rightMargin=_MARGIN_X,
@@ -186,16 +235,157 @@ def _canvas(info: dict[str, str], identity: FormIdentity, *args, **kwargs) -> Ca
 
 
 def _decorate_page(instrument: Instrument, identity: FormIdentity, fonts: Fonts, canv: Canvas, doc) -> None:
-    """The footer of every page."""
+    """The footer and the registration marks of every page (its QR code comes later: it
+    needs the number of pages)."""
     canv.saveState()
     canv.setFont(fonts.regular, 7.5)
     canv.setFillColor(_MUTED)
-    y = _MARGIN_BOTTOM / 2
+    y = MARK_INSET + 3
     left = f"{instrument.title} — {instrument.subtitle}" if instrument.subtitle else instrument.title
     canv.drawString(_MARGIN_X, y, left)
     right = f"{instrument.id} {instrument.version} · form {identity.form_id} · page {doc.page}"
-    canv.drawRightString(PAGE_SIZE[0] - _MARGIN_X, y, right)
+    canv.drawRightString(_QR_LEFT - 8, y, right)
+    canv.setFillColor(colors.black)
+    width, height = PAGE_SIZE
+    far_x, far_y = width - MARK_INSET - MARK_SIZE, height - MARK_INSET - MARK_SIZE
+    for x, y in ((MARK_INSET, MARK_INSET), (far_x, MARK_INSET), (MARK_INSET, far_y), (far_x, far_y)):
+        canv.rect(x, y, MARK_SIZE, MARK_SIZE, stroke=0, fill=1)
     canv.restoreState()
+
+
+# --- paper: the QR code of each page, printed copies ------------------------------------------
+
+#: The QR code's slot: bottom right, inside the right margin and the bottom registration marks.
+_QR_RIGHT = PAGE_SIZE[0] - _MARGIN_X
+_QR_LEFT = _QR_RIGHT - _QR_SLOT
+#: A QR code's module: 1.5 pt (0.53 mm), 3.1 pixels in a 150 dpi scan (readers want ≥ 3).
+_QR_MODULE = 1.5
+_COPY_FONT = "/CoproduceCopy"
+
+
+def _page_codes(pdf: pikepdf.Pdf, instrument: Instrument, identity: FormIdentity) -> list[PageCode]:
+    """The page code of each page of the laid-out form (copy None), its tick areas read from
+    the answer widgets themselves: each level's radio button is where a pen ticks it."""
+    answers = {answer_field_name(indicator.id): indicator.id for indicator in instrument.indicators}
+    levels = instrument.scale.ids
+    pages = len(pdf.pages)
+    codes = []
+    for number, page in enumerate(pdf.pages, 1):
+        placed: dict[str, dict[str, tuple[float, float, float]]] = {}
+        for widget in page.obj.get("/Annots", ()):
+            parent = widget.get("/Parent")
+            name = str(parent.get("/T", "")) if parent is not None else ""
+            if name not in answers:
+                continue
+            value = next(str(key)[1:] for key in widget.AP.N.keys() if key != "/Off")
+            x0, y0, x1, y1 = (float(v) for v in widget.Rect)
+            placed.setdefault(answers[name], {})[value] = ((x0 + x1) / 2, (y0 + y1) / 2, x1 - x0)
+        geometry = _tick_geometry(placed, levels, number) if placed else None
+        ys = tuple((answer, round(centres[levels[0]][1])) for answer, centres in placed.items())
+        codes.append(
+            PageCode(
+                identity.instrument_id, identity.instrument_version, identity.form_id, None, number, pages, geometry, ys
+            )
+        )
+    return codes
+
+
+def _tick_geometry(placed: dict[str, dict[str, tuple[float, float, float]]], levels: Sequence[str], page: int):
+    """The one :class:`TickGeometry` of every answer on a page; a layout it cannot describe
+    (answers whose tick areas are spaced differently) is a :class:`FormWriteError`."""
+    first = next(iter(placed.values()))
+    x, y, size = first[levels[0]]
+    step = first[levels[1]] if len(levels) > 1 else first[levels[0]]
+    geometry = TickGeometry(round(x), round(size), round(step[0] - x), round(step[1] - y), len(levels))
+    for answer, centres in placed.items():
+        if set(centres) != set(levels):
+            raise FormWriteError(f"page {page}: the answer {answer} does not have one tick area per level")
+        top = centres[levels[0]][1]
+        for n, level in enumerate(levels):
+            cx, cy, _ = centres[level]
+            if abs(cx - x - n * geometry.dx) > 1 or abs(cy - top - n * geometry.dy) > 1:
+                raise FormWriteError(f"page {page}: the tick areas of {answer} are not spaced as the others")
+    return geometry
+
+
+def _qr_drawing(code: PageCode) -> bytes:
+    """Page content drawing ``code`` as a QR code in the page's QR slot (bottom right), and
+    beside it the copy number, if any (in :data:`_COPY_FONT`)."""
+    qr = segno.make(code.text(), error="l", micro=False)
+    modules = qr.symbol_size(border=0)[0]
+    size = modules * _QR_MODULE
+    if size > _QR_SLOT:
+        raise FormWriteError(
+            f"page {code.page}: its QR code ({modules} modules) does not fit the corner of the page: too many answers"
+        )
+    left, top = _QR_RIGHT - size, MARK_INSET + size
+    ops = ["q 0 g"]
+    for row, bits in enumerate(qr.matrix):
+        column = 0
+        while column < modules:  # one rectangle per run of dark modules
+            if not bits[column]:
+                column += 1
+                continue
+            start = column
+            while column < modules and bits[column]:
+                column += 1
+            ops.append(
+                f"{_pdf_number(left + start * _QR_MODULE)} {_pdf_number(top - (row + 1) * _QR_MODULE)} "
+                f"{_pdf_number((column - start) * _QR_MODULE)} {_pdf_number(_QR_MODULE)} re"
+            )
+    ops.append("f Q")
+    if code.copy is not None:
+        label = f"copy {code.copy}"
+        width = pdfmetrics.stringWidth(label, "Helvetica-Bold", 8)
+        ops.append(
+            f"q 0 g BT {_COPY_FONT} 8 Tf {_pdf_number(left - 8 - width)} {_pdf_number(MARK_INSET + 14)} Td "
+            f"({label}) Tj ET Q"
+        )
+    return "\n".join(ops).encode("ascii")
+
+
+def _pdf_number(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _print_copies(pdf: pikepdf.Pdf, codes: list[PageCode], copies: int) -> None:
+    """Turn the laid-out form in ``pdf`` into ``copies`` printed copies: the fields drawn into
+    the pages as printed (and the form's fields gone: a print file is not for filling in),
+    each page once per copy, sharing its drawing, with the copy's QR code and number."""
+    pdf.flatten_annotations("print")
+    if "/AcroForm" in pdf.Root:
+        del pdf.Root["/AcroForm"]
+    font = pdf.make_indirect(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.Font,
+            Subtype=pikepdf.Name.Type1,
+            BaseFont=pikepdf.Name("/Helvetica-Bold"),
+            Encoding=pikepdf.Name.WinAnsiEncoding,
+        )
+    )
+    originals = []
+    for page in pdf.pages:
+        contents = page.obj.Contents
+        drawn = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+        resources = pikepdf.Dictionary({key: value for key, value in page.obj.Resources.items()})
+        fonts = resources.get("/Font")
+        resources.Font = pikepdf.Dictionary({**({k: v for k, v in fonts.items()} if fonts else {}), _COPY_FONT: font})
+        originals.append((page.obj.MediaBox, pdf.make_indirect(resources), drawn))
+    printed = []
+    for copy in range(1, copies + 1):
+        for (media_box, resources, drawn), code in zip(originals, codes, strict=True):
+            stamp = pdf.make_stream(_qr_drawing(dataclasses.replace(code, copy=copy)))
+            printed.append(
+                pikepdf.Dictionary(
+                    Type=pikepdf.Name.Page,
+                    MediaBox=media_box,
+                    Resources=resources,
+                    Contents=pikepdf.Array([*drawn, stamp]),
+                )
+            )
+    del pdf.pages[:]
+    for page in printed:
+        pdf.pages.append(pikepdf.Page(pdf.make_indirect(page)))
 
 
 class _Styles:
@@ -215,7 +405,14 @@ class _Styles:
         self.page_subtitle = ParagraphStyle("page_subtitle", base, fontSize=10, leading=12.5, spaceAfter=4)
         self.intro = ParagraphStyle("intro", base, spaceAfter=6)
         self.subheading = ParagraphStyle(
-            "subheading", base, fontName=fonts.bold, fontSize=10.5, leading=13, spaceBefore=6, spaceAfter=4
+            "subheading",
+            base,
+            fontName=fonts.bold,
+            fontSize=10.5,
+            leading=13,
+            spaceBefore=6,
+            spaceAfter=4,
+            keepWithNext=1,
         )
         self.context = ParagraphStyle("context", base, leftIndent=22, bulletIndent=10, spaceAfter=2)
         self.prompt = ParagraphStyle("prompt", base, fontName=fonts.italic, fontSize=9.5, leading=12, spaceAfter=6)
@@ -384,6 +581,7 @@ class _Matrix:
                     value=values.get(indicator.id) or "",
                     multiline=True,
                     tooltip=f"{indicator.id}: {heading}",
+                    boxed=True,
                 )
             )
         return row
@@ -592,6 +790,7 @@ class _Checklist:
                 value=self.values.comments.get(indicator.id) or "",
                 multiline=True,
                 tooltip=f"{indicator.id} {indicator.title}: {self.instrument.columns.comments}",
+                boxed=True,
             )
         return [*text_cells, answer or "", comment]
 
@@ -649,6 +848,7 @@ class _TextBox(Flowable):
         value: str = "",
         multiline: bool = False,
         tooltip: str = "",
+        boxed: bool = False,
     ):
         super().__init__()
         self.name = name
@@ -658,6 +858,8 @@ class _TextBox(Flowable):
         self.value = value
         self.multiline = multiline
         self.tooltip = tooltip
+        #: a box with a visible border, a little inside the space given: where to write on paper
+        self.boxed = boxed
 
     def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
         self.width = available_width
@@ -665,10 +867,18 @@ class _TextBox(Flowable):
 
     def draw(self) -> None:
         x, y = self.canv.absolutePosition(0, 0)
+        x1, y1 = x + self.width, y + self.height
+        if self.boxed:
+            x, y, x1, y1 = x + _BOX_INSET, y + _BOX_INSET, x1 - _BOX_INSET, y1 - _BOX_INSET
+            self.canv.saveState()
+            self.canv.setStrokeColor(_BOX_BORDER)
+            self.canv.setLineWidth(0.75)
+            self.canv.rect(_BOX_INSET, _BOX_INSET, x1 - x, y1 - y, stroke=1, fill=0)
+            self.canv.restoreState()
         add_text_field(
             self.canv,
             self.name,
-            (x, y, x + self.width, y + self.height),
+            (x, y, x1, y1),
             font=self.font,
             font_size=self.font_size,
             value=self.value,
@@ -692,11 +902,10 @@ class _AnswerButtons(Flowable):
         label_width = self.width - _BUTTON_SIZE - _BUTTON_GAP
         for level in levels:
             self.labels.append(simpleSplit(level.label, font, _LABEL_SIZE, label_width) or [level.label])
-        self.height = sum(self._step(lines) for lines in self.labels)
-
-    @staticmethod
-    def _step(lines: list[str]) -> float:
-        return max(_BUTTON_STEP, len(lines) * _LABEL_SIZE * 1.2 + 4)
+        # one step for every level, so that the tick areas of every answer are evenly spaced
+        # (the page code describes them all by one step)
+        self.step = max(_BUTTON_STEP, *(len(lines) * _LABEL_SIZE * 1.2 + 4 for lines in self.labels))
+        self.height = self.step * (len(levels) - 1) + _BUTTON_SIZE + 2
 
     def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
         return self.width, self.height
@@ -714,7 +923,7 @@ class _AnswerButtons(Flowable):
             baseline = button_y + (_BUTTON_SIZE - ascent) / 2 + 0.5
             for n, line in enumerate(lines):
                 canv.drawString(_BUTTON_SIZE + _BUTTON_GAP, baseline - n * _LABEL_SIZE * 1.2, line)
-            top -= self._step(lines)
+            top -= self.step
         add_radio_group(
             canv, self.name, buttons, size=_BUTTON_SIZE, selected=self.selected, tooltip=self.tooltip, border=_GRID
         )
