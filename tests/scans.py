@@ -177,10 +177,10 @@ def draw_mark(page: PrintedPage, answer: str, level: int, style: str, rng: rando
                     INK, max(1, int(pen * page.scale)), cv2.LINE_AA)  # fmt: skip
     elif style == "faint":
         cx, cy = page.px(x, y)
-        if rng.random() < 0.5:  # a small dot of ink
-            cv2.circle(page.image, (int(cx), int(cy)), max(1, int(0.1 * size * page.scale)), INK, -1, cv2.LINE_AA)
-        else:  # a pencil's light touch
-            cv2.circle(page.image, (int(cx), int(cy)), int(0.25 * size * page.scale), 140, -1, cv2.LINE_AA)
+        # a small dot of ink, or a pencil's light touch (black in a black-and-white scan)
+        ink = INK if rng.random() < 0.5 else rng.randrange(110, 140)
+        cv2.circle(page.image, (int(cx), int(cy)), max(1, int(rng.uniform(0.06, 0.11) * size * page.scale)), ink, -1,
+                   cv2.LINE_AA)  # fmt: skip
     elif style == "scribble":
         k = 0.9 * size
         points = []
@@ -304,11 +304,22 @@ def scan(page: PrintedPage, scanner: Scanner, rng: random.Random | None = None) 
     return scanned
 
 
-def pdf_of_images(images: list[np.ndarray], dpi: int = 200) -> bytes:
-    """A scanner's PDF: one image per page (JPEG-compressed), no form fields."""
-    pils = [Image.fromarray(image) for image in images]
+def pdf_of_images(images: list[np.ndarray], dpi: int = 200, quality: int = 80) -> bytes:
+    """A scanner's PDF: one JPEG image per page, the page the image's size at ``dpi``, no form fields."""
+    pdf = pikepdf.new()
+    for image in images:
+        ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+        height, width = image.shape
+        xobject = pikepdf.Stream(pdf, encoded.tobytes())
+        xobject.Type, xobject.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
+        xobject.Width, xobject.Height, xobject.BitsPerComponent = width, height, 8
+        xobject.ColorSpace, xobject.Filter = pikepdf.Name.DeviceGray, pikepdf.Name.DCTDecode
+        w_pt, h_pt = width * 72 / dpi, height * 72 / dpi
+        page = pdf.add_blank_page(page_size=(w_pt, h_pt))
+        page.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=xobject))
+        page.Contents = pikepdf.Stream(pdf, f"q {w_pt:.2f} 0 0 {h_pt:.2f} 0 0 cm /Im0 Do Q".encode())
     buffer = io.BytesIO()
-    pils[0].save(buffer, format="PDF", save_all=True, append_images=pils[1:], resolution=float(dpi), quality=90)
+    pdf.save(buffer)
     return buffer.getvalue()
 
 

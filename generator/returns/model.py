@@ -22,6 +22,9 @@ from generator.returns.answers import AnswerReading, ReturnAnswers
 from generator.returns.dates import read_date
 from generator.returns.periods import read_review_period
 
+#: How a scanned return's problem about its organisation begins (merge looks for it).
+ORGANISATION_BY_HAND = "the organisation was written by hand"
+
 
 @dataclass
 class Response:

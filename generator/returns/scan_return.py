@@ -36,11 +36,13 @@ only when a scan is read, so the command line starts fast.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -50,7 +52,7 @@ from generator.errors import ReturnReadError, ScanNotOursError
 from generator.forms.paper import FORM_ID_LENGTH, MARK_INSET, MARK_SIZE, PageCode, read_page_code
 from generator.model.instrument import Instrument
 from generator.returns.guards import LIMITS, Limits
-from generator.returns.model import FoundAnswer, Return, assemble_return
+from generator.returns.model import ORGANISATION_BY_HAND, FoundAnswer, Return, assemble_return
 
 FORMAT = "scan"
 
@@ -63,25 +65,35 @@ PAGE_WIDTH, PAGE_HEIGHT = 841.89, 595.28
 MAX_PAGES = 500
 MAX_PAGE_PIXELS = 80_000_000
 
-#: A pixel is ink when darker than this share of the page's paper white.
+#: A pixel is ink when darker than this share of the page's paper white; dark ink (a pen's,
+#: not a pencil's light touch) when darker than :data:`DARK_LEVEL` of it.
 INK_LEVEL = 0.62
+DARK_LEVEL = 0.5
 #: Inside the printed circle: a disk of this radius, as a share of the tick area's diameter
 #: (the printed outline is at 0.5: never counted).
 INSIDE_RADIUS = 0.34
-#: The ring where a circle drawn around an option passes: from / to, shares of the diameter,
-#: leaving out :data:`RING_GAP_DEGREES` either side of the direction of the option's label.
-RING_RADII = (0.68, 0.98)
-RING_GAP_DEGREES = 55.0
-#: Inside coverage at or above which a tick area is marked; below :data:`INSIDE_EMPTY` it is
-#: empty; between the two, a faint mark: flagged.
-INSIDE_MARK = 0.16
-INSIDE_EMPTY = 0.05
-#: The same for the ring (a circle drawn around the option, a tick's tails).
-RING_MARK = 0.14
-RING_EMPTY = 0.06
-#: A scribble (a mark scribbled out): the inside nearly filled and the ring heavily inked.
+#: The ring where a circle drawn around an option passes: from / to, shares of the diameter.
+#: Where the levels stand one under another (each with its label to its right), only the
+#: ring's side away from the label is measured, :data:`RING_SIDE_DEGREES` either side of
+#: straight left: above and below, a circle drawn around the next option passes.
+RING_RADII = (0.64, 1.1)
+RING_SIDE_DEGREES = 45.0
+#: Dark ink inside the circle at or above this share: a mark (a tick's stroke covers 16-45%
+#: of it, a cross 33-60%, a filled circle 85-100%).  Ink of any darkness below
+#: :data:`INSIDE_EMPTY`: empty; in between (a dot, a pencil's touch): faint, flagged.
+INSIDE_MARK = 0.12
+INSIDE_EMPTY = 0.02
+#: The same for the ring (a circle drawn around the option covers 18-63% of it; a circle
+#: drawn around the next option, up to 12%).
+RING_MARK = 0.10
+RING_EMPTY = 0.04
+#: A scribble (a mark scribbled out): the inside nearly filled, and ink spilling heavily over
+#: the printed outline (the band :data:`SPILL_RADII` just outside it, all round: a filled
+#: circle stays inside) or over the ring.
 SCRIBBLE_INSIDE = 0.55
-SCRIBBLE_RING = 0.40
+SCRIBBLE_SPILL = 0.4
+SCRIBBLE_RING = 0.35
+SPILL_RADII = (0.53, 0.64)
 #: A comment area (or cover) holds handwriting when this share of it is ink, once printed
 #: lines are taken out.
 HANDWRITING_INK = 0.004
@@ -91,18 +103,24 @@ FLAGGED = "flagged for checking"
 
 @dataclass(frozen=True)
 class TickReading:
-    """What was measured at one tick area: the share of ink inside the printed circle and in
-    the ring around it."""
+    """What was measured at one tick area: the share of ink (of any darkness, and dark)
+    inside the printed circle and in the ring around it."""
 
     inside: float
     ring: float
+    dark_inside: float | None = None
+    dark_ring: float | None = None
+    #: dark ink just outside the printed outline (see :data:`SPILL_RADII`)
+    spill: float = 0.0
 
     @property
     def state(self) -> str:
-        """``empty``, ``mark``, ``faint`` (between the thresholds) or ``scribble``."""
-        if self.inside >= SCRIBBLE_INSIDE and self.ring >= SCRIBBLE_RING:
+        """``empty``, ``mark``, ``faint`` (between the thresholds, or light ink) or ``scribble``."""
+        dark_inside = self.inside if self.dark_inside is None else self.dark_inside
+        dark_ring = self.ring if self.dark_ring is None else self.dark_ring
+        if dark_inside >= SCRIBBLE_INSIDE and (dark_ring >= SCRIBBLE_RING or self.spill >= SCRIBBLE_SPILL):
             return "scribble"
-        if self.inside >= INSIDE_MARK or self.ring >= RING_MARK:
+        if dark_inside >= INSIDE_MARK or dark_ring >= RING_MARK:
             return "mark"
         if self.inside < INSIDE_EMPTY and self.ring < RING_EMPTY:
             return "empty"
@@ -115,7 +133,9 @@ class TickReading:
         if state == "empty":
             return min(1 - self.inside / INSIDE_EMPTY, 1 - self.ring / RING_EMPTY)
         if state == "mark":
-            return min(1.0, max((self.inside - INSIDE_MARK) / INSIDE_MARK, (self.ring - RING_MARK) / RING_MARK) + 0.5)
+            inside = self.inside if self.dark_inside is None else self.dark_inside
+            ring = self.ring if self.dark_ring is None else self.dark_ring
+            return min(1.0, 0.5 + max((inside - INSIDE_MARK) / INSIDE_MARK, (ring - RING_MARK) / RING_MARK))
         return 0.0
 
 
@@ -178,7 +198,9 @@ def _pdf_pages(data: bytes, file: str, deadline: float) -> Iterator[np.ndarray]:
     try:
         document = pypdfium2.PdfDocument(data)
     except Exception as error:  # pdfium's own error types vary by version
-        raise ReturnReadError(file, "is a damaged PDF: its pages cannot be read; ask for it to be scanned again") from error
+        raise ReturnReadError(
+            file, "is a damaged PDF: its pages cannot be read; ask for it to be scanned again"
+        ) from error
     try:
         count = len(document)
         if count > MAX_PAGES:
@@ -209,11 +231,15 @@ def _image_pages(data: bytes, file: str, deadline: float) -> Iterator[np.ndarray
     with image:
         for index, frame in enumerate(ImageSequence.Iterator(image)):
             if index >= MAX_PAGES:
-                raise ReturnReadError(file, f"has more than {MAX_PAGES} pages; a scanned batch is read {MAX_PAGES} at a time")
+                raise ReturnReadError(
+                    file, f"has more than {MAX_PAGES} pages; a scanned batch is read {MAX_PAGES} at a time"
+                )
             _check_time(file, deadline)
             width, height = frame.size
             if width * height > MAX_PAGE_PIXELS:
-                raise ReturnReadError(file, f"page {index + 1} is {width} × {height} pixels: far more than a scanned page")
+                raise ReturnReadError(
+                    file, f"page {index + 1} is {width} × {height} pixels: far more than a scanned page"
+                )
             try:
                 gray = np.asarray(frame.convert("L"))
             except Exception as error:
@@ -233,7 +259,9 @@ def _image_pages(data: bytes, file: str, deadline: float) -> Iterator[np.ndarray
 
 def _check_time(file: str, deadline: float) -> None:
     if time.monotonic() > deadline:
-        raise ReturnReadError(file, "took too long to read (too many pages or too large): split the scan and read the parts")
+        raise ReturnReadError(
+            file, "took too long to read (too many pages or too large): split the scan and read the parts"
+        )
 
 
 def _find_code(gray: np.ndarray) -> tuple[PageCode | None, np.ndarray]:
@@ -349,25 +377,33 @@ def _to_pixels(matrix: np.ndarray, points: list[tuple[float, float]]) -> np.ndar
 class _Measure:
     """Ink coverage at tick areas of one page, for tick areas of one size (in pixels)."""
 
-    def __init__(self, ink: np.ndarray, diameter_px: float, label_direction: tuple[float, float]):
-        self.ink = ink
+    def __init__(self, ink: np.ndarray, dark: np.ndarray, diameter_px: float, stacked: bool):
+        self.ink, self.dark = ink, dark
         radius = int(math.ceil(diameter_px * RING_RADII[1])) + 1
         self.radius = radius
         ys, xs = np.mgrid[-radius : radius + 1, -radius : radius + 1]
         distance = np.hypot(xs, ys) / diameter_px
-        angle = np.degrees(np.arctan2(ys * label_direction[1] + 0.0, xs * label_direction[0] + 0.0))
-        towards_label = np.abs(angle) < RING_GAP_DEGREES if label_direction != (0.0, 0.0) else np.zeros_like(distance, bool)
         self.inside = distance <= INSIDE_RADIUS
-        self.ring = (distance >= RING_RADII[0]) & (distance <= RING_RADII[1]) & ~towards_label
+        self.ring = (distance >= RING_RADII[0]) & (distance <= RING_RADII[1])
+        self.spill = (distance >= SPILL_RADII[0]) & (distance <= SPILL_RADII[1])
+        if stacked:  # only the side away from the label: see RING_SIDE_DEGREES
+            self.ring &= np.abs(np.degrees(np.arctan2(ys, -xs))) <= RING_SIDE_DEGREES
 
     def at(self, x: float, y: float) -> TickReading:
         radius = self.radius
         cx, cy = int(round(x)), int(round(y))
         height, width = self.ink.shape
         if cx - radius < 0 or cy - radius < 0 or cx + radius >= width or cy + radius >= height:
-            return TickReading(1.0, 1.0)  # off the page: a scribble, flagged
-        window = self.ink[cy - radius : cy + radius + 1, cx - radius : cx + radius + 1]
-        return TickReading(float(window[self.inside].mean()), float(window[self.ring].mean()))
+            return TickReading(0.5, 0.5)  # off the page: flagged
+        window = np.s_[cy - radius : cy + radius + 1, cx - radius : cx + radius + 1]
+        ink, dark = self.ink[window], self.dark[window]
+        return TickReading(
+            float(ink[self.inside].mean()),
+            float(ink[self.ring].mean()),
+            float(dark[self.inside].mean()),
+            float(dark[self.ring].mean()),
+            float(dark[self.spill].mean()),
+        )
 
 
 def _png(gray: np.ndarray) -> bytes:
@@ -424,7 +460,8 @@ def _read_page(number: int, gray: np.ndarray, instruments: Mapping[str, Instrume
     if code is None:
         return _Page(number, None)
     page = _Page(number, code)
-    ink = gray < INK_LEVEL * _paper_white(gray)
+    white = _paper_white(gray)
+    ink = gray < INK_LEVEL * white
     matrix, problem = _fit_page(ink)
     if matrix is None:
         page.problem = problem
@@ -436,16 +473,33 @@ def _read_page(number: int, gray: np.ndarray, instruments: Mapping[str, Instrume
             page.cover = _png(cv2.resize(gray, None, fx=0.75, fy=0.75, interpolation=cv2.INTER_AREA))
         return page
     px_per_pt = float(np.linalg.norm(_to_pixels(matrix, [(0, 0), (100, 0)])[1] - _to_pixels(matrix, [(0, 0)])[0])) / 100
-    label = (1.0, 0.0) if geometry.dy else (0.0, 0.0)  # labels to the right of stacked levels
-    measure = _Measure(ink, geometry.size * px_per_pt, label)
+    measure = _Measure(ink, gray < DARK_LEVEL * white, geometry.size * px_per_pt, stacked=bool(geometry.dy))
     labels = (
         [level.label for level in instrument.scale.levels]
         if instrument is not None and len(instrument.scale.levels) == geometry.levels
         else [f"level {n + 1}" for n in range(geometry.levels)]
     )
-    for answer, centres in code.centres().items():
-        pixels = _to_pixels(matrix, centres)
-        readings = [measure.at(float(x), float(y)) for x, y in pixels]
+    measured = {
+        answer: [measure.at(float(x), float(y)) for x, y in _to_pixels(matrix, centres)]
+        for answer, centres in code.centres().items()
+    }
+    # What is printed in the ring (a table's rule passing near the circles) is there at every
+    # tick area of the page alike: the median of the page's tick areas is taken off (at most
+    # one in each answer's levels is marked, so the median is an unmarked one)
+    every = [reading for readings in measured.values() for reading in readings]
+    printed = float(np.median([reading.ring for reading in every]))
+    printed_dark = float(np.median([reading.dark_ring or 0.0 for reading in every]))
+    outline = float(np.median([reading.spill for reading in every]))
+    for answer, readings in measured.items():
+        readings = [
+            dataclasses.replace(
+                reading,
+                ring=max(0.0, reading.ring - printed),
+                dark_ring=max(0.0, (reading.dark_ring or 0) - printed_dark),
+                spill=max(0.0, reading.spill - outline),
+            )
+            for reading in readings
+        ]
         judgement = judge_answer(readings, labels)
         image = _handwriting(gray, ink, _comment_box(code, answer, matrix))
         page.found.append((answer, judgement, image))
@@ -504,7 +558,8 @@ def _assemble(
     which = f"form {form_id}" + (f" copy {copy}" if copy is not None else "")
     if instrument is None:
         raise ReturnReadError(
-            file, f"holds pages of {which} for the instrument '{instrument_id}' (version {version}), which is not available"
+            file,
+            f"holds pages of {which} for the instrument '{instrument_id}' (version {version}), which is not available",
         )
     problems = []
     if strangers:
@@ -556,22 +611,22 @@ def _assemble(
             if judgement.level is not None and judgement.level >= len(instrument.scale.ids):
                 judgement = Judgement(None, 0.0, f"{FLAGGED}: the page code names more levels than the scale has")
             found.append(
-                FoundAnswer(answer, None, comment, where, marks=None if judgement.problem else marks, problem=judgement.problem)
+                FoundAnswer(
+                    answer, None, comment, where, marks=None if judgement.problem else marks, problem=judgement.problem
+                )
             )
             if answer not in detail or judgement.confidence < detail[answer][0]:
                 detail[answer] = (judgement.confidence, code.page)
     cover_name = f"{stem}-cover.png"
-    if cover_name in images:
-        problems.append(f"the cover (organisation, who completed it, date) was written by hand: see image {cover_name}")
-    elif 1 not in missing:
-        pass
     result = assemble_return(instrument, file, FORMAT, found, form_id=form_id, problems=problems)
     absent = [response for response in result.responses if response.id not in detail]
     for response in result.responses:
         if response.id in detail:
             response.confidence, response.page = detail[response.id]
         elif missing:
-            response.problems.append(f"not found: {_pages(missing)} of {which} are missing from the scan")
+            response.problems.append(
+                f"not found: {_pages(missing)} of {which} {'is' if len(missing) == 1 else 'are'} missing from the scan"
+            )
     if absent and not missing:
         for response in absent:
             response.problems.append(f"not found on any page of {which}")
@@ -579,10 +634,43 @@ def _assemble(
     result.images = images
     if result.organisation is None:
         result.problems.append(
-            "the organisation was written by hand (a scanned form's code names the form, not the organisation): "
-            + (f"see image {cover_name}" if cover_name in images else "the cover page is not in the scan")
+            f"{ORGANISATION_BY_HAND}, with the rest of the cover (who completed it, the date): "
+            + (f"see image {cover_name}" if cover_name in images else "its cover page is not in the scan")
         )
     return result
+
+
+def place_images(result: Return, folder: Path | None, shown_as: str | None = None, *, write: bool = True) -> list[Path]:
+    """Write the handwriting cut out of a scanned ``result`` into ``folder`` (created if need
+    be; not with ``write`` False: the caller writes them) and make its comments and problems
+    say where ("see image ``shown_as``/name": the folder as the reader of the output knows it,
+    ``folder`` itself by default).  Without a folder, they say the handwriting was not kept.
+    Returns the files written."""
+    if not result.images:
+        return []
+    written = []
+    if folder is not None and write:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, png in result.images.items():
+            target = folder / name
+            target.write_bytes(png)
+            written.append(target)
+    prefix = str(folder if shown_as is None else shown_as).rstrip("/\\")
+
+    def placed(text: str | None) -> str | None:
+        if text is None:
+            return None
+        for name in result.images:
+            if folder is None:
+                text = text.replace(f"see image {name}", "not kept as an image (read with --images FOLDER to keep it)")
+            else:
+                text = text.replace(f"see image {name}", f"see image {prefix}/{name}")
+        return text
+
+    for response in result.responses:
+        response.comment = placed(response.comment)
+    result.problems = [placed(problem) or "" for problem in result.problems]
+    return written
 
 
 def _safe_stem(file: str) -> str:
