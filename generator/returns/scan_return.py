@@ -94,9 +94,10 @@ SCRIBBLE_INSIDE = 0.55
 SCRIBBLE_SPILL = 0.4
 SCRIBBLE_RING = 0.35
 SPILL_RADII = (0.53, 0.64)
-#: A comment area (or cover) holds handwriting when this share of it is ink, once printed
-#: lines are taken out.
+#: A comment area holds handwriting when this share of it is ink, once printed lines are taken
+#: out: rows or columns of the straightened area more than :data:`PRINTED_LINE` ink.
 HANDWRITING_INK = 0.004
+PRINTED_LINE = 0.3
 
 FLAGGED = "flagged for checking"
 
@@ -411,48 +412,51 @@ def _png(gray: np.ndarray) -> bytes:
     return encoded.tobytes() if ok else b""
 
 
-def _handwriting(gray: np.ndarray, ink: np.ndarray, box: tuple[int, int, int, int]) -> bytes | None:
-    """The area ``box`` (x0, y0, x1, y1 pixels) as a PNG when it holds handwriting, else None.
-    Printed lines (table rules) are taken out first: long straight runs of ink."""
-    x0, y0, x1, y1 = box
-    height, width = ink.shape
-    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
-    if x1 - x0 < 10 or y1 - y0 < 10:
+def _handwriting(
+    gray: np.ndarray, white: float, matrix: np.ndarray, box: tuple[float, float, float, float]
+) -> bytes | None:
+    """The area ``box`` (left, top, right, bottom in PDF points) of the page, straightened, as a
+    PNG when it holds handwriting, else None.  Printed lines (the box's border, table rules) are
+    taken out first: long straight runs of ink."""
+    left, top, right, bottom = box
+    scale = DPI / 72
+    width, height = int((right - left) * scale), int((top - bottom) * scale)
+    if width < 10 or height < 10:
         return None
-    area = ink[y0:y1, x0:x1].astype(np.uint8)
-    lines = cv2.morphologyEx(area, cv2.MORPH_OPEN, np.ones((1, max(15, (x1 - x0) // 4)), np.uint8))
-    lines |= cv2.morphologyEx(area, cv2.MORPH_OPEN, np.ones((max(15, (y1 - y0) // 3), 1), np.uint8))
-    lines = cv2.dilate(lines, np.ones((3, 3), np.uint8))
-    left = area & ~lines.astype(bool)
-    margin = 4
-    left[:margin, :] = 0
-    left[-margin:, :] = 0
-    left[:, :margin] = 0
-    left[:, -margin:] = 0
-    if left.mean() < HANDWRITING_INK:
+    # output pixel (u, v) → PDF point (left + u / scale, top - v / scale) → scan pixel
+    to_points = np.float64([[1 / scale, 0, left], [0, -1 / scale, top], [0, 0, 1]])
+    area = cv2.warpPerspective(
+        gray, matrix @ to_points, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=255
+    )
+    ink = (area < INK_LEVEL * white).astype(np.uint8)
+    # the area is straightened, so printed lines are rows or columns mostly of ink (ragged or
+    # broken in a rough scan): those rows and columns, and a few pixels either side, are left out
+    rows = np.convolve(ink.mean(axis=1) > PRINTED_LINE, np.ones(7), mode="same") > 0
+    columns = np.convolve(ink.mean(axis=0) > PRINTED_LINE, np.ones(7), mode="same") > 0
+    ink[rows, :] = 0
+    ink[:, columns] = 0
+    left_over = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))  # specks of noise
+    if left_over.mean() < HANDWRITING_INK:
         return None
-    return _png(gray[y0:y1, x0:x1])
+    return _png(area)
 
 
-def _comment_box(code: PageCode, answer: str, matrix: np.ndarray) -> tuple[int, int, int, int]:
-    """Where an answer's comment is written, in pixels: right of its tick areas (and their
-    labels, on a form with levels one under another), from its row's top to its bottom, to the
-    page's right margin."""
+def _comment_box(code: PageCode, answer: str) -> tuple[float, float, float, float]:
+    """Where an answer's comment is written (left, top, right, bottom in PDF points): right of
+    its tick areas (and their labels, on a form with levels one under another), from its row's
+    top to its bottom, to the page's right margin."""
     geometry = code.geometry
     assert geometry is not None
     centres = code.centres()[answer]
     ys = [y for _, y in centres]
     size = geometry.size
     if geometry.dy:  # levels one under another, each with its label to its right
-        left = max(x for x, _ in centres) + 7 * size
+        left = max(x for x, _ in centres) + 5 * size
     else:
-        left = max(x for x, _ in centres) + 2 * size
+        left = max(x for x, _ in centres) + 1.5 * size
     top, bottom = max(ys) + 1.2 * size, min(ys) - 1.2 * size
-    right = PAGE_WIDTH - MARK_INSET - MARK_SIZE - 6
-    corners = _to_pixels(matrix, [(left, top), (right, top), (left, bottom), (right, bottom)])
-    x0, y0 = corners.min(axis=0)
-    x1, y1 = corners.max(axis=0)
-    return int(x0), int(y0), int(x1), int(y1)
+    right = PAGE_WIDTH - MARK_INSET - MARK_SIZE
+    return left, top, right, bottom
 
 
 def _read_page(number: int, gray: np.ndarray, instruments: Mapping[str, Instrument]) -> _Page:
@@ -501,7 +505,7 @@ def _read_page(number: int, gray: np.ndarray, instruments: Mapping[str, Instrume
             for reading in readings
         ]
         judgement = judge_answer(readings, labels)
-        image = _handwriting(gray, ink, _comment_box(code, answer, matrix))
+        image = _handwriting(gray, white, matrix, _comment_box(code, answer))
         page.found.append((answer, judgement, image))
     return page
 
