@@ -120,6 +120,7 @@ def main() -> None:
                 continue
             style, level = expected[key]
             flagged = response.achieved is None and any(FLAGGED in p or "missing" in p for p in response.problems)
+            page_lost = response.page is None and any("missing from the scan" in p for p in response.problems)
             if response.page is not None:
                 seen_pages.add(response.page)
             if style in scans.CLEAR_STYLES:
@@ -131,6 +132,8 @@ def main() -> None:
                     if flagged
                     else "wrong"
                 )
+                if page_lost:
+                    outcome = "on a page not read"
             elif style == "blank":
                 kind = "blank"
                 outcome = (
@@ -144,6 +147,8 @@ def main() -> None:
                 kind = "to flag"
                 outcome = "flagged" if flagged else "wrong" if response.achieved is not None else "blank, not flagged"
             tally[f"{kind}: {outcome}"] += 1
+            if outcome in ("wrong", "blank, not flagged") or (outcome == "flagged" and kind == "clear"):
+                tally[f"why: {style}: {'; '.join(response.problems)[:90]}"] += 0
             if outcome in ("wrong", "blank, not flagged") and len(wrong_examples) < 8:
                 wrong_examples.append(f"{key} {style} expected {level} read {response.achieved} {response.problems}")
         copies_right[(result.form_id, result.copy)] += 1
@@ -162,7 +167,16 @@ def main() -> None:
         f"| clear marks read right | {tally['clear: right']} of {clear} "
         f"({100 * tally['clear: right'] / max(clear, 1):.2f}%) |"
     )
-    print(f"| clear marks flagged for checking | {tally['clear: flagged']} |")
+    print(f"| clear marks flagged for checking (on pages read) | {tally['clear: flagged']} |")
+    readable = clear - tally["clear: on a page not read"]
+    print(
+        f"| clear marks on pages whose code was read: right | {tally['clear: right']} of {readable} "
+        f"({100 * tally['clear: right'] / max(readable, 1):.2f}%) |"
+    )
+    print(
+        "| clear marks on pages not read (QR code outside the scan or unreadable) | "
+        f"{tally['clear: on a page not read']} |"
+    )
     print(f"| clear marks read wrong | {tally['clear: wrong']} |")
     print(f"| marks to flag (double, scribble, faint) flagged | {tally['to flag: flagged']} of {to_flag} |")
     print(f"| faint marks lost in the scan (read blank) | {tally['to flag: blank, not flagged']} |")
@@ -175,6 +189,10 @@ def main() -> None:
         f"| reading speed | {pages / seconds:.1f} pages/s on {cores} cores ({seconds:.1f} s; "
         f"simulating took {simulated:.0f} s) |"
     )
+    if os.environ.get("SCAN_BENCHMARK_WHY"):
+        for key in sorted(tally):
+            if key.startswith("why: "):
+                print(key)
     for failure in failures:
         print(f"refused: {failure}")
     for example in wrong_examples:

@@ -82,7 +82,7 @@ RING_SIDE_DEGREES = 45.0
 #: of it, a cross 33-60%, a filled circle 85-100%).  Ink of any darkness below
 #: :data:`INSIDE_EMPTY`: empty; in between (a dot, a pencil's touch): faint, flagged.
 INSIDE_MARK = 0.12
-INSIDE_EMPTY = 0.02
+INSIDE_EMPTY = 0.008
 #: The same for the ring (a circle drawn around the option covers 18-63% of it; a circle
 #: drawn around the next option, up to 12%).
 RING_MARK = 0.10
