@@ -120,7 +120,7 @@ def main() -> None:
                 continue
             style, level = expected[key]
             flagged = response.achieved is None and any(FLAGGED in p or "missing" in p for p in response.problems)
-            page_lost = response.page is None and any("missing from the scan" in p for p in response.problems)
+            page_lost = response.page is None and any("page is missing from the scan" in p for p in response.problems)
             if response.page is not None:
                 seen_pages.add(response.page)
             if style in scans.CLEAR_STYLES:

@@ -40,6 +40,7 @@ import dataclasses
 import io
 import math
 import time
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -226,7 +227,11 @@ def _image_pages(data: bytes, file: str, deadline: float) -> Iterator[np.ndarray
     from PIL import Image, ImageSequence
 
     try:
-        image = Image.open(io.BytesIO(data))
+        with warnings.catch_warnings():  # Pillow warns of an image past its own pixel limit: refused here
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as error:
+        raise ReturnReadError(file, "is an image far larger than a scanned page: it was not read") from error
     except Exception as error:
         raise ReturnReadError(file, "is not an image coproduce can read (PNG, JPEG or TIFF)") from error
     with image:
@@ -412,22 +417,32 @@ def _png(gray: np.ndarray) -> bytes:
     return encoded.tobytes() if ok else b""
 
 
+def _straightened(
+    gray: np.ndarray, matrix: np.ndarray, box: tuple[float, float, float, float], dpi: float
+) -> np.ndarray | None:
+    """The area ``box`` (left, top, right, bottom in PDF points) of the scanned page, upright
+    and square, at ``dpi``; None for an area of a few pixels."""
+    left, top, right, bottom = box
+    scale = dpi / 72
+    width, height = int((right - left) * scale), int((top - bottom) * scale)
+    if width < 10 or height < 10:
+        return None
+    # output pixel (u, v) → PDF point (left + u / scale, top - v / scale) → scan pixel
+    to_points = np.float64([[1 / scale, 0, left], [0, -1 / scale, top], [0, 0, 1]])
+    return cv2.warpPerspective(
+        gray, matrix @ to_points, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=255
+    )
+
+
 def _handwriting(
     gray: np.ndarray, white: float, matrix: np.ndarray, box: tuple[float, float, float, float]
 ) -> bytes | None:
     """The area ``box`` (left, top, right, bottom in PDF points) of the page, straightened, as a
     PNG when it holds handwriting, else None.  Printed lines (the box's border, table rules) are
     taken out first: long straight runs of ink."""
-    left, top, right, bottom = box
-    scale = DPI / 72
-    width, height = int((right - left) * scale), int((top - bottom) * scale)
-    if width < 10 or height < 10:
+    area = _straightened(gray, matrix, box, DPI)
+    if area is None:
         return None
-    # output pixel (u, v) → PDF point (left + u / scale, top - v / scale) → scan pixel
-    to_points = np.float64([[1 / scale, 0, left], [0, -1 / scale, top], [0, 0, 1]])
-    area = cv2.warpPerspective(
-        gray, matrix @ to_points, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderValue=255
-    )
     ink = (area < INK_LEVEL * white).astype(np.uint8)
     # the area is straightened, so printed lines are rows or columns mostly of ink (ragged or
     # broken in a rough scan): those rows and columns, and a few pixels either side, are left out
@@ -473,8 +488,9 @@ def _read_page(number: int, gray: np.ndarray, instruments: Mapping[str, Instrume
     instrument = instruments.get(code.instrument)
     geometry = code.geometry
     if not code.answers or geometry is None:
-        if code.page == 1:  # the cover: written by hand, kept as an image
-            page.cover = _png(cv2.resize(gray, None, fx=0.75, fy=0.75, interpolation=cv2.INTER_AREA))
+        if code.page == 1:  # the cover: written by hand, kept as an image (straightened, 150 dpi)
+            cover = _straightened(gray, matrix, (0, PAGE_HEIGHT, PAGE_WIDTH, 0), 150)
+            page.cover = _png(cover) if cover is not None else None
         return page
     px_per_pt = float(np.linalg.norm(_to_pixels(matrix, [(0, 0), (100, 0)])[1] - _to_pixels(matrix, [(0, 0)])[0])) / 100
     measure = _Measure(ink, gray < DARK_LEVEL * white, geometry.size * px_per_pt, stacked=bool(geometry.dy))
@@ -566,6 +582,11 @@ def _assemble(
             f"holds pages of {which} for the instrument '{instrument_id}' (version {version}), which is not available",
         )
     problems = []
+    if version != instrument.version:
+        problems.append(
+            f"{which} was printed from version {version} of the instrument; version {instrument.version} is "
+            "available: check its answers by hand"
+        )
     if strangers:
         problems.append(
             f"{_pages(strangers)} of the file {'is' if len(strangers) == 1 else 'are'} not one of our forms, or "
@@ -611,9 +632,9 @@ def _assemble(
                 name = f"{stem}-{answer}.png" if answer not in detail else f"{stem}-{answer}-p{page.number}.png"
                 images[name] = image
                 comment = f"handwritten — see image {name}"
-            marks = () if judgement.level is None else (instrument.scale.ids[judgement.level],)
             if judgement.level is not None and judgement.level >= len(instrument.scale.ids):
                 judgement = Judgement(None, 0.0, f"{FLAGGED}: the page code names more levels than the scale has")
+            marks = () if judgement.level is None else (instrument.scale.ids[judgement.level],)
             found.append(
                 FoundAnswer(
                     answer, None, comment, where, marks=None if judgement.problem else marks, problem=judgement.problem
@@ -628,9 +649,7 @@ def _assemble(
         if response.id in detail:
             response.confidence, response.page = detail[response.id]
         elif missing:
-            response.problems.append(
-                f"not found: {_pages(missing)} of {which} {'is' if len(missing) == 1 else 'are'} missing from the scan"
-            )
+            response.problems.append(f"not read: its page is missing from the scan of {which}")
     if absent and not missing:
         for response in absent:
             response.problems.append(f"not found on any page of {which}")
