@@ -175,6 +175,11 @@ def draw_mark(page: PrintedPage, answer: str, level: int, style: str, rng: rando
         start = rng.uniform(0, 360)
         cv2.ellipse(page.image, (int(cx), int(cy)), axes, rng.uniform(0, 180), start, start + rng.uniform(330, 380),
                     INK, max(1, int(pen * page.scale)), cv2.LINE_AA)  # fmt: skip
+    elif style == "around-label":  # a loop around the option's word, beside the circle, not around it
+        cx, cy = page.px(x + 1.9 * size, y)
+        axes = (int(2.5 * size * page.scale), int(0.7 * size * page.scale))
+        width = max(1, int(pen * page.scale))
+        cv2.ellipse(page.image, (int(cx), int(cy)), axes, rng.uniform(-4, 4), 0, 360, INK, width, cv2.LINE_AA)
     elif style == "faint":
         cx, cy = page.px(x, y)
         # a small dot of ink, or a pencil's light touch (black in a black-and-white scan)

@@ -124,6 +124,19 @@ def test_doubles_scribbles_and_faint_marks_are_flagged_never_guessed(printed, tm
         assert any(p.startswith(FLAGGED) for p in read[answer].problems), read[answer].problems
 
 
+def test_a_loop_around_the_label_is_flagged_not_read_blank(printed, tmp_path):
+    """Not a style the reader is built for (a circle around the word, not the circle): flagged."""
+    rng = random.Random(2)
+    page = _answers_page(printed["v11"])
+    answers = list(page.code.centres())
+    for n, answer in enumerate(answers):
+        scans.draw_mark(page, answer, n % 4, "around-label", rng)
+    (result,) = _read([scans.scan(page, scans.Scanner(dpi=200, angle=5, noise=5, jpeg=70), rng)], tmp_path)
+    read = _responses(result)
+    for answer in answers:
+        assert read[answer].achieved is None and read[answer].problems[0].startswith(FLAGGED)
+
+
 @pytest.mark.parametrize(
     "scanner",
     [

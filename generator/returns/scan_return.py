@@ -95,6 +95,12 @@ SCRIBBLE_INSIDE = 0.55
 SCRIBBLE_SPILL = 0.4
 SCRIBBLE_RING = 0.35
 SPILL_RADII = (0.53, 0.64)
+#: Where levels stand one under another, each with its label to its right: the label's area
+#: (from / to the right of the circle's centre, and above and below it, shares of the diameter).
+#: Dark ink there beyond the page's usual for that level (a circle drawn around the label, a tick
+#: on the word) over :data:`BESIDE_FAINT` of the area is not taken for a mark, but flagged.
+LABEL_BOX = (0.7, 4.5, 0.8)
+BESIDE_FAINT = 0.03
 #: A comment area holds handwriting when this share of it is ink, once printed lines are taken
 #: out: rows or columns of the straightened area more than :data:`PRINTED_LINE` ink.
 HANDWRITING_INK = 0.004
@@ -114,6 +120,8 @@ class TickReading:
     dark_ring: float | None = None
     #: dark ink just outside the printed outline (see :data:`SPILL_RADII`)
     spill: float = 0.0
+    #: dark ink over the option's label, beyond what is printed there (see :data:`LABEL_BOX`)
+    beside: float = 0.0
 
     @property
     def state(self) -> str:
@@ -124,7 +132,7 @@ class TickReading:
             return "scribble"
         if dark_inside >= INSIDE_MARK or dark_ring >= RING_MARK:
             return "mark"
-        if self.inside < INSIDE_EMPTY and self.ring < RING_EMPTY:
+        if self.inside < INSIDE_EMPTY and self.ring < RING_EMPTY and self.beside < BESIDE_FAINT:
             return "empty"
         return "faint"
 
@@ -163,7 +171,7 @@ def judge_answer(readings: list[TickReading], labels: list[str]) -> Judgement:
     if len(marked) > 1:
         return Judgement(None, 0.0, f"{FLAGGED}: more than one mark ({', '.join(labels[n] for n in marked)})")
     if faint:
-        kind = "a faint mark" if len(faint) == 1 else "faint marks"
+        kind = "a faint mark (or one over the label)" if len(faint) == 1 else "faint marks (or marks over the labels)"
         also = f" beside a mark at {labels[marked[0]]}" if marked else ""
         return Judgement(None, 0.0, f"{FLAGGED}: {kind} at {', '.join(faint)}{also}")
     if marked:
@@ -434,6 +442,25 @@ def _straightened(
     )
 
 
+def _label_ink(gray: np.ndarray, white: float, matrix: np.ndarray, code: PageCode) -> dict[str, list[float]]:
+    """Each answer's share of dark ink over each level's label (see :data:`LABEL_BOX`), the page
+    straightened there."""
+    geometry = code.geometry
+    assert geometry is not None
+    size = geometry.size
+    start, end, half = LABEL_BOX
+    found = {}
+    for answer, centres in code.centres().items():
+        shares = []
+        for x, y in centres:
+            area = _straightened(
+                gray, matrix, (x + start * size, y + half * size, x + end * size, y - half * size), DPI
+            )
+            shares.append(float((area < DARK_LEVEL * white).mean()) if area is not None else 0.0)
+        found[answer] = shares
+    return found
+
+
 def _handwriting(
     gray: np.ndarray, white: float, matrix: np.ndarray, box: tuple[float, float, float, float]
 ) -> bytes | None:
@@ -510,6 +537,8 @@ def _read_page(number: int, gray: np.ndarray, instruments: Mapping[str, Instrume
     printed = float(np.median([reading.ring for reading in every]))
     printed_dark = float(np.median([reading.dark_ring or 0.0 for reading in every]))
     outline = float(np.median([reading.spill for reading in every]))
+    beside = _label_ink(gray, white, matrix, code) if geometry.dy else {}
+    usual = [float(np.median([ink[n] for ink in beside.values()])) for n in range(geometry.levels)] if beside else []
     for answer, readings in measured.items():
         readings = [
             dataclasses.replace(
@@ -517,8 +546,9 @@ def _read_page(number: int, gray: np.ndarray, instruments: Mapping[str, Instrume
                 ring=max(0.0, reading.ring - printed),
                 dark_ring=max(0.0, (reading.dark_ring or 0) - printed_dark),
                 spill=max(0.0, reading.spill - outline),
+                beside=max(0.0, beside[answer][n] - usual[n]) if beside else 0.0,
             )
-            for reading in readings
+            for n, reading in enumerate(readings)
         ]
         judgement = judge_answer(readings, labels)
         image = _handwriting(gray, white, matrix, _comment_box(code, answer))
