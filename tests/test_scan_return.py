@@ -316,3 +316,6 @@ def test_merge_counts_a_scan_as_one_more_respondent(tmp_path):
     assert len(organisation["respondents"]) == 4
     scan_entry = next(e for e in results["manifest"] if e["file"].endswith("paper.pdf"))
     assert scan_entry["fate"] == "merged" and scan_entry["format"] == "scan"
+    assert scan_entry["organisation"] == "Riverside Trust"
+    # the cover's handwriting is kept beside the results
+    assert (out / "scans" / "paper-feedbeeffeed-cover.png").read_bytes().startswith(b"\x89PNG")
