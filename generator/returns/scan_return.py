@@ -84,8 +84,9 @@ RING_SIDE_DEGREES = 45.0
 #: :data:`INSIDE_EMPTY`: empty; in between (a dot, a pencil's touch): faint, flagged.
 INSIDE_MARK = 0.12
 INSIDE_EMPTY = 0.008
-#: The same for the ring (a circle drawn around the option covers 18-63% of it; a circle
-#: drawn around the next option, up to 12%).
+#: The same for the ring, once the page's usual ink there (a table's rule) is taken off: a
+#: circle drawn around the option covers 10-60% of it on the simulator's scans; an unmarked
+#: option's ring, under 3% (a circle around the next option included).
 RING_MARK = 0.10
 RING_EMPTY = 0.04
 #: A scribble (a mark scribbled out): the inside nearly filled, and ink spilling heavily over
