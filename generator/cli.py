@@ -26,6 +26,7 @@ from generator.scoring.rules import CONSENSUS_RULES
 
 if TYPE_CHECKING:
     from generator.pipeline import PlanOptions
+    from generator.returns.model import Return
     from generator.scoring.rules import ScoringRules
 
 # Everything else is imported inside the command that needs it: `coproduce --help` and a
@@ -408,10 +409,31 @@ def _generate_from(
         click.echo(str(path))
 
 
+def _place_scan(result: Return, images: Path | None, organisation: str | None) -> None:
+    """A scanned return's handwriting written into ``images`` (or said not kept), and its
+    organisation set from ``organisation`` when its cover is handwritten."""
+    from generator.returns.model import ORGANISATION_BY_HAND
+    from generator.returns.scan_return import place_images
+
+    if organisation and result.organisation is None:
+        result.organisation = " ".join(organisation.split())
+        result.problems = [p for p in result.problems if not p.startswith(ORGANISATION_BY_HAND)]
+    try:
+        place_images(result, images)
+    except OSError as error:
+        raise click.ClickException(f"{images}: the scans' images cannot be written ({error.strerror})") from error
+
+
 @cli.command(name="read")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file (JSON Lines): docs/json.md.")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV: one row per indicator per file.")
+@click.option(
+    "--images",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Scans: keep the handwriting (comments, cover) as PNG images in this folder.",
+)
+@click.option("--organisation", help="Scans: the organisation the scanned forms are from (the cover is handwritten).")
 @limit_options
 @click.pass_context
 def read_command(
@@ -419,20 +441,26 @@ def read_command(
     files: tuple[Path, ...],
     as_json: bool,
     as_csv: bool,
+    images: Path | None,
+    organisation: str | None,
     time_limit: float | None,
     max_file_size: int | None,
 ) -> None:
-    """Read completed forms (Word, PDF or Excel) and show their answers.
+    """Read completed forms (Word, PDF or Excel, or scans of printed PDF forms) and show their answers.
 
     Each file is read as `merge` reads it, in a separate process with a time and a memory
     limit. A file that cannot be read is reported on one line and the others are still
     read; the exit status is 1 if any file failed. An action tracker (the Excel plan that
-    `plan` and `run` write, filled in) shows each action's status.
+    `plan` and `run` write, filled in) shows each action's status. A scan (a PDF of scanned
+    pages, PNG, JPEG, TIFF) may hold several returns: one is shown for each printed copy.
 
     Example: coproduce read returns/*.docx --json
+
+    Scans: coproduce read scan.pdf --images scans/ --organisation "Riverside Trust"
     """
     from generator.returns.batch import iter_read
     from generator.returns.export import return_text, tracker_text, write_returns_csv
+    from generator.returns.model import Return
     from generator.returns.tracker_return import TrackerReturn
 
     if as_json and as_csv:
@@ -441,12 +469,16 @@ def read_command(
     limits = _limits(time_limit, max_file_size)
     returns, failed = [], 0
     with closing(iter_read(files, catalogue.instruments, limits=limits, trackers=True)) as outcomes:
-        for outcome in outcomes:
-            result = outcome.result
+        found = (
+            (outcome, result) for outcome in outcomes for result in (outcome.results or (None,))
+        )  # a scanned batch: one per printed copy
+        for outcome, result in found:
             if result is None:  # the one-line error, naming the file
                 click.echo(f"Error: {outcome.failure}", err=True)
                 failed += 1
                 continue
+            if isinstance(result, Return) and result.format == "scan":
+                _place_scan(result, images, organisation)
             if isinstance(result, TrackerReturn):
                 if as_json:
                     click.echo(json.dumps(result.as_data(), ensure_ascii=False))

@@ -47,6 +47,14 @@ class ReturnReadError(CoproduceError):
         super().__init__(f"{file}: {problem}")
 
 
+class FlattenedPdfError(ReturnReadError):
+    """A PDF has no form fields: flattened, or printed and scanned (then the scan reader tries it)."""
+
+
+class ScanNotOursError(ReturnReadError):
+    """A scanned file (a PDF of images, PNG, JPEG, TIFF) has no page holding a coproduce page code."""
+
+
 class TemplateError(CoproduceError):
     """A plan template cannot be used: a broken tag, an unknown variable, or not a .docx file.
     The message names the template file and the tag."""

@@ -27,14 +27,18 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from generator.forms.paper import FORM_ID_LENGTH
 from generator.model.instrument import Instrument
 from generator.model.results import MERGED, REJECTED, SKIPPED, SUPERSEDED, ManifestEntry
 from generator.returns import guards
 from generator.returns.batch import iter_read
-from generator.returns.model import Return
+from generator.returns.model import ORGANISATION_BY_HAND, Return
 from generator.returns.names import counted_under, organisation_key, respondent_key
 from generator.returns.tracker_return import TrackerReturn
 from generator.scoring.rules import ScoringRules, role_of
+
+#: Where a merge keeps the handwriting cut out of scanned returns, inside its output folder.
+SCANS_FOLDER = "scans"
 
 #: Extensions worth reading: forms, and the formats people turn them into (each of
 #: those gets a clear rejection saying how to convert it).  Anything else is skipped.
@@ -52,6 +56,11 @@ FORM_SUFFIXES = {
     ".rtf",
     ".htm",
     ".html",
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".tif",
+    ".tiff",
     "",
 }
 _SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
@@ -103,6 +112,9 @@ class Merged:
     #: the action trackers found among the inputs (each "skipped" in the manifest, saying so),
     #: in the order of their files
     trackers: list[TrackerReturn] = field(default_factory=list)
+    #: the handwriting cut out of scanned returns (image name → PNG), for ``OUT/scans/``: their
+    #: comments say "see image scans/<name>"
+    images: dict[str, bytes] = field(default_factory=dict)
 
 
 def find_files(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[list[Path], list[ManifestEntry]]:
@@ -240,10 +252,12 @@ def merge_returns(
     entries: dict[str, ManifestEntry] = {}
     store = _ReturnStore()
     trackers: list[TrackerReturn] = []
+    scanned: list[tuple[Path, str, float, int, Return]] = []  # kept back until the organisations are known
     with closing(iter_read(to_read, instruments, tick, limits, trackers=True)) as outcomes:
         for outcome in outcomes:
             # from here on the file is named as outputs can show it (bytes not UTF-8 escaped)
-            path, digest, result = Path(guards.file_label(outcome.path)), outcome.sha256, outcome.result
+            path, digest = Path(guards.file_label(outcome.path)), outcome.sha256
+            result = outcome.result
             entry = ManifestEntry(str(path), MERGED, sha256=digest or None)
             if result is None:
                 entry.fate, entry.reason = REJECTED, outcome.failure.problem
@@ -252,16 +266,47 @@ def merge_returns(
                 entry.format, entry.organisation = result.format, result.organisation
                 trackers.append(result)
             else:
-                held = _Held.of(path, digest, outcome.mtime, result, store)
-                entry.format, entry.organisation = result.format, _organisation_of(held)[0]
-                read_ok.append(held)
+                entry.format = result.format
+                for part, found in enumerate(outcome.results):
+                    if isinstance(found, Return) and found.format == "scan":
+                        scanned.append((path, digest, outcome.mtime, part, found))
+                    elif isinstance(found, Return):
+                        held = _Held.of(path, digest, outcome.mtime, found, store)
+                        entry.organisation = _organisation_of(held)[0]
+                        read_ok.append(held)
+                if len(outcome.results) > 1:
+                    entry.reason = f"a scanned batch: {len(outcome.results)} returns, each a respondent"
             entries[str(path)] = entry
             manifest.append(entry)
+    # A scan's page codes name its form, not its organisation: the organisation is the one
+    # another return of the same form (the PDF filled on screen) was made for, if any.
+    made_for = {
+        h.form_id[:FORM_ID_LENGTH]: h.identity_organisation for h in read_ok if h.form_id and h.identity_organisation
+    }
+    images: dict[str, bytes] = {}
+    for path, digest, mtime, part, found in scanned:
+        if found.images:
+            from generator.returns.scan_return import place_images
+
+            images.update(found.images)
+            place_images(found, Path(SCANS_FOLDER), SCANS_FOLDER, write=False)
+            found.images = {}
+        if found.organisation is None and found.form_id and made_for.get(found.form_id[:FORM_ID_LENGTH]):
+            found.identity_organisation = made_for[found.form_id[:FORM_ID_LENGTH]]
+            found.problems = [
+                p
+                if not p.startswith(ORGANISATION_BY_HAND)
+                else f"{p} (counted under {found.identity_organisation}, the organisation its form was made for)"
+                for p in found.problems
+            ]
+        held = _Held.of(path, digest, mtime, found, store, part)
+        entries[str(path)].organisation = entries[str(path)].organisation or _organisation_of(held)[0]
+        read_ok.append(held)
 
     kept = _drop_superseded(read_ok, entries)
     organisations = _group(kept, rules)
     manifest.sort(key=lambda e: e.file)
-    return Merged(manifest, organisations, trackers)
+    return Merged(manifest, organisations, trackers, images)
 
 
 def tracker_reason(tracker: TrackerReturn) -> str:
@@ -328,9 +373,13 @@ class _Held:
     review_period: str | None
     project: str | None
     stored: _StoredReturn
+    #: which of its file's returns it is (a scanned batch holds several)
+    part: int = 0
+    #: a scanned return's form id and copy, which tell a batch's returns apart
+    copy: int | None = None
 
     @classmethod
-    def of(cls, path: Path, sha256: str, mtime: float, result: Return, store: _ReturnStore) -> _Held:
+    def of(cls, path: Path, sha256: str, mtime: float, result: Return, store: _ReturnStore, part: int = 0) -> _Held:
         return cls(
             path,
             sha256,
@@ -344,6 +393,8 @@ class _Held:
             result.review_period,
             result.project,
             store.put(result),
+            part,
+            result.copy,
         )
 
     @property
@@ -389,11 +440,11 @@ def _drop_superseded(read_ok: list[_Held], entries: dict[str, ManifestEntry]) ->
                 else f"the same respondent ({held.respondent}) sent the same form again later"
             )
             continue
-        if held.sha256 in seen_digest:
-            entry.fate, entry.superseded_by = SUPERSEDED, seen_digest[held.sha256]
+        if (held.sha256, held.part) in seen_digest:  # (a scanned batch's returns share a file)
+            entry.fate, entry.superseded_by = SUPERSEDED, seen_digest[(held.sha256, held.part)]
             entry.reason = "an identical copy of another file"
             continue
-        seen_digest[held.sha256] = str(held.path)
+        seen_digest[(held.sha256, held.part)] = str(held.path)
         kept.append(held)
     return kept
 
@@ -430,7 +481,7 @@ def _group(kept: list[_Held], rules: ScoringRules) -> list[OrganisationGroup]:
         named, conflict = _organisation_of(held)
         if conflict:
             conflicts[id(held)] = conflict
-        org_key = organisation_key(named) if named else f"file:{held.path}"
+        org_key = organisation_key(named) if named else f"file:{held.path}" + (f"#{held.part}" if held.part else "")
         by_organisation.setdefault((held.instrument, org_key), []).append((held, named or ""))
 
     groups: dict[tuple, OrganisationGroup] = {}
@@ -443,7 +494,8 @@ def _group(kept: list[_Held], rules: ScoringRules) -> list[OrganisationGroup]:
             key = (instrument, org_key, round_key(round_), organisation_key(project) if project else "")
             group = groups.get(key)
             if group is None:
-                name = named or f"(no organisation: {held.path.name})"
+                copy = f", form {held.form_id} copy {held.copy}" if held.copy is not None else ""
+                name = named or f"(no organisation: {held.path.name}{copy})"
                 group = groups[key] = OrganisationGroup(
                     _group_key(org_key, round_, project), name, instrument, round=round_, project=project
                 )

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 from generator.anonymise import KEY_FILE, anonymised_names, write_key
 from generator.atomic import STAGING_PREFIX, FolderBusy, folder_lock, remove_leftovers, staging_folder
 from generator.errors import DemoFolderError, NothingToMergeError, OutputFolderBusyError, ResultsFileError
-from generator.merge import Merged, merge_returns
+from generator.merge import SCANS_FOLDER, Merged, merge_returns
 from generator.model.instrument import Instrument
 from generator.model.results import (
     MERGED,
@@ -141,6 +141,11 @@ def merge_and_score(
             notes.append(
                 f"read {len(book)} decision{'s' if len(book) != 1 else ''} about answers to check from {shown}"
             )
+        if merged.images:  # the handwriting cut out of scanned returns, which their comments name
+            (out / SCANS_FOLDER).mkdir(exist_ok=True)
+            for name, png in sorted(merged.images.items()):
+                (out / SCANS_FOLDER / name).write_bytes(png)
+            output.written.append(out / SCANS_FOLDER)
     output.notes = notes + output.notes
     output.trackers = merged.trackers
     return output

@@ -28,7 +28,7 @@ from generator.errors import CoproduceError
 from generator.model.instrument import Instrument
 from generator.returns import guards
 from generator.returns.model import Return
-from generator.returns.read import open_failure, read_return_data
+from generator.returns.read import open_failure, read_returns_data
 
 if TYPE_CHECKING:
     from generator.returns.tracker_return import TrackerReturn
@@ -48,14 +48,20 @@ class ReadFailure:
 @dataclass(frozen=True)
 class ReadOutcome:
     """What reading one file gave: the file's sha256 ("" when it could not be opened), its
-    Return (or, when trackers are read, its TrackerReturn) or why it could not be read (exactly
-    one of the two), and its modification time."""
+    returns (a form's one Return or, when trackers are read, its TrackerReturn; a scanned
+    batch's one per printed copy) or why it could not be read (exactly one of the two), and its
+    modification time."""
 
     path: Path
     sha256: str
-    result: Return | TrackerReturn | None
+    results: tuple[Return | TrackerReturn, ...]
     failure: ReadFailure | None
     mtime: float
+
+    @property
+    def result(self) -> Return | TrackerReturn | None:
+        """The file's first return (its only one, but for a scanned batch), or None when it failed."""
+        return self.results[0] if self.results else None
 
 
 #: Files a worker holds at once: the one it is reading and the next ones, so that it never
@@ -65,6 +71,7 @@ _TOP_UP = 2
 
 #: The reader a file's suffix suggests, imported before the workers start (see _import_readers).
 _FORMAT_OF_SUFFIX = {".docx": "docx", ".docm": "docx", ".dotx": "docx", ".xlsx": "xlsx", ".xlsm": "xlsx", ".pdf": "pdf"}
+_FORMAT_OF_SUFFIX.update(dict.fromkeys((".png", ".jpg", ".jpeg", ".tif", ".tiff"), "scan"))
 
 
 def _fingerprint(path: Path) -> tuple[str, float]:
@@ -79,7 +86,7 @@ def _fingerprint(path: Path) -> tuple[str, float]:
 def _failed(path: Path, sha256: str, error: CoproduceError | str, mtime: float) -> ReadOutcome:
     file = guards.file_label(path)
     problem = str(error).removeprefix(f"{file}: ")
-    return ReadOutcome(path, sha256, None, ReadFailure(file, problem), mtime)
+    return ReadOutcome(path, sha256, (), ReadFailure(file, problem), mtime)
 
 
 def _read_one(
@@ -105,8 +112,8 @@ def _read_one(
         return _failed(path, "", f"cannot be opened ({open_failure(path, error)})", 0.0)
     digest = hashlib.sha256(data).hexdigest()
     try:
-        result = read_return_data(data, file, instruments, limits, trackers=trackers)
-        return ReadOutcome(path, digest, result, None, mtime)
+        results = read_returns_data(data, file, instruments, limits, trackers=trackers)
+        return ReadOutcome(path, digest, tuple(results), None, mtime)
     except CoproduceError as error:
         return _failed(path, digest, error, mtime)
 
@@ -130,10 +137,10 @@ def _import_readers(files: Sequence[Path]) -> None:
     that workers forked from it start with them loaded (once, shared) rather than each
     importing its own.  A file whose content is of another format is still read: its worker
     imports that reader itself."""
-    from generator.returns.read import _READERS
+    from generator.returns.read import _READERS, _SCAN_READER
 
     wanted = {_FORMAT_OF_SUFFIX.get(path.suffix.lower()) for path in files}
-    for fmt, (module, _) in _READERS.items():
+    for fmt, (module, _) in [*_READERS.items(), ("scan", _SCAN_READER)]:
         if fmt in wanted:
             import_module(module)
     if "xlsx" in wanted:  # (every workbook is asked whether it is an action tracker)

@@ -18,19 +18,23 @@ _ZIP = b"PK\x03\x04"
 _CONVERT = 'soffice --headless --convert-to {ext} "{file}"'
 
 #: Human names of the formats, for messages.
-FORMAT_NAMES = {"docx": "a Word document", "xlsx": "an Excel workbook", "pdf": "a PDF"}
+FORMAT_NAMES = {"docx": "a Word document", "xlsx": "an Excel workbook", "pdf": "a PDF", "scan": "a scanned image"}
 _EXTENSIONS = {
     "docx": (".docx", ".docm", ".dotx", ".dotm"),
     "xlsx": (".xlsx", ".xlsm", ".xltx", ".xltm"),
     "pdf": (".pdf",),
+    "scan": (".png", ".jpg", ".jpeg", ".tif", ".tiff"),
 }
+#: How a scanned page's image starts: PNG, JPEG, TIFF (either byte order).
+_IMAGE_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 
 
 @dataclass(frozen=True)
 class Detected:
-    """The format of a file (``docx``, ``xlsx`` or ``pdf``) and whether it may hold macros;
-    for a zip container, the package as opened to tell (for its reader: opened once); whether
-    the workbook is an action tracker coproduce wrote rather than a form."""
+    """The format of a file (``docx``, ``xlsx``, ``pdf`` or ``scan``: an image of scanned
+    pages) and whether it may hold macros; for a zip container, the package as opened to tell
+    (for its reader: opened once); whether the workbook is an action tracker coproduce wrote
+    rather than a form."""
 
     format: str
     macro_enabled: bool = False
@@ -45,7 +49,9 @@ def detect_format(data: bytes, file: str, limits: Limits = LIMITS) -> Detected:
     if not data:
         raise ReturnReadError(file, "is empty (0 bytes): ask for the form to be sent again")
     if b"%PDF-" in data[:1024]:
-        return Detected("pdf")
+        return Detected("pdf")  # a scanned PDF (no form fields, our page codes) is told apart by reading it
+    if data.startswith(_IMAGE_SIGNATURES):
+        return Detected("scan")
     if data.startswith(_OLE2):
         raise ReturnReadError(file, _ole2_problem(data, file))
     if data.startswith(_ZIP) or data.startswith(b"PK\x05\x06"):
@@ -56,7 +62,11 @@ def detect_format(data: bytes, file: str, limits: Limits = LIMITS) -> Detected:
             "is a web page or RTF document, not a form: open it in Word or LibreOffice and save it as .docx "
             f"(or run: {_CONVERT.format(ext='docx', file=file)})",
         )
-    raise ReturnReadError(file, "is not a Word, Excel or PDF file: coproduce reads .docx, .xlsx and .pdf forms")
+    raise ReturnReadError(
+        file,
+        "is not a Word, Excel or PDF file: coproduce reads .docx, .xlsx and .pdf forms, and scans of printed forms "
+        "(PDF, PNG, JPEG, TIFF)",
+    )
 
 
 def extension_mismatch(detected: Detected, file: str) -> str | None:

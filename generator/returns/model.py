@@ -22,6 +22,9 @@ from generator.returns.answers import AnswerReading, ReturnAnswers
 from generator.returns.dates import read_date
 from generator.returns.periods import read_review_period
 
+#: How a scanned return's problem about its organisation begins (merge looks for it).
+ORGANISATION_BY_HAND = "the organisation was written by hand"
+
 
 @dataclass
 class Response:
@@ -36,6 +39,10 @@ class Response:
     comment: str | None = None
     problems: list[str] = field(default_factory=list)
     rated_by: str | None = None
+    #: On a scanned return: how sure the reading of the marks is (0–1), and the printed page
+    #: the answer was read from (None for other formats, and where the page is missing).
+    confidence: float | None = None
+    page: int | None = None
 
 
 @dataclass
@@ -63,10 +70,17 @@ class Return:
     #: Whether the instrument has a "rated by" column: then each response's ``rated_by`` is
     #: part of the data (after its comment), for other instruments it is left out.
     has_rated_by: bool = False
+    #: A scanned return's printed copy number (a print file of N copies), if any.
+    copy: int | None = None
+    #: A scanned return's cut-out handwriting: image name → PNG bytes (the comments and the
+    #: cover say "see image <name>"); not part of the JSON: the caller writes them out.
+    images: dict[str, bytes] = field(default_factory=dict)
 
     def as_data(self) -> dict[str, Any]:
         """JSON-ready data in the DESIGN.md shape (with each response's ``rated_by`` when the
-        instrument has a "rated by" column)."""
+        instrument has a "rated by" column; a scan's ``copy``, and each response's
+        ``confidence`` and ``page``)."""
+        scan = self.format == "scan"
         return {
             "file": self.file,
             "format": self.format,
@@ -78,6 +92,7 @@ class Return:
             "review_period": self.review_period,
             "project": self.project,
             "agreed_with": self.agreed_with,
+            **({"copy": self.copy} if scan else {}),
             "responses": [
                 {
                     "id": r.id,
@@ -87,6 +102,7 @@ class Return:
                     "raw": r.raw,
                     "comment": r.comment,
                     **({"rated_by": r.rated_by} if self.has_rated_by else {}),
+                    **({"confidence": r.confidence, "page": r.page} if scan else {}),
                     "problems": list(r.problems),
                 }
                 for r in self.responses

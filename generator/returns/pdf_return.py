@@ -51,7 +51,7 @@ from typing import IO, Any
 
 import pikepdf
 
-from generator.errors import ReturnReadError
+from generator.errors import FlattenedPdfError, ReturnReadError
 from generator.forms.fields import answer_field_name, comment_field_name, rated_by_field_name
 from generator.forms.identity import (
     IDENTITY_FIELD,
@@ -502,7 +502,7 @@ def _read_pdf_return(data: bytes, file: str, instruments: Mapping[str, Instrumen
         if identity.instrument_id:
             whose = f" left (it is a coproduce form of {identity.instrument_id}"
             whose += f" for {identity.organisation})" if identity.organisation else ")"
-        raise ReturnReadError(file, _FLATTENED.format(whose=whose))
+        raise FlattenedPdfError(file, _FLATTENED.format(whose=whose))
     instrument = _instrument(file, identity, by_name, instruments, form, problems)
 
     found_answers: list[FoundAnswer] = []

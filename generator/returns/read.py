@@ -19,7 +19,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from generator.errors import CoproduceError, ReturnReadError
+from generator.errors import CoproduceError, FlattenedPdfError, ReturnReadError, ScanNotOursError
 from generator.model.instrument import Instrument
 from generator.returns import guards
 from generator.returns.detect import detect_format, extension_mismatch
@@ -34,6 +34,9 @@ _READERS = {
     "xlsx": ("generator.returns.xlsx_return", "read_xlsx_return"),
     "pdf": ("generator.returns.pdf_return", "read_pdf_return"),
 }
+#: The reader of scans (a PDF of page images, PNG, JPEG, TIFF): it finds one return per
+#: printed copy in the file, so it gives a list.
+_SCAN_READER = ("generator.returns.scan_return", "read_scan_returns")
 
 
 _MACROS = "the file can hold macros: only its values were read, nothing in it was run"
@@ -80,7 +83,29 @@ def read_return_data(
     trackers: bool = False,
 ) -> Return | TrackerReturn:
     """Read the completed form whose bytes are ``data`` (the file named ``file`` in messages):
-    see :func:`read_return`.  ``data`` must have passed the size limit already."""
+    see :func:`read_return`.  ``data`` must have passed the size limit already.  A scanned
+    batch holding several returns is refused here, saying so: :func:`read_returns_data` reads it."""
+    results = read_returns_data(data, file, instruments, limits, trackers=trackers)
+    if len(results) > 1:
+        raise ReturnReadError(
+            file, f"is a scanned batch holding {len(results)} returns: read it with `coproduce read` or `merge`"
+        )
+    return results[0]
+
+
+def read_returns_data(
+    data: bytes,
+    file: str,
+    instruments: Mapping[str, Instrument],
+    limits: guards.Limits = guards.LIMITS,
+    *,
+    trackers: bool = False,
+) -> list[Return | TrackerReturn]:
+    """Every return in the file whose bytes are ``data``: one for a form (or tracker), one per
+    printed copy for a scan (a PDF of page images, PNG, JPEG, TIFF: see
+    :mod:`generator.returns.scan_return`).  A PDF without form fields is read as a scan when
+    its pages carry our page codes, else refused as flattened.  Errors as :func:`read_return`."""
+    results: list[Return]
     try:
         detected = detect_format(data, file, limits)
         opened = {"package": detected.package} if detected.package is not None else {}
@@ -94,10 +119,21 @@ def read_return_data(
             tracker.problems += [note] if note else []
             if detected.macro_enabled:
                 tracker.problems.append(_MACROS)
-            return tracker
-        module, function = _READERS[detected.format]
-        reader = getattr(import_module(module), function)
-        result: Return = reader(data, file, instruments, limits=limits, **opened)
+            return [tracker]
+        if detected.format == "scan":
+            results = _read_scan(data, file, instruments, limits)
+        else:
+            module, function = _READERS[detected.format]
+            reader = getattr(import_module(module), function)
+            try:
+                results = [reader(data, file, instruments, limits=limits, **opened)]
+            except FlattenedPdfError as flattened:
+                if detected.format != "pdf":
+                    raise
+                try:  # printed and scanned, perhaps: pages carrying our page codes
+                    results = _read_scan(data, file, instruments, limits)
+                except ScanNotOursError:
+                    raise flattened from None
     except ReturnReadError as error:
         if len(error.problem.splitlines()) < 2:
             raise
@@ -117,14 +153,20 @@ def read_return_data(
             "with the file",
         ) from error
     note = extension_mismatch(detected, file)
-    if note:
-        result.problems.append(note)
-    conflict = counted_under(result.organisation, result.identity_organisation)[1]
-    if conflict:
-        result.problems.append(conflict)
-    if detected.macro_enabled:
-        result.problems.append(_MACROS)
-    return result
+    for result in results:
+        if note:
+            result.problems.append(note)
+        conflict = counted_under(result.organisation, result.identity_organisation)[1]
+        if conflict:
+            result.problems.append(conflict)
+        if detected.macro_enabled:
+            result.problems.append(_MACROS)
+    return list(results)
+
+
+def _read_scan(data: bytes, file: str, instruments: Mapping[str, Instrument], limits: guards.Limits) -> list[Return]:
+    module, function = _SCAN_READER
+    return getattr(import_module(module), function)(data, file, instruments, limits=limits)
 
 
 def read_trackers(
