@@ -10,6 +10,7 @@ import random
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pytest
 import scans
 from click.testing import CliRunner
@@ -319,3 +320,35 @@ def test_merge_counts_a_scan_as_one_more_respondent(tmp_path):
     assert scan_entry["organisation"] == "Riverside Trust"
     # the cover's handwriting is kept beside the results
     assert (out / "scans" / "paper-feedbeeffeed-cover.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_flagged_mark_goes_to_the_answers_to_check_with_its_picture(tmp_path):
+    """A double mark on a scanned page: not guessed; among the answers to check, with a picture
+    of its tick areas beside the results, which the decisions file names too."""
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    identity = new_identity(V11, "Riverside Trust", form_id="cafebabecafebabe")
+    blank = tmp_path / "print.pdf"
+    write_form("pdf", V11, identity, blank)
+    rng = random.Random(7)
+    printed = scans.print_form(blank, dpi=150)
+    doubled = None
+    for page in printed:
+        for answer in page.code.centres():
+            scans.draw_mark(page, answer, 2, "tick", rng)
+            if doubled is None:
+                doubled = answer
+                scans.draw_mark(page, answer, 0, "cross", rng)
+    (returns / "paper.pdf").write_bytes(
+        scans.pdf_of_images([scans.scan(page, scans.Scanner(dpi=150), rng) for page in printed], dpi=150)
+    )
+    out = tmp_path / "results"
+    outcome = CliRunner().invoke(cli, ["merge", str(returns), "--out", str(out)])
+    assert outcome.exit_code == 0, outcome.output
+    (organisation,) = json.loads((out / "results.json").read_text())["organisations"]
+    (unclear,) = organisation["unclear"]
+    assert unclear["indicator"] == doubled and unclear["why"].startswith(FLAGGED)
+    assert unclear["image"].startswith("scans/") and unclear["image"].endswith(".png")
+    assert (out / unclear["image"]).read_bytes().startswith(b"\x89PNG")
+    sheet = openpyxl.load_workbook(out / "decisions.xlsx").worksheets[0]
+    assert unclear["image"] in {cell.value for row in sheet.iter_rows() for cell in row}

@@ -43,6 +43,9 @@ class Response:
     #: the answer was read from (None for other formats, and where the page is missing).
     confidence: float | None = None
     page: int | None = None
+    #: On a scanned return, for a mark flagged for checking: the picture of its tick areas (where
+    #: the return's images are kept), so a person can decide.  Not part of ``read --json``.
+    image: str | None = None
 
 
 @dataclass

@@ -190,7 +190,7 @@ class _Page:
 
     number: int
     code: PageCode | None
-    found: list[tuple[str, Judgement, bytes | None]] = field(default_factory=list)
+    found: list[tuple[str, Judgement, bytes | None, bytes | None]] = field(default_factory=list)
     problem: str | None = None
     cover: bytes | None = None
 
@@ -421,6 +421,19 @@ class _Measure:
         )
 
 
+def _marks_picture(gray: np.ndarray, matrix: np.ndarray, code: PageCode, answer: str) -> bytes | None:
+    """A PNG of one answer's tick areas and their labels, straightened, for a person to decide a
+    mark flagged for checking; None when the area is off the page."""
+    geometry = code.geometry
+    assert geometry is not None
+    centres = code.centres()[answer]
+    size = geometry.size
+    xs, ys = [x for x, _ in centres], [y for _, y in centres]
+    box = (min(xs) - size, max(ys) + size, max(xs) + LABEL_BOX[1] * size, min(ys) - size)
+    area = _straightened(gray, matrix, box, 150)
+    return None if area is None else _png(area)
+
+
 def _png(gray: np.ndarray) -> bytes:
     ok, encoded = cv2.imencode(".png", gray, [cv2.IMWRITE_PNG_COMPRESSION, 6])
     return encoded.tobytes() if ok else b""
@@ -553,7 +566,8 @@ def _read_page(number: int, gray: np.ndarray, instruments: Mapping[str, Instrume
         ]
         judgement = judge_answer(readings, labels)
         image = _handwriting(gray, white, matrix, _comment_box(code, answer))
-        page.found.append((answer, judgement, image))
+        marks = _marks_picture(gray, matrix, code, answer) if judgement.problem else None
+        page.found.append((answer, judgement, image, marks))
     return page
 
 
@@ -643,6 +657,7 @@ def _assemble(
     found: list[FoundAnswer] = []
     detail: dict[str, tuple[float, int]] = {}
     images: dict[str, bytes] = {}
+    pictures: dict[str, str] = {}  # answer → the picture of its marks, for those flagged
     stem = f"{_safe_stem(file)}-{form_id[:FORM_ID_LENGTH]}" + (f"-copy{copy}" if copy is not None else "")
     for page in sorted(group, key=lambda p: (p.code.page if p.code else 0, p.number)):
         code = page.code
@@ -657,12 +672,15 @@ def _assemble(
                 found.append(FoundAnswer(answer, None, None, where, problem=f"{FLAGGED}: {page.problem}"))
                 detail.setdefault(answer, (0.0, code.page))
             continue
-        for answer, judgement, image in page.found:
+        for answer, judgement, image, marks_picture in page.found:
             comment = None
             if image is not None:
                 name = f"{stem}-{answer}.png" if answer not in detail else f"{stem}-{answer}-p{page.number}.png"
                 images[name] = image
                 comment = f"handwritten — see image {name}"
+            if marks_picture is not None:
+                pictures[answer] = name = f"{stem}-{answer}-marks-p{page.number}.png"
+                images[name] = marks_picture
             if judgement.level is not None and judgement.level >= len(instrument.scale.ids):
                 judgement = Judgement(None, 0.0, f"{FLAGGED}: the page code names more levels than the scale has")
             marks = () if judgement.level is None else (instrument.scale.ids[judgement.level],)
@@ -677,6 +695,7 @@ def _assemble(
     result = assemble_return(instrument, file, FORMAT, found, form_id=form_id, problems=problems)
     absent = [response for response in result.responses if response.id not in detail]
     for response in result.responses:
+        response.image = pictures.get(response.id)
         if response.id in detail:
             response.confidence, response.page = detail[response.id]
         elif missing:
@@ -723,6 +742,8 @@ def place_images(result: Return, folder: Path | None, shown_as: str | None = Non
 
     for response in result.responses:
         response.comment = placed(response.comment)
+        if response.image is not None:
+            response.image = None if folder is None else f"{prefix}/{response.image}"
     result.problems = [placed(problem) or "" for problem in result.problems]
     return written
 
