@@ -61,10 +61,12 @@ def _scanned(path: Path) -> list[tuple[PageCode, np.ndarray]]:
     try:
         for number in range(len(document)):
             image = document[number].render(scale=DPI / 72, grayscale=True).to_pil().convert("L")
-            found = zxingcpp.read_barcodes(image)
-            assert len(found) == 1, f"page {number + 1}: {len(found)} barcodes"
-            code = read_page_code(found[0].text)
-            assert code is not None, f"page {number + 1}: {found[0].text!r} is not a page code"
+            # a QR code may be found twice (zxing-cpp tries several binarisations): one code, once read
+            found = {b.text for b in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)}
+            assert len(found) == 1, f"page {number + 1}: {len(found)} different QR codes"
+            (text,) = found
+            code = read_page_code(text)
+            assert code is not None, f"page {number + 1}: {text!r} is not a page code"
             scanned.append((code, np.asarray(image)))
     finally:
         document.close()

@@ -62,7 +62,7 @@ from generator.model.instrument import MATRIX_LAYOUT, Indicator, Instrument, Lev
 
 PAGE_SIZE = landscape(A4)
 # The margins leave the corners to the registration marks, and the foot of the page to the
-# footer and the QR code (bottom right, in a slot _QR_SLOT points square).
+# footer and the QR code (bottom centre, in a slot _QR_SLOT points square).
 _MARGIN_X = 32.0
 _MARGIN_TOP = 32.0
 _QR_SLOT = 62.0
@@ -244,7 +244,7 @@ def _decorate_page(instrument: Instrument, identity: FormIdentity, fonts: Fonts,
     left = f"{instrument.title} — {instrument.subtitle}" if instrument.subtitle else instrument.title
     canv.drawString(_MARGIN_X, y, left)
     right = f"{instrument.id} {instrument.version} · form {identity.form_id} · page {doc.page}"
-    canv.drawRightString(_QR_LEFT - 8, y, right)
+    canv.drawRightString(PAGE_SIZE[0] - _MARGIN_X, y, right)
     canv.setFillColor(colors.black)
     width, height = PAGE_SIZE
     far_x, far_y = width - MARK_INSET - MARK_SIZE, height - MARK_INSET - MARK_SIZE
@@ -255,9 +255,11 @@ def _decorate_page(instrument: Instrument, identity: FormIdentity, fonts: Fonts,
 
 # --- paper: the QR code of each page, printed copies ------------------------------------------
 
-#: The QR code's slot: bottom right, inside the right margin and the bottom registration marks.
-_QR_RIGHT = PAGE_SIZE[0] - _MARGIN_X
-_QR_LEFT = _QR_RIGHT - _QR_SLOT
+#: The QR code's slot: at the foot of the page, in the middle, above the bottom registration
+#: marks.  Not in a corner: a page fed or laid crooked (~10°) can have its corners cut off the
+#: scan, while the middle of its foot stays on it.
+_QR_LEFT = (PAGE_SIZE[0] - _QR_SLOT) / 2
+_QR_RIGHT = _QR_LEFT + _QR_SLOT
 #: A QR code's module: 1.5 pt (0.53 mm), 3.1 pixels in a 150 dpi scan (readers want ≥ 3).
 _QR_MODULE = 1.5
 _COPY_FONT = "/CoproduceCopy"
@@ -309,7 +311,7 @@ def _tick_geometry(placed: dict[str, dict[str, tuple[float, float, float]]], lev
 
 
 def _qr_drawing(code: PageCode) -> bytes:
-    """Page content drawing ``code`` as a QR code in the page's QR slot (bottom right), and
+    """Page content drawing ``code`` as a QR code in the page's QR slot (bottom centre), and
     beside it the copy number, if any (in :data:`_COPY_FONT`)."""
     qr = segno.make(code.text(), error="l", micro=False)
     modules = qr.symbol_size(border=0)[0]
@@ -318,7 +320,7 @@ def _qr_drawing(code: PageCode) -> bytes:
         raise FormWriteError(
             f"page {code.page}: its QR code ({modules} modules) does not fit the corner of the page: too many answers"
         )
-    left, top = _QR_RIGHT - size, MARK_INSET + size
+    left, top = _QR_LEFT + (_QR_SLOT - size) / 2, MARK_INSET + size
     ops = ["q 0 g"]
     for row, bits in enumerate(qr.matrix):
         column = 0
