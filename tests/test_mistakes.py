@@ -99,7 +99,7 @@ def test_a_folder_with_no_forms_stops(previous, tmp_path):
     folder = tmp_path / "returns"
     folder.mkdir()
     (folder / "notes.txt").write_text("to do\n")
-    (folder / "logo.png").write_bytes(b"\x89PNG")
+    (folder / "minutes.odp").write_bytes(b"PK\x03\x04")  # (an image would be read: it may be a scan)
     result = _invoke("merge", folder, "--out", prev)
     assert result.exit_code == 1
     message = result.output.splitlines()[-1]
@@ -144,7 +144,7 @@ def test_results_and_workbook_carry_one_run_id_derived_from_the_inputs(sample, p
     assert _invoke("merge", fewer, "--out", tmp_path / "other").exit_code == 0
     other = json.loads((tmp_path / "other" / "results.json").read_text(encoding="utf-8"))["run_id"]
     assert other != run_id
-    assert sorted(p.name for p in again.iterdir()) == ["consolidated.xlsx", "results.json"]
+    assert sorted(p.name for p in again.iterdir()) == ["consolidated.xlsx", "decisions.xlsx", "results.json"]
 
 
 def test_results_json_without_a_run_id_still_loads(previous):
@@ -186,7 +186,12 @@ def test_what_an_interrupted_run_left_is_removed_by_the_next(sample, previous, t
     result = _invoke("merge", sample, "--out", prev)
     assert result.exit_code == 0
     assert f"Note: removed 3 temporary files that an interrupted run left in {prev}{os.sep}" in result.stderr
-    assert sorted(p.name for p in prev.iterdir()) == ["consolidated.xlsx", "notes-of-mine.tmp", "results.json"]
+    assert sorted(p.name for p in prev.iterdir()) == [
+        "consolidated.xlsx",
+        "decisions.xlsx",
+        "notes-of-mine.tmp",
+        "results.json",
+    ]
 
 
 # --- two merges into one folder ----------------------------------------------------------------------

@@ -648,7 +648,8 @@ BAD_FILES = {
     "XML: Premature end of data in tag body line 2, line 2, column 945 (<string>, line 2)); ask the sender to save "
     "it again and send it once more",
     "truncated.docx": "is damaged or incomplete (its zip container cannot be opened): ask for it to be sent again",
-    "renamed-text.xlsx": "is not a Word, Excel or PDF file: coproduce reads .docx, .xlsx and .pdf forms",
+    "renamed-text.xlsx": "is not a Word, Excel or PDF file: coproduce reads .docx, .xlsx and .pdf forms, and scans of "
+    "printed forms (PDF, PNG, JPEG, TIFF)",
     "encrypted.docx": "is password-protected: ask the sender to remove the password (File > Info > Protect) and send "
     "it again",
     "encrypted.xlsx": "is password-protected: ask the sender to remove the password (File > Info > Protect) and send "
