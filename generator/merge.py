@@ -15,6 +15,7 @@ else the name on the form), each one a respondent.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import errno
 import os
@@ -284,7 +285,7 @@ def merge_returns(
         h.form_id[:FORM_ID_LENGTH]: h.identity_organisation for h in read_ok if h.form_id and h.identity_organisation
     }
     images: dict[str, bytes] = {}
-    for path, digest, mtime, part, found in scanned:
+    for path, digest, mtime, part, found in _join_split_scans(scanned, entries):
         if found.images:
             from generator.returns.scan_return import place_images
 
@@ -406,6 +407,67 @@ class _Held:
     def later_key(self) -> tuple[str, float, str]:
         """Orders two returns of one respondent: the later date completed, then the newer file."""
         return (self.date or "", self.mtime, str(self.path))
+
+
+def _join_split_scans(
+    scanned: list[tuple[Path, str, float, int, Return]], entries: dict[str, ManifestEntry]
+) -> list[tuple[Path, str, float, int, Return]]:
+    """Scanned returns, with the pages of one printed copy that were scanned into several files
+    (a scanner writing one image per page) joined into one return: each answer from the file
+    whose page holds it.  Returns of one form and copy that are each whole (a copy scanned
+    twice) are left as they are: merging reports them."""
+    groups: dict[tuple[str | None, int | None], list[tuple[Path, str, float, int, Return]]] = {}
+    for item in sorted(scanned, key=lambda item: (str(item[0]), item[3])):
+        groups.setdefault((item[4].form_id, item[4].copy), []).append(item)
+    joined = []
+    for (form_id, _), items in groups.items():
+        partial = all(any(r.page is None for r in item[4].responses) for item in items)
+        if form_id is None or len({item[0] for item in items}) < 2 or not partial:
+            joined += items
+            continue
+        first = items[0]
+        for path, *_ in items[1:]:
+            entries[str(path)].reason = f"pages of one printed copy, joined with those in {first[0]} into one return"
+        result = _joined_scan([item[4] for item in items], [item[0] for item in items])
+        joined.append((first[0], first[1], max(item[2] for item in items), first[3], result))
+    return joined
+
+
+def _joined_scan(parts: list[Return], files: list[Path]) -> Return:
+    """One return from ``parts``, the returns read from the files holding the pages of one copy."""
+    from generator.returns.scan_return import FLAGGED
+
+    result = dataclasses.replace(parts[0], images={}, problems=[])
+    responses = []
+    for position, response in enumerate(parts[0].responses):
+        read = [part.responses[position] for part in parts if part.responses[position].page is not None]
+        if len(read) == 1:
+            responses.append(read[0])
+        elif not read:
+            responses.append(response)
+        else:  # one page in two files: scanned twice
+            responses.append(
+                dataclasses.replace(
+                    read[0],
+                    achieved=None,
+                    problems=[*read[0].problems, f"its page is in more than one of the files; {FLAGGED}"],
+                )
+            )
+    result.responses = responses
+    names = ", ".join(str(path) for path in files)
+    result.problems = [f"its pages were scanned into {len(files)} files ({names}): joined by their form and copy"]
+    for part in parts:
+        result.images.update(part.images)
+        result.problems += [p for p in part.problems if "missing from the scan" not in p and p not in result.problems]
+        for field_name in ("organisation", "identity_organisation", "respondent", "date", "review_period", "project"):
+            if getattr(result, field_name) is None:
+                setattr(result, field_name, getattr(part, field_name))
+    blank = [r.id for r in responses if r.page is None]
+    if blank:
+        result.problems.append(
+            f"{len(blank)} answer{'s are' if len(blank) > 1 else ' is'} on pages missing from every file: blank"
+        )
+    return result
 
 
 def _organisation_of(held: _Held) -> tuple[str | None, str | None]:

@@ -352,3 +352,39 @@ def test_a_flagged_mark_goes_to_the_answers_to_check_with_its_picture(tmp_path):
     assert (out / unclear["image"]).read_bytes().startswith(b"\x89PNG")
     sheet = openpyxl.load_workbook(out / "decisions.xlsx").worksheets[0]
     assert unclear["image"] in {cell.value for row in sheet.iter_rows() for cell in row}
+
+
+def test_pages_of_one_copy_scanned_into_separate_files_merge_as_one_respondent(tmp_path):
+    """A scanner that writes one image per page: merge joins the pages of each copy by its form
+    and copy, and counts one respondent, every answer read from the page that holds it."""
+    returns = tmp_path / "returns"
+    returns.mkdir()
+    identity = new_identity(V11, "Riverside Trust", form_id="0123456789abcdef")
+    blank = tmp_path / "print.pdf"
+    write_form("pdf", V11, identity, blank)
+    rng = random.Random(11)
+    expected = {}
+    for number, page in enumerate(scans.print_form(blank, dpi=150), 1):
+        for answer in page.code.centres():
+            level = rng.randrange(4)
+            scans.draw_mark(page, answer, level, "tick", rng)
+            expected[answer] = V11.scale.ids[level]
+        (returns / f"scan-{number:02d}.png").write_bytes(
+            scans.png_of_image(scans.scan(page, scans.Scanner(dpi=150), rng))
+        )
+    out = tmp_path / "results"
+    outcome = CliRunner().invoke(cli, ["merge", str(returns), "--out", str(out)])
+    assert outcome.exit_code == 0, outcome.output
+    results = json.loads((out / "results.json").read_text())
+    (organisation,) = results["organisations"]
+    (respondent,) = organisation["respondents"]
+    assert respondent["file"].endswith("scan-01.png")
+    assert "scanned into 22 files" in respondent["problems"][0]
+    answers = {i["id"]: i["answers"][0] for i in organisation["indicators"]}
+    assert set(answers) == set(expected)
+    flagged = [a for a in answers.values() if a["achieved"] is None]
+    assert all(any(p.startswith(FLAGGED) for p in a["problems"]) for a in flagged)  # never a wrong answer
+    assert len(flagged) <= 2
+    assert all(answers[i]["achieved"] in (level, None) for i, level in expected.items())
+    joined = [e for e in results["manifest"] if (e["reason"] or "").startswith("pages of one printed copy")]
+    assert len(joined) == 21
