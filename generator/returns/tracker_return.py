@@ -30,13 +30,13 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from generator.errors import DamagedWorkbook, NotAWorkbook, ReturnReadError
+from generator.errors import ReturnReadError
 from generator.model.instrument import Instrument
 from generator.plans import tracker_identity as ident
 from generator.returns.dates import read_date
-from generator.returns.guards import DAMAGED_ZIP_ERRORS, LIMITS, Limits
+from generator.returns.guards import LIMITS, Limits
 from generator.returns.package import Package
-from generator.returns.xlsx_workbook import Cell, Sheet, Workbook, column_letters
+from generator.returns.xlsx_workbook import Cell, Sheet, Workbook, column_letters, read_workbook
 
 FORMAT = "xlsx"
 KIND = ident.TRACKER_DOCUMENT
@@ -67,14 +67,6 @@ _HEADER_ROWS = 60
 #: A cell of a text this long was full: the writer went on in the cell below.
 _FULL_CELL = 32000
 
-_DAMAGED = (
-    "is damaged or incomplete and cannot be read as an Excel workbook; ask the sender to save it and send it again"
-)
-_NOT_A_WORKBOOK = "is not an Excel workbook (.xlsx); ask the sender to save it as an Excel workbook and send it again"
-_ENCRYPTED_OR_OLD = (
-    "is password-protected, or is an old Excel 97-2003 file; ask the sender to remove the password and save it "
-    "as an Excel workbook (.xlsx), or convert it with: soffice --headless --convert-to xlsx FILE"
-)
 _NO_TABLE = (
     "is not an action tracker coproduce can read: it has no sheet with the tracker's columns "
     "(Indicator id, Owner, By when, Status); were they renamed or deleted?"
@@ -263,20 +255,7 @@ def read_tracker(
 
     Raises :class:`ReturnReadError` when the file is damaged, is not a workbook, holds no
     tracker table, or is a tracker of an instrument that is not among ``instruments``."""
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # an OLE container: encrypted OOXML or .xls
-        raise ReturnReadError(file, _ENCRYPTED_OR_OLD)
-    if not data.startswith(b"PK"):
-        raise ReturnReadError(file, _NOT_A_WORKBOOK)
-    try:
-        try:
-            package = Package.open(data, file, limits) if package is None else package
-        except DAMAGED_ZIP_ERRORS as error:
-            raise DamagedWorkbook(f"not a readable zip: {error}") from error
-        return _read(Workbook(package), file, instruments)
-    except NotAWorkbook as error:
-        raise ReturnReadError(file, _NOT_A_WORKBOOK) from error
-    except DamagedWorkbook as error:
-        raise ReturnReadError(file, _DAMAGED) from error
+    return read_workbook(data, file, limits, package, lambda book: _read(book, file, instruments))
 
 
 def _read(book: Workbook, file: str, instruments: Mapping[str, Instrument]) -> TrackerReturn:

@@ -47,7 +47,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
-from generator.errors import DamagedWorkbook, NotAWorkbook, ReturnReadError
+from generator.errors import ReturnReadError
 from generator.forms.fields import (
     MAP_HEADER,
     answer_field_name,
@@ -64,11 +64,11 @@ from generator.forms.identity import (
     PROPERTY_VERSION,
 )
 from generator.model.instrument import MATRIX_LAYOUT, Indicator, Instrument
-from generator.returns.guards import DAMAGED_ZIP_ERRORS, LIMITS, Limits
+from generator.returns.guards import LIMITS, Limits
 from generator.returns.matching import TitleMatcher
 from generator.returns.model import FoundAnswer, Return, assemble_return
 from generator.returns.package import Package
-from generator.returns.xlsx_workbook import Cell, Place, Sheet, Workbook
+from generator.returns.xlsx_workbook import Cell, Place, Sheet, Workbook, read_workbook
 
 FORMAT = "xlsx"
 
@@ -81,15 +81,6 @@ COVER_REVIEW_PERIOD = "review_period"
 COVER_PROJECT = "work_assessed"
 COVER_AGREED_WITH = "agreed_with"
 COVER_READ = (COVER_ORGANISATION, COVER_RESPONDENT, COVER_DATE, COVER_REVIEW_PERIOD, COVER_PROJECT, COVER_AGREED_WITH)
-
-_DAMAGED = (
-    "is damaged or incomplete and cannot be read as an Excel workbook; ask the sender to save it and send it again"
-)
-_NOT_A_WORKBOOK = "is not an Excel workbook (.xlsx); ask the sender to save it as an Excel workbook and send it again"
-_ENCRYPTED_OR_OLD = (
-    "is password-protected, or is an old Excel 97-2003 file; ask the sender to remove the password and save it "
-    "as an Excel workbook (.xlsx), or convert it with: soffice --headless --convert-to xlsx FILE"
-)
 
 
 def read_xlsx_return(
@@ -109,20 +100,7 @@ def read_xlsx_return(
     :class:`ReturnReadError` when the file is damaged, is not a workbook, holds no checklist,
     or was made for an instrument that is not among ``instruments``.
     """
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # an OLE container: encrypted OOXML or .xls
-        raise ReturnReadError(file, _ENCRYPTED_OR_OLD)
-    if not data.startswith(b"PK"):
-        raise ReturnReadError(file, _NOT_A_WORKBOOK)
-    try:
-        try:
-            package = Package.open(data, file, limits) if package is None else package
-        except DAMAGED_ZIP_ERRORS as error:
-            raise DamagedWorkbook(f"not a readable zip: {error}") from error
-        return _read(Workbook(package), file, instruments)
-    except NotAWorkbook as error:
-        raise ReturnReadError(file, _NOT_A_WORKBOOK) from error
-    except DamagedWorkbook as error:
-        raise ReturnReadError(file, _DAMAGED) from error
+    return read_workbook(data, file, limits, package, lambda book: _read(book, file, instruments))
 
 
 # --- the form: identity, instrument, inputs ---------------------------------------------------------

@@ -15,12 +15,14 @@ as Excel shows them ("#N/A").  A formula is kept apart, as written ("=A1+1").
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from lxml import etree
 
-from generator.errors import DamagedPart, DamagedWorkbook, NotAWorkbook
+from generator.errors import DamagedPart, DamagedWorkbook, NotAWorkbook, ReturnReadError
+from generator.returns.guards import DAMAGED_ZIP_ERRORS, Limits
 from generator.returns.package import Package
 
 _REL_OFFICE_DOCUMENT = "/officeDocument"
@@ -458,3 +460,36 @@ def _excel_date(serial: float, epoch: datetime) -> str | None:
     if when.time() == datetime.min.time():
         return when.date().isoformat()
     return when.isoformat(sep=" ")
+
+
+_DAMAGED = (
+    "is damaged or incomplete and cannot be read as an Excel workbook; ask the sender to save it and send it again"
+)
+_NOT_A_WORKBOOK = "is not an Excel workbook (.xlsx); ask the sender to save it as an Excel workbook and send it again"
+_ENCRYPTED_OR_OLD = (
+    "is password-protected, or is an old Excel 97-2003 file; ask the sender to remove the password and save it "
+    "as an Excel workbook (.xlsx), or convert it with: soffice --headless --convert-to xlsx FILE"
+)
+
+T = TypeVar("T")
+
+
+def read_workbook(data: bytes, file: str, limits: Limits, package: Package | None, read: Callable[[Workbook], T]) -> T:
+    """``read(workbook)`` of the workbook whose bytes are ``data`` (``package``, if it is open
+    already, else opened within ``limits``).  A file that is no workbook, an encrypted or old
+    .xls one, or one damaged raises :class:`ReturnReadError` naming ``file`` in words a sender
+    can act on; what ``read`` raises otherwise passes through."""
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # an OLE container: encrypted OOXML or .xls
+        raise ReturnReadError(file, _ENCRYPTED_OR_OLD)
+    if not data.startswith(b"PK"):
+        raise ReturnReadError(file, _NOT_A_WORKBOOK)
+    try:
+        try:
+            package = Package.open(data, file, limits) if package is None else package
+        except DAMAGED_ZIP_ERRORS as error:
+            raise DamagedWorkbook(f"not a readable zip: {error}") from error
+        return read(Workbook(package))
+    except NotAWorkbook as error:
+        raise ReturnReadError(file, _NOT_A_WORKBOOK) from error
+    except DamagedWorkbook as error:
+        raise ReturnReadError(file, _DAMAGED) from error
