@@ -113,7 +113,7 @@ def score_organisation(
             r.role,
             result.date,
             result.problems,
-            getattr(result, "agreed_with", None),
+            result.agreed_with,
         )
         for r, result in merged
     ]
@@ -137,7 +137,7 @@ def score_organisation(
             )
             if is_unclear(answer):
                 key = question_keys[indicator.id, place] = question_key(*respondent_key, indicator.id)
-                image = getattr(response, "image", None)  # a scanned mark's cropped image, where there is one
+                image = response.image  # a scanned mark's cropped image, where there is one
                 if image:
                     images[indicator.id, place] = image = str(image)
                 decided = None
