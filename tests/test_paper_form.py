@@ -61,12 +61,13 @@ def _scanned(path: Path) -> list[tuple[PageCode, np.ndarray]]:
     try:
         for number in range(len(document)):
             image = document[number].render(scale=DPI / 72, grayscale=True).to_pil().convert("L")
-            # a QR code may be found twice (zxing-cpp tries several binarisations): one code, once read
-            found = {b.text for b in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)}
-            assert len(found) == 1, f"page {number + 1}: {len(found)} different QR codes"
-            (text,) = found
-            code = read_page_code(text)
-            assert code is not None, f"page {number + 1}: {text!r} is not a page code"
+            # zxing-cpp may read one code twice (it tries several binarisations), or read a "code" into
+            # the page's text or lines ('362'); the reader takes only page codes: one, once
+            texts = {b.text for b in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)}
+            codes = {text: read_page_code(text) for text in texts}
+            found = [code for code in codes.values() if code is not None]
+            assert len(found) == 1, f"page {number + 1}: {len(found)} page codes among {sorted(texts)}"
+            (code,) = found
             scanned.append((code, np.asarray(image)))
     finally:
         document.close()
