@@ -44,3 +44,13 @@ def test_a_page_without_answers_and_a_form_not_printed_in_copies():
 )
 def test_anything_else_is_not_a_page_code(text):
     assert read_page_code(text) is None
+
+
+def test_an_organisation_code_reads_back_with_any_name():
+    from generator.forms.paper import organisation_code, read_organisation_code
+
+    text = organisation_code("3f9c2a7b1e04aa55", "  Ysbyty | Gwynedd   Café ")
+    assert text == "CPO|3f9c2a7b1e04|Ysbyty | Gwynedd Café"
+    assert read_organisation_code(text) == ("3f9c2a7b1e04", "Ysbyty | Gwynedd Café")
+    for other in ("CPO|3f9c2a7b1e04|", "CPO|bad id|Name", "CP1|3f9c2a7b1e04|Name", "CPO|3f9c"):
+        assert read_organisation_code(other) is None

@@ -388,3 +388,26 @@ def test_pages_of_one_copy_scanned_into_separate_files_merge_as_one_respondent(t
     assert all(answers[i]["achieved"] in (level, None) for i, level in expected.items())
     joined = [e for e in results["manifest"] if (e["reason"] or "").startswith("pages of one printed copy")]
     assert len(joined) == 21
+
+
+def test_a_form_made_for_an_organisation_names_it_on_paper(tmp_path):
+    """The cover of a form made for one organisation carries its name in a second QR code: its
+    scans count under it with no typed return beside them; a name too long for the code is
+    asked for, as on a blank form."""
+    name = "Riverside Carers' Network — Ysbyty Café"
+    form = tmp_path / "form.pdf"
+    write_pdf_copies(V11, new_identity(V11, name, form_id="0123456789abcdef"), form, 2)
+    scanner = scans.Scanner(dpi=150)
+    pages = [scans.scan(page, scanner, random.Random(3)) for page in scans.print_form(form, dpi=150)]
+    # the second copy's cover is missing: the first copy's names the form for both
+    kept = [image for n, image in enumerate(pages) if n != len(pages) // 2]
+    results = read_scan_returns(scans.pdf_of_images(kept, 150), "paper.pdf", INSTRUMENTS)
+    assert [(r.copy, r.organisation, r.identity_organisation) for r in results] == [(1, name, name), (2, name, name)]
+    for result in results:
+        assert not any(p.startswith("the organisation was written by hand") for p in result.problems)
+    long = tmp_path / "long.pdf"
+    write_form("pdf", V11, new_identity(V11, "A Very Long Organisation Name " * 5), long)
+    cover = scans.scan(scans.print_form(long, dpi=150)[0], scanner, random.Random(4))
+    (result,) = read_scan_returns(scans.pdf_of_images([cover], 150), "long.pdf", INSTRUMENTS)
+    assert result.organisation is None
+    assert any(p.startswith("the organisation was written by hand") for p in result.problems)

@@ -145,3 +145,26 @@ def read_page_code(text: str) -> PageCode | None:
     if geometry is not None and not (geometry.size > 0 and geometry.levels > 0):
         return None
     return PageCode(instrument, version, form_id, copy_number, page_number, page_count, geometry, tuple(placed))
+
+
+# --- the organisation code: who a personalised form was made for -----------------------------
+
+#: The format of the organisation code, a second QR code on the cover of a form made for one
+#: organisation: ``CPO|<form id>|<organisation>`` (the form id's first :data:`FORM_ID_LENGTH`
+#: characters; the name as given, any characters).  The page codes name the form, not whom it
+#: is for: with this, a scanned return counts under its organisation without anyone typing it.
+ORGANISATION_FORMAT = "CPO"
+
+
+def organisation_code(form_id: str, organisation: str) -> str:
+    """The text of the organisation code of form ``form_id``, made for ``organisation``."""
+    return f"{ORGANISATION_FORMAT}|{form_id[:FORM_ID_LENGTH]}|{' '.join(organisation.split())}"
+
+
+def read_organisation_code(text: str) -> tuple[str, str] | None:
+    """(form id, organisation) from the text of an organisation code; None when ``text`` is not one."""
+    fields = text.strip().split("|", 2)
+    if len(fields) != 3 or fields[0] != ORGANISATION_FORMAT or not _ID.fullmatch(fields[1]):
+        return None
+    organisation = " ".join(fields[2].split())
+    return (fields[1], organisation) if organisation else None

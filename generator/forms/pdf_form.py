@@ -56,7 +56,7 @@ from generator.atomic import write_atomically
 from generator.forms import FormValues, FormWriteError
 from generator.forms.fields import answer_field_name, comment_field_name, rated_by_field_name
 from generator.forms.identity import IDENTITY_FIELD, FormIdentity
-from generator.forms.paper import MARK_INSET, MARK_SIZE, PageCode, TickGeometry
+from generator.forms.paper import MARK_INSET, MARK_SIZE, PageCode, TickGeometry, organisation_code
 from generator.forms.pdf_fields import Fonts, add_radio_group, add_text_field, register_fonts, set_document_info
 from generator.model.instrument import MATRIX_LAYOUT, Indicator, Instrument, Level, Section
 
@@ -173,9 +173,9 @@ def _build(
         codes = _page_codes(pdf, instrument, identity)
         if copies is None:
             for page, code in zip(pdf.pages, codes, strict=True):
-                page.contents_add(pdf.make_stream(_qr_drawing(code)), prepend=False)
+                page.contents_add(pdf.make_stream(_qr_drawing(code, identity.organisation)), prepend=False)
         else:
-            _print_copies(pdf, codes, copies)
+            _print_copies(pdf, codes, copies, identity.organisation)
         pdf.save(target, deterministic_id=True)
 
 
@@ -262,6 +262,9 @@ _QR_LEFT = (PAGE_SIZE[0] - _QR_SLOT) / 2
 _QR_RIGHT = _QR_LEFT + _QR_SLOT
 #: A QR code's module: 1.5 pt (0.53 mm), 3.1 pixels in a 150 dpi scan (readers want ≥ 3).
 _QR_MODULE = 1.5
+#: The room between the page code and the organisation code beside it (a reader wants a
+#: quiet zone of 4 modules round each).
+_QR_GAP = 10.0
 _COPY_FONT = "/CoproduceCopy"
 
 
@@ -310,18 +313,48 @@ def _tick_geometry(placed: dict[str, dict[str, tuple[float, float, float]]], lev
     return geometry
 
 
-def _qr_drawing(code: PageCode) -> bytes:
+def _qr_drawing(code: PageCode, organisation: str | None = None) -> bytes:
     """Page content drawing ``code`` as a QR code in the page's QR slot (bottom centre), and
-    beside it the copy number, if any (in :data:`_COPY_FONT`)."""
-    qr = segno.make(code.text(), error="l", micro=False)
+    beside it the copy number, if any (in :data:`_COPY_FONT`).  On the cover (page 1) of a form
+    made for one ``organisation``, a second QR code to the slot's left holds that name (the
+    organisation code of :mod:`generator.forms.paper`), unless the name is too long for one
+    that fits the slot: then a scan of the form asks for it, as it does for a blank form."""
+    ops = ["q 0 g"]
+    size = _qr_ops(code.text(), _QR_LEFT, ops)
+    if size is None:
+        raise FormWriteError(
+            f"page {code.page}: its QR code does not fit the foot of the page: too many answers on the page"
+        )
+    leftmost = _QR_LEFT + (_QR_SLOT - size) / 2
+    if code.page == 1 and organisation:
+        ops_before = len(ops)
+        beside = _qr_ops(organisation_code(code.form_id, organisation), _QR_LEFT - _QR_GAP - _QR_SLOT, ops, right=True)
+        if beside is None:
+            del ops[ops_before:]
+        else:
+            leftmost = _QR_LEFT - _QR_GAP - beside
+    ops.append("f Q")
+    if code.copy is not None:
+        label = f"copy {code.copy}"
+        width = pdfmetrics.stringWidth(label, "Helvetica-Bold", 8)
+        ops.append(
+            f"q 0 g BT {_COPY_FONT} 8 Tf {_pdf_number(leftmost - 8 - width)} {_pdf_number(MARK_INSET + 14)} Td "
+            f"({label}) Tj ET Q"
+        )
+    return "\n".join(ops).encode("ascii")
+
+
+def _qr_ops(text: str, slot_left: float, ops: list[str], *, right: bool = False) -> float | None:
+    """Add to ``ops`` the rectangles drawing ``text`` as a QR code in the slot of
+    :data:`_QR_SLOT` points from ``slot_left`` at the foot of the page (centred in it, or against
+    its right edge with ``right``); return its size, or None (and add nothing) when it does not fit."""
+    qr = segno.make(text, error="l", micro=False)
     modules = qr.symbol_size(border=0)[0]
     size = modules * _QR_MODULE
     if size > _QR_SLOT:
-        raise FormWriteError(
-            f"page {code.page}: its QR code ({modules} modules) does not fit the corner of the page: too many answers"
-        )
-    left, top = _QR_LEFT + (_QR_SLOT - size) / 2, MARK_INSET + size
-    ops = ["q 0 g"]
+        return None
+    left = slot_left + (_QR_SLOT - size if right else (_QR_SLOT - size) / 2)
+    top = MARK_INSET + size
     for row, bits in enumerate(qr.matrix):
         column = 0
         while column < modules:  # one rectangle per run of dark modules
@@ -335,22 +368,14 @@ def _qr_drawing(code: PageCode) -> bytes:
                 f"{_pdf_number(left + start * _QR_MODULE)} {_pdf_number(top - (row + 1) * _QR_MODULE)} "
                 f"{_pdf_number((column - start) * _QR_MODULE)} {_pdf_number(_QR_MODULE)} re"
             )
-    ops.append("f Q")
-    if code.copy is not None:
-        label = f"copy {code.copy}"
-        width = pdfmetrics.stringWidth(label, "Helvetica-Bold", 8)
-        ops.append(
-            f"q 0 g BT {_COPY_FONT} 8 Tf {_pdf_number(left - 8 - width)} {_pdf_number(MARK_INSET + 14)} Td "
-            f"({label}) Tj ET Q"
-        )
-    return "\n".join(ops).encode("ascii")
+    return size
 
 
 def _pdf_number(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
-def _print_copies(pdf: pikepdf.Pdf, codes: list[PageCode], copies: int) -> None:
+def _print_copies(pdf: pikepdf.Pdf, codes: list[PageCode], copies: int, organisation: str | None) -> None:
     """Turn the laid-out form in ``pdf`` into ``copies`` printed copies: the fields drawn into
     the pages as printed (and the form's fields gone: a print file is not for filling in),
     each page once per copy, sharing its drawing, with the copy's QR code and number."""
@@ -376,7 +401,7 @@ def _print_copies(pdf: pikepdf.Pdf, codes: list[PageCode], copies: int) -> None:
     printed = []
     for copy in range(1, copies + 1):
         for (media_box, resources, drawn), code in zip(originals, codes, strict=True):
-            stamp = pdf.make_stream(_qr_drawing(dataclasses.replace(code, copy=copy)))
+            stamp = pdf.make_stream(_qr_drawing(dataclasses.replace(code, copy=copy), organisation))
             printed.append(
                 pikepdf.Dictionary(
                     Type=pikepdf.Name.Page,

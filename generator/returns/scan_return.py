@@ -50,7 +50,14 @@ import numpy as np
 import zxingcpp
 
 from generator.errors import ReturnReadError, ScanNotOursError
-from generator.forms.paper import FORM_ID_LENGTH, MARK_INSET, MARK_SIZE, PageCode, read_page_code
+from generator.forms.paper import (
+    FORM_ID_LENGTH,
+    MARK_INSET,
+    MARK_SIZE,
+    PageCode,
+    read_organisation_code,
+    read_page_code,
+)
 from generator.model.instrument import Instrument
 from generator.returns.guards import LIMITS, Limits
 from generator.returns.model import ORGANISATION_BY_HAND, FoundAnswer, Return, assemble_return
@@ -193,6 +200,8 @@ class _Page:
     found: list[tuple[str, Judgement, bytes | None, bytes | None]] = field(default_factory=list)
     problem: str | None = None
     cover: bytes | None = None
+    #: the organisation the form was made for, from the organisation code beside the page code
+    organisation: str | None = None
 
 
 def _gray_pages(data: bytes, file: str, limits: Limits, deadline: float) -> Iterator[np.ndarray]:
@@ -279,18 +288,22 @@ def _check_time(file: str, deadline: float) -> None:
         )
 
 
-def _find_code(gray: np.ndarray) -> tuple[PageCode | None, np.ndarray]:
-    """The page's code and the page turned upright (by the QR code's orientation); None for
-    the code when no QR code of ours is on the page."""
+def _find_code(gray: np.ndarray) -> tuple[PageCode | None, np.ndarray, tuple[str, str] | None]:
+    """The page's code, the page turned upright (by the QR code's orientation), and the
+    organisation code beside it, if any (the cover of a form made for one organisation: form
+    id, organisation); None for the code when no QR code of ours is on the page."""
     for turned in (gray, np.ascontiguousarray(gray[::-1, ::-1])):
-        for barcode in zxingcpp.read_barcodes(turned, formats=zxingcpp.BarcodeFormat.QRCode):
+        barcodes = zxingcpp.read_barcodes(turned, formats=zxingcpp.BarcodeFormat.QRCode)
+        for barcode in barcodes:
             code = read_page_code(barcode.text)
             if code is None:
                 continue
             quarter = round(barcode.orientation / 90) % 4  # clockwise quarter turns of the code
             upright = np.ascontiguousarray(np.rot90(turned, quarter)) if quarter else turned
-            return code, upright
-    return None, gray
+            named = (read_organisation_code(other.text) for other in barcodes)
+            organisation = next((n for n in named if n and code.form_id.startswith(n[0])), None)
+            return code, upright, organisation
+    return None, gray, None
 
 
 def _paper_white(gray: np.ndarray) -> float:
@@ -516,10 +529,10 @@ def _comment_box(code: PageCode, answer: str) -> tuple[float, float, float, floa
 
 
 def _read_page(number: int, gray: np.ndarray, instruments: Mapping[str, Instrument]) -> _Page:
-    code, gray = _find_code(gray)
+    code, gray, organisation = _find_code(gray)
     if code is None:
         return _Page(number, None)
-    page = _Page(number, code)
+    page = _Page(number, code, organisation=organisation[1] if organisation else None)
     white = _paper_white(gray)
     ink = gray < INK_LEVEL * white
     matrix, problem = _fit_page(ink)
@@ -601,9 +614,11 @@ def read_scan_returns(
         code = page.code
         assert code is not None
         groups.setdefault((code.instrument, code.version, code.form_id, code.copy), []).append(page)
+    # every copy of a form was made for the same organisation: one cover that names it names it for all
+    made_for = {page.code.form_id: page.organisation for page in ours if page.code and page.organisation}
     returns = []
     for key, group in groups.items():
-        returns.append(_assemble(file, key, group, instruments, strangers))
+        returns.append(_assemble(file, key, group, instruments, strangers, made_for.get(key[2])))
     return returns
 
 
@@ -617,6 +632,7 @@ def _assemble(
     group: list[_Page],
     instruments: Mapping[str, Instrument],
     strangers: list[int],
+    organisation: str | None,
 ) -> Return:
     instrument_id, version, form_id, copy = key
     instrument = instruments.get(instrument_id)
@@ -692,7 +708,16 @@ def _assemble(
             if answer not in detail or judgement.confidence < detail[answer][0]:
                 detail[answer] = (judgement.confidence, code.page)
     cover_name = f"{stem}-cover.png"
-    result = assemble_return(instrument, file, FORMAT, found, form_id=form_id, problems=problems)
+    result = assemble_return(
+        instrument,
+        file,
+        FORMAT,
+        found,
+        form_id=form_id,
+        organisation=organisation,
+        identity_organisation=organisation,
+        problems=problems,
+    )
     absent = [response for response in result.responses if response.id not in detail]
     for response in result.responses:
         response.image = pictures.get(response.id)
@@ -705,11 +730,13 @@ def _assemble(
             response.problems.append(f"not found on any page of {which}")
     result.copy = copy
     result.images = images
+    cover = f"see image {cover_name}" if cover_name in images else "its cover page is not in the scan"
     if result.organisation is None:
         result.problems.append(
-            f"{ORGANISATION_BY_HAND}, with the rest of the cover (who completed it, the date): "
-            + (f"see image {cover_name}" if cover_name in images else "its cover page is not in the scan")
+            f"{ORGANISATION_BY_HAND}, with the rest of the cover (who completed it, the date): {cover}"
         )
+    else:
+        result.problems.append(f"the cover (who completed it, the date) was written by hand: {cover}")
     return result
 
 
