@@ -77,11 +77,17 @@ COLUMNS = (
     Column("Date", "date", 12),
     Column("Note", "note", 30),
     Column("Scan image", "image", 20),
+    Column("Picture", "picture", 28),  # the scan image itself, shown (never read back)
     Column("Instrument", "instrument", 12, hidden=True),
     Column("Key", "key", 30, hidden=True),
 )
 _BY_HEADING = {column.heading.casefold(): column.key for column in COLUMNS}
 _KEYS = {column.key for column in COLUMNS}
+#: The columns that are not the question as the file lists it: the decision, and the picture.
+_NOT_LISTED = {"decision", "by", "date", "note", "key", "status", "picture"}
+
+#: The tallest a scan's picture is shown (points).
+_PICTURE_HEIGHT = 60.0
 
 #: The Status column's words.
 TO_DECIDE, DECIDED = "To decide", "Decided"
@@ -147,7 +153,7 @@ def read_decisions(path: Path, limits: guards.Limits = guards.LIMITS) -> list[De
                 f"{label}: {where} has a decision but no key (the hidden Key column): copy rows whole, "
                 "or let the next merge write the file again"
             )
-        listed = {k: _text(row.get(k)) for k in _KEYS if k not in ("decision", "by", "date", "note", "key", "status")}
+        listed = {k: _text(row.get(k)) for k in _KEYS - _NOT_LISTED}
         decisions.append(
             Decision(key, decision, _text(row.get("by")), _text(row.get("date")), _text(row.get("note")), listed, where)
         )
@@ -498,14 +504,22 @@ _INTRO = (
 )
 
 
-def write_decisions_workbook(rows: Sequence[QuestionRow], instruments: Mapping[str, Instrument], path: Path) -> Path:
+def write_decisions_workbook(
+    rows: Sequence[QuestionRow],
+    instruments: Mapping[str, Instrument],
+    path: Path,
+    pictures: Mapping[str, bytes] | None = None,
+) -> Path:
     """Write decisions.xlsx at ``path`` (atomically): a title line, the headings, and ``rows``,
-    the Decision cell of each with a dropdown of its instrument's levels and "Leave blank"."""
+    the Decision cell of each with a dropdown of its instrument's levels and "Leave blank", and
+    the picture of its scan (``pictures``: PNG by the name in its Scan image cell) beside it."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, PatternFill
 
     from generator.atomic import write_atomically
     from generator.sheets import (
+        POINTS_PER_CHARACTER,
+        add_picture,
         add_validation,
         cell_font,
         cell_text,
@@ -537,6 +551,7 @@ def write_decisions_workbook(rows: Sequence[QuestionRow], instruments: Mapping[s
         if column.hidden:
             sheet.column_dimensions[sheet.cell(header, n).column_letter].hidden = True
     decide_column = next(n for n, c in enumerate(COLUMNS, 1) if c.key == "decision")
+    picture_column = next(n for n, c in enumerate(COLUMNS, 1) if c.key == "picture")
     letter = sheet.cell(header, decide_column).column_letter
     by_instrument: dict[str, list[int]] = {}
     wrap = Alignment(wrap_text=True, vertical="top")
@@ -557,7 +572,13 @@ def write_decisions_workbook(rows: Sequence[QuestionRow], instruments: Mapping[s
         sheet.cell(r, decide_column).fill = PatternFill(
             "solid", fgColor="FFFFFF" if row.status.startswith(DECIDED) else "FFF2CC"
         )
-        sheet.row_dimensions[r].height = row_height(min(lines, 8))
+        height = row_height(min(lines, 8))
+        png = (pictures or {}).get(row.values.get("image") or "")
+        if png is not None:
+            place = sheet.cell(r, picture_column).coordinate
+            width = COLUMNS[picture_column - 1].width * POINTS_PER_CHARACTER
+            height = max(height, add_picture(sheet, png, place, width, _PICTURE_HEIGHT) + 4)
+        sheet.row_dimensions[r].height = height
         instrument = row.values.get("instrument")
         if instrument in instruments:
             by_instrument.setdefault(instrument, []).append(r)

@@ -318,11 +318,13 @@ def write_outputs(
     names = anonymised_names(group.name for group in merged.organisations) if anonymise else {}
     words = _plain_words(plans)
     organisations = score_organisations(merged, instruments, rules, decisions)  # the rules are checked here
+    # the scans' cut-out pictures, by the names the results give them ("scans/….png")
+    pictures = {f"{SCANS_FOLDER}/{name}": png for name, png in merged.images.items()}
     kept: list[OrganisationResult] = []
     plan_files: list[Path] = []
     out.mkdir(parents=True, exist_ok=True)
     with (
-        ConsolidatedWorkbook(head, instruments) as book,
+        ConsolidatedWorkbook(head, instruments, pictures) as book,
         AnonymisedWorkbook(head, instruments, names, merged.manifest) as hidden,
         staging_folder(out) as staging,
     ):
@@ -355,7 +357,9 @@ def write_outputs(
         staged_book = book.save(staging / "consolidated.xlsx", merged.manifest)
         outcomes = decisions.results() if decisions is not None else []
         rows = question_rows(kept, outcomes, instruments)
-        staged_decisions = write_decisions_workbook(rows, instruments, staging / DECISIONS_FILE) if rows else None
+        staged_decisions = (
+            write_decisions_workbook(rows, instruments, staging / DECISIONS_FILE, pictures) if rows else None
+        )
         # The workbook first: a run killed between the two moves leaves the new workbook beside the
         # old results.json, and their run ids tell (unmatched_pair).
         written = [out / "results.json", out / "consolidated.xlsx"]

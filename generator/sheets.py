@@ -127,6 +127,24 @@ def set_widths(worksheet, widths: Iterable[float]) -> None:  # noqa: ANN001 - an
         worksheet.column_dimensions[get_column_letter(column)].width = width
 
 
+#: How many points one character of a column's width is, about (Excel's default font).
+POINTS_PER_CHARACTER = 5.25
+
+
+def add_picture(worksheet, png: bytes, cell: str, width: float, height: float) -> float:  # noqa: ANN001
+    """Put the PNG picture ``png`` on ``worksheet`` at ``cell``, scaled down to fit ``width`` ×
+    ``height`` points (never up); returns its height in points (to make the row that tall)."""
+    import io
+
+    from openpyxl.drawing.image import Image
+
+    picture = Image(io.BytesIO(png))
+    scale = min(1.0, width / (picture.width * 0.75), height / (picture.height * 0.75))
+    picture.width, picture.height = max(1, round(picture.width * scale)), max(1, round(picture.height * scale))
+    worksheet.add_image(picture, cell)
+    return picture.height * 0.75
+
+
 def add_validation(
     worksheet,  # noqa: ANN001 - an openpyxl worksheet
     ranges: Iterable[str],

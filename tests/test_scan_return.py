@@ -339,6 +339,7 @@ def test_a_flagged_mark_goes_to_the_answers_to_check_with_its_picture(tmp_path):
             if doubled is None:
                 doubled = answer
                 scans.draw_mark(page, answer, 0, "cross", rng)
+                scans.write_by_hand(page, scans.comment_area(page, answer), rng)
     (returns / "paper.pdf").write_bytes(
         scans.pdf_of_images([scans.scan(page, scans.Scanner(dpi=150), rng) for page in printed], dpi=150)
     )
@@ -350,8 +351,30 @@ def test_a_flagged_mark_goes_to_the_answers_to_check_with_its_picture(tmp_path):
     assert unclear["indicator"] == doubled and unclear["why"].startswith(FLAGGED)
     assert unclear["image"].startswith("scans/") and unclear["image"].endswith(".png")
     assert (out / unclear["image"]).read_bytes().startswith(b"\x89PNG")
-    sheet = openpyxl.load_workbook(out / "decisions.xlsx").worksheets[0]
-    assert unclear["image"] in {cell.value for row in sheet.iter_rows() for cell in row}
+    book = openpyxl.load_workbook(out / "decisions.xlsx")
+    sheet = book.worksheets[0]
+    row = next(r for r in sheet.iter_rows() if unclear["image"] in {cell.value for cell in r})
+    # the picture itself is shown beside the question, in the Picture column
+    (picture,) = sheet._images
+    anchor = picture.anchor._from
+    assert (anchor.row + 1, sheet.cell(2, anchor.col + 1).value) == (row[0].row, "Picture")
+    # the handwritten comment is shown where a typed one would be, with its picture
+    comments = openpyxl.load_workbook(out / "consolidated.xlsx")["Comments"]
+    (written,) = [r for r in comments.iter_rows(min_row=2) if r[1].value == doubled]
+    assert written[6].value.startswith("handwritten — see image scans/")
+    (picture,) = comments._images
+    assert (picture.anchor._from.row + 1, picture.anchor._from.col + 1) == (written[0].row, 9)
+    # decided in the decisions file: the next merge applies it, and the Responses sheet says so
+    decide = next(n for n, cell in enumerate(sheet[2], 1) if cell.value == "Decision")
+    sheet.cell(row[0].row, decide).value = "Silver"
+    sheet.cell(row[0].row, decide + 1).value = "Sam Lead"
+    book.save(out / "decisions.xlsx")
+    outcome = CliRunner().invoke(cli, ["merge", str(returns), "--out", str(out)])
+    assert outcome.exit_code == 0, outcome.output
+    responses = openpyxl.load_workbook(out / "consolidated.xlsx")["Responses"]
+    header = [cell.value for cell in responses[1]]
+    (decided,) = [r for r in responses.iter_rows(min_row=2) if r[header.index("Indicator")].value == doubled]
+    assert decided[header.index("Decided")].value.startswith("Silver — Sam Lead")
 
 
 def test_pages_of_one_copy_scanned_into_separate_files_merge_as_one_respondent(tmp_path):

@@ -221,7 +221,7 @@ def test_responses_one_row_per_organisation_respondent_and_indicator(workbook, d
     header, rows = _rows(workbook[RESPONSES_SHEET])
     assert header == [
         "Organisation", "Respondent", "Role", "File", "Indicator", "Section", "Indicator title", "Answer",
-        "As written", "Comment", "Problems",
+        "As written", "Decided", "Comment", "Problems",
     ]  # fmt: skip
     expected = sum(len(o["respondents"]) * len(o["indicators"]) for o in data["organisations"])
     assert len(rows) == expected == (2 + 2 + 3) * 36
@@ -236,8 +236,8 @@ def test_responses_one_row_per_organisation_respondent_and_indicator(workbook, d
             indicator["section"], indicator["title"],
         ]  # fmt: skip
         assert values[7] == (labels[answer["achieved"]] if answer["achieved"] else NO_ANSWER)
-        assert values[8] == answer["raw"] and values[9] == answer["comment"]
-    assert workbook[RESPONSES_SHEET].auto_filter.ref == f"A1:K{expected + 1}"
+        assert values[8] == answer["raw"] and values[9] is None and values[10] == answer["comment"]
+    assert workbook[RESPONSES_SHEET].auto_filter.ref == f"A1:L{expected + 1}"
 
 
 def test_blank_answers_show_as_a_dash(workbook, data):
@@ -272,7 +272,9 @@ def test_disagreements_and_perception_gaps(workbook, data):
 
 def test_comments_every_non_empty_comment(workbook, data):
     header, rows = _rows(workbook[COMMENTS_SHEET])
-    assert header == ["Organisation", "Indicator", "Indicator title", "Respondent", "Role", "Answer", "Comment", "File"]
+    assert header == [
+        "Organisation", "Indicator", "Indicator title", "Respondent", "Role", "Answer", "Comment", "File", "Handwriting",
+    ]  # fmt: skip
     comments = [
         a["comment"] for o in data["organisations"] for i in o["indicators"] for a in i["answers"] if a["comment"]
     ]

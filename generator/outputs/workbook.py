@@ -14,10 +14,12 @@ same from the organisations' entries one at a time, as a merge scores them:
   in each section (stacked bars), then each organisation's profile (points per section,
   each bar in the section tier's colour — or its status's, where sections have statuses —
   against the most the section could score).
-- **Responses**: one row per organisation, respondent and indicator, with an autofilter.
+- **Responses**: one row per organisation, respondent and indicator, with an autofilter; an
+  unclear answer a person decided (the decisions file) says what, who and when in "Decided".
 - **Disagreements**: the indicators where an organisation's respondents disagree, every
   answer, and the perception gaps.
-- **Comments**: every comment, with who made it on which indicator.
+- **Comments**: every comment, with who made it on which indicator; a comment handwritten on a
+  scanned paper return with the picture of the handwriting beside it.
 - **Respondents**: every merged return: who, in what role, when, from which file.
 - **Manifest**: every input file with its fate, and the counts.
 - **Charts data**: the tables the charts draw.
@@ -41,6 +43,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, time, timezone
 from pathlib import Path
@@ -94,7 +97,9 @@ from generator.outputs.workbook_look import (
     statuses_of,
 )
 from generator.sheets import (
+    POINTS_PER_CHARACTER,
     TextChanges,
+    add_picture,
     print_landscape_a4,
     save_workbook,
 )
@@ -181,7 +186,15 @@ class ConsolidatedWorkbook:
     :func:`write_consolidated_workbook`.  Use it in a ``with`` block.
     """
 
-    def __init__(self, head: ResultsHead, instruments: Mapping[str, Instrument] | None = None) -> None:
+    def __init__(
+        self,
+        head: ResultsHead,
+        instruments: Mapping[str, Instrument] | None = None,
+        pictures: Mapping[str, bytes] | None = None,
+    ) -> None:
+        #: the handwriting cut out of scanned returns, by the name their comments give
+        #: ("scans/….png"): shown in the Comments sheet beside the comment that names it
+        self.pictures = pictures or {}
         if instruments is None:
             instruments = find_instruments().instruments
         self.rules = head.rules or {}
@@ -220,15 +233,29 @@ class ConsolidatedWorkbook:
         for rows, title in (
             (_response_rows(result, look), RESPONSES_SHEET),
             (_disagreement_rows(result, look), DISAGREEMENTS_SHEET),
-            (_comment_rows(result, look), COMMENTS_SHEET),
             (_respondent_rows(result), RESPONDENTS_SHEET),
         ):
             table = self.tables[title]
             for values in rows:
                 table.add(values)
+        self._add_comments(result, look)
         self.summaries[look.id].append(dataclasses.replace(result, indicators=[]))
         for respondent in result.respondents:
             self.latest = _later(self.latest, respondent.date)
+
+    def _add_comments(self, result: OrganisationResult, look: Look) -> None:
+        """The rows of ``result``'s comments, a handwritten one with its picture beside it."""
+        table = self.tables[COMMENTS_SHEET]
+        width = _COMMENT_COLUMNS[-1].width * POINTS_PER_CHARACTER
+        for values in _comment_rows(result, look):
+            named = _PICTURE_NAMED.search(values[_COMMENT_AT] or "")
+            png = self.pictures.get(named[1]) if named else None
+            if png is None:
+                table.add(values)
+                continue
+            cell = f"{_HANDWRITING_COLUMN}{table.row + 1}"  # the row about to be written
+            height = add_picture(table.sheet.worksheet, png, cell, width, _PICTURE_HEIGHT)
+            table.add(values, height=height + 4)
 
     def save(self, path: Path, entries: list[ManifestEntry]) -> Path:
         """Write the Summary, the charts and the manifest (of ``entries``), and save the workbook
@@ -497,6 +524,7 @@ _RESPONSE_COLUMNS = (
     Column("Indicator title", 34, wrap=True),
     Column("Answer", 11, centre=True),
     Column("As written", 14, wrap=True),
+    Column("Decided", 24, wrap=True),
     Column("Comment", 50, wrap=True),
     Column("Problems", 36, wrap=True),
 )
@@ -517,9 +545,19 @@ def _response_rows(organisation: OrganisationResult, look: Look) -> Iterator[lis
                 indicator.title,
                 shades[answer.achieved],
                 answer.raw,
+                _decided(answer),
                 answer.comment,
                 "\n".join(answer.problems),
             ]
+
+
+def _decided(answer: Answer) -> str | None:
+    """What a person decided about ``answer``, once unclear: "Silver — Jo Bloggs, 2026-12-01: …"."""
+    decision = answer.decision
+    if decision is None:
+        return None
+    who = ", ".join(part for part in (decision.by, decision.date) if part)
+    return f"{decision.decision}" + (f" — {who}" if who else "") + (f": {decision.note}" if decision.note else "")
 
 
 _DISAGREEMENT_COLUMNS = (
@@ -570,7 +608,14 @@ _COMMENT_COLUMNS = (
     Column("Answer", 11, centre=True),
     Column("Comment", 60, wrap=True),
     Column("File", 30, wrap=True),
+    Column("Handwriting", 48),
 )
+_COMMENT_AT = 6  # the Comment column
+_HANDWRITING_COLUMN = get_column_letter(len(_COMMENT_COLUMNS))
+#: How a comment names the picture of its handwriting ("handwritten — see image scans/….png").
+_PICTURE_NAMED = re.compile(r"see image (\S+\.png)")
+#: The tallest a picture of handwriting is shown (points): about five lines of writing.
+_PICTURE_HEIGHT = 90.0
 
 
 def _comment_rows(organisation: OrganisationResult, look: Look) -> Iterator[list[Any]]:
@@ -587,6 +632,7 @@ def _comment_rows(organisation: OrganisationResult, look: Look) -> Iterator[list
                     shades[answer.achieved],
                     answer.comment,
                     answer.file,
+                    None,
                 ]
 
 

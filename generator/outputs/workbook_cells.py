@@ -248,8 +248,8 @@ class Table:
         # column keeps its cells of short values, with the lines they take, to use again.
         self.seen: list[dict[Any, tuple[Cell, int]]] = [{} for _ in columns]
 
-    def add(self, values: Sequence[Any]) -> None:
-        """Write the next row."""
+    def add(self, values: Sequence[Any], height: float | None = None) -> None:
+        """Write the next row (at least ``height`` points tall, if given)."""
         self.row += 1
         cells: list[Cell | None] = []
         lines = 1
@@ -265,7 +265,8 @@ class Table:
             cells.append(seen[0])
             if seen[1] > lines:
                 lines = seen[1]
-        self.sheet.write(self.row, cells, self._height(lines))
+        fitted = self._height(lines)
+        self.sheet.write(self.row, cells, max(fitted or 0, height) if height else fitted)
 
     def _cell(self, column: int, value: Any, text: SheetText | None, part: int = 0) -> tuple[Cell, int]:
         """The cell of ``value`` (whose text is ``text``, if it is text) in ``column``, and the lines it takes;
