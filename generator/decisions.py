@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import DecisionsFileError
+from generator.forms.identity import output_category
 from generator.model.instrument import Instrument
 from generator.model.results import (
     APPLIED,
@@ -532,6 +533,7 @@ def write_decisions_workbook(
     )
 
     book = Workbook()
+    book.properties.category = output_category("decisions file")
     sheet = book.active
     sheet.title = SHEET
     put_text(sheet.cell(1, 1), _INTRO)

@@ -47,6 +47,11 @@ class ReturnReadError(CoproduceError):
         super().__init__(f"{file}: {problem}")
 
 
+class OwnOutputError(ReturnReadError):
+    """The file is one coproduce wrote that is not a form (a plan, the results workbook): it is
+    left out of a merge (skipped), not rejected."""
+
+
 class FlattenedPdfError(ReturnReadError):
     """A PDF has no form fields: flattened, or printed and scanned (then the scan reader tries it)."""
 

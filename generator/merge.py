@@ -40,6 +40,8 @@ from generator.scoring.rules import ScoringRules, role_of
 
 #: Where a merge keeps the handwriting cut out of scanned returns, inside its output folder.
 SCANS_FOLDER = "scans"
+#: The manifest's reason for a form with nothing filled in (a blank form, or a pack never filled).
+BLANK_FORM = "a blank form: nothing is filled in (no answer, comment or cover field), so there is nothing to merge"
 
 #: Extensions worth reading: forms, and the formats people turn them into (each of
 #: those gets a clear rejection saying how to convert it).  Anything else is skipped.
@@ -261,7 +263,8 @@ def merge_returns(
             result = outcome.result
             entry = ManifestEntry(str(path), MERGED, sha256=digest or None)
             if result is None:
-                entry.fate, entry.reason = REJECTED, outcome.failure.problem
+                entry.fate = SKIPPED if outcome.failure.own_output else REJECTED
+                entry.reason = outcome.failure.problem
             elif isinstance(result, TrackerReturn):
                 entry.fate, entry.reason = SKIPPED, tracker_reason(result)
                 entry.format, entry.organisation = result.format, result.organisation
@@ -271,6 +274,8 @@ def merge_returns(
                 for part, found in enumerate(outcome.results):
                     if isinstance(found, Return) and found.format == "scan":
                         scanned.append((path, digest, outcome.mtime, part, found))
+                    elif isinstance(found, Return) and found.is_blank():
+                        entry.fate, entry.reason = SKIPPED, BLANK_FORM
                     elif isinstance(found, Return):
                         held = _Held.of(path, digest, outcome.mtime, found, store)
                         entry.organisation = _organisation_of(held)[0]

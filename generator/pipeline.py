@@ -191,7 +191,7 @@ def _check_something_merged(manifest: list[ManifestEntry], paths: Sequence[Path]
     elif manifest:
         count = len(manifest)
         files = f"none of its {count} files is" if count > 1 else "its one file is not"
-        what, shown = f"{where} holds no forms: {files} a Word, Excel or PDF form", manifest
+        what, shown = f"{where} holds no forms: {files} a filled-in Word, Excel or PDF form", manifest
     else:
         what, shown = f"{where} holds no files", []
     details = "; ".join(f"{entry.file}: {entry.reason}" for entry in shown[:3])

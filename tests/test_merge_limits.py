@@ -187,7 +187,13 @@ def test_merge_with_one_hanging_file_among_many(forms, tmp_path, monkeypatch):
     folder.mkdir()
     (folder / "hang.pdf").write_bytes((forms / "hang.pdf").read_bytes())
     for n in range(12):
-        write_form("xlsx", V11, new_identity(V11, f"Org {n}"), folder / f"org-{n:02d}.xlsx", FormValues())
+        write_form(
+            "xlsx",
+            V11,
+            new_identity(V11, f"Org {n}"),
+            folder / f"org-{n:02d}.xlsx",
+            FormValues(answers={"1.1": "gold"}),
+        )
     limits = dataclasses.replace(guards.LIMITS, read_seconds=1.5)
     merged = merge_returns([folder], INSTRUMENTS, load_rules(), limits=limits)
     counts = to_data(Counts.of(merged.manifest))

@@ -103,7 +103,9 @@ def test_a_folder_with_no_forms_stops(previous, tmp_path):
     result = _invoke("merge", folder, "--out", prev)
     assert result.exit_code == 1
     message = result.output.splitlines()[-1]
-    assert message.startswith(f"Error: {folder} holds no forms: none of its 2 files is a Word, Excel or PDF form (")
+    assert message.startswith(
+        f"Error: {folder} holds no forms: none of its 2 files is a filled-in Word, Excel or PDF form ("
+    )
     assert f"{folder / 'notes.txt'}: not a form (.txt file)" in message
     assert message.endswith(f"the results in {prev}{os.sep} are unchanged")
     assert _contents(prev) == before
@@ -235,3 +237,33 @@ def test_the_lock_of_a_killed_merge_is_released(sample, previous, tmp_path):
     result = _invoke("merge", sample, "--out", prev)
     assert result.exit_code == 0, result.output
     assert not (prev / LOCK_NAME).exists()
+
+
+# --- last year's output folder, blank forms, merged by mistake ------------------------------------
+
+
+def test_coproduces_own_documents_and_blank_forms_are_left_out_saying_what_they_are(sample, tmp_path):
+    """A lead points merge at last year's whole round folder: its plans, results workbook and
+    decisions file are left out, each saying what it is (never read as a form: a charter
+    partnership plan's tables look like the charter's), and so are the blank forms."""
+    out = tmp_path / "last-year"
+    assert _invoke("run", sample, "--out", out).exit_code == 0
+    # a decisions file: a question with no decision
+    assert (out / "decisions.xlsx").exists()
+    for fmt in ("docx", "xlsx", "pdf"):
+        assert _invoke("generate", "--format", fmt, "--out", out / "forms").exit_code == 0
+    again = tmp_path / "again"
+    result = _invoke("merge", sample, out, "--out", again)
+    assert result.exit_code == 0, result.output
+    data = json.loads((again / "results.json").read_text())
+    fates = {Path(entry["file"]).name: (entry["fate"], entry["reason"]) for entry in data["manifest"]}
+    own = {name: reason for name, (fate, reason) in fates.items() if fate == "skipped" and "coproduce wrote" in reason}
+    assert own["consolidated.xlsx"].startswith("is a results workbook that coproduce wrote, not a return")
+    assert own["decisions.xlsx"].startswith("is a decisions file that coproduce wrote")
+    plans = [name for name in own if name.endswith(".docx")]
+    assert plans and all(own[name].startswith(("is an action plan", "is a partnership plan")) for name in plans)
+    blank = [name for name, (fate, reason) in fates.items() if reason and reason.startswith("a blank form")]
+    assert sorted(blank) == ["coproduction-v1.1.docx", "coproduction-v1.1.pdf", "coproduction-v1.1.xlsx"]
+    assert all(fate != "rejected" for fate, _ in fates.values())
+    before = json.loads((out / "results.json").read_text())
+    assert [o["name"] for o in data["organisations"]] == [o["name"] for o in before["organisations"]]

@@ -273,7 +273,8 @@ def test_disagreements_and_perception_gaps(workbook, data):
 def test_comments_every_non_empty_comment(workbook, data):
     header, rows = _rows(workbook[COMMENTS_SHEET])
     assert header == [
-        "Organisation", "Indicator", "Indicator title", "Respondent", "Role", "Answer", "Comment", "File", "Handwriting",
+        "Organisation", "Indicator", "Indicator title", "Respondent", "Role", "Answer", "Comment", "File",
+        "Handwriting",
     ]  # fmt: skip
     comments = [
         a["comment"] for o in data["organisations"] for i in o["indicators"] for a in i["answers"] if a["comment"]

@@ -26,6 +26,18 @@ PROPERTY_CREATED = "coproduce_created"
 #: The round a pack was pre-filled from (``generate --from``): shown, never read as answers.
 PROPERTY_PREFILLED_FROM = "coproduce_prefilled_from"
 
+#: The documents coproduce writes that are not forms (plans, the results workbook, the decisions
+#: file, reports) say so in their core properties' category, "coproduce output: action plan":
+#: merged by mistake with the returns (last year's output folder), they are left out, saying what
+#: they are, never read as a form.
+OUTPUT_CATEGORY = "coproduce output"
+
+
+def output_category(what: str) -> str:
+    """The category of a document coproduce writes that is ``what`` ("action plan")."""
+    return f"{OUTPUT_CATEGORY}: {what}"
+
+
 #: Name of the read-only PDF field and of the hidden Excel sheet that carry the identity.
 IDENTITY_FIELD = "coproduce_identity"
 IDENTITY_SHEET = "coproduce"

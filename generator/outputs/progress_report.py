@@ -339,5 +339,5 @@ def render_progress_report(context: dict[str, Any], kind: str, out: Path, templa
         chart = progress_charts.partnership_movement_chart(context)
     images = {"chart": (chart, _CHART_WIDTH[kind])}
     return documents.render_docx_template(
-        path, context, out, _STAMP, lambda: check_progress_template(path, kind), images
+        path, context, out, _STAMP, lambda: check_progress_template(path, kind), images, what="progress report"
     )

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.atomic import write_atomically
+from generator.forms.identity import output_category
 from generator.model.instrument import Instrument
 from generator.model.progress import LAST, Progress
 from generator.outputs.progress_charts import MOVEMENT_COLOURS
@@ -52,6 +53,7 @@ def write_progress_workbook(
         return instruments[instrument].scale.level(level).label if level else blank
 
     workbook = Workbook()
+    workbook.properties.category = output_category("progress workbook")
     heading_fill = PatternFill("solid", fgColor=_HEADER_FILL)
     fills = {change: PatternFill("solid", fgColor=colour.lstrip("#")) for change, colour in MOVEMENT_COLOURS.items()}
 

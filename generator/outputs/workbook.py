@@ -54,6 +54,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 
 from generator.atomic import write_atomically
+from generator.forms.identity import output_category
 from generator.model.catalogue import find_instruments
 from generator.model.instrument import Instrument
 from generator.model.results import (
@@ -208,6 +209,7 @@ class ConsolidatedWorkbook:
         self.workbook = workbook = Workbook(write_only=True)
         workbook.properties.title = _TITLE
         workbook.properties.creator = "coproduce"
+        workbook.properties.category = output_category("results workbook")
         # the run id results.json carries too: the two are known to be a pair
         self.run_id = head.run_id
         workbook.properties.identifier = head.run_id

@@ -38,6 +38,7 @@ from lxml import etree
 
 from generator.atomic import restamp_zip, write_atomically
 from generator.errors import TemplateError
+from generator.forms.identity import output_category
 from generator.plans import charts
 
 __all__ = [
@@ -221,10 +222,13 @@ def render_docx_template(
     stamp: datetime,
     check: Callable[[], None],
     images: dict[str, tuple[bytes, Any]] | None = None,
+    *,
+    what: str,
 ) -> Path:
     """Fill the docxtpl template at ``path`` with ``context`` (text made safe for XML) and
     ``images`` (variable → (PNG bytes, width)), and write it to ``out`` atomically, its zip
-    stamped ``stamp``; returns ``out``.  When filling fails, ``check()`` (the template's check)
+    stamped ``stamp``, its category saying it is ``what`` coproduce wrote ("action plan", so
+    that it is never read as a return); returns ``out``.  When filling fails, ``check()`` (the template's check)
     runs first, to name a broken tag or unknown variable, else :class:`TemplateError` says why."""
     values = _xml_safe(context)
 
@@ -237,6 +241,7 @@ def render_docx_template(
         except JinjaTemplateError as error:
             check()
             raise TemplateError(path, f"cannot be filled in: {_plain(error)}") from error
+        document.docx.core_properties.category = output_category(what)
         body = document.docx.element.body
         _fit_table_grids(body)
         _tidy_cell_properties(body)
@@ -265,7 +270,13 @@ def _render(
     elif not path.is_file():
         raise TemplateError(path, "the built-in template is missing: reinstall coproduce")
     return render_docx_template(
-        path, context, out, stamp, lambda: check_template(path, kind), {"chart": (chart, _CHART_WIDTH[kind])}
+        path,
+        context,
+        out,
+        stamp,
+        lambda: check_template(path, kind),
+        {"chart": (chart, _CHART_WIDTH[kind])},
+        what="action plan" if kind == "organisation" else "partnership plan",
     )
 
 

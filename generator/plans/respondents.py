@@ -359,5 +359,10 @@ def render_respondent_summary(
     elif not path.is_file():
         raise TemplateError(path, "the built-in template is missing: reinstall coproduce")
     return documents.render_docx_template(
-        path, context, out, documents.FALLBACK_TIME, lambda: check_summary_template(path)
+        path,
+        context,
+        out,
+        documents.FALLBACK_TIME,
+        lambda: check_summary_template(path),
+        what="summary for respondents",
     )

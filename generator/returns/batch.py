@@ -24,7 +24,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from generator.errors import CoproduceError
+from generator.errors import CoproduceError, OwnOutputError
 from generator.model.instrument import Instrument
 from generator.returns import guards
 from generator.returns.model import Return
@@ -40,6 +40,8 @@ class ReadFailure:
 
     file: str
     problem: str
+    #: the file is one coproduce wrote that is no form (a plan, the results workbook): left out, not rejected
+    own_output: bool = False
 
     def __str__(self) -> str:
         return f"{self.file}: {self.problem}"
@@ -86,7 +88,7 @@ def _fingerprint(path: Path) -> tuple[str, float]:
 def _failed(path: Path, sha256: str, error: CoproduceError | str, mtime: float) -> ReadOutcome:
     file = guards.file_label(path)
     problem = str(error).removeprefix(f"{file}: ")
-    return ReadOutcome(path, sha256, (), ReadFailure(file, problem), mtime)
+    return ReadOutcome(path, sha256, (), ReadFailure(file, problem, isinstance(error, OwnOutputError)), mtime)
 
 
 def _read_one(

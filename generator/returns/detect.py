@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from generator.errors import DamagedPart, ReturnReadError
+from generator.errors import DamagedPart, OwnOutputError, ReturnReadError
 from generator.returns.guards import DAMAGED_ZIP_ERRORS, LIMITS, Limits
 from generator.returns.package import Package
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP = b"PK\x03\x04"
+#: The document's core properties, and the category in them (Dublin Core's namespace for OOXML's cp:).
+_CORE_PROPERTIES = "docProps/core.xml"
+_CATEGORY = "{http://schemas.openxmlformats.org/package/2006/metadata/core-properties}category"
 _CONVERT = 'soffice --headless --convert-to {ext} "{file}"'
 
 #: Human names of the formats, for messages.
@@ -99,6 +102,9 @@ def _detect_zip(data: bytes, file: str, limits: Limits) -> Detected:
             file,
             f"is {kind}: open it in LibreOffice and save it as .{ext}, or run: {_CONVERT.format(ext=ext, file=file)}",
         )
+    what = _own_output(package)
+    if what is not None:
+        raise OwnOutputError(file, f"is {_article(what)} {what} that coproduce wrote, not a return: left out")
     macro = any("macroEnabled" in content_type for content_type in content_types)
     if package.has("word/document.xml"):
         return Detected("docx", macro, package)
@@ -109,6 +115,29 @@ def _detect_zip(data: bytes, file: str, limits: Limits) -> Detected:
     raise ReturnReadError(
         file, "is a zip file but not a Word or Excel document: coproduce reads .docx, .xlsx and .pdf forms"
     )
+
+
+def _own_output(package: Package) -> str | None:
+    """What the document in ``package`` is when coproduce wrote it and it is not a form (its
+    core properties' category says "coproduce output: action plan"), else None."""
+    from generator.forms.identity import OUTPUT_CATEGORY
+
+    if not package.has(_CORE_PROPERTIES):
+        return None
+    try:
+        root = package.xml(_CORE_PROPERTIES)
+    except DamagedPart:
+        return None  # the reader says what is wrong with the document, if it matters
+    category = root.find(_CATEGORY)
+    text = " ".join((category.text or "").split()) if category is not None else ""
+    prefix = f"{OUTPUT_CATEGORY}: "
+    if not text.startswith(prefix):
+        return None
+    return text[len(prefix) :][:60] or None
+
+
+def _article(what: str) -> str:
+    return "an" if what[:1].lower() in "aeiou" else "a"
 
 
 def _is_tracker(package: Package) -> bool:

@@ -79,6 +79,16 @@ class Return:
     #: cover say "see image <name>"); not part of the JSON: the caller writes them out.
     images: dict[str, bytes] = field(default_factory=dict)
 
+    def is_blank(self) -> bool:
+        """Whether nothing is filled in: no answer, comment or "rated by", no cover field but
+        the organisation a pack is made out to, and nothing the reader found to report."""
+        cover = (self.respondent, self.date, self.review_period, self.project, self.agreed_with)
+        return (
+            not any(cover)
+            and not self.problems
+            and not any(r.achieved or r.raw or r.comment or r.rated_by or r.problems for r in self.responses)
+        )
+
     def as_data(self) -> dict[str, Any]:
         """JSON-ready data in the DESIGN.md shape (with each response's ``rated_by`` when the
         instrument has a "rated by" column; a scan's ``copy``, and each response's
