@@ -268,3 +268,39 @@ def set_default_font(document: Document, name: str) -> None:
         fonts.attrib.pop(qn(theme), None)
     for attribute in ("w:ascii", "w:hAnsi", "w:cs"):
         fonts.set(qn(attribute), name)
+
+
+def set_document_language(document: Document, language: str) -> None:
+    """Make ``language`` (a BCP 47 tag: "en-GB") the language of the document's text: the
+    default of every style (``w:docDefaults``) and the language Word's theme fonts assume
+    (``w:themeFontLang`` in the settings).  A screen reader reads the text in that language."""
+    defaults = document.styles.element.find(f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}")
+    if defaults is not None:
+        lang = defaults.find(qn("w:lang"))
+        if lang is None:
+            lang = etree.SubElement(defaults, qn("w:lang"))
+        lang.set(qn("w:val"), language)
+        lang.set(qn("w:eastAsia"), language)
+    settings = document.settings.element
+    theme = settings.find(qn("w:themeFontLang"))
+    if theme is None:
+        theme = etree.SubElement(settings, qn("w:themeFontLang"))
+    theme.set(qn("w:val"), language)
+
+
+# --- fields ---------------------------------------------------------------------------------
+
+
+def add_field(paragraph: Paragraph, instruction: str, shown: str, style_id: str | None = None) -> None:
+    """Append to ``paragraph`` a field (``w:fldSimple``) that Word and LibreOffice work out when
+    they lay the page out: ``PAGE`` (this page's number), ``NUMPAGES`` (how many there are);
+    ``shown`` is the text until they do."""
+    field = etree.SubElement(paragraph._p, qn("w:fldSimple"), {qn("w:instr"): f" {instruction} "})
+    _add_run(field, shown, style_id)
+
+
+def set_run_style(run, style) -> None:
+    """Give ``run`` the character style ``style`` (by id, without python-docx's scan of every
+    style), instead of formatting it directly: an accessibility checker takes direct bold or
+    colour for meaning it cannot read."""
+    run._r.get_or_add_rPr().style = style.style_id

@@ -120,3 +120,5 @@ def glossary_text(instrument: Instrument, width: int = 88) -> list[str]:
 
 #: The heading over an instrument's glossary, in every form and in `show`.
 GLOSSARY_TITLE = "Glossary: the short forms used in the standards"
+#: The headings of a form's glossary table.
+GLOSSARY_HEADINGS = ("Short form", "Stands for")
