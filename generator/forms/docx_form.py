@@ -6,8 +6,8 @@ answer placeholder.  The raw XML python-docx lacks is in :mod:`generator.forms.o
 
 The layout, which a reader of returned forms relies on:
 
-* A4 landscape.  The first table is the cover: one row per cover field, label then value;
-  the value cell holds a text control tagged with the field id.
+* A4 landscape.  The first table is the cover: a header row, then one row per cover field,
+  label then value; the value cell holds a text control tagged with the field id.
 * Then one table per section, in section order, each on a new page after the title lines,
   intro, numbered section heading and prompt.  Row 0 holds the headings (repeated on every
   page); then one row per indicator, in order.  The columns are :func:`checklist_columns`:
@@ -64,6 +64,8 @@ _STATEMENT_WIDTH, _TICK_WIDTH, _RATED_BY_WIDTH = 10.0, 1.9, 3.2
 _BULLET_INDENT = 0.35
 _COVER_LABEL_WIDTH = 9.0
 _COVER_LINE_HEIGHT = 0.75
+#: Sub-headings' colour: the template's blue, darker (7:1 on white).
+_DARK_BLUE = RGBColor(0x24, 0x40, 0x61)
 #: Placeholder text is grey, as Word shows its own; dark enough to read (4.5:1 on white).
 _PLACEHOLDER_GREY = RGBColor(0x76, 0x76, 0x76)
 #: Last round's review (``generate --from``): dark grey text on a light grey row, shown, not filled in.
@@ -75,6 +77,8 @@ _LAST_REVIEW_FILL = "#EDEDED"
 _BLANK_PLACEHOLDER = "\u00a0" * 12
 #: The glossary table's column widths (the meaning takes the rest).
 _GLOSSARY_TERM_WIDTH = 4.0
+#: The header row of the cover's table.
+_COVER_HEADINGS = ("Question", "Your answer")
 #: The page number in each footer: "Page 3 of 12".
 _PAGE_OF = ("Page ", " of ")
 
@@ -260,6 +264,10 @@ class _FormDocument:
         # Headings on a dark level colour are white (black is the default).
         self.light_heading = styles.add_style("Heading On Dark", WD_STYLE_TYPE.CHARACTER)
         self.light_heading.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
+        self.checkbox_style_id = ooxml.add_checkbox_style(self.document, "Check Box")
+        # The template's blue subtitle and sub-headings are too light to read (under 4.5:1 on white).
+        for style in (self.subtitle, self.subheading):
+            style.font.color.rgb = _DARK_BLUE
 
     def _set_identity(self) -> None:
         ooxml.set_custom_properties(self.document, self.identity.as_properties())
@@ -279,8 +287,10 @@ class _FormDocument:
         form = self.form
         self._title_lines()
         self._paragraph(form.cover_title, self.heading)
-        table = self._table(rows=len(form.cover), widths=(_COVER_LABEL_WIDTH, self.usable_width - _COVER_LABEL_WIDTH))
-        for row, field in zip(table.rows, form.cover, strict=True):
+        widths = (_COVER_LABEL_WIDTH, self.usable_width - _COVER_LABEL_WIDTH)
+        table = self._table(rows=1 + len(form.cover), widths=widths)
+        self._header_row(table, _COVER_HEADINGS, ())  # a screen reader names each answer cell by it
+        for row, field in zip(table.rows[1:], form.cover, strict=True):
             label, value = row.cells
             label_paragraph = label.paragraphs[0]
             ooxml.set_paragraph_style(label_paragraph, self.cell_heading)
@@ -455,6 +465,7 @@ class _FormDocument:
                 control_id=self._new_control_id(),
                 tag=f"{answer_field_name(indicator.id)}-{level.id}",
                 alias=f"{level.label} {indicator.id}",
+                style_id=self.checkbox_style_id,
             )
         self._write_comments(rest[0], indicator)
         if len(rest) > 1:
