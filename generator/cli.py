@@ -286,6 +286,13 @@ def show(
     help="Also write a print file of N copies of the PDF form (<name>-print-N-copies.pdf), each copy numbered in "
     "its pages' QR codes, so that the scanned pages sort back into returns.",
 )
+@click.option(
+    "--apply-errata",
+    "corrected",
+    is_flag=True,
+    help="Print the text with the suggested corrections applied (see `show --errata`); the forms say so on their "
+    "cover.  Returns read and merge with those of the published text.",
+)
 @click.pass_context
 def generate(
     ctx: click.Context,
@@ -298,6 +305,7 @@ def generate(
     last_round: Path | None,
     trackers: tuple[Path, ...],
     copies: int | None,
+    corrected: bool,
 ) -> None:
     """Write the checklist as forms to fill in: Word, fillable PDF and Excel.
 
@@ -324,6 +332,7 @@ def generate(
             last_round,
             trackers,
             copies,
+            corrected,
         )
         return
     if trackers:
@@ -335,7 +344,7 @@ def generate(
         raise click.BadParameter("is empty", param_hint="--organisation")
     formats = FORMATS if fmt == "all" else (fmt,)
     with _reported():
-        instrument = resolve_instrument(instrument_name, _extra_dirs(ctx))
+        instrument = _form_instrument(ctx, instrument_name, corrected)
         if recipients is None:
             recipient = Recipient(" ".join(organisation.split())) if organisation else None
             written = generate_pack(instrument, out, formats, recipient, form_id_seed, copies=copies)
@@ -361,6 +370,7 @@ def _generate_from(
     last_round: Path,
     trackers: tuple[Path, ...] = (),
     copies: int | None = None,
+    corrected: bool = False,
 ) -> None:
     """`generate --from`: packs pre-filled with last round's review; says which got which."""
     from generator.forms.last_round import load_last_round
@@ -372,7 +382,7 @@ def _generate_from(
     if organisation is not None and not organisation.strip():
         raise click.BadParameter("is empty", param_hint="--organisation")
     with _reported():
-        instrument = resolve_instrument(instrument_name, _extra_dirs(ctx))
+        instrument = _form_instrument(ctx, instrument_name, corrected)
         results = load_last_round(last_round, instrument)
         returned, tracker_notes = read_trackers(trackers, {instrument.id: instrument})
         listed: list[Recipient] | None = None
@@ -407,6 +417,14 @@ def _generate_from(
         click.echo(plan.note, err=True)
     for path in written:
         click.echo(str(path))
+
+
+def _form_instrument(ctx: click.Context, name: str, corrected: bool):
+    """The instrument ``name`` whose text the forms print: as published, or ``corrected``."""
+    from generator.model.instrument import apply_errata
+
+    instrument = resolve_instrument(name, _extra_dirs(ctx))
+    return apply_errata(instrument) if corrected else instrument
 
 
 def _place_scan(result: Return, images: Path | None, organisation: str | None) -> None:

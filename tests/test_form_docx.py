@@ -19,6 +19,7 @@ from generator.forms import FormValues, FormWriteError, docx_form, ooxml, write_
 from generator.forms.docx_form import checklist_columns, write_docx_form
 from generator.forms.fields import answer_field_name, comment_field_name
 from generator.forms.identity import PROPERTY_FORM_ID, PROPERTY_ORGANISATION, new_identity
+from generator.model.describe import GLOSSARY_HEADINGS
 from generator.returns.package import Package
 
 CREATED = datetime(2026, 3, 14, 9, 30, tzinfo=timezone.utc)
@@ -105,7 +106,8 @@ def _custom_properties(path) -> dict[str, str]:
 
 
 def _section_tables(document):
-    return document.tables[1:]
+    """The tables after the cover, but the glossary at the end."""
+    return [t for t in document.tables[1:] if _cell_text(t.rows[0].cells[0]) != GLOSSARY_HEADINGS[0]]
 
 
 # --- structure -------------------------------------------------------------------------------
@@ -127,7 +129,7 @@ def test_one_table_per_section_with_a_row_per_indicator(v11, blank):
             v11.columns.comments,
         ]
         titles = [_cell_text(row.cells[0]) for row in table.rows[1:]]
-        assert titles == [indicator.title for indicator in section.indicators]
+        assert titles == [f"{indicator.id}\u2002{indicator.title}" for indicator in section.indicators]
 
 
 def test_columns_and_widths_give_the_criteria_most_room(v11, blank):
@@ -202,21 +204,24 @@ def test_each_section_page_has_the_title_lines_intro_heading_and_prompt(v11, bla
         assert paragraphs[heading - 3].paragraph_format.page_break_before
         prompt = paragraphs[heading + 1]
         assert prompt.text == section.prompt
-        assert all(run.italic for run in prompt.runs)
+        assert prompt.style.name == "Section Prompt" and prompt.style.font.italic  # italic by its style
     assert texts.count(v11.title) == 1 + len(v11.sections)
 
 
 def test_cover_has_a_row_per_field_then_the_instructions(v11, blank):
     cover = blank.tables[0]
-    assert [_cell_text(row.cells[0]) for row in cover.rows] == [field.label for field in v11.form.cover]
-    assert "agreed_with" in [_control_tag(_only_control(row.cells[1])) for row in cover.rows]
-    for row, field in zip(cover.rows, v11.form.cover, strict=True):
+    header, *rows = cover.rows
+    assert [_cell_text(c) for c in header.cells] == ["Question", "Your answer"]
+    assert header._tr.trPr.find(qn("w:tblHeader")) is not None
+    assert [_cell_text(row.cells[0]) for row in rows] == [field.label for field in v11.form.cover]
+    assert "agreed_with" in [_control_tag(_only_control(row.cells[1])) for row in rows]
+    for row, field in zip(rows, v11.form.cover, strict=True):
         control = _only_control(row.cells[1])
         assert _control_tag(control) == field.id
         assert _control_text(control).strip() == "", "an empty field must never read as an answer"
         assert row.height >= Cm(0.7 * field.lines)
-    completed_by = next(row for row, f in zip(cover.rows, v11.form.cover, strict=True) if f.lines > 1)
-    assert completed_by.height > cover.rows[0].height
+    completed_by = next(row for row, f in zip(rows, v11.form.cover, strict=True) if f.lines > 1)
+    assert completed_by.height > rows[0].height
     texts = [p.text for p in blank.paragraphs]
     assert v11.form.cover_title in texts and v11.form.instructions_title in texts
     start = texts.index(v11.form.instructions_title) + 1
@@ -282,8 +287,8 @@ def test_prefilled_values_come_back(v11, tmp_path):
     )
     assert _cell_text(tables[1].rows[4].cells[5]) == "=SUM(A1) stays text"
     cover = document.tables[0]
-    assert _control_text(_only_control(cover.rows[0].cells[1])) == ORGANISATION
-    assert _control_text(_only_control(cover.rows[1].cells[1])) == "Asha Patel (staff)\nTom Evans (member)"
+    assert _control_text(_only_control(cover.rows[1].cells[1])) == ORGANISATION
+    assert _control_text(_only_control(cover.rows[2].cells[1])) == "Asha Patel (staff)\nTom Evans (member)"
     assert "Xyzzy" not in _document_text(document)
 
 
@@ -345,7 +350,11 @@ def test_second_instrument_uses_its_own_levels_and_headings(audit, tmp_path):
     values = FormValues(cover={"organisation": "Hall", "venue": "Main hall"}, answers={"A.2": "partly-met"})
     path = write_docx_form(audit, _identity(audit), tmp_path / "audit.docx", values)
     document = docx.Document(str(path))
-    assert [_cell_text(row.cells[0]) for row in document.tables[0].rows] == ["Organisation", "Venue audited"]
+    assert [_cell_text(row.cells[0]) for row in document.tables[0].rows] == [
+        "Question",
+        "Organisation",
+        "Venue audited",
+    ]
     tables = _section_tables(document)
     assert len(tables) == 2
     first = tables[0]
@@ -362,7 +371,7 @@ def test_second_instrument_uses_its_own_levels_and_headings(audit, tmp_path):
     assert _control_text(control) == "Choose a rating"
     assert _control_text(_only_control(first.rows[2].cells[3])) == "Partly met"
     no_criteria = first.rows[2]
-    assert _cell_text(no_criteria.cells[0]) == "Parking is available"
+    assert _cell_text(no_criteria.cells[0]) == "A.2\u2002Parking is available"
     assert _cell_text(no_criteria.cells[1]) == _cell_text(no_criteria.cells[2]) == ""
     assert _control_tag(control) == "achieved_A_1"
     text = _document_text(document)
@@ -387,7 +396,7 @@ def test_libreoffice_resave_keeps_dropdowns_in_their_rows_and_the_identity(v11, 
     for table, section in zip(tables, v11.sections, strict=True):
         assert len(table.rows) == 1 + len(section.indicators)
         for row, indicator in zip(table.rows[1:], section.indicators, strict=True):
-            assert _cell_text(row.cells[0]) == indicator.title
+            assert _cell_text(row.cells[0]) == f"{indicator.id}\u2002{indicator.title}"
             (control,) = [c for c in _controls_in(row.cells[4]._tc) if _is_dropdown(c)]
             assert _dropdown_items(control) == labels
             if indicator.id in expected:
@@ -398,7 +407,7 @@ def test_libreoffice_resave_keeps_dropdowns_in_their_rows_and_the_identity(v11, 
     section_7 = tables[6]
     # LibreOffice shrinks the comment control to its first paragraph; the cell keeps all of them.
     assert _cell_text(section_7.rows[1].cells[5]) == "Monthly forum since 2024.\nNext: a carers' session."
-    assert _cell_text(document.tables[0].rows[0].cells[1]) == ORGANISATION
+    assert _cell_text(document.tables[0].rows[1].cells[1]) == ORGANISATION
 
 
 @pytest.mark.libreoffice

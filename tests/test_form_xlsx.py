@@ -24,6 +24,7 @@ from generator.forms.fields import answer_field_name, comment_field_name
 from generator.forms.identity import IDENTITY_SHEET, PROPERTY_ORGANISATION, new_identity
 from generator.forms.xlsx_form import (
     COVER_SHEET,
+    GLOSSARY_SHEET,
     MAP_HEADER,
     SUMMARY_SHEET,
     cover_name,
@@ -98,11 +99,12 @@ def filled_v11(v11, tmp_path_factory) -> Path:
 def test_sheets_are_cover_sections_summary_and_hidden_identity(v11, blank_v11):
     workbook = openpyxl.load_workbook(blank_v11)
     sections = [section_sheet_name(s) for s in v11.sections]
-    assert workbook.sheetnames == [COVER_SHEET, *sections, SUMMARY_SHEET, IDENTITY_SHEET]
-    assert sections[0] == "1 Equality, Inclusion and Dive…"
+    assert workbook.sheetnames == [COVER_SHEET, *sections, SUMMARY_SHEET, GLOSSARY_SHEET, IDENTITY_SHEET]
+    assert sections[:3] == ["1 Equality", "2 Safeguarding", "3 Respect"]
+    assert sections[7:] == ["8 Collective Leadership", "9 Confidentiality", "10 Raising Awareness"]
     for name in workbook.sheetnames:
         assert len(name) <= 31 and not re.search(r"[\[\]:*?/\\]", name)
-    assert [workbook[n].sheet_state for n in workbook.sheetnames] == ["visible"] * (len(sections) + 2) + ["hidden"]
+    assert [workbook[n].sheet_state for n in workbook.sheetnames] == ["visible"] * (len(sections) + 3) + ["hidden"]
     assert workbook.active.title == COVER_SHEET
 
 
@@ -125,7 +127,7 @@ def test_section_sheet_follows_the_v11_layout(v11, blank_v11):
         assert sheet.cell(header_row, column).fill.fgColor.rgb[-6:] == v11.scale.level(level).colour.lstrip("#")
 
     for row, indicator in enumerate(section.indicators, header_row + 1):
-        assert sheet.cell(row, 1).value == indicator.title
+        assert sheet.cell(row, 1).value == f"{indicator.id}  {indicator.title}"
         for column, level in enumerate(("bronze", "silver", "gold"), 2):
             cell = sheet.cell(row, column)
             assert cell.value == "\n".join(f"• {c}" for c in indicator.criteria[level])
@@ -340,7 +342,7 @@ def test_second_instrument_gets_its_own_levels_headings_and_colours(audit, tmp_p
     assert answer.value == "Partly met" and answer.column_letter == "D"
     assert _validation(sheet, answer.coordinate).formula1 == '"Not met,Partly met,Met"'
     parking = _cell(workbook, "achieved_A_2")
-    assert sheet.cell(parking.row, 1).value == "Parking is available"
+    assert sheet.cell(parking.row, 1).value == "A.2  Parking is available"
     assert [sheet.cell(parking.row, c).value for c in (2, 3)] == [None, None]
     assert _cell(workbook, "cover_venue").value == "Town hall"
     assert [c.value for c in workbook[SUMMARY_SHEET][4]][1:4] == ["Not met", "Partly met", "Met"]
@@ -378,9 +380,12 @@ def test_instrument_without_a_form_block_is_refused(v11, tmp_path):
     ("number", "title", "expected"),
     [
         (3, "Respect", "3 Respect"),
-        (1, "Equality, Inclusion and Diversity", "1 Equality, Inclusion and Dive…"),
-        (4, "Money: what/why [and] how?", "4 Money- what-why -and- how-"),
-        (12, "'Quoted' *stars* and a very long tail of words", "12 'Quoted' -stars- and a very…"),
+        (1, "Equality, Inclusion and Diversity", "1 Equality"),
+        (8, "Collective Leadership and Partnership Working", "8 Collective Leadership"),
+        (4, "Money: what/why [and] how?", "4 Money"),
+        (5, "Why? *Really*", "5 Why- -Really-"),
+        (12, "'Quoted' *stars* and a very long tail of words", "12 'Quoted' -stars-"),
+        (2, "Accessibilityandinclusionwithoutanyspaces", "2 Accessibilityandinclusionwit…"),
     ],
 )
 def test_section_sheet_names_are_valid_excel_names(number, title, expected):

@@ -72,6 +72,26 @@ MALFORMED = {
         "id: A.1",
         ["line 58", "section 2, indicator A.1", "duplicate indicator id 'A.1'"],
     ),
+    "erratum without its suggestion": (
+        "    suggested: 10-minute walk\n",
+        "",
+        ["erratum 1", "missing key 'suggested'"],
+    ),
+    "erratum with neither text nor note": (
+        "    original: ten-minute walk\n    suggested: 10-minute walk\n",
+        "",
+        ["erratum 1", "missing key 'original'"],
+    ),
+    "glossary term twice": (
+        "errata:\n",
+        "glossary:\n  - term: A\n    meaning: one\n  - term: A\n    meaning: two\nerrata:\n",
+        ["glossary entry 2", "the term 'A' is listed twice"],
+    ),
+    "glossary entry without meaning": (
+        "errata:\n",
+        "glossary:\n  - term: A\nerrata:\n",
+        ["glossary entry 1", "missing key 'meaning'"],
+    ),
     "duplicate section number": ("  - number: 2\n", "  - number: 1\n", ["line 55", "duplicate section number 1"]),
     "unknown level": (
         "          met:\n            - Every room",
@@ -510,3 +530,17 @@ def test_tiers_instrument_may_have_parts_with_criteria(tmp_path):
     assert audit.section(1).parts[0].heading == "By bus"
     assert audit.indicator("A.1").criteria["met"][0] == "A bus stops at the door."
     assert [i.id for i in audit.indicators] == ["A.1", "A.2", "B.1"]
+
+
+def test_glossary_and_an_errata_note_are_loaded(tmp_path):
+    path = _broken(
+        tmp_path,
+        "errata:\n",
+        "glossary:\n  - term: WC\n    meaning: toilet\nerrata:\n  - id: A.1\n    note: Odd, but nothing to correct.\n",
+    )
+    audit = load_instrument(path)
+    assert [(e.term, e.meaning) for e in audit.glossary] == [("WC", "toilet")]
+    note, correction = audit.errata
+    assert (note.note, note.is_correction, correction.is_correction) == ("Odd, but nothing to correct.", False, True)
+    assert apply_errata(audit).applied_errata == (correction,)
+    assert audit.as_data()["glossary"] == [{"term": "WC", "meaning": "toilet"}]

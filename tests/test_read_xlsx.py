@@ -376,7 +376,7 @@ def test_names_and_hidden_sheet_deleted_still_read_by_content(filled):
 def test_titles_retyped_with_numbering_case_and_a_typo_still_match_by_content(filled):
     workbook = openpyxl.load_workbook(filled)
     title_cell = _named_cell(workbook, answer_field_name("1.1")).offset(column=-4)
-    assert title_cell.value == "People report feeling included"
+    assert title_cell.value == "1.1  People report feeling included"
     title_cell.value = "1) PEOPLE REPORT FEELING INCLDED"
     workbook.save(filled)
     _delete_names(filled)
@@ -414,7 +414,7 @@ def test_a_deleted_row_is_reported_not_dropped(filled):
     _delete_hidden_sheet(filled)
     workbook = openpyxl.load_workbook(filled)
     sheet = workbook[section_sheet_name(V11.section(3))]
-    sheet.delete_rows(next(c.row for c in sheet["A"] if c.value == V11.indicator("3.1").title))
+    sheet.delete_rows(next(c.row for c in sheet["A"] if c.value == f"3.1  {V11.indicator('3.1').title}"))
     workbook.save(filled)
     result = _read(filled)
     assert [r.id for r in result.responses] == [i.id for i in V11.indicators]
@@ -800,3 +800,25 @@ def test_numbers_too_long_for_python_are_no_row_and_no_string(shared):
     answer = rb'(<c r="E9"[^>]*t="s"><v>)\d+'  # the answer to 1.1, a shared string
     data = _changed(shared, sheet, lambda b: re.sub(answer, rb"\g<1>" + b"1" * 5000, b, count=1))
     assert _outcome(data) == f"error: {DAMAGED}"
+
+
+# --- last year's forms: sheets named with the section's title cut to 31 characters -------------
+
+OLD_FORMS = Path(__file__).parent / "fixtures" / "old-forms"
+
+
+@pytest.mark.parametrize(
+    "name", ["v1.1-2025-cut-sheet-names.xlsx", "v1.1-2025-cut-sheet-names-libreoffice.xlsx"], ids=["made", "resaved"]
+)
+def test_a_return_of_last_years_form_with_cut_sheet_names_is_read(name):
+    """A form made before sheets were named short ("1 Equality, Inclusion and Dive…"), filled in
+    code, and the same re-saved by LibreOffice (tests/fixtures/old-forms/make_old_forms.py)."""
+    path = OLD_FORMS / name
+    assert "1 Equality, Inclusion and Dive…" in openpyxl.load_workbook(path, read_only=True).sheetnames
+    result = read_xlsx_return(path.read_bytes(), name, INSTRUMENTS)
+    levels = ["not-yet", "bronze", "silver", "gold"]
+    assert [(r.id, r.achieved, r.comment) for r in result.responses] == [
+        (indicator.id, levels[n % 4], f"Comment on {indicator.id}") for n, indicator in enumerate(V11.indicators)
+    ]
+    assert all(not r.problems for r in result.responses) and not result.problems
+    assert (result.organisation, result.respondent, result.review_period) == (ORGANISATION, "Asha (staff)", "2024-25")

@@ -43,6 +43,19 @@ class FormValues:
     last_review: LastReview | None = None
 
 
+def corrections_note(instrument: Instrument) -> str | None:
+    """The line a form's cover prints when its text has the suggested corrections applied
+    (``generate --apply-errata``), or None for the published text."""
+    count = len(instrument.applied_errata)
+    if not count:
+        return None
+    corrections = "correction" if count == 1 else "corrections"
+    return (
+        f"This form prints {count} suggested {corrections} to the published text: spelling, punctuation and "
+        "typing mistakes put right. What the standards ask is unchanged."
+    )
+
+
 def form_writer(fmt: str) -> Callable[[Instrument, FormIdentity, Path, FormValues | None], Path]:
     """The writer function for ``fmt`` ("docx", "pdf" or "xlsx")."""
     if fmt not in _WRITERS:

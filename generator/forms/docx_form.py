@@ -6,19 +6,26 @@ answer placeholder.  The raw XML python-docx lacks is in :mod:`generator.forms.o
 
 The layout, which a reader of returned forms relies on:
 
-* A4 landscape.  The first table is the cover: one row per cover field, label then value;
-  the value cell holds a text control tagged with the field id.
+* A4 landscape.  The first table is the cover: a header row, then one row per cover field,
+  label then value; the value cell holds a text control tagged with the field id.
 * Then one table per section, in section order, each on a new page after the title lines,
   intro, numbered section heading and prompt.  Row 0 holds the headings (repeated on every
   page); then one row per indicator, in order.  The columns are :func:`checklist_columns`:
-  the indicator title, one column per criteria heading, the answer (a drop-down list of the
-  scale labels, tagged ``achieved_S_N``) and the comments (a rich-text control, tagged
-  ``comment_S_N``).
+  the indicator id and title ("1.1 People report feeling included"), one column per
+  criteria heading, the answer (a drop-down list of the scale labels, tagged
+  ``achieved_S_N``) and the comments (a rich-text control, tagged ``comment_S_N``).
+* Last, the instrument's glossary (its short forms, a table of term and meaning), when it has one.
 * LibreOffice drops the tags of drop-down lists when it re-saves a file, and a person may
   delete a control and type in the cell, so a reader finds an indicator by its row (whose
   first cell holds the indicator title), never by tag alone.
 * The identity is in the custom document properties (:meth:`FormIdentity.as_properties`);
   the core properties carry the title, subject and form id too.
+* Each page's footer: the form's title, the organisation (when personalised) and "Page X of Y".
+
+For screen readers and LibreOffice's accessibility check: the language is en-GB, the title
+is set, the title lines and headings use the Title, Subtitle and Heading styles, every table's
+first row is a header row, every content control has a title (``w:alias``) and a tag, and
+text is bold, italic or coloured through styles, never directly.
 """
 
 from __future__ import annotations
@@ -32,29 +39,35 @@ from docx.document import Document as DocumentObject
 from docx.enum.section import WD_ORIENT
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
 from docx.shared import Cm, Pt, RGBColor
 from docx.styles.style import ParagraphStyle
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from generator.atomic import restamp_zip, write_atomically
-from generator.forms import FormValues, FormWriteError, ooxml
+from generator.forms import FormValues, FormWriteError, corrections_note, ooxml
 from generator.forms.fields import answer_field_name, comment_field_name, rated_by_field_name
 from generator.forms.identity import FormIdentity
+from generator.model.describe import GLOSSARY_HEADINGS, GLOSSARY_TITLE
 from generator.model.instrument import MATRIX_LAYOUT, Indicator, Instrument, Part, Section
 
 #: Page and type.  Widths are in centimetres; A4 landscape is 29.7 × 21 cm.
 _PAGE_WIDTH, _PAGE_HEIGHT, _MARGIN = 29.7, 21.0, 1.27
 _FONT = "Arial"
-_INDICATOR_WIDTH, _ANSWER_WIDTH, _COMMENTS_WIDTH = 3.6, 3.2, 5.4
+_LANGUAGE = "en-GB"
+#: The comments column is half as wide again as a criteria column (~4.6 cm): room for evidence,
+#: and for handwriting on a printout.
+_INDICATOR_WIDTH, _ANSWER_WIDTH, _COMMENTS_WIDTH = 3.4, 2.6, 7.4
 #: Matrix columns (the comments take what is left).
 _STATEMENT_WIDTH, _TICK_WIDTH, _RATED_BY_WIDTH = 10.0, 1.9, 3.2
 _BULLET_INDENT = 0.35
 _COVER_LABEL_WIDTH = 9.0
 _COVER_LINE_HEIGHT = 0.75
-#: Placeholder text is grey, as Word shows its own.
-_PLACEHOLDER_GREY = RGBColor(0x80, 0x80, 0x80)
+#: Sub-headings' colour: the template's blue, darker (7:1 on white).
+_DARK_BLUE = RGBColor(0x24, 0x40, 0x61)
+#: Placeholder text is grey, as Word shows its own; dark enough to read (4.5:1 on white).
+_PLACEHOLDER_GREY = RGBColor(0x76, 0x76, 0x76)
 #: Last round's review (``generate --from``): dark grey text on a light grey row, shown, not filled in.
 _LAST_REVIEW_TEXT = RGBColor(0x40, 0x40, 0x40)
 _LAST_REVIEW_FILL = "#EDEDED"
@@ -62,6 +75,12 @@ _LAST_REVIEW_FILL = "#EDEDED"
 #: (LibreOffice forgets that a text control is showing its placeholder), but wide enough
 #: to click.
 _BLANK_PLACEHOLDER = "\u00a0" * 12
+#: The glossary table's column widths (the meaning takes the rest).
+_GLOSSARY_TERM_WIDTH = 4.0
+#: The header row of the cover's table.
+_COVER_HEADINGS = ("Question", "Your answer")
+#: The page number in each footer: "Page 3 of 12".
+_PAGE_OF = ("Page ", " of ")
 
 
 def checklist_columns(instrument: Instrument) -> tuple[str, ...]:
@@ -136,6 +155,8 @@ class _FormDocument:
         if self.instrument.preamble:
             self._write_preamble()
         self._write_sections()
+        self._write_glossary()
+        self._write_footer()
         return self.document
 
     def _new_control_id(self) -> int:
@@ -182,6 +203,7 @@ class _FormDocument:
         # python-docx scans every style for each name it is given.
         styles = self.document.styles
         ooxml.set_default_font(self.document, _FONT)
+        ooxml.set_document_language(self.document, _LANGUAGE)
         normal = styles["Normal"]
         normal.font.size = Pt(10)
         normal.paragraph_format.space_after = Pt(4)
@@ -203,6 +225,13 @@ class _FormDocument:
         self.subheading.paragraph_format.space_after = Pt(3)
         self.numbered = styles["List Number"]
         self.numbered.paragraph_format.space_after = Pt(4)
+        self.prompt = styles.add_style("Section Prompt", WD_STYLE_TYPE.PARAGRAPH)
+        self.prompt.base_style = normal
+        self.prompt.font.italic = True
+        self.strong = styles["Strong"]
+        self.footer_style = styles["Footer"]
+        self.footer_style.font.size = Pt(8)
+        self.footer_style.paragraph_format.tab_stops.clear_all()  # the template's suit a portrait page
 
         self.cell_text = styles.add_style("Checklist Text", WD_STYLE_TYPE.PARAGRAPH)
         self.cell_text.base_style = normal
@@ -222,6 +251,23 @@ class _FormDocument:
         placeholder.font.color.rgb = _PLACEHOLDER_GREY
         self.placeholder_style_id = placeholder.style_id
         self.grid = styles["Table Grid"]
+        # Last round's review (``generate --from``): small dark grey text, its labels bold, its note italic.
+        self.review_text = styles.add_style("Last Review", WD_STYLE_TYPE.CHARACTER)
+        self.review_text.font.size = Pt(8.5)
+        self.review_text.font.color.rgb = _LAST_REVIEW_TEXT
+        self.review_strong = styles.add_style("Last Review Strong", WD_STYLE_TYPE.CHARACTER)
+        self.review_strong.base_style = self.review_text
+        self.review_strong.font.bold = True
+        self.review_note = styles.add_style("Last Review Note", WD_STYLE_TYPE.CHARACTER)
+        self.review_note.base_style = self.review_text
+        self.review_note.font.italic = True
+        # Headings on a dark level colour are white (black is the default).
+        self.light_heading = styles.add_style("Heading On Dark", WD_STYLE_TYPE.CHARACTER)
+        self.light_heading.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
+        self.checkbox_style_id = ooxml.add_checkbox_style(self.document, "Check Box")
+        # The template's blue subtitle and sub-headings are too light to read (under 4.5:1 on white).
+        for style in (self.subtitle, self.subheading):
+            style.font.color.rgb = _DARK_BLUE
 
     def _set_identity(self) -> None:
         ooxml.set_custom_properties(self.document, self.identity.as_properties())
@@ -232,6 +278,7 @@ class _FormDocument:
         core.keywords = f"{self.identity.instrument_id} {self.identity.instrument_version}"
         core.author = core.last_modified_by = "coproduce"
         core.comments = ""
+        core.language = _LANGUAGE
         core.created = core.modified = self.identity.created.astimezone(timezone.utc).replace(tzinfo=None)
         core.revision = 1
 
@@ -240,8 +287,10 @@ class _FormDocument:
         form = self.form
         self._title_lines()
         self._paragraph(form.cover_title, self.heading)
-        table = self._table(rows=len(form.cover), widths=(_COVER_LABEL_WIDTH, self.usable_width - _COVER_LABEL_WIDTH))
-        for row, field in zip(table.rows, form.cover, strict=True):
+        widths = (_COVER_LABEL_WIDTH, self.usable_width - _COVER_LABEL_WIDTH)
+        table = self._table(rows=1 + len(form.cover), widths=widths)
+        self._header_row(table, _COVER_HEADINGS, ())  # a screen reader names each answer cell by it
+        for row, field in zip(table.rows[1:], form.cover, strict=True):
             label, value = row.cells
             label_paragraph = label.paragraphs[0]
             ooxml.set_paragraph_style(label_paragraph, self.cell_heading)
@@ -261,6 +310,9 @@ class _FormDocument:
                 tag=field.id,
                 alias=field.label,
             )
+        note = corrections_note(self.instrument)
+        if note:
+            self._paragraph(note, self.prompt).paragraph_format.space_before = Pt(8)
         self._paragraph(form.instructions_title, self.heading)
         for step in form.instructions:
             self._paragraph(step, self.numbered)
@@ -276,7 +328,7 @@ class _FormDocument:
             self._paragraph(self.instrument.sections_heading, self.heading)
         self._paragraph(f"{section.number}. {section.title}", self.heading)
         if section.prompt:
-            doc.add_paragraph().add_run(section.prompt).italic = True
+            self._paragraph(section.prompt, self.prompt)
         for part in section.parts:
             self._write_part(part)
         if section is self.instrument.sections[-1]:
@@ -302,6 +354,8 @@ class _FormDocument:
             table = self._checklist_table(len(part.indicators))
             for row, indicator in zip(table.rows[1:], part.indicators, strict=True):
                 self._write_indicator(row.cells, indicator)
+        for row in table.rows[1:]:  # an indicator's row stays on one page, as the PDF keeps it
+            ooxml.keep_row_whole(row)
         if self.values.last_review is not None:
             for row, indicator in zip(list(table.rows[1:]), part.indicators, strict=True):
                 self._write_last_review(table, row, indicator)
@@ -328,10 +382,8 @@ class _FormDocument:
             ooxml.set_paragraph_style(paragraph, self.bullet if kind == "action" else self.cell_text)
             paragraph.paragraph_format.space_after = Pt(1)
             run = paragraph.add_run(text)
-            run.font.color.rgb = _LAST_REVIEW_TEXT
-            run.font.size = Pt(8.5)
-            run.bold = kind in ("heading", "label")
-            run.italic = kind == "note"
+            style = {"heading": self.review_strong, "label": self.review_strong, "note": self.review_note}
+            ooxml.set_run_style(run, style.get(kind, self.review_text))
 
     def _write_preamble(self) -> None:
         """The published text before the sections, on a page of its own after the cover."""
@@ -390,7 +442,8 @@ class _FormDocument:
                 cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
             if level.colour:
                 ooxml.shade_cell(cell, level.colour)
-                cell.paragraphs[0].runs[0].font.color.rgb = _readable_text_colour(level.colour)
+                if _readable_text_colour(level.colour) != RGBColor(0, 0, 0):
+                    ooxml.set_run_style(cell.paragraphs[0].runs[0], self.light_heading)
 
     def _write_statement(self, cells, indicator: Indicator) -> None:
         """One row of a matrix: the statement (its id first), a check box per level, the
@@ -399,7 +452,7 @@ class _FormDocument:
         statement, tick_cells, rest = cells[0], cells[1 : 1 + len(levels)], cells[1 + len(levels) :]
         paragraph = statement.paragraphs[0]
         ooxml.set_paragraph_style(paragraph, self.cell_text)
-        paragraph.add_run(indicator.id).bold = True
+        ooxml.set_run_style(paragraph.add_run(indicator.id), self.strong)
         paragraph.add_run(f"\u2002{indicator.title}")
         chosen = self.values.answers.get(indicator.id)
         for cell, level in zip(tick_cells, levels, strict=True):
@@ -412,6 +465,7 @@ class _FormDocument:
                 control_id=self._new_control_id(),
                 tag=f"{answer_field_name(indicator.id)}-{level.id}",
                 alias=f"{level.label} {indicator.id}",
+                style_id=self.checkbox_style_id,
             )
         self._write_comments(rest[0], indicator)
         if len(rest) > 1:
@@ -432,7 +486,7 @@ class _FormDocument:
         title_cell, *criteria_cells, answer_cell, comments_cell = cells
         title = title_cell.paragraphs[0]
         ooxml.set_paragraph_style(title, self.cell_heading)
-        title.add_run(indicator.title)
+        title.add_run(f"{indicator.id}\u2002{indicator.title}")  # the number plans refer to, as the PDF shows it
         for cell, level_id in zip(criteria_cells, self.instrument.columns.criteria, strict=True):
             bullets = indicator.criteria.get(level_id, ())
             if not bullets:
@@ -471,6 +525,38 @@ class _FormDocument:
             tag=comment_field_name(indicator.id),
             alias=f"{self.instrument.columns.comments} {indicator.id}",
         )
+
+    # the end and the footer --------------------------------------------------------------------
+    def _write_glossary(self) -> None:
+        """The short forms the standards use and what they stand for: a heading and a table of
+        term and meaning, its first row a header row."""
+        glossary = self.instrument.glossary
+        if not glossary:
+            return
+        self._paragraph(GLOSSARY_TITLE, self.heading)
+        table = self._table(
+            rows=1 + len(glossary), widths=(_GLOSSARY_TERM_WIDTH, self.usable_width - _GLOSSARY_TERM_WIDTH)
+        )
+        self._header_row(table, GLOSSARY_HEADINGS, ())
+        for row, entry in zip(table.rows[1:], glossary, strict=True):
+            term, meaning = (cell.paragraphs[0] for cell in row.cells)
+            ooxml.set_paragraph_style(term, self.cell_heading)
+            term.add_run(entry.term)
+            ooxml.set_paragraph_style(meaning, self.cell_text)
+            meaning.add_run(entry.meaning)
+            ooxml.keep_row_whole(row)
+
+    def _write_footer(self) -> None:
+        """Every page's footer: the form's title and the organisation on the left, "Page X of Y"
+        on the right (pages of a printed return that come apart can be put back in order)."""
+        paragraph = self.document.sections[0].footer.paragraphs[0]
+        ooxml.set_paragraph_style(paragraph, self.footer_style)
+        paragraph.paragraph_format.tab_stops.add_tab_stop(Cm(self.usable_width), WD_TAB_ALIGNMENT.RIGHT)
+        title = " — ".join(filter(None, (self.instrument.title, self.instrument.subtitle)))
+        paragraph.add_run(" · ".join(filter(None, (title, self.identity.organisation))) + "\t" + _PAGE_OF[0])
+        ooxml.add_field(paragraph, "PAGE", "1")
+        paragraph.add_run(_PAGE_OF[1])
+        ooxml.add_field(paragraph, "NUMPAGES", "1")
 
     def _paragraph(self, text: str, style: ParagraphStyle) -> Paragraph:
         paragraph = self.document.add_paragraph(text)

@@ -151,9 +151,11 @@ _BOX_FONT = "MS Gothic"
 
 
 def add_checkbox_control(
-    paragraph: Paragraph, *, checked: bool, control_id: int, tag: str, alias: str
+    paragraph: Paragraph, *, checked: bool, control_id: int, tag: str, alias: str, style_id: str | None = None
 ) -> etree._Element:
-    """Append to ``paragraph`` an in-line check box (``w14:checkbox``) showing ☒ or ☐.
+    """Append to ``paragraph`` an in-line check box (``w14:checkbox``) showing ☒ or ☐, in the
+    character style ``style_id`` (one whose font is :data:`BOX_FONT`, see
+    :func:`add_checkbox_style`), else in that font directly.
 
     The glyph is the control's content, so where a program does not know the control, or a
     person deletes it and types an X, the cell's text still says what was ticked."""
@@ -165,11 +167,28 @@ def add_checkbox_control(
             box, f"{{{W14_NS}}}{state}", {f"{{{W14_NS}}}val": f"{ord(glyph):04X}", f"{{{W14_NS}}}font": _BOX_FONT}
         )
     run = etree.SubElement(content, qn("w:r"))
-    fonts = etree.SubElement(etree.SubElement(run, qn("w:rPr")), qn("w:rFonts"))
-    for attribute in ("w:ascii", "w:eastAsia", "w:hAnsi"):
-        fonts.set(qn(attribute), _BOX_FONT)
+    if style_id:
+        etree.SubElement(etree.SubElement(run, qn("w:rPr")), qn("w:rStyle"), {qn("w:val"): style_id})
+    else:
+        _set_box_font(etree.SubElement(run, qn("w:rPr")))
     etree.SubElement(run, qn("w:t")).text = CHECKED_BOX if checked else UNCHECKED_BOX
     return sdt
+
+
+def add_checkbox_style(document: Document, name: str) -> str:
+    """Add a character style called ``name`` that shows check boxes' glyphs in their font;
+    returns its style id."""
+    from docx.enum.style import WD_STYLE_TYPE
+
+    style = document.styles.add_style(name, WD_STYLE_TYPE.CHARACTER)
+    _set_box_font(style.element.get_or_add_rPr())
+    return style.style_id
+
+
+def _set_box_font(run_properties: etree._Element) -> None:
+    fonts = etree.SubElement(run_properties, qn("w:rFonts"))
+    for attribute in ("w:ascii", "w:eastAsia", "w:hAnsi"):
+        fonts.set(qn(attribute), _BOX_FONT)
 
 
 def wrap_in_rich_text_control(cell: _Cell, *, control_id: int, tag: str, alias: str) -> etree._Element:
@@ -268,3 +287,39 @@ def set_default_font(document: Document, name: str) -> None:
         fonts.attrib.pop(qn(theme), None)
     for attribute in ("w:ascii", "w:hAnsi", "w:cs"):
         fonts.set(qn(attribute), name)
+
+
+def set_document_language(document: Document, language: str) -> None:
+    """Make ``language`` (a BCP 47 tag: "en-GB") the language of the document's text: the
+    default of every style (``w:docDefaults``) and the language Word's theme fonts assume
+    (``w:themeFontLang`` in the settings).  A screen reader reads the text in that language."""
+    defaults = document.styles.element.find(f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}")
+    if defaults is not None:
+        lang = defaults.find(qn("w:lang"))
+        if lang is None:
+            lang = etree.SubElement(defaults, qn("w:lang"))
+        lang.set(qn("w:val"), language)
+        lang.set(qn("w:eastAsia"), language)
+    settings = document.settings.element
+    theme = settings.find(qn("w:themeFontLang"))
+    if theme is None:
+        theme = etree.SubElement(settings, qn("w:themeFontLang"))
+    theme.set(qn("w:val"), language)
+
+
+# --- fields ---------------------------------------------------------------------------------
+
+
+def add_field(paragraph: Paragraph, instruction: str, shown: str, style_id: str | None = None) -> None:
+    """Append to ``paragraph`` a field (``w:fldSimple``) that Word and LibreOffice work out when
+    they lay the page out: ``PAGE`` (this page's number), ``NUMPAGES`` (how many there are);
+    ``shown`` is the text until they do."""
+    field = etree.SubElement(paragraph._p, qn("w:fldSimple"), {qn("w:instr"): f" {instruction} "})
+    _add_run(field, shown, style_id)
+
+
+def set_run_style(run, style) -> None:
+    """Give ``run`` the character style ``style`` (by id, without python-docx's scan of every
+    style), instead of formatting it directly: an accessibility checker takes direct bold or
+    colour for meaning it cannot read."""
+    run._r.get_or_add_rPr().style = style.style_id

@@ -44,6 +44,7 @@ from reportlab.platypus import (
     BaseDocTemplate,
     Flowable,
     Frame,
+    KeepTogether,
     PageBreak,
     PageTemplate,
     Paragraph,
@@ -53,11 +54,12 @@ from reportlab.platypus import (
 )
 
 from generator.atomic import write_atomically
-from generator.forms import FormValues, FormWriteError
+from generator.forms import FormValues, FormWriteError, corrections_note
 from generator.forms.fields import answer_field_name, comment_field_name, rated_by_field_name
 from generator.forms.identity import IDENTITY_FIELD, FormIdentity
 from generator.forms.paper import MARK_INSET, MARK_SIZE, PageCode, TickGeometry, organisation_code
 from generator.forms.pdf_fields import Fonts, add_radio_group, add_text_field, register_fonts, set_document_info
+from generator.model.describe import GLOSSARY_HEADINGS, GLOSSARY_TITLE
 from generator.model.instrument import MATRIX_LAYOUT, Indicator, Instrument, Level, Section
 
 PAGE_SIZE = landscape(A4)
@@ -210,6 +212,7 @@ def _lay_out(instrument: Instrument, identity: FormIdentity, values: FormValues,
         story.append(PageBreak())
         story.extend(checklist.section(section))
     story += [Paragraph(_text(paragraph), styles.intro) for paragraph in instrument.closing]
+    story += _glossary(instrument, styles)
     doc.build(story, canvasmaker=partial(_canvas, _document_info(instrument, identity), identity))
 
 
@@ -512,7 +515,38 @@ def _cover(instrument: Instrument, identity: FormIdentity, values: FormValues, s
     story.append(Paragraph(_text(form.instructions_title), styles.heading))
     for number, step in enumerate(form.instructions, 1):
         story.append(Paragraph(_text(step), styles.instruction, bulletText=f"{number}."))
+    note = corrections_note(instrument)
+    if note:  # generate --apply-errata
+        story += [Spacer(0, 8), Paragraph(_text(note), styles.prompt)]
     return story
+
+
+#: The glossary table's first column, in points.
+_GLOSSARY_TERM_WIDTH = 90.0
+
+
+def _glossary(instrument: Instrument, styles: _Styles) -> list[Flowable]:
+    """The short forms the standards use and what they stand for (the instrument's glossary),
+    after everything else: a heading and a table of term and meaning; nothing without one."""
+    if not instrument.glossary:
+        return []
+    rows = [[Paragraph(_text(heading), styles.column_heading) for heading in GLOSSARY_HEADINGS]]
+    rows += [
+        [Paragraph(f"<b>{_text(entry.term)}</b>", styles.indicator), Paragraph(_text(entry.meaning), styles.indicator)]
+        for entry in instrument.glossary
+    ]
+    table = Table(rows, colWidths=[_GLOSSARY_TERM_WIDTH, _FRAME_WIDTH - _GLOSSARY_TERM_WIDTH], repeatRows=1)
+    table.hAlign = "LEFT"
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.5, _GRID),
+                ("BACKGROUND", (0, 0), (-1, 0), _HEADER_GREY),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    return [Spacer(0, 12), KeepTogether([Paragraph(_text(GLOSSARY_TITLE), styles.heading), table])]
 
 
 # --- checklist pages ---------------------------------------------------------------------------

@@ -2,8 +2,10 @@
 
 :func:`write_xlsx_form` lays the instrument out as sheets: a Cover sheet (the cover
 questions as labelled input cells, and how to fill it in), one sheet per section in the
-V1.1 table layout with a dropdown in every answer cell, a Summary sheet whose formulas
-count the answers per level as the user fills in, and a hidden identity sheet.  Every
+V1.1 table layout with a dropdown in every answer cell (each sheet named short, "1 Equality",
+with the section's full title at its top), a Summary sheet whose formulas count the answers
+per level as the user fills in, a Glossary sheet (the short forms the standards use, when the
+instrument lists them) and a hidden identity sheet.  Every
 heading, label, colour and criterion comes from the :class:`~generator.model.instrument.Instrument`.
 
 Where the return reader finds things (the contract; names are built by the functions below):
@@ -19,7 +21,11 @@ Where the return reader finds things (the contract; names are built by the funct
 - Custom document properties: the identity, as :meth:`FormIdentity.as_properties`.
 - By content, when all else is lost: each section sheet has a header row whose first cell
   is ``columns.indicator`` and whose answer and comments cells are ``columns.answer`` and
-  ``columns.comments``; each indicator's title is in the first column below it.
+  ``columns.comments``; each indicator's id and title ("1.1  People report feeling included")
+  is in the first column below it.
+
+Nothing is found by a section sheet's name, so returns of last year's forms, whose sheets had
+the section's title cut to Excel's 31 characters ("1 Equality, Inclusion and Dive…"), read alike.
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.worksheet import Worksheet
 
 from generator.atomic import write_atomically
-from generator.forms import FormValues, FormWriteError
+from generator.forms import FormValues, FormWriteError, corrections_note
 from generator.forms.fields import (
     MAP_HEADER,
     answer_field_name,
@@ -50,6 +56,7 @@ from generator.forms.fields import (
 )
 from generator.forms.identity import IDENTITY_SHEET, FormIdentity
 from generator.forms.last_round import CUT_NOTE, LastReview
+from generator.model.describe import GLOSSARY_HEADINGS, GLOSSARY_TITLE
 from generator.model.instrument import MATRIX_LAYOUT, FormText, Indicator, Instrument, Level, Section
 from generator.sheets import (
     EXCEL_CELL_CHARACTERS,
@@ -73,6 +80,7 @@ TICK = "\u2713"
 #: Sheet names the writer uses besides one per section.
 COVER_SHEET = "Cover"
 SUMMARY_SHEET = "Summary"
+GLOSSARY_SHEET = "Glossary"
 
 # Wording of the workbook's own furniture (not of the checklist, which is all instrument data).
 _SUMMARY_NOTE = "Answers counted per section. The counts update as the form is filled in."
@@ -101,10 +109,10 @@ _TEXT_FORMAT = "@"  # input cells keep what is typed as text: "=…" and "14/03/
 # Column widths, in Excel's units (about one digit of the default font each).
 # A V1.1 table is about 160 wide, so printed to fit A4 landscape 10-point text stays near 8 points.
 _INDICATOR_WIDTH = 20
-_CRITERIA_BUDGET = 96  # shared by the criteria columns
+_CRITERIA_BUDGET = 84  # shared by the criteria columns
 _CRITERIA_MAX = 44
 _ANSWER_WIDTH = 13
-_COMMENTS_WIDTH = 30
+_COMMENTS_WIDTH = 44  # half as wide again as a criteria column: room for evidence
 _STATEMENT_WIDTH = 60  # a matrix: the statement, a tick column per level, comments, rated by
 _TICK_WIDTH = 10
 _RATED_BY_WIDTH = 18
@@ -112,6 +120,7 @@ _MIN_MATRIX_LINES = 2
 _LAST_REVIEW_WIDTH = 48  # last round's review (``generate --from``), right of the inputs
 _COVER_LABEL_WIDTH = 40
 _COVER_INPUT_WIDTH = 80
+_GLOSSARY_WIDTHS = (16, 100)
 
 # Row heights are estimated from the text (generator.sheets.line_count), at least:
 _MIN_TABLE_LINES = 4  # room to write in the answer and comment cells
@@ -125,9 +134,16 @@ _INLINE_LIST_MAX = 255  # Excel's limit on a data validation's inline list
 
 
 def section_sheet_name(section: Section) -> str:
-    """The sheet name of a section: "1 Equality, Inclusion and Diversity", cut to Excel's
-    31 characters with "…" and without the characters Excel forbids."""
-    return _sheet_name(f"{section.number} {section.title}")
+    """The sheet name of a section: its number and its title up to the first comma, colon,
+    "and" or bracket ("1 Equality" for "Equality, Inclusion and Diversity", "8 Collective
+    Leadership"), without the characters Excel forbids, cut to Excel's 31 characters with "…"
+    should that still be longer.  The full title is on the sheet."""
+    short = _SHORT_TITLE_END.sub("", section.title).strip() or section.title
+    return _sheet_name(f"{section.number} {short}")
+
+
+#: Where a section's short title ends: at a comma, colon, semicolon, slash or bracket, or "and".
+_SHORT_TITLE_END = re.compile(r"(?:\s*[,:;/(\[]|\s+(?:and|&)\s).*$", re.IGNORECASE | re.DOTALL)
 
 
 def _sheet_name(text: str) -> str:
@@ -236,13 +252,16 @@ def _build_workbook(instrument: Instrument, form: FormText, identity: FormIdenti
         cover_values.setdefault("organisation", identity.organisation)
     _write_cover(cover, instrument, form, identity, cover_values, layout)
 
-    used = {COVER_SHEET.casefold(), SUMMARY_SHEET.casefold(), IDENTITY_SHEET.casefold(), "history"}
+    used = {COVER_SHEET.casefold(), SUMMARY_SHEET.casefold(), GLOSSARY_SHEET.casefold(), IDENTITY_SHEET.casefold()}
+    used.add("history")
     write = _write_matrix_section if instrument.layout == MATRIX_LAYOUT else _write_section
     for section in instrument.sections:
         name = _unique(section_sheet_name(section), used)
         write(workbook.create_sheet(name), instrument, section, values, layout)
 
     _write_summary(workbook.create_sheet(SUMMARY_SHEET), instrument, layout)
+    if instrument.glossary:
+        _write_glossary(workbook.create_sheet(GLOSSARY_SHEET), instrument)
     choices_ref = _write_identity_sheet(workbook.create_sheet(IDENTITY_SHEET), instrument, identity, layout)
     _add_answer_validations(workbook, instrument, form, layout, choices_ref)
     names = [target.name for target in layout.targets]
@@ -312,6 +331,11 @@ def _write_cover(
         text = f"{n}. {step}"
         _merged_text(sheet, row, 2, text, cell_font(), total_width)
         row += 1
+    note = corrections_note(instrument)
+    if note:
+        row += 1
+        _merged_text(sheet, row, 2, note, cell_font(italic=True), total_width)
+        row += 1
     if instrument.preamble:  # the published text before the sections, as the Word and PDF forms print it
         row += 1
         for paragraph in instrument.preamble:
@@ -377,9 +401,10 @@ def _write_section(
 
     first = header_row + 1
     for row, indicator in enumerate(section.indicators, first):
-        lines = [line_count(indicator.title, _INDICATOR_WIDTH, bold=True), _MIN_TABLE_LINES]
+        numbered = f"{indicator.id}  {indicator.title}"  # the number plans refer to, as the PDF shows it
+        lines = [line_count(numbered, _INDICATOR_WIDTH, bold=True), _MIN_TABLE_LINES]
         title = sheet.cell(row, 1)
-        _text(title, indicator.title, font=cell_font(bold=True), alignment=_WRAP_TOP, border=_BOX)
+        _text(title, numbered, font=cell_font(bold=True), alignment=_WRAP_TOP, border=_BOX)
         for column, (level, _) in enumerate(levels, 2):
             bullets = _bullets(indicator.criteria.get(level.id, ()))
             _text(sheet.cell(row, column), bullets, font=cell_font(), alignment=_WRAP_TOP, border=_BOX)
@@ -589,6 +614,24 @@ def _write_summary(sheet: Worksheet, instrument: Instrument, layout: _Layout) ->
         cell = sheet.cell(total_row, column, f"=SUM({letter}{header_row + 1}:{letter}{total_row - 1})")
         style_cell(cell, font=cell_font(bold=True), alignment=_CENTRE, border=_BOX)
     sheet.freeze_panes = sheet.cell(header_row + 1, 1).coordinate
+    _protect_and_print(sheet, header_row)
+
+
+def _write_glossary(sheet: Worksheet, instrument: Instrument) -> None:
+    """The short forms the standards use and what they stand for, under the title lines."""
+    set_widths(sheet, _GLOSSARY_WIDTHS)
+    row = _write_headingline_count(sheet, instrument)
+    _text(sheet.cell(row, 1), GLOSSARY_TITLE, font=cell_font(bold=True, size=13))
+    sheet.row_dimensions[row].height = 20
+    header_row = row + 1
+    for column, heading in enumerate(GLOSSARY_HEADINGS, 1):
+        cell = sheet.cell(header_row, column)
+        _text(cell, heading, font=cell_font(bold=True), border=_BOX)
+        cell.fill = PatternFill(fill_type="solid", fgColor=_HEADER_FILL)
+    for row, entry in enumerate(instrument.glossary, header_row + 1):
+        _text(sheet.cell(row, 1), entry.term, font=cell_font(bold=True), alignment=_WRAP_TOP, border=_BOX)
+        _text(sheet.cell(row, 2), entry.meaning, font=cell_font(), alignment=_WRAP_TOP, border=_BOX)
+        sheet.row_dimensions[row].height = row_height(line_count(entry.meaning, _GLOSSARY_WIDTHS[1]))
     _protect_and_print(sheet, header_row)
 
 

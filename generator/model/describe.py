@@ -50,6 +50,8 @@ def instrument_text(instrument: Instrument, sections: Sequence[Section] | None =
     if whole:
         for paragraph in instrument.closing:
             lines += ["", *textwrap.wrap(paragraph, width)]
+        if instrument.glossary:
+            lines += ["", *glossary_text(instrument, width)]
     return "\n".join(lines)
 
 
@@ -83,7 +85,40 @@ def errata_text(instrument: Instrument) -> str:
     """The suggested corrections of the published text, one block each."""
     if not instrument.errata:
         return f"{instrument.id} lists no errata."
-    lines = [f"Suggested corrections to {instrument.id} (not applied unless asked):"]
-    for erratum in instrument.errata:
+    corrections = [erratum for erratum in instrument.errata if erratum.is_correction]
+    notes = [erratum for erratum in instrument.errata if not erratum.is_correction]
+    lines = []
+    if corrections:
+        lines.append(f"Suggested corrections to {instrument.id} (not applied unless asked):")
+    for erratum in corrections:
         lines += ["", f"  {erratum.id}:", f"    published: {erratum.original}", f"    suggested: {erratum.suggested}"]
+        if erratum.note:
+            lines += textwrap.wrap(erratum.note, 88, initial_indent="    note: ", subsequent_indent="          ")
+    if notes:
+        lines += [*([""] if lines else []), f"Notes on the published text of {instrument.id} (nothing to correct):"]
+    for erratum in notes:
+        lines += [
+            "",
+            f"  {erratum.id}:",
+            *textwrap.wrap(erratum.note, 88, initial_indent="    ", subsequent_indent="    "),
+        ]
     return "\n".join(lines)
+
+
+def glossary_text(instrument: Instrument, width: int = 88) -> list[str]:
+    """The lines of the instrument's glossary ("   JSNA  Joint Strategic …"), wrapped to
+    ``width``, a heading first; no lines when it has none."""
+    if not instrument.glossary:
+        return []
+    terms = max(len(entry.term) for entry in instrument.glossary)
+    lines = [GLOSSARY_TITLE]
+    for entry in instrument.glossary:
+        lead = f"   {entry.term.ljust(terms)}  "
+        lines += textwrap.wrap(entry.meaning, width, initial_indent=lead, subsequent_indent=" " * len(lead))
+    return lines
+
+
+#: The heading over an instrument's glossary, in every form and in `show`.
+GLOSSARY_TITLE = "Glossary: the short forms used in the standards"
+#: The headings of a form's glossary table.
+GLOSSARY_HEADINGS = ("Short form", "Stands for")

@@ -199,16 +199,32 @@ class FormText:
 
 @dataclass(frozen=True)
 class Erratum:
-    """A suggested correction of the published text, kept apart from it.
+    """A suggested correction of the published text, kept apart from it, or a note on it.
 
     ``id`` names an indicator ("6.2") or a section ("8") whose text holds ``original``
     (a section's text is its title, prompt and its parts' headings, guidance and context),
-    or ``preamble`` or ``closing``.
+    or ``preamble`` or ``closing``.  A correction has ``original`` and ``suggested``; a
+    ``note`` says what is odd about the text where no correction is suggested (both empty)
+    or why one is.
     """
 
     id: str
-    original: str
-    suggested: str
+    original: str = ""
+    suggested: str = ""
+    note: str = ""
+
+    @property
+    def is_correction(self) -> bool:
+        """True when it suggests a change of text (a note alone changes nothing)."""
+        return bool(self.original)
+
+
+@dataclass(frozen=True)
+class GlossaryEntry:
+    """A short form the instrument's text uses (``term``: "JSNA") and what it stands for."""
+
+    term: str
+    meaning: str
 
 
 @dataclass(frozen=True)
@@ -234,6 +250,10 @@ class Instrument:
     preamble: tuple[str, ...] = ()
     sections_heading: str = ""
     closing: tuple[str, ...] = ()
+    #: the short forms its text uses, in the order the file lists them (forms print them last)
+    glossary: tuple[GlossaryEntry, ...] = ()
+    #: the corrections :func:`apply_errata` made to this text (empty for the published text)
+    applied_errata: tuple[Erratum, ...] = ()
 
     @property
     def layout(self) -> str:
@@ -303,7 +323,9 @@ class Instrument:
                 }
                 for section in self.sections
             ],
-            "errata": [dataclasses.asdict(erratum) for erratum in self.errata],
+            "errata": [
+                {k: v for k, v in dataclasses.asdict(erratum).items() if v or k != "note"} for erratum in self.errata
+            ],
         }
         # The later features' keys, each only when used, placed where a reader expects them.
         extra: dict[str, Any] = {}
@@ -324,6 +346,8 @@ class Instrument:
                 "closing": list(self.closing),
                 "errata": data["errata"],
             }
+        if self.glossary:
+            data["glossary"] = [dataclasses.asdict(entry) for entry in self.glossary]
         if any(section.has_parts for section in self.sections):
             for entry, section in zip(data["sections"], self.sections, strict=True):
                 entry["parts"] = [
@@ -339,13 +363,15 @@ class Instrument:
 
 
 def apply_errata(instrument: Instrument) -> Instrument:
-    """A copy of ``instrument`` with every suggested correction applied to its text."""
+    """A copy of ``instrument`` with every suggested correction applied to its text; the
+    corrections are kept in its ``applied_errata`` (notes change nothing and are dropped)."""
+    corrections = [erratum for erratum in instrument.errata if erratum.is_correction]
     sections = []
     for section in instrument.sections:
-        fixes = [e for e in instrument.errata if e.id == str(section.number)]
+        fixes = [e for e in corrections if e.id == str(section.number)]
         indicators = []
         for indicator in section.indicators:
-            own = [e for e in instrument.errata if e.id == indicator.id]
+            own = [e for e in corrections if e.id == indicator.id]
             indicators.append(
                 dataclasses.replace(
                     indicator,
@@ -374,11 +400,10 @@ def apply_errata(instrument: Instrument) -> Instrument:
     return dataclasses.replace(
         instrument,
         sections=tuple(sections),
-        preamble=tuple(
-            _corrected(p, [e for e in instrument.errata if e.id == "preamble"]) for p in instrument.preamble
-        ),
-        closing=tuple(_corrected(p, [e for e in instrument.errata if e.id == "closing"]) for p in instrument.closing),
+        preamble=tuple(_corrected(p, [e for e in corrections if e.id == "preamble"]) for p in instrument.preamble),
+        closing=tuple(_corrected(p, [e for e in corrections if e.id == "closing"]) for p in instrument.closing),
         errata=(),
+        applied_errata=(*instrument.applied_errata, *corrections),
     )
 
 

@@ -22,6 +22,7 @@ from generator.model.instrument import (
     CoverField,
     Erratum,
     FormText,
+    GlossaryEntry,
     Indicator,
     Instrument,
     Level,
@@ -166,7 +167,17 @@ class _Builder:
             "",
             None,
             required=("id", "title", "version", "scale", "columns", "sections"),
-            optional=("kind", "subtitle", "intro", "preamble", "sections_heading", "closing", "errata", "form"),
+            optional=(
+                "kind",
+                "subtitle",
+                "intro",
+                "preamble",
+                "sections_heading",
+                "closing",
+                "errata",
+                "glossary",
+                "form",
+            ),
         )
         scale = self.scale(top["scale"], _line_of(top, "scale"))
         form = self.form(top["form"], _line_of(top, "form")) if "form" in top else None
@@ -192,6 +203,8 @@ class _Builder:
         )
         if "errata" in top:
             instrument = dataclasses.replace(instrument, errata=self.errata(top, sections, preamble, closing))
+        if "glossary" in top:
+            instrument = dataclasses.replace(instrument, glossary=self.glossary(top))
         return instrument
 
     def paragraphs(self, mapping: dict, key: str, place: str, what: str) -> tuple[str, ...]:
@@ -491,9 +504,16 @@ class _Builder:
         errata = []
         for n, item in enumerate(items, 1):
             where = f"erratum {n}"
-            entry = self.mapping(item, where, items.lines[n - 1], required=("id", "original", "suggested"))
+            entry = self.mapping(
+                item, where, items.lines[n - 1], required=("id",), optional=("original", "suggested", "note")
+            )
             target = self.text(entry, "id", where, hint=' (write it in quotes, e.g. "6.2")')
-            original = self.text(entry, "original", where)
+            note = self.text(entry, "note", where, required=False)
+            if not note or "original" in entry or "suggested" in entry:  # a correction: both texts
+                original = self.text(entry, "original", where)
+                suggested = self.text(entry, "suggested", where)
+            else:  # a note alone
+                original = suggested = ""
             if target not in texts:
                 raise self.fail(
                     f"'{target}' is neither an indicator id nor a section number"
@@ -501,10 +521,23 @@ class _Builder:
                     where,
                     _line_of(entry, "id"),
                 )
-            if not any(original in text for text in texts[target]):
+            if original and not any(original in text for text in texts[target]):
                 raise self.fail(f"the text '{original}' is not in {target}", where, _line_of(entry, "original"))
-            errata.append(Erratum(target, original, self.text(entry, "suggested", where)))
+            errata.append(Erratum(target, original, suggested, note))
         return tuple(errata)
+
+    def glossary(self, top: dict) -> tuple[GlossaryEntry, ...]:
+        """The ``glossary`` list: each a ``term`` and its ``meaning``, no term twice."""
+        items = self.sequence(top, "glossary", "")
+        entries: list[GlossaryEntry] = []
+        for n, item in enumerate(items, 1):
+            where = f"glossary entry {n}"
+            entry = self.mapping(item, where, items.lines[n - 1], required=("term", "meaning"))
+            term = self.text(entry, "term", where)
+            if term in {e.term for e in entries}:
+                raise self.fail(f"the term '{term}' is listed twice", where, _line_of(entry, "term"))
+            entries.append(GlossaryEntry(term, " ".join(self.text(entry, "meaning", where).split())))
+        return tuple(entries)
 
 
 def _line_of(mapping: Any, key: Any, default: int | None = None) -> int | None:
