@@ -266,10 +266,14 @@ def _decorate_page(instrument: Instrument, identity: FormIdentity, fonts: Fonts,
     canv.setFillColor(_MUTED)
     y = MARK_INSET + 3
     left = f"{instrument.title} — {instrument.subtitle}" if instrument.subtitle else instrument.title
-    canv.drawString(_MARGIN_X, y, left)
     words = instrument.form.words
     right = f"{_identity_text(identity)} · {words.form} {identity.form_id} · {words.page} {doc.page}"
-    canv.drawRightString(PAGE_SIZE[0] - _MARGIN_X, y, right)
+    # Each side in the room beside the QR code: smaller type for a long title or a translation's words.
+    room = _QR_LEFT - 6 - _MARGIN_X
+    for text, draw, x in ((left, canv.drawString, _MARGIN_X), (right, canv.drawRightString, PAGE_SIZE[0] - _MARGIN_X)):
+        size = min(7.5, 7.5 * room / max(pdfmetrics.stringWidth(text, fonts.regular, 7.5), 1))
+        canv.setFont(fonts.regular, max(size, 5))
+        draw(x, y, text)
     canv.setFillColor(colors.black)
     width, height = PAGE_SIZE
     far_x, far_y = width - MARK_INSET - MARK_SIZE, height - MARK_INSET - MARK_SIZE

@@ -569,7 +569,8 @@ def _write_summary(sheet: Worksheet, instrument: Instrument, layout: _Layout) ->
         _text(cell, heading, font=cell_font(bold=True, color=text_colour_on(colour)), border=_BOX)
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center" if column > 1 else None)
         cell.fill = PatternFill(fill_type="solid", fgColor=(colour or _HEADER_FILL).lstrip("#"))
-    sheet.row_dimensions[header_row].height = row_height(1)
+    # A column is 14 characters wide: a longer heading (a translation's words) wraps onto a second line.
+    sheet.row_dimensions[header_row].height = row_height(2 if any(len(h) > 13 for h in headings[1:]) else 1)
 
     row = header_row
     for row, (section, formulas) in enumerate(_summary_formulas(instrument, layout), header_row + 1):
