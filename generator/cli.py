@@ -182,6 +182,8 @@ def instruments(ctx: click.Context, as_json: bool) -> None:
                         "id": instrument.id,
                         "title": instrument.title,
                         "version": instrument.version,
+                        "language": instrument.language,
+                        "translation_of": instrument.translation_of,
                         "sections": len(instrument.sections),
                         "indicators": len(instrument.indicators),
                         "file": str(instrument.source),

@@ -40,12 +40,12 @@ def test_instruments_lists_v11_with_counts(run):
     result = run("instruments")
     assert result.exit_code == 0
     header, *rows = result.output.splitlines()
-    assert header.split()[:5] == ["ID", "TITLE", "VERSION", "SECTIONS", "INDICATORS"]
+    assert header.split()[:6] == ["ID", "TITLE", "VERSION", "LANGUAGE", "SECTIONS", "INDICATORS"]
     assert [row.split()[0] for row in rows] == ["charter-appendix-d", "coproduction-v1.1"]
     row = rows[1]
     assert "Co-Production Quality Standards" in row
-    assert row.split()[4:7] == ["1.1", "10", "36"]
-    assert rows[0].split()[-4:-1] == ["1.0", "4", "97"]
+    assert row.split()[4:8] == ["1.1", "en", "10", "36"]
+    assert rows[0].split()[-5:-1] == ["1.0", "en", "4", "97"]
 
 
 def test_instruments_json(run):

@@ -23,6 +23,8 @@ PROPERTY_VERSION = "coproduce_version"
 PROPERTY_FORM_ID = "coproduce_form_id"
 PROPERTY_ORGANISATION = "coproduce_organisation"
 PROPERTY_CREATED = "coproduce_created"
+#: The language of a form made from a translation (a BCP 47 tag); absent on the original's forms.
+PROPERTY_LANGUAGE = "coproduce_language"
 #: The round a pack was pre-filled from (``generate --from``): shown, never read as answers.
 PROPERTY_PREFILLED_FROM = "coproduce_prefilled_from"
 
@@ -45,7 +47,11 @@ IDENTITY_SHEET = "coproduce"
 
 @dataclass(frozen=True)
 class FormIdentity:
-    """Who a generated form belongs to.  ``organisation`` is None for a blank form."""
+    """Who a generated form belongs to.  ``organisation`` is None for a blank form.
+
+    A form made from a translation names the original instrument (its id and version), so
+    that its returns merge with the original's, and the translation's ``language``; None on
+    the original's own forms."""
 
     instrument_id: str
     instrument_version: str
@@ -54,6 +60,7 @@ class FormIdentity:
     organisation: str | None = None
     #: the round of the last review the form shows ("2025-26"), None when it shows none
     prefilled_from: str | None = None
+    language: str | None = None
 
     def as_properties(self) -> dict[str, str]:
         """The identity as name → text pairs, the names above; organisation only when set."""
@@ -67,6 +74,8 @@ class FormIdentity:
             properties[PROPERTY_ORGANISATION] = self.organisation
         if self.prefilled_from:
             properties[PROPERTY_PREFILLED_FROM] = self.prefilled_from
+        if self.language:
+            properties[PROPERTY_LANGUAGE] = self.language
         return properties
 
 
@@ -86,12 +95,14 @@ def new_identity(
     created: datetime | None = None,
     prefilled_from: str | None = None,
 ) -> FormIdentity:
-    """A fresh identity for a form of ``instrument``: a random form id unless one is given."""
+    """A fresh identity for a form of ``instrument``: a random form id unless one is given.
+    A translation's form names its original, and its language."""
     return FormIdentity(
-        instrument_id=instrument.id,
+        instrument_id=instrument.original_id,
         instrument_version=instrument.version,
         form_id=form_id or uuid.uuid4().hex,
         created=created or creation_time(),
         organisation=organisation or None,
         prefilled_from=prefilled_from or None,
+        language=instrument.language if instrument.translation_of else None,
     )

@@ -127,7 +127,7 @@ def load_last_round(path: Path, instrument: Instrument) -> Results:
 
     file = results_file(path)
     results = load_results(file)
-    ours = [org for org in results.organisations if org.instrument == instrument.id]
+    ours = [org for org in results.organisations if org.instrument == instrument.original_id]
     if not ours:
         found = sorted({org.instrument for org in results.organisations})
         raise ResultsFileError(
@@ -152,7 +152,7 @@ def latest_rounds(results: Results, instrument: Instrument) -> list[Organisation
     :func:`~generator.returns.names.organisation_key`), its results of its latest round: one
     per project of that round for an instrument with projects; in the order of the results."""
     latest: dict[str, str | None] = {}
-    ours = [org for org in results.organisations if org.instrument == instrument.id]
+    ours = [org for org in results.organisations if org.instrument == instrument.original_id]
     for org in ours:
         key = organisation_key(org.name)
         if key not in latest or _round_order(org) > (latest[key] is not None, latest[key] or ""):

@@ -12,7 +12,8 @@ The code is text, one line, fields separated by ``|``::
     CP1|coproduction-v1.1|1.1|3f9c2a7b1e04|2|3|12|386,14,0,-15,4|1.1:402;:290;:170
 
 - ``CP1``: the format (and its version);
-- the instrument id and version;
+- the instrument id and version; a form made from a translation names its original and adds
+  the language after a ``~`` (``coproduction-v1.1~cy``), which a scan does not need to be read;
 - the form id (its first :data:`FORM_ID_LENGTH` characters: enough to tell forms apart);
 - the copy number of a printed batch (``-`` for none);
 - the page number and the number of pages;
@@ -75,6 +76,7 @@ class PageCode:
     pages: int
     geometry: TickGeometry | None
     answers: tuple[tuple[str, int], ...]  # (answer id, its first tick area's centre y)
+    language: str | None = None  # a translation's language (a BCP 47 tag)
 
     def text(self) -> str:
         """The code as the QR code holds it."""
@@ -92,7 +94,7 @@ class PageCode:
         return "|".join(
             [
                 CODE_FORMAT,
-                self.instrument,
+                f"{self.instrument}~{self.language}" if self.language else self.instrument,
                 self.version,
                 self.form_id[:FORM_ID_LENGTH],
                 copy,
@@ -121,7 +123,10 @@ def read_page_code(text: str) -> PageCode | None:
     if len(fields) != 9 or fields[0] != CODE_FORMAT:
         return None
     _, instrument, version, form_id, copy, page, pages, shape, answers = fields
+    instrument, _, language = instrument.partition("~")
     if not all(_ID.fullmatch(value) for value in (instrument, version, form_id)):
+        return None
+    if language and not _ID.fullmatch(language):
         return None
     try:
         page_number, page_count = int(page), int(pages)
@@ -144,7 +149,9 @@ def read_page_code(text: str) -> PageCode | None:
         return None
     if geometry is not None and not (geometry.size > 0 and geometry.levels > 0):
         return None
-    return PageCode(instrument, version, form_id, copy_number, page_number, page_count, geometry, tuple(placed))
+    return PageCode(
+        instrument, version, form_id, copy_number, page_number, page_count, geometry, tuple(placed), language or None
+    )
 
 
 # --- the organisation code: who a personalised form was made for -----------------------------

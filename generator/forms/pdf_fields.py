@@ -22,6 +22,7 @@ Choices that matter to anyone reading or filling the forms:
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -81,6 +82,21 @@ def register_fonts() -> Fonts:
     addMapping(fonts.regular, 0, 1, fonts.italic)
     addMapping(fonts.regular, 1, 1, fonts.bold)
     return fonts
+
+
+def unprintable(text: str) -> str:
+    """The characters of ``text`` the PDF form cannot show, in order of first use: those the
+    embedded font lacks (in any of its faces: titles are bold) and those written right to left
+    (Arabic, Hebrew…: the PDF's layout neither joins nor reorders them).  Empty when all can be shown."""
+    fonts = register_fonts()
+    faces = [pdfmetrics.getFont(name).face.charToGlyph for name in (fonts.regular, fonts.bold, fonts.italic)]
+    missing: dict[str, None] = {}
+    for character in text:
+        if character in missing or character.isspace():
+            continue
+        if unicodedata.bidirectional(character) in ("R", "AL") or not all(ord(character) in face for face in faces):
+            missing[character] = None
+    return "".join(missing)
 
 
 def add_text_field(

@@ -26,6 +26,8 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import math
+import unicodedata
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
@@ -58,7 +60,14 @@ from generator.forms import FormValues, FormWriteError, corrections_note
 from generator.forms.fields import answer_field_name, comment_field_name, rated_by_field_name
 from generator.forms.identity import IDENTITY_FIELD, FormIdentity
 from generator.forms.paper import MARK_INSET, MARK_SIZE, PageCode, TickGeometry, organisation_code
-from generator.forms.pdf_fields import Fonts, add_radio_group, add_text_field, register_fonts, set_document_info
+from generator.forms.pdf_fields import (
+    Fonts,
+    add_radio_group,
+    add_text_field,
+    register_fonts,
+    set_document_info,
+    unprintable,
+)
 from generator.model.describe import GLOSSARY_HEADINGS, GLOSSARY_TITLE
 from generator.model.instrument import MATRIX_LAYOUT, Indicator, Instrument, Level, Section
 
@@ -147,6 +156,15 @@ def _check(instrument: Instrument, values: FormValues, path: Path) -> None:
     where = f"{path}: cannot write the PDF form of {instrument.id}"
     if instrument.form is None:
         raise FormWriteError(f"{where}: the instrument has no 'form' block (cover page and answer prompt).")
+    for text in instrument.texts():
+        missing = unprintable(text)
+        if missing:
+            shown = ", ".join(f"'{c}' (U+{ord(c):04X} {unicodedata.name(c, 'unnamed')})" for c in missing[:3])
+            raise FormWriteError(
+                f'{where}: its text uses characters the PDF form cannot show ({shown}, in "{text[:60]}"): '
+                "its font, DejaVu Sans, covers Latin, Greek and Cyrillic scripts, left to right; "
+                "make the Word and Excel forms (--format docx, --format xlsx) for this language."
+            )
     indicator_ids = {indicator.id for indicator in instrument.indicators}
     for kind, mapping in (("answer", values.answers), ("comment", values.comments)):
         for indicator_id in mapping:
@@ -223,11 +241,17 @@ def _document_info(instrument: Instrument, identity: FormIdentity) -> dict[str, 
         title += f" — {identity.organisation}"
     return {
         "Title": title,
-        "Subject": f"{instrument.id} version {instrument.version}, form {identity.form_id}",
+        "Subject": f"{_identity_text(identity)}, form {identity.form_id}",
         "Creator": "coproduce",
         "Producer": f"coproduce with ReportLab {REPORTLAB_VERSION}",
         **identity.as_properties(),
     }
+
+
+def _identity_text(identity: FormIdentity) -> str:
+    """The instrument a form asks, as its footer says it: "coproduction-v1.1 1.1" (and a
+    translation's language: "coproduction-v1.1 1.1 cy")."""
+    return " ".join(filter(None, (identity.instrument_id, identity.instrument_version, identity.language)))
 
 
 def _canvas(info: dict[str, str], identity: FormIdentity, *args, **kwargs) -> Canvas:
@@ -245,9 +269,14 @@ def _decorate_page(instrument: Instrument, identity: FormIdentity, fonts: Fonts,
     canv.setFillColor(_MUTED)
     y = MARK_INSET + 3
     left = f"{instrument.title} — {instrument.subtitle}" if instrument.subtitle else instrument.title
-    canv.drawString(_MARGIN_X, y, left)
-    right = f"{instrument.id} {instrument.version} · form {identity.form_id} · page {doc.page}"
-    canv.drawRightString(PAGE_SIZE[0] - _MARGIN_X, y, right)
+    words = instrument.form.words
+    right = f"{_identity_text(identity)} · {words.form} {identity.form_id} · {words.page} {doc.page}"
+    # Each side in the room beside the QR code: smaller type for a long title or a translation's words.
+    room = _QR_LEFT - 6 - _MARGIN_X
+    for text, draw, x in ((left, canv.drawString, _MARGIN_X), (right, canv.drawRightString, PAGE_SIZE[0] - _MARGIN_X)):
+        size = min(7.5, 7.5 * room / max(pdfmetrics.stringWidth(text, fonts.regular, 7.5), 1))
+        canv.setFont(fonts.regular, max(size, 5))
+        draw(x, y, text)
     canv.setFillColor(colors.black)
     width, height = PAGE_SIZE
     far_x, far_y = width - MARK_INSET - MARK_SIZE, height - MARK_INSET - MARK_SIZE
@@ -292,7 +321,15 @@ def _page_codes(pdf: pikepdf.Pdf, instrument: Instrument, identity: FormIdentity
         ys = tuple((answer, round(centres[levels[0]][1])) for answer, centres in placed.items())
         codes.append(
             PageCode(
-                identity.instrument_id, identity.instrument_version, identity.form_id, None, number, pages, geometry, ys
+                identity.instrument_id,
+                identity.instrument_version,
+                identity.form_id,
+                None,
+                number,
+                pages,
+                geometry,
+                ys,
+                identity.language,
             )
         )
     return codes
@@ -837,7 +874,7 @@ class _Checklist:
             rows.append(self._row(indicator, heads, answer if first else None, limit, first))
             first = False
             limit = self.max_row_height
-            continued = Paragraph(_text(f"{indicator.id} (continued)"), styles.continued)
+            continued = Paragraph(_text(f"{indicator.id} ({self.instrument.form.words.continued})"), styles.continued)
             text_cells = [[continued, *tails[0]], *tails[1:]]
 
     def _row(self, indicator: Indicator, text_cells: list, answer: Flowable | None, height: float, first: bool):
@@ -964,8 +1001,9 @@ class _AnswerButtons(Flowable):
         for level in levels:
             self.labels.append(simpleSplit(level.label, font, _LABEL_SIZE, label_width) or [level.label])
         # one step for every level, so that the tick areas of every answer are evenly spaced
-        # (the page code describes them all by one step)
-        self.step = max(_BUTTON_STEP, *(len(lines) * _LABEL_SIZE * 1.2 + 4 for lines in self.labels))
+        # (the page code describes them all by one step, in whole points: a label on two lines
+        # makes a fractional step, whose rounding would add up down the levels)
+        self.step = math.ceil(max(_BUTTON_STEP, *(len(lines) * _LABEL_SIZE * 1.2 + 4 for lines in self.labels)))
         self.height = self.step * (len(levels) - 1) + _BUTTON_SIZE + 2
 
     def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:

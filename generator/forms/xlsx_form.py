@@ -57,7 +57,7 @@ from generator.forms.fields import (
 from generator.forms.identity import IDENTITY_SHEET, FormIdentity
 from generator.forms.last_round import CUT_NOTE, LastReview
 from generator.model.describe import GLOSSARY_HEADINGS, GLOSSARY_TITLE
-from generator.model.instrument import MATRIX_LAYOUT, FormText, Indicator, Instrument, Level, Section
+from generator.model.instrument import MATRIX_LAYOUT, FormText, FormWords, Indicator, Instrument, Level, Section
 from generator.sheets import (
     EXCEL_CELL_CHARACTERS,
     add_validation,
@@ -77,20 +77,11 @@ from generator.sheets import (
 #: What the writer puts in a matrix's tick cell for the chosen level (its dropdown's one choice).
 TICK = "\u2713"
 
-#: Sheet names the writer uses besides one per section.
-COVER_SHEET = "Cover"
-SUMMARY_SHEET = "Summary"
+#: Sheet names the writer uses besides one per section (in English: a translation names them
+#: in its ``form: words:``, as it words the workbook's own furniture: summary, answer check).
+COVER_SHEET = FormWords.cover_sheet
+SUMMARY_SHEET = FormWords.summary_sheet
 GLOSSARY_SHEET = "Glossary"
-
-# Wording of the workbook's own furniture (not of the checklist, which is all instrument data).
-_SUMMARY_NOTE = "Answers counted per section. The counts update as the form is filled in."
-_SUMMARY_SECTION = "Section"
-_SUMMARY_BLANK = "Not answered"
-_SUMMARY_COUNT = "Indicators"
-_SUMMARY_TOTAL = "Total"
-_FORM_REFERENCE = "Form reference"
-_ERROR_TITLE = "Not one of the choices"
-_ERROR_TEXT = "Choose one of: {choices}. Leave the cell empty if you have not discussed it yet."
 
 # Looks.  Neutral colours only: the level colours come from the instrument.
 _HEADER_FILL = "D9D9D9"
@@ -246,20 +237,26 @@ def _build_workbook(instrument: Instrument, form: FormText, identity: FormIdenti
 
     layout = _Layout()
     cover = workbook.active
-    cover.title = COVER_SHEET
+    words = form.words
+    cover.title = words.cover_sheet
     cover_values = dict(values.cover)
     if identity.organisation and "organisation" in {f.id for f in form.cover}:
         cover_values.setdefault("organisation", identity.organisation)
     _write_cover(cover, instrument, form, identity, cover_values, layout)
 
-    used = {COVER_SHEET.casefold(), SUMMARY_SHEET.casefold(), GLOSSARY_SHEET.casefold(), IDENTITY_SHEET.casefold()}
-    used.add("history")
+    used = {
+        words.cover_sheet.casefold(),
+        words.summary_sheet.casefold(),
+        GLOSSARY_SHEET.casefold(),
+        IDENTITY_SHEET.casefold(),
+        "history",
+    }
     write = _write_matrix_section if instrument.layout == MATRIX_LAYOUT else _write_section
     for section in instrument.sections:
         name = _unique(section_sheet_name(section), used)
         write(workbook.create_sheet(name), instrument, section, values, layout)
 
-    _write_summary(workbook.create_sheet(SUMMARY_SHEET), instrument, layout)
+    _write_summary(workbook.create_sheet(words.summary_sheet), instrument, layout)
     if instrument.glossary:
         _write_glossary(workbook.create_sheet(GLOSSARY_SHEET), instrument)
     choices_ref = _write_identity_sheet(workbook.create_sheet(IDENTITY_SHEET), instrument, identity, layout)
@@ -342,7 +339,8 @@ def _write_cover(
             _merged_text(sheet, row, 2, paragraph, cell_font(), total_width)
             row += 1
     row += 1
-    reference = f"{_FORM_REFERENCE}: {identity.form_id} · {instrument.id} {instrument.version}"
+    identified = " ".join(filter(None, (identity.instrument_id, identity.instrument_version, identity.language)))
+    reference = f"{form.words.form_reference}: {identity.form_id} · {identified}"
     _text(sheet.cell(row, 1), reference, font=cell_font(size=8, color=_GREY_TEXT))
     _protect_and_print(sheet)
 
@@ -588,11 +586,12 @@ def _bullets(criteria: Iterable[str]) -> str:
 
 def _write_summary(sheet: Worksheet, instrument: Instrument, layout: _Layout) -> None:
     levels = instrument.scale.levels
-    headings = [_SUMMARY_SECTION, *(level.label for level in levels), _SUMMARY_BLANK, _SUMMARY_COUNT]
+    words = instrument.form.words
+    headings = [words.section, *(level.label for level in levels), words.not_answered, words.indicators]
     set_widths(sheet, [50, *[14] * (len(headings) - 1)])
     _text(sheet.cell(1, 1), instrument.title, font=cell_font(bold=True, size=14))
     sheet.row_dimensions[1].height = 20
-    _text(sheet.cell(2, 1), _SUMMARY_NOTE, font=cell_font(italic=True))
+    _text(sheet.cell(2, 1), words.summary_note, font=cell_font(italic=True))
     header_row = 4
     colours = [None, *(level.colour for level in levels), None, None]
     for column, (heading, colour) in enumerate(zip(headings, colours, strict=True), 1):
@@ -600,7 +599,8 @@ def _write_summary(sheet: Worksheet, instrument: Instrument, layout: _Layout) ->
         _text(cell, heading, font=cell_font(bold=True, color=text_colour_on(colour)), border=_BOX)
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center" if column > 1 else None)
         cell.fill = PatternFill(fill_type="solid", fgColor=(colour or _HEADER_FILL).lstrip("#"))
-    sheet.row_dimensions[header_row].height = row_height(1)
+    # A column is 14 characters wide: a longer heading (a translation's words) wraps onto a second line.
+    sheet.row_dimensions[header_row].height = row_height(2 if any(len(h) > 13 for h in headings[1:]) else 1)
 
     row = header_row
     for row, (section, formulas) in enumerate(_summary_formulas(instrument, layout), header_row + 1):
@@ -608,7 +608,7 @@ def _write_summary(sheet: Worksheet, instrument: Instrument, layout: _Layout) ->
         for column, formula in enumerate(formulas, 2):
             style_cell(sheet.cell(row, column, formula), font=cell_font(), alignment=_CENTRE, border=_BOX)
     total_row = row + 1
-    _text(sheet.cell(total_row, 1), _SUMMARY_TOTAL, font=cell_font(bold=True), border=_BOX)
+    _text(sheet.cell(total_row, 1), words.total, font=cell_font(bold=True), border=_BOX)
     for column in range(2, len(headings) + 1):
         letter = get_column_letter(column)
         cell = sheet.cell(total_row, column, f"=SUM({letter}{header_row + 1}:{letter}{total_row - 1})")
@@ -688,7 +688,7 @@ def _add_answer_validations(
     inline = '"' + ",".join(labels) + '"'
     inline_ok = not any("," in label or '"' in label for label in labels) and len(inline) - 2 <= _INLINE_LIST_MAX
     prompt = (instrument.columns.answer, form.answer_placeholder)
-    error = (_ERROR_TITLE, _ERROR_TEXT.format(choices=", ".join(labels)))
+    error = (form.words.not_a_choice, form.words.choose_one_of.format(choices=", ".join(labels)))
     choices = inline if inline_ok else choices_ref
     for _, sheet_name, cells in layout.answer_ranges:
         add_validation(workbook[sheet_name], [cells], prompt, error, type="list", formula1=choices)

@@ -44,6 +44,20 @@ class Catalogue:
     instruments: dict[str, Instrument] = field(default_factory=dict)
     problems: list[CoproduceError] = field(default_factory=list)
 
+    def add(self, instrument: Instrument, path: Path) -> None:
+        """Add ``instrument`` (loaded from ``path``); one whose id is taken already is a problem."""
+        earlier = self.instruments.get(instrument.id)
+        if earlier is not None:
+            self.problems.append(
+                InstrumentFileError(
+                    path,
+                    f"defines the instrument '{instrument.id}', already defined in {earlier.source}; "
+                    "this file is ignored",
+                )
+            )
+            return
+        self.instruments[instrument.id] = instrument
+
     def get(self, instrument_id: str) -> Instrument:
         """The instrument with this id, or :class:`UnknownInstrumentError` saying what there is."""
         if instrument_id in self.instruments:
@@ -68,6 +82,7 @@ def find_instruments(extra_dirs: Iterable[Path] = ()) -> Catalogue:
     from generator.model.yamlfile import read_yaml
 
     catalogue = Catalogue()
+    translations: list[tuple[Path, object]] = []  # checked against their originals once all are loaded
     for folder in (builtin_standards_dir(), *extra_dirs):
         if not folder.is_dir():
             catalogue.problems.append(InstrumentFileError(folder, "is not a folder"))
@@ -78,21 +93,18 @@ def find_instruments(extra_dirs: Iterable[Path] = ()) -> Catalogue:
                 data = read_yaml(path)
                 if read_instrument_kind(data) != INSTRUMENT_KIND:
                     continue
-                instrument = instrument_from_data(data, path)
+                if isinstance(data, dict) and "translation_of" in data:
+                    translations.append((path, data))
+                    continue
+                catalogue.add(instrument_from_data(data, path), path)
             except InstrumentFileError as error:
                 catalogue.problems.append(error)
-                continue
-            earlier = catalogue.instruments.get(instrument.id)
-            if earlier is not None:
-                catalogue.problems.append(
-                    InstrumentFileError(
-                        path,
-                        f"defines the instrument '{instrument.id}', already defined in {earlier.source}; "
-                        "this file is ignored",
-                    )
-                )
-                continue
-            catalogue.instruments[instrument.id] = instrument
+    originals = dict(catalogue.instruments)
+    for path, data in translations:
+        try:
+            catalogue.add(instrument_from_data(data, path, originals), path)
+        except InstrumentFileError as error:
+            catalogue.problems.append(error)
     return catalogue
 
 

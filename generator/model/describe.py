@@ -9,10 +9,19 @@ from generator.model.instrument import MATRIX_LAYOUT, Instrument, Part, Section
 
 
 def instruments_table(instruments: Iterable[Instrument]) -> str:
-    """One line per instrument: id, title, version, section and indicator counts, file."""
-    header = ("ID", "TITLE", "VERSION", "SECTIONS", "INDICATORS", "FILE")
+    """One line per instrument: id, title, version, language (and, for a translation, the
+    instrument it translates), section and indicator counts, file."""
+    header = ("ID", "TITLE", "VERSION", "LANGUAGE", "SECTIONS", "INDICATORS", "FILE")
     rows = [header] + [
-        (i.id, i.title, i.version, str(len(i.sections)), str(len(i.indicators)), str(i.source or ""))
+        (
+            i.id,
+            i.title,
+            i.version,
+            f"{i.language} (translates {i.translation_of})" if i.translation_of else i.language,
+            str(len(i.sections)),
+            str(len(i.indicators)),
+            str(i.source or ""),
+        )
         for i in instruments
     ]
     widths = [max(len(row[c]) for row in rows) for c in range(len(header))]

@@ -13,6 +13,7 @@ level, V1.1) or as a ``matrix`` (a tick column per level, the charter).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 TIERS_LAYOUT = "tiers"
 MATRIX_LAYOUT = "matrix"
 LAYOUTS = (TIERS_LAYOUT, MATRIX_LAYOUT)
+#: The language of an instrument file that does not name one (the built-in ones are English).
+DEFAULT_LANGUAGE = "en"
 
 
 @dataclass(frozen=True)
@@ -182,6 +185,33 @@ class CoverField:
 
 
 @dataclass(frozen=True)
+class FormWords:
+    """The few words forms print that are neither the published text nor the cover: the
+    footer, a row continued on the next page, the Excel workbook's sheet names, summary and
+    answer checking.  English by default; a translation gives them in its language
+    (``form: words:`` in its file).  ``page_of`` and ``choose_one_of`` are templates: their
+    ``{page}``/``{pages}`` and ``{choices}`` are filled in."""
+
+    form: str = "form"
+    page: str = "page"
+    page_of: str = "Page {page} of {pages}"
+    continued: str = "continued"
+    cover_sheet: str = "Cover"
+    summary_sheet: str = "Summary"
+    summary_note: str = "Answers counted per section. The counts update as the form is filled in."
+    section: str = "Section"
+    not_answered: str = "Not answered"
+    indicators: str = "Indicators"
+    total: str = "Total"
+    form_reference: str = "Form reference"
+    not_a_choice: str = "Not one of the choices"
+    choose_one_of: str = "Choose one of: {choices}. Leave the cell empty if you have not discussed it yet."
+
+    #: The placeholders each template must keep.
+    TEMPLATES = {"page_of": ("{page}", "{pages}"), "choose_one_of": ("{choices}",)}
+
+
+@dataclass(frozen=True)
 class FormText:
     """The wording of forms made from an instrument: cover page and answer prompt, and
     how the forms are laid out: ``layout`` is one of :data:`LAYOUTS`; ``repeat_intro``
@@ -195,6 +225,7 @@ class FormText:
     answer_placeholder: str
     layout: str = TIERS_LAYOUT
     repeat_intro: bool = True
+    words: FormWords = field(default_factory=FormWords)
 
 
 @dataclass(frozen=True)
@@ -234,6 +265,10 @@ class Instrument:
     ``intro`` is one paragraph (printed on every section page unless the form says
     otherwise); ``preamble`` is the published text before the sections, printed once,
     then ``sections_heading`` over the sections; ``closing`` is the text after them.
+
+    ``language`` is the text's language (a BCP 47 tag).  A translation names the instrument
+    it translates in ``translation_of``: it has the same ids in the same structure, its own
+    words, and it is that instrument for everything a return says (:attr:`original_id`).
     """
 
     id: str
@@ -254,6 +289,13 @@ class Instrument:
     glossary: tuple[GlossaryEntry, ...] = ()
     #: the corrections :func:`apply_errata` made to this text (empty for the published text)
     applied_errata: tuple[Erratum, ...] = ()
+    language: str = DEFAULT_LANGUAGE
+    translation_of: str | None = None
+
+    @property
+    def original_id(self) -> str:
+        """The id returns on this instrument's forms carry: the original's, for a translation."""
+        return self.translation_of or self.id
 
     @property
     def layout(self) -> str:
@@ -329,6 +371,9 @@ class Instrument:
         }
         # The later features' keys, each only when used, placed where a reader expects them.
         extra: dict[str, Any] = {}
+        if self.translation_of:
+            extra["language"] = self.language
+            extra["translation_of"] = self.translation_of
         if self.layout != TIERS_LAYOUT:
             extra["layout"] = self.layout
         if self.form is not None and not self.form.repeat_intro:
@@ -360,6 +405,28 @@ class Instrument:
                     for part in section.parts
                 ]
         return data
+
+    def texts(self) -> Iterator[str]:
+        """Every piece of text a form of this instrument prints: titles, the scale, column
+        headings, the form's wording, sections, parts, indicators and criteria (not errata)."""
+        yield from (self.title, self.subtitle, self.intro, *self.preamble, self.sections_heading, *self.closing)
+        yield from (text for level in self.scale.levels for text in (level.label, *level.aliases))
+        columns = self.columns
+        yield from (columns.indicator, columns.answer, columns.comments, *columns.criteria.values())
+        yield columns.rated_by or ""
+        if self.form is not None:
+            form = self.form
+            yield from (form.cover_title, form.instructions_title, *form.instructions, form.answer_placeholder)
+            yield from (cover_field.label for cover_field in form.cover)
+            yield from (getattr(form.words, name.name) for name in dataclasses.fields(form.words))
+        yield from (text for entry in self.glossary for text in (entry.term, entry.meaning))
+        for section in self.sections:
+            yield from (section.title, section.prompt)
+            for part in section.parts:
+                yield from (part.heading, *part.guidance, *part.context)
+            for indicator in section.indicators:
+                yield indicator.title
+                yield from (bullet for bullets in indicator.criteria.values() for bullet in bullets)
 
 
 def apply_errata(instrument: Instrument) -> Instrument:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from generator.model.instrument import (
     CoverField,
     Erratum,
     FormText,
+    FormWords,
     GlossaryEntry,
     Indicator,
     Instrument,
@@ -39,6 +40,15 @@ INSTRUMENT_KIND = "instrument"
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _FIELD_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+# A BCP 47 language tag (RFC 5646), its syntax: language, script, region, variants, private
+# use ("cy", "cy-GB", "sr-Cyrl", "en-Grek-x-pseudo"); or private use alone ("x-pseudo").
+_LANGUAGE = re.compile(
+    r"^(?:[a-z]{2,3}(?:-[a-z]{4})?(?:-(?:[a-z]{2}|\d{3}))?(?:-(?:[a-z\d]{5,8}|\d[a-z\d]{3}))*"
+    r"(?:-x(?:-[a-z\d]{1,8})+)?|x(?:-[a-z\d]{1,8})+)$",
+    re.IGNORECASE,
+)
+# What an Excel sheet name cannot hold.
+_SHEET_NAME_CHARACTERS = set("[]:*?/\\")
 
 
 def _texts(
@@ -76,12 +86,134 @@ def load_instrument(path: Path | str) -> Instrument:
     return instrument_from_data(read_yaml(path), path)
 
 
-def instrument_from_data(data: Any, path: Path) -> Instrument:
+def instrument_from_data(data: Any, path: Path, originals: Mapping[str, Instrument] | None = None) -> Instrument:
     """Build an :class:`Instrument` from parsed YAML, checking every key and type.
 
-    ``path`` is used in error messages only.
+    ``path`` is used in error messages.  A translation (``translation_of``) is checked
+    against its original, looked up in ``originals`` (id → Instrument); without them, among
+    the built-in instruments and those in the file's own folder.
     """
-    return _Builder(path).instrument(data)
+    instrument = _Builder(path).instrument(data)
+    if instrument.translation_of is None:
+        return instrument
+    if originals is None:
+        originals = _originals_near(path)
+    original = originals.get(instrument.translation_of)
+    if original is None or original.translation_of is not None:
+        available = ", ".join(sorted(i.id for i in originals.values() if i.translation_of is None)) or "none"
+        raise InstrumentFileError(
+            path,
+            f"is a translation of '{instrument.translation_of}', which is not an instrument available here "
+            f"(available: {available}); put the original's file in the same standards folder",
+            line=_line_of(data, "translation_of"),
+        )
+    return check_translation(instrument, original, path)
+
+
+def _originals_near(path: Path) -> dict[str, Instrument]:
+    """The instruments a translation loaded by its path may translate: the built-in ones and
+    the others in its folder (translations and files that fail to load left out)."""
+    from generator.model.catalogue import find_instruments
+
+    folder = path.parent
+    extra = [folder] if folder.is_dir() else []
+    return {i.id: i for i in find_instruments(extra).instruments.values() if i.translation_of is None}
+
+
+def check_translation(translation: Instrument, original: Instrument, path: Path) -> Instrument:
+    """``translation`` checked against ``original``: the same version, scale, layout, columns,
+    cover fields, sections, parts and indicators (the same ids in the same places, the same
+    criteria levels with as many criteria each); an :class:`InstrumentFileError` naming the
+    file and the first id that differs.  Returns it with what it may leave out taken from the
+    original (its version, the levels' colours)."""
+
+    def fail(problem: str, place: str = "") -> InstrumentFileError:
+        return InstrumentFileError(
+            path, f"{problem} (a translation has the ids and structure of its original)", place=place
+        )
+
+    name = f"{original.id} ({original.source.name if original.source else 'built in'})"
+    if translation.version and translation.version != original.version:
+        raise fail(f"is version {translation.version}, but {name} is version {original.version}")
+    if translation.language.casefold() == original.language.casefold():
+        raise fail(f"is in '{translation.language}', the language of {name} itself: give its own language")
+    if translation.scale.ids != original.scale.ids:
+        raise fail(
+            f"its levels are {_names(translation.scale.ids)}, but those of {name} are {_names(original.scale.ids)}",
+            "scale",
+        )
+    if translation.scale.cumulative != original.scale.cumulative:
+        raise fail(f"'cumulative' should be {str(original.scale.cumulative).lower()}, as in {name}", "scale")
+    if translation.layout != original.layout:
+        raise fail(f"its layout is '{translation.layout}', but that of {name} is '{original.layout}'", "form")
+    _same(fail, "criteria column", set(translation.columns.criteria), set(original.columns.criteria), name, "columns")
+    if bool(translation.columns.rated_by) != bool(original.columns.rated_by):
+        raise fail(f"{'has' if translation.columns.rated_by else 'lacks'} the 'rated_by' column of {name}", "columns")
+    if (translation.form is None) != (original.form is None):
+        raise fail(f"{'has' if translation.form else 'lacks'} the 'form' block of {name}", "form")
+    if translation.form is not None and original.form is not None:
+        _same_list(
+            fail,
+            "cover field",
+            [f.id for f in translation.form.cover],
+            [f.id for f in original.form.cover],
+            name,
+            "form",
+        )
+    _same_list(fail, "section", [s.number for s in translation.sections], [s.number for s in original.sections], name)
+    for section, theirs in zip(translation.sections, original.sections, strict=True):
+        where = f"section {section.number}"
+        _same_list(
+            fail, "indicator", [i.id for i in section.indicators], [i.id for i in theirs.indicators], name, where
+        )
+        shape = [
+            (bool(p.heading), len(p.guidance), len(p.context), [i.id for i in p.indicators]) for p in section.parts
+        ]
+        if shape != [
+            (bool(p.heading), len(p.guidance), len(p.context), [i.id for i in p.indicators]) for p in theirs.parts
+        ]:
+            raise fail(
+                f"its parts (headings, guidance paragraphs, context items and the indicators in each) differ from "
+                f"those of section {section.number} of {name}",
+                where,
+            )
+        for indicator, their in zip(section.indicators, theirs.indicators, strict=True):
+            where = f"section {section.number}, indicator {indicator.id}"
+            _same(fail, "criteria level", set(indicator.criteria), set(their.criteria), name, where)
+            for level, bullets in indicator.criteria.items():
+                if len(bullets) != len(their.criteria[level]):
+                    raise fail(
+                        f"has {len(bullets)} {level} criteria, but {indicator.id} of {name} has "
+                        f"{len(their.criteria[level])}",
+                        where,
+                    )
+    levels = tuple(
+        dataclasses.replace(level, colour=level.colour or their.colour)
+        for level, their in zip(translation.scale.levels, original.scale.levels, strict=True)
+    )
+    return dataclasses.replace(
+        translation,
+        version=original.version,
+        scale=dataclasses.replace(translation.scale, levels=levels),
+    )
+
+
+def _same(fail, what: str, ours: set, theirs: set, name: str, place: str = "") -> None:
+    """A translation's ``what`` (a set of ids) against the original's: the first missing or extra one fails."""
+    for missing in sorted(theirs - ours, key=str):
+        raise fail(f"lacks the {what} '{missing}' of {name}", place)
+    for extra in sorted(ours - theirs, key=str):
+        raise fail(f"has the {what} '{extra}', which {name} has not", place)
+
+
+def _same_list(fail, what: str, ours: list, theirs: list, name: str, place: str = "") -> None:
+    """Like :func:`_same`, and the ids in the original's order."""
+    _same(fail, what, set(ours), set(theirs), name, place)
+    if ours != theirs:
+        raise fail(
+            f"has its {what}s in the order {', '.join(map(str, ours))}, but {name} has {', '.join(map(str, theirs))}",
+            place,
+        )
 
 
 class _Builder:
@@ -162,22 +294,26 @@ class _Builder:
         kind = read_instrument_kind(data)
         if kind != INSTRUMENT_KIND:
             raise self.fail(f"'kind' is '{kind}', not '{INSTRUMENT_KIND}'", "", _line_of(data, "kind"))
+        # A translation may leave out its version: it is its original's.
+        translation = isinstance(data, dict) and "translation_of" in data
+        required = ("id", "title", "scale", "columns", "sections") + (() if translation else ("version",))
+        optional = (
+            "kind",
+            "subtitle",
+            "intro",
+            "preamble",
+            "sections_heading",
+            "closing",
+            "errata",
+            "glossary",
+            "form",
+        )
         top = self.mapping(
             data,
             "",
             None,
-            required=("id", "title", "version", "scale", "columns", "sections"),
-            optional=(
-                "kind",
-                "subtitle",
-                "intro",
-                "preamble",
-                "sections_heading",
-                "closing",
-                "errata",
-                "glossary",
-                "form",
-            ),
+            required=required,
+            optional=optional + ("language", "translation_of") + (("version",) if translation else ()),
         )
         scale = self.scale(top["scale"], _line_of(top, "scale"))
         form = self.form(top["form"], _line_of(top, "form")) if "form" in top else None
@@ -189,7 +325,9 @@ class _Builder:
         instrument = Instrument(
             id=self.identifier(top, "id", ""),
             title=self.text(top, "title", ""),
-            version=self.text(top, "version", "", hint=' (write it in quotes, e.g. "1.1")'),
+            version=self.text(
+                top, "version", "", required="translation_of" not in top, hint=' (write it in quotes, e.g. "1.1")'
+            ),
             subtitle=self.text(top, "subtitle", "", required=False),
             intro=self.text(top, "intro", "", required=False),
             scale=scale,
@@ -200,12 +338,38 @@ class _Builder:
             preamble=preamble,
             sections_heading=self.text(top, "sections_heading", "", required=False),
             closing=closing,
+            **self.language(top),
         )
         if "errata" in top:
             instrument = dataclasses.replace(instrument, errata=self.errata(top, sections, preamble, closing))
         if "glossary" in top:
             instrument = dataclasses.replace(instrument, glossary=self.glossary(top))
         return instrument
+
+    def language(self, top: dict) -> dict[str, Any]:
+        """The ``language`` and ``translation_of`` keyword arguments of the instrument: a
+        translation must say its language; any file may."""
+        found: dict[str, Any] = {}
+        if "language" in top:
+            language = self.text(top, "language", "")
+            if not _LANGUAGE.match(language):
+                raise self.fail(
+                    f"'language' '{language}' is not a language tag (BCP 47), such as 'cy', 'cy-GB' or 'el'",
+                    "",
+                    _line_of(top, "language"),
+                )
+            found["language"] = language
+        if "translation_of" in top:
+            found["translation_of"] = self.identifier(top, "translation_of", "")
+            if "language" not in found:
+                raise self.fail(
+                    "a translation needs a 'language' (a BCP 47 tag, such as 'cy' for Welsh)",
+                    "",
+                    _line_of(top, "translation_of"),
+                )
+            if found["translation_of"] == top.get("id"):
+                raise self.fail("'translation_of' names the file's own id", "", _line_of(top, "translation_of"))
+        return found
 
     def paragraphs(self, mapping: dict, key: str, place: str, what: str) -> tuple[str, ...]:
         """The list of text under ``key``: each item a non-empty text, runs of spaces and
@@ -272,7 +436,7 @@ class _Builder:
             place,
             line,
             required=("cover_title", "cover", "instructions_title", "instructions", "answer_placeholder"),
-            optional=("layout", "repeat_intro"),
+            optional=("layout", "repeat_intro", "words"),
         )
         layout = self.text(form, "layout", place, required=False) or TIERS_LAYOUT
         if layout not in LAYOUTS:
@@ -317,7 +481,36 @@ class _Builder:
             answer_placeholder=self.text(form, "answer_placeholder", place),
             layout=layout,
             repeat_intro=repeat_intro,
+            words=self.words(form["words"], _line_of(form, "words")) if "words" in form else FormWords(),
         )
+
+    def words(self, value: Any, line: int | None) -> FormWords:
+        """The form's own words (``form: words:``), each optional: English where left out."""
+        place = "form › words"
+        names = tuple(f.name for f in dataclasses.fields(FormWords))
+        words = self.mapping(value, place, line, required=(), optional=names)
+        given = {name: " ".join(self.text(words, name, place).split()) for name in names if name in words}
+        for name, placeholders in FormWords.TEMPLATES.items():
+            for placeholder in placeholders:
+                if name in given and placeholder not in given[name]:
+                    raise self.fail(
+                        f"'{name}' should keep {placeholder} where it goes in the sentence",
+                        place,
+                        _line_of(words, name),
+                    )
+        for name in ("cover_sheet", "summary_sheet"):
+            text = given.get(name, "")
+            if len(text) > 31 or _SHEET_NAME_CHARACTERS & set(text) or text.startswith("'") or text.endswith("'"):
+                raise self.fail(
+                    f"'{name}' is an Excel sheet name: at most 31 characters, none of [ ] : * ? / \\ and no ' at "
+                    "either end",
+                    place,
+                    _line_of(words, name),
+                )
+        found = FormWords(**given)
+        if found.cover_sheet.casefold() == found.summary_sheet.casefold():
+            raise self.fail("'cover_sheet' and 'summary_sheet' name the same sheet", place, line)
+        return found
 
     def level_keys(self, mapping: dict, scale: Scale, place: str) -> None:
         for key in mapping:

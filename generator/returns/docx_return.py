@@ -40,11 +40,17 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from generator.errors import DamagedPart, ReturnReadError
-from generator.forms.identity import PROPERTY_FORM_ID, PROPERTY_INSTRUMENT, PROPERTY_ORGANISATION, PROPERTY_VERSION
+from generator.forms.identity import (
+    PROPERTY_FORM_ID,
+    PROPERTY_INSTRUMENT,
+    PROPERTY_LANGUAGE,
+    PROPERTY_ORGANISATION,
+    PROPERTY_VERSION,
+)
 from generator.model.instrument import MATRIX_LAYOUT, Instrument
 from generator.returns.docx_document import Cell, CellText, Document, Row, Table, vertical_merge
 from generator.returns.guards import LIMITS, Limits, UnsafeFileError
-from generator.returns.matching import HeadingMatcher, TitleMatcher, normalise_title
+from generator.returns.matching import HeadingMatcher, TitleMatcher, instrument_of_form, normalise_title
 from generator.returns.model import FoundAnswer, Return, assemble_return
 from generator.returns.package import Package
 
@@ -190,7 +196,8 @@ def _instrument_of_form(
     instrument_id: str, properties: dict[str, str], instruments: Mapping[str, Instrument], file: str, problems: list
 ) -> Instrument:
     version = properties.get(PROPERTY_VERSION, "").strip()
-    instrument = instruments.get(instrument_id)
+    instrument, problem = instrument_of_form(instruments, instrument_id, properties.get(PROPERTY_LANGUAGE))
+    problems += [problem] if problem else []
     if instrument is None:
         made_for = f"'{instrument_id}'" + (f" (version {version})" if version else "")
         available = ", ".join(sorted(instruments)) or "none"

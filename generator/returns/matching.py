@@ -1,4 +1,9 @@
-"""Matching text people typed or kept in a document to an instrument's wording.
+"""Matching a returned form to its instrument, and the text people typed or kept in it to the
+instrument's wording.
+
+A form made from a translation names its original instrument and its language
+(:func:`instrument_of_form` finds the translation to read it against: its words, its labels);
+its return is the original's (:attr:`~generator.model.instrument.Instrument.original_id`).
 
 A row title in a returned form is the indicator title as someone's copy of the checklist
 holds it: numbered ("3) ", "1.1 "), in another case, with other punctuation, split over
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -51,6 +57,32 @@ _NUMBERING = re.compile(
     r"))+\s+"
 )
 _NOT_WORD = re.compile(r"[^\w]+|_")
+
+
+def instrument_of_form(
+    instruments: Mapping[str, Instrument], instrument_id: str, language: str | None
+) -> tuple[Instrument | None, str | None]:
+    """The instrument to read a form against, and a problem to report, or None.
+
+    ``instrument_id`` and ``language`` are what the form's identity says (the language only
+    on forms made from a translation).  The form is read against the translation of that
+    instrument into that language when one is among ``instruments``; else against the
+    instrument itself, with a problem saying its answers may be in words it does not know.
+    (None, None) when ``instruments`` hold no instrument of that id.
+    """
+    original = instruments.get(instrument_id)
+    if original is None:
+        return None, None
+    if not language or language.casefold() == original.language.casefold():
+        return original, None
+    for candidate in instruments.values():
+        if candidate.translation_of == original.id and candidate.language.casefold() == language.casefold():
+            return candidate, None
+    return original, (
+        f"the form is in the language '{language}', and no translation of {original.id} into it is available "
+        f"(add its file to a standards folder: --standards): it was read against {original.id} itself, so "
+        "answers typed in that language may not be recognised"
+    )
 
 
 def normalise_title(text: str) -> str:

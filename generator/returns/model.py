@@ -238,7 +238,7 @@ def assemble_return(
     return Return(
         file=file,
         format=fmt,
-        instrument=instrument.id,
+        instrument=instrument.original_id,
         responses=responses,
         form_id=form_id,
         organisation=_clean(organisation),

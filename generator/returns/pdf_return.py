@@ -57,12 +57,14 @@ from generator.forms.identity import (
     IDENTITY_FIELD,
     PROPERTY_FORM_ID,
     PROPERTY_INSTRUMENT,
+    PROPERTY_LANGUAGE,
     PROPERTY_ORGANISATION,
     PROPERTY_VERSION,
 )
 from generator.model.instrument import Instrument
 from generator.returns.answers import ReturnAnswers
 from generator.returns.guards import LIMITS, Limits, pdf_limits
+from generator.returns.matching import instrument_of_form
 from generator.returns.model import FoundAnswer, Return, assemble_return
 
 FORMAT = "pdf"
@@ -460,6 +462,7 @@ class _Identity:
     version: str | None = None
     form_id: str | None = None
     organisation: str | None = None
+    language: str | None = None
 
 
 def read_pdf_return(
@@ -559,7 +562,7 @@ def _read_pdf_return(data: bytes, file: str, instruments: Mapping[str, Instrumen
     return result
 
 
-_IDENTITY_KEYS = (PROPERTY_INSTRUMENT, PROPERTY_VERSION, PROPERTY_FORM_ID, PROPERTY_ORGANISATION)
+_IDENTITY_KEYS = (PROPERTY_INSTRUMENT, PROPERTY_VERSION, PROPERTY_FORM_ID, PROPERTY_ORGANISATION, PROPERTY_LANGUAGE)
 
 
 def _property(properties: Mapping[str, Any], key: str) -> str | None:
@@ -607,7 +610,9 @@ def _instrument(
     answer_names = {name for name in by_name if name.startswith("achieved_")}
     available = ", ".join(sorted(instruments)) or "none"
     if identity.instrument_id:
-        instrument = instruments.get(identity.instrument_id)
+        # A PDF's answers are level ids, in any language: the translation is read for its cover labels.
+        instrument, problem = instrument_of_form(instruments, identity.instrument_id, identity.language)
+        problems += [problem] if problem else []
         made_for = f"'{identity.instrument_id}'" + (f" version {identity.version}" if identity.version else "")
         if instrument is None:
             raise ReturnReadError(
@@ -629,6 +634,8 @@ def _instrument(
         return instrument
     scored = []
     for instrument in instruments.values():
+        if instrument.translation_of:  # the same fields as its original: the original is the candidate
+            continue
         own = {answer_field_name(i.id) for i in instrument.indicators}
         if answer_names & own:
             scored.append((len(answer_names & own), -len(own - answer_names), instrument))

@@ -60,12 +60,13 @@ from generator.forms.identity import (
     IDENTITY_SHEET,
     PROPERTY_FORM_ID,
     PROPERTY_INSTRUMENT,
+    PROPERTY_LANGUAGE,
     PROPERTY_ORGANISATION,
     PROPERTY_VERSION,
 )
 from generator.model.instrument import MATRIX_LAYOUT, Indicator, Instrument
 from generator.returns.guards import LIMITS, Limits
-from generator.returns.matching import TitleMatcher
+from generator.returns.matching import TitleMatcher, instrument_of_form
 from generator.returns.model import FoundAnswer, Return, assemble_return
 from generator.returns.package import Package
 from generator.returns.xlsx_workbook import Cell, Place, Sheet, Workbook, read_workbook
@@ -112,7 +113,8 @@ def _read(book: Workbook, file: str, instruments: Mapping[str, Instrument]) -> R
     problems: list[str] = []
     instrument_id = identity.get(PROPERTY_INSTRUMENT)
     if instrument_id:
-        instrument = instruments.get(instrument_id)
+        instrument, problem = instrument_of_form(instruments, instrument_id, identity.get(PROPERTY_LANGUAGE))
+        problems += [problem] if problem else []
         if instrument is None:
             version = identity.get(PROPERTY_VERSION)
             made_for = f"'{instrument_id}'" + (f" (version {version})" if version else "")
