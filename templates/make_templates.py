@@ -87,7 +87,12 @@ def _styles(document: DocumentObject) -> None:
     styles = document.styles
     defaults = styles.element.find(f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}")
     _set_fonts(defaults)
-    defaults.append(parse_xml(f'<w:lang {nsdecls("w")} w:val="{LANGUAGE}" w:eastAsia="{LANGUAGE}" w:bidi="ar-SA"/>'))
+    language = defaults.find(qn("w:lang"))
+    if language is None:
+        language = parse_xml(f'<w:lang {nsdecls("w")} w:bidi="ar-SA"/>')
+        defaults.append(language)
+    language.set(qn("w:val"), LANGUAGE)
+    language.set(qn("w:eastAsia"), LANGUAGE)
     normal = styles["Normal"]
     _set_fonts(normal.element.get_or_add_rPr())
     normal.font.size = Pt(10)
@@ -343,13 +348,14 @@ def priorities(document, word: str) -> None:
     row_height(first, 2, 0.9)
     control(document, "{%p endif %}")
     control(document, "{%p if priorities.more_actions %}")
-    para(document, "And {{ priorities.more_actions }} more {{ 'action' if priorities.more_actions == 1 else 'actions' }} "
+    para(document, "And {{ priorities.more_actions }} more "
+                   "{{ 'action' if priorities.more_actions == 1 else 'actions' }} "
                    f"on these {word}s: see Your actions.", "Plan Note")  # fmt: skip
     control(document, "{%p endif %}")
 
     control(document, "{%p if priorities.gaps %}")
     para(document, "Perception gaps", "Heading 2")
-    para(document, f"Where people in different roles see things differently: talk it through together."
+    para(document, "Where people in different roles see things differently: talk it through together."
          ).paragraph_format.keep_with_next = True  # fmt: skip
     gaps = table(document, [5.6, 8.2, 2.3, 1.7], [
         [word.capitalize(), "What each says", "Owner", "Date"],
@@ -365,8 +371,11 @@ def priorities(document, word: str) -> None:
 
     control(document, "{%p if priorities.checks %}")
     para(document, "Answers to check", "Heading 2")
-    para(document, f"Not counted until someone checks each with whoever gave it, and records the decision "
-                   f"(decisions.xlsx): the {word} stays provisional until then.").paragraph_format.keep_with_next = True
+    para(
+        document,
+        f"Not counted until someone checks each with whoever gave it, and records the decision "
+        f"(decisions.xlsx): the {word} stays provisional until then.",
+    ).paragraph_format.keep_with_next = True
     checks = table(document, [4.4, 3.6, 5.8, 2.3, 1.7], [
         [word.capitalize(), "Who", "What was given", "Owner", "Date"],
         ["{%tr for u in priorities.checks %}", "", "", "", ""],
@@ -397,7 +406,11 @@ def action_plan() -> DocumentObject:
     para(d, "{{ project }}", bold_prefix="Project or piece of work: ")
     control(d, "{%p endif %}")
     fields_line(
-        d, [("Review period: ", "{{ round or 'not given' }}"), ("Review date: ", "{{ review_date|long_date or 'not given' }}")]
+        d,
+        [
+            ("Review period: ", "{{ round or 'not given' }}"),
+            ("Review date: ", "{{ review_date|long_date or 'not given' }}"),
+        ],
     )
     para(d, "{{ instrument.title }}, “{{ instrument.subtitle }}”", bold_prefix="Checklist: ")
     priorities(d, "indicator")
@@ -621,7 +634,11 @@ def action_plan_statements() -> DocumentObject:
     para(d, "{{ organisation }}", "Subtitle")
     para(d, "{{ project or 'not given' }}", bold_prefix="Project or piece of work: ")
     fields_line(
-        d, [("Review period: ", "{{ round or 'not given' }}"), ("Review date: ", "{{ review_date|long_date or 'not given' }}")]
+        d,
+        [
+            ("Review period: ", "{{ round or 'not given' }}"),
+            ("Review date: ", "{{ review_date|long_date or 'not given' }}"),
+        ],
     )
     para(d, "{{ instrument.title }}, {{ instrument.subtitle }}", bold_prefix="Standards: ")
     priorities(d, "statement")

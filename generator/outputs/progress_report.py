@@ -321,7 +321,8 @@ def _chart_description(context: dict[str, Any], kind: str) -> str:
         )
         return f"Bar chart of each section's tier in the last round and in this one. {sections}"
     rows = "; ".join(
-        f"{row['organisation']}: " + ", ".join(f"{n} {progress_charts.MOVEMENT_LABELS[c].lower()}" for c, n in row["counts"].items() if n)
+        f"{row['organisation']}: "
+        + ", ".join(f"{n} {progress_charts.MOVEMENT_LABELS[c].lower()}" for c, n in row["counts"].items() if n)
         for row in context["grid"]
     )
     return f"Bar chart of how each organisation's indicators moved since the last round. {rows}"

@@ -162,13 +162,22 @@ def _priorities(
         (a for a in actions if a["id"] in limiting), key=lambda a: (len(a["criteria"]), a["rank"], actions.index(a))
     )
     needed = sum(len(a["criteria"]) for a in holding)
-    chosen = [(a, c, True) for a in holding for c in a["criteria"]][:MOST_PRIORITIES]
-    if len(chosen) < FEWEST_PRIORITIES:
-        others = [(a, c, False) for a in actions if a["id"] not in limiting for c in a["criteria"]]
-        chosen += others[: FEWEST_PRIORITIES - len(chosen)]
-    rows = [
-        {
-            "number": n,
+    # One row per action; an action two indicators ask for word for word (V1.1's 3.1 repeats 1.1) is one row.
+    rows: dict[str, dict[str, Any]] = {}
+    candidates = [(a, c, True) for a in holding for c in a["criteria"]]
+    candidates += [(a, c, False) for a in actions if a["id"] not in limiting for c in a["criteria"]]
+    covered = 0  # of the actions that hold the tier, those the rows name
+    for a, criterion, holds in candidates:
+        key = " ".join(criterion.casefold().split())
+        if key in rows and a["next"] == rows[key]["next"]:
+            rows[key]["id"] += f", {a['id']}"
+            covered += holds
+            continue
+        if len(rows) == MOST_PRIORITIES or (not holds and len(rows) >= FEWEST_PRIORITIES):
+            break
+        covered += holds
+        rows[key] = {
+            "number": len(rows) + 1,
             "id": a["id"],
             "title": a["title"],
             "action": criterion,
@@ -177,8 +186,6 @@ def _priorities(
             "next_colour": a["next_colour"],
             "holds_tier": holds,
         }
-        for n, (a, criterion, holds) in enumerate(chosen, 1)
-    ]
     gaps = [
         {"id": item.id, "title": instrument.indicator(item.id).title, "text": _gap_text(gap, instrument, roles)}
         for item in org.indicators
@@ -187,11 +194,11 @@ def _priorities(
     top = instrument.scale.levels[-1]
     next_up = instrument.scale.levels[instrument.scale.rank(org.tier) + 1] if org.tier and org.tier != top.id else None
     return {
-        "actions": rows,
+        "actions": list(rows.values()),
         "next": next_up.label if next_up is not None and needed else "",
         "needed": needed,
         "holding": len(holding),
-        "more_actions": max(0, needed - sum(r["holds_tier"] for r in rows)),
+        "more_actions": needed - covered,
         "gaps": gaps[:FIRST_PAGE_ITEMS],
         "more_gaps": max(0, len(gaps) - FIRST_PAGE_ITEMS),
         "checks": unclear[:FIRST_PAGE_ITEMS],

@@ -348,7 +348,9 @@ def _roles(items: Any, fail) -> Roles:
             raise fail(f"role '{role}' should give a 'name' and its 'words', e.g. 'name: staff'", "roles")
         said = item.get("says")
         if said is not None and (not isinstance(said, str) or not said.strip()):
-            raise fail(f"role '{role}': 'says' should be how a sentence says they say something, e.g. 'staff say'", "roles")
+            raise fail(
+                f"role '{role}': 'says' should be how a sentence says they say something, e.g. 'staff say'", "roles"
+            )
         if said is not None:
             says[str(role)] = " ".join(said.split())
         listed = item.get("words") or []
