@@ -715,7 +715,9 @@ def plan(
         loaded = load_results(results, catalogue.instruments)
         if results.name == "results.json" and (unmatched := unmatched_pair(results.parent)):
             click.echo(f"Warning: {unmatched}; the plans are made from {results}: run the merge again", err=True)
-        written = write_plans(loaded, catalogue.instruments, out, template, partnership_template, summaries, anonymise)
+        written = write_plans(
+            loaded, catalogue.instruments, out, template, partnership_template, summaries, anonymise, results.parent
+        )
     _echo_written(written)
 
 

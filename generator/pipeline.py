@@ -336,7 +336,9 @@ def write_outputs(
                     hidden.add(organisation)
                 if plans is not None:
                     plan_files.extend(
-                        write_organisation_plan(organisation, instruments, head, out, plans.template, shared_names)
+                        write_organisation_plan(
+                            organisation, instruments, head, out, plans.template, shared_names, scans_of(merged)
+                        )
                     )
                     if plans.summaries is not None and words is not None:
                         plan_files.append(
@@ -390,12 +392,16 @@ def write_plans(
     partnership_template: Path | None = None,
     summaries: SummaryOptions | None = None,
     anonymise: bool = False,
+    results_folder: Path | None = None,
 ) -> list[Path]:
     """Write each organisation's action plan (.docx and .xlsx tracker) into ``out/plans/<organisation>/``
     and the partnership plan of each instrument into ``out``; with ``summaries``, each organisation's
     "You said, we did" summary beside its plan; with ``anonymise``, the partnership plan with
     organisations as "Organisation A, B, …" too (``partnership-plan-anonymised.docx``) and the key
-    (``anonymisation-key.csv``).  Returns the paths written."""
+    (``anonymisation-key.csv``).  The pictures of scanned answers to check are taken from
+    ``results_folder`` (where the results came from), where given.  Returns the paths written."""
+    from generator.plans.documents import scans_in
+
     options = PlanOptions(template, partnership_template, summaries, anonymise)
     _check_templates(options)
     _check_instruments(results.head, instruments)
@@ -403,7 +409,15 @@ def write_plans(
     written: list[Path] = []
     shared = plan_names_shared((o.instrument, o.name) for o in results.organisations)
     for organisation in results.organisations:
-        written += write_organisation_plan(organisation, instruments, results.head, out, template, shared)
+        written += write_organisation_plan(
+            organisation,
+            instruments,
+            results.head,
+            out,
+            template,
+            shared,
+            scans_in(results_folder) if results_folder is not None else None,
+        )
         if summaries is not None and words is not None:
             written.append(
                 write_respondent_summary(organisation, instruments, results.head, out, summaries, words, shared)
@@ -423,8 +437,10 @@ def write_organisation_plan(
     out: Path,
     template: Path | None = None,
     shared_names: Collection[str] = (),
+    scans: Callable[[str], bytes | None] | None = None,
 ) -> list[Path]:
-    """Write one organisation's action plan (.docx) and tracker (.xlsx) into ``out/plans/<organisation>/``;
+    """Write one organisation's action plan (.docx) and tracker (.xlsx) into ``out/plans/<organisation>/``
+    (``scans`` gives the pictures of scanned answers to check: see :func:`render_organisation_plan`);
     names carry the instrument's id when the results hold more than one instrument, and the
     project and round when the organisation's name is among ``shared_names`` (see
     :func:`plan_names_shared`: it has results for several rounds or projects).  Its instrument
@@ -437,9 +453,16 @@ def write_organisation_plan(
     context = organisation_plan(organisation, instrument, Roles.from_data(head.rules))
     folder, stem = _plan_place(organisation, head, out, shared_names)
     return [
-        render_organisation_plan(context, folder / f"{stem}-action-plan.docx", template),
+        render_organisation_plan(context, folder / f"{stem}-action-plan.docx", template, scans),
         write_action_tracker(context, folder / f"{stem}-action-plan.xlsx"),
     ]
+
+
+def scans_of(merged: Merged) -> Callable[[str], bytes | None]:
+    """The pictures cut out of a merge's scanned returns by their path in results.json
+    (``scans/<name>``), before they are written into the output folder."""
+    prefix = SCANS_FOLDER + "/"
+    return lambda path: merged.images.get(path[len(prefix) :]) if path.startswith(prefix) else None
 
 
 def _plan_place(

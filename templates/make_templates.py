@@ -47,6 +47,7 @@ GREY = RGBColor(0x59, 0x59, 0x59)
 HEADER_FILL = "DCE3EA"  # table heading rows: light, so they print on any printer
 BORDER = "8C8C8C"
 WHEN = datetime(2026, 1, 1, tzinfo=timezone.utc)
+LANGUAGE = "en-GB"  # the document's language, for spelling and screen readers
 
 
 # --- the document and its styles ---------------------------------------------------------------
@@ -72,6 +73,7 @@ def new_document(*, landscape: bool, title: str) -> DocumentObject:
     properties.author = properties.last_modified_by = "coproduce"
     properties.comments = "A coproduce template: restyle it in Word, but keep the tags in curly brackets."
     properties.keywords = "coproduce template"
+    properties.language = LANGUAGE
     properties.created = properties.modified = WHEN.replace(tzinfo=None)
     properties.revision = 1
     package = document.part.package
@@ -85,6 +87,12 @@ def _styles(document: DocumentObject) -> None:
     styles = document.styles
     defaults = styles.element.find(f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}")
     _set_fonts(defaults)
+    language = defaults.find(qn("w:lang"))
+    if language is None:
+        language = parse_xml(f'<w:lang {nsdecls("w")} w:bidi="ar-SA"/>')
+        defaults.append(language)
+    language.set(qn("w:val"), LANGUAGE)
+    language.set(qn("w:eastAsia"), LANGUAGE)
     normal = styles["Normal"]
     _set_fonts(normal.element.get_or_add_rPr())
     normal.font.size = Pt(10)
@@ -249,6 +257,13 @@ def keep_with_next(t: Table, rows: int) -> None:
                 paragraph.paragraph_format.keep_with_next = True
 
 
+def keep_row_with_next(row) -> None:
+    """Keep one row with the row (or paragraph) after it."""
+    for cell in row.cells:
+        for paragraph in cell.paragraphs:
+            paragraph.paragraph_format.keep_with_next = True
+
+
 def row_height(t: Table, index: int, cm: float) -> None:
     t.rows[index].height = Cm(cm)
 
@@ -309,6 +324,73 @@ def answers_to_check(document, word: str) -> None:
     control(document, "{%p endif %}")
 
 
+def priorities(document, word: str) -> None:
+    """The plan's first page: the few actions that lift the overall tier soonest, the perception
+    gaps and the answers to check, each with an Owner and a Date column to fill in.  The lists
+    are short (the context caps them) so that they fit one page."""
+    para(document, "Your priorities", "Heading 1")
+    para(document, "{{ explanation or 'Overall ' ~ overall.label ~ '.' }}", bold_prefix="Where you are now: ")
+    para(document, "{% if priorities.next %}Reaching {{ priorities.next }} overall takes {{ priorities.needed }} "
+                   "{{ 'action' if priorities.needed == 1 else 'actions' }} on the {{ priorities.holding }} "
+                   f"{{{{ '{word}' if priorities.holding == 1 else '{word}s' }}}} that hold you at "
+                   f"{{{{ overall.label }}}}. Start with these: the {word}s nearest their next tier first."
+                   f"{{% elif priorities.actions %}}Start with these, the lowest {word}s first."
+                   f"{{% else %}}Every {word} is at {{{{ levels[-1].label }}}}: keep it there.{{% endif %}}"
+         ).paragraph_format.keep_with_next = True  # fmt: skip
+    control(document, "{%p if priorities.actions %}")
+    first = table(document, [0.7, 10.4, 2.7, 2.3, 1.7], [
+        ["#", "Action", word.capitalize(), "Owner", "Date"],
+        ["{%tr for x in priorities.actions %}", "", "", "", ""],
+        ["{{ x.number }}", "{{ x.action }}", "{% cellbg x.next_colour|shade %}{{ x.id }}: to {{ x.next }}", "", ""],
+        ["{%tr endfor %}", "", "", "", ""],
+    ])  # fmt: skip
+    keep_with_next(first, 1)
+    row_height(first, 2, 0.9)
+    control(document, "{%p endif %}")
+    control(document, "{%p if priorities.more_actions %}")
+    para(document, "And {{ priorities.more_actions }} more "
+                   "{{ 'action' if priorities.more_actions == 1 else 'actions' }} "
+                   f"on these {word}s: see Your actions.", "Plan Note")  # fmt: skip
+    control(document, "{%p endif %}")
+
+    control(document, "{%p if priorities.gaps %}")
+    para(document, "Perception gaps", "Heading 2")
+    para(document, "Where people in different roles see things differently: talk it through together."
+         ).paragraph_format.keep_with_next = True  # fmt: skip
+    gaps = table(document, [5.6, 8.2, 2.3, 1.7], [
+        [word.capitalize(), "What each says", "Owner", "Date"],
+        ["{%tr for g in priorities.gaps %}", "", "", ""],
+        ["{{ g.id }}  {{ g.title }}", "{{ g.text }}", "", ""],
+        ["{%tr endfor %}", "", "", ""],
+    ])  # fmt: skip
+    keep_with_next(gaps, 1)
+    control(document, "{%p if priorities.more_gaps %}")
+    para(document, "And {{ priorities.more_gaps }} more: see Your actions.", "Plan Note")
+    control(document, "{%p endif %}")
+    control(document, "{%p endif %}")
+
+    control(document, "{%p if priorities.checks %}")
+    para(document, "Answers to check", "Heading 2")
+    para(
+        document,
+        f"Not counted until someone checks each with whoever gave it, and records the decision "
+        f"(decisions.xlsx): the {word} stays provisional until then.",
+    ).paragraph_format.keep_with_next = True
+    checks = table(document, [4.4, 3.6, 5.8, 2.3, 1.7], [
+        [word.capitalize(), "Who", "What was given", "Owner", "Date"],
+        ["{%tr for u in priorities.checks %}", "", "", "", ""],
+        ["{{ u.id }}  {{ u.title }}", "{{ u.who }}",
+         "{{ u.label }}{% if u.picture %}{{ '\\n' }}{{ u.picture }}{% elif u.image %} (picture: {{ u.image }})"
+         "{% endif %}", "", ""],
+        ["{%tr endfor %}", "", "", "", ""],
+    ])  # fmt: skip
+    keep_with_next(checks, 1)
+    control(document, "{%p if priorities.more_checks %}")
+    para(document, "And {{ priorities.more_checks }} more: see Answers to check, on the next page.", "Plan Note")
+    control(document, "{%p endif %}")
+    control(document, "{%p endif %}")
+
+
 # --- the organisation's action plan -------------------------------------------------------------
 
 
@@ -324,17 +406,22 @@ def action_plan() -> DocumentObject:
     para(d, "{{ project }}", bold_prefix="Project or piece of work: ")
     control(d, "{%p endif %}")
     fields_line(
-        d, [("Review period: ", "{{ round or 'not given' }}"), ("Review date: ", "{{ review_date or 'not given' }}")]
+        d,
+        [
+            ("Review period: ", "{{ round or 'not given' }}"),
+            ("Review date: ", "{{ review_date|long_date or 'not given' }}"),
+        ],
     )
     para(d, "{{ instrument.title }}, “{{ instrument.subtitle }}”", bold_prefix="Checklist: ")
+    priorities(d, "indicator")
 
-    para(d, "Who took part", "Heading 1")
+    para(d, "Who took part", "Heading 1", page_break=True)
     para(d, "{{ respondents|length }} {{ 'return' if respondents|length == 1 else 'returns' }}. "
             "Roles taking part: {{ roles or 'not given' }}.")  # fmt: skip
     who = table(d, [6.2, 3.9, 4.6, 3.1], [
         ["Who filled in the form", "Role", "Agreed with", "Date of the return"],
         ["{%tr for r in respondents %}", "", "", ""],
-        ["{{ r.respondent }}", "{{ r.role }}", "{{ r.agreed_with or '–' }}", "{{ r.date or 'not given' }}"],
+        ["{{ r.respondent }}", "{{ r.role }}", "{{ r.agreed_with or '–' }}", "{{ r.date|long_date or 'not given' }}"],
         ["{%tr endfor %}", "", "", ""],
     ])  # fmt: skip
     keep_with_next(who, 1)
@@ -365,7 +452,7 @@ def action_plan() -> DocumentObject:
     para(d, "Your actions", "Heading 1", page_break=True)
     para(d, "One table for each indicator not yet at {{ levels[-1].label }}, lowest tier first. The actions are the "
             "criteria of the next tier, word for word from the standards. Agree an owner and a date for each, then "
-            "record its status and the evidence as you go.")  # fmt: skip
+            "record its status and the evidence as you go.").paragraph_format.keep_with_next = True  # fmt: skip
     control(d, "{%p for a in actions %}")
     para(d, "{{ a.id }}  {{ a.title }}", "Heading 2")
     para(d, "Section {{ a.section }}: {{ a.section_title }}", "Plan Note").paragraph_format.keep_with_next = True
@@ -375,9 +462,14 @@ def action_plan() -> DocumentObject:
         ["{% for x in a.answers %}{{ x.who }}: {{ x.label }}"
          "{% if not loop.last %}; {% endif %}{% endfor %}", "", "", "", ""],
         ["Actions to reach {{ a.next }}", "Owner", "By when", "Status", "Evidence"],
-        ["{%tr for c in a.criteria %}", "", "", "", ""],
+        ["{%tr for c in a.criteria[:-1] %}", "", "", "", ""],
         ["{{ c }}", "", "", "", ""],
         ["{%tr endfor %}", "", "", "", ""],
+        ["{%tr if a.comments or a.perception_gaps %}", "", "", "", ""],
+        ["{{ a.criteria[-1] }}", "", "", "", ""],
+        ["{%tr else %}", "", "", "", ""],
+        ["{{ a.criteria[-1] }}", "", "", "", ""],
+        ["{%tr endif %}", "", "", "", ""],
     ], header=False)  # fmt: skip
     first, answers = todo.rows[0].cells, todo.rows[1].cells
     merge(first[1], first[4], "{% cellbg a.next_colour|shade %}Next tier: {{ a.next }}", "Plan Cell Heading")
@@ -388,19 +480,31 @@ def action_plan() -> DocumentObject:
         shade(cell, HEADER_FILL)
     for index in (0, 1, 2):
         _repeat_header(todo.rows[index])
-    row_height(todo, 4, 1.3)
+    for index in (4, 7, 9):
+        row_height(todo, index, 1.3)
+    # The block (heading, table, what you said, perception gaps) keeps together: every row and
+    # paragraph keeps with the next but the block's last, so one block never chains to the next.
     keep_with_next(todo, 3)
+    keep_row_with_next(todo.rows[4])
+    keep_row_with_next(todo.rows[7])
     control(d, "{%p if a.comments %}")
     para(d, "What you said", "Plan Cell Heading").paragraph_format.space_before = Pt(6)
-    control(d, "{%p for c in a.comments %}")
-    para(d, "{{ c.text }}", "List Bullet", bold_prefix="{{ c.who }}: ")
+    control(d, "{%p for c in a.comments[:-1] %}")
+    para(d, "{{ c.text }}", "List Bullet", bold_prefix="{{ c.who }}: ").paragraph_format.keep_with_next = True
     control(d, "{%p endfor %}")
+    control(d, "{%p if a.perception_gaps %}")
+    last = para(d, "{{ a.comments[-1].text }}", "List Bullet", bold_prefix="{{ a.comments[-1].who }}: ")
+    last.paragraph_format.keep_with_next = True
+    control(d, "{%p else %}")
+    para(d, "{{ a.comments[-1].text }}", "List Bullet", bold_prefix="{{ a.comments[-1].who }}: ")
+    control(d, "{%p endif %}")
     control(d, "{%p endif %}")
     control(d, "{%p if a.perception_gaps %}")
     para(d, "Perception gap between roles", "Plan Cell Heading").paragraph_format.space_before = Pt(6)
-    control(d, "{%p for g in a.perception_gaps %}")
-    para(d, "{{ g }}", "List Bullet")
+    control(d, "{%p for g in a.perception_gaps[:-1] %}")
+    para(d, "{{ g }}", "List Bullet").paragraph_format.keep_with_next = True
     control(d, "{%p endfor %}")
+    para(d, "{{ a.perception_gaps[-1] }}", "List Bullet")
     control(d, "{%p endif %}")
     control(d, "{%p endfor %}")
     control(d, "{%p if not actions %}")
@@ -424,6 +528,26 @@ def action_plan() -> DocumentObject:
 # --- the partnership plan -----------------------------------------------------------------------
 
 
+def partnership_priorities(document, word: str) -> None:
+    """The partnership plan's opening summary: the next steps most organisations share (at most
+    five), with who leads and by when to fill in."""
+    para(document, "Priorities for the partnership", "Heading 1")
+    para(document, "{% if shared_actions %}Where most organisations need the same next step, joint training or shared "
+                   f"policies help most. The {{{{ [shared_actions|length, 5]|min }}}} most shared {word}s:"
+                   f"{{% else %}}No next step is shared by more than one organisation: each organisation’s own plan "
+                   "says what comes first.{% endif %}").paragraph_format.keep_with_next = True  # fmt: skip
+    control(document, "{%p if shared_actions %}")
+    first = table(document, [9.5, 3.6, 7.4, 3.2, 2.8], [
+        [word.capitalize(), "Next step", "Organisations", "Who leads", "By when"],
+        ["{%tr for a in shared_actions[:5] %}", "", "", "", ""],
+        ["{{ a.id }}  {{ a.title }}", "{{ a.next }}: {{ a.count }} of {{ organisation_count }}",
+         "{{ a.organisations|join(', ') }}", "", ""],
+        ["{%tr endfor %}", "", "", "", ""],
+    ])  # fmt: skip
+    keep_with_next(first, 1)
+    control(document, "{%p endif %}")
+
+
 def partnership_plan() -> DocumentObject:
     """templates/partnership-plan.docx: A4 landscape."""
     d = new_document(landscape=True, title="Partnership action plan")
@@ -432,8 +556,9 @@ def partnership_plan() -> DocumentObject:
     para(d, "{{ instrument.title }}, “{{ instrument.subtitle }}”", "Subtitle")
     count = "{{ organisation_count }} {{ 'organisation' if organisation_count == 1 else 'organisations' }}: "
     para(d, "{{ organisations|join(', ') }}.", bold_prefix=count)
+    partnership_priorities(d, "indicator")
 
-    para(d, "Where the partnership stands", "Heading 1")
+    para(d, "Where the partnership stands", "Heading 1", page_break=True)
     para(d, "Each organisation’s tier in each section, in the colour of the tier. A section is Incomplete while "
             "any of its indicators is unanswered.")  # fmt: skip
     summary = table(d, [5.6, 0.4, 1.85, 0.4, 2.6], [
@@ -509,17 +634,22 @@ def action_plan_statements() -> DocumentObject:
     para(d, "{{ organisation }}", "Subtitle")
     para(d, "{{ project or 'not given' }}", bold_prefix="Project or piece of work: ")
     fields_line(
-        d, [("Review period: ", "{{ round or 'not given' }}"), ("Review date: ", "{{ review_date or 'not given' }}")]
+        d,
+        [
+            ("Review period: ", "{{ round or 'not given' }}"),
+            ("Review date: ", "{{ review_date|long_date or 'not given' }}"),
+        ],
     )
     para(d, "{{ instrument.title }}, {{ instrument.subtitle }}", bold_prefix="Standards: ")
+    priorities(d, "statement")
 
-    para(d, "Who took part", "Heading 1")
+    para(d, "Who took part", "Heading 1", page_break=True)
     para(d, "{{ respondents|length }} {{ 'return' if respondents|length == 1 else 'returns' }}. "
             "Roles taking part: {{ roles or 'not given' }}.")  # fmt: skip
     who = table(d, [6.2, 3.9, 4.6, 3.1], [
         ["Who filled in the form", "Role", "Agreed with", "Date of the return"],
         ["{%tr for r in respondents %}", "", "", ""],
-        ["{{ r.respondent }}", "{{ r.role }}", "{{ r.agreed_with or '–' }}", "{{ r.date or 'not given' }}"],
+        ["{{ r.respondent }}", "{{ r.role }}", "{{ r.agreed_with or '–' }}", "{{ r.date|long_date or 'not given' }}"],
         ["{%tr endfor %}", "", "", ""],
     ])  # fmt: skip
     keep_with_next(who, 1)
@@ -617,8 +747,9 @@ def partnership_plan_statements() -> DocumentObject:
     para(d, "{{ instrument.title }}, {{ instrument.subtitle }}", "Subtitle")
     count = "{{ organisation_count }} {{ 'organisation' if organisation_count == 1 else 'organisations' }}: "
     para(d, "{{ organisations|join(', ') }}.", bold_prefix=count)
+    partnership_priorities(d, "statement")
 
-    para(d, "Where the partnership stands", "Heading 1")
+    para(d, "Where the partnership stands", "Heading 1", page_break=True)
     para(d, "Each organisation’s {{ 'status' if has_status else 'rating' }} for each standard, in its colour, and "
             "the share of its rated statements that are {{ levels[-1].label }}. A standard is Incomplete while any "
             "of its statements is unrated.")  # fmt: skip

@@ -2,7 +2,7 @@ from datetime import date, datetime
 
 import pytest
 
-from generator.returns.dates import read_date
+from generator.returns.dates import long_date, read_date
 
 
 @pytest.mark.parametrize(
@@ -46,3 +46,18 @@ def test_other_text_is_kept_and_reported(raw, problem):
 
 def test_blank():
     assert read_date("  ") == read_date(None) and read_date(None).iso is None and read_date(None).problem is None
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ("2026-03-17", "17 March 2026"),
+        ("2026-03-07", "7 March 2026"),
+        (date(2025, 12, 1), "1 December 2025"),
+        ("2026-02-30", "2026-02-30"),  # not a real date: as it is
+        ("next Tuesday", "next Tuesday"),
+        (None, ""),
+    ],
+)
+def test_documents_write_dates_as_readers_do(value, written):
+    assert long_date(value) == written

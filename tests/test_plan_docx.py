@@ -21,8 +21,9 @@ from generator import find_instruments, resolve_instrument
 from generator.demo import write_sample_returns
 from generator.errors import CoproduceError
 from generator.merge import merge_returns
+from generator.model.results import GapSide, PerceptionGap
 from generator.plans.charts import partnership_tiers_chart, section_points_chart
-from generator.plans.context import organisation_plan, partnership_plan
+from generator.plans.context import _gap_text, organisation_plan, partnership_plan
 from generator.plans.documents import (
     TEMPLATE_VARIABLES,
     TemplateError,
@@ -30,9 +31,11 @@ from generator.plans.documents import (
     default_template,
     render_organisation_plan,
     render_partnership_plan,
+    scans_in,
     shade,
 )
-from generator.scoring.rules import load_rules
+from generator.returns.dates import long_date
+from generator.scoring.rules import Roles, load_rules
 
 REPO = Path(__file__).parent.parent
 TRICKY = "<b>&amp; =SUM(A1) 😀"
@@ -93,11 +96,14 @@ def test_organisation_plan_opens_with_who_and_when(sample):
     text = all_text(document)
     context = sample["org"]
     assert context["organisation"] in document.paragraphs[1].text
-    assert f"Review date: {context['review_date']}" in text
+    # dates as readers write them ("17 March 2026"), though the context keeps them ISO (the tracker's date cells)
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", context["review_date"])
+    assert f"Review date: {long_date(context['review_date'])}" in text and context["review_date"] not in text
     (who,) = table_with_heading(document, "Who filled in the form")
     rows = [[c.text for c in row.cells] for row in who.rows[1:]]
     assert rows == [
-        [r["respondent"], r["role"], r["agreed_with"] or "–", r["date"] or "not given"] for r in context["respondents"]
+        [r["respondent"], r["role"], r["agreed_with"] or "–", long_date(r["date"]) or "not given"]
+        for r in context["respondents"]
     ]
     assert context["organisation"] in document.sections[0].header.paragraphs[0].text
 
@@ -123,7 +129,8 @@ def test_organisation_plan_has_every_action_with_its_criteria_verbatim(sample):
     assert actions
     tables = [t for t in document.tables if t.rows[0].cells[0].text.startswith("Where you are now: ")]
     assert len(tables) == len(actions)
-    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 2" and p.text != "Answers to check"]
+    first_page = {"Answers to check", "Perception gaps"}
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 2" and p.text not in first_page]
     assert headings == [f"{a['id']}  {a['title']}" for a in actions]
     for table, action in zip(tables, actions, strict=True):
         provisional = " (provisional: an answer to check)" if action["provisional"] else ""
@@ -187,6 +194,79 @@ def test_control_characters_in_a_comment_do_not_break_the_document(sample, tmp_p
 # --- the partnership plan -----------------------------------------------------------------------
 
 
+def test_the_plan_opens_with_the_actions_that_hold_the_tier_down(sample):
+    context, org = sample["org"], sample["data"]["organisations"][0]
+    priorities = context["priorities"]
+    assert org["tier"] == "not-yet" and context["overall"]["label"] == "Not yet"
+    holding = set(org["explanation"]["indicators"])
+    assert 3 <= len(priorities["actions"]) <= 5 and priorities["next"] == "Bronze"
+    assert all(set(x["id"].split(", ")) <= holding and x["holds_tier"] for x in priorities["actions"])
+    actions = {a["id"]: a for a in context["actions"]}
+    for row in priorities["actions"]:  # each is a criterion of the next tier, verbatim, of its indicator(s)
+        assert all(row["action"] in actions[i]["criteria"] for i in row["id"].split(", "))
+    assert priorities["needed"] == sum(len(actions[i]["criteria"]) for i in holding if i in actions)
+    document = Document(str(sample["org_docx"]))
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert headings[0] == "Your priorities" and headings.index("Who took part") > 0
+    (table,) = table_with_heading(document, "#")
+    cells = [[c.text for c in row.cells] for row in table.rows]
+    assert cells[0] == ["#", "Action", "Indicator", "Owner", "Date"]
+    assert [row[1] for row in cells[1:]] == [x["action"] for x in priorities["actions"]]
+    assert all(row[3] == row[4] == "" for row in cells[1:])  # Owner and Date: to fill in
+    assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None  # a header row a screen reader announces
+
+
+def test_an_indicator_block_keeps_together(sample):
+    """Heading, table, what you said and perception gaps keep with the next, all but the block's last
+    paragraph: no heading stranded at a page's foot, and no block chained to the next."""
+    document = Document(str(sample["org_docx"]))
+    tables = [t for t in document.tables if t.rows[0].cells[0].text.startswith("Where you are now: ")]
+    for table, action in zip(tables, sample["org"]["actions"], strict=True):
+        keeps = [all(p.paragraph_format.keep_with_next for c in row.cells for p in c.paragraphs) for row in table.rows]
+        assert all(keeps[:-1]) and keeps[-1] == bool(action["comments"] or action["perception_gaps"])
+    assert document.styles["Heading 2"].paragraph_format.keep_with_next
+
+
+def test_pictures_have_alt_text_and_the_plan_is_english_uk(sample, tmp_path):
+    """The chart's alt text gives its numbers; a scanned answer to check shows its picture, described;
+    a picture the results folder cannot give (outside it, not a PNG) is named instead."""
+    picture = io.BytesIO()
+    Image.new("RGB", (120, 30), "white").save(picture, "PNG")
+    (tmp_path / "scans").mkdir()
+    (tmp_path / "scans" / "mark.png").write_bytes(picture.getvalue())
+    (tmp_path / "scans" / "fake.png").write_bytes(b"not a png")
+    scans = scans_in(tmp_path)
+    assert scans("scans/mark.png") == picture.getvalue()
+    assert scans("scans/fake.png") is None and scans("../scans/mark.png") is None and scans("/etc/passwd") is None
+    check = {"id": "2.3", "title": "Positive Risk Taking", "who": "Tom Reed (carers)", "label": "typed '?' — to check",
+             "why": "'?' is not a level", "image": "scans/mark.png", "picture": ""}  # fmt: skip
+    lost = {**check, "id": "5.4", "image": "scans/fake.png"}
+    context = copy.deepcopy(sample["org"])
+    context["unclear"] = [check, lost]
+    context["priorities"]["checks"] = [check, lost]
+    document = Document(str(render_organisation_plan(context, tmp_path / "plan.docx", scans=scans)))
+    described = [d.get("descr") for d in document.element.body.iter(qn("wp:docPr"))]
+    assert len(described) == 2 and all(described)  # the chart and the one scan found
+    scan, chart = described  # the scan on page one, the chart further on
+    section = sample["org"]["sections"][0]
+    assert f"{section['number']} {section['title']}: {section['points']} of {section['max_points']} points" in chart
+    assert scan.startswith("Scan of the answer to 2.3 by Tom Reed (carers)")
+    assert "(picture: scans/fake.png)" in all_text(document)
+    language = document.styles.element.find(f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}/{qn('w:lang')}")
+    assert language.get(qn("w:val")) == "en-GB" and document.core_properties.language == "en-GB"
+    assert document.core_properties.title == "Co-production action plan"
+
+
+def test_perception_gaps_name_roles_as_people_read_them():
+    rules = load_rules()
+    assert rules.roles.say("joint") == "the joint group says" and rules.roles.say("staff") == "staff say"
+    older = Roles.from_data({"roles": {"joint": {"name": "the joint group", "words": ["joint"]}}})  # no 'says'
+    assert older.say("joint") == "the joint group says" and older.say("visitor") == "visitor say"
+    gap = PerceptionGap(2, GapSide("joint", "gold", "a.docx"), GapSide("staff", "bronze", "b.docx"))
+    text = _gap_text(gap, resolve_instrument(), rules.roles)
+    assert text == "The joint group says Gold; staff say Bronze"
+
+
 def test_partnership_summary_has_a_row_per_organisation_and_a_column_per_section(sample):
     document = Document(str(sample["partnership_docx"]))
     context = sample["partnership"]
@@ -205,7 +285,7 @@ def test_partnership_summary_has_a_row_per_organisation_and_a_column_per_section
 def test_partnership_counts_and_below_first_tier_match_the_results(sample):
     document = Document(str(sample["partnership_docx"]))
     context = sample["partnership"]
-    tables = table_with_heading(document, "Indicator")
+    tables = [t for t in table_with_heading(document, "Indicator") if t.rows[0].cells[1].text != "Next step"]
     assert len(tables) == len(context["sections"])
     levels = [lv["label"] for lv in context["levels"]]
     for table, section in zip(tables, context["sections"], strict=True):
@@ -371,6 +451,11 @@ def test_plans_convert_to_pdf_in_libreoffice(sample, tmp_path):
         pdf = convert(sample[key], "pdf", tmp_path / key)
         reader = PdfReader(pdf)
         assert len(reader.pages) >= 2
-        first = reader.pages[0].extract_text()
+        first = " ".join(reader.pages[0].extract_text().split())
         assert expected in first and "{{" not in first and "{%" not in first
+        if key == "org_docx":  # an organisation at Not yet: its priorities fit page one, and only they
+            priorities = sample["org"]["priorities"]
+            shown = [x["action"] for x in priorities["actions"]] + [g["text"] for g in priorities["gaps"]]
+            assert all(" ".join(text.split()) in first for text in shown)
+            assert "Who took part" not in first
         assert render_pages(pdf, tmp_path / f"{key}-png", first=1, last=1)

@@ -313,6 +313,21 @@ def partnership_progress(
 # --- rendering ----------------------------------------------------------------------------------
 
 
+def _chart_description(context: dict[str, Any], kind: str) -> str:
+    """The alt text of a progress report's chart: what it shows, and its values, in words."""
+    if kind == "organisation":
+        sections = "; ".join(
+            f"{s['number']} {s['title']}: then {s['before']}, now {s['after']}" for s in context["sections"]
+        )
+        return f"Bar chart of each section's tier in the last round and in this one. {sections}"
+    rows = "; ".join(
+        f"{row['organisation']}: "
+        + ", ".join(f"{n} {progress_charts.MOVEMENT_LABELS[c].lower()}" for c, n in row["counts"].items() if n)
+        for row in context["grid"]
+    )
+    return f"Bar chart of how each organisation's indicators moved since the last round. {rows}"
+
+
 def default_template(kind: str) -> Path:
     """The built-in template of ``kind`` ("organisation" or "partnership")."""
     name = TEMPLATE_NAMES[kind]
@@ -337,7 +352,7 @@ def render_progress_report(context: dict[str, Any], kind: str, out: Path, templa
         chart = progress_charts.section_tiers_chart(context)
     else:
         chart = progress_charts.partnership_movement_chart(context)
-    images = {"chart": (chart, _CHART_WIDTH[kind])}
+    images = {"chart": documents.Picture(chart, _CHART_WIDTH[kind], _chart_description(context, kind))}
     return documents.render_docx_template(
         path, context, out, _STAMP, lambda: check_progress_template(path, kind), images, what="progress report"
     )

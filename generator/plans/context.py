@@ -43,6 +43,11 @@ TO_CHECK = "typed '{typed}' — to check"
 UNREADABLE = "unclear ({why}) — to check"
 #: Who answered, when a return does not say.
 NOT_GIVEN = "(not given)"
+#: How many actions the first page of a plan puts first: at most, and at least where there are that many.
+MOST_PRIORITIES, FEWEST_PRIORITIES = 5, 3
+#: How many perception gaps, and answers to check, the first page lists (the rest are counted there,
+#: and all are in the plan further on): so the priorities fit one page.
+FIRST_PAGE_ITEMS = 4
 
 
 def _levels(instrument: Instrument) -> list[dict[str, Any]]:
@@ -126,12 +131,79 @@ def _status(section: SectionResult) -> dict[str, str]:
 
 
 def _gap_text(gap: PerceptionGap, instrument: Instrument, roles: Roles) -> str:
+    """ "The joint group says Bronze; staff say Silver": each role as the scoring rules say it."""
     higher, lower = gap.higher, gap.lower
-    first = roles.name(higher.role)
+    first = roles.say(higher.role)
     return (
-        f"{first[:1].upper()}{first[1:]} say {_label(instrument, higher.achieved)}; "
-        f"{roles.name(lower.role)} say {_label(instrument, lower.achieved)}"
+        f"{first[:1].upper()}{first[1:]} {_label(instrument, higher.achieved)}; "
+        f"{roles.say(lower.role)} {_label(instrument, lower.achieved)}"
     )
+
+
+def _priorities(
+    org: OrganisationResult,
+    instrument: Instrument,
+    roles: Roles,
+    actions: list[dict[str, Any]],
+    unclear: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The first page of a plan: the few actions that would lift the overall tier soonest, the
+    perception gaps and the answers to check.
+
+    The indicators that hold the tier down are the tier explanation's
+    (:func:`generator.scoring.explain.explain_tier`); each of their next tier's criteria is an
+    action, and all of them lift the tier.  Those of the indicators that need the fewest come
+    first (the nearest to their next tier), in the standards' order, at most
+    :data:`MOST_PRIORITIES`; where they give fewer than :data:`FEWEST_PRIORITIES` (or the tier
+    is incomplete), the plan's lowest actions fill up."""
+    explanation = org.explanation
+    limiting = set(explanation.indicators) if explanation is not None and org.tier is not None else set()
+    holding = sorted(
+        (a for a in actions if a["id"] in limiting), key=lambda a: (len(a["criteria"]), a["rank"], actions.index(a))
+    )
+    needed = sum(len(a["criteria"]) for a in holding)
+    # One row per action; an action two indicators ask for word for word (V1.1's 3.1 repeats 1.1) is one row.
+    rows: dict[str, dict[str, Any]] = {}
+    candidates = [(a, c, True) for a in holding for c in a["criteria"]]
+    candidates += [(a, c, False) for a in actions if a["id"] not in limiting for c in a["criteria"]]
+    covered = 0  # of the actions that hold the tier, those the rows name
+    for a, criterion, holds in candidates:
+        key = " ".join(criterion.casefold().split())
+        if key in rows and a["next"] == rows[key]["next"]:
+            rows[key]["id"] += f", {a['id']}"
+            covered += holds
+            continue
+        if len(rows) == MOST_PRIORITIES or (not holds and len(rows) >= FEWEST_PRIORITIES):
+            break
+        covered += holds
+        rows[key] = {
+            "number": len(rows) + 1,
+            "id": a["id"],
+            "title": a["title"],
+            "action": criterion,
+            "current": a["current"],
+            "next": a["next"],
+            "next_colour": a["next_colour"],
+            "holds_tier": holds,
+        }
+    gaps = [
+        {"id": item.id, "title": instrument.indicator(item.id).title, "text": _gap_text(gap, instrument, roles)}
+        for item in org.indicators
+        for gap in item.perception_gaps
+    ]
+    top = instrument.scale.levels[-1]
+    next_up = instrument.scale.levels[instrument.scale.rank(org.tier) + 1] if org.tier and org.tier != top.id else None
+    return {
+        "actions": list(rows.values()),
+        "next": next_up.label if next_up is not None and needed else "",
+        "needed": needed,
+        "holding": len(holding),
+        "more_actions": needed - covered,
+        "gaps": gaps[:FIRST_PAGE_ITEMS],
+        "more_gaps": max(0, len(gaps) - FIRST_PAGE_ITEMS),
+        "checks": unclear[:FIRST_PAGE_ITEMS],
+        "more_checks": max(0, len(unclear) - FIRST_PAGE_ITEMS),
+    }
 
 
 def _answer_label(instrument: Instrument, answer: Answer) -> str:
@@ -275,6 +347,8 @@ def organisation_plan(org: OrganisationResult, instrument: Instrument, roles: Ro
             "why": u.why,
             "label": TO_CHECK.format(typed=" ".join(u.typed.split())) if u.typed else UNREADABLE.format(why=u.why),
             "file": u.file,
+            "image": u.image or "",  # a scan's cut-out of the answer, relative to the results folder
+            "picture": "",  # that image, put in by the document's writer where it can be found
         }
         for u in org.unclear
     ]
@@ -299,6 +373,7 @@ def organisation_plan(org: OrganisationResult, instrument: Instrument, roles: Ro
         ],
         "roles": ", ".join(role_names),
         "unclear": unclear,
+        "priorities": _priorities(org, instrument, roles, actions, unclear),
         "explanation": org.explanation.sentence if org.explanation is not None else "",
         "levels": _levels(instrument),
         "has_status": any(s.rated for s in org.sections),

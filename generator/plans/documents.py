@@ -7,9 +7,10 @@ instruments of statements rated as they stand — see :func:`generator.plans.con
 the user's own copies); this module only supplies the context, the chart image and the checks.
 A template's tags are Jinja, run in a sandbox with autoescape on (a comment like
 ``<b> & =SUM(A1)`` stays text) and strict about names (a misspelt variable is an error, not
-an empty gap).  Besides the context's keys a template can use ``chart`` (the chart image)
-and the filter ``shade``, which turns a level colour into a cell fill for docxtpl's
-``{% cellbg %}``.
+an empty gap).  Besides the context's keys a template can use ``chart`` (the chart image),
+the filter ``shade``, which turns a level colour into a cell fill for docxtpl's
+``{% cellbg %}``, and the filter ``long_date``, which writes an ISO date as readers write it
+("17 March 2026").  Every picture carries alt text (its ``descr``), for screen readers.
 """
 
 from __future__ import annotations
@@ -40,11 +41,13 @@ from generator.atomic import restamp_zip, write_atomically
 from generator.errors import TemplateError
 from generator.forms.identity import output_category
 from generator.plans import charts
+from generator.returns.dates import long_date
 
 __all__ = [
     "STATEMENT_TEMPLATE_NAMES",
     "TEMPLATE_NAMES",
     "TEMPLATE_VARIABLES",
+    "Picture",
     "TemplateError",
     "check_docx_template",
     "check_template",
@@ -89,6 +92,7 @@ TEMPLATE_VARIABLES = {
             "project",
             "unclear",
             "explanation",
+            "priorities",
         }
     ),
     "partnership": frozenset(
@@ -113,6 +117,11 @@ TEMPLATE_VARIABLES = {
 
 #: Width of the chart in each kind of plan (16 cm fits A4 portrait, 24 cm A4 landscape).
 _CHART_WIDTH = {"organisation": Mm(160), "partnership": Mm(240)}
+#: Width of a scan's cut-out of an answer to check, in the plan's first page: small, but readable.
+_SCAN_WIDTH = Mm(45)
+#: The largest picture of a scan a plan takes from the results folder (they are a few kB).
+_SCAN_LIMIT = 5_000_000
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: The zip time of a plan with no review date, so the same context gives the same bytes.
 FALLBACK_TIME = datetime(2000, 1, 1, 12, tzinfo=timezone.utc)
 #: docxtpl's own tags, which are not Jinja blocks.
@@ -169,23 +178,116 @@ def default_template(kind: str, style: str = "tiers") -> Path:
     return Path(__file__).resolve().parent.parent.parent / "templates" / name
 
 
-def render_organisation_plan(context: dict[str, Any], out: Path, template: Path | None = None) -> Path:
+class Picture:
+    """A picture for a template: PNG bytes, its width, and its alt text (``description``: what a
+    screen reader says instead of showing it).  A context may hold one anywhere; it is put in
+    the document where the template prints it."""
+
+    def __init__(self, png: bytes, width: Any, description: str) -> None:
+        self.png, self.width, self.description = png, width, description
+
+
+class _DescribedImage(InlineImage):
+    """docxtpl's InlineImage, with alt text: the picture's ``descr`` (python-docx leaves it empty)."""
+
+    def __init__(self, tpl: DocxTemplate, picture: Picture) -> None:
+        super().__init__(tpl, io.BytesIO(picture.png), width=picture.width)
+        self.description = picture.description
+
+    def _insert_image(self) -> str:
+        inline = self.tpl.current_rendering_part.new_pic_inline(self.image_descriptor, self.width, self.height)
+        properties = inline.find(qn("wp:docPr"))
+        properties.set("descr", _NOT_XML.sub("", self.description))
+        return f'</w:t></w:r><w:r><w:drawing>{inline.xml}</w:drawing></w:r><w:r><w:t xml:space="preserve">'
+
+
+def render_organisation_plan(
+    context: dict[str, Any],
+    out: Path,
+    template: Path | None = None,
+    scans: Callable[[str], bytes | None] | None = None,
+) -> Path:
     """Write one organisation's action plan to ``out`` (.docx) from its context
     (:func:`generator.plans.context.organisation_plan`), with ``template`` or the built-in one of the
-    context's style.  Returns ``out``; raises :class:`TemplateError` if the template cannot be filled in."""
+    context's style.  ``scans`` gives the PNG of a scanned answer to check by its ``image`` (a path
+    relative to the results folder: :func:`scans_in`), or None where there is none; without it the
+    plan names the image instead.  Returns ``out``; raises :class:`TemplateError` if the template
+    cannot be filled in."""
     stamp = _date_time(context.get("review_date"))
     if context.get("style") == "statements":
         chart = charts.section_levels_chart(context)
     else:
         chart = charts.section_points_chart(context)
-    return _render("organisation", context, chart, out, template, stamp)
+    context = {**context, "unclear": [_with_picture(u, scans) for u in context.get("unclear", [])]}
+    if "priorities" in context:
+        checks = [_with_picture(u, scans) for u in context["priorities"].get("checks", [])]
+        context["priorities"] = {**context["priorities"], "checks": checks}
+    return _render("organisation", context, chart, out, template, stamp, chart_description(context))
 
 
 def render_partnership_plan(context: dict[str, Any], out: Path, template: Path | None = None) -> Path:
     """Write the partnership plan to ``out`` (.docx) from its context
     (:func:`generator.plans.context.partnership_plan`), with ``template`` or the built-in one of the
     context's style.  Returns ``out``; raises :class:`TemplateError` if the template cannot be filled in."""
-    return _render("partnership", context, charts.partnership_tiers_chart(context), out, template, FALLBACK_TIME)
+    chart = charts.partnership_tiers_chart(context)
+    return _render("partnership", context, chart, out, template, FALLBACK_TIME, chart_description(context))
+
+
+def scans_in(folder: Path) -> Callable[[str], bytes | None]:
+    """The pictures of scanned answers kept in a results ``folder`` (``scans/…png``), by their path
+    relative to it, as :func:`render_organisation_plan` takes them: None for a path that leaves
+    the folder, is not a PNG file, or is missing or too large (a results.json may come from anywhere)."""
+    root = Path(folder).resolve()
+
+    def picture(relative: str) -> bytes | None:
+        try:
+            path = (root / relative).resolve()
+            if not path.is_relative_to(root) or path.suffix.lower() != ".png" or not path.is_file():
+                return None
+            if path.stat().st_size > _SCAN_LIMIT:
+                return None
+            data = path.read_bytes()
+        except (OSError, ValueError):
+            return None
+        return data if data.startswith(_PNG_SIGNATURE) else None
+
+    return picture
+
+
+def chart_description(context: dict[str, Any]) -> str:
+    """The alt text of a plan's chart: what it shows, and its numbers, in words."""
+    sections = context.get("sections", [])
+    if "summary" in context:  # the partnership plan: how the answers spread across the levels
+        parts = []
+        for s in sections:
+            totals: dict[str, int] = {}
+            for indicator in s.get("indicators", []):
+                for count in indicator["counts"]:
+                    totals[count["label"]] = totals.get(count["label"], 0) + count["count"]
+            parts.append(f"{s['number']} {s['title']}: " + ", ".join(f"{n} {label}" for label, n in totals.items()))
+        return "Bar chart of how the organisations' answers spread across the levels, section by section. " + "; ".join(
+            parts
+        )
+    if context.get("style") == "statements":
+        parts = [
+            f"{s['number']} {s['title']}: "
+            + ", ".join(f"{c['count']} {c['label']}" for c in s.get("counts", []))
+            + (f", status {s['status']['label']}" if s.get("status", {}).get("label") else "")
+            for s in sections
+        ]
+        return "Bar chart of the statements of each standard at each rating. " + "; ".join(parts)
+    parts = [f"{s['number']} {s['title']}: {s['points']} of {s['max_points']} points, {s['label']}" for s in sections]
+    return "Bar chart of points per section, each bar in the colour of the section's tier. " + "; ".join(parts)
+
+
+def _with_picture(item: dict[str, Any], scans: Callable[[str], bytes | None] | None) -> dict[str, Any]:
+    """An answer to check with its scanned image as a :class:`Picture` where one is found."""
+    png = scans(item["image"]) if scans is not None and item.get("image") else None
+    if png is None:
+        return {**item, "picture": ""}
+    who = item.get("who") or item.get("file") or ""
+    description = f"Scan of the answer to {item.get('id', '')} by {who}, to check: {item.get('why', '')}"
+    return {**item, "picture": Picture(png, _SCAN_WIDTH, description)}
 
 
 def check_template(path: Path, kind: str) -> None:
@@ -221,21 +323,20 @@ def render_docx_template(
     out: Path,
     stamp: datetime,
     check: Callable[[], None],
-    images: dict[str, tuple[bytes, Any]] | None = None,
+    images: dict[str, Picture] | None = None,
     *,
     what: str,
 ) -> Path:
-    """Fill the docxtpl template at ``path`` with ``context`` (text made safe for XML) and
-    ``images`` (variable → (PNG bytes, width)), and write it to ``out`` atomically, its zip
-    stamped ``stamp``, its category saying it is ``what`` coproduce wrote ("action plan", so
-    that it is never read as a return); returns ``out``.  When filling fails, ``check()`` (the template's check)
-    runs first, to name a broken tag or unknown variable, else :class:`TemplateError` says why."""
-    values = _xml_safe(context)
+    """Fill the docxtpl template at ``path`` with ``context`` (text made safe for XML; a
+    :class:`Picture` anywhere in it becomes that picture) and ``images`` (variable → picture),
+    and write it to ``out`` atomically, its zip stamped ``stamp``, its category saying it is
+    ``what`` coproduce wrote ("action plan": so it is never read as a return); returns ``out``.
+    When filling fails, ``check()`` (the template's check) runs first, to name a broken tag or
+    unknown variable, else :class:`TemplateError` says why."""
 
     def write(tmp: Path) -> None:
         document = DocxTemplate(path)  # one per output: a DocxTemplate keeps state from a render
-        for name, (picture, width) in (images or {}).items():
-            values[name] = InlineImage(document, io.BytesIO(picture), width=width)
+        values = _xml_safe({**context, **(images or {})}, lambda picture: _DescribedImage(document, picture))
         try:
             document.render(values, jinja_env=_environment(), autoescape=True)
         except JinjaTemplateError as error:
@@ -262,7 +363,13 @@ def shade(colour: Any) -> str:
 
 
 def _render(
-    kind: str, context: dict[str, Any], chart: bytes, out: Path, template: Path | None, stamp: datetime
+    kind: str,
+    context: dict[str, Any],
+    chart: bytes,
+    out: Path,
+    template: Path | None,
+    stamp: datetime,
+    description: str,
 ) -> Path:
     path = Path(template) if template is not None else default_template(kind, context.get("style", "tiers"))
     if template is not None:
@@ -275,7 +382,7 @@ def _render(
         out,
         stamp,
         lambda: check_template(path, kind),
-        {"chart": (chart, _CHART_WIDTH[kind])},
+        {"chart": Picture(chart, _CHART_WIDTH[kind], description)},
         what="action plan" if kind == "organisation" else "partnership plan",
     )
 
@@ -308,19 +415,22 @@ def _environment() -> SandboxedEnvironment:
     autoescaped (data is text, never XML), strict (a misspelt name fails, not prints nothing)."""
     environment = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
     environment.filters["shade"] = shade
+    environment.filters["long_date"] = long_date
     return environment
 
 
-def _xml_safe(value: Any) -> Any:
+def _xml_safe(value: Any, picture: Callable[[Picture], Any] = lambda p: p) -> Any:
     """A copy of ``value`` whose strings Word can hold: line ends as ``\\n`` (docxtpl makes
     those line breaks), other control characters removed (docxtpl would turn a form feed
-    into a page break)."""
+    into a page break); each :class:`Picture` made what ``picture`` makes of it."""
     if isinstance(value, str):
         return _NOT_XML.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+    if isinstance(value, Picture):
+        return picture(value)
     if isinstance(value, dict):
-        return {key: _xml_safe(item) for key, item in value.items()}
+        return {key: _xml_safe(item, picture) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_xml_safe(item) for item in value]
+        return [_xml_safe(item, picture) for item in value]
     return value
 
 

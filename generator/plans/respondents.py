@@ -28,6 +28,7 @@ from generator.model.catalogue import builtin_standards_dir
 from generator.model.instrument import Instrument
 from generator.model.results import OrganisationResult
 from generator.plans.context import organisation_plan
+from generator.returns.dates import long_date
 from generator.scoring.rules import UNKNOWN_ROLE, Roles, builtin_roles
 
 #: The built-in plain-words file, in the standards folder.
@@ -188,10 +189,10 @@ def by_when(round_: str | None, by: str | None = None) -> str:
     if by and by.strip():
         text = " ".join(by.split())
         try:
-            day = date.fromisoformat(text)
+            date.fromisoformat(text)
         except ValueError:
             return text if text.lower().startswith("by ") else f"by {text}"
-        return f"by {day.day} {day.strftime('%B %Y')}"
+        return f"by {long_date(text)}"
     following = next_round(round_)
     return f"by the next review, in {following}" if following else "by the next review"
 

@@ -1,4 +1,5 @@
-"""Dates as people write them on UK forms → ISO dates ("2026-03-14").
+"""Dates as people write them on UK forms → ISO dates ("2026-03-14"), and back as documents
+write them for their readers ("14 March 2026": :func:`long_date`).
 
 Accepted: day/month/year with "/", "." or "-" ("14/03/2026", "14.3.26"), ISO
 ("2026-03-14"), and the month in words ("14 March 2026", "14th Mar 2026", "March 14, 2026").
@@ -22,6 +23,7 @@ _MONTHS = {
     )
     for name in names
 }  # fmt: skip
+_MONTH_WORDS = ("", *"January February March April May June July August September October November December".split())
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t]\d{1,2}:\d{2}(?::\d{2})?)?$")
 _DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
 _DAY_MONTH = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?(?: of)? ([a-z]+)\.?,? (\d{4})$")
@@ -61,3 +63,21 @@ def read_date(raw: str | date | None) -> DateReading:
         return DateReading(date(*parts).isoformat())
     except ValueError:
         return DateReading(None, f"'{raw.strip()}' is not a real date")
+
+
+def long_date(value: str | date | None) -> str:
+    """A date as a document writes it for its reader: "17 March 2026" (no leading zero, the
+    month in words, whatever the computer's language).  ``value`` is an ISO date ("2026-03-17",
+    as results.json holds dates) or a date; other text is returned as it is (a date a return
+    gave that could not be read stays as typed), and None or blank as ""."""
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return f"{value.day} {_MONTH_WORDS[value.month]} {value.year}"
+    text = " ".join(str(value or "").split())
+    if not (match := _ISO.match(text.casefold())):
+        return text
+    try:
+        return long_date(date(int(match[1]), int(match[2]), int(match[3])))
+    except ValueError:  # "2026-02-30": not a real date, shown as it is
+        return text

@@ -58,11 +58,13 @@ _PLURAL = r"(?:s|es)?"
 @dataclass(frozen=True)
 class Roles:
     """The roles respondents take part in, as the scoring file's ``roles:`` gives them: each role's
-    ``words`` (recognised in the "Completed by" text, whole words in any case) and its ``name``
-    as people read it ("people with lived experience", "the joint group")."""
+    ``words`` (recognised in the "Completed by" text, whole words in any case), its ``name``
+    as people read it ("people with lived experience", "the joint group") and what they ``say``
+    in a sentence ("the joint group says", "staff say": singular or plural, as the name reads)."""
 
     words: dict[str, tuple[str, ...]]
     names: dict[str, str]
+    says: dict[str, str] = field(default_factory=dict)
 
     def of(self, text: str | None) -> str:
         """The role ``text`` names: one role, ``joint`` for several, ``unknown`` for none.  A word
@@ -90,6 +92,18 @@ class Roles:
         """How people read ``role`` ("service users"); the id itself for a role the file does not name."""
         return self.names.get(role, role)
 
+    def say(self, role: str) -> str:
+        """How a sentence says that ``role`` says something: "the joint group says", "staff say".
+        A role the file gives no ``says`` for takes the built-in phrase of a role of the same name,
+        else its name with "say" (role names are mostly plural: "carers say")."""
+        if role in self.says:
+            return self.says[role]
+        name = self.name(role)
+        builtin = builtin_roles()
+        if builtin is not self and builtin.name(role) == name and role in builtin.says:
+            return builtin.says[role]
+        return f"{name} say"
+
     def who(self, respondent: str | None, role: str, fallback: str = "") -> str:
         """Who answered, for a sentence: the respondent's text, followed by the role's name in
         brackets only when the text does not already say it ("Practitioners' team (staff)" stays
@@ -101,9 +115,14 @@ class Roles:
         return f"{text} ({self.name(role)})" if text else self.name(role)
 
     def as_data(self) -> dict[str, Any]:
-        """The roles as JSON-ready data (for results.json's rules): id → ``{name, words}``."""
+        """The roles as JSON-ready data (for results.json's rules): id → ``{name, words}``, and
+        ``says`` where the file gives it."""
         return {
-            role: {"name": self.name(role), "words": list(self.words.get(role, ()))}
+            role: {
+                "name": self.name(role),
+                "words": list(self.words.get(role, ())),
+                **({"says": self.says[role]} if role in self.says else {}),
+            }
             for role in dict.fromkeys([*self.names, *self.words])
         }
 
@@ -116,7 +135,8 @@ class Roles:
             return builtin_roles()
         words = {str(k): tuple(map(str, v.get("words") or ())) for k, v in data.items() if isinstance(v, dict)}
         names = {str(k): str(v.get("name") or k) for k, v in data.items() if isinstance(v, dict)}
-        return cls(words, names)
+        says = {str(k): str(v["says"]) for k, v in data.items() if isinstance(v, dict) and v.get("says")}
+        return cls(words, names, says)
 
 
 @functools.cache
@@ -320,11 +340,19 @@ def _roles(items: Any, fail) -> Roles:
         raise fail("'roles' should list each role, e.g. 'staff: {name: staff, words: [staff, manager]}'", "roles")
     words: dict[str, tuple[str, ...]] = {}
     names: dict[str, str] = {}
+    says: dict[str, str] = {}
     for role, item in items.items():
         if isinstance(item, list):
             item = {"words": item}
-        if not isinstance(item, dict) or set(item) - {"name", "words"}:
+        if not isinstance(item, dict) or set(item) - {"name", "words", "says"}:
             raise fail(f"role '{role}' should give a 'name' and its 'words', e.g. 'name: staff'", "roles")
+        said = item.get("says")
+        if said is not None and (not isinstance(said, str) or not said.strip()):
+            raise fail(
+                f"role '{role}': 'says' should be how a sentence says they say something, e.g. 'staff say'", "roles"
+            )
+        if said is not None:
+            says[str(role)] = " ".join(said.split())
         listed = item.get("words") or []
         name = item.get("name", role)
         if not isinstance(listed, list) or not all(isinstance(w, str) and w.strip() for w in listed):
@@ -333,7 +361,7 @@ def _roles(items: Any, fail) -> Roles:
             raise fail(f"role '{role}': 'name' should be the words people read, e.g. 'service users'", "roles")
         words[str(role)] = tuple(listed)
         names[str(role)] = name.strip()
-    return Roles(words, names)
+    return Roles(words, names, says)
 
 
 class _Lines(dict):
