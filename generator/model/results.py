@@ -47,9 +47,23 @@ def _added(missing: Any, **kwargs: Any) -> Any:
 
 
 @dataclass
+class EmailSource:
+    """The email a file came in: the email's file (as the manifest lists it; a mailbox's too),
+    the sender's address, the email's date (ISO 8601) and subject; for a forwarded email, the
+    forwarded one's, and the address of whoever forwarded it."""
+
+    file: str
+    sender: str | None = None
+    date: str | None = None
+    subject: str | None = None
+    forwarded_by: str | None = None
+
+
+@dataclass
 class ManifestEntry:
     """One input file and what became of it: ``fate`` is one of :data:`FATES`; ``reason`` says
-    why a file was superseded, rejected or skipped."""
+    why a file was superseded, rejected or skipped.  A file that came in an email (an attachment,
+    or an email with no form) is named ``<email>/<attachment>`` and has ``email``."""
 
     file: str
     fate: str
@@ -58,6 +72,14 @@ class ManifestEntry:
     format: str | None = None
     organisation: str | None = None
     superseded_by: str | None = None
+    came_by_email: bool = _flag()
+    email: EmailSource | None = _optional("came_by_email")
+
+    def by_email(self, source: EmailSource | None) -> ManifestEntry:
+        """This entry, saying that it came in the email ``source`` (if not None)."""
+        if source is not None:
+            self.email, self.came_by_email = source, True
+        return self
 
 
 @dataclass
