@@ -11,6 +11,7 @@ import io
 import json
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
@@ -129,6 +130,13 @@ def _anonymise_option(what: str):
 
 
 #: --decisions, shared by `merge` and `run`.
+_recipients_option = click.option(
+    "--recipients",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="CSV",
+    help="The recipients list the packs were made from (generate --recipients): the summary, results.json and "
+    "the workbook's 'Not returned' sheet say who on it has not returned, and who returned without being on it.",
+)
 _decisions_option = click.option(
     "--decisions",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -458,7 +466,9 @@ def read_command(
 
     Scans: coproduce read scan.pdf --images scans/ --organisation "Riverside Trust"
     """
-    from generator.returns.batch import iter_read
+    from generator.model.results import to_data
+    from generator.outputs.summary import email_words
+    from generator.returns.batch import iter_read, unpack_containers
     from generator.returns.export import return_text, tracker_text, write_returns_csv
     from generator.returns.model import Return
     from generator.returns.tracker_return import TrackerReturn
@@ -468,7 +478,14 @@ def read_command(
     catalogue = find_instruments(_extra_dirs(ctx))
     limits = _limits(time_limit, max_file_size)
     returns, failed = [], 0
-    with closing(iter_read(files, catalogue.instruments, limits=limits, trackers=True)) as outcomes:
+    stack = ExitStack()
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="coproduce-attachments-")))
+    unpacked = unpack_containers(list(files), folder, limits)  # emails, mailboxes, zips: their attachments
+    for item in unpacked.not_read:
+        click.echo(f"{'Error' if item.fate == 'rejected' else 'Note'}: {item.name}: {item.reason}", err=True)
+        failed += item.fate == "rejected"
+    read = iter_read(unpacked.files, catalogue.instruments, limits=limits, trackers=True, names=unpacked.names)
+    with stack, closing(read) as outcomes:
         found = (
             (outcome, result) for outcome in outcomes for result in (outcome.results or (None,))
         )  # a scanned batch: one per printed copy
@@ -488,10 +505,15 @@ def read_command(
                     click.echo(tracker_text(result, catalogue.instruments.get(result.instrument or "")) + "\n")
                 continue
             returns.append(result)
+            source = unpacked.origins.get(result.file)  # the email it came in
             if as_json:
-                click.echo(json.dumps(result.as_data(), ensure_ascii=False))
+                data = result.as_data() | ({"email": to_data(source)} if source else {})
+                click.echo(json.dumps(data, ensure_ascii=False))
             elif not as_csv:
-                click.echo(return_text(result, catalogue.instruments.get(result.instrument)) + "\n")
+                came = f"  came by email: {email_words(source)}\n" if source else ""
+                text = return_text(result, catalogue.instruments.get(result.instrument))
+                head, _, rest = text.partition("\n")
+                click.echo(f"{head}\n{came}{rest}\n")
     if as_csv:
         table = io.StringIO()
         write_returns_csv(returns, table)
@@ -507,6 +529,7 @@ def read_command(
 @click.option("--consensus", type=click.Choice(CONSENSUS_RULES), help="Override the rules file's consensus rule.")
 @_rules_option
 @_decisions_option
+@_recipients_option
 @limit_options
 @_anonymise_option(_WORKBOOK_ANONYMISED)
 @click.pass_context
@@ -517,6 +540,7 @@ def merge(
     consensus: str | None,
     rules_file: Path | None,
     decisions: Path | None,
+    recipients: Path | None,
     time_limit: float | None,
     max_file_size: int | None,
     anonymise: bool,
@@ -540,7 +564,7 @@ def merge(
         loaded = load_rules(rules_file)
         return dataclasses.replace(loaded, consensus=consensus) if consensus else loaded
 
-    _merge(ctx, paths, out, rules, None, _limits(time_limit, max_file_size), anonymise, decisions)
+    _merge(ctx, paths, out, rules, None, _limits(time_limit, max_file_size), anonymise, decisions, recipients)
 
 
 #: The --template and --partnership-template options, shared by `plan` and `run`.
@@ -635,6 +659,7 @@ def _merge(
     limits: guards.Limits,
     anonymise: bool = False,
     decisions: Path | None = None,
+    recipients: Path | None = None,
 ) -> None:
     """Merge and score ``paths`` into ``out`` by the ``rules`` (loaded once the instruments are found),
     with ``plans`` if given; print the summary and the files written; exit 1 if any file was rejected."""
@@ -645,7 +670,16 @@ def _merge(
         catalogue = find_instruments(_extra_dirs(ctx))
         with ExitStack() as stack:
             output = merge_and_score(
-                paths, catalogue.instruments, rules(), out, plans, _progress_bar(stack), limits, anonymise, decisions
+                paths,
+                catalogue.instruments,
+                rules(),
+                out,
+                plans,
+                _progress_bar(stack),
+                limits,
+                anonymise,
+                decisions,
+                recipients,
             )
     for note in output.notes:
         click.echo(f"Note: {note}", err=True)
@@ -704,6 +738,7 @@ def plan(
 @_out_option("Folder for results, workbook and plans (created if needed).")
 @_rules_option
 @_decisions_option
+@_recipients_option
 @template_options
 @summary_options
 @limit_options
@@ -715,6 +750,7 @@ def run(
     out: Path,
     rules_file: Path | None,
     decisions: Path | None,
+    recipients: Path | None,
     template: Path | None,
     partnership_template: Path | None,
     for_respondents: bool,
@@ -739,7 +775,8 @@ def run(
 
     summaries = _summaries(ctx, for_respondents, easy_read, by, plain_words, summary_template)
     plans = PlanOptions(template, partnership_template, summaries, anonymise)
-    _merge(ctx, paths, out, lambda: load_rules(rules_file), plans, _limits(time_limit, max_file_size), False, decisions)
+    limits = _limits(time_limit, max_file_size)
+    _merge(ctx, paths, out, lambda: load_rules(rules_file), plans, limits, False, decisions, recipients)
 
 
 @cli.command()

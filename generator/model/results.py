@@ -464,6 +464,27 @@ class TrackerResult:
 
 
 @dataclass
+class RecipientResult:
+    """An organisation of the recipients list, with its contact and email as the list gives them."""
+
+    organisation: str
+    contact: str | None = None
+    email: str | None = None
+
+
+@dataclass
+class RecipientsCheck:
+    """Who has not returned: the recipients list given to the merge (its file and how many it
+    lists), the organisations on it with no return merged, and the organisations merged that
+    are not on it (names as the results give them)."""
+
+    file: str
+    listed: int
+    not_returned: list[RecipientResult]
+    not_listed: list[str]
+
+
+@dataclass
 class ResultsHead:
     """What results.json starts with: its format, the run id, the instruments used and the rules
     (as data).  ``run_id`` is the same in results.json and the consolidated workbook written
@@ -492,6 +513,8 @@ class Results:
     trackers: list[TrackerResult] = _added(list, default_factory=list, kw_only=True)
     #: every decision read from the decisions file, and what became of it
     decisions: list[DecisionResult] = _added(list, default_factory=list, kw_only=True)
+    #: who has not returned, when the merge was given the recipients list (else None)
+    recipients: RecipientsCheck | None = _added(None, default=None, kw_only=True)
 
     @classmethod
     def of(
@@ -501,6 +524,7 @@ class Results:
         manifest: list[ManifestEntry],
         trackers: list[TrackerResult] | None = None,
         decisions: list[DecisionResult] | None = None,
+        recipients: RecipientsCheck | None = None,
     ) -> Results:
         return cls(
             head.format,
@@ -512,6 +536,7 @@ class Results:
             run_id=head.run_id,
             trackers=list(trackers or []),
             decisions=list(decisions or []),
+            recipients=recipients,
         )
 
     @property
