@@ -294,6 +294,24 @@ def show(
     help="Also write a print file of N copies of the PDF form (<name>-print-N-copies.pdf), each copy numbered in "
     "its pages' QR codes, so that the scanned pages sort back into returns.",
 )
+@click.option(
+    "--emails",
+    is_flag=True,
+    help="With --recipients: also write, beside each pack, a ready-to-send email (.eml) to the organisation's "
+    "email, with the pack attached. Open each in your mail program and press Send; coproduce sends nothing.",
+)
+@click.option(
+    "--deadline",
+    type=click.DateTime(formats=["%Y-%m-%d", "%d/%m/%Y"]),
+    metavar="DATE",
+    help="With --emails: the date to send the forms back by (2026-03-17 or 17/03/2026), written '17 March 2026'.",
+)
+@click.option(
+    "--email-template",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="With --emails: your own copy of templates/pack-email.txt (subject line, blank line, body).",
+)
 @click.pass_context
 def generate(
     ctx: click.Context,
@@ -306,6 +324,9 @@ def generate(
     last_round: Path | None,
     trackers: tuple[Path, ...],
     copies: int | None,
+    emails: bool,
+    deadline,  # noqa: ANN001 (a datetime, from click)
+    email_template: Path | None,
 ) -> None:
     """Write the checklist as forms to fill in: Word, fillable PDF and Excel.
 
@@ -314,11 +335,23 @@ def generate(
     Next round: coproduce generate --from output/results.json --recipients orgs.csv
 
     For a meeting on paper: coproduce generate --format pdf --copies 20
+
+    Emails to send: coproduce generate --recipients orgs.csv --emails --deadline 2026-03-17
     """
     from generator.forms.packs import Recipient, generate_pack, generate_packs, read_recipients
 
     if copies is not None and fmt not in ("pdf", "all"):
         raise click.UsageError("--copies prints the PDF form: use it with --format pdf (or all).")
+    if emails and recipients is None:
+        raise click.UsageError("--emails writes one email per organisation of --recipients: give the list too.")
+    if (deadline or email_template) and not emails:
+        raise click.UsageError("--deadline and --email-template go with --emails.")
+    mailing = None
+    if emails:
+        from generator.forms.emails import load_email_template
+
+        with _reported():
+            mailing = (load_email_template(email_template), deadline.date() if deadline else None)
 
     if last_round is not None:
         _generate_from(
@@ -332,6 +365,7 @@ def generate(
             last_round,
             trackers,
             copies,
+            mailing,
         )
         return
     if trackers:
@@ -350,12 +384,41 @@ def generate(
         else:
             listed = read_recipients(recipients)
             written = []
+            packs = []
             with click.progressbar(length=len(listed), label=f"Writing {len(listed)} packs", file=sys.stderr) as bar:
                 for pack in generate_packs(instrument, listed, out, formats, form_id_seed, copies=copies):
                     written += pack
+                    packs.append(pack)
                     bar.update(1)
+            if mailing is not None:
+                written += _write_emails(instrument, listed, packs, mailing)
     for path in written:
         click.echo(str(path))
+
+
+def _write_emails(instrument, recipients, packs, mailing) -> list[Path]:  # noqa: ANN001
+    """An email per pack (``generate --emails``), beside it; says which have no address, or are large."""
+    from generator.forms.emails import LARGE_EMAIL_BYTES, write_pack_email
+    from generator.forms.packs import slugify
+
+    template, deadline = mailing
+    written, unaddressed = [], []
+    for recipient, pack in zip(recipients, packs, strict=True):
+        forms = [path for path in pack if "-print-" not in path.name]  # (a print file is for printing here)
+        target = pack[0].parent / f"email-to-{slugify(recipient.organisation)}.eml"
+        sent = write_pack_email(instrument, recipient, forms, target, deadline, template)
+        written.append(sent.path)
+        if sent.to is None:
+            unaddressed.append(recipient.organisation)
+        if sent.size > LARGE_EMAIL_BYTES:
+            click.echo(f"Note: {sent.path} is {sent.size / 1024 / 1024:.0f} MB: some mail servers refuse it", err=True)
+    click.echo(f"Wrote {len(written)} email(s) to send (drafts: open each and press Send).", err=True)
+    if unaddressed:
+        names = ", ".join(unaddressed)
+        click.echo(
+            f"Note: no email address in the list for {names}: their drafts have no To; add it before sending.", err=True
+        )
+    return written
 
 
 def _generate_from(
@@ -369,6 +432,7 @@ def _generate_from(
     last_round: Path,
     trackers: tuple[Path, ...] = (),
     copies: int | None = None,
+    mailing: tuple | None = None,
 ) -> None:
     """`generate --from`: packs pre-filled with last round's review; says which got which."""
     from generator.forms.last_round import load_last_round
@@ -406,9 +470,13 @@ def _generate_from(
                     last_reviews=[plan.last_review for plan in plans],
                     copies=copies,
                 )
+                made = []
                 for pack in packs:
                     written += pack
+                    made.append(pack)
                     bar.update(1)
+            if mailing is not None and listed is not None:
+                written += _write_emails(instrument, [plan.recipient for plan in plans], made, mailing)
     for note in tracker_notes:
         click.echo(f"Note: {note}", err=True)
     for plan in plans:
