@@ -707,3 +707,4 @@ def _write_not_returned(sheet: Sheet, check: RecipientsCheck) -> None:
         for n, name in enumerate(check.not_listed, 1):
             put(sheet, row + n, 1, name)
     print_landscape_a4(sheet.worksheet, title_row=3 if rows else None)
+    sheet.close()

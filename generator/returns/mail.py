@@ -25,6 +25,7 @@ import email.utils
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import PurePosixPath
 
 from generator.errors import ReturnReadError, UnsafeFileError
@@ -263,9 +264,9 @@ class _Unpacker:
             return [self.item(Item(label, fate="rejected", reason=reason, origin=origin))]
         try:
             return open_()
-        except UnsafeFileError:
-            raise
-        except ReturnReadError as error:
+        except ReturnReadError as error:  # (an UnsafeFileError too: a zip bomb attached)
+            if error.file == self.file:  # a limit of the whole file: it is refused
+                raise
             return [self.item(Item(label, fate="rejected", reason=error.problem, origin=origin))]
 
     def item(self, item: Item) -> Item:
@@ -319,7 +320,7 @@ def _decoded(value: object) -> str:
     return " ".join(text.split())
 
 
-_MULTIPART_DEPTH = 100
+_MULTIPART_DEPTH = 300  # (a forward nests two or three levels: 8 forwards deep is about 25)
 
 
 def _collect(part: email.message.Message, mail: _Mail, name: str, depth: int) -> None:
@@ -384,6 +385,9 @@ def _read_msg(data: bytes, name: str) -> _Mail:
 
 def _msg_mail(message, types) -> _Mail:  # noqa: ANN001 (extract-msg's classes)
     date = getattr(message, "date", None)
+    if date is None and getattr(message, "header", None) is not None and message.header.get("Date"):
+        head = _mail_head(None, message.header.get("Date"), None)  # a draft: the date its headers give
+        date = datetime.fromtimestamp(head.time, timezone.utc) if head.time is not None else None
     mail = _Mail(
         email.utils.parseaddr(_decoded(getattr(message, "sender", None) or ""))[1] or None,
         date.isoformat() if date else None,
