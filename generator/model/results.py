@@ -513,8 +513,9 @@ class Results:
     trackers: list[TrackerResult] = _added(list, default_factory=list, kw_only=True)
     #: every decision read from the decisions file, and what became of it
     decisions: list[DecisionResult] = _added(list, default_factory=list, kw_only=True)
-    #: who has not returned, when the merge was given the recipients list (else None)
-    recipients: RecipientsCheck | None = _added(None, default=None, kw_only=True)
+    #: who has not returned, when the merge was given the recipients list (the key only then)
+    recipients_given: bool = field(default=False, kw_only=True, metadata={"flag": True})
+    recipients: RecipientsCheck | None = field(default=None, kw_only=True, metadata={"present_if": "recipients_given"})
 
     @classmethod
     def of(
@@ -537,6 +538,7 @@ class Results:
             trackers=list(trackers or []),
             decisions=list(decisions or []),
             recipients=recipients,
+            recipients_given=recipients is not None,
         )
 
     @property
