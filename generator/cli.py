@@ -11,6 +11,7 @@ import io
 import json
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
@@ -129,6 +130,13 @@ def _anonymise_option(what: str):
 
 
 #: --decisions, shared by `merge` and `run`.
+_recipients_option = click.option(
+    "--recipients",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="CSV",
+    help="The recipients list the packs were made from (generate --recipients): the summary, results.json and "
+    "the workbook's 'Not returned' sheet say who on it has not returned, and who returned without being on it.",
+)
 _decisions_option = click.option(
     "--decisions",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -295,6 +303,24 @@ def show(
     help="Print the text with the suggested corrections applied (see `show --errata`); the forms say so on their "
     "cover.  Returns read and merge with those of the published text.",
 )
+@click.option(
+    "--emails",
+    is_flag=True,
+    help="With --recipients: also write, beside each pack, a ready-to-send email (.eml) to the organisation's "
+    "email, with the pack attached. Open each in your mail program and press Send; coproduce sends nothing.",
+)
+@click.option(
+    "--deadline",
+    type=click.DateTime(formats=["%Y-%m-%d", "%d/%m/%Y"]),
+    metavar="DATE",
+    help="With --emails: the date to send the forms back by (2026-03-17 or 17/03/2026), written '17 March 2026'.",
+)
+@click.option(
+    "--email-template",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="With --emails: your own copy of templates/pack-email.txt (subject line, blank line, body).",
+)
 @click.pass_context
 def generate(
     ctx: click.Context,
@@ -308,6 +334,9 @@ def generate(
     trackers: tuple[Path, ...],
     copies: int | None,
     corrected: bool,
+    emails: bool,
+    deadline,  # noqa: ANN001 (a datetime, from click)
+    email_template: Path | None,
 ) -> None:
     """Write the checklist as forms to fill in: Word, fillable PDF and Excel.
 
@@ -316,11 +345,23 @@ def generate(
     Next round: coproduce generate --from output/results.json --recipients orgs.csv
 
     For a meeting on paper: coproduce generate --format pdf --copies 20
+
+    Emails to send: coproduce generate --recipients orgs.csv --emails --deadline 2026-03-17
     """
     from generator.forms.packs import Recipient, generate_pack, generate_packs, read_recipients
 
     if copies is not None and fmt not in ("pdf", "all"):
         raise click.UsageError("--copies prints the PDF form: use it with --format pdf (or all).")
+    if emails and recipients is None:
+        raise click.UsageError("--emails writes one email per organisation of --recipients: give the list too.")
+    if (deadline or email_template) and not emails:
+        raise click.UsageError("--deadline and --email-template go with --emails.")
+    mailing = None
+    if emails:
+        from generator.forms.emails import load_email_template
+
+        with _reported():
+            mailing = (load_email_template(email_template), deadline.date() if deadline else None)
 
     if last_round is not None:
         _generate_from(
@@ -335,6 +376,7 @@ def generate(
             trackers,
             copies,
             corrected,
+            mailing,
         )
         return
     if trackers:
@@ -353,12 +395,41 @@ def generate(
         else:
             listed = read_recipients(recipients)
             written = []
+            packs = []
             with click.progressbar(length=len(listed), label=f"Writing {len(listed)} packs", file=sys.stderr) as bar:
                 for pack in generate_packs(instrument, listed, out, formats, form_id_seed, copies=copies):
                     written += pack
+                    packs.append(pack)
                     bar.update(1)
+            if mailing is not None:
+                written += _write_emails(instrument, listed, packs, mailing)
     for path in written:
         click.echo(str(path))
+
+
+def _write_emails(instrument, recipients, packs, mailing) -> list[Path]:  # noqa: ANN001
+    """An email per pack (``generate --emails``), beside it; says which have no address, or are large."""
+    from generator.forms.emails import LARGE_EMAIL_BYTES, write_pack_email
+    from generator.forms.packs import slugify
+
+    template, deadline = mailing
+    written, unaddressed = [], []
+    for recipient, pack in zip(recipients, packs, strict=True):
+        forms = [path for path in pack if "-print-" not in path.name]  # (a print file is for printing here)
+        target = pack[0].parent / f"email-to-{slugify(recipient.organisation)}.eml"
+        sent = write_pack_email(instrument, recipient, forms, target, deadline, template)
+        written.append(sent.path)
+        if sent.to is None:
+            unaddressed.append(recipient.organisation)
+        if sent.size > LARGE_EMAIL_BYTES:
+            click.echo(f"Note: {sent.path} is {sent.size / 1024 / 1024:.0f} MB: some mail servers refuse it", err=True)
+    click.echo(f"Wrote {len(written)} email(s) to send (drafts: open each and press Send).", err=True)
+    if unaddressed:
+        names = ", ".join(unaddressed)
+        click.echo(
+            f"Note: no email address in the list for {names}: their drafts have no To; add it before sending.", err=True
+        )
+    return written
 
 
 def _generate_from(
@@ -373,6 +444,7 @@ def _generate_from(
     trackers: tuple[Path, ...] = (),
     copies: int | None = None,
     corrected: bool = False,
+    mailing: tuple | None = None,
 ) -> None:
     """`generate --from`: packs pre-filled with last round's review; says which got which."""
     from generator.forms.last_round import load_last_round
@@ -410,9 +482,13 @@ def _generate_from(
                     last_reviews=[plan.last_review for plan in plans],
                     copies=copies,
                 )
+                made = []
                 for pack in packs:
                     written += pack
+                    made.append(pack)
                     bar.update(1)
+            if mailing is not None and listed is not None:
+                written += _write_emails(instrument, [plan.recipient for plan in plans], made, mailing)
     for note in tracker_notes:
         click.echo(f"Note: {note}", err=True)
     for plan in plans:
@@ -478,7 +554,9 @@ def read_command(
 
     Scans: coproduce read scan.pdf --images scans/ --organisation "Riverside Trust"
     """
-    from generator.returns.batch import iter_read
+    from generator.model.results import to_data
+    from generator.outputs.summary import email_words
+    from generator.returns.batch import iter_read, unpack_containers
     from generator.returns.export import return_text, tracker_text, write_returns_csv
     from generator.returns.model import Return
     from generator.returns.tracker_return import TrackerReturn
@@ -488,7 +566,14 @@ def read_command(
     catalogue = find_instruments(_extra_dirs(ctx))
     limits = _limits(time_limit, max_file_size)
     returns, failed = [], 0
-    with closing(iter_read(files, catalogue.instruments, limits=limits, trackers=True)) as outcomes:
+    stack = ExitStack()
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="coproduce-attachments-")))
+    unpacked = unpack_containers(list(files), folder, limits)  # emails, mailboxes, zips: their attachments
+    for item in unpacked.not_read:
+        click.echo(f"{'Error' if item.fate == 'rejected' else 'Note'}: {item.name}: {item.reason}", err=True)
+        failed += item.fate == "rejected"
+    read = iter_read(unpacked.files, catalogue.instruments, limits=limits, trackers=True, names=unpacked.names)
+    with stack, closing(read) as outcomes:
         found = (
             (outcome, result) for outcome in outcomes for result in (outcome.results or (None,))
         )  # a scanned batch: one per printed copy
@@ -508,10 +593,15 @@ def read_command(
                     click.echo(tracker_text(result, catalogue.instruments.get(result.instrument or "")) + "\n")
                 continue
             returns.append(result)
+            source = unpacked.origins.get(result.file)  # the email it came in
             if as_json:
-                click.echo(json.dumps(result.as_data(), ensure_ascii=False))
+                data = result.as_data() | ({"email": to_data(source)} if source else {})
+                click.echo(json.dumps(data, ensure_ascii=False))
             elif not as_csv:
-                click.echo(return_text(result, catalogue.instruments.get(result.instrument)) + "\n")
+                came = f"  came by email: {email_words(source)}\n" if source else ""
+                text = return_text(result, catalogue.instruments.get(result.instrument))
+                head, _, rest = text.partition("\n")
+                click.echo(f"{head}\n{came}{rest}\n")
     if as_csv:
         table = io.StringIO()
         write_returns_csv(returns, table)
@@ -527,6 +617,7 @@ def read_command(
 @click.option("--consensus", type=click.Choice(CONSENSUS_RULES), help="Override the rules file's consensus rule.")
 @_rules_option
 @_decisions_option
+@_recipients_option
 @limit_options
 @_anonymise_option(_WORKBOOK_ANONYMISED)
 @click.pass_context
@@ -537,6 +628,7 @@ def merge(
     consensus: str | None,
     rules_file: Path | None,
     decisions: Path | None,
+    recipients: Path | None,
     time_limit: float | None,
     max_file_size: int | None,
     anonymise: bool,
@@ -560,7 +652,7 @@ def merge(
         loaded = load_rules(rules_file)
         return dataclasses.replace(loaded, consensus=consensus) if consensus else loaded
 
-    _merge(ctx, paths, out, rules, None, _limits(time_limit, max_file_size), anonymise, decisions)
+    _merge(ctx, paths, out, rules, None, _limits(time_limit, max_file_size), anonymise, decisions, recipients)
 
 
 #: The --template and --partnership-template options, shared by `plan` and `run`.
@@ -655,6 +747,7 @@ def _merge(
     limits: guards.Limits,
     anonymise: bool = False,
     decisions: Path | None = None,
+    recipients: Path | None = None,
 ) -> None:
     """Merge and score ``paths`` into ``out`` by the ``rules`` (loaded once the instruments are found),
     with ``plans`` if given; print the summary and the files written; exit 1 if any file was rejected."""
@@ -665,7 +758,16 @@ def _merge(
         catalogue = find_instruments(_extra_dirs(ctx))
         with ExitStack() as stack:
             output = merge_and_score(
-                paths, catalogue.instruments, rules(), out, plans, _progress_bar(stack), limits, anonymise, decisions
+                paths,
+                catalogue.instruments,
+                rules(),
+                out,
+                plans,
+                _progress_bar(stack),
+                limits,
+                anonymise,
+                decisions,
+                recipients,
             )
     for note in output.notes:
         click.echo(f"Note: {note}", err=True)
@@ -726,6 +828,7 @@ def plan(
 @_out_option("Folder for results, workbook and plans (created if needed).")
 @_rules_option
 @_decisions_option
+@_recipients_option
 @template_options
 @summary_options
 @limit_options
@@ -737,6 +840,7 @@ def run(
     out: Path,
     rules_file: Path | None,
     decisions: Path | None,
+    recipients: Path | None,
     template: Path | None,
     partnership_template: Path | None,
     for_respondents: bool,
@@ -761,7 +865,8 @@ def run(
 
     summaries = _summaries(ctx, for_respondents, easy_read, by, plain_words, summary_template)
     plans = PlanOptions(template, partnership_template, summaries, anonymise)
-    _merge(ctx, paths, out, lambda: load_rules(rules_file), plans, _limits(time_limit, max_file_size), False, decisions)
+    limits = _limits(time_limit, max_file_size)
+    _merge(ctx, paths, out, lambda: load_rules(rules_file), plans, limits, False, decisions, recipients)
 
 
 @cli.command()

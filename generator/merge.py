@@ -23,16 +23,16 @@ import pickle
 import stat
 import tempfile
 import weakref
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.forms.paper import FORM_ID_LENGTH
 from generator.model.instrument import Instrument
-from generator.model.results import MERGED, REJECTED, SKIPPED, SUPERSEDED, ManifestEntry
+from generator.model.results import MERGED, REJECTED, SKIPPED, SUPERSEDED, EmailSource, ManifestEntry
 from generator.returns import guards
-from generator.returns.batch import iter_read
+from generator.returns.batch import ReadOutcome, iter_read, unpack_containers
 from generator.returns.model import ORGANISATION_BY_HAND, Return
 from generator.returns.names import counted_under, organisation_key, respondent_key
 from generator.returns.tracker_return import TrackerReturn
@@ -64,6 +64,11 @@ FORM_SUFFIXES = {
     ".jpeg",
     ".tif",
     ".tiff",
+    # emails, mailboxes and zips: their attachments are read (generator/returns/mail.py)
+    ".eml",
+    ".msg",
+    ".mbox",
+    ".zip",
     "",
 }
 _SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
@@ -250,18 +255,20 @@ def merge_returns(
             manifest.append(ManifestEntry(guards.file_label(path), SKIPPED, reason))
         else:
             to_read.append(path)
-    tick = progress(len(to_read)) if progress else None
     read_ok: list[_Held] = []
     entries: dict[str, ManifestEntry] = {}
     store = _ReturnStore()
     trackers: list[TrackerReturn] = []
     scanned: list[tuple[Path, str, float, int, Return]] = []  # kept back until the organisations are known
-    with closing(iter_read(to_read, instruments, tick, limits, trackers=True)) as outcomes:
-        for outcome in outcomes:
+    with (
+        tempfile.TemporaryDirectory(prefix="coproduce-attachments-") as attachments,
+        closing(_read_unpacked(to_read, instruments, progress, limits, Path(attachments), manifest)) as outcomes,
+    ):
+        for outcome, source in outcomes:
             # from here on the file is named as outputs can show it (bytes not UTF-8 escaped)
-            path, digest = Path(guards.file_label(outcome.path)), outcome.sha256
+            path, digest = Path(outcome.failure.file if outcome.failure else outcome.name), outcome.sha256
             result = outcome.result
-            entry = ManifestEntry(str(path), MERGED, sha256=digest or None)
+            entry = ManifestEntry(str(path), MERGED, sha256=digest or None).by_email(source)
             if result is None:
                 entry.fate = SKIPPED if outcome.failure.own_output else REJECTED
                 entry.reason = outcome.failure.problem
@@ -313,6 +320,28 @@ def merge_returns(
     organisations = _group(kept, rules)
     manifest.sort(key=lambda e: e.file)
     return Merged(manifest, organisations, trackers, images)
+
+
+def _read_unpacked(
+    files: list[Path],
+    instruments: Mapping[str, Instrument],
+    progress: Callable[[int], Callable[[], None]] | None,
+    limits: guards.Limits | None,
+    folder: Path,
+    manifest: list[ManifestEntry],
+) -> Iterator[tuple[ReadOutcome, EmailSource | None]]:
+    """Each outcome of reading ``files``, emails, mailboxes and zips opened first (their
+    attachments saved into ``folder``), with the email it came in; what was found in them and
+    not read is added to ``manifest``."""
+    unpacked = unpack_containers(files, folder, limits)
+    for item in unpacked.not_read:
+        manifest.append(ManifestEntry(item.name, item.fate, item.reason).by_email(item.origin))
+    tick = progress(len(unpacked.files)) if progress else None
+    names = unpacked.names
+    with closing(iter_read(unpacked.files, instruments, tick, limits, trackers=True, names=names)) as outcomes:
+        for outcome in outcomes:
+            name = names.get(outcome.path) or guards.file_label(outcome.path)
+            yield dataclasses.replace(outcome, name=name), unpacked.origins.get(name)
 
 
 def tracker_reason(tracker: TrackerReturn) -> str:

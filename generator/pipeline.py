@@ -41,6 +41,7 @@ from generator.model.results import (
     REJECTED,
     ManifestEntry,
     OrganisationResult,
+    RecipientsCheck,
     Results,
     ResultsHead,
     TrackerResult,
@@ -108,6 +109,7 @@ def merge_and_score(
     limits: Limits | None = None,
     anonymise: bool = False,
     decisions: Path | None = None,
+    recipients: Path | None = None,
 ) -> PipelineOutput:
     """Merge and score the returns under ``paths`` and write results.json and consolidated.xlsx
     into ``out``, and with ``plans`` the action plans too.  ``limits`` (default
@@ -123,8 +125,15 @@ def merge_and_score(
     (the others are not merged either: a mistyped folder must not leave a batch out unnoticed)
     or when there is no form to merge.  An :class:`OutputFolderBusyError` when another merge
     is writing into ``out``.  With ``anonymise``, consolidated-anonymised.xlsx and the key too
-    (:func:`write_outputs`)."""
+    (:func:`write_outputs`).  With ``recipients`` (the CSV packs were made from), who on it has
+    not returned, in results.json, the workbook and the summary; a list that cannot be read
+    stops the merge before anything is written."""
     check_paths(paths, out)
+    listed = None
+    if recipients is not None:
+        from generator.forms.packs import read_recipients
+
+        listed = read_recipients(recipients)
     if plans is not None:
         _check_templates(plans)
     from generator.decisions import load_decision_book
@@ -135,7 +144,12 @@ def merge_and_score(
         exclude = [out] + [path for path in read if not path.resolve().is_relative_to(out.resolve())]
         merged = merge_returns(paths, instruments, rules, exclude=exclude, progress=progress, limits=limits)
         _check_something_merged(merged.manifest, paths, out)
-        output = write_outputs(merged, instruments, rules, out, plans, anonymise, book)
+        check = None
+        if listed is not None:
+            from generator.returns.recipients import recipients_check
+
+            check = recipients_check(listed, (group.name for group in merged.organisations), recipients)
+        output = write_outputs(merged, instruments, rules, out, plans, anonymise, book, check)
         if book:
             shown = " and ".join(str(path) for path in read)
             notes.append(
@@ -291,6 +305,7 @@ def write_outputs(
     plans: PlanOptions | None = None,
     anonymise: bool = False,
     decisions: DecisionBook | None = None,
+    recipients: RecipientsCheck | None = None,
 ) -> PipelineOutput:
     """Score ``merged`` one organisation at a time, an unclear answer counting as ``decisions``
     decide it (if they do), each going to ``out/results.json``,
@@ -354,9 +369,9 @@ def write_outputs(
             yield from decisions.results() if decisions is not None else ()
 
         staged = write_results_json(
-            head, each_organisation(), merged.manifest, staging / "results.json", trackers, decided()
+            head, each_organisation(), merged.manifest, staging / "results.json", trackers, decided(), recipients
         )
-        staged_book = book.save(staging / "consolidated.xlsx", merged.manifest)
+        staged_book = book.save(staging / "consolidated.xlsx", merged.manifest, recipients)
         outcomes = decisions.results() if decisions is not None else []
         rows = question_rows(kept, outcomes, instruments)
         staged_decisions = (
@@ -374,7 +389,7 @@ def write_outputs(
             (out / DECISIONS_FILE).unlink()
         os.replace(staged_book, written[1])
         os.replace(staged, written[0])
-    results = Results.of(head, kept, merged.manifest, trackers, outcomes)
+    results = Results.of(head, kept, merged.manifest, trackers, outcomes, recipients)
     if plans is not None:
         written += plan_files + write_partnership_plans(results, instruments, out, plans.partnership_template)
         if anonymise:

@@ -297,12 +297,12 @@ def test_manifest_every_file_and_the_counts(workbook, data):
     assert [c.value for c in sheet[2] if c.value] == ["Found", "Merged", "Superseded", "Rejected", "Skipped"]
     assert [c.value for c in sheet[3] if c.value is not None] == [10, 7, 1, 1, 1]
     header, rows = _rows(sheet, "File")
-    assert header == ["File", "Fate", "Reason", "Superseded by", "Organisation", "Format", "SHA-256"]
+    assert header == ["File", "Fate", "Reason", "Superseded by", "Organisation", "Format", "SHA-256", "Came by email"]
     assert len(rows) == data["counts"]["found"] == len(data["manifest"])
     for row, entry in zip(rows, data["manifest"], strict=True):
         assert [c.value for c in row] == [
             entry["file"], entry["fate"], entry["reason"], entry["superseded_by"], entry["organisation"],
-            entry["format"], entry["sha256"],
+            entry["format"], entry["sha256"], None,
         ]  # fmt: skip
     rejected = next(row for row in rows if row[1].value == "rejected")
     assert "damaged-return.docx" in rejected[0].value and _fill(rejected[1])

@@ -47,9 +47,23 @@ def _added(missing: Any, **kwargs: Any) -> Any:
 
 
 @dataclass
+class EmailSource:
+    """The email a file came in: the email's file (as the manifest lists it; a mailbox's too),
+    the sender's address, the email's date (ISO 8601) and subject; for a forwarded email, the
+    forwarded one's, and the address of whoever forwarded it."""
+
+    file: str
+    sender: str | None = None
+    date: str | None = None
+    subject: str | None = None
+    forwarded_by: str | None = None
+
+
+@dataclass
 class ManifestEntry:
     """One input file and what became of it: ``fate`` is one of :data:`FATES`; ``reason`` says
-    why a file was superseded, rejected or skipped."""
+    why a file was superseded, rejected or skipped.  A file that came in an email (an attachment,
+    or an email with no form) is named ``<email>/<attachment>`` and has ``email``."""
 
     file: str
     fate: str
@@ -58,6 +72,14 @@ class ManifestEntry:
     format: str | None = None
     organisation: str | None = None
     superseded_by: str | None = None
+    came_by_email: bool = _flag()
+    email: EmailSource | None = _optional("came_by_email")
+
+    def by_email(self, source: EmailSource | None) -> ManifestEntry:
+        """This entry, saying that it came in the email ``source`` (if not None)."""
+        if source is not None:
+            self.email, self.came_by_email = source, True
+        return self
 
 
 @dataclass
@@ -442,6 +464,27 @@ class TrackerResult:
 
 
 @dataclass
+class RecipientResult:
+    """An organisation of the recipients list, with its contact and email as the list gives them."""
+
+    organisation: str
+    contact: str | None = None
+    email: str | None = None
+
+
+@dataclass
+class RecipientsCheck:
+    """Who has not returned: the recipients list given to the merge (its file and how many it
+    lists), the organisations on it with no return merged, and the organisations merged that
+    are not on it (names as the results give them)."""
+
+    file: str
+    listed: int
+    not_returned: list[RecipientResult]
+    not_listed: list[str]
+
+
+@dataclass
 class ResultsHead:
     """What results.json starts with: its format, the run id, the instruments used and the rules
     (as data).  ``run_id`` is the same in results.json and the consolidated workbook written
@@ -470,6 +513,9 @@ class Results:
     trackers: list[TrackerResult] = _added(list, default_factory=list, kw_only=True)
     #: every decision read from the decisions file, and what became of it
     decisions: list[DecisionResult] = _added(list, default_factory=list, kw_only=True)
+    #: who has not returned, when the merge was given the recipients list (the key only then)
+    recipients_given: bool = field(default=False, kw_only=True, metadata={"flag": True})
+    recipients: RecipientsCheck | None = field(default=None, kw_only=True, metadata={"present_if": "recipients_given"})
 
     @classmethod
     def of(
@@ -479,6 +525,7 @@ class Results:
         manifest: list[ManifestEntry],
         trackers: list[TrackerResult] | None = None,
         decisions: list[DecisionResult] | None = None,
+        recipients: RecipientsCheck | None = None,
     ) -> Results:
         return cls(
             head.format,
@@ -490,6 +537,8 @@ class Results:
             run_id=head.run_id,
             trackers=list(trackers or []),
             decisions=list(decisions or []),
+            recipients=recipients,
+            recipients_given=recipients is not None,
         )
 
     @property

@@ -24,6 +24,7 @@ from generator.model.results import (
     DecisionResult,
     ManifestEntry,
     OrganisationResult,
+    RecipientsCheck,
     Results,
     ResultsHead,
     TrackerResult,
@@ -56,6 +57,7 @@ def write_results_json(
     path: Path,
     trackers: Sequence[TrackerResult] = (),
     decisions: Iterable[DecisionResult] = (),
+    recipients: RecipientsCheck | None = None,
 ) -> Path:
     """Write results.json at ``path``, atomically: ``head``, then each of ``organisations`` as it
     comes (they may be scored as the file is written: an iterator is taken one at a time), then
@@ -76,6 +78,8 @@ def write_results_json(
             out.write("[]" if separator == "[\n    " else "\n  ]")
             tail = {"counts": Counts.of(manifest), "manifest": manifest, "trackers": list(trackers)}
             tail["decisions"] = list(decisions)
+            if recipients is not None:  # (only when the merge was given the recipients list)
+                tail["recipients"] = recipients
             for key, value in tail.items():
                 out.write(f",\n  {json.dumps(key)}: {_dumps(to_data(value), 2)}")
             out.write("\n}\n")
@@ -86,7 +90,13 @@ def write_results_json(
 def write_results(results: Results, path: Path) -> Path:
     """Write ``results`` (all in memory) as results.json at ``path``, atomically."""
     return write_results_json(
-        results.head, results.organisations, results.manifest, path, results.trackers, results.decisions
+        results.head,
+        results.organisations,
+        results.manifest,
+        path,
+        results.trackers,
+        results.decisions,
+        results.recipients,
     )
 
 

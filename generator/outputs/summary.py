@@ -5,11 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from generator.model.results import REJECTED, SUPERSEDED, Results
+from generator.model.results import MERGED, REJECTED, SKIPPED, SUPERSEDED, EmailSource, Results
 from generator.scoring.rules import Roles
 
 if TYPE_CHECKING:
     from generator.returns.tracker_return import TrackerReturn
+
+
+def email_words(source: EmailSource) -> str:
+    """The email a file came in, in a few words: "from ann@riverside.org, 2026-03-17, 'Re: checklist'"."""
+    parts = [f"from {source.sender}" if source.sender else "from an unknown sender"]
+    parts += [source.date[:10]] if source.date else []
+    parts += [f"'{source.subject}'"] if source.subject else []
+    parts += [f"forwarded by {source.forwarded_by}"] if source.forwarded_by else []
+    return ", ".join(parts)
 
 
 def merge_summary(results: Results) -> str:
@@ -64,7 +73,46 @@ def merge_summary(results: Results) -> str:
             for org, answer in unclear
         ]
     lines += decision_lines(results)
+    lines += email_lines(results)
+    lines += recipients_lines(results)
     return "\n".join(lines)
+
+
+def email_lines(results: Results) -> list[str]:
+    """The files that came by email: each attachment merged with its sender, and each email
+    with no form in it, with why."""
+    came = [entry for entry in results.manifest if entry.email is not None]
+    merged = [entry for entry in came if entry.fate == MERGED]
+    emails = {entry.email.file for entry in came}
+    if not came:
+        return []
+    lines = [f"By email: {len(merged)} form{'' if len(merged) == 1 else 's'} merged from {len(emails)} email file(s)"]
+    lines += [f"  {entry.file}  {email_words(entry.email)}" for entry in merged]
+    lines += [
+        f"  no form  {entry.file}: {entry.reason}"
+        for entry in came
+        if entry.fate == SKIPPED and (entry.reason or "").startswith("an email")
+    ]
+    return lines
+
+
+def recipients_lines(results: Results) -> list[str]:
+    """Who on the recipients list has not returned, and who returned without being on it."""
+    check = results.recipients
+    if check is None:
+        return []
+    missing = check.not_returned
+    if not missing:
+        lines = [f"Every organisation on {check.file} ({check.listed}) has returned."]
+    else:
+        lines = [f"Not returned: {len(missing)} of the {check.listed} organisations on {check.file}:"]
+        lines += [
+            "  " + "  ".join(part for part in (r.organisation, r.contact or "", r.email or "(no email)") if part)
+            for r in missing
+        ]
+    if check.not_listed:
+        lines.append(f"Returned but not on {check.file}: {', '.join(check.not_listed)}")
+    return lines
 
 
 def decision_lines(results: Results) -> list[str]:

@@ -62,9 +62,11 @@ from generator.model.results import (
     Counts,
     ManifestEntry,
     OrganisationResult,
+    RecipientsCheck,
     Results,
     ResultsHead,
 )
+from generator.outputs.summary import email_words
 from generator.outputs.workbook_cells import (
     BOX,
     HEADER_FILL,
@@ -259,9 +261,10 @@ class ConsolidatedWorkbook:
             height = add_picture(table.sheet.worksheet, png, cell, width, _PICTURE_HEIGHT)
             table.add(values, height=height + 4)
 
-    def save(self, path: Path, entries: list[ManifestEntry]) -> Path:
-        """Write the Summary, the charts and the manifest (of ``entries``), and save the workbook
-        at ``path``, atomically; returns ``path``."""
+    def save(self, path: Path, entries: list[ManifestEntry], recipients: RecipientsCheck | None = None) -> Path:
+        """Write the Summary, the charts and the manifest (of ``entries``), and, given the
+        recipients ``check``, the sheet of those who have not returned; save the workbook at
+        ``path``, atomically; returns ``path``."""
         blocks = [(look, self.summaries[look.id]) for look in self.looks.values()]
         for table in self.tables.values():
             table.close()
@@ -269,6 +272,8 @@ class ConsolidatedWorkbook:
         _write_summary(self.sheets[SUMMARY_SHEET], self.rules, Counts.of(entries), blocks)
         _write_charts(self.sheets[CHARTS_SHEET], self.sheets[CHART_DATA_SHEET], blocks)
         _write_manifest(self.sheets[MANIFEST_SHEET], Counts.of(entries), entries, self.run_id)
+        if recipients is not None:
+            _write_not_returned(Sheet(self, NOT_RETURNED_SHEET), recipients)
         if self.changes:
             changes = self.changes.in_order(_SHEET_ORDER)
             sheet = Sheet(self, TEXT_CHANGES_SHEET)
@@ -698,6 +703,7 @@ def _write_manifest(sheet: Sheet, counts: Counts, manifest: Iterable[ManifestEnt
         Column("Organisation", 28, wrap=True),
         Column("Format", 8, centre=True),
         Column("SHA-256", 66),
+        Column("Came by email", 50, wrap=True),
     ]
     sheet.widths([column.width for column in columns])
     sheet.worksheet.freeze_panes = "B6"
@@ -718,8 +724,35 @@ def _write_manifest(sheet: Sheet, counts: Counts, manifest: Iterable[ManifestEnt
             entry.organisation,
             entry.format,
             entry.sha256,
+            email_words(entry.email) if entry.email else None,
         ]
         for entry in manifest
     )
     write_table(sheet, 5, columns, rows, freeze=False)
     print_landscape_a4(sheet.worksheet, title_row=5)
+
+
+# --- Not returned ---------------------------------------------------------------------------------
+
+#: The sheet of the organisations on the recipients list with no return (``--recipients``).
+NOT_RETURNED_SHEET = "Not returned"
+
+
+def _write_not_returned(sheet: Sheet, check: RecipientsCheck) -> None:
+    columns = [Column("Organisation", 40, wrap=True), Column("Contact", 28, wrap=True), Column("Email", 36)]
+    count = len(check.not_returned)
+    heading = (
+        f"{count} of the {check.listed} organisations on {check.file} have not returned"
+        if count
+        else f"Every organisation on {check.file} ({check.listed}) has returned"
+    )
+    sheet.widths([column.width for column in columns])
+    put(sheet, 1, 1, heading, font=cell_font(bold=True, size=12))
+    rows = [[r.organisation, r.contact, r.email] for r in check.not_returned]
+    row = write_table(sheet, 3, columns, rows, freeze=False) + 2 if rows else 3
+    if check.not_listed:
+        put(sheet, row, 1, "Returned but not on the list:", font=cell_font(bold=True))
+        for n, name in enumerate(check.not_listed, 1):
+            put(sheet, row + n, 1, name)
+    print_landscape_a4(sheet.worksheet, title_row=3 if rows else None)
+    sheet.close()

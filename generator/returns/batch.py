@@ -18,7 +18,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from importlib import import_module
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -59,6 +60,8 @@ class ReadOutcome:
     results: tuple[Return | TrackerReturn, ...]
     failure: ReadFailure | None
     mtime: float
+    #: the file's name in outputs: its path, or for an email's attachment ``reply.eml/form.pdf``
+    name: str = ""
 
     @property
     def result(self) -> Return | TrackerReturn | None:
@@ -85,39 +88,45 @@ def _fingerprint(path: Path) -> tuple[str, float]:
     return digest.hexdigest(), path.stat().st_mtime
 
 
-def _failed(path: Path, sha256: str, error: CoproduceError | str, mtime: float) -> ReadOutcome:
-    file = guards.file_label(path)
+def _failed(path: Path, sha256: str, error: CoproduceError | str, mtime: float, name: str | None = None) -> ReadOutcome:
+    file = name or guards.file_label(path)
     problem = str(error).removeprefix(f"{file}: ")
     return ReadOutcome(path, sha256, (), ReadFailure(file, problem, isinstance(error, OwnOutputError)), mtime)
 
 
 def _read_one(
-    path: Path, instruments: Mapping[str, Instrument], limits: guards.Limits, trackers: bool = False
+    path: Path,
+    name: str | None,
+    instruments: Mapping[str, Instrument],
+    limits: guards.Limits,
+    trackers: bool = False,
 ) -> ReadOutcome:
-    """Read one file within ``limits``.  The file is read once, for its digest and its reader
-    both, unless it is over the size limit."""
-    file = guards.file_label(path)  # its name in messages and in the Return
+    """Read one file within ``limits``, naming it ``name`` (default: its path) in messages.  The
+    file is read once, for its digest and its reader both, unless it is over the size limit."""
+    file = name or guards.file_label(path)  # its name in messages and in the Return
     try:
         info = path.stat()
         mtime = info.st_mtime
         if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
             # a pipe, a socket, a device: opening a named pipe waits for a writer forever
-            return _failed(path, "", "is not a file (a named pipe, a socket or a device): it was not opened", mtime)
+            return _failed(
+                path, "", "is not a file (a named pipe, a socket or a device): it was not opened", mtime, file
+            )
         data = guards.read_untrusted(path, file, limits)
     except guards.UnsafeFileError as error:  # too big to read whole: its digest a block at a time
         try:
             digest, mtime = _fingerprint(path)
         except OSError:
             digest = ""
-        return _failed(path, digest, error, mtime)
+        return _failed(path, digest, error, mtime, file)
     except OSError as error:
-        return _failed(path, "", f"cannot be opened ({open_failure(path, error)})", 0.0)
+        return _failed(path, "", f"cannot be opened ({open_failure(path, error)})", 0.0, file)
     digest = hashlib.sha256(data).hexdigest()
     try:
         results = read_returns_data(data, file, instruments, limits, trackers=trackers)
         return ReadOutcome(path, digest, tuple(results), None, mtime)
     except CoproduceError as error:
-        return _failed(path, digest, error, mtime)
+        return _failed(path, digest, error, mtime, file)
 
 
 def _limit_memory(extra: int) -> None:
@@ -167,14 +176,14 @@ def _die_with(parent: int) -> None:
 
 def _reader_main(
     conn: Connection,
-    instruments: Mapping[str, Instrument],
+    work: Callable[[Path, str | None], object],
     limits: guards.Limits,
     parent: int,
     inherited: list[Connection],
-    trackers: bool = False,
 ) -> None:
-    """A worker: read each path of each list sent, sending back each outcome as soon as it is
-    known, until told to stop (None) or its parent is gone."""
+    """A worker: do ``work`` on each (path, name) of each list sent (read it, or unpack it),
+    sending back each outcome as soon as it is known, until told to stop (None) or its parent
+    is gone."""
     _die_with(parent)
     for other in inherited:  # the parent's ends of the other workers' pipes, copied by fork: held
         other.close()  # here, they would keep those pipes open after the parent's death
@@ -190,8 +199,8 @@ def _reader_main(
             return
         if paths is None:
             return
-        for path in paths:
-            conn.send(_read_one(path, instruments, limits, trackers))
+        for path, name in paths:
+            conn.send(work(path, name))
 
 
 class _Worker:
@@ -201,25 +210,24 @@ class _Worker:
     def __init__(
         self,
         context,
-        instruments: Mapping[str, Instrument],
+        work: Callable[[Path, str | None], object],
         limits: guards.Limits,
         others: Iterable[_Worker | None],
-        trackers: bool = False,
     ):
         self.conn, child = context.Pipe()
         inherited = [w.conn for w in others if w is not None]
         self.process = context.Process(
-            target=_reader_main, args=(child, instruments, limits, os.getpid(), inherited, trackers), daemon=True
+            target=_reader_main, args=(child, work, limits, os.getpid(), inherited), daemon=True
         )
         self.process.start()
         child.close()
         self.jobs: deque[int] = deque()
         self.started = 0.0
 
-    def give(self, indexes: list[int], files: Sequence[Path]) -> bool:
+    def give(self, indexes: list[int], files: Sequence[Path], names: Mapping[Path, str]) -> bool:
         """Send it these files to read after those it holds; False if it has died."""
         try:
-            self.conn.send([files[i] for i in indexes])
+            self.conn.send([(files[i], names.get(files[i])) for i in indexes])
         except OSError:
             return False
         if not self.jobs:
@@ -242,12 +250,12 @@ class _Worker:
         self.conn.close()
 
 
-def _stopped_outcome(path: Path, problem: str) -> ReadOutcome:
+def _stopped_outcome(path: Path, problem: str, name: str | None = None) -> ReadOutcome:
     try:
         digest, mtime = _fingerprint(path)
     except OSError:
         digest, mtime = "", 0.0
-    return _failed(path, digest, problem, mtime)
+    return _failed(path, digest, problem, mtime, name)
 
 
 def iter_read(
@@ -257,6 +265,7 @@ def iter_read(
     limits: guards.Limits | None = None,
     *,
     trackers: bool = False,
+    names: Mapping[Path, str] | None = None,
 ) -> Iterator[ReadOutcome]:
     """Read ``files`` in worker processes (one per core), each file within ``limits`` (default
     :data:`generator.returns.guards.LIMITS`): yields
@@ -270,9 +279,24 @@ def iter_read(
     finishes it, so a file's time runs from when its worker starts on it.  Closing the
     iterator early (or Ctrl-C) kills the workers.  With ``trackers``, an action tracker is read
     as a :class:`~generator.returns.tracker_return.TrackerReturn`; without, it fails as not a form.
+    ``names`` (path → name) name files in messages and outcomes by other than their paths (the
+    attachments of an email, saved in a temporary folder: see :func:`unpack_containers`).
     """
     limits = limits or guards.LIMITS
     _import_readers(files)
+    work = partial(_read_one, instruments=instruments, limits=limits, trackers=trackers)
+    yield from _iter_work(files, work, limits, progress, names or {})
+
+
+def _iter_work(
+    files: Sequence[Path],
+    work: Callable[[Path, str | None], object],
+    limits: guards.Limits,
+    progress: Callable[[], None] | None,
+    names: Mapping[Path, str],
+) -> Iterator:
+    """Do ``work`` on each of ``files`` in worker processes: see :func:`iter_read`.  A file
+    that takes too long or kills its worker gets a :class:`ReadOutcome` failing it."""
     done: dict[int, ReadOutcome] = {}
     waiting = deque(range(len(files)))
     given = 0  # the next index to yield
@@ -291,9 +315,9 @@ def iter_read(
             for n, worker in enumerate(workers):
                 if waiting and (worker is None or len(worker.jobs) < _TOP_UP):
                     if worker is None:
-                        worker = workers[n] = _Worker(context, instruments, limits, workers, trackers)
+                        worker = workers[n] = _Worker(context, work, limits, workers)
                     chunk = [waiting.popleft() for _ in range(min(len(waiting), _QUEUE - len(worker.jobs)))]
-                    if not worker.give(chunk, files):  # it died while idle: the next round starts another
+                    if not worker.give(chunk, files, names):  # it died while idle: the next round starts another
                         waiting.extendleft(reversed(chunk))
                         worker.stop(kill=True)
                         workers[n] = None
@@ -309,7 +333,8 @@ def iter_read(
                         done[index] = worker.conn.recv()
                     except (EOFError, OSError):
                         worker.process.join(timeout=5)
-                        done[index] = _stopped_outcome(files[index], _crashed(worker.process.exitcode))
+                        problem = _crashed(worker.process.exitcode)
+                        done[index] = _stopped_outcome(files[index], problem, names.get(files[index]))
                         retire(worker)
                     else:
                         worker.jobs.popleft()
@@ -320,6 +345,7 @@ def iter_read(
                         files[index],
                         f"took more than {limits.read_seconds:g} s to read, so reading it was stopped: it may be "
                         "damaged or made to hang a reader; open it and save it again, or enter its answers by hand",
+                        names.get(files[index]),
                     )
                 else:
                     continue
@@ -352,3 +378,95 @@ def _crashed(exitcode: int | None) -> str:
         f"stopped its reader without an answer ({how}): it may be damaged or made to crash a reader; "
         "please report this with the file"
     )
+
+
+# --- emails, mailboxes and zips -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnpackOutcome:
+    """What opening one file as a container gave: its items (:class:`~generator.returns.mail.Item`),
+    or None when it is not a container (an ordinary form: read it), or why it could not be
+    opened (``failure``)."""
+
+    path: Path
+    items: tuple | None
+    failure: ReadFailure | None = None
+    mtime: float = 0.0
+
+
+def _unpack_one(path: Path, name: str | None, limits: guards.Limits) -> UnpackOutcome:
+    """Open the file at ``path`` as an email, mailbox or zip, within ``limits``."""
+    from generator.returns import mail
+
+    file = name or guards.file_label(path)
+    try:
+        mtime = path.stat().st_mtime
+        data = guards.read_untrusted(path, file, limits)
+        if mail.container_kind(data, file) is None:
+            return UnpackOutcome(path, None, mtime=mtime)
+        return UnpackOutcome(path, tuple(mail.unpack(data, file, limits)), mtime=mtime)
+    except OSError as error:
+        return UnpackOutcome(path, (), ReadFailure(file, f"cannot be opened ({open_failure(path, error)})"))
+    except CoproduceError as error:
+        return UnpackOutcome(path, (), ReadFailure(file, str(error).removeprefix(f"{file}: ")))
+    except MemoryError:
+        return UnpackOutcome(path, (), ReadFailure(file, "needs more memory to open than an email ever could"))
+    except Exception as error:  # a file no check foresaw: the batch must go on
+        problem = f"could not be opened ({type(error).__name__}); please report this with the file"
+        return UnpackOutcome(path, (), ReadFailure(file, problem))
+
+
+@dataclass
+class Unpacked:
+    """The files of a batch once its emails, mailboxes and zips are opened: what to read, in
+    order (the other files as they are, and each attachment to read saved in a temporary
+    folder), each attachment's name (``reply.eml/riverside.pdf``) and the email it came in, and
+    what was found and not read (:class:`~generator.returns.mail.Item` with a fate: an email
+    with no form, an attachment that is not one, a container that could not be opened)."""
+
+    files: list[Path]
+    names: dict[Path, str] = field(default_factory=dict)
+    origins: dict[str, object] = field(default_factory=dict)
+    not_read: list = field(default_factory=list)
+
+
+def unpack_containers(files: Sequence[Path], folder: Path, limits: guards.Limits | None = None) -> Unpacked:
+    """Open, in worker processes within ``limits`` (time included), each of ``files`` that may be
+    an email, a mailbox or a zip (by its name: ``.eml``, ``.msg``, ``.mbox``, ``.zip``, or
+    none), and save the attachments to read into ``folder`` (which the caller removes), each
+    file dated as its email.  See :class:`Unpacked`."""
+    from generator.returns.mail import CONTAINER_SUFFIXES, Item
+
+    limits = limits or guards.LIMITS
+    candidates = [path for path in files if path.suffix.lower() in (*CONTAINER_SUFFIXES, "")]
+    opened: dict[Path, UnpackOutcome] = {}
+    if candidates:
+        work = partial(_unpack_one, limits=limits)
+        with closing(_iter_work(candidates, work, limits, None, {})) as outcomes:
+            for outcome in outcomes:
+                if isinstance(outcome, ReadOutcome):  # it took too long, or killed its worker
+                    outcome = UnpackOutcome(outcome.path, (), outcome.failure, outcome.mtime)
+                opened[outcome.path] = outcome
+    unpacked = Unpacked([])
+    for path in files:
+        outcome = opened.get(path)
+        if outcome is None or outcome.items is None and outcome.failure is None:
+            unpacked.files.append(path)
+            continue
+        if outcome.failure is not None:
+            unpacked.not_read.append(Item(outcome.failure.file, fate="rejected", reason=outcome.failure.problem))
+            continue
+        for item in outcome.items:
+            if item.fate is not None:
+                unpacked.not_read.append(item)
+                continue
+            saved = folder / f"{len(unpacked.names):05d}{Path(item.name).suffix[:10]}"
+            saved.write_bytes(item.data)
+            when = item.time if item.time is not None else outcome.mtime
+            os.utime(saved, (when, when))
+            unpacked.files.append(saved)
+            unpacked.names[saved] = item.name
+            if item.origin is not None:
+                unpacked.origins[item.name] = item.origin
+    return unpacked
