@@ -81,7 +81,13 @@ def test_other_hosts_and_origins_are_refused(merged_round):
     assert client.get(f"/?token={TOKEN}", headers={"host": f"attacker.example:{PORT}"}).status_code == 403
     assert client.get("/", headers={"host": "127.0.0.1:9999"}).status_code == 403
     csrf = _csrf(client)
-    for headers in ({"origin": "http://attacker.example"}, {"origin": "null"}, {"sec-fetch-site": "cross-site"}):
+    for headers in (
+        {"origin": "http://attacker.example"},
+        {"origin": "null"},
+        {"origin": "null", "sec-fetch-site": "cross-site"},
+        {"sec-fetch-site": "cross-site"},
+        {"origin": f"http://127.0.0.1:{PORT}", "sec-fetch-site": "same-site"},
+    ):
         refused = client.post("/merge", data={"csrf": csrf}, headers=headers)
         assert refused.status_code == 403 and "another web site" in refused.text, headers
     # a form without its session's CSRF token, or another session's
@@ -165,7 +171,7 @@ def test_a_hostile_upload_gets_the_command_lines_message_and_limits_hold(tmp_pat
     said = CliRunner().invoke(cli, ["read", str(saved)])
     assert said.exit_code == 1
     message = said.output.strip().splitlines()[0].removeprefix("Error: ").split(": ", 1)[1]
-    assert f"rejected: {message}".replace("'", "&#39;") in page.text
+    assert f"<strong>{saved.name}</strong>: {message}".replace("'", "&#39;") in page.text
     assert "Nothing was merged" in page.text  # and the merge says why, as the command line does
     assert not (tmp_path / "results.json").exists()
     # too many bytes at once: refused before it is read

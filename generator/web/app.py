@@ -36,14 +36,14 @@ from generator.web.security import CSRF_FIELD, check_form, session_of
 #: Most files one upload may hold.
 MAX_UPLOAD_FILES = 200
 _STATIC = Path(__file__).parent / "static"
-_FATE_WORDS = {"merged": "Merged", "superseded": "Superseded", "rejected": "Rejected", "skipped": "Skipped"}
+_FATE_WORDS = {"read": "Read", "merged": "Merged", "superseded": "Superseded", "rejected": "Rejected", "skipped": "Skipped"}
 
 
 @dataclass
 class Event:
     """A line of the page sent while uploads are read and the round merged."""
 
-    kind: str  # "file" (a file read: name, fate, text), "progress", "error", "done", "note"
+    kind: str  # "file" (a file read: name, fate, text), "section" (a heading), "progress", "error", "done", "note"
     text: str
     name: str = ""
     fate: str = ""
@@ -322,7 +322,7 @@ class Pages:
         fate, as ``coproduce read`` gives it), then the merge's progress and its summary."""
         yield from before
         if saved:
-            yield Event("progress", f"Reading {len(saved)} file{'s' if len(saved) != 1 else ''}…")
+            yield Event("section", f"Reading the {len(saved)} file{'s' if len(saved) != 1 else ''} added")
             yield from self._read_each(saved)
         if not merge:
             return
@@ -343,14 +343,14 @@ class Pages:
         for path in saved:
             reason = skip_reason(path)
             if reason:
-                yield Event("file", f"skipped: {reason}", path.name, "skipped")
+                yield Event("file", reason, path.name, "skipped")
             else:
                 to_read.append(path)
         with closing(iter_read(to_read, self.instruments, limits=self.round.limits, trackers=True)) as outcomes:
             for number, outcome in enumerate(outcomes, 1):
                 where = f"{number} of {len(to_read)}"
                 if outcome.failure is not None:
-                    yield Event("file", f"rejected: {outcome.failure.problem}", outcome.path.name, "rejected")
+                    yield Event("file", outcome.failure.problem, outcome.path.name, "rejected")
                 elif isinstance(outcome.result, TrackerReturn):
                     text = "an action tracker: its statuses are kept, not merged as answers"
                     yield Event("file", text, outcome.path.name, "skipped")
@@ -361,7 +361,7 @@ class Pages:
                         + (f", {len(r.problems)} problem{'s' if len(r.problems) != 1 else ''}" if r.problems else "")
                         for r in outcome.results
                     ]
-                    yield Event("file", f"read ({where}): {'; '.join(found)}", outcome.path.name, "merged")
+                    yield Event("file", f"{where}: {'; '.join(found)}", outcome.path.name, "read")
 
     def _merge_events(self, saved: list[Path]) -> Iterator[Event]:
         """Merge the round in a thread, giving its progress as it goes, then its summary."""
@@ -371,13 +371,14 @@ class Pages:
         outcome: dict[str, Any] = {}
 
         def progress(total: int):
-            lines.put(Event("progress", f"Merging the round: reading its {total} files…"))
+            lines.put(Event("section", "Merging the round"))
+            lines.put(Event("progress", f"Reading its {total} files…"))
             done = 0
 
             def tick() -> None:
                 nonlocal done
                 done += 1
-                if done == total or done % max(1, total // 10) == 0:
+                if done == total or done % max(1, total // 4) == 0:
                     lines.put(Event("progress", f"{done} of {total} files read"))
 
             return tick
@@ -404,6 +405,8 @@ class Pages:
         for note in output.notes:
             yield Event("note", note)
         names = {path.name for path in saved}
+        if names:
+            yield Event("section", "What became of the files added")
         for entry in output.results.manifest:
             if Path(entry.file).name in names:
                 yield Event("file", entry.reason or _FATE_WORDS[entry.fate].lower(), Path(entry.file).name, entry.fate)

@@ -121,10 +121,15 @@ class Guard:
         if headers.get("host", "").lower() not in self.hosts:
             return 403, "Refused: this page answers only at the address `coproduce serve` printed (127.0.0.1)."
         if scope["method"] in _UNSAFE_METHODS:
-            origin = headers.get("origin")
-            if origin is not None and origin.lower() not in self.origins:
+            # Under "Referrer-Policy: no-referrer" a browser sends a form's Origin as "null"; it is
+            # taken only with the browser's own word that the form is of this page (Sec-Fetch-Site,
+            # which no page can set).  Another origin, or another site, is refused.
+            origin, fetched_from = headers.get("origin"), headers.get("sec-fetch-site")
+            if origin == "null" and fetched_from != "same-origin":
                 return 403, "Refused: a form sent from another web site."
-            if headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+            if origin not in (None, "null") and origin.lower() not in self.origins:
+                return 403, "Refused: a form sent from another web site."
+            if fetched_from not in (None, "same-origin", "none"):
                 return 403, "Refused: a form sent from another web site."
             length = headers.get("content-length", "0")
             if not length.isdigit() or int(length) > self.max_body:
