@@ -818,7 +818,11 @@ def demo(ctx: click.Context, out: Path) -> None:
 @cli.command()
 @click.argument("folder", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
-    "--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="The port to listen on (0: any free one)."
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="The port to listen on (0: any free one).",
 )
 @click.option(
     "--recipients",
@@ -857,7 +861,9 @@ def serve(
         round_folder = RoundFolder(folder, recipients, _limits(time_limit, max_file_size))
         server = local_server(round_folder, catalogue.instruments, port)
     click.echo(f"coproduce is serving {round_folder.folder} on this computer only.")
-    click.echo(f"Open this address in your browser (it carries a secret token: keep it to yourself):\n\n    {server.url}\n")
+    click.echo(
+        f"Open this address in your browser (it carries a secret token: keep it to yourself):\n\n    {server.url}\n"
+    )
     click.echo("Stop it with Ctrl+C.")
     server.run()
 

@@ -47,7 +47,8 @@ def served(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("round")
     (folder / "recipients.csv").write_text(
-        "organisation,contact,email\nRiverside Community Trust,Ann,ann@example.org\nWestfield Day Centre,Bo,bo@example.org\n",
+        "organisation,contact,email\nRiverside Community Trust,Ann,ann@example.org\n"
+        "Westfield Day Centre,Bo,bo@example.org\n",
         encoding="utf-8",
     )
     server = local_server(RoundFolder(folder), find_instruments().instruments, port=0)
@@ -67,7 +68,9 @@ def test_a_whole_round_in_chromium(served, tmp_path):
     server, folder = served
     shots = Path(os.environ.get("COPRODUCE_SCREENSHOTS") or tmp_path / "screenshots")
     shots.mkdir(parents=True, exist_ok=True)
-    returns = write_sample_returns(find_instruments().get(DEFAULT_INSTRUMENT), tmp_path / "to-upload")
+    written = write_sample_returns(find_instruments().get(DEFAULT_INSTRUMENT), tmp_path / "to-upload")
+    # one organisation's returns (two answers to check among them), a damaged file and a note: one plan to write
+    returns = [path for path in written if path.name.startswith(("riverside", "damaged", "notes"))]
     base = f"http://127.0.0.1:{server.port}"
     asked, violations = [], []
     with sync_api.sync_playwright() as playwright:
@@ -75,7 +78,10 @@ def test_a_whole_round_in_chromium(served, tmp_path):
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 900}, accept_downloads=True)
             page.on("request", lambda request: asked.append(request.url))
-            page.on("console", lambda message: violations.append(message.text) if "Content Security" in message.text else None)
+            page.on(
+                "console",
+                lambda message: violations.append(message.text) if "Content Security" in message.text else None,
+            )
 
             page.goto(server.url)
             assert page.url == f"{base}/"  # the token was exchanged for the cookie
@@ -100,7 +106,9 @@ def test_a_whole_round_in_chromium(served, tmp_path):
 
             page.get_by_role("link", name="See the results").click()
             grid = page.get_by_role("table").first
-            assert grid.get_by_role("cell", name="Bronze").count() + grid.get_by_role("cell", name="Not yet").count() > 0
+            assert (
+                grid.get_by_role("cell", name="Bronze").count() + grid.get_by_role("cell", name="Not yet").count() > 0
+            )
             page.screenshot(path=shots / "3-results.png", full_page=True)
 
             page.get_by_role("link", name="Riverside Community Trust (2025-26)").click()
@@ -126,6 +134,7 @@ def test_a_whole_round_in_chromium(served, tmp_path):
 
             page.get_by_role("link", name="Not returned").click()
             assert page.get_by_role("cell", name="Westfield Day Centre").is_visible()
+            assert page.get_by_role("cell", name="Riverside Community Trust").count() == 0
             page.screenshot(path=shots / "7-not-returned.png", full_page=True)
 
             page.get_by_role("link", name="Downloads").click()

@@ -36,7 +36,13 @@ from generator.web.security import CSRF_FIELD, check_form, session_of
 #: Most files one upload may hold.
 MAX_UPLOAD_FILES = 200
 _STATIC = Path(__file__).parent / "static"
-_FATE_WORDS = {"read": "Read", "merged": "Merged", "superseded": "Superseded", "rejected": "Rejected", "skipped": "Skipped"}
+_FATE_WORDS = {
+    "read": "Read",
+    "merged": "Merged",
+    "superseded": "Superseded",
+    "rejected": "Rejected",
+    "skipped": "Skipped",
+}
 
 
 @dataclass
@@ -99,7 +105,11 @@ class Pages:
         session = session_of(request)
         flash, session.flash = session.flash, []
         page = self.templates.get_template(template).render(
-            csrf=session.csrf, csrf_field=CSRF_FIELD, flash=flash, folder=self.round.folder, path=request.url.path,
+            csrf=session.csrf,
+            csrf_field=CSRF_FIELD,
+            flash=flash,
+            folder=self.round.folder,
+            path=request.url.path,
             **context,
         )
         return HTMLResponse(page, status_code=status)
@@ -220,9 +230,7 @@ class Pages:
         results = self.results()
         question = None
         if results is not None:
-            question = next(
-                ((o, a) for o in results.organisations for a in o.unclear if a.key and a.key == key), None
-            )
+            question = next(((o, a) for o in results.organisations for a in o.unclear if a.key and a.key == key), None)
         if question is None or decision not in choices(self.instruments[question[0].instrument]):
             session.flash.append(("error", "That answer is no longer waiting for a decision; nothing was changed."))
             return RedirectResponse("/review", status_code=303)
@@ -312,7 +320,12 @@ class Pages:
     def _working(self, request: Request, title: str, events: Iterator[Event]) -> Response:
         session = session_of(request)
         page = self.templates.get_template("working.html").generate(
-            title=title, events=events, csrf=session.csrf, csrf_field=CSRF_FIELD, flash=[], path=request.url.path,
+            title=title,
+            events=events,
+            csrf=session.csrf,
+            csrf_field=CSRF_FIELD,
+            flash=[],
+            path=request.url.path,
             folder=self.round.folder,
         )
         return StreamingResponse(page, media_type="text/html; charset=utf-8")

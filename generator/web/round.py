@@ -157,7 +157,15 @@ class RoundFolder:
         from generator.scoring.rules import load_rules
 
         return merge_and_score(
-            [self.returns], instruments, load_rules(), self.folder, PlanOptions(), progress, self.limits, False, decisions
+            [self.returns],
+            instruments,
+            load_rules(),
+            self.folder,
+            PlanOptions(),
+            progress,
+            self.limits,
+            False,
+            decisions,
         )
 
     def decide(

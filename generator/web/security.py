@@ -52,7 +52,9 @@ _NO_TOKEN = (
 
 class BodyTooLarge(HTTPException):
     def __init__(self, limit: int) -> None:
-        super().__init__(413, f"Refused: more than {limit // (1024 * 1024)} MB sent at once; send fewer files at a time.")
+        super().__init__(
+            413, f"Refused: more than {limit // (1024 * 1024)} MB sent at once; send fewer files at a time."
+        )
 
 
 @dataclass

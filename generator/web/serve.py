@@ -41,7 +41,9 @@ def guarded_app(round_folder: RoundFolder, instruments: Mapping[str, Instrument]
     from generator.web.app import create_app
     from generator.web.security import Guard
 
-    guard = Guard(create_app(round_folder, instruments), token, min(MAX_BODY_BYTES, 10 * round_folder.limits.file_bytes))
+    guard = Guard(
+        create_app(round_folder, instruments), token, min(MAX_BODY_BYTES, 10 * round_folder.limits.file_bytes)
+    )
     guard.listening_on(port)
     return guard
 
