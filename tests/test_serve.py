@@ -179,6 +179,9 @@ def test_a_hostile_upload_gets_the_command_lines_message_and_limits_hold(tmp_pat
     # too many bytes at once: refused before it is read
     too_big = client.post("/upload", data={"csrf": csrf}, headers={"content-length": str(10**12)}, content=b"x" * 10)
     assert too_big.status_code == 413
+    too_many = client.post("/upload", data={"csrf": csrf}, files=[("files", (f"{n}.docx", b"x")) for n in range(201)])
+    assert too_many.status_code == 400 and "Too many files" in too_many.text
+    assert len(list((tmp_path / "returns").iterdir())) == 2  # the hostile file and the note only
 
 
 def test_safe_file_names():

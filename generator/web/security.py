@@ -41,6 +41,8 @@ SECURITY_HEADERS = [
     (b"cross-origin-resource-policy", b"same-origin"),
     (b"cache-control", b"no-store"),
 ]
+#: Visits remembered at once (each new visit with the token starts one).
+MAX_SESSIONS = 50
 #: The name of the form field holding the CSRF token.
 CSRF_FIELD = "csrf"
 _UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -109,6 +111,8 @@ class Guard:
                 await PlainTextResponse(_NO_TOKEN, status_code=403)(scope, receive, send_with_headers)
                 return
             session_id = secrets.token_urlsafe(32)
+            while len(self.sessions) >= MAX_SESSIONS:  # the oldest visit goes first
+                del self.sessions[next(iter(self.sessions))]
             self.sessions[session_id] = Session()
             rest = urlencode([(k, v) for k, v in query if k != "token"])
             response = RedirectResponse(scope["path"] + (f"?{rest}" if rest else ""), status_code=303)
