@@ -154,6 +154,10 @@ def test_no_path_leaves_the_round_folder(merged_round, tmp_path):
         ):
             assert client.get(f"/download/{name}").status_code == 404, name
         assert client.get("/scan/..%2fresults.json").status_code == 404
+        (merged_round / "scans").mkdir(exist_ok=True)
+        (merged_round / "scans" / "form-abc-3.2-marks-p4.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+        crop = client.get("/scan/form-abc-3.2-marks-p4.png")  # a scan's cut-out mark, shown beside its question
+        assert crop.status_code == 200 and crop.headers["content-type"] == "image/png"
     finally:
         link.unlink()
 
