@@ -942,6 +942,59 @@ def demo(ctx: click.Context, out: Path) -> None:
     _echo_written(output.written)
 
 
+@cli.command()
+@click.argument("folder", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="The port to listen on (0: any free one).",
+)
+@click.option(
+    "--recipients",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The recipients CSV the packs were made from: the page lists who has not returned.  "
+    "[default: FOLDER/recipients.csv if there is one]",
+)
+@limit_options
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    folder: Path,
+    port: int,
+    recipients: Path | None,
+    time_limit: float | None,
+    max_file_size: int | None,
+) -> None:
+    """Open a round folder as a web page on this computer: add returns, see the results, decide
+    the answers to check, see who has not returned, download the plans.
+
+    FOLDER holds the returns in FOLDER/returns; results, decisions.xlsx and plans are written
+    into FOLDER, as `coproduce run FOLDER/returns --out FOLDER` writes them (created if needed).
+    The page listens only on 127.0.0.1; open the address printed (it carries a secret token).
+    Stop it with Ctrl+C.
+
+    Example: coproduce serve output/demo
+    """
+    from generator.web.round import RoundFolder
+    from generator.web.serve import local_server
+
+    if folder.exists() and not folder.is_dir():
+        raise click.BadParameter(f"{folder} is not a folder", param_hint="FOLDER")
+    with _reported():
+        folder.mkdir(parents=True, exist_ok=True)
+        catalogue = find_instruments(_extra_dirs(ctx))
+        round_folder = RoundFolder(folder, recipients, _limits(time_limit, max_file_size))
+        server = local_server(round_folder, catalogue.instruments, port)
+    click.echo(f"coproduce is serving {round_folder.folder} on this computer only.")
+    click.echo(
+        f"Open this address in your browser (it carries a secret token: keep it to yourself):\n\n    {server.url}\n"
+    )
+    click.echo("Stop it with Ctrl+C.")
+    server.run()
+
+
 def main() -> None:
     """Entry point of the ``coproduce`` console command."""
     cli(prog_name="coproduce")

@@ -43,6 +43,7 @@ def test_wheel_contains_the_standards(wheel):
         "you-said-we-did-easy-read.docx",
     }
     assert {f"generator/templates/{name}" for name in templates} <= set(names)
+    assert {"generator/web/templates/base.html", "generator/web/static/style.css"} <= set(names)  # serve's pages
     assert "generator/fonts/DejaVuSans.ttf" in names
     assert "generator/cli.py" in names
     assert not any(name.startswith("tests/") for name in names)
