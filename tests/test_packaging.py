@@ -67,7 +67,7 @@ def test_installed_wheel_lists_both_instruments_from_its_packaged_data(wheel, tm
     assert result.returncode == 0, result.stderr
     rows = {line.split()[0]: line for line in result.stdout.splitlines()[1:]}
     assert set(rows) == {"charter-appendix-d", "coproduction-v1.1"}
-    assert rows["coproduction-v1.1"].split()[5:7] == ["10", "36"]
+    assert rows["coproduction-v1.1"].split()[6:8] == ["10", "36"]
     assert all(str(site / "generator" / "standards") in row for row in rows.values())
 
 
