@@ -31,6 +31,7 @@ text is bold, italic or coloured through styles, never directly.
 from __future__ import annotations
 
 import copy
+import re
 from datetime import timezone
 from pathlib import Path
 
@@ -50,12 +51,11 @@ from generator.forms import FormValues, FormWriteError, corrections_note, ooxml
 from generator.forms.fields import answer_field_name, comment_field_name, rated_by_field_name
 from generator.forms.identity import FormIdentity
 from generator.model.describe import GLOSSARY_HEADINGS, GLOSSARY_TITLE
-from generator.model.instrument import MATRIX_LAYOUT, Indicator, Instrument, Part, Section
+from generator.model.instrument import MATRIX_LAYOUT, FormWords, Indicator, Instrument, Part, Section
 
 #: Page and type.  Widths are in centimetres; A4 landscape is 29.7 × 21 cm.
 _PAGE_WIDTH, _PAGE_HEIGHT, _MARGIN = 29.7, 21.0, 1.27
 _FONT = "Arial"
-_LANGUAGE = "en-GB"
 #: The comments column is half as wide again as a criteria column (~4.6 cm): room for evidence,
 #: and for handwriting on a printout.
 _INDICATOR_WIDTH, _ANSWER_WIDTH, _COMMENTS_WIDTH = 3.4, 2.6, 7.4
@@ -79,8 +79,6 @@ _BLANK_PLACEHOLDER = "\u00a0" * 12
 _GLOSSARY_TERM_WIDTH = 4.0
 #: The header row of the cover's table.
 _COVER_HEADINGS = ("Question", "Your answer")
-#: The page number in each footer: "Page 3 of 12".
-_PAGE_OF = ("Page ", " of ")
 
 
 def checklist_columns(instrument: Instrument) -> tuple[str, ...]:
@@ -203,7 +201,7 @@ class _FormDocument:
         # python-docx scans every style for each name it is given.
         styles = self.document.styles
         ooxml.set_default_font(self.document, _FONT)
-        ooxml.set_document_language(self.document, _LANGUAGE)
+        ooxml.set_document_language(self.document, self.instrument.document_language)
         normal = styles["Normal"]
         normal.font.size = Pt(10)
         normal.paragraph_format.space_after = Pt(4)
@@ -278,7 +276,7 @@ class _FormDocument:
         core.keywords = f"{self.identity.instrument_id} {self.identity.instrument_version}"
         core.author = core.last_modified_by = "coproduce"
         core.comments = ""
-        core.language = _LANGUAGE
+        core.language = self.instrument.document_language
         core.created = core.modified = self.identity.created.astimezone(timezone.utc).replace(tzinfo=None)
         core.revision = 1
 
@@ -553,10 +551,14 @@ class _FormDocument:
         ooxml.set_paragraph_style(paragraph, self.footer_style)
         paragraph.paragraph_format.tab_stops.add_tab_stop(Cm(self.usable_width), WD_TAB_ALIGNMENT.RIGHT)
         title = " — ".join(filter(None, (self.instrument.title, self.instrument.subtitle)))
-        paragraph.add_run(" · ".join(filter(None, (title, self.identity.organisation))) + "\t" + _PAGE_OF[0])
-        ooxml.add_field(paragraph, "PAGE", "1")
-        paragraph.add_run(_PAGE_OF[1])
-        ooxml.add_field(paragraph, "NUMPAGES", "1")
+        paragraph.add_run(" · ".join(filter(None, (title, self.identity.organisation))) + "\t")
+        # "Page {page} of {pages}" (in the instrument's words): its text, with fields for the numbers
+        page_of = self.instrument.form.words.page_of if self.instrument.form else FormWords.page_of
+        for part in re.split(r"(\{pages?\})", page_of):
+            if part in _PAGE_FIELDS:
+                ooxml.add_field(paragraph, _PAGE_FIELDS[part], "1")
+            elif part:
+                paragraph.add_run(part)
 
     def _paragraph(self, text: str, style: ParagraphStyle) -> Paragraph:
         paragraph = self.document.add_paragraph(text)
@@ -574,6 +576,10 @@ class _FormDocument:
             for cell, width in zip(row.cells, widths, strict=True):
                 cell.width = Cm(width)
         return table
+
+
+#: The Word fields of the page number and the number of pages, by their place in ``page_of``.
+_PAGE_FIELDS = {"{page}": "PAGE", "{pages}": "NUMPAGES"}
 
 
 #: Unanswered section pages of each instrument, as built once in this process: instrument id()

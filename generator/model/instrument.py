@@ -293,6 +293,12 @@ class Instrument:
     translation_of: str | None = None
 
     @property
+    def document_language(self) -> str:
+        """The language its documents declare (for screen readers): the file's, or British
+        English for an instrument that does not say (the standards are British)."""
+        return "en-GB" if self.language == DEFAULT_LANGUAGE else self.language
+
+    @property
     def original_id(self) -> str:
         """The id returns on this instrument's forms carry: the original's, for a translation."""
         return self.translation_of or self.id
