@@ -59,6 +59,7 @@ from generator.atomic import write_atomically
 from generator.outputs.palettes import palettes
 from generator.plans import tracker_identity as identity
 from generator.plans.level_and_rag import level_and_rag_sentence_of_plan
+from generator.sheets import DATE_FORMAT as SHEET_DATE_FORMAT
 from generator.sheets import (
     SheetText,
     TextChanges,
@@ -84,7 +85,7 @@ NOT_ASSESSED_SHEET = "Not yet assessed"
 STATUSES = identity.STATUSES
 #: The number format of the By when cells (and of the review date): "30 Sep 2026", the UK way,
 #: whatever the reader's locale (a date typed 30/09/2026 in a UK Excel is a date all the same).
-DATE_FORMAT = "d mmm yyyy"
+DATE_FORMAT = SHEET_DATE_FORMAT
 
 #: The Actions table's columns: heading and width (in Excel's units, about one digit each).
 COLUMNS = (
