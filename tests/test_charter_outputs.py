@@ -31,6 +31,7 @@ from generator.plans.documents import (
     render_organisation_plan,
     render_partnership_plan,
 )
+from generator.plans.level_and_rag import level_and_rag_sentence
 from generator.plans.tracker import ACTIONS_SHEET, NOT_ASSESSED_SHEET, write_action_tracker
 from generator.returns.model import FoundAnswer, assemble_return
 from generator.scoring.rules import load_rules, role_of
@@ -288,10 +289,16 @@ def test_the_workbook_shows_each_standards_status_and_share_met(data, tmp_path):
     assert row["1. Status"].value == "Amber" and row["1. Status"].fill.fgColor.rgb[-6:] == "F39C12"
     # a level and a RAG status never share a colour: the level Not met is a light blue, not red
     assert row["1. Collaborative"].fill.fgColor.rgb[-6:] == "DEEBF7"
-    # the overall level (Not met) and the Amber statuses disagree: both said, and how each comes about
-    why = row["Level and RAG status"].value
-    assert why.startswith("Overall level Not met, RAG statuses ") and "Amber" in why
-    assert "least-met standard" in why and "share of its statements that are Met" in why
+    # where the overall level and the RAG statuses disagree, the sentence saying both and how each
+    # comes about (Eastgate is incomplete: nothing to reconcile)
+    scale = [(level.id, level.label) for level in CHARTER.scale.levels]
+    rules = data.get("rules") or RULES.as_data()
+    for n, organisation in enumerate(data["organisations"]):
+        cell = sheet.cell(header + 1 + n, headings.index("Level and RAG status") + 1)
+        statuses = [(section.get("status") or {}).get("label") for section in organisation["sections"]]
+        expected = level_and_rag_sentence(organisation["tier"], statuses, rules, scale, instrument=CHARTER.id)
+        assert cell.value == (expected or None)
+    assert row["Level and RAG status"].value is None
     assert row["1. Met"].value == pytest.approx(0.9) and row["1. Met"].number_format == "0%"
     assert row["3. Status"].value == "Incomplete"
     assert row["All Met"].value == pytest.approx(data["organisations"][0]["shares"]["met"])
