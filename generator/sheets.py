@@ -32,6 +32,9 @@ _NARROW = set("iljtfrI.,;:'!|()[] ")
 _WIDE = set("mwMW@%")
 
 #: Row heights, in points: rows written by openpyxl are not auto-fitted by Excel or LibreOffice.
+#: How every date cell is shown: "17 Mar 2026", the UK way, whatever Excel's locale (a real date
+#: cell, which sorts and filters as a date; never a text that looks like one).
+DATE_FORMAT = "d mmm yyyy"
 LINE_HEIGHT = 12.75  # a line of 10-point text
 ROW_PADDING = 4.0
 MAX_ROW_HEIGHT = 409.0  # Excel's limit

@@ -31,6 +31,7 @@ from generator.plans.documents import (
     render_organisation_plan,
     render_partnership_plan,
 )
+from generator.plans.level_and_rag import level_and_rag_sentence
 from generator.plans.tracker import ACTIONS_SHEET, NOT_ASSESSED_SHEET, write_action_tracker
 from generator.returns.model import FoundAnswer, assemble_return
 from generator.scoring.rules import load_rules, role_of
@@ -260,6 +261,16 @@ def test_the_tracker_has_a_row_per_statement_below_met(plan, tmp_path):
     assert sheet.cell(header + 6, 1).value is None
     blanks = workbook[NOT_ASSESSED_SHEET]
     assert [blanks.cell(r, 1).value for r in range(6, blanks.max_row + 1)] == ["R.4"]
+    # the share Met is a number in a data bar as long as it, not a flat green "done" fill
+    share = sheet["C5"]
+    assert share.value == pytest.approx(plan["overall"]["top_percent"] / 100)
+    assert share.number_format == '0%" Met"' and share.fill.fill_type is None
+    [bar] = [cf.rules[0] for cf in sheet.conditional_formatting if str(cf.sqref) == "C5"]
+    assert bar.type == "dataBar"
+    # the overall level beside each standard's level and RAG status
+    detail = sheet["D5"].value
+    assert detail.startswith(f"Overall level: {plan['overall']['label']}. ")
+    assert "1. Collaborative: Not met (RAG: Amber)" in detail
 
 
 # --- consolidated.xlsx ---------------------------------------------------------------------------
@@ -271,11 +282,23 @@ def test_the_workbook_shows_each_standards_status_and_share_met(data, tmp_path):
     header = next(r for r in range(1, 20) if sheet.cell(r, 1).value == "Organisation")
     headings = [c.value for c in sheet[header]]
     assert headings[:5] == ["Organisation", "Overall level", "Points", "Why this tier", "All Met"]
-    assert headings[5:8] == ["1. Collaborative", "1. Status", "1. Met"]
+    assert headings[5:9] == ["Level and RAG status", "1. Collaborative", "1. Status", "1. Met"]
     row = {h: c for h, c in zip(headings, sheet[header + 1], strict=False)}
     assert row["Organisation"].value == "Eastgate Adult Social Care"
     assert row["1. Collaborative"].value == "Not met"  # the floor rule: as met as its least-met statement
     assert row["1. Status"].value == "Amber" and row["1. Status"].fill.fgColor.rgb[-6:] == "F39C12"
+    # a level and a RAG status never share a colour: the level Not met is a light blue, not red
+    assert row["1. Collaborative"].fill.fgColor.rgb[-6:] == "DEEBF7"
+    # where the overall level and the RAG statuses disagree, the sentence saying both and how each
+    # comes about (Eastgate is incomplete: nothing to reconcile)
+    scale = [(level.id, level.label) for level in CHARTER.scale.levels]
+    rules = data.get("rules") or RULES.as_data()
+    for n, organisation in enumerate(data["organisations"]):
+        cell = sheet.cell(header + 1 + n, headings.index("Level and RAG status") + 1)
+        statuses = [(section.get("status") or {}).get("label") for section in organisation["sections"]]
+        expected = level_and_rag_sentence(organisation["tier"], statuses, rules, scale, instrument=CHARTER.id)
+        assert cell.value == (expected or None)
+    assert row["Level and RAG status"].value is None
     assert row["1. Met"].value == pytest.approx(0.9) and row["1. Met"].number_format == "0%"
     assert row["3. Status"].value == "Incomplete"
     assert row["All Met"].value == pytest.approx(data["organisations"][0]["shares"]["met"])

@@ -142,7 +142,8 @@ def test_scale_is_three_separate_judgements(charter):
     assert charter.scale.ids == ("not-met", "partly-met", "met")
     assert [lv.label for lv in charter.scale.levels] == ["Not met", "Partly met", "Met"]
     assert charter.scale.cumulative is False
-    assert [lv.colour for lv in charter.scale.levels] == ["#C0392B", "#F39C12", "#27AE60"]  # red, amber, green
+    # three blues, light to dark: never the RAG statuses' red, amber and green (scoring.yaml)
+    assert [lv.colour for lv in charter.scale.levels] == ["#DEEBF7", "#9ECAE1", "#3182BD"]
 
 
 def test_every_label_and_alias_reads_as_its_own_level_only(charter):
@@ -316,7 +317,7 @@ def test_instruments_lists_both(run):
     assert result.exit_code == 0
     rows = {line.split()[0]: line.split() for line in result.output.splitlines()[1:]}
     assert set(rows) == {"coproduction-v1.1", "charter-appendix-d"}
-    assert rows["charter-appendix-d"][-4:-1] == ["1.0", "4", "97"]
+    assert rows["charter-appendix-d"][-5:-1] == ["1.0", "en", "4", "97"]
     listed = run("instruments", "--json")
     assert listed.exit_code == 0
     assert {json.loads(line)["id"] for line in listed.output.splitlines()} == {

@@ -128,7 +128,7 @@ def test_read_a_tracker_as_written(run_out):
     assert data["counts"] == {"done": 0, "in-progress": 0, "not-started": len(ids), "unclear": 0}
     assert data["problems"] == []
     first = data["actions"][0]
-    assert first["next_tier"] in ("bronze", "silver", "gold") and first["action"].startswith("• ")
+    assert first["next_tier"] in ("bronze", "silver", "gold") and not first["action"].startswith("•")
     assert first["row"] == FIRST_ROW and first["raw_status"] == "Not started" and first["problems"] == []
 
     result = _invoke("read", path)
@@ -139,9 +139,9 @@ def test_read_a_tracker_as_written(run_out):
     assert lines[3].split()[:3] == [ids[0], "not", "started"]
 
 
-def _fill_in(path: Path) -> dict[str, object]:
+def _fill_in(path: Path) -> dict[tuple[str, str], object]:
     """Type statuses, dates and an owner as people do, add a row by hand and swap two rows; returns
-    what was typed per indicator id."""
+    what was typed per action (indicator id, action)."""
     book = openpyxl.load_workbook(path)
     sheet = book["Actions"]
     typed = [
@@ -159,7 +159,7 @@ def _fill_in(path: Path) -> dict[str, object]:
     by_id = {}
     for offset, value in enumerate(typed):
         sheet.cell(FIRST_ROW + offset, STATUS).value = value
-        by_id[sheet.cell(FIRST_ROW + offset, ID).value] = value
+        by_id[(sheet.cell(FIRST_ROW + offset, ID).value, sheet.cell(FIRST_ROW + offset, ACTION).value)] = value
     sheet.cell(FIRST_ROW, BY_WHEN).value = datetime.datetime(2026, 3, 31)
     sheet.cell(FIRST_ROW + 1, BY_WHEN).value = "31/03/2026"
     sheet.cell(FIRST_ROW + 2, BY_WHEN).value = "March 2026"
@@ -177,10 +177,11 @@ def _fill_in(path: Path) -> dict[str, object]:
     return by_id
 
 
-def _check_filled_in(data: dict, typed: dict[str, object]) -> None:
-    actions = {a["indicator"]: a for a in data["actions"]}
+def _check_filled_in(data: dict, typed: dict[tuple[str, str], object]) -> None:
+    actions = {(a["indicator"], a["action"]) if a["indicator"] else None: a for a in data["actions"]}
     ids = list(typed)
-    assert data["actions"][0]["indicator"] == ids[1] and data["actions"][1]["indicator"] == ids[0]  # re-ordered
+    keys = [(a["indicator"], a["action"]) for a in data["actions"][:2]]
+    assert keys == [ids[1], ids[0]]  # re-ordered
     expected = ["done", "done", "done", "in-progress", "in-progress", "not-started", "not-started", "done", "unclear"]
     assert [actions[i]["status"] for i in ids[:9]] == expected
     assert actions[ids[9]]["status"] == "done"  # "✓"
@@ -367,8 +368,8 @@ def test_run_with_trackers_among_the_returns(run_out, tmp_path):
     assert " actions: 0 done, 0 in progress, " in riverside
     ids = list(typed)
     done_line = lines[start + 2]
-    assert done_line.startswith("      done: ") and ids[0] in done_line and ids[7] in done_line
-    assert f"      unclear: {ids[8]} typed 'maybe'" in lines
+    assert done_line.startswith("      done: ") and ids[0][0] in done_line and ids[7][0] in done_line
+    assert f"      unclear: {ids[8][0]} typed 'maybe'" in lines
     assert any("row " in line and "(no indicator id)" in line for line in lines)
 
 
@@ -399,3 +400,38 @@ def test_a_charter_tracker_comes_back_with_its_project(tmp_path):
     assert first["indicator"].startswith("C.") and first["action"] == first["title"]
     assert (first["status"], second["status"]) == ("done", "in-progress")
     assert first["next_tier"] is None and first["now"] in ("not-met", "partly-met")
+
+
+# --- last round's trackers: one row per indicator -----------------------------------------------------
+
+LEGACY = Path(__file__).parent / "fixtures" / "trackers"
+
+
+@pytest.mark.parametrize(
+    "name", ["hillview-2025-26-one-row-per-indicator.xlsx", "hillview-2025-26-one-row-per-indicator-libreoffice.xlsx"]
+)
+def test_last_rounds_tracker_with_a_row_per_indicator_reads_as_one_action_per_criterion(run_out, name):
+    """A tracker written before trackers had a row per action (its criteria as "• " lines in one
+    cell), filled in, as written and re-saved by LibreOffice: each criterion is an action, with
+    its row's status, owner and date — the same actions as this layout's tracker of the same plan."""
+    data = _read_json(LEGACY / name)
+    assert (data["organisation"], data["instrument"], data["round"]) == (
+        "Hillview Carers Network",
+        "coproduction-v1.1",
+        "2025-26",
+    )
+    assert data["problems"] == []
+    now = _read_json(_tracker(run_out, HILLVIEW))  # the same plan, one row per action
+    assert [(a["indicator"], a["action"]) for a in data["actions"]] == [
+        (a["indicator"], a["action"]) for a in now["actions"]
+    ]
+    assert not any(a["action"].startswith("•") or "\n" in a["action"] for a in data["actions"])
+    # row 10 (1.4, one criterion) Done; row 11 (2.4, three) In progress "end of June"; row 12 (3.1) "done ✓"
+    assert data["counts"] == {"done": 2, "in-progress": 3, "not-started": len(data["actions"]) - 5, "unclear": 0}
+    [first] = [a for a in data["actions"] if a["row"] == 10]
+    assert (first["status"], first["owner"], first["by_when"]) == ("done", "Sam Patel", "2026-03-31")
+    in_progress = [a for a in data["actions"] if a["row"] == 11]
+    assert [(a["indicator"], a["status"], a["by_when"]) for a in in_progress] == [
+        ("2.4", "in-progress", "end of June")
+    ] * 3
+    assert all(a["problems"] == [] for a in data["actions"])

@@ -7,7 +7,9 @@ openpyxl; the LibreOffice test converts it to PDF and reads the text back.
 """
 
 import copy
+import datetime
 import subprocess
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -286,10 +288,17 @@ def test_comments_every_non_empty_comment(workbook, data):
 def test_respondents(workbook, data):
     _, rows = _rows(workbook[RESPONDENTS_SHEET])
     assert [(row[0].value, row[1].value, row[2].value, row[3].value, row[4].value, row[5].value) for row in rows] == [
-        (_title(o), r["respondent"], r["role"], r["agreed_with"], r["date"], r["file"])
+        (_title(o), r["respondent"], r["role"], r["agreed_with"], _date_cell(r["date"]), r["file"])
         for o in data["organisations"]
         for r in o["respondents"]
     ]
+    dates = [row[4] for row in rows if row[4].value is not None]
+    assert dates and all(cell.is_date and cell.number_format == "d mmm yyyy" for cell in dates)  # 17 Mar 2026
+
+
+def _date_cell(text):
+    """An ISO date as the date cell the workbook writes (openpyxl reads it back as a datetime)."""
+    return datetime.datetime.fromisoformat(text) if text else text
 
 
 def test_manifest_every_file_and_the_counts(workbook, data):
@@ -311,7 +320,7 @@ def test_manifest_every_file_and_the_counts(workbook, data):
 # --- charts -------------------------------------------------------------------------------------
 
 
-def test_charts_distribution_per_section_and_a_profile_per_organisation(workbook, data):
+def test_charts_distribution_per_section_and_a_profile_per_organisation(workbook, written, data):
     charts = workbook[CHARTS_SHEET]._charts
     organisations = data["organisations"]
     assert len(charts) == 1 + len(organisations)
@@ -321,6 +330,18 @@ def test_charts_distribution_per_section_and_a_profile_per_organisation(workbook
     assert len(distribution.series) == len(scale) + 1  # each level, and Incomplete
     for chart in profiles:
         assert chart.type == "col" and len(chart.series) == 2  # the most possible, and the points
+    # never a colour alone: each part says its level ("2 Bronze"; a part of none says nothing), each
+    # profile bar its section's tier ("5 Silver"), written so that LibreOffice shows the words too
+    for series, label in zip(distribution.series, [level["label"] for level in scale] + [INCOMPLETE], strict=True):
+        assert series.dLbls.showVal and series.dLbls.numFmt == f'0 "{label}";-0 "{label}";'
+    with zipfile.ZipFile(written) as archive:  # else LibreOffice shows the bare numbers
+        assert 'sourceLinked="0"' in archive.read("xl/charts/chart1.xml").decode()
+    points = profiles[0].series[1]
+    tiers = [s["tier"] for s in organisations[0]["sections"]]
+    labels = {level["id"]: level["label"] for level in scale}
+    assert [d.numFmt.split(";")[0] for d in points.dLbls.dLbl] == [
+        f'0 "{labels.get(tier, INCOMPLETE)}"' for tier in tiers
+    ]
 
     table = workbook[CHART_DATA_SHEET]
     header, rows = _rows(table, "No.")

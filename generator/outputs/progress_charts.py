@@ -13,16 +13,12 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from generator.outputs.palettes import hex_colour, palettes
 from generator.plans import charts
 
-#: Neutral fills of the movements (the words are written beside them: never a colour alone).
-MOVEMENT_COLOURS = {
-    "up": "#4E9A5B",
-    "down": "#C0504D",
-    "same": "#D9D9D9",
-    "new": "#8EB4E3",
-    "gone": "#F2C288",
-}
+#: The fills of the movements, from standards/palettes.yaml (the words are written beside them:
+#: never a colour alone).
+MOVEMENT_COLOURS = {change: hex_colour(colour) for change, colour in palettes().movement.items()}
 MOVEMENT_LABELS = {"up": "Up", "down": "Down", "same": "Same", "new": "Newly answered", "gone": "No longer answered"}
 
 
@@ -87,6 +83,8 @@ def partnership_movement_chart(context: dict[str, Any]) -> bytes:
             [MOVEMENT_COLOURS[c] for c in order],
             lambda row, part: row[part],
             lambda width: width >= 1,
+            [MOVEMENT_LABELS[c] for c in order],
+            max((sum(row) for row in counts), default=1) / 100,
         )
         labels = ["\n".join(textwrap.wrap(row["organisation"], 40, max_lines=2, placeholder="…")) for row in rows]
         axes.set_yticks(positions, labels)

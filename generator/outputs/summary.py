@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from generator.model.results import MERGED, REJECTED, SKIPPED, SUPERSEDED, EmailSource, Results
 from generator.scoring.rules import Roles
@@ -142,6 +143,17 @@ def decision_lines(results: Results) -> list[str]:
     return lines
 
 
+def _first_of_each(actions: Sequence[Any]) -> list[Any]:
+    """The first action of each indicator among ``actions`` (those with an indicator id), in order."""
+    seen: set[str] = set()
+    first = []
+    for action in actions:
+        if action.indicator and action.indicator not in seen:
+            seen.add(action.indicator)
+            first.append(action)
+    return first
+
+
 def tracker_summary(trackers: Sequence[TrackerReturn]) -> str:
     """The action trackers found among the inputs: how many, then per tracker (organisation, round,
     project) its actions' counts by status and the indicators of each status; each unclear status
@@ -166,8 +178,13 @@ def tracker_summary(trackers: Sequence[TrackerReturn]) -> str:
                 continue
             if status == UNCLEAR:
                 shown = [f"{a.indicator or f'row {a.row}'} typed '{a.raw_status}'" for a in actions]
-            else:
-                shown = [a.indicator or f"row {a.row} (no indicator id)" for a in actions]
+            else:  # an indicator once, with how many of its actions when more than one
+                many = Counter(a.indicator for a in actions if a.indicator)
+                shown = [
+                    f"{a.indicator} ({many[a.indicator]} actions)" if many[a.indicator] > 1 else a.indicator
+                    for a in _first_of_each(actions)
+                ]
+                shown += [f"row {a.row} (no indicator id)" for a in actions if not a.indicator]
             lines.append(f"      {STATUS_LABELS[status]}: {', '.join(shown)}")
         lines += [f"      ! {problem}" for problem in tracker.problems]
     return "\n".join(lines)

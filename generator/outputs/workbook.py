@@ -99,6 +99,7 @@ from generator.outputs.workbook_look import (
     look_of,
     statuses_of,
 )
+from generator.plans.level_and_rag import level_and_rag_sentence
 from generator.sheets import (
     POINTS_PER_CHARACTER,
     TextChanges,
@@ -139,6 +140,7 @@ _STATUS_HEADING = "Status"
 _SHARE_HEADING = "{top}"
 _OVERALL_SHARE_HEADING = "All {top}"
 _STATUS_KEY = "Status:"
+_LEVEL_AND_RAG_HEADING = "Level and RAG status"
 _STATUS_NOTE = "a section's status comes from the share of its statements {top}; Incomplete while any is blank"
 _PROFILE_NOTE = (
     "Each organisation's points per section: a bar in the colour of the section's tier, against the most the section "
@@ -337,7 +339,7 @@ def _write_summary(
         put(sheet, row, 1, heading, font=cell_font(bold=True, size=12))
         sheet.height(row, 18)
         rows = (
-            _summary_row(look, organisation, instrument=several, notes=notes, extras=extras)
+            _summary_row(look, organisation, instrument=several, notes=notes, extras=extras, rules=rules)
             for organisation in organisations
         )
         last = write_table(
@@ -358,7 +360,10 @@ def _summary_columns(look: Look, *, instrument: bool, notes: bool, extras: Summa
                 Column(f"{number}. {_SHARE_HEADING.format(top=look.top)}", 9, wrap=True, centre=True),
             )
         ]
-        overall = [Column(_OVERALL_SHARE_HEADING.format(top=look.top), 9, wrap=True, centre=True)]
+        overall = [
+            Column(_OVERALL_SHARE_HEADING.format(top=look.top), 9, wrap=True, centre=True),
+            Column(_LEVEL_AND_RAG_HEADING, 44, wrap=True),
+        ]
     else:
         sections = [Column(f"{number}. {title}", 13, wrap=True, centre=True) for number, title in look.sections]
         overall = []
@@ -381,11 +386,25 @@ def _summary_columns(look: Look, *, instrument: bool, notes: bool, extras: Summa
 
 
 def _summary_row(
-    look: Look, organisation: OrganisationResult, *, instrument: bool, notes: bool, extras: SummaryExtras
+    look: Look,
+    organisation: OrganisationResult,
+    *,
+    instrument: bool,
+    notes: bool,
+    extras: SummaryExtras,
+    rules: Mapping[str, Any],
 ) -> list[Any]:
     if look.statuses:
         top = look.levels[-1]
-        overall = [Percent((organisation.shares or {}).get(top, 0.0))]
+        # where the overall level and the sections' RAG statuses disagree, both and how each comes about
+        why = level_and_rag_sentence(
+            organisation.tier,
+            [section.status.label if section.status else None for section in organisation.sections],
+            rules,
+            [(level, look.label(level)) for level in look.levels],
+            instrument=look.id,
+        )
+        overall = [Percent((organisation.shares or {}).get(top, 0.0)), why or None]
         sections = [
             value
             for section in organisation.sections
@@ -663,12 +682,20 @@ def _respondent_rows(organisation: OrganisationResult) -> Iterator[list[Any]]:
             respondent.respondent,
             respondent.role,
             respondent.agreed_with,
-            respondent.date,
+            _date_cell(respondent.date),
             respondent.file,
             respondent.format,
             respondent.form_id,
             "\n".join(respondent.problems),
         ]
+
+
+def _date_cell(text: str | None) -> date | str | None:
+    """A respondent's date as a date cell when it is an ISO date (as results.json holds one), else as given."""
+    try:
+        return date.fromisoformat(text) if text else text
+    except ValueError:
+        return text
 
 
 #: The sheets whose rows are written as each organisation's results come, and their columns.

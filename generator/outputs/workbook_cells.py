@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from copy import copy
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ from openpyxl.utils import get_column_letter
 
 from generator.outputs.workbook_look import Percent, Shade
 from generator.sheets import (
+    DATE_FORMAT,
     SheetText,
     cell_font,
     cell_text,
@@ -208,7 +210,8 @@ class Table:
     """A table on ``sheet``: a header row, then rows added one at a time, boxed, with estimated
     row heights, so that a table of any length is never in memory.
 
-    A value may be text (written as text), a number, None, a :class:`Shade` or a :class:`Percent`.
+    A value may be text (written as text), a number, None, a :class:`Shade`, a :class:`Percent` or a
+    date (a date cell, shown "17 Mar 2026").
     A text too long for one cell goes on over the rows below, which repeat the row's other texts
     (so sorting and filtering keep them together) but not its tiers or numbers.  ``widths`` sets
     the columns' widths (before the sheet's first row); ``freeze`` keeps the header and the first
@@ -290,6 +293,8 @@ class Table:
         align = self.aligns[column]
         if type(value) is Shade:
             return _shade_style(value, align)
+        if type(value) is date:
+            return cell_font(), BOX, None, align, DATE_FORMAT
         return cell_font(), BOX, None, align, _PERCENT if type(value) is Percent else None
 
     def _write_fitted(self, values: Sequence[Any]) -> None:

@@ -1,27 +1,34 @@
 """The native Excel charts of consolidated.xlsx, built with openpyxl's chart API from the tables
 the workbook writes on its Charts data sheet: per instrument, how many organisations are at each
 tier in each section (stacked bars), and each organisation's profile (points per section, each
-bar in the section tier's colour — or its status's — against the most the section could score)."""
+bar in the section tier's colour — or its status's — against the most the section could score).
+
+Never a colour alone (colour-blind readers, black-and-white prints): every coloured bar is
+labelled with its word — "2 Bronze" in a distribution's part (a part of none is not labelled),
+"5 Amber" over a profile's bar — by a number format on its data label, which both Excel and
+LibreOffice show."""
 
 from __future__ import annotations
 
 import math
 
 from openpyxl.chart import BarChart, Reference
-from openpyxl.chart.data_source import AxDataSource, StrRef
-from openpyxl.chart.label import DataLabelList
+from openpyxl.chart.data_source import AxDataSource, NumFmt, StrRef
+from openpyxl.chart.label import DataLabel, DataLabelList
 from openpyxl.chart.layout import Layout, ManualLayout
 from openpyxl.chart.marker import DataPoint
 from openpyxl.chart.shapes import GraphicalProperties
+from openpyxl.chart.text import RichText
 from openpyxl.chart.title import Title, title_maker
+from openpyxl.descriptors import Typed
 from openpyxl.drawing.fill import ColorChoice, PatternFillProperties
 from openpyxl.drawing.line import LineProperties
-from openpyxl.drawing.text import CharacterProperties
+from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties
 from openpyxl.utils import get_column_letter, quote_sheetname
 
 from generator.model.results import OrganisationResult
 from generator.outputs.workbook_look import Look, Shade
-from generator.sheets import NOT_IN_XML
+from generator.sheets import NOT_IN_XML, text_colour_on
 
 DISTRIBUTION_TITLE = "Organisations at each {level}, per section"
 #: What a step of the scale is called: a tier of a cumulative scale, a level otherwise.
@@ -53,7 +60,9 @@ def distribution_chart(sheet, look: Look, organisations: int, header: int, last:
     chart.add_data(data, titles_from_data=True)
     _text_categories(chart, sheet, 2, header + 1, last)
     for series, tier in zip(chart.series, [*look.levels, None], strict=True):
-        series.graphicalProperties = _bar_look(look.shade(tier))
+        shade = look.shade(tier)
+        series.graphicalProperties = _bar_look(shade)
+        series.dLbls = _labels(_worded(shade.text, zero=False), shade)
     chart.x_axis.scaling.orientation = "maxMin"  # sections top to bottom, as on the Summary
     chart.y_axis.title = _DISTRIBUTION_AXIS
     chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, max(1, organisations)
@@ -88,7 +97,13 @@ def profile_chart(
     points.dPt = [
         DataPoint(idx=i, spPr=_bar_look(look.section_shade(section))) for i, section in enumerate(organisation.sections)
     ]
-    points.dLbls = DataLabelList(showVal=True, showSerName=False, showCatName=False, showLegendKey=False)
+    points.dLbls = _WordedLabels(
+        dLbl=[
+            _WordedLabel(idx=i, numFmt=_worded(look.section_shade(section).text), **_SHOW_VALUE)
+            for i, section in enumerate(organisation.sections)
+        ],
+        **_SHOW_VALUE,
+    )
     _text_categories(chart, sheet, 1, header + 1, last)
     chart.x_axis.title = SECTION_AXIS
     chart.y_axis.title = _PROFILE_AXIS
@@ -138,6 +153,41 @@ def _bar_look(shade: Shade) -> GraphicalProperties:
     if shade.fill:
         return GraphicalProperties(solidFill=shade.fill, ln=LineProperties(solidFill=_NO_COLOUR_LINE, w=3175))
     return GraphicalProperties(solidFill="FFFFFF", ln=LineProperties(solidFill=_NO_COLOUR_LINE, w=9525))
+
+
+_SHOW_VALUE = {"showVal": True, "showSerName": False, "showCatName": False, "showLegendKey": False}
+
+
+# openpyxl writes a data label's number format without sourceLinked="0", and LibreOffice then
+# shows the bare number: these write it in full, as Excel does.
+class _WordedLabel(DataLabel):
+    tagname = "dLbl"
+    numFmt = Typed(expected_type=NumFmt, allow_none=True)
+    __elements__ = DataLabel.__elements__
+    __attrs__ = DataLabel.__attrs__
+    __nested__ = tuple(name for name in DataLabel.__nested__ if name != "numFmt")
+
+
+class _WordedLabels(DataLabelList):
+    tagname = "dLbls"
+    numFmt = Typed(expected_type=NumFmt, allow_none=True)
+    __elements__ = DataLabelList.__elements__
+    __attrs__ = DataLabelList.__attrs__
+    __nested__ = tuple(name for name in DataLabelList.__nested__ if name != "numFmt")
+
+
+def _worded(word: str, *, zero: bool = True) -> NumFmt:
+    """A number format showing a count with ``word`` after it ("2 Bronze"); without ``zero``, a
+    count of none shows nothing."""
+    literal = '"' + NOT_IN_XML.sub("", word).replace('"', "'") + '"'
+    return NumFmt(f"0 {literal};-0 {literal};" + (f"0 {literal}" if zero else ""), sourceLinked=False)
+
+
+def _labels(number_format: NumFmt, shade: Shade) -> DataLabelList:
+    """Data labels showing each value in ``number_format``, in black or white as ``shade``'s fill needs."""
+    colour = text_colour_on(shade.fill) or "000000"
+    text = RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=CharacterProperties(sz=800, solidFill=colour)))])
+    return _WordedLabels(numFmt=number_format, txPr=text, **_SHOW_VALUE)
 
 
 def _show_axes(chart: BarChart) -> None:

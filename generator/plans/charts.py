@@ -7,6 +7,10 @@ plans of statements; :func:`partnership_tiers_chart` draws, per section, how the
 partnership's answers spread across the levels.  Both take the plan contexts of
 :mod:`generator.plans.context`, so level colours and labels come from the instrument, never from here.
 
+Never a colour alone (colour-blind readers, black-and-white prints): a bar in a tier's colour
+has the tier's word beside it, and each part of a split bar its level's word where it is wide
+enough ("3 Met"), else its count, the legend naming the rest.
+
 The PNGs are byte-stable: fixed size and dpi, matplotlib's default style whatever the
 user's matplotlibrc says, its bundled DejaVu Sans font, and no date or software stamp.
 """
@@ -23,6 +27,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from generator.sheets import text_colour_on
+
 #: Neutral colours; the colours that mean something are the levels' own.
 _TRACK = "#E6E6E6"  # the most a section can score, behind its bar
 _NOT_ASSESSED = "#F2F2F2"
@@ -33,6 +39,8 @@ _NO_COLOUR = "#FFFFFF"
 _NOT_ASSESSED_LABEL = "Not assessed"
 _STATEMENTS_AXIS = "Statements"
 
+#: How much of a bar's axis (in percent) a character of a part's label takes, about, on the narrower chart.
+_PERCENT_PER_CHARACTER = 1.25
 _DPI = 150
 _FONT_SIZE = 8
 #: Width of the charts in inches (16 cm in the portrait plan, 24 cm in the landscape one).
@@ -63,13 +71,13 @@ def section_points_chart(context: dict[str, Any]) -> bytes:
             axes.text(
                 section["max_points"] + most * 0.015,
                 y,
-                f"{section['points']} of {section['max_points']}",
+                f"{section['points']} of {section['max_points']} · {section['label']}",
                 va="center",
                 fontsize=_FONT_SIZE - 0.5,
                 color=_TEXT,
             )
         axes.set_yticks(list(positions), _section_labels(sections, 32))
-        axes.set_xlim(0, most * 1.14)
+        axes.set_xlim(0, most * 1.3)
         axes.xaxis.get_major_locator().set_params(integer=True)
         axes.set_xlabel("Points")
         _legend_above(axes, [(_fill(level["colour"]), level["label"]) for level in context["levels"]])
@@ -92,10 +100,12 @@ def section_levels_chart(context: dict[str, Any]) -> bytes:
     with chart_style():
         figure = Figure(figsize=(_PORTRAIT_WIDTH, height), dpi=_DPI)
         axes = figure.add_subplot()
-        positions = _stacked_bars(axes, rows, colours, lambda row, part: row[part], lambda width: width / most >= 0.035)
+        positions = _stacked_bars(
+            axes, rows, colours, lambda row, part: row[part], lambda width: width / most >= 0.035, labels, most / 100
+        )
         for y, section in enumerate(sections):
             status = section["status"]["label"]
-            note = f"{section['top_percent']}% {top}" + (f" · {status}" if status else "")
+            note = f"{section['top_percent']}% {top}" + (f" · RAG {status}" if status else "")
             axes.text(sum(rows[y]) + most * 0.015, y, note, va="center", fontsize=_FONT_SIZE - 0.5, color=_TEXT)
         axes.set_yticks(positions, _section_labels(sections, 32))
         axes.set_xlim(0, most * 1.3)
@@ -129,7 +139,13 @@ def partnership_tiers_chart(context: dict[str, Any]) -> bytes:
         figure = Figure(figsize=(_LANDSCAPE_WIDTH, height), dpi=_DPI)
         axes = figure.add_subplot()
         positions = _stacked_bars(
-            axes, rows, colours, lambda row, part: row[part] / (sum(row) or 1) * 100, lambda width: width >= 3.5
+            axes,
+            rows,
+            colours,
+            lambda row, part: row[part] / (sum(row) or 1) * 100,
+            lambda width: width >= 3.5,
+            labels,
+            1.0,
         )
         axes.set_yticks(positions, _section_labels(sections, 48))
         axes.set_xlim(0, 100)
@@ -146,9 +162,13 @@ def _stacked_bars(
     colours: list[str],
     width: Callable[[list[int], int], float],
     shown: Callable[[float], bool],
+    words: Sequence[str] = (),
+    unit: float = 1.0,
 ) -> list[int]:
     """A horizontal bar per row of counts, split into a part per colour, each ``width(row, part)``
-    wide and its count written in it when ``shown(width)``; returns the bars' positions."""
+    wide and its count written in it when ``shown(width)`` — with the part's word from ``words``
+    ("3 Met") when the part is wide enough for it, ``unit`` being one percent of the axis;
+    returns the bars' positions."""
     positions = list(range(len(rows)))
     left = [0.0] * len(rows)
     for part, colour in enumerate(colours):
@@ -157,7 +177,10 @@ def _stacked_bars(
         for y, (row, start, size) in enumerate(zip(rows, left, widths, strict=True)):
             if row[part] and shown(size):
                 text = str(row[part])
-                axes.text(start + size / 2, y, text, ha="center", va="center", fontsize=_FONT_SIZE - 1, color=_TEXT)
+                if part < len(words) and size >= _PERCENT_PER_CHARACTER * unit * (len(text) + 1 + len(words[part])):
+                    text = f"{text} {words[part]}"
+                ink = "#FFFFFF" if _dark(colour) else _TEXT
+                axes.text(start + size / 2, y, text, ha="center", va="center", fontsize=_FONT_SIZE - 1, color=ink)
         left = [a + b for a, b in zip(left, widths, strict=True)]
     return positions
 
@@ -198,6 +221,11 @@ _DEFAULTS = {
     if key not in {"backend", "backend_fallback", "interactive", "webagg.port", "toolbar", "timezone"}
     and not key.startswith(("savefig.directory",))
 }
+
+
+def _dark(colour: str) -> bool:
+    """Whether ``colour`` ("#RRGGBB") needs white text on it."""
+    return text_colour_on(colour.lstrip("#")) is not None if colour.startswith("#") and len(colour) == 7 else False
 
 
 def _fill(colour: str) -> str:

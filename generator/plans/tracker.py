@@ -4,11 +4,13 @@
 :func:`generator.plans.context.organisation_plan`) and lays it out as two sheets:
 
 - **Actions**: a title block (organisation, instrument, review date, overall tier, who took
-  part, how many actions are done), then one row per action in the plan's order (lowest
-  tier first).  An action is one indicator's next step: where the organisation is (Now),
-  the next tier (Next), that tier's criteria verbatim as the things to do, the perception
-  gaps and the comments from the returns; then the columns people fill in — Owner, By when
-  (a date), Status (a dropdown: Not started, In progress, Done), Evidence and Notes.
+  part, how many actions are done, and that share as a data bar), then one row per action in
+  the plan's order (lowest tier first), as the Word plan has.  An action is one criterion of an
+  indicator's next tier, verbatim: each row says which indicator (id, section, title), where
+  the organisation is (Now) and the tier to reach (Next), so that a filtered or sorted table
+  still reads; the indicator's perception gaps and comments from the returns are on its first
+  row only.  Then the columns people fill in — Owner, By when (a date cell, shown "30 Sep
+  2026"), Status (a dropdown: Not started, In progress, Done), Evidence and Notes.
 - **Not yet assessed**: the indicators left blank, to agree an answer for.
 
 A plan of statements (``context["style"] == "statements"``, the Appendix D charter) has one
@@ -17,11 +19,13 @@ its sub-heading, lowest level first): the statement itself is the thing to do, n
 the organisation is (Now), the evidence and comments from the returns and who rated it; its
 headings come from the instrument's columns (``context["columns"]``).
 
-One row per indicator rather than per criterion: the criteria of a tier are met together
-(a tier is reached when all of them are), each row matches one entry of the Word plan, and
-the indicator's comments and gaps are not repeated on every bullet.
+One row per criterion: each can have its own owner, date and status, and a tier is reached
+when all of its criteria are done.  Trackers written before this (one row per indicator, the
+criteria as "• " lines in one cell) are still read back, by :mod:`generator.returns.tracker_return`.
 
-Level colours come from the context.  Text from returns is written as text, never as a
+Level colours come from the context; a progress share is a data bar in the progress colour of
+:mod:`generator.outputs.palettes` (never a flat fill that reads as done), and every coloured
+cell holds its word.  Text from returns is written as text, never as a
 formula (a comment "=SUM(A1)" stays as typed), and never lost (the one text policy of
 :mod:`generator.sheets`): characters a workbook cannot hold go in as ``_xHHHH_`` codes Excel
 reads back as the characters, a text over a cell's 32,767 characters goes on in the cells
@@ -35,7 +39,7 @@ so that :mod:`generator.returns.tracker_return` reads it back after a re-save.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -45,14 +49,17 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
-from openpyxl.formatting.rule import CellIsRule
+from openpyxl.formatting.rule import CellIsRule, DataBarRule
 from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from generator.atomic import write_atomically
+from generator.outputs.palettes import palettes
 from generator.plans import tracker_identity as identity
+from generator.plans.level_and_rag import level_and_rag_sentence_of_plan
+from generator.sheets import DATE_FORMAT as SHEET_DATE_FORMAT
 from generator.sheets import (
     SheetText,
     TextChanges,
@@ -76,8 +83,9 @@ NOT_ASSESSED_SHEET = "Not yet assessed"
 
 #: The Status dropdown's choices; the first is every action's starting value.
 STATUSES = identity.STATUSES
-#: The number format of the By when cells (and of the review date).
-DATE_FORMAT = "dd/mm/yyyy"
+#: The number format of the By when cells (and of the review date): "30 Sep 2026", the UK way,
+#: whatever the reader's locale (a date typed 30/09/2026 in a UK Excel is a date all the same).
+DATE_FORMAT = SHEET_DATE_FORMAT
 
 #: The Actions table's columns: heading and width (in Excel's units, about one digit each).
 COLUMNS = (
@@ -110,9 +118,12 @@ _OVERALL_DETAIL = "{points} of {max_points} points; {answered} of {total} indica
 _TOOK_PART = "Who took part"
 _PROGRESS = "Progress"
 _PROGRESS_FORMULA = '=COUNTIF({cells},"{done}")&" of {count} actions {done_lower}"'
+_PROGRESS_SHARE_FORMULA = '=COUNTIF({cells},"{done}")/{count}'
+_PROGRESS_SHARE_FORMAT = '0%" {done_lower}"'
 _HOW_TO = (
-    "One row per indicator below the top tier, lowest tier first: do what 'Action to take' lists to reach the "
-    "'Next' tier. Fill in Owner, By when (a date), Status (choose from the list), Evidence and Notes."
+    "One row per action, lowest tier first: each is one thing the 'Next' tier asks for, and the indicator reaches it "
+    "when all of its actions are done. Fill in Owner, By when (a date), Status (choose from the list), Evidence and "
+    "Notes."
 )
 _NO_ACTIONS = "No actions: every assessed indicator is at the top tier."
 _NOT_ASSESSED_TITLE = "Not yet assessed: {organisation}"
@@ -134,13 +145,11 @@ _STATUS_ERROR = "Choose one of: {choices}."
 _UNKNOWN_RESPONDENT = "(not given)"
 _PROGRESS_ROW = 7  # in the title block, written once the table's rows are known
 
-# Looks.  Neutral colours only, and the status colours (Excel's own "Good" and "Neutral"):
-# the level colours come from the context.
+# Looks.  Neutral colours only: the level colours come from the context, the status and
+# progress colours from standards/palettes.yaml.
 _HEADER_FILL = "D9D9D9"
 _INPUT_FILL = "FFFBEA"
 _GREY_TEXT = "595959"
-_DONE_FILL, _DONE_TEXT = "C6EFCE", "006100"
-_IN_PROGRESS_FILL, _IN_PROGRESS_TEXT = "FFEB9C", "9C5700"
 _THIN = Side(style="thin", color="A6A6A6")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _WRAP_TOP = Alignment(wrap_text=True, vertical="top")
@@ -149,7 +158,7 @@ _TEXT_FORMAT = "@"  # Owner, Evidence, Notes keep what is typed as text
 # Dates a By when cell accepts (Excel serial numbers: 1 January 2000 to 31 December 2099).
 _FIRST_DATE, _LAST_DATE = 36526, 73050
 
-_MIN_ACTION_LINES = 3  # room to write in the tracking cells
+_MIN_ACTION_LINES = 2  # room to write in the tracking cells
 
 # Wording of a plan of statements' tracker; the column headings of the standards' own text
 # (statement, evidence, rated by) come from the instrument's columns in the context.
@@ -158,7 +167,8 @@ _STANDARD = "Standard"
 _FROM_RETURNS = "{comments} (from the returns)"
 _RATED_BY = "Rated by"
 _STATEMENTS = "Statements"
-_STATEMENTS_LINE = "{top_percent}% {top}"
+_STATEMENTS_FORMAT = '0%" {top}"'
+_STATEMENTS_LEVEL = "Overall level: {level}. "
 _STATEMENTS_DETAIL = "{counts}{blank}. {standards}"
 _STATEMENTS_HOW_TO = (
     "One row per statement not yet {top}, standard by standard, {lowest} first: the statement is the commitment to "
@@ -314,20 +324,24 @@ def _write_actions(sheet: Worksheet, context: dict[str, Any]) -> None:
     header_row = _write_title_block(sheet, context, layout)
     _write_header(sheet, header_row, layout)
     first = row = header_row + 1
+    count = 0
     for action in actions:
-        row = _write_action(sheet, row, action, layout) + 1
+        for number, todo in enumerate(_things_to_do(action, layout)):
+            row = _write_action(sheet, row, action, todo, number == 0, layout) + 1
+            count += 1
     last = row - 1
     if actions:
         status = get_column_letter(layout.column("Status"))
+        words = {"cells": f"${status}${first}:${status}${last}", "done": STATUSES[-1], "count": count}
+        words["done_lower"] = STATUSES[-1].lower()
         _label(sheet, _PROGRESS_ROW, _PROGRESS)
         progress = sheet.cell(_PROGRESS_ROW, 3)
-        progress.value = _PROGRESS_FORMULA.format(
-            cells=f"${status}${first}:${status}${last}",
-            done=STATUSES[-1],
-            count=len(actions),
-            done_lower=STATUSES[-1].lower(),
-        )
+        progress.value = _PROGRESS_FORMULA.format(**words)
         progress.font = cell_font()
+        share = sheet.cell(_PROGRESS_ROW, 4)
+        share.value = _PROGRESS_SHARE_FORMULA.format(**words)
+        share.number_format = _PROGRESS_SHARE_FORMAT.format(**words)
+        _progress_bar(sheet, share)
         _add_tracking_rules(sheet, first, last, layout)
         sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(len(layout.columns))}{last}"
     else:
@@ -361,27 +375,31 @@ def _write_title_block(sheet: Worksheet, context: dict[str, Any], layout: _Layou
     if layout.statements:
         top = context["levels"][-1]
         _label(sheet, 5, _STATEMENTS)
-        _shaded(
-            sheet.cell(5, 3),
-            _STATEMENTS_LINE.format(top_percent=overall["top_percent"], top=top["label"]),
-            top.get("colour"),
-        )
+        share = sheet.cell(5, 3)
+        share.value = overall["top_percent"] / 100
+        share.number_format = _STATEMENTS_FORMAT.format(top=top["label"])
+        style_cell(share, font=cell_font(bold=True), border=_BOX)
+        _progress_bar(sheet, share)
         counts = ", ".join(f"{c['count']} {c['label']}" for c in overall["counts"])
-        standards = "; ".join(
-            f"{s['number']}. {s['title']}: {s['status']['label'] or s['label']}" for s in context["sections"]
-        )
+        standards = "; ".join(f"{s['number']}. {s['title']}: {_level_and_status(s)}" for s in context["sections"])
         blank = f", {overall['blank']} not yet assessed" if overall["blank"] else ""
-        _text(
-            detail,
-            _STATEMENTS_DETAIL.format(counts=counts, blank=blank, standards=standards),
-            font=cell_font(color=_GREY_TEXT),
-        )
+        level = _STATEMENTS_LEVEL.format(level=overall["label"])
+        why = level_and_rag_sentence_of_plan(context)
+        text = level + _STATEMENTS_DETAIL.format(counts=counts, blank=blank, standards=standards)
+        text = f"{text}. {why}" if why else text
+        _text(detail, text, font=cell_font(color=_GREY_TEXT))
+        # a long text: wrapped over the width of the table, not run off the printed page
+        last = len(layout.columns)
+        sheet.merge_cells(start_row=5, start_column=4, end_row=5, end_column=last)
+        width = sum(w for _, _, w in layout.columns[3:])
+        sheet.row_dimensions[5].height = row_height(line_count(text, width))
     else:
         _label(sheet, 5, _OVERALL)
         _shaded(sheet.cell(5, 3), overall["label"], overall.get("colour"))
         _text(detail, _OVERALL_DETAIL.format(**overall), font=cell_font(color=_GREY_TEXT))
-    sheet.cell(5, 3).alignment = Alignment(horizontal="center")
-    detail.alignment = Alignment(indent=1)
+    sheet.cell(5, 3).alignment = Alignment(horizontal="center", vertical="top")
+    detail.alignment = Alignment(indent=1, wrap_text=layout.statements, vertical="top")
+    sheet.cell(5, 1).alignment = Alignment(vertical="top")
 
     _label(sheet, 6, _TOOK_PART)
     people = "; ".join(_who(r) for r in context["respondents"])
@@ -406,8 +424,25 @@ def _write_header(sheet: Worksheet, row: int, layout: _Layout) -> None:
     sheet.row_dimensions[row].height = row_height(lines)
 
 
-def _write_action(sheet: Worksheet, row: int, action: dict[str, Any], layout: _Layout) -> int:
-    """Write ``action`` at ``row``; a text too long for a cell goes on in the rows below.  Returns the last row."""
+def _things_to_do(action: dict[str, Any], layout: _Layout) -> list[str]:
+    """The actions of one entry of the plan, a row each: the next tier's criteria, or the statement itself."""
+    if layout.statements:
+        return [action["title"]]
+    return list(action["criteria"]) or [action["title"]]
+
+
+def _level_and_status(section: dict[str, Any]) -> str:
+    """A standard's level, and its RAG status where it has one: "Partly met (RAG: Green)"."""
+    status = section["status"]["label"]
+    if status and status != section["label"]:
+        return f"{section['label']} (RAG: {status})"
+    return section["label"]
+
+
+def _write_action(sheet: Worksheet, row: int, action: dict[str, Any], todo: str, first: bool, layout: _Layout) -> int:
+    """Write the action ``todo`` of the plan's entry ``action`` at ``row`` (its gaps and comments
+    only on the ``first`` of the entry's rows); a text too long for a cell goes on in the rows
+    below.  Returns the last row."""
     section = f"{action['section']}. {action['section_title']}"
     if layout.statements and action.get("heading"):
         section += f"\n{action['heading']}"
@@ -415,9 +450,9 @@ def _write_action(sheet: Worksheet, row: int, action: dict[str, Any], layout: _L
         "id": action["id"],
         "section": section,
         "title": action["title"],
-        "action": action["title"] if layout.statements else _bullets(action["criteria"]),
-        "gaps": "\n".join(action["perception_gaps"]),
-        "comments": _comments(action["comments"]),
+        "action": todo,
+        "gaps": "\n".join(action["perception_gaps"]) if first else "",
+        "comments": _comments(action["comments"]) if first else "",
         "rated_by": action.get("rated_by") or "",
     }
     fitted = {key: cell_text(text) for key, text in texts.items()}
@@ -460,10 +495,6 @@ def _write_action(sheet: Worksheet, row: int, action: dict[str, Any], layout: _L
     return row + rows - 1
 
 
-def _bullets(criteria: Iterable[str]) -> str:
-    return "\n".join(f"• {sentence}" for sentence in criteria)
-
-
 def _comments(comments: list[dict[str, str]]) -> str:
     """Each comment as typed, then who made it; a blank line between comments."""
     parts = []
@@ -500,17 +531,20 @@ def _add_tracking_rules(sheet: Worksheet, first: int, last: int, layout: _Layout
     prompt = (_STATUS_PROMPT_TITLE, _STATUS_PROMPT.format(choices=choices))
     error = (_STATUS_ERROR_TITLE, _STATUS_ERROR.format(choices=choices))
     add_validation(sheet, [statuses], prompt, error, type="list", formula1='"' + ",".join(STATUSES) + '"')
-    for status, fill, colour in (
-        (STATUSES[-1], _DONE_FILL, _DONE_TEXT),
-        (STATUSES[1], _IN_PROGRESS_FILL, _IN_PROGRESS_TEXT),
-    ):
+    for status, colours in palettes().action_status.items():
         rule = CellIsRule(
             operator="equal",
             formula=[f'"{status}"'],
-            font=Font(color=colour, bold=True),
-            fill=PatternFill(fill_type="solid", fgColor=fill, bgColor=fill),
+            font=Font(color=colours.text, bold=True),
+            fill=PatternFill(fill_type="solid", fgColor=colours.fill, bgColor=colours.fill),
         )
         sheet.conditional_formatting.add(statuses, rule)
+
+
+def _progress_bar(sheet: Worksheet, cell: Cell) -> None:
+    """A data bar in ``cell`` (a share, 0 to 1) as long as its value, in the progress colour."""
+    rule = DataBarRule(start_type="num", start_value=0, end_type="num", end_value=1, color=palettes().progress_bar)
+    sheet.conditional_formatting.add(cell.coordinate, rule)
 
 
 def _column_range(layout: _Layout, key: str, first: int, last: int) -> str:

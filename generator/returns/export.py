@@ -128,7 +128,8 @@ def tracker_text(tracker: TrackerReturn, instrument: Instrument | None) -> str:
         status = STATUS_LABELS[action.status]
         tier = labels.get(action.next_tier, action.next_tier) if action.next_tier else ""
         next_tier = f"{'→ ' if tier else '  '}{tier:<{tier_width}}  " if tier_width else ""
-        what = action.title or (action.action or "").split("\n")[0] or "(no action given)"
+        # the action itself (one criterion, or a statement) tells an indicator's rows apart
+        what = (action.action or "").split("\n")[0] or action.title or "(no action given)"
         lines.append(f"  {(action.indicator or '—').ljust(width)}  {status:<{status_width}}  {next_tier}{what}")
         indent = f"  {'':{width}}  {'':{status_width}}  "
         if action.status == "unclear" and action.raw_status:

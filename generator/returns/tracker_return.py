@@ -18,6 +18,11 @@ blank cell, a date (done on that date) — or ``unclear``, with a problem saying
 it is never guessed.  A By when is an ISO date when it is one, else the text as typed ("March
 2026", "end of June").  A row added by hand with no indicator id is kept, with a problem saying so.
 
+Both layouts read the same: a tracker has one row per action (one criterion of the next tier, or
+one statement); one written before that (last round's) has one row per indicator, its criteria as
+"• " lines in one cell, and each of those lines is read as an action of its own, with the row's
+owner, date and status.  Either way an indicator has as many actions as the Word plan lists.
+
 The file is read with the same guards as a form (:mod:`generator.returns.xlsx_workbook`, the
 zip container's limits); anything that cannot be read raises :class:`ReturnReadError`
 naming the file.  The reader never writes.
@@ -27,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from generator.errors import ReturnReadError
@@ -57,6 +62,7 @@ _NOT_STARTED_WORDS = frozenset(
     {"not started", "notstarted", "not yet", "not yet started", "to do", "todo", "to start", "not begun", "pending"}
 )
 _TICKS = "✓✔☑✅√"
+_BULLET = "•"  # how an older tracker began each criterion of a row
 _PUNCTUATION = " .!:;,-–—_()[]"
 _DONE_ON = re.compile(r"^(?:done|completed?|finished)(?: on)? (.+)$")
 _NUMERIC_DATE = re.compile(r"^\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}$")
@@ -353,7 +359,7 @@ def _actions(
 ) -> list[TrackedAction]:
     indicators = {indicator.id: indicator for indicator in instrument.indicators}
     actions: list[TrackedAction] = []
-    first_row: dict[str, int] = {}
+    first_row: dict[tuple[str, str], int] = {}
     previous: dict[str, str | None] = {}
     for row in rows:
         values = texts[row]
@@ -368,15 +374,31 @@ def _actions(
             continue
         previous = values
         action = _action(row, values, columns, instrument, indicators)
-        if action.indicator in indicators:
-            if action.indicator in first_row:
-                action.problems.append(
-                    f"indicator {action.indicator} has another row too (row {first_row[action.indicator]}): "
-                    "both are kept"
-                )
-            first_row.setdefault(action.indicator, row)
-        actions.append(action)
+        for each in _one_per_criterion(action):
+            key = (each.indicator or "", " ".join((each.action or "").casefold().split()))
+            if each.indicator in indicators:
+                if key in first_row:
+                    each.problems.append(
+                        f"indicator {each.indicator} has this action in another row too (row {first_row[key]}): "
+                        "both are kept"
+                    )
+                first_row.setdefault(key, row)
+            actions.append(each)
     return actions
+
+
+def _one_per_criterion(action: TrackedAction) -> list[TrackedAction]:
+    """``action`` as one action per criterion: a row of a tracker written before trackers had a
+    row per action holds all of an indicator's criteria, a "• " line each; each line becomes an
+    action with the row's owner, date and status (its problems said once, on the first)."""
+    lines = [line.strip() for line in (action.action or "").split("\n") if line.strip()]
+    if not lines or not all(line.startswith(_BULLET) for line in lines):
+        return [action]
+    criteria = [line[len(_BULLET) :].strip() for line in lines]
+    return [
+        replace(action, action=criterion, problems=action.problems if n == 0 else [])
+        for n, criterion in enumerate(criteria)
+    ]
 
 
 def _continues(values: dict[str, str | None], previous: dict[str, str | None]) -> bool:
