@@ -152,7 +152,16 @@ def test_the_plan_lists_them_with_what_was_typed_never_as_blank(tmp_path):
     assert still_open["to_check"]
     document = Document(str(render_organisation_plan(context, tmp_path / "plan.docx")))
     texts = [p.text for p in document.paragraphs]
-    start = texts.index("Answers to check")
+    # on the page of priorities: a row each, with what was typed
+    (first,) = [
+        t for t in document.tables if [c.text for c in t.rows[0].cells][:3] == ["Indicator", "Who", "What was given"]
+    ]
+    assert [row.cells[2].text for row in first.rows[1:]] == [
+        "typed 'Bronze/Silver' — to check",
+        "typed 'maybe' — to check",
+    ]
+    # and listed again, in full, with the actions
+    start = len(texts) - 1 - texts[::-1].index("Answers to check")
     assert texts[start + 1].startswith("2 answers could not be read as one level")
     assert texts[start + 2].startswith(
         "3.2  People know their experiences will guide the actions of organisations — "
