@@ -387,12 +387,14 @@ def _msg_mail(message: Message) -> _Mail:
     for attachment in message.attachments:
         if attachment.message is not None:
             inner = _msg_mail(attachment.message)
-            filename = attachment.name or f"{inner.subject or 'forwarded email'}.msg"
+            filename = attachment.file_name or f"{attachment.display_name or inner.subject or 'forwarded email'}.msg"
             mail.attachments.append((filename, inner, False))
-        elif attachment.problem is not None:
-            mail.attachments.append((attachment.name or "attachment", _NotTaken(attachment.problem), False))
+            continue
+        filename = attachment.file_name or attachment.display_name
+        if attachment.problem is not None:
+            mail.attachments.append((filename or "attachment", _NotTaken(attachment.problem), False))
         else:
-            mail.attachments.append((attachment.name, attachment.data or b"", _is_inline_picture(attachment)))
+            mail.attachments.append((filename, attachment.data or b"", _is_inline_picture(attachment)))
     return mail
 
 
@@ -400,7 +402,7 @@ def _is_inline_picture(attachment: MsgAttachment) -> bool:
     """Whether Outlook hides ``attachment`` as a picture in the email's text (a logo, a
     signature, a contact's photo): a hidden attachment that is no picture is still read."""
     picture = (attachment.mime_type or "").lower().startswith("image/") or PurePosixPath(
-        attachment.name.lower()
+        attachment.file_name.lower()
     ).suffix in (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".emz", ".wmz")
     return attachment.hidden and picture
 

@@ -88,10 +88,12 @@ _EPOCH_1601 = datetime(1601, 1, 1, tzinfo=timezone.utc)
 @dataclass
 class Attachment:
     """One attachment: a file (``data``), an attached email (``message``), or neither, with the
-    ``problem`` that kept it from being taken.  ``hidden`` when Outlook hides it (a picture in
-    the email's text)."""
+    ``problem`` that kept it from being taken.  ``file_name`` is the long file name, else the
+    8.3 one, "" when it has none (an attached email rarely has); ``display_name`` what Outlook
+    shows.  ``hidden`` when Outlook hides it (a picture in the email's text)."""
 
-    name: str
+    file_name: str
+    display_name: str
     data: bytes | None = field(default=None, repr=False)
     message: Message | None = None
     hidden: bool = False
@@ -282,14 +284,11 @@ class _Reader:
                 f"holds more than {self.limits.zip_entries} attachments, emails and files in all: it was not read",
             )
         props = self.properties(storage, path, _ATTACHMENT_HEADER)
-        name = (
+        found = Attachment(
             self.text(storage, path, _ATTACH_LONG_FILENAME, codec)
             or self.text(storage, path, _ATTACH_FILENAME, codec)
-            or self.text(storage, path, _DISPLAY_NAME, codec)
-            or ""
-        )
-        found = Attachment(
-            name,
+            or "",
+            self.text(storage, path, _DISPLAY_NAME, codec) or "",
             hidden=_flag(props.get(_tag_of(_ATTACHMENT_HIDDEN, _BOOLEAN)))
             or _flag(props.get(_tag_of(_ATTACHMENT_CONTACT_PHOTO, _BOOLEAN))),
             mime_type=self.text(storage, path, _ATTACH_MIME_TAG, codec),
