@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import struct
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -111,6 +112,20 @@ def test_a_forwarded_email_inside_a_msg_is_read_with_its_sender():
         "Our forms",
     )
     assert origin.date == "2026-03-11T09:00:00+00:00"
+
+
+def test_a_msg_saved_by_outlook_with_an_email_attached():
+    data = (Path(__file__).parent / "fixtures/msg/outlook-inner-mail.msg").read_bytes()
+    items = mail.unpack(data, "outer.msg")
+    assert [item.name for item in items] == [
+        "outer.msg/OUTER 1.pdf",
+        "outer.msg/OUTER 2.pdf",
+        "outer.msg/Inner mail.msg/INNER 1.pdf",
+        "outer.msg/Inner mail.msg/INNER 2.pdf",
+    ]
+    assert all(item.fate is None and item.data.startswith(b"%PDF-") for item in items)
+    assert items[0].origin.subject == "Outer mail" and items[0].origin.date == "2023-02-15T05:46:05.206000+00:00"
+    assert items[2].origin.subject == "Inner mail" and items[2].time < items[0].time
 
 
 def test_attachments_that_hold_no_file_are_rejected_with_a_reason():

@@ -387,8 +387,9 @@ def _msg_mail(message: Message) -> _Mail:
     for attachment in message.attachments:
         if attachment.message is not None:
             inner = _msg_mail(attachment.message)
-            filename = attachment.file_name or f"{attachment.display_name or inner.subject or 'forwarded email'}.msg"
-            mail.attachments.append((filename, inner, False))
+            filename = attachment.file_name or attachment.display_name or inner.subject or "forwarded email"
+            suffix = "" if filename.lower().endswith((".msg", ".eml")) else ".msg"  # (Outlook names one by its subject)
+            mail.attachments.append((filename + suffix, inner, False))
             continue
         filename = attachment.file_name or attachment.display_name
         if attachment.problem is not None:
