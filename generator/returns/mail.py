@@ -1,5 +1,6 @@
 """Returns that come as emails or archives: the forms attached to an ``.eml`` (Thunderbird,
-Apple Mail, Outlook "save as"), an Outlook ``.msg``, a whole ``.mbox``, or packed in a ``.zip``.
+Apple Mail, Outlook "save as"), an Outlook ``.msg`` (read by :mod:`generator.returns.msg`), a
+whole ``.mbox``, or packed in a ``.zip``.
 
 :func:`unpack` takes such a file's bytes and gives one :class:`Item` per thing found in it:
 an attachment to read as a form (its bytes), or one that is not read (skipped or rejected, with
