@@ -84,6 +84,8 @@ _PROPERTIES = "__properties_version1.0"
 _ATTACHMENT_STORAGE = re.compile(r"__attach_version1\.0_#[0-9A-Fa-f]{8}")
 _EPOCH_1601 = datetime(1601, 1, 1, tzinfo=timezone.utc)
 
+_Entry = olefile.olefile.OleDirectoryEntry  # a storage or stream of the compound file
+
 
 @dataclass
 class Attachment:
@@ -124,6 +126,8 @@ def read_msg(data: bytes, file: str, limits: Limits = LIMITS, max_depth: int = 8
     when it is no readable .msg, :class:`~generator.errors.UnsafeFileError` when it breaks a
     limit (more attachments, or bytes of them, than ``limits`` allow; a looping file)."""
     try:
+        # DEFECT_INCORRECT: a sector out of range, a stream cut short or read twice is an error, not
+        # a note olefile keeps while it reads on (Outlook's own files have none of these).
         with _CompoundFile(io.BytesIO(data), raise_defects=olefile.DEFECT_INCORRECT) as ole:
             reader = _Reader(ole, file, limits, max_depth)
             if not reader.is_message(ole.root):
@@ -155,7 +159,7 @@ class _CompoundFile(olefile.OleFileIO):
     be read, round and round, to the size of the whole sector table (some hundred times the
     file's size)."""
 
-    def _open(self, start, size=olefile.UNKNOWN_SIZE, force_FAT=False):  # noqa: N803 (olefile's name)
+    def _open(self, start, size=olefile.UNKNOWN_SIZE, force_FAT=False):  # (olefile's signature)
         if force_FAT or size >= self.minisectorcutoff:
             _check_chain(self.fat, start)
         return super()._open(start, size, force_FAT)
@@ -187,15 +191,15 @@ class _Reader:
 
     # the storage tree -----------------------------------------------------------------------
     @staticmethod
-    def child(storage: olefile.olefile.OleDirectoryEntry, name: str) -> olefile.olefile.OleDirectoryEntry | None:
+    def child(storage: _Entry, name: str) -> _Entry | None:
         """The entry named ``name`` (any case) directly in ``storage``, or None."""
         name = name.casefold()
         return next((kid for kid in storage.kids if kid.name.casefold() == name), None)
 
-    def is_message(self, storage: olefile.olefile.OleDirectoryEntry) -> bool:
+    def is_message(self, storage: _Entry) -> bool:
         return any(kid.name.startswith(("__substg1.0_", "__attach_version1.0_")) for kid in storage.kids)
 
-    def stream(self, storage, path: list[str], name: str, limit: int, what: str) -> bytes | None:
+    def stream(self, storage: _Entry, path: list[str], name: str, limit: int, what: str) -> bytes | None:
         """The bytes of the stream ``name`` in ``storage`` (at ``path``), None when there is none;
         one larger than ``limit`` bytes (``what`` it holds) is refused."""
         entry = self.child(storage, name)
@@ -210,7 +214,7 @@ class _Reader:
         return self.ole.openstream([*path, entry.name]).read()
 
     # properties -------------------------------------------------------------------------------
-    def properties(self, storage, path: list[str], header: int) -> dict[int, bytes]:
+    def properties(self, storage: _Entry, path: list[str], header: int) -> dict[int, bytes]:
         """The fixed-size properties of ``storage``: the 8-byte value of each, by tag."""
         data = self.stream(storage, path, _PROPERTIES, TEXT_BYTES, "list of properties") or b""
         found = {}
@@ -219,12 +223,12 @@ class _Reader:
             found[tag] = data[at + 8 : at + 16]
         return found
 
-    def text(self, storage, path: list[str], prop: int, codec: str) -> str | None:
+    def text(self, storage: _Entry, path: list[str], prop: int, codec: str) -> str | None:
         """The text property ``prop`` of ``storage``, its blanks run together; None when it has
         none or it is blank."""
         return " ".join(self.raw_text(storage, path, prop, codec).split()) or None
 
-    def raw_text(self, storage, path: list[str], prop: int, codec: str) -> str:
+    def raw_text(self, storage: _Entry, path: list[str], prop: int, codec: str) -> str:
         """The text property ``prop`` of ``storage`` as stored (to its first NUL); "" when none."""
         raw = self.stream(storage, path, f"__substg1.0_{prop:04X}{_TEXT_UNICODE:04X}", TEXT_BYTES, "text")
         if raw is not None:
@@ -234,7 +238,7 @@ class _Reader:
             found = raw.decode(codec, "replace") if raw is not None else ""
         return found.split("\0", 1)[0]
 
-    def smtp_sender(self, storage, path: list[str], codec: str) -> str | None:
+    def smtp_sender(self, storage: _Entry, path: list[str], codec: str) -> str | None:
         """The sender's Internet address as Outlook keeps it: the mailbox it was sent for (the
         From line), else the person who sent it.  (An Exchange sender's own address is an X.500
         path, no use to anyone here.)"""
@@ -250,7 +254,7 @@ class _Reader:
         return None
 
     # a message and its attachments --------------------------------------------------------------
-    def message(self, storage, path: list[str], header: int, depth: int) -> Message:
+    def message(self, storage: _Entry, path: list[str], header: int, depth: int) -> Message:
         """The message stored in ``storage`` (at ``path``); ``depth`` attached emails down."""
         props = self.properties(storage, path, header)
         codec = _codec(props)
@@ -276,7 +280,7 @@ class _Reader:
                 message.attachments.append(self.attachment(kid, [*path, kid.name], codec, depth))
         return message
 
-    def attachment(self, storage, path: list[str], codec: str, depth: int) -> Attachment:
+    def attachment(self, storage: _Entry, path: list[str], codec: str, depth: int) -> Attachment:
         self.count += 1
         if self.count > self.limits.zip_entries:
             raise UnsafeFileError(
