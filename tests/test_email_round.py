@@ -2,7 +2,7 @@
 as .eml replies (one forwarded, one in a zip), an Outlook .msg and an .mbox, merged with
 --recipients; and hostile emails.
 
-The .msg is built here with extract-msg's own OLE writer (``extract_msg.ole_writer.OleWriter``):
+The .msg is built here with extract-msg's OLE writer (``extract_msg.ole_writer.OleWriter``, test-only):
 the MAPI property streams Outlook writes for a message (class, subject, transport headers, the
 property stream) and one attachment storage (its data, long file name and attach method).
 """

@@ -1,5 +1,6 @@
 """Returns that come as emails or archives: the forms attached to an ``.eml`` (Thunderbird,
-Apple Mail, Outlook "save as"), an Outlook ``.msg``, a whole ``.mbox``, or packed in a ``.zip``.
+Apple Mail, Outlook "save as"), an Outlook ``.msg`` (read by :mod:`generator.returns.msg`), a
+whole ``.mbox``, or packed in a ``.zip``.
 
 :func:`unpack` takes such a file's bytes and gives one :class:`Item` per thing found in it:
 an attachment to read as a form (its bytes), or one that is not read (skipped or rejected, with
@@ -25,12 +26,13 @@ import email.utils
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import PurePosixPath
 
 from generator.errors import ReturnReadError, UnsafeFileError
 from generator.model.results import EmailSource as EmailOrigin
 from generator.returns.guards import DAMAGED_ZIP_ERRORS, LIMITS, Limits, open_zip
+from generator.returns.msg import Attachment as MsgAttachment
+from generator.returns.msg import Message, read_msg
 
 #: The suffixes of the files opened as containers rather than read as forms.
 CONTAINER_SUFFIXES = (".eml", ".msg", ".mbox", ".zip")
@@ -63,16 +65,24 @@ class Item:
     time: float | None = None
 
 
+@dataclass(frozen=True)
+class _NotTaken:
+    """An attachment that holds no file to read (a link to one, say): why."""
+
+    reason: str
+
+
 @dataclass
 class _Mail:
     """An email as read from any of its formats: its attachments as (file name, bytes or a
-    nested email, inline) and the parts of it that are not attachments but are no body text."""
+    nested email or why there is no file, inline) and the parts of it that are not attachments
+    but are no body text."""
 
     sender: str | None
     date: str | None
     time: float | None
     subject: str | None
-    attachments: list[tuple[str, bytes | _Mail, bool]] = field(default_factory=list)
+    attachments: list[tuple[str, bytes | _Mail | _NotTaken, bool]] = field(default_factory=list)
 
 
 def container_kind(data: bytes, name: str) -> str | None:
@@ -128,7 +138,7 @@ class _Unpacker:
             return self.zip_items(data, name, depth, outer, origin)
         if kind == "mbox":
             return self.mbox_items(data, name, depth)
-        mail = _read_msg(data, name) if kind == "msg" else _read_eml(data, name)
+        mail = _read_msg(data, name, self.limits) if kind == "msg" else _read_eml(data, name)
         return self.mail_items(mail, name, depth, outer)
 
     def mbox_items(self, data: bytes, name: str, depth: int) -> list[Item]:
@@ -164,6 +174,10 @@ class _Unpacker:
                     label,
                     depth,
                     origin,
+                )
+            elif isinstance(content, _NotTaken):
+                items.append(
+                    self.item(Item(label, fate="rejected", reason=content.reason, origin=origin, time=mail.time))
                 )
             elif inline:
                 items.append(
@@ -359,54 +373,40 @@ def _filename(part: email.message.Message) -> str | None:
     return _decoded(found) if found else None
 
 
-def _read_msg(data: bytes, name: str) -> _Mail:
-    """An Outlook .msg (an OLE compound file), as :class:`_Mail`, with ``extract-msg``."""
-    import logging
-
-    import extract_msg
-    from extract_msg.enums import AttachmentType
-
-    logging.getLogger("extract_msg").setLevel(logging.CRITICAL)  # it logs what it works around
-    try:
-        message = extract_msg.openMsg(data, delayAttachments=False, strict=False)
-    except Exception as error:  # the library raises many kinds for a damaged file
-        raise ReturnReadError(
-            name, f"is a damaged Outlook message (.msg) ({type(error).__name__}): ask for it to be sent again"
-        ) from error
-    try:
-        return _msg_mail(message, AttachmentType)
-    except Exception as error:
-        raise ReturnReadError(
-            name, f"is a damaged Outlook message (.msg) ({type(error).__name__}): ask for it to be sent again"
-        ) from error
-    finally:
-        message.close()
+def _read_msg(data: bytes, name: str, limits: Limits) -> _Mail:
+    """An Outlook .msg (an OLE compound file), as :class:`_Mail`: see :mod:`generator.returns.msg`."""
+    return _msg_mail(read_msg(data, name, limits, MAX_DEPTH))
 
 
-def _msg_mail(message, types) -> _Mail:  # noqa: ANN001 (extract-msg's classes)
-    date = getattr(message, "date", None)
-    if date is None and getattr(message, "header", None) is not None and message.header.get("Date"):
-        head = _mail_head(None, message.header.get("Date"), None)  # a draft: the date its headers give
-        date = datetime.fromtimestamp(head.time, timezone.utc) if head.time is not None else None
+def _msg_mail(message: Message) -> _Mail:
     mail = _Mail(
-        email.utils.parseaddr(_decoded(getattr(message, "sender", None) or ""))[1] or None,
-        date.isoformat() if date else None,
-        date.timestamp() if date else None,
-        " ".join((getattr(message, "subject", None) or "").split())[:300] or None,
+        message.sender_address or message.sender_name,
+        message.date.isoformat() if message.date else None,
+        message.date.timestamp() if message.date else None,
+        (message.subject or "")[:300] or None,
     )
-    for attachment in getattr(message, "attachments", []):
-        filename = attachment.longFilename or attachment.shortFilename or ""
-        if attachment.type == types.MSG and attachment.data is not None:
-            inner = _msg_mail(attachment.data, types)
-            mail.attachments.append((filename or f"{inner.subject or 'forwarded email'}.msg", inner, False))
-        elif attachment.type == types.DATA:
-            hidden = bool(getattr(attachment, "hidden", False)) or bool(
-                getattr(attachment, "isAttachmentContactPhoto", False)
-            )
-            mail.attachments.append((filename, attachment.data or b"", hidden))
+    for attachment in message.attachments:
+        if attachment.message is not None:
+            inner = _msg_mail(attachment.message)
+            filename = attachment.file_name or attachment.display_name or inner.subject or "forwarded email"
+            suffix = "" if filename.lower().endswith((".msg", ".eml")) else ".msg"  # (Outlook names one by its subject)
+            mail.attachments.append((filename + suffix, inner, False))
+            continue
+        filename = attachment.file_name or attachment.display_name
+        if attachment.problem is not None:
+            mail.attachments.append((filename or "attachment", _NotTaken(attachment.problem), False))
         else:
-            mail.attachments.append((filename or "attachment", b"", False))
+            mail.attachments.append((filename, attachment.data or b"", _is_inline_picture(attachment)))
     return mail
+
+
+def _is_inline_picture(attachment: MsgAttachment) -> bool:
+    """Whether Outlook hides ``attachment`` as a picture in the email's text (a logo, a
+    signature, a contact's photo): a hidden attachment that is no picture is still read."""
+    picture = (attachment.mime_type or "").lower().startswith("image/") or PurePosixPath(
+        attachment.file_name.lower()
+    ).suffix in (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".emz", ".wmz")
+    return attachment.hidden and picture
 
 
 # --- names --------------------------------------------------------------------------------------
