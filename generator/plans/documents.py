@@ -304,10 +304,8 @@ def _with_picture(item: dict[str, Any], scans: Callable[[str], bytes | None] | N
 
 def _put_handwriting(context: dict[str, Any], scans: Callable[[str], bytes | None] | None) -> None:
     """Give each comment handwritten on a scanned return its picture, where ``scans`` finds it, in
-    ``context``'s actions (and the same actions in its ``action_groups``); the caller's context is
-    not changed (the actions and their comments are copies)."""
-    if scans is None:
-        return
+    ``context``'s actions (and the same actions in its ``action_groups``); every other comment an
+    empty ``picture``.  The caller's context is not changed (the actions and their comments are copies)."""
     width = _HANDWRITING_WIDTH.get(context.get("style", "tiers"), _HANDWRITING_WIDTH["tiers"])
     copies: dict[int, dict[str, Any]] = {}
 
@@ -325,14 +323,14 @@ def _put_handwriting(context: dict[str, Any], scans: Callable[[str], bytes | Non
 
 
 def _with_handwriting(
-    comment: dict[str, Any], action: dict[str, Any], scans: Callable[[str], bytes | None], width: Any
+    comment: dict[str, Any], action: dict[str, Any], scans: Callable[[str], bytes | None] | None, width: Any
 ) -> dict[str, Any]:
     """A comment with the picture of its handwriting (a :class:`Picture`, at most ``width`` wide and
-    :data:`_HANDWRITING_HEIGHT` tall) where it has one and it is found; as it was otherwise."""
-    png = scans(comment["image"]) if comment.get("image") else None
+    :data:`_HANDWRITING_HEIGHT` tall) where it has one and ``scans`` finds it; with none ("") otherwise."""
+    png = scans(comment["image"]) if scans is not None and comment.get("image") else None
     size = _png_size(png) if png is not None else None
     if size is None:
-        return comment
+        return {**comment, "picture": ""}
     pixels_wide, pixels_high = size
     width = min(width, int(_HANDWRITING_HEIGHT * pixels_wide / pixels_high))
     who = comment.get("who") or comment.get("respondent") or NOT_GIVEN
