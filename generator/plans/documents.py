@@ -10,7 +10,9 @@ A template's tags are Jinja, run in a sandbox with autoescape on (a comment like
 an empty gap).  Besides the context's keys a template can use ``chart`` (the chart image),
 the filter ``shade``, which turns a level colour into a cell fill for docxtpl's
 ``{% cellbg %}``, and the filter ``long_date``, which writes an ISO date as readers write it
-("17 March 2026").  Every picture carries alt text (its ``descr``), for screen readers.
+("17 March 2026").  Every picture carries alt text (its ``descr``), for screen readers.  The
+pictures cut from scanned returns (an answer to check, a handwritten comment) are taken from the
+results folder where they can be found (:func:`scans_in`), small, where the typed text would go.
 """
 
 from __future__ import annotations
