@@ -465,7 +465,7 @@ def write_organisation_plan(
     from generator.plans.tracker import write_action_tracker
 
     instrument = instruments[organisation.instrument]
-    context = organisation_plan(organisation, instrument, Roles.from_data(head.rules))
+    context = organisation_plan(organisation, instrument, Roles.from_data(head.rules), head.rules)
     folder, stem = _plan_place(organisation, head, out, shared_names)
     return [
         render_organisation_plan(context, folder / f"{stem}-action-plan.docx", template, scans),

@@ -311,6 +311,37 @@ def explanation(document) -> None:
     control(document, "{%p endif %}")
 
 
+def level_and_rag(document) -> None:
+    """Where the overall level and the standards' RAG statuses seem to disagree (the charter's
+    "Not met" beside three Amber and one Green): both, and how each is worked out, in one sentence."""
+    control(document, "{%p if level_and_rag %}")
+    para(document, "{{ level_and_rag }}", bold_prefix="Level and RAG: ")
+    control(document, "{%p endif %}")
+
+
+def said(comment: str) -> str:
+    """What a comment says: its text, or for a comment handwritten on a scanned return, the picture
+    of the handwriting (the text, which names the picture, where the picture is not found)."""
+    return (f"{{% if {comment}.picture %}}(handwritten){{{{ '\\n' }}}}{{{{ {comment}.picture }}}}"
+            f"{{% else %}}{{{{ {comment}.text }}}}{{% endif %}}")  # fmt: skip
+
+
+def glossary(document, *, landscape: bool) -> None:
+    """The end of a plan: the short forms its text uses (JSNA, SUs…) and what they stand for, in the
+    forms' words; left out when the plan uses none."""
+    control(document, "{%p if glossary %}")
+    para(document, "Glossary: the short forms used in the standards", "Heading 1")
+    terms = table(document, [3.2, 23.3 if landscape else 14.6], [
+        ["Short form", "Stands for"],
+        ["{%tr for g in glossary %}", ""],
+        ["{{ g.term }}", "{{ g.meaning }}"],
+        ["{%tr endfor %}", ""],
+    ])  # fmt: skip
+    cell_text(terms.rows[2].cells[0], "{{ g.term }}", "Plan Cell Heading")
+    keep_with_next(terms, 1)
+    control(document, "{%p endif %}")
+
+
 def answers_to_check(document, word: str) -> None:
     """The answers that could not be read, with what was typed: shown, never as blank."""
     control(document, "{%p if unclear %}")
@@ -330,6 +361,7 @@ def priorities(document, word: str) -> None:
     are short (the context caps them) so that they fit one page."""
     para(document, "Your priorities", "Heading 1")
     para(document, "{{ explanation or 'Overall ' ~ overall.label ~ '.' }}", bold_prefix="Where you are now: ")
+    level_and_rag(document)
     para(document, "{% if priorities.next %}Reaching {{ priorities.next }} overall takes {{ priorities.needed }} "
                    "{{ 'action' if priorities.needed == 1 else 'actions' }} on the {{ priorities.holding }} "
                    f"{{{{ '{word}' if priorities.holding == 1 else '{word}s' }}}} that hold you at "
@@ -490,13 +522,13 @@ def action_plan() -> DocumentObject:
     control(d, "{%p if a.comments %}")
     para(d, "What you said", "Plan Cell Heading").paragraph_format.space_before = Pt(6)
     control(d, "{%p for c in a.comments[:-1] %}")
-    para(d, "{{ c.text }}", "List Bullet", bold_prefix="{{ c.who }}: ").paragraph_format.keep_with_next = True
+    para(d, said("c"), "List Bullet", bold_prefix="{{ c.who }}: ").paragraph_format.keep_with_next = True
     control(d, "{%p endfor %}")
     control(d, "{%p if a.perception_gaps %}")
-    last = para(d, "{{ a.comments[-1].text }}", "List Bullet", bold_prefix="{{ a.comments[-1].who }}: ")
+    last = para(d, said("a.comments[-1]"), "List Bullet", bold_prefix="{{ a.comments[-1].who }}: ")
     last.paragraph_format.keep_with_next = True
     control(d, "{%p else %}")
-    para(d, "{{ a.comments[-1].text }}", "List Bullet", bold_prefix="{{ a.comments[-1].who }}: ")
+    para(d, said("a.comments[-1]"), "List Bullet", bold_prefix="{{ a.comments[-1].who }}: ")
     control(d, "{%p endif %}")
     control(d, "{%p endif %}")
     control(d, "{%p if a.perception_gaps %}")
@@ -522,6 +554,7 @@ def action_plan() -> DocumentObject:
     control(d, "{%p else %}")
     para(d, "None: every indicator was answered.")
     control(d, "{%p endif %}")
+    glossary(d, landscape=False)
     return d
 
 
@@ -619,6 +652,7 @@ def partnership_plan() -> DocumentObject:
     ])  # fmt: skip
     centre_column(detail, 2)
     control(d, "{%p endfor %}")
+    glossary(d, landscape=True)
     return d
 
 
@@ -705,7 +739,8 @@ def action_plan_statements() -> DocumentObject:
         ["{%tr for a in p.actions %}", "", "", "", ""],
         ["{{ a.id }}  {{ a.title }}",
          "{% cellbg a.current_colour|shade %}{{ a.current }}{% if a.provisional %} (provisional){% endif %}",
-         "{% for c in a.comments %}{{ c.text }} ({{ c.respondent }}){% if not loop.last %}{{ '\\n' }}{% endif %}"
+         "{% for c in a.comments %}{% if c.picture %}{{ c.respondent }}, handwritten:{{ '\\n' }}{{ c.picture }}"
+         "{% else %}{{ c.text }} ({{ c.respondent }}){% endif %}{% if not loop.last %}{{ '\\n' }}{% endif %}"
          "{% endfor %}{% if a.rated_by %}{% if a.comments %}{{ '\\n' }}{% endif %}"
          "{{ columns.rated_by or 'Rated by' }}: {{ a.rated_by }}{% endif %}"
          "{% if a.disagreement %}{% if a.comments or a.rated_by %}{{ '\\n' }}{% endif %}Ratings differ: "
@@ -736,6 +771,7 @@ def action_plan_statements() -> DocumentObject:
     control(d, "{%p else %}")
     para(d, "None: every statement was rated.")
     control(d, "{%p endif %}")
+    glossary(d, landscape=False)
     return d
 
 
@@ -751,22 +787,30 @@ def partnership_plan_statements() -> DocumentObject:
 
     para(d, "Where the partnership stands", "Heading 1", page_break=True)
     para(d, "Each organisation’s {{ 'status' if has_status else 'rating' }} for each standard, in its colour, and "
-            "the share of its rated statements that are {{ levels[-1].label }}. A standard is Incomplete while any "
-            "of its statements is unrated.")  # fmt: skip
-    summary = table(d, [5.6, 0.4, 3.2, 0.4, 2.6], [
+            "the share of its rated statements that are {{ levels[-1].label }}; then its overall level and the share "
+            "of all its rated statements that are {{ levels[-1].label }}. A standard is Incomplete while any of its "
+            "statements is unrated.")  # fmt: skip
+    summary = table(d, [5.6, 0.4, 3.2, 0.4, 3.6], [
         ["Organisation", "{%tc for s in sections %}", "Standard {{ s.number }}", "{%tc endfor %}",
-         "All statements"],
+         "Overall"],
         ["{%tr for o in summary %}", "", "", "", ""],
         ["{{ o.organisation }}", "{%tc for s in o.sections %}",
          "{% cellbg (s.status.colour if has_status else s.colour)|shade %}"
          "{{ s.status.label if has_status else s.label }} · {{ s.top_percent }}%", "{%tc endfor %}",
-         "{{ o.overall.top_percent }}% {{ levels[-1].label }}"],
+         "{% cellbg o.overall.colour|shade %}{{ o.overall.label }} · {{ o.overall.top_percent }}% "
+         "{{ levels[-1].label }}"],
         ["{%tr endfor %}", "", "", "", ""],
     ])  # fmt: skip
     for column in (2, 4):
         centre_column(summary, column)
     para(d, "Standards: {% for s in sections %}{{ s.number }}. {{ s.title }}{% if not loop.last %}; {% endif %}"
             "{% endfor %}.", "Plan Note").paragraph_format.space_before = Pt(3)  # fmt: skip
+    control(d, "{%p if level_and_rag.organisations %}")
+    differ = para(d, "{% for x in level_and_rag.organisations %}{{ x.organisation }}: overall {{ x.level }}, RAG "
+                     "statuses {{ x.statuses }}{% if not loop.last %}; {% endif %}{% endfor %}. The two differ because "
+                     "{{ level_and_rag.how }}.", bold_prefix="Level and RAG: ")  # fmt: skip
+    differ.paragraph_format.space_before = Pt(6)
+    control(d, "{%p endif %}")
     control(d, "{%p if has_status %}")
     para(d, "How many organisations have each status, standard by standard:").paragraph_format.space_before = Pt(6)
     statuses = table(d, [7.0, 0.4, 2.2, 0.4, 3.2], [
@@ -830,6 +874,7 @@ def partnership_plan_statements() -> DocumentObject:
     centre_column(detail, 2)
     keep_with_next(detail, 1)
     control(d, "{%p endfor %}")
+    glossary(d, landscape=True)
     return d
 
 

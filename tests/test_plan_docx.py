@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 from docx import Document
 from docx.oxml.ns import qn
+from docx.shared import Mm
 from office import convert, render_pages
 from PIL import Image
 from pypdf import PdfReader
 from scored import as_organisation, as_results, scored_data
 
 from generator import find_instruments, resolve_instrument
-from generator.demo import write_sample_returns
+from generator.demo import write_charter_sample_returns, write_sample_returns
 from generator.errors import CoproduceError
 from generator.merge import merge_returns
 from generator.model.results import GapSide, PerceptionGap
@@ -440,6 +441,143 @@ def test_charts_use_the_level_colours_from_the_context(sample):
 def test_charts_are_byte_stable(sample):
     assert section_points_chart(sample["org"]) == section_points_chart(sample["org"])
     assert partnership_tiers_chart(sample["partnership"]) == partnership_tiers_chart(sample["partnership"])
+
+
+# --- the glossary, the overall level beside the RAG statuses, handwriting ------------------------
+
+
+def glossary_and_before(document) -> tuple[list[list[str]], str]:
+    """The rows of the plan's glossary table (its last table), and the plan's text before it."""
+    text = all_text(document)
+    heading = "Glossary: the short forms used in the standards"
+    assert text.count(heading) == 1
+    rows = [[c.text for c in row.cells] for row in document.tables[-1].rows]
+    return rows, text.split(heading)[0]
+
+
+@pytest.mark.parametrize("key", ["org", "partnership"])
+def test_a_plan_ends_with_the_short_forms_its_text_uses(sample, key):
+    """The glossary is the plan's last table, in the forms' words: every short form of the instrument
+    that the plan's text uses, in the glossary's order, and only those its data uses."""
+    document = Document(str(sample[f"{key}_docx"]))
+    rows, before = glossary_and_before(document)
+    assert rows[0] == ["Short form", "Stands for"]
+    entries = [[e.term, e.meaning] for e in sample["instrument"].glossary]
+    used = [[t, m] for t, m in entries if re.search(rf"(?<!\w){re.escape(t)}(?!\w)", before)]
+    assert used and all(entry in rows[1:] for entry in used)
+    assert rows[1:] == [entry for entry in entries if entry in rows[1:]]
+    assert rows[1:] == [[g["term"], g["meaning"]] for g in sample[key]["glossary"]]
+    if key == "org":  # the organisation plan prints all of its data that uses short forms
+        assert rows[1:] == used
+
+
+def test_a_restyled_template_without_the_glossary_still_renders(sample, tmp_path):
+    """Templates restyled before the glossary came have no glossary block: they still check and fill in."""
+    document = Document(str(default_template("organisation")))
+    body = document.element.body
+
+    def text(element) -> str:
+        return "".join(t.text or "" for t in element.iter(qn("w:t")))
+
+    opening = next(p for p in body.iterchildren(qn("w:p")) if text(p) == "{%p if glossary %}")
+    block = [opening]
+    while text(block[-1]) != "{%p endif %}":
+        block.append(block[-1].getnext())
+    for element in block:
+        body.remove(element)
+    path = tmp_path / "old-plan.docx"
+    document.save(str(path))
+    check_template(path, "organisation")
+    plan = Document(str(render_organisation_plan(sample["org"], tmp_path / "plan.docx", template=path)))
+    assert "Glossary" not in all_text(plan) and "Where you are now:" in all_text(plan)
+
+
+@pytest.fixture(scope="module")
+def charter(tmp_path_factory):
+    """The demo's charter returns merged and scored; Eastgate's plan (a comment of one of its
+    actions handwritten on a scanned return) and the partnership plan, rendered."""
+    folder = tmp_path_factory.mktemp("charter")
+    catalogue, rules = find_instruments(), load_rules()
+    instrument = catalogue.instruments["charter-appendix-d"]
+    write_charter_sample_returns(instrument, folder / "returns")
+    data = scored_data(merge_returns([folder / "returns"], catalogue.instruments, rules), catalogue.instruments, rules)
+    eastgate = next(o for o in data["organisations"] if o["name"] == "Eastgate Adult Social Care")
+    contexts = {o["name"]: organisation_plan(as_organisation(o), instrument) for o in data["organisations"]}
+    context = contexts[eastgate["name"]]
+    action = context["actions"][0]
+    answer = next(a for i in eastgate["indicators"] if i["id"] == action["id"] for a in i["answers"])
+    answer["comment"] = "handwritten — see image scans/eastgate-c5.png"
+    context = organisation_plan(as_organisation(eastgate), instrument)  # the comment, as a scan's reader says it
+    (folder / "scans").mkdir()
+    picture = io.BytesIO()
+    Image.new("RGB", (400, 100), "white").save(picture, "PNG")
+    (folder / "scans" / "eastgate-c5.png").write_bytes(picture.getvalue())
+    partnership = partnership_plan(as_results(data), instrument)
+    return {
+        "contexts": contexts,
+        "context": context,
+        "partnership": partnership,
+        "docx": render_organisation_plan(context, folder / "eastgate.docx", scans=scans_in(folder)),
+        "partnership_docx": render_partnership_plan(partnership, folder / "partnership.docx"),
+    }
+
+
+def test_a_charter_plan_says_where_the_level_and_the_rag_statuses_disagree(charter):
+    """Eastgate is Not met overall with three Amber standards and one Green: page one says both, and how
+    each is worked out; an organisation still incomplete has nothing to reconcile."""
+    sentence = charter["context"]["level_and_rag"]
+    assert sentence.startswith("Overall level Not met, RAG statuses 1 Green and 3 Amber: the level is that of ")
+    assert "RAG status comes from the share of its statements that are Met (Green: at least 80%" in sentence
+    assert charter["contexts"]["Harbour Carers Forum"]["level_and_rag"] == ""  # incomplete
+    text = all_text(Document(str(charter["docx"])))
+    page_one = text.split("Who took part")[0]
+    assert f"Level and RAG: {sentence}" in page_one.splitlines()
+    assert page_one.index("Where you are now:") < page_one.index("Level and RAG:") < page_one.index("Reaching")
+    shown = all_text(Document(str(charter["partnership_docx"])))
+    assert "Eastgate Adult Social Care: overall Not met, RAG statuses 1 Green and 3 Amber" in shown
+    assert "The two differ because the level is that of the least-met standard" in shown
+    assert "Harbour Carers Forum: overall" not in shown
+    rows, _ = glossary_and_before(Document(str(charter["docx"])))
+    assert rows[1:] == [[g["term"], g["meaning"]] for g in charter["context"]["glossary"]]
+
+
+def picture_sizes(document) -> dict[str, int]:
+    """Each picture's alt text → its width (EMU)."""
+    return {
+        inline.find(qn("wp:docPr")).get("descr"): int(inline.find(qn("wp:extent")).get("cx"))
+        for inline in document.element.body.iter(qn("wp:inline"))
+    }
+
+
+def test_a_handwritten_comment_shows_its_picture_where_the_typed_one_would_go(sample, charter, tmp_path):
+    """In both kinds of plan: the picture, small, described by who wrote it on what; where the picture
+    is not found, the comment's text (naming it) stays."""
+    action = charter["context"]["actions"][0]
+    comment = next(c for c in action["comments"] if c["image"])
+    assert comment["image"] == "scans/eastgate-c5.png" and comment["picture"] == ""
+    described = f"Handwritten comment by {comment['who']} on {action['id']} {action['title']}"
+    document = Document(str(charter["docx"]))
+    assert picture_sizes(document)[described] == Mm(45)  # it fits the evidence column
+    cell = next(c for t in document.tables for r in t.rows for c in r.cells if described in c._tc.xml)
+    assert f"{comment['respondent']}, handwritten:" in cell.text and "see image" not in cell.text
+
+    context = copy.deepcopy(sample["org"])
+    first = context["actions"][0]
+    first["comments"] = [
+        {"respondent": "Tom Reed", "role": "carers", "who": "Tom Reed (carers)", "text": "handwritten — see image "
+         "scans/tall.png", "image": "scans/tall.png", "picture": ""},
+        {"respondent": "Jo", "role": "staff", "who": "Jo (staff)", "text": "handwritten — see image scans/gone.png",
+         "image": "scans/gone.png", "picture": ""},
+    ]  # fmt: skip
+    (tmp_path / "scans").mkdir()
+    Image.new("L", (100, 400), 255).save(tmp_path / "scans" / "tall.png")
+    plan = Document(str(render_organisation_plan(context, tmp_path / "plan.docx", scans=scans_in(tmp_path))))
+    sizes = picture_sizes(plan)
+    # a tall picture is kept short: 40 mm high, so a quarter of that wide
+    assert sizes[f"Handwritten comment by Tom Reed (carers) on {first['id']} {first['title']}"] == Mm(10)
+    lines = all_text(plan).splitlines()
+    assert "Tom Reed (carers): (handwritten)" in lines and "Jo (staff): handwritten — see image scans/gone.png" in lines
+    assert first["comments"][0]["picture"] == ""  # the caller's context is not changed
 
 
 # --- in LibreOffice -----------------------------------------------------------------------------

@@ -23,12 +23,14 @@ with either (the built-in templates of each style are in ``templates/``).
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from generator.model.instrument import Instrument
 from generator.model.results import Answer, OrganisationResult, PerceptionGap, Results, SectionResult
+from generator.plans.level_and_rag import level_and_rag_parts_of_plan, level_and_rag_sentence_of_plan
 from generator.scoring.explain import is_unclear
 from generator.scoring.rules import Roles, builtin_roles
 
@@ -48,6 +50,8 @@ MOST_PRIORITIES, FEWEST_PRIORITIES = 5, 3
 #: How many perception gaps, and answers to check, the first page lists (the rest are counted there,
 #: and all are in the plan further on): so the priorities fit one page.
 FIRST_PAGE_ITEMS = 4
+#: How a comment handwritten on a scanned return names its picture ("handwritten — see image scans/….png").
+HANDWRITTEN = re.compile(r"^\s*handwritten — see image (\S+\.png)\s*$")
 
 
 def _levels(instrument: Instrument) -> list[dict[str, Any]]:
@@ -217,9 +221,16 @@ def _answer_label(instrument: Instrument, answer: Answer) -> str:
     return "blank"
 
 
-def organisation_plan(org: OrganisationResult, instrument: Instrument, roles: Roles | None = None) -> dict[str, Any]:
+def organisation_plan(
+    org: OrganisationResult,
+    instrument: Instrument,
+    roles: Roles | None = None,
+    rules: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """The context of one organisation's action plan, from its results; ``roles`` names the
-    roles (default: the built-in scoring rules' names)."""
+    roles (default: the built-in scoring rules' names), ``rules`` are the scoring rules as
+    results.json holds them (default: the built-in ones), which say how a level and a status
+    are worked out."""
     roles = roles or builtin_roles()
     scale = instrument.scale
     style = plan_style(instrument)
@@ -253,6 +264,9 @@ def organisation_plan(org: OrganisationResult, instrument: Instrument, roles: Ro
                 "who": roles.who(a.respondent, a.role, NOT_GIVEN),
                 "text": a.comment,
                 "rated_by": a.rated_by or "",
+                # handwriting on a scanned return: its picture, relative to the results folder
+                "image": handwriting.group(1) if (handwriting := HANDWRITTEN.match(a.comment)) else "",
+                "picture": "",  # that picture, put in by the document's writer where it can be found
             }
             for a in item.answers
             if a.comment
@@ -352,7 +366,7 @@ def organisation_plan(org: OrganisationResult, instrument: Instrument, roles: Ro
         }
         for u in org.unclear
     ]
-    return {
+    context = {
         "organisation": org.name,
         "round": org.round or "",
         "project": org.project or "",
@@ -398,6 +412,9 @@ def organisation_plan(org: OrganisationResult, instrument: Instrument, roles: Ro
         "disagreements": org.disagreements,
         "perception_gap_count": org.perception_gaps,
     }
+    context["level_and_rag"] = level_and_rag_sentence_of_plan(context, rules)
+    context["glossary"] = _glossary(instrument, context)
+    return context
 
 
 def partnership_plan(
@@ -416,7 +433,7 @@ def partnership_plan(
     lowest = instrument.scale.levels[0].id
     top = instrument.scale.levels[-1].id
     roles = Roles.from_data(results.rules)
-    plans = {o.key: organisation_plan(o, instrument, roles) for o in orgs}
+    plans = {o.key: organisation_plan(o, instrument, roles, results.rules) for o in orgs}
     shown_names = _plan_names(orgs)
     for o in orgs:
         plans[o.key]["organisation"] = shown_names[o.key]
@@ -498,7 +515,7 @@ def partnership_plan(
         )
     order = {indicator.id: n for n, indicator in enumerate(instrument.indicators)}
     shared.sort(key=lambda s: (-s["count"], order[s["id"]]))
-    return {
+    context = {
         "instrument": _instrument_data(instrument),
         "style": plan_style(instrument),
         "columns": _columns(instrument),
@@ -519,7 +536,50 @@ def partnership_plan(
         ],
         "sections": sections,
         "shared_actions": [s for s in shared if s["count"] > 1 or len(orgs) == 1],
+        "level_and_rag": _level_and_rag(plans, [o.key for o in orgs], results.rules),
     }
+    context["glossary"] = _glossary(instrument, context)
+    return context
+
+
+def _level_and_rag(
+    plans: Mapping[str, dict[str, Any]], keys: list[str], rules: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The organisations whose overall level and sections' statuses seem to disagree (each
+    ``.organisation``, ``.level``, ``.statuses``), and ``how`` each is worked out, said once: see
+    :mod:`generator.plans.level_and_rag`.  Both empty when none does."""
+    disagreeing, how = [], ""
+    for key in keys:
+        parts = level_and_rag_parts_of_plan(plans[key], rules)
+        if parts:
+            disagreeing.append(
+                {"organisation": plans[key]["organisation"], **{k: parts[k] for k in ("level", "statuses")}}
+            )
+            how = parts["how"]  # the same for every organisation of an instrument
+    return {"organisations": disagreeing, "how": how}
+
+
+def _glossary(instrument: Instrument, context: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The entries of ``instrument``'s glossary whose short form the plan's text uses (a whole word,
+    as written: "SUs", not "sus"), in the glossary's order."""
+    text = "\n".join(_strings(context))
+    return [
+        {"term": entry.term, "meaning": entry.meaning}
+        for entry in instrument.glossary
+        if re.search(rf"(?<!\w){re.escape(entry.term)}(?!\w)", text)
+    ]
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in a context: its values, in lists and dicts, however deep."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
 
 
 def _plan_names(orgs: list[OrganisationResult]) -> dict[str, str]:

@@ -10,7 +10,9 @@ A template's tags are Jinja, run in a sandbox with autoescape on (a comment like
 an empty gap).  Besides the context's keys a template can use ``chart`` (the chart image),
 the filter ``shade``, which turns a level colour into a cell fill for docxtpl's
 ``{% cellbg %}``, and the filter ``long_date``, which writes an ISO date as readers write it
-("17 March 2026").  Every picture carries alt text (its ``descr``), for screen readers.
+("17 March 2026").  Every picture carries alt text (its ``descr``), for screen readers.  The
+pictures cut from scanned returns (an answer to check, a handwritten comment) are taken from the
+results folder where they can be found (:func:`scans_in`), small, where the typed text would go.
 """
 
 from __future__ import annotations
@@ -36,11 +38,13 @@ from jinja2 import StrictUndefined, TemplateSyntaxError, meta
 from jinja2 import TemplateError as JinjaTemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
+from PIL import Image
 
 from generator.atomic import restamp_zip, write_atomically
 from generator.errors import TemplateError
 from generator.forms.identity import output_category
 from generator.plans import charts
+from generator.plans.context import NOT_GIVEN
 from generator.returns.dates import long_date
 
 __all__ = [
@@ -93,6 +97,8 @@ TEMPLATE_VARIABLES = {
             "unclear",
             "explanation",
             "priorities",
+            "level_and_rag",
+            "glossary",
         }
     ),
     "partnership": frozenset(
@@ -111,6 +117,8 @@ TEMPLATE_VARIABLES = {
             "columns",
             "statuses",
             "has_status",
+            "level_and_rag",
+            "glossary",
         }
     ),
 }
@@ -119,6 +127,11 @@ TEMPLATE_VARIABLES = {
 _CHART_WIDTH = {"organisation": Mm(160), "partnership": Mm(240)}
 #: Width of a scan's cut-out of an answer to check, in the plan's first page: small, but readable.
 _SCAN_WIDTH = Mm(45)
+#: Width of a handwritten comment's picture where the typed comment would go: in a list (plans of
+#: tiers) or in a table cell (plans of statements); and the tallest it may be (a picture is cut from
+#: a scan that may come from anywhere: a tall one is made narrower, never longer than this).
+_HANDWRITING_WIDTH = {"tiers": Mm(70), "statements": Mm(45)}
+_HANDWRITING_HEIGHT = Mm(40)
 #: The largest picture of a scan a plan takes from the results folder (they are a few kB).
 _SCAN_LIMIT = 5_000_000
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -209,16 +222,17 @@ def render_organisation_plan(
 ) -> Path:
     """Write one organisation's action plan to ``out`` (.docx) from its context
     (:func:`generator.plans.context.organisation_plan`), with ``template`` or the built-in one of the
-    context's style.  ``scans`` gives the PNG of a scanned answer to check by its ``image`` (a path
-    relative to the results folder: :func:`scans_in`), or None where there is none; without it the
-    plan names the image instead.  Returns ``out``; raises :class:`TemplateError` if the template
-    cannot be filled in."""
+    context's style.  ``scans`` gives the PNG of a scanned answer to check, or of a comment handwritten
+    on a scanned return, by its ``image`` (a path relative to the results folder: :func:`scans_in`), or
+    None where there is none; without it the plan names the image instead (a handwritten comment keeps
+    its text).  Returns ``out``; raises :class:`TemplateError` if the template cannot be filled in."""
     stamp = _date_time(context.get("review_date"))
     if context.get("style") == "statements":
         chart = charts.section_levels_chart(context)
     else:
         chart = charts.section_points_chart(context)
     context = {**context, "unclear": [_with_picture(u, scans) for u in context.get("unclear", [])]}
+    _put_handwriting(context, scans)
     if "priorities" in context:
         checks = [_with_picture(u, scans) for u in context["priorities"].get("checks", [])]
         context["priorities"] = {**context["priorities"], "checks": checks}
@@ -288,6 +302,53 @@ def _with_picture(item: dict[str, Any], scans: Callable[[str], bytes | None] | N
     who = item.get("who") or item.get("file") or ""
     description = f"Scan of the answer to {item.get('id', '')} by {who}, to check: {item.get('why', '')}"
     return {**item, "picture": Picture(png, _SCAN_WIDTH, description)}
+
+
+def _put_handwriting(context: dict[str, Any], scans: Callable[[str], bytes | None] | None) -> None:
+    """Give each comment handwritten on a scanned return its picture, where ``scans`` finds it, in
+    ``context``'s actions (and the same actions in its ``action_groups``); every other comment an
+    empty ``picture``.  The caller's context is not changed (the actions and their comments are copies)."""
+    width = _HANDWRITING_WIDTH.get(context.get("style", "tiers"), _HANDWRITING_WIDTH["tiers"])
+    copies: dict[int, dict[str, Any]] = {}
+
+    def with_pictures(action: dict[str, Any]) -> dict[str, Any]:
+        if id(action) not in copies:
+            comments = [_with_handwriting(c, action, scans, width) for c in action.get("comments", [])]
+            copies[id(action)] = {**action, "comments": comments}
+        return copies[id(action)]
+
+    context["actions"] = [with_pictures(a) for a in context.get("actions", [])]
+    context["action_groups"] = [
+        {**g, "parts": [{**p, "actions": [with_pictures(a) for a in p["actions"]]} for p in g.get("parts", [])]}
+        for g in context.get("action_groups", [])
+    ]
+
+
+def _with_handwriting(
+    comment: dict[str, Any], action: dict[str, Any], scans: Callable[[str], bytes | None] | None, width: Any
+) -> dict[str, Any]:
+    """A comment with the picture of its handwriting (a :class:`Picture`, at most ``width`` wide and
+    :data:`_HANDWRITING_HEIGHT` tall) where it has one and ``scans`` finds it; with none ("") otherwise."""
+    png = scans(comment["image"]) if scans is not None and comment.get("image") else None
+    size = _png_size(png) if png is not None else None
+    if size is None:
+        return {**comment, "picture": ""}
+    pixels_wide, pixels_high = size
+    width = min(width, int(_HANDWRITING_HEIGHT * pixels_wide / pixels_high))
+    who = comment.get("who") or comment.get("respondent") or NOT_GIVEN
+    description = f"Handwritten comment by {who} on {action.get('id', '')} {action.get('title', '')}".rstrip()
+    return {**comment, "picture": Picture(png, width, description)}
+
+
+def _png_size(png: bytes) -> tuple[int, int] | None:
+    """The width and height of a PNG in pixels, or None when it is not a picture that can be shown."""
+    try:
+        with Image.open(io.BytesIO(png)) as image:
+            width, height = image.size
+            image.verify()
+    except (OSError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return None
+    return (width, height) if width > 0 and height > 0 else None
 
 
 def check_template(path: Path, kind: str) -> None:

@@ -7,6 +7,8 @@ results.json holds them (``ScoringRules.as_data()``), so the words follow the ru
 uses; :func:`level_and_rag_sentence_of_plan` does the same from a plan context
 (:func:`generator.plans.context.organisation_plan`).  Both return "" when there is nothing to
 reconcile: no statuses, an incomplete organisation, or statuses that all match the level.
+:func:`level_and_rag_parts` and :func:`level_and_rag_parts_of_plan` give the sentence's parts, for a
+document that says how the two are worked out once for several organisations (the partnership plan).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-_SENTENCE = (
-    "Overall level {level}, RAG statuses {statuses}: the level is {level_how}, while a {section}'s RAG status comes "
-    "from the share of its {parts} that are {top} ({status_how})."
+_SENTENCE = "Overall level {level}, RAG statuses {statuses}: {how}."
+_HOW = (
+    "the level is {level_how}, while a {section}'s RAG status comes from the share of its {parts} that are {top} "
+    "({status_how})"
 )
 _FLOOR = "that of the least-met {section} (a {section} is as met as its least-met {part})"
 _FLOOR_THRESHOLD = (
@@ -44,41 +47,62 @@ def level_and_rag_sentence(
     and its sections' RAG ``statuses`` (labels; blanks and Incomplete are passed over), and how
     each is worked out by ``rules`` (as in results.json: the ``instrument``'s own block if it has
     one) over ``scale`` ((level id, label), lowest first).  "" when they do not disagree."""
+    parts = level_and_rag_parts(level, statuses, rules, scale, instrument=instrument, section=section, part=part)
+    return _SENTENCE.format(**parts) if parts else ""
+
+
+def level_and_rag_parts(
+    level: str | None,
+    statuses: Sequence[str | None],
+    rules: Mapping[str, Any],
+    scale: Sequence[tuple[str, str]],
+    *,
+    instrument: str | None = None,
+    section: str = "standard",
+    part: str = "statement",
+) -> dict[str, str]:
+    """The parts of :func:`level_and_rag_sentence` (same arguments): ``level`` (its label: "Not met"),
+    ``statuses`` ("1 Green and 3 Amber") and ``how`` ("the level is …, while a standard's RAG status
+    comes from …"); empty when they do not disagree."""
     rules = ((rules.get("instruments") or {}).get(instrument or "") or rules) if instrument else rules
     labels = dict(scale)
     ids = [level_id for level_id, _ in scale]
     defined = {str(s["label"]): s for s in rules.get("status") or []}
     given = [s for s in statuses if s and s in defined]
     if level is None or level not in labels or not given or not ids:
-        return ""
+        return {}
     # a status without a level of its own (Red) is the lowest level's
     if all((defined[s].get("level") or ids[0]) == level for s in given):
-        return ""
+        return {}
     counts = Counter(given)
     order = [label for label in defined if label in counts]
-    shown = _and([f"{counts[label]} {label}" for label in order])
-    return _SENTENCE.format(
-        level=labels[level],
-        statuses=shown,
+    how = _HOW.format(
         level_how=_level_how(rules, labels, section, part),
         section=section,
         parts=part + "s",
         top=labels[ids[-1]],
         status_how=_status_how(list(defined.values()), labels),
     )
+    return {"level": labels[level], "statuses": _and([f"{counts[label]} {label}" for label in order]), "how": how}
 
 
 def level_and_rag_sentence_of_plan(context: Mapping[str, Any], rules: Mapping[str, Any] | None = None) -> str:
     """:func:`level_and_rag_sentence` of a plan context; ``rules`` as in results.json, by default the
     built-in scoring rules."""
+    parts = level_and_rag_parts_of_plan(context, rules)
+    return _SENTENCE.format(**parts) if parts else ""
+
+
+def level_and_rag_parts_of_plan(context: Mapping[str, Any], rules: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """:func:`level_and_rag_parts` of a plan context (as :func:`level_and_rag_sentence_of_plan`)."""
     if not any(s.get("status", {}).get("label") for s in context.get("sections") or []):
-        return ""
+        return {}
     if rules is None:
         from generator.scoring.rules import load_rules
 
         rules = load_rules().as_data()
     columns = context.get("columns") or {}
-    return level_and_rag_sentence(
+    return level_and_rag_parts(
         context["overall"].get("tier"),
         [s["status"]["label"] for s in context["sections"]],
         rules,

@@ -384,7 +384,8 @@ def _write_title_block(sheet: Worksheet, context: dict[str, Any], layout: _Layou
         standards = "; ".join(f"{s['number']}. {s['title']}: {_level_and_status(s)}" for s in context["sections"])
         blank = f", {overall['blank']} not yet assessed" if overall["blank"] else ""
         level = _STATEMENTS_LEVEL.format(level=overall["label"])
-        why = level_and_rag_sentence_of_plan(context)
+        # the plan's own sentence (from the results' scoring rules), else the built-in rules'
+        why = context["level_and_rag"] if "level_and_rag" in context else level_and_rag_sentence_of_plan(context)
         text = level + _STATEMENTS_DETAIL.format(counts=counts, blank=blank, standards=standards)
         text = f"{text}. {why}" if why else text
         _text(detail, text, font=cell_font(color=_GREY_TEXT))
