@@ -213,6 +213,9 @@ def test_a_decision_in_the_page_is_saved_where_the_command_line_reads_it(merged_
     page_results = (folder / "results.json").read_text(encoding="utf-8")
     assert '"status": "applied"' in page_results
     # the command line, merging the same folder, reads the decision and gets the same results
-    again = CliRunner().invoke(cli, ["merge", str(folder / "returns"), "--out", str(folder)])
+    # (the page merges with the folder's recipients.csv, as `merge --recipients` does: who has not returned)
+    assert '"not_returned"' in page_results
+    merge = ["merge", str(folder / "returns"), "--out", str(folder), "--recipients", str(folder / "recipients.csv")]
+    again = CliRunner().invoke(cli, merge)
     assert again.exit_code == 1, again.output  # (the sample's damaged file is rejected, as ever)
     assert (folder / "results.json").read_text(encoding="utf-8") == page_results
