@@ -259,7 +259,7 @@ class Pages:
                 (
                     "done",
                     f"Saved “{decision}” for {organisation.title}, indicator {answer.indicator} "
-                    f"({answer.respondent or answer.file}) in decisions.xlsx, and merged the round again.",
+                    f"({answer.respondent or self.round.shown(answer.file)}) in decisions.xlsx, and merged the round again.",
                 )
             )
         finally:
