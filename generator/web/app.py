@@ -255,11 +255,12 @@ class Pages:
             session.flash.append(("error", f"The decision was not saved: {error}"))
         else:
             organisation, answer = question
+            who = answer.respondent or self.round.shown(answer.file)
             session.flash.append(
                 (
                     "done",
                     f"Saved “{decision}” for {organisation.title}, indicator {answer.indicator} "
-                    f"({answer.respondent or self.round.shown(answer.file)}) in decisions.xlsx, and merged the round again.",
+                    f"({who}) in decisions.xlsx, and merged the round again.",
                 )
             )
         finally:
