@@ -6,6 +6,7 @@ reads it), and every page answering with its security headers."""
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
 from pathlib import Path
@@ -213,6 +214,43 @@ def test_a_decision_in_the_page_is_saved_where_the_command_line_reads_it(merged_
     page_results = (folder / "results.json").read_text(encoding="utf-8")
     assert '"status": "applied"' in page_results
     # the command line, merging the same folder, reads the decision and gets the same results
-    again = CliRunner().invoke(cli, ["merge", str(folder / "returns"), "--out", str(folder)])
+    # (the page merges with the folder's recipients.csv, as `merge --recipients` does: who has not returned)
+    assert '"not_returned"' in page_results
+    merge = ["merge", str(folder / "returns"), "--out", str(folder), "--recipients", str(folder / "recipients.csv")]
+    again = CliRunner().invoke(cli, merge)
     assert again.exit_code == 1, again.output  # (the sample's damaged file is rejected, as ever)
     assert (folder / "results.json").read_text(encoding="utf-8") == page_results
+
+
+def test_an_email_added_on_the_page_is_opened_as_the_command_line_opens_it(merged_round, tmp_path):
+    """An .eml was once 'Rejected: is not a Word, Excel or PDF file' on the page while the merge read
+    its attachment, whose fate was then never shown; and the page's merge left out who has not returned."""
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"], message["Subject"] = "Ann <ann@example.org>", "Re: checklist"
+    message["Date"] = "Tue, 10 Mar 2026 10:00:00 +0000"
+    message.set_content("Our return is attached.")
+    form = (merged_round / "returns" / "riverside-community-trust-3.xlsx").read_bytes()
+    message.add_attachment(form, maintype="application", subtype="octet-stream", filename="ours.xlsx")
+    message.add_attachment(b"see you soon", maintype="text", subtype="plain", filename="notes.txt")
+    shutil.copy(merged_round / "recipients.csv", tmp_path / "recipients.csv")
+    client = _client(tmp_path)
+    page = client.post(
+        "/upload", data={"csrf": _csrf(client)}, files=[("files", ("reply.eml", bytes(message)))]
+    ).text.replace("&#39;", "'")
+    sender = "(by email from ann@example.org, 2026-03-10, 'Re: checklist')"
+    read, after = page.split("What became of the files added")
+    assert "reply.eml</strong>: is not" not in read
+    assert re.search(
+        rf"Read</span> <strong>reply.eml/ours.xlsx</strong>: Riverside Community Trust[^<]*{re.escape(sender)}", read
+    )
+    assert re.search(r"Skipped</span> <strong>reply.eml/notes.txt</strong>: not a form", read)
+    assert f"Merged</span> <strong>reply.eml/ours.xlsx</strong>: merged {sender}" in after
+    assert "Skipped</span> <strong>reply.eml/notes.txt</strong>" in after
+    home = client.get("/").text.replace("&#39;", "'")
+    assert 'reply.eml/ours.xlsx<br><span class="hint">by email from ann@example.org' in home
+    # merged as `run --recipients FOLDER/recipients.csv` merges: who has not returned, in results.json too
+    assert "of the 2 organisations on the recipients list not returned yet" in home
+    results = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert [r["organisation"] for r in results["recipients"]["not_returned"]] == ["Westfield Day Centre"]

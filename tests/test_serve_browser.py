@@ -110,6 +110,10 @@ def test_a_whole_round_in_chromium(served, tmp_path):
                 grid.get_by_role("cell", name="Bronze").count() + grid.get_by_role("cell", name="Not yet").count() > 0
             )
             page.screenshot(path=shots / "3-results.png", full_page=True)
+            page.set_viewport_size({"width": 400, "height": 800})  # a phone: the grid scrolls, the page does not
+            assert page.evaluate("document.documentElement.scrollWidth") <= 400
+            page.screenshot(path=shots / "3-results-phone.png", full_page=True)
+            page.set_viewport_size({"width": 1200, "height": 900})
 
             page.get_by_role("link", name="Riverside Community Trust (2025-26)").click()
             page.get_by_role("heading", name="Why this tier").wait_for()

@@ -314,6 +314,8 @@ def _read_eml(data: bytes, name: str) -> _Mail:
 
 def _mail_head(sender: object, date: object, subject: object) -> _Mail:
     address = email.utils.parseaddr(_decoded(sender))[1] or None if sender else None
+    if address and ("\ufffd" in address or not address.isprintable()):
+        address = None  # bytes that are no text: an unknown sender, not "from ��"
     when, time = None, None
     if date:
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import queue
 import re
+import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import closing
@@ -29,13 +30,19 @@ from starlette.staticfiles import StaticFiles
 
 from generator.errors import CoproduceError
 from generator.model.instrument import Instrument
-from generator.model.results import OrganisationResult, Results
+from generator.model.results import EmailSource, OrganisationResult, Results
+from generator.returns import guards
+from generator.returns.model import Return
 from generator.web.round import RoundFolder, UploadError
 from generator.web.security import CSRF_FIELD, check_form, session_of
 
 #: Most files one upload may hold.
 MAX_UPLOAD_FILES = 200
 _STATIC = Path(__file__).parent / "static"
+_PLAIN_REFUSALS = {
+    "Not Found": "There is no such page here: choose one of the pages above.",
+    "Method Not Allowed": "This page cannot be sent to like that: go back and use its buttons.",
+}
 _FATE_WORDS = {
     "read": "Read",
     "merged": "Merged",
@@ -95,6 +102,10 @@ class Pages:
         self.templates = Environment(
             loader=PackageLoader("generator.web", "templates"), autoescape=select_autoescape(default=True)
         )
+        from generator.outputs.summary import email_words
+
+        # a file as the page names it (inside returns/), and the email it came in, in words
+        self.templates.filters.update(shown=round_folder.shown, email_words=email_words)
         self._results: tuple[tuple[int, int], Results] | None = None
         self._charts: dict[tuple[str | None, int], bytes] = {}
         self.styles = level_styles(instruments)
@@ -244,11 +255,12 @@ class Pages:
             session.flash.append(("error", f"The decision was not saved: {error}"))
         else:
             organisation, answer = question
+            who = answer.respondent or self.round.shown(answer.file)
             session.flash.append(
                 (
                     "done",
                     f"Saved “{decision}” for {organisation.title}, indicator {answer.indicator} "
-                    f"({answer.respondent or answer.file}) in decisions.xlsx, and merged the round again.",
+                    f"({who}) in decisions.xlsx, and merged the round again.",
                 )
             )
         finally:
@@ -258,14 +270,20 @@ class Pages:
     async def not_returned(self, request: Request) -> Response:
         def find():
             results = self._results_or_error(request)
+            not_listed = results.recipients.not_listed if results is not None and results.recipients else []
             try:
-                return self.round.not_returned(results), None
+                return self.round.not_returned(results), None, not_listed
             except CoproduceError as error:
-                return None, str(error)
+                return None, str(error), []
 
-        missing, problem = await run_in_threadpool(find)
+        missing, problem, not_listed = await run_in_threadpool(find)
         return self.render(
-            request, "not_returned.html", missing=missing, problem=problem, listed=self.round.recipients_file
+            request,
+            "not_returned.html",
+            missing=missing,
+            problem=problem,
+            listed=self.round.recipients_file,
+            not_listed=not_listed,
         )
 
     async def downloads(self, request: Request) -> Response:
@@ -304,7 +322,7 @@ class Pages:
                 if outcome.path is not None:
                     saved.append(outcome.path)
                 else:
-                    events.append(Event("file", f"not added: {outcome.name} {outcome.reason}", outcome.name, "skipped"))
+                    events.append(Event("file", outcome.reason or "", outcome.name, outcome.fate))
         except UploadError as error:
             events.append(Event("error", str(error)))
         finally:
@@ -348,8 +366,11 @@ class Pages:
             self.merging.release()
 
     def _read_each(self, saved: list[Path]) -> Iterator[Event]:
+        """Each file added read as ``coproduce read`` reads it: an email, a mailbox or a zip
+        opened first, each attachment read (and shown with the email it came in), the rest as
+        it is; what an email held and was not read, with its reason."""
         from generator.merge import skip_reason
-        from generator.returns.batch import iter_read
+        from generator.returns.batch import iter_read, unpack_containers
         from generator.returns.tracker_return import TrackerReturn
 
         to_read = []
@@ -359,22 +380,25 @@ class Pages:
                 yield Event("file", reason, path.name, "skipped")
             else:
                 to_read.append(path)
-        with closing(iter_read(to_read, self.instruments, limits=self.round.limits, trackers=True)) as outcomes:
-            for number, outcome in enumerate(outcomes, 1):
-                where = f"{number} of {len(to_read)}"
-                if outcome.failure is not None:
-                    yield Event("file", outcome.failure.problem, outcome.path.name, "rejected")
-                elif isinstance(outcome.result, TrackerReturn):
-                    text = "an action tracker: its statuses are kept, not merged as answers"
-                    yield Event("file", text, outcome.path.name, "skipped")
-                else:
-                    found = [
-                        f"{r.organisation or 'no organisation named'}"
-                        + (f" ({r.respondent})" if r.respondent else "")
-                        + (f", {len(r.problems)} problem{'s' if len(r.problems) != 1 else ''}" if r.problems else "")
-                        for r in outcome.results
-                    ]
-                    yield Event("file", f"{where}: {'; '.join(found)}", outcome.path.name, "read")
+        with tempfile.TemporaryDirectory(prefix="coproduce-attachments-") as folder:
+            unpacked = unpack_containers(to_read, Path(folder), self.round.limits)
+            for item in unpacked.not_read:
+                yield Event("file", _with_email(item.reason or "", item.origin), self.round.shown(item.name), item.fate)
+            names = unpacked.names
+            read = iter_read(unpacked.files, self.instruments, limits=self.round.limits, trackers=True, names=names)
+            with closing(read) as outcomes:
+                for number, outcome in enumerate(outcomes, 1):
+                    name = names.get(outcome.path) or guards.file_label(outcome.path)
+                    came = _with_email("", unpacked.origins.get(name))
+                    if outcome.failure is not None:
+                        yield Event("file", outcome.failure.problem + came, self.round.shown(name), "rejected")
+                    elif isinstance(outcome.result, TrackerReturn):
+                        text = "an action tracker: its statuses are kept, not merged as answers"
+                        yield Event("file", text + came, self.round.shown(name), "skipped")
+                    else:
+                        found = "; ".join(_return_words(result) for result in outcome.results)
+                        where = f"{number} of {len(unpacked.files)}"
+                        yield Event("file", f"{found}{came} ({where})", self.round.shown(name), "read")
 
     def _merge_events(self, saved: list[Path]) -> Iterator[Event]:
         """Merge the round in a thread, giving its progress as it goes, then its summary."""
@@ -417,13 +441,34 @@ class Pages:
         output = outcome["output"]
         for note in output.notes:
             yield Event("note", note)
-        names = {path.name for path in saved}
-        if names:
+        added = tuple(guards.file_label(path) for path in saved)
+        if added:
             yield Event("section", "What became of the files added")
         for entry in output.results.manifest:
-            if Path(entry.file).name in names:
-                yield Event("file", entry.reason or _FATE_WORDS[entry.fate].lower(), Path(entry.file).name, entry.fate)
+            # a file added, or an attachment of an email added (named "<email>/<attachment>")
+            if entry.file in added or entry.file.startswith(tuple(f"{name}/" for name in added)):
+                text = entry.reason or _FATE_WORDS[entry.fate].lower()
+                if entry.superseded_by:
+                    text += f" (by {self.round.shown(entry.superseded_by)})"
+                yield Event("file", _with_email(text, entry.email), self.round.shown(entry.file), entry.fate)
         yield Event("done", merge_summary(output.results))
+
+
+def _return_words(result: Return) -> str:
+    """A return read, in a few words: its organisation, respondent and how many problems it has."""
+    words = result.organisation or "no organisation named"
+    words += f" ({result.respondent})" if result.respondent else ""
+    count = len(result.problems)
+    return words + (f", {count} problem{'s' if count != 1 else ''}" if count else "")
+
+
+def _with_email(text: str, source: EmailSource | None) -> str:
+    """``text`` followed by the email a file came in (sender, date, subject), unless it names the sender already."""
+    from generator.outputs.summary import email_words
+
+    if source is None or (source.sender and source.sender in text):
+        return text
+    return f"{text} (by email {email_words(source)})"
 
 
 def _chart_png(organisation: OrganisationResult, results: Results, instruments: Mapping[str, Instrument]) -> bytes:
@@ -450,9 +495,15 @@ def create_app(round_folder: RoundFolder, instruments: Mapping[str, Instrument])
     pages = Pages(round_folder, instruments)
 
     async def not_found(request: Request, error: HTTPException) -> Response:
+        # Starlette's own refusals say only "Not Found" or "Method Not Allowed": say it in words
+        message = _PLAIN_REFUSALS.get(error.detail, error.detail)
         if "state" not in request.scope or "session" not in request.scope["state"]:
-            return HTMLResponse(str(error.detail), status_code=error.status_code)
-        return pages.render(request, "error.html", status=error.status_code, message=error.detail)
+            return HTMLResponse(message, status_code=error.status_code)
+        heading = "Not found" if error.status_code == 404 else "Refused"
+        return pages.render(request, "error.html", status=error.status_code, heading=heading, message=message)
+
+    async def no_icon(request: Request) -> Response:
+        return Response(status_code=204)  # the page has no icon; a browser asks for one all the same
 
     routes = [
         Route("/", pages.home),
@@ -469,6 +520,7 @@ def create_app(round_folder: RoundFolder, instruments: Mapping[str, Instrument])
         Route("/download/{name:path}", pages.download),
         Route("/scan/{name}", pages.scan),
         Route("/levels.css", pages.styles_css),
+        Route("/favicon.ico", no_icon),
         Mount("/static", StaticFiles(directory=_STATIC), name="static"),
     ]
     return Starlette(routes=routes, exception_handlers={HTTPException: not_found})

@@ -51,11 +51,14 @@ class UploadError(CoproduceError):
 
 @dataclass(frozen=True)
 class SavedUpload:
-    """What became of one uploaded file: the path it was saved at, or None with the reason."""
+    """What became of one uploaded file: the path it was saved at, or None with the reason and
+    its fate as a merge's manifest would say it (a file too big is rejected, as the command line
+    rejects it; an empty one, or one already there, skipped)."""
 
     name: str
     path: Path | None
     reason: str | None = None
+    fate: str = "skipped"
 
 
 def safe_file_name(name: str) -> str:
@@ -114,6 +117,7 @@ class RoundFolder:
                             None,
                             f"is bigger than {self.limits.file_bytes // guards.MiB} MB, the most a returned form may "
                             "be (--max-file-size): it was not added",
+                            "rejected",
                         )
                     out.write(chunk)
             if size == 0:
@@ -150,9 +154,11 @@ class RoundFolder:
         decisions: Path | None = None,
     ):
         """Merge ``returns/`` into the folder and write the action plans, as
-        ``coproduce run FOLDER/returns --out FOLDER [--decisions FILE]`` does; the
-        :class:`~generator.pipeline.PipelineOutput`.  Raises what the merge raises (nothing to
-        merge, a decisions file that cannot be read, another merge writing here)."""
+        ``coproduce run FOLDER/returns --out FOLDER [--recipients CSV] [--decisions FILE]`` does
+        (the recipients CSV of :attr:`recipients_file`, if any, so results.json and the workbook
+        say who has not returned); the :class:`~generator.pipeline.PipelineOutput`.  Raises what
+        the merge raises (nothing to merge, a decisions file or recipients list that cannot be
+        read, another merge writing here)."""
         from generator.pipeline import PlanOptions, merge_and_score
         from generator.scoring.rules import load_rules
 
@@ -166,6 +172,7 @@ class RoundFolder:
             self.limits,
             False,
             decisions,
+            self.recipients_file,
         )
 
     def decide(
@@ -232,6 +239,13 @@ class RoundFolder:
             return None
         path = self.folder / "scans" / name
         return path if self.inside(path) and path.is_file() else None
+
+    def shown(self, file: str) -> str:
+        """A file as the merge names it (``/…/FOLDER/returns/reply.eml/form.xlsx``), as the page
+        shows it: from inside ``returns/`` (``reply.eml/form.xlsx``), so an email's attachment
+        keeps the email it came in."""
+        prefix = guards.file_label(self.returns) + "/"
+        return file.removeprefix(prefix) if file.startswith(prefix) else file.rpartition("/")[2]
 
     def inside(self, path: Path) -> bool:
         """Whether ``path``, with its links followed, is in the round folder."""
