@@ -238,7 +238,9 @@ def _lay_out(instrument: Instrument, identity: FormIdentity, values: FormValues,
         checklist = _Checklist(instrument, values, styles)
     for section in instrument.sections:
         story.extend(checklist.section(section))
-    story += [Paragraph(_text(paragraph), styles.intro) for paragraph in instrument.closing]
+    if instrument.closing:
+        story.append(Spacer(0, 8))
+        story += [Paragraph(_text(paragraph), styles.intro) for paragraph in instrument.closing]
     story += _glossary(instrument, styles)
     doc.build(story, canvasmaker=partial(_canvas, _document_info(instrument, identity), identity))
 
