@@ -21,11 +21,11 @@ import pytest
 import yaml
 from pypdf import PdfReader, PdfWriter
 
-from generator.forms import FormValues, FormWriteError
+from generator.forms import FormValues, FormWriteError, corrections_note
 from generator.forms.fields import answer_field_name, comment_field_name, rated_by_field_name
 from generator.forms.identity import IDENTITY_FIELD, new_identity
 from generator.forms.pdf_form import write_pdf_form
-from generator.model.instrument import Instrument
+from generator.model.instrument import Instrument, apply_errata
 from generator.model.loader import load_instrument
 
 REPO = Path(__file__).parent.parent
@@ -314,6 +314,17 @@ def test_the_charter_cover_is_one_page_and_its_preamble_shares_a_page_with_stand
     assert _normalised(charter.preamble[0]) in second and f"1. {charter.sections[0].title}" in second
     assert _field_pages(charter_pdf)[answer_field_name(charter.sections[0].indicators[0].id)] == {2}
     assert len(reader.pages) <= 14  # 16 when the preamble and each section started a page
+
+
+def test_the_charter_cover_stays_one_page_with_its_corrections_note(tmp_path):
+    """With --apply-errata the cover also says what was corrected: its long title takes one line
+    in smaller type, so the cover still fits its page."""
+    corrected = apply_errata(load_instrument(REPO / "standards" / "charter-appendix-d.yaml"))
+    path = write_pdf_form(corrected, new_identity(corrected, created=CREATED), tmp_path / "corrected.pdf")
+    pages = PdfReader(path).pages
+    cover = _normalised(pages[0].extract_text())
+    assert _normalised(corrections_note(corrected)) in cover
+    assert _normalised(corrected.preamble[0]) in _normalised(pages[1].extract_text())
 
 
 def _reading_order(path: Path) -> list[str]:

@@ -517,10 +517,21 @@ def _text(value: str) -> str:
 # --- cover page ------------------------------------------------------------------------------
 
 
+def _title_style(title: str, styles: _Styles) -> ParagraphStyle:
+    """The cover's title style, its type made smaller (down to 18 pt) so that a long title
+    takes one line: the cover, with a corrections note, must stay one page."""
+    style = styles.title
+    width = pdfmetrics.stringWidth(title, style.fontName, style.fontSize)
+    size = max(18.0, min(style.fontSize, style.fontSize * _FRAME_WIDTH / max(width, 1)))
+    if size == style.fontSize:
+        return style
+    return ParagraphStyle("title_smaller", style, fontSize=size, leading=size * 1.25)
+
+
 def _cover(instrument: Instrument, identity: FormIdentity, values: FormValues, styles: _Styles) -> list[Flowable]:
     form = instrument.form
     assert form is not None  # checked by _check
-    story: list[Flowable] = [Paragraph(_text(instrument.title), styles.title)]
+    story: list[Flowable] = [Paragraph(_text(instrument.title), _title_style(instrument.title, styles))]
     if instrument.subtitle:
         story.append(Paragraph(_text(instrument.subtitle), styles.subtitle))
     story.append(Paragraph(_text(form.cover_title), styles.heading))
