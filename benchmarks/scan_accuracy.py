@@ -2,12 +2,12 @@
 
 Usage: python benchmarks/scan_accuracy.py [--copies 7] [--seed 1] [--easy] [--keep DIR]
 
-Prints the V1.1 form (22 pages) and the charter's (16 pages), ``--copies`` numbered copies of
-each (7: 266 pages), marks every answer at random — 80% a clear mark (tick, cross, filled
+Prints the V1.1 form (20 pages) and the charter's (14 pages), ``--copies`` numbered copies of
+each (7: 238 pages), marks every answer at random — 80% a clear mark (tick, cross, filled
 circle, circle drawn around), 7% left blank, 13% a mark to flag (two marks, a mark scribbled
 out, a faint dot) — and scans each page with random distortions (150–600 dpi, skew up to 10°,
 15% upside down, scaling, blur, noise, black-and-white, JPEG), as ``tests/scans.py`` does.  The
-pages are shuffled into scanned PDFs of 38 pages (one copy of each form: a batch holds whole
+pages are shuffled into scanned PDFs of 34 pages (one copy of each form: a batch holds whole
 returns; a copy's pages split over two files are not put back together), which are read as
 ``merge`` reads them:
 :func:`generator.returns.batch.iter_read`, one worker per core.

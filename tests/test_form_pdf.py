@@ -16,15 +16,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+import pikepdf
 import pytest
 import yaml
 from pypdf import PdfReader, PdfWriter
 
-from generator.forms import FormValues, FormWriteError
-from generator.forms.fields import answer_field_name, comment_field_name
+from generator.forms import FormValues, FormWriteError, corrections_note
+from generator.forms.fields import answer_field_name, comment_field_name, rated_by_field_name
 from generator.forms.identity import IDENTITY_FIELD, new_identity
 from generator.forms.pdf_form import write_pdf_form
-from generator.model.instrument import Instrument
+from generator.model.instrument import Instrument, apply_errata
 from generator.model.loader import load_instrument
 
 REPO = Path(__file__).parent.parent
@@ -257,22 +258,106 @@ def test_every_criterion_and_heading_of_the_instrument_is_on_the_pages(v11, blan
     missing += [s for s in v11.form.instructions if _normalised(s) not in text]
     missing += [f.label for f in v11.form.cover if _normalised(f.label) not in text]
     assert not missing
-    assert text.count(_normalised(v11.intro)) == len(v11.sections)
+    assert text.count(_normalised(v11.intro)) == 1  # once, above section 1: the sections run on
     for level in v11.scale.levels:  # the answer labels, once per indicator
         assert len(re.findall(rf"\b{level.label}\b", text)) >= 36
 
 
-def test_each_section_starts_a_page_with_the_title_lines(v11, blank_pdf):
-    reader = PdfReader(blank_pdf)
-    starts = {}
-    for number, page in enumerate(reader.pages, 1):
-        text = _normalised(page.extract_text())
-        for section in v11.sections:
-            if f"{section.number}. {section.title}" in text:
-                starts[section.number] = number
-                assert v11.title in text and v11.subtitle in text
-    assert list(starts) == [s.number for s in v11.sections]
-    assert starts[1] == 2  # after the cover
+def _field_pages(path: Path) -> dict[str, set[int]]:
+    """Field name → the pages its widgets are on."""
+    pages: dict[str, set[int]] = {}
+    for page, widget in _widgets(path):
+        pages.setdefault(_field_name(widget), set()).add(page)
+    return pages
+
+
+def _heading_pages(path: Path, headings: list[str]) -> dict[str, int]:
+    """Each heading → the page whose text holds it (the first such page)."""
+    texts = [_normalised(page.extract_text()) for page in PdfReader(path).pages]
+    return {heading: next(n for n, text in enumerate(texts, 1) if heading in text) for heading in headings}
+
+
+def test_sections_run_on_and_each_heading_stays_with_its_first_indicator(v11, blank_pdf):
+    """A section starts where the last one ends when its heading and first indicator fit there;
+    an indicator's answer and comment are on one page (its row is never split)."""
+    fields = _field_pages(blank_pdf)
+    headings = _heading_pages(blank_pdf, [f"{s.number}. {s.title}" for s in v11.sections])
+    shared = 0
+    for section in v11.sections:
+        page = headings[f"{section.number}. {section.title}"]
+        first = section.indicators[0].id
+        assert fields[answer_field_name(first)] == {page}, f"section {section.number}: heading without its {first}"
+        if section.number > 1:
+            before = v11.sections[section.number - 2].indicators[-1].id
+            shared += fields[answer_field_name(before)] == {page}
+    assert shared >= 1  # sections share a page where there is room (V1.1's rows are tall)
+    for indicator in v11.indicators:
+        assert fields[answer_field_name(indicator.id)] == fields[comment_field_name(indicator.id)], indicator.id
+    # the title lines once, above section 1, on the page after the cover
+    assert headings[f"1. {v11.sections[0].title}"] == 2
+    assert len(PdfReader(blank_pdf).pages) <= 20  # 22 when each section started a page
+
+
+@pytest.fixture(scope="module")
+def charter_pdf(tmp_path_factory) -> Path:
+    charter = load_instrument(REPO / "standards" / "charter-appendix-d.yaml")
+    identity = new_identity(charter, form_id="charter01", created=CREATED)
+    return write_pdf_form(charter, identity, tmp_path_factory.mktemp("pdf") / "charter.pdf")
+
+
+def test_the_charter_cover_is_one_page_and_its_preamble_shares_a_page_with_standard_1(charter_pdf):
+    charter = load_instrument(REPO / "standards" / "charter-appendix-d.yaml")
+    reader = PdfReader(charter_pdf)
+    cover = _normalised(reader.pages[0].extract_text())
+    assert _normalised(charter.form.instructions[-1]) in cover
+    second = _normalised(reader.pages[1].extract_text())
+    assert _normalised(charter.preamble[0]) in second and f"1. {charter.sections[0].title}" in second
+    assert _field_pages(charter_pdf)[answer_field_name(charter.sections[0].indicators[0].id)] == {2}
+    assert len(reader.pages) <= 14  # 16 when the preamble and each section started a page
+
+
+def test_the_charter_cover_stays_one_page_with_its_corrections_note(tmp_path):
+    """With --apply-errata the cover also says what was corrected: its long title takes one line
+    in smaller type, so the cover still fits its page."""
+    corrected = apply_errata(load_instrument(REPO / "standards" / "charter-appendix-d.yaml"))
+    path = write_pdf_form(corrected, new_identity(corrected, created=CREATED), tmp_path / "corrected.pdf")
+    pages = PdfReader(path).pages
+    cover = _normalised(pages[0].extract_text())
+    assert _normalised(corrections_note(corrected)) in cover
+    assert _normalised(corrected.preamble[0]) in _normalised(pages[1].extract_text())
+
+
+def _reading_order(path: Path) -> list[str]:
+    """The fields in the order a keyboard visits them: page by page, each page's annotations."""
+    order: list[str] = []
+    with pikepdf.open(path) as pdf:
+        for page in pdf.pages:
+            assert page.obj.get("/Tabs") == "/S"  # tab order: the annotations' order
+            for annot in page.obj.get("/Annots", []):
+                name = str(annot.get("/Parent", annot).T)
+                if not order or order[-1] != name:
+                    order.append(name)
+    return order
+
+
+@pytest.mark.parametrize("which", ["v11", "charter"])
+def test_fields_have_tooltips_a_reading_tab_order_a_title_and_a_language(which, blank_pdf, charter_pdf):
+    path = blank_pdf if which == "v11" else charter_pdf
+    instrument = load_instrument(V11 if which == "v11" else REPO / "standards" / "charter-appendix-d.yaml")
+    rated_by = bool(instrument.columns.rated_by)
+    expected = [field.id for field in instrument.form.cover] + [IDENTITY_FIELD]
+    for indicator in instrument.indicators:
+        expected += [answer_field_name(indicator.id), comment_field_name(indicator.id)]
+        expected += [rated_by_field_name(indicator.id)] if rated_by else []
+    assert _reading_order(path) == expected
+    with pikepdf.open(path) as pdf:
+        no_tooltip = [str(f.T) for f in pdf.Root.AcroForm.Fields if not str(f.get("/TU", "")).strip()]
+        assert not no_tooltip
+        title = str(pdf.docinfo.Title)
+        assert title.startswith(instrument.title)
+        assert pdf.Root.ViewerPreferences.DisplayDocTitle is True and pdf.Root.Lang == "en-GB"
+        meta = pdf.open_metadata()
+        assert meta["dc:title"] == title and "en-GB" in meta["dc:language"]
 
 
 # --- values the tool fills --------------------------------------------------------------------

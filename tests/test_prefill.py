@@ -121,6 +121,21 @@ def test_pdf_shows_last_review_as_text_not_fields(next_round):
     assert fields["comment_3_1"].get("/V") in (None, "")
 
 
+def test_pdf_keeps_each_last_review_on_the_page_of_its_indicator(next_round):
+    """The grey box is on the page of the indicator it is about: never carried over alone."""
+    out, _ = next_round
+    path = out / "hillview-carers" / f"{V11}-hillview-carers.pdf"
+    pages = PdfReader(str(path)).pages
+    for number, page in enumerate(pages, 1):
+        comments = [a.get_object()["/T"] for a in page.get("/Annots", []) if a.get_object().get("/FT") == "/Tx"]
+        comments = [name for name in comments if name.startswith("comment_")]
+        text = subprocess.run(
+            ["pdftotext", "-f", str(number), "-l", str(number), str(path), "-"], capture_output=True, text=True
+        ).stdout
+        assert text.count("Last review (2025-26)") == len(comments), f"page {number}"
+    assert sum(1 for page in pages if "Last review (2025-26)" in page.extract_text()) > 10
+
+
 def test_a_recipient_not_in_the_last_round_gets_a_plain_pack(next_round):
     out, _ = next_round
     text = _docx_text(out / "new-horizons" / f"{V11}-new-horizons.docx")

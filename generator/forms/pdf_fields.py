@@ -18,6 +18,12 @@ Choices that matter to anyone reading or filling the forms:
   which has no "ź" or "Ŵ".  Acrobat rebuilds the appearance of any field a user edits
   without it, and fillers that leave stale appearances set it themselves.
 - Answer radio buttons draw their on/off states as vector circles: no font is involved.
+- For screen readers and keyboards (not a tagged PDF): every field has a tooltip (``/TU``),
+  which assistive technology reads as the field's name; each page's tab order is its
+  annotations' order (``/Tabs /S``, which viewers follow on an untagged page), and the fields
+  are added in reading order; the title and language are in the document information
+  dictionary, the catalog (``/Lang``, ``/DisplayDocTitle``) and the XMP metadata
+  (:func:`describe_for_readers`).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
+import pikepdf
 from reportlab.lib.colors import Color
 from reportlab.lib.fonts import addMapping
 from reportlab.lib.utils import simpleSplit
@@ -252,6 +259,23 @@ class _Info(PDFInfo):
         entries = {key: text_string(value) for key, value in self.entries.items()}
         entries["CreationDate"] = entries["ModDate"] = PDFString(stamp)
         return PDFDictionary(entries).format(document)
+
+
+def describe_for_readers(pdf: pikepdf.Pdf, entries: dict[str, str], created: datetime, language: str) -> None:
+    """Finish a laid-out form for assistive technology and document managers: each page's tab
+    order is the order of its annotations (``/Tabs /S``), and the XMP metadata carries the
+    title, subject, creator, dates and ``language`` the information dictionary ``entries``
+    holds (some viewers and screen readers read the one, some the other)."""
+    for page in pdf.pages:
+        page.obj.Tabs = pikepdf.Name.S
+    stamp = created.astimezone(timezone.utc).isoformat()
+    with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
+        meta["dc:title"] = entries["Title"]
+        meta["dc:description"] = entries.get("Subject", "")
+        meta["dc:language"] = [language]
+        meta["xmp:CreatorTool"] = entries.get("Creator", "")
+        meta["pdf:Producer"] = entries.get("Producer", "")
+        meta["xmp:CreateDate"] = meta["xmp:ModifyDate"] = stamp
 
 
 # --- appearance streams -----------------------------------------------------------------

@@ -2,8 +2,12 @@
 
 :func:`write_pdf_form` takes an :class:`~generator.model.instrument.Instrument` and writes an A4
 landscape PDF: a cover page (the instrument's cover fields as text fields, then its
-instructions), then one page run per section with the checklist table.  Every heading,
-label, colour and criterion comes from the instrument.
+instructions), then the checklist: the title lines, intro and preamble once, then the sections
+one after another, each with its table.  Pages are filled: a section starts on the page where
+the last one ends when its heading and first indicator fit there (a heading never stands alone
+at a page's foot), and an indicator's row is never split between pages (only one taller than a
+page continues, in rows of its own).  Every heading, label, colour and criterion comes from the
+instrument.
 
 The fields are a contract with the PDF return reader:
 
@@ -44,6 +48,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
+    CondPageBreak,
     Flowable,
     Frame,
     KeepTogether,
@@ -64,6 +69,7 @@ from generator.forms.pdf_fields import (
     Fonts,
     add_radio_group,
     add_text_field,
+    describe_for_readers,
     register_fonts,
     set_document_info,
     unprintable,
@@ -82,9 +88,9 @@ _FRAME_WIDTH = PAGE_SIZE[0] - 2 * _MARGIN_X
 _FRAME_HEIGHT = PAGE_SIZE[1] - _MARGIN_TOP - _MARGIN_BOTTOM
 
 # Column widths of the checklist table: the criteria columns share what is left.
-_INDICATOR_WIDTH = 112.0
+_INDICATOR_WIDTH = 104.0
 _ANSWER_WIDTH = 80.0
-_COMMENTS_WIDTH = 140.0
+_COMMENTS_WIDTH = 180.0
 _PADDING = 4.0
 _MIN_ROW_HEIGHT = 72.0  # room to write a comment by hand
 # Column widths of a matrix: the comments take what is left.
@@ -190,6 +196,7 @@ def _build(
     _lay_out(instrument, identity, values, laid_out)
     laid_out.seek(0)
     with pikepdf.open(laid_out) as pdf:
+        describe_for_readers(pdf, _document_info(instrument, identity), identity.created, instrument.document_language)
         codes = _page_codes(pdf, instrument, identity)
         if copies is None:
             for page, code in zip(pdf.pages, codes, strict=True):
@@ -219,17 +226,21 @@ def _lay_out(instrument: Instrument, identity: FormIdentity, values: FormValues,
     frame = Frame(_MARGIN_X, _MARGIN_BOTTOM, _FRAME_WIDTH, _FRAME_HEIGHT, 0, 0, 0, 0, id="body")
     doc.addPageTemplates(PageTemplate("page", [frame], onPage=partial(_decorate_page, instrument, identity, fonts)))
     story: list[Flowable] = _cover(instrument, identity, values, styles)
-    if instrument.preamble:
-        story += [PageBreak(), *_page_title_lines(instrument, styles)]
-        story += [Paragraph(_text(paragraph), styles.intro) for paragraph in instrument.preamble]
+    # The checklist follows the cover on a new page and then runs on: a section starts on
+    # the page where the last one ends when its opening and first statement fit there.
+    story += [PageBreak(), *_page_title_lines(instrument, styles)]
+    if instrument.intro:
+        story.append(Paragraph(_text(instrument.intro), styles.intro))
+    story += [Paragraph(_text(paragraph), styles.intro) for paragraph in instrument.preamble]
     if instrument.layout == MATRIX_LAYOUT:
         checklist: _Checklist | _Matrix = _Matrix(instrument, values, styles)
     else:
         checklist = _Checklist(instrument, values, styles)
     for section in instrument.sections:
-        story.append(PageBreak())
         story.extend(checklist.section(section))
-    story += [Paragraph(_text(paragraph), styles.intro) for paragraph in instrument.closing]
+    if instrument.closing:
+        story.append(Spacer(0, 8))
+        story += [Paragraph(_text(paragraph), styles.intro) for paragraph in instrument.closing]
     story += _glossary(instrument, styles)
     doc.build(story, canvasmaker=partial(_canvas, _document_info(instrument, identity), identity))
 
@@ -462,11 +473,13 @@ class _Styles:
         self.fonts = fonts
         base = ParagraphStyle("base", fontName=fonts.regular, fontSize=9, leading=11.5)
         self.title = ParagraphStyle("title", base, fontName=fonts.bold, fontSize=22, leading=27, spaceAfter=4)
-        self.subtitle = ParagraphStyle("subtitle", base, fontSize=14, leading=18, spaceAfter=14)
+        self.subtitle = ParagraphStyle("subtitle", base, fontSize=14, leading=18, spaceAfter=8)
         self.heading = ParagraphStyle("heading", base, fontName=fonts.bold, fontSize=13, leading=16, spaceAfter=6)
+        # a section that follows another on the same page: room above its heading
+        self.section_heading = ParagraphStyle("section_heading", self.heading, spaceBefore=12)
         self.cover_label = ParagraphStyle("cover_label", base, fontSize=10, leading=12.5)
         self.instruction = ParagraphStyle(
-            "instruction", base, fontSize=10, leading=13, leftIndent=16, bulletIndent=0, spaceAfter=4
+            "instruction", base, fontSize=10, leading=13, leftIndent=16, bulletIndent=0, spaceAfter=2
         )
         self.page_title = ParagraphStyle("page_title", base, fontName=fonts.bold, fontSize=11, leading=13.5)
         self.page_subtitle = ParagraphStyle("page_subtitle", base, fontSize=10, leading=12.5, spaceAfter=4)
@@ -479,7 +492,6 @@ class _Styles:
             leading=13,
             spaceBefore=6,
             spaceAfter=4,
-            keepWithNext=1,
         )
         self.context = ParagraphStyle("context", base, leftIndent=22, bulletIndent=10, spaceAfter=2)
         self.prompt = ParagraphStyle("prompt", base, fontName=fonts.italic, fontSize=9.5, leading=12, spaceAfter=6)
@@ -505,10 +517,21 @@ def _text(value: str) -> str:
 # --- cover page ------------------------------------------------------------------------------
 
 
+def _title_style(title: str, styles: _Styles) -> ParagraphStyle:
+    """The cover's title style, its type made smaller (down to 18 pt) so that a long title
+    takes one line: the cover, with a corrections note, must stay one page."""
+    style = styles.title
+    width = pdfmetrics.stringWidth(title, style.fontName, style.fontSize)
+    size = max(18.0, min(style.fontSize, style.fontSize * _FRAME_WIDTH / max(width, 1)))
+    if size == style.fontSize:
+        return style
+    return ParagraphStyle("title_smaller", style, fontSize=size, leading=size * 1.25)
+
+
 def _cover(instrument: Instrument, identity: FormIdentity, values: FormValues, styles: _Styles) -> list[Flowable]:
     form = instrument.form
     assert form is not None  # checked by _check
-    story: list[Flowable] = [Paragraph(_text(instrument.title), styles.title)]
+    story: list[Flowable] = [Paragraph(_text(instrument.title), _title_style(instrument.title, styles))]
     if instrument.subtitle:
         story.append(Paragraph(_text(instrument.subtitle), styles.subtitle))
     story.append(Paragraph(_text(form.cover_title), styles.heading))
@@ -538,7 +561,7 @@ def _cover(instrument: Instrument, identity: FormIdentity, values: FormValues, s
                 ("LEFTPADDING", (0, 0), (0, -1), 0),
                 ("RIGHTPADDING", (0, 0), (0, -1), 10),
                 ("TOPPADDING", (0, 0), (0, -1), 4),
-                ("BOTTOMPADDING", (0, 0), (0, -1), 6),
+                ("BOTTOMPADDING", (0, 0), (0, -1), 4),
                 ("LEFTPADDING", (1, 0), (1, -1), 0),
                 ("RIGHTPADDING", (1, 0), (1, -1), 0),
                 ("TOPPADDING", (1, 0), (1, -1), 0),
@@ -548,7 +571,7 @@ def _cover(instrument: Instrument, identity: FormIdentity, values: FormValues, s
             ]
         )
     )
-    story += [table, Spacer(0, 6), _IdentityField(identity), Spacer(0, 10)]
+    story += [table, Spacer(0, 4), _IdentityField(identity), Spacer(0, 6)]
     story.append(Paragraph(_text(form.instructions_title), styles.heading))
     for number, step in enumerate(form.instructions, 1):
         story.append(Paragraph(_text(step), styles.instruction, bulletText=f"{number}."))
@@ -597,18 +620,46 @@ def _page_title_lines(instrument: Instrument, styles: _Styles) -> list[Flowable]
 
 
 def _section_opening(instrument: Instrument, section: Section, styles: _Styles) -> list[Flowable]:
-    """The lines above a section's table: title lines, the intro (on every section page, or
-    on the first only), the heading over all sections, the numbered heading and the prompt."""
-    first = section is instrument.sections[0]
-    story = _page_title_lines(instrument, styles)
-    if instrument.intro and (instrument.form is None or instrument.form.repeat_intro or first):
-        story.append(Paragraph(_text(instrument.intro), styles.intro))
-    if first and instrument.sections_heading:
+    """The lines above a section's table: the heading over all sections (before the first),
+    the numbered heading and the prompt.  The title lines and the intro are printed once,
+    above the first section: the sections run on from page to page."""
+    story: list[Flowable] = []
+    if section is instrument.sections[0] and instrument.sections_heading:
         story.append(Paragraph(_text(instrument.sections_heading), styles.heading))
-    story.append(Paragraph(_text(f"{section.number}. {section.title}"), styles.heading))
+    story.append(Paragraph(_text(f"{section.number}. {section.title}"), styles.section_heading))
     if section.prompt:
         story.append(Paragraph(_text(section.prompt), styles.prompt))
     return story
+
+
+def _height(flowables: Sequence[Flowable]) -> float:
+    """The height ``flowables`` take one after another in the frame, spaces included."""
+    return sum(f.wrap(_FRAME_WIDTH, _FRAME_HEIGHT)[1] + f.getSpaceBefore() + f.getSpaceAfter() for f in flowables)
+
+
+def _kept_with_table(opening: list[Flowable], table: Table, rows: int) -> list[Flowable]:
+    """``opening`` (headings, guidance) and ``table``, with a conditional page break before them:
+    they start a new page unless what is left of this one holds the opening and the table's
+    first ``rows`` rows (its header and first statement), so that a heading never stands
+    alone at the foot of a page."""
+    table.wrap(_FRAME_WIDTH, _FRAME_HEIGHT)
+    needed = _height(opening) + sum(table._rowHeights[:rows]) + 2
+    return [CondPageBreak(min(needed, _FRAME_HEIGHT)), *opening, table]
+
+
+def _keep_reviews_with_rows(table: Table, review_rows: list[int], header: int = 1) -> None:
+    """Keep each last-review row (at ``review_rows``) on the page of the row above it, its
+    statement's, where the two fit on a page below the table's header (``header`` rows)."""
+    if not review_rows:
+        return
+    table.wrap(_FRAME_WIDTH, _FRAME_HEIGHT)
+    heights = table._rowHeights
+    room = _FRAME_HEIGHT - sum(heights[:header]) - 2
+    table.setStyle(
+        TableStyle(
+            [("NOSPLIT", (0, row - 1), (-1, row)) for row in review_rows if heights[row - 1] + heights[row] <= room]
+        )
+    )
 
 
 class _Matrix:
@@ -634,25 +685,35 @@ class _Matrix:
         ]
 
     def section(self, section: Section) -> list[Flowable]:
+        """The section's opening, then per part its sub-heading, guidance and context list and a
+        table of its statements: each part's opening kept with its table's first statement."""
         styles = self.styles
-        story = _section_opening(self.instrument, section, styles)
+        story: list[Flowable] = []
+        opening = _section_opening(self.instrument, section, styles)
         for part in section.parts:
             if part.heading:
-                story.append(Paragraph(_text(part.heading), styles.subheading))
-            story += [Paragraph(_text(paragraph), styles.intro) for paragraph in part.guidance]
-            story += [Paragraph(_text(item), styles.context, bulletText="•") for item in part.context]
-            if part.indicators:
-                rows, review_rows = [self.header], []
-                for indicator in part.indicators:
-                    rows.append(self._row(indicator))
-                    review = _last_review_row(self.values, indicator, styles, len(self.widths))
-                    if review is not None:
-                        review_rows.append(len(rows))
-                        rows.append(review)
-                table = Table(rows, colWidths=self.widths, repeatRows=1, splitByRow=1, hAlign="LEFT")
-                table.setStyle(TableStyle(self._table_style() + _last_review_style(review_rows)))
-                story += [table, Spacer(0, 4)]
-        return story
+                opening.append(Paragraph(_text(part.heading), styles.subheading))
+            opening += [Paragraph(_text(paragraph), styles.intro) for paragraph in part.guidance]
+            opening += [Paragraph(_text(item), styles.context, bulletText="•") for item in part.context]
+            if not part.indicators:
+                # text only (guidance, a list): it flows, its heading kept with two lines of it
+                kept = opening[: len(opening) - len(part.context) - len(part.guidance) + 2]
+                story += [CondPageBreak(min(_height(kept), _FRAME_HEIGHT)), *opening]
+                opening = []
+                continue
+            rows, review_rows = [self.header], []
+            for indicator in part.indicators:
+                rows.append(self._row(indicator))
+                review = _last_review_row(self.values, indicator, styles, len(self.widths))
+                if review is not None:
+                    review_rows.append(len(rows))
+                    rows.append(review)
+            table = Table(rows, colWidths=self.widths, repeatRows=1, splitByRow=1, hAlign="LEFT")
+            table.setStyle(TableStyle(self._table_style() + _last_review_style(review_rows)))
+            _keep_reviews_with_rows(table, review_rows)
+            story += [*_kept_with_table(opening, table, 3 if 2 in review_rows else 2), Spacer(0, 4)]
+            opening = []
+        return story + opening
 
     def _row(self, indicator: Indicator) -> list:
         styles, levels = self.styles, self.instrument.scale.levels
@@ -776,23 +837,27 @@ class _Checklist:
         return len(self.widths) - 2
 
     def section(self, section: Section) -> list[Flowable]:
-        story = _section_opening(self.instrument, section, self.styles)
-        # the first indicator shares its page with the lines above; it is split rather
-        # than leave them alone at the foot of a page
-        opening = sum(f.wrap(_FRAME_WIDTH, _FRAME_HEIGHT)[1] + f.getSpaceAfter() for f in story) + 4
+        """The section's opening and its table, the opening kept with the first indicator."""
+        opening = _section_opening(self.instrument, section, self.styles)
+        # the first indicator shares its page with the opening; it is split rather than
+        # leave the opening alone at the foot of a page
+        opening_height = _height(opening) + 4
         rows: list[list] = [self.header]
         review_rows: list[int] = []
+        first_rows = 2
         for n, indicator in enumerate(section.indicators):
-            first_limit = self.max_row_height - opening if n == 0 else self.max_row_height
+            first_limit = self.max_row_height - opening_height if n == 0 else self.max_row_height
             rows.extend(self._indicator_rows(indicator, max(first_limit, _MIN_ROW_HEIGHT)))
             review = _last_review_row(self.values, indicator, self.styles, len(self.widths))
             if review is not None:
                 review_rows.append(len(rows))
                 rows.append(review)
+                if n == 0 and len(rows) == 3:  # the first indicator's review: kept with it
+                    first_rows = 3
         table = Table(rows, colWidths=self.widths, repeatRows=1, splitByRow=1, hAlign="LEFT")
         table.setStyle(TableStyle(self._table_style() + _last_review_style(review_rows)))
-        story.append(table)
-        return story
+        _keep_reviews_with_rows(table, review_rows)
+        return _kept_with_table(opening, table, first_rows)
 
     def _header_row(self) -> list:
         style = self.styles.column_heading
@@ -1070,6 +1135,9 @@ class _TickButton(Flowable):
         self.group.place(self.canv, self.value, x, y)
 
 
+_IDENTITY_TOOLTIP = "Which form this is, for coproduce to read it back (hidden; not to be changed)"
+
+
 class _IdentityField(Flowable):
     """The hidden, read-only field carrying the form's identity as JSON; takes no room."""
 
@@ -1089,6 +1157,7 @@ class _IdentityField(Flowable):
             font=register_fonts().regular,
             font_size=6,
             value=self.value,
+            tooltip=_IDENTITY_TOOLTIP,
             read_only=True,
             hidden=True,
         )
