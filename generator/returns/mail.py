@@ -32,7 +32,7 @@ from generator.errors import ReturnReadError, UnsafeFileError
 from generator.model.results import EmailSource as EmailOrigin
 from generator.returns.guards import DAMAGED_ZIP_ERRORS, LIMITS, Limits, open_zip
 from generator.returns.msg import Attachment as MsgAttachment
-from generator.returns.msg import Message, read_msg
+from generator.returns.msg import Message, header_text, read_msg
 
 #: The suffixes of the files opened as containers rather than read as forms.
 CONTAINER_SUFFIXES = (".eml", ".msg", ".mbox", ".zip")
@@ -313,27 +313,17 @@ def _read_eml(data: bytes, name: str) -> _Mail:
 
 
 def _mail_head(sender: object, date: object, subject: object) -> _Mail:
-    address = email.utils.parseaddr(_decoded(sender))[1] or None if sender else None
+    address = email.utils.parseaddr(header_text(sender))[1] or None if sender else None
     if address and ("\ufffd" in address or not address.isprintable()):
         address = None  # bytes that are no text: an unknown sender, not "from ��"
     when, time = None, None
     if date:
         try:
-            parsed = email.utils.parsedate_to_datetime(_decoded(date))
+            parsed = email.utils.parsedate_to_datetime(header_text(date))
             when, time = parsed.isoformat(), parsed.timestamp()
         except (TypeError, ValueError, IndexError, OverflowError):
-            when = _decoded(date)[:100] or None
-    return _Mail(address, when, time, _decoded(subject)[:300] or None if subject else None)
-
-
-def _decoded(value: object) -> str:
-    """A header's text, its encoded words (``=?utf-8?q?…?=``) decoded; never raises."""
-    text = str(value)
-    try:
-        text = str(email.header.make_header(email.header.decode_header(text)))
-    except (UnicodeError, LookupError, ValueError, email.errors.HeaderParseError):
-        pass
-    return " ".join(text.split())
+            when = header_text(date)[:100] or None
+    return _Mail(address, when, time, header_text(subject)[:300] or None if subject else None)
 
 
 _MULTIPART_DEPTH = 300  # (a forward nests two or three levels: 8 forwards deep is about 25)
@@ -372,7 +362,7 @@ def _filename(part: email.message.Message) -> str | None:
         found = part.get_filename()
     except (UnicodeError, LookupError, ValueError):
         return "attachment"
-    return _decoded(found) if found else None
+    return header_text(found) if found else None
 
 
 def _read_msg(data: bytes, name: str, limits: Limits) -> _Mail:

@@ -261,7 +261,7 @@ class _Reader:
         headers = email.parser.HeaderParser(policy=email.policy.compat32).parsestr(
             self.raw_text(storage, path, _TRANSPORT_HEADERS, codec)
         )
-        name, address = email.utils.parseaddr(_header_text(headers.get("From", "")))
+        name, address = email.utils.parseaddr(header_text(headers.get("From", "")))
         message = Message(
             sender_address=address or self.smtp_sender(storage, path, codec),
             sender_name=name
@@ -370,7 +370,7 @@ def _codec(props: dict[int, bytes]) -> str:
     return "cp1252"
 
 
-def _header_text(value: object) -> str:
+def header_text(value: object) -> str:
     """A header's text, its encoded words (``=?utf-8?q?…?=``) decoded; never raises."""
     text = str(value)
     try:
@@ -384,6 +384,6 @@ def _header_date(value: object) -> datetime | None:
     if not value:
         return None
     try:
-        return email.utils.parsedate_to_datetime(_header_text(value))
+        return email.utils.parsedate_to_datetime(header_text(value))
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
