@@ -194,6 +194,14 @@ def draw_mark(page: PrintedPage, answer: str, level: int, style: str, rng: rando
         _line(page, points, 2.2)
         cx, cy = page.px(x, y)
         cv2.circle(page.image, (int(cx), int(cy)), int(0.45 * size * page.scale), INK, -1)
+    elif style == "zigzag":  # a mark scribbled out with strokes back and forth, the circle not filled
+        k = rng.uniform(0.7, 0.95) * size
+        strokes = rng.randint(5, 8)
+        points = [
+            (x - k + 2 * k * n / (strokes - 1), y + (k if n % 2 else -k) * rng.uniform(0.7, 1.0))
+            for n in range(strokes)
+        ]
+        _line(page, points, rng.uniform(0.7, 1.2))  # a fine pen
     else:
         raise ValueError(style)
 
@@ -214,7 +222,7 @@ def mark_answer(page: PrintedPage, answer: str, style: str, rng: random.Random, 
         draw_mark(page, answer, other, rng.choice(CLEAR_STYLES), rng)
         page.marked[answer] = None
     elif style == "scribble":
-        draw_mark(page, answer, level, "scribble", rng)
+        draw_mark(page, answer, level, rng.choice(("scribble", "zigzag")), rng)
         if count > 1 and rng.random() < 0.5:
             draw_mark(page, answer, rng.choice([n for n in range(count) if n != level]), "tick", rng)
         page.marked[answer] = None

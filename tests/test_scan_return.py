@@ -76,6 +76,14 @@ def test_judging_marks_by_their_coverage():
     assert faint.level is None and faint.problem.startswith(FLAGGED)
     scribble = judge_answer([empty, TickReading(1.0, 0.5, spill=0.8), empty, empty], labels)
     assert scribble.level is None and "scribbled out" in scribble.problem
+    # strokes back and forth over an option, not filling it: crossing the circle around it six
+    # times or more, or spilling all round it (a cross crosses it four or five times, spills ~0.15)
+    zigzag = TickReading(0.35, 0.05, spill=0.2, crossings=6)
+    hatched = TickReading(0.3, 0.1, spill=0.3, crossings=3)
+    cross = TickReading(0.45, 0.05, spill=0.17, crossings=4)
+    for drawn in (zigzag, hatched):
+        assert "scribbled out" in judge_answer([empty, drawn, empty, empty], labels).problem
+    assert judge_answer([empty, cross, empty, empty], labels).level == 1
     # a pencil's light touch: ink, but not dark: flagged
     light = TickReading(0.4, 0.0, dark_inside=0.0, dark_ring=0.0)
     assert judge_answer([light, empty, empty, empty], labels).problem.startswith(FLAGGED)
@@ -103,7 +111,7 @@ def test_each_mark_style_is_read(printed, tmp_path, style):
     assert all(not r.problems and r.confidence >= 0.5 for r in read.values())
 
 
-@pytest.mark.parametrize("style", ["two", "scribble", "faint"])
+@pytest.mark.parametrize("style", ["two", "scribble", "zigzag", "faint"])
 def test_doubles_scribbles_and_faint_marks_are_flagged_never_guessed(printed, tmp_path, style):
     rng = random.Random(style)
     page = _answers_page(printed["v11"])
@@ -112,9 +120,9 @@ def test_doubles_scribbles_and_faint_marks_are_flagged_never_guessed(printed, tm
         if style == "two":
             scans.draw_mark(page, answer, 0, "tick", rng)
             scans.draw_mark(page, answer, 2 + n % 2, "circle", rng)
-        elif style == "scribble":  # a mark scribbled out, another ticked
-            scans.draw_mark(page, answer, 1, "scribble", rng)
-            if n % 2:
+        elif style in ("scribble", "zigzag"):  # a mark scribbled out, another ticked (or none: withdrawn)
+            scans.draw_mark(page, answer, 1, style, rng)
+            if n % 2 and style == "scribble":
                 scans.draw_mark(page, answer, 3, "tick", rng)
         else:
             scans.draw_mark(page, answer, n % 4, "faint", rng)

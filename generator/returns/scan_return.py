@@ -103,6 +103,22 @@ SCRIBBLE_INSIDE = 0.55
 SCRIBBLE_SPILL = 0.4
 SCRIBBLE_RING = 0.35
 SPILL_RADII = (0.53, 0.64)
+#: A scribble is also strokes going back and forth over the option, not filling it: ink inside
+#: over :data:`SCRIBBLE_CROSSED_INSIDE` and strokes crossing the circle :data:`CROSSINGS_RADII`
+#: around it (clear of the printed outline) :data:`SCRIBBLE_CROSSINGS` times or more — a tick
+#: or a cross crosses it four times (now and then five: a stroke along it), a filled circle
+#: once; or, where strokes lie so close that they run together, ink inside over
+#: :data:`SCRIBBLE_HATCHED_INSIDE` and spilling over :data:`SCRIBBLE_HATCHED_SPILL` of the band
+#: outside the outline (a cross, even in a thick pen: 0.1-0.2).  The circle is looked at in
+#: :data:`CROSSINGS_ANGLES` directions; runs of ink less than :data:`CROSSINGS_GAP` of them
+#: apart are one stroke.  A scribble kept inside the circle reads as a filled circle.
+CROSSINGS_RADII = ((0.58, 0.68),)
+CROSSINGS_ANGLES = 96
+CROSSINGS_GAP = 3
+SCRIBBLE_CROSSINGS = 6
+SCRIBBLE_CROSSED_INSIDE = 0.2
+SCRIBBLE_HATCHED_INSIDE = 0.2
+SCRIBBLE_HATCHED_SPILL = 0.28
 #: Where levels stand one under another, each with its label to its right: the label's area
 #: (from / to the right of the circle's centre, and above and below it, shares of the diameter).
 #: Dark ink there beyond the page's usual for that level (a circle drawn around the label, a tick
@@ -130,6 +146,8 @@ class TickReading:
     spill: float = 0.0
     #: dark ink over the option's label, beyond what is printed there (see :data:`LABEL_BOX`)
     beside: float = 0.0
+    #: how many strokes cross the circle around the option (see :data:`CROSSINGS_RADII`)
+    crossings: int = 0
 
     @property
     def state(self) -> str:
@@ -137,6 +155,10 @@ class TickReading:
         dark_inside = self.inside if self.dark_inside is None else self.dark_inside
         dark_ring = self.ring if self.dark_ring is None else self.dark_ring
         if dark_inside >= SCRIBBLE_INSIDE and (dark_ring >= SCRIBBLE_RING or self.spill >= SCRIBBLE_SPILL):
+            return "scribble"
+        if dark_inside >= SCRIBBLE_CROSSED_INSIDE and self.crossings >= SCRIBBLE_CROSSINGS:
+            return "scribble"
+        if dark_inside >= SCRIBBLE_HATCHED_INSIDE and self.spill >= SCRIBBLE_HATCHED_SPILL:
             return "scribble"
         if dark_inside >= INSIDE_MARK or dark_ring >= RING_MARK:
             return "mark"
@@ -292,8 +314,11 @@ def _find_code(gray: np.ndarray) -> tuple[PageCode | None, np.ndarray, tuple[str
     """The page's code, the page turned upright (by the QR code's orientation), and the
     organisation code beside it, if any (the cover of a form made for one organisation: form
     id, organisation); None for the code when no QR code of ours is on the page."""
-    for turned in (gray, np.ascontiguousarray(gray[::-1, ::-1])):
-        barcodes = zxingcpp.read_barcodes(turned, formats=zxingcpp.BarcodeFormat.QRCode)
+    flipped = np.ascontiguousarray(gray[::-1, ::-1])
+    # a code that a black-and-white, skewed scan left ragged is often read once enlarged
+    for turned, scale in ((gray, 1), (flipped, 1), (gray, 2)):
+        looked_at = turned if scale == 1 else cv2.resize(turned, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+        barcodes = zxingcpp.read_barcodes(looked_at, formats=zxingcpp.BarcodeFormat.QRCode)
         for barcode in barcodes:
             code = read_page_code(barcode.text)
             if code is None:
@@ -416,6 +441,18 @@ class _Measure:
         self.spill = (distance >= SPILL_RADII[0]) & (distance <= SPILL_RADII[1])
         if stacked:  # only the side away from the label: see RING_SIDE_DEGREES
             self.ring &= np.abs(np.degrees(np.arctan2(ys, -xs))) <= RING_SIDE_DEGREES
+        # the circle where strokes crossing over the option are counted: for each of its
+        # directions, the pixels from its inner to its outer radius
+        angles = np.linspace(0, 2 * math.pi, CROSSINGS_ANGLES, endpoint=False)
+        self.around = []
+        for inner, outer in CROSSINGS_RADII:
+            radii = np.linspace(inner, outer, 3) * diameter_px
+            self.around.append(
+                (
+                    np.rint(np.sin(angles)[:, None] * radii[None, :]).astype(int) + radius,
+                    np.rint(np.cos(angles)[:, None] * radii[None, :]).astype(int) + radius,
+                )
+            )
 
     def at(self, x: float, y: float) -> TickReading:
         radius = self.radius
@@ -431,7 +468,20 @@ class _Measure:
             float(dark[self.inside].mean()),
             float(dark[self.ring].mean()),
             float(dark[self.spill].mean()),
+            crossings=max(_runs(dark[around].any(axis=1)) for around in self.around),
         )
+
+
+def _runs(around: np.ndarray) -> int:
+    """How many runs of True there are in ``around``, a circle (its last item next to its first),
+    runs less than :data:`CROSSINGS_GAP` apart counted as one (a stroke running along the circle
+    makes a ragged run)."""
+    joined = around.copy()
+    for shift in range(1, CROSSINGS_GAP + 1):  # a gap of up to CROSSINGS_GAP between two runs is filled
+        joined |= np.roll(around, shift) & np.roll(around, shift - CROSSINGS_GAP - 1)
+    if joined.all():
+        return 1
+    return int((joined & ~np.roll(joined, 1)).sum())
 
 
 def _marks_picture(gray: np.ndarray, matrix: np.ndarray, code: PageCode, answer: str) -> bytes | None:
