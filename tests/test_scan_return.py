@@ -76,11 +76,11 @@ def test_judging_marks_by_their_coverage():
     assert faint.level is None and faint.problem.startswith(FLAGGED)
     scribble = judge_answer([empty, TickReading(1.0, 0.5, spill=0.8), empty, empty], labels)
     assert scribble.level is None and "scribbled out" in scribble.problem
-    # strokes back and forth over an option, not filling it: crossing the circle around it six
-    # times or more, or spilling all round it (a cross crosses it four or five times, spills ~0.15)
-    zigzag = TickReading(0.35, 0.05, spill=0.2, crossings=6)
-    hatched = TickReading(0.3, 0.1, spill=0.3, crossings=3)
-    cross = TickReading(0.45, 0.05, spill=0.17, crossings=4)
+    # strokes back and forth over an option, not filling it: three or more met by a line through
+    # it, or ink spilling all round it (a cross: one or two strokes met, spill about 0.15)
+    zigzag = TickReading(0.35, 0.05, spill=0.2, strokes=3)
+    hatched = TickReading(0.3, 0.1, spill=0.3, strokes=2)
+    cross = TickReading(0.45, 0.05, spill=0.17, strokes=2)
     for drawn in (zigzag, hatched):
         assert "scribbled out" in judge_answer([empty, drawn, empty, empty], labels).problem
     assert judge_answer([empty, cross, empty, empty], labels).level == 1

@@ -103,21 +103,21 @@ SCRIBBLE_INSIDE = 0.55
 SCRIBBLE_SPILL = 0.4
 SCRIBBLE_RING = 0.35
 SPILL_RADII = (0.53, 0.64)
-#: A scribble is also strokes going back and forth over the option, not filling it: ink inside
-#: over :data:`SCRIBBLE_CROSSED_INSIDE` and strokes crossing the circle :data:`CROSSINGS_RADII`
-#: around it (clear of the printed outline) :data:`SCRIBBLE_CROSSINGS` times or more — a tick
-#: or a cross crosses it four times (now and then five: a stroke along it), a filled circle
-#: once; or, where strokes lie so close that they run together, ink inside over
-#: :data:`SCRIBBLE_HATCHED_INSIDE` and spilling over :data:`SCRIBBLE_HATCHED_SPILL` of the band
-#: outside the outline (a cross, even in a thick pen: 0.1-0.2).  The circle is looked at in
-#: :data:`CROSSINGS_ANGLES` directions; runs of ink less than :data:`CROSSINGS_GAP` of them
-#: apart are one stroke.  A scribble kept inside the circle reads as a filled circle.
-CROSSINGS_RADII = ((0.58, 0.68),)
-CROSSINGS_ANGLES = 96
-CROSSINGS_GAP = 3
-SCRIBBLE_CROSSINGS = 6
-SCRIBBLE_CROSSED_INSIDE = 0.2
-SCRIBBLE_HATCHED_INSIDE = 0.2
+#: A scribble is also strokes going back and forth over the option, not filling it, with ink
+#: inside over :data:`SCRIBBLE_STROKED_INSIDE`: strokes that a line across the option or up and
+#: down it (through its centre or :data:`STROKES_LINES` of the diameter beside it, to
+#: :data:`STROKES_REACH` either side; where it meets the printed outline, :data:`OUTLINE_BAND`
+#: from the centre, left out) meets :data:`SCRIBBLE_STROKES` times or
+#: more — a tick or a cross meets it once or twice; ink less than :data:`STROKES_GAP` apart is
+#: one stroke — or, where the strokes lie so close that they run together, ink spilling over
+#: :data:`SCRIBBLE_HATCHED_SPILL` of the band outside the outline (a tick or a cross, even in a
+#: thick pen: 0.1-0.25).  A scribble kept inside the circle reads as a filled circle.
+SCRIBBLE_STROKED_INSIDE = 0.15
+STROKES_REACH = 0.62
+STROKES_LINES = (-0.2, 0.0, 0.2)
+OUTLINE_BAND = (0.41, 0.59)
+SCRIBBLE_STROKES = 3
+STROKES_GAP = 0.1
 SCRIBBLE_HATCHED_SPILL = 0.28
 #: Where levels stand one under another, each with its label to its right: the label's area
 #: (from / to the right of the circle's centre, and above and below it, shares of the diameter).
@@ -146,8 +146,8 @@ class TickReading:
     spill: float = 0.0
     #: dark ink over the option's label, beyond what is printed there (see :data:`LABEL_BOX`)
     beside: float = 0.0
-    #: how many strokes cross the circle around the option (see :data:`CROSSINGS_RADII`)
-    crossings: int = 0
+    #: how many strokes a line through the option meets, across or up and down (see :data:`STROKES_REACH`)
+    strokes: int = 0
 
     @property
     def state(self) -> str:
@@ -156,9 +156,9 @@ class TickReading:
         dark_ring = self.ring if self.dark_ring is None else self.dark_ring
         if dark_inside >= SCRIBBLE_INSIDE and (dark_ring >= SCRIBBLE_RING or self.spill >= SCRIBBLE_SPILL):
             return "scribble"
-        if dark_inside >= SCRIBBLE_CROSSED_INSIDE and self.crossings >= SCRIBBLE_CROSSINGS:
-            return "scribble"
-        if dark_inside >= SCRIBBLE_HATCHED_INSIDE and self.spill >= SCRIBBLE_HATCHED_SPILL:
+        if dark_inside >= SCRIBBLE_STROKED_INSIDE and (
+            self.strokes >= SCRIBBLE_STROKES or self.spill >= SCRIBBLE_HATCHED_SPILL
+        ):
             return "scribble"
         if dark_inside >= INSIDE_MARK or dark_ring >= RING_MARK:
             return "mark"
@@ -441,18 +441,18 @@ class _Measure:
         self.spill = (distance >= SPILL_RADII[0]) & (distance <= SPILL_RADII[1])
         if stacked:  # only the side away from the label: see RING_SIDE_DEGREES
             self.ring &= np.abs(np.degrees(np.arctan2(ys, -xs))) <= RING_SIDE_DEGREES
-        # the circle where strokes crossing over the option are counted: for each of its
-        # directions, the pixels from its inner to its outer radius
-        angles = np.linspace(0, 2 * math.pi, CROSSINGS_ANGLES, endpoint=False)
-        self.around = []
-        for inner, outer in CROSSINGS_RADII:
-            radii = np.linspace(inner, outer, 3) * diameter_px
-            self.around.append(
-                (
-                    np.rint(np.sin(angles)[:, None] * radii[None, :]).astype(int) + radius,
-                    np.rint(np.cos(angles)[:, None] * radii[None, :]).astype(int) + radius,
-                )
-            )
+        # the lines across the option and up and down it, through its centre and either side of
+        # it, along which strokes are counted: each line's pixels, off the printed outline
+        reach = int(round(STROKES_REACH * diameter_px))
+        self.gap = max(1, int(round(STROKES_GAP * diameter_px)))  # strokes closer than this are one
+        along = np.arange(-reach, reach + 1)
+        self.lines = []
+        for offset in STROKES_LINES:
+            beside = int(round(offset * diameter_px))
+            off_outline = np.hypot(along, beside) / diameter_px
+            keep = (off_outline < OUTLINE_BAND[0]) | (off_outline > OUTLINE_BAND[1])
+            ys, xs = (beside + radius) * np.ones_like(along[keep]), along[keep] + radius
+            self.lines += [(ys, xs), (xs, ys)]  # across, and up and down
 
     def at(self, x: float, y: float) -> TickReading:
         radius = self.radius
@@ -468,20 +468,16 @@ class _Measure:
             float(dark[self.inside].mean()),
             float(dark[self.ring].mean()),
             float(dark[self.spill].mean()),
-            crossings=max(_runs(dark[around].any(axis=1)) for around in self.around),
+            strokes=max(_strokes(dark[line], self.gap) for line in self.lines),
         )
 
 
-def _runs(around: np.ndarray) -> int:
-    """How many runs of True there are in ``around``, a circle (its last item next to its first),
-    runs less than :data:`CROSSINGS_GAP` apart counted as one (a stroke running along the circle
-    makes a ragged run)."""
-    joined = around.copy()
-    for shift in range(1, CROSSINGS_GAP + 1):  # a gap of up to CROSSINGS_GAP between two runs is filled
-        joined |= np.roll(around, shift) & np.roll(around, shift - CROSSINGS_GAP - 1)
-    if joined.all():
-        return 1
-    return int((joined & ~np.roll(joined, 1)).sum())
+def _strokes(line: np.ndarray, gap: int) -> int:
+    """How many runs of True there are along ``line``, runs less than ``gap`` apart counted as one."""
+    ink = np.flatnonzero(line)
+    if not ink.size:
+        return 0
+    return 1 + int((np.diff(ink) > gap).sum())
 
 
 def _marks_picture(gray: np.ndarray, matrix: np.ndarray, code: PageCode, answer: str) -> bytes | None:
@@ -616,6 +612,9 @@ def _read_page(number: int, gray: np.ndarray, instruments: Mapping[str, Instrume
     outline = float(np.median([reading.spill for reading in every]))
     beside = _label_ink(gray, white, matrix, code) if geometry.dy else {}
     usual = [float(np.median([ink[n] for ink in beside.values()])) for n in range(geometry.levels)] if beside else []
+    # strokes a line through a tick area meets that are printed (a table's rule near it): what
+    # the page's tick areas of each level usually meet is taken off
+    ruled = [int(np.median([readings[n].strokes for readings in measured.values()])) for n in range(geometry.levels)]
     for answer, readings in measured.items():
         readings = [
             dataclasses.replace(
@@ -624,6 +623,7 @@ def _read_page(number: int, gray: np.ndarray, instruments: Mapping[str, Instrume
                 dark_ring=max(0.0, (reading.dark_ring or 0) - printed_dark),
                 spill=max(0.0, reading.spill - outline),
                 beside=max(0.0, beside[answer][n] - usual[n]) if beside else 0.0,
+                strokes=max(0, reading.strokes - ruled[n]),
             )
             for n, reading in enumerate(readings)
         ]
