@@ -282,9 +282,15 @@ def _decorate_page(instrument: Instrument, identity: FormIdentity, fonts: Fonts,
     left = f"{instrument.title} — {instrument.subtitle}" if instrument.subtitle else instrument.title
     words = instrument.form.words
     right = f"{_identity_text(identity)} · {words.form} {identity.form_id} · {words.page} {doc.page}"
-    # Each side in the room beside the QR code: smaller type for a long title or a translation's words.
-    room = _QR_LEFT - 6 - _MARGIN_X
-    for text, draw, x in ((left, canv.drawString, _MARGIN_X), (right, canv.drawRightString, PAGE_SIZE[0] - _MARGIN_X)):
+    # Each side in the room beside the QR code (on the cover of a form made for one organisation,
+    # beside the organisation code left of it): smaller type for a long title or a translation's words.
+    beside_code = _QR_LEFT - 6 - _MARGIN_X
+    left_room = beside_code - (_QR_GAP + _QR_SLOT) if doc.page == 1 and identity.organisation else beside_code
+    sides = (
+        (left, canv.drawString, _MARGIN_X, left_room),
+        (right, canv.drawRightString, PAGE_SIZE[0] - _MARGIN_X, beside_code),
+    )
+    for text, draw, x, room in sides:
         size = min(7.5, 7.5 * room / max(pdfmetrics.stringWidth(text, fonts.regular, 7.5), 1))
         canv.setFont(fonts.regular, max(size, 5))
         draw(x, y, text)
