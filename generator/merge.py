@@ -672,7 +672,8 @@ def _doubtful_pairs(group: OrganisationGroup) -> list[str]:
     seen: dict[tuple, _Held] = {}
     for held in group.held:
         who = respondent_key(held.respondent)
-        key = ("who", who) if who else ("form", held.form_id) if held.form_id else None
+        # (the numbered copies of a print file are different sheets of paper: different respondents)
+        key = ("who", who) if who else ("form", held.form_id, held.copy) if held.form_id else None
         if key is None:
             continue
         first = seen.setdefault(key, held)

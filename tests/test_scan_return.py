@@ -433,10 +433,20 @@ def test_a_form_made_for_an_organisation_names_it_on_paper(tmp_path):
     pages = [scans.scan(page, scanner, random.Random(3)) for page in scans.print_form(form, dpi=150)]
     # the second copy's cover is missing: the first copy's names the form for both
     kept = [image for n, image in enumerate(pages) if n != len(pages) // 2]
-    results = read_scan_returns(scans.pdf_of_images(kept, 150), "paper.pdf", INSTRUMENTS)
+    scanned = scans.pdf_of_images(kept, 150)
+    results = read_scan_returns(scanned, "paper.pdf", INSTRUMENTS)
     assert [(r.copy, r.organisation, r.identity_organisation) for r in results] == [(1, name, name), (2, name, name)]
     for result in results:
         assert not any(p.startswith("the organisation was written by hand") for p in result.problems)
+    # merged: one organisation, a respondent per copy, and no note that they may be one
+    # respondent twice (two copies are two sheets of paper, whoever filled them in)
+    (tmp_path / "returns").mkdir()
+    (tmp_path / "returns" / "meeting.pdf").write_bytes(scanned)
+    outcome = CliRunner().invoke(cli, ["merge", str(tmp_path / "returns"), "--out", str(tmp_path / "out")])
+    assert outcome.exit_code == 0, outcome.output
+    (organisation,) = json.loads((tmp_path / "out" / "results.json").read_text())["organisations"]
+    assert organisation["name"] == name and len(organisation["respondents"]) == 2
+    assert not any("copies of one form" in problem for problem in organisation["problems"])
     long = tmp_path / "long.pdf"
     write_form("pdf", V11, new_identity(V11, "A Very Long Organisation Name " * 5), long)
     cover = scans.scan(scans.print_form(long, dpi=150)[0], scanner, random.Random(4))
