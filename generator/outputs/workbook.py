@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, time, timezone
 from pathlib import Path
@@ -100,6 +99,7 @@ from generator.outputs.workbook_look import (
     statuses_of,
 )
 from generator.plans.level_and_rag import level_and_rag_sentence
+from generator.returns.model import handwriting_picture
 from generator.sheets import (
     POINTS_PER_CHARACTER,
     TextChanges,
@@ -254,8 +254,8 @@ class ConsolidatedWorkbook:
         table = self.tables[COMMENTS_SHEET]
         width = _COMMENT_COLUMNS[-1].width * POINTS_PER_CHARACTER
         for values in _comment_rows(result, look):
-            named = _PICTURE_NAMED.search(values[_COMMENT_AT] or "")
-            png = self.pictures.get(named[1]) if named else None
+            named = handwriting_picture(values[_COMMENT_AT])
+            png = self.pictures.get(named) if named else None
             if png is None:
                 table.add(values)
                 continue
@@ -638,8 +638,6 @@ _COMMENT_COLUMNS = (
 )
 _COMMENT_AT = 6  # the Comment column
 _HANDWRITING_COLUMN = get_column_letter(len(_COMMENT_COLUMNS))
-#: How a comment names the picture of its handwriting ("handwritten — see image scans/….png").
-_PICTURE_NAMED = re.compile(r"see image (\S+\.png)")
 #: The tallest a picture of handwriting is shown (points): about five lines of writing.
 _PICTURE_HEIGHT = 90.0
 

@@ -31,6 +31,7 @@ from typing import Any
 from generator.model.instrument import Instrument
 from generator.model.results import Answer, OrganisationResult, PerceptionGap, Results, SectionResult
 from generator.plans.level_and_rag import level_and_rag_parts_of_plan, level_and_rag_sentence_of_plan
+from generator.returns.model import handwriting_picture
 from generator.scoring.explain import is_unclear
 from generator.scoring.rules import Roles, builtin_roles
 
@@ -50,8 +51,6 @@ MOST_PRIORITIES, FEWEST_PRIORITIES = 5, 3
 #: How many perception gaps, and answers to check, the first page lists (the rest are counted there,
 #: and all are in the plan further on): so the priorities fit one page.
 FIRST_PAGE_ITEMS = 4
-#: How a comment handwritten on a scanned return names its picture ("handwritten — see image scans/….png").
-HANDWRITTEN = re.compile(r"^\s*handwritten — see image (\S+\.png)\s*$")
 
 
 def _levels(instrument: Instrument) -> list[dict[str, Any]]:
@@ -265,7 +264,7 @@ def organisation_plan(
                 "text": a.comment,
                 "rated_by": a.rated_by or "",
                 # handwriting on a scanned return: its picture, relative to the results folder
-                "image": handwriting.group(1) if (handwriting := HANDWRITTEN.match(a.comment)) else "",
+                "image": handwriting_picture(a.comment) or "",
                 "picture": "",  # that picture, put in by the document's writer where it can be found
             }
             for a in item.answers

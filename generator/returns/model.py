@@ -14,6 +14,7 @@ column (``columns.rated_by``) also say who rated each statement; only their retu
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,15 @@ from generator.returns.periods import read_review_period
 
 #: How a scanned return's problem about its organisation begins (merge looks for it).
 ORGANISATION_BY_HAND = "the organisation was written by hand"
+#: What a scanned return's comment says when it was written by hand: this, and its picture's name.
+HANDWRITTEN = "handwritten — see image "
+_HANDWRITTEN_PICTURE = re.compile(rf"^\s*{re.escape(HANDWRITTEN)}(\S+\.png)\s*$")
+
+
+def handwriting_picture(comment: str | None) -> str | None:
+    """The picture a comment handwritten on a scanned return names ("scans/….png"), else None."""
+    found = _HANDWRITTEN_PICTURE.match(comment or "")
+    return found[1] if found else None
 
 
 @dataclass

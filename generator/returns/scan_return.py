@@ -60,7 +60,7 @@ from generator.forms.paper import (
 )
 from generator.model.instrument import Instrument
 from generator.returns.guards import LIMITS, Limits
-from generator.returns.model import ORGANISATION_BY_HAND, FoundAnswer, Return, assemble_return
+from generator.returns.model import HANDWRITTEN, ORGANISATION_BY_HAND, FoundAnswer, Return, assemble_return
 
 FORMAT = "scan"
 
@@ -743,7 +743,7 @@ def _assemble(
             if image is not None:
                 name = f"{stem}-{answer}.png" if answer not in detail else f"{stem}-{answer}-p{page.number}.png"
                 images[name] = image
-                comment = f"handwritten — see image {name}"
+                comment = f"{HANDWRITTEN}{name}"
             if marks_picture is not None:
                 pictures[answer] = name = f"{stem}-{answer}-marks-p{page.number}.png"
                 images[name] = marks_picture
