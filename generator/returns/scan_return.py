@@ -72,6 +72,9 @@ PAGE_WIDTH, PAGE_HEIGHT = 841.89, 595.28
 #: At most this many pages in one scanned file, and pixels in one page image as stored.
 MAX_PAGES = 500
 MAX_PAGE_PIXELS = 80_000_000
+#: A page whose code cannot be read is looked at again enlarged twice only up to this many pixels:
+#: an A4 page at :data:`DPI` is 3.9 million.
+ENLARGE_MAX_PIXELS = 8_000_000
 
 #: A pixel is ink when darker than this share of the page's paper white; dark ink (a pen's,
 #: not a pencil's light touch) when darker than :data:`DARK_LEVEL` of it.
@@ -315,8 +318,10 @@ def _find_code(gray: np.ndarray) -> tuple[PageCode | None, np.ndarray, tuple[str
     organisation code beside it, if any (the cover of a form made for one organisation: form
     id, organisation); None for the code when no QR code of ours is on the page."""
     flipped = np.ascontiguousarray(gray[::-1, ::-1])
-    # a code that a black-and-white, skewed scan left ragged is often read once enlarged
-    for turned, scale in ((gray, 1), (flipped, 1), (gray, 2)):
+    # a code that a black-and-white, skewed scan left ragged is often read once enlarged (a page
+    # larger than a page at about DPI is not: its code is large enough, and enlarged it is too big)
+    tries = ((gray, 1), (flipped, 1)) + (((gray, 2),) if gray.size <= ENLARGE_MAX_PIXELS else ())
+    for turned, scale in tries:
         looked_at = turned if scale == 1 else cv2.resize(turned, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
         barcodes = zxingcpp.read_barcodes(looked_at, formats=zxingcpp.BarcodeFormat.QRCode)
         for barcode in barcodes:
